@@ -1,0 +1,190 @@
+/* The configuration file: INI (inih), validated whole before use.
+ * Reference: config/gatescreen.conf documents every key. */
+#ifndef GS_CONFIG_H
+#define GS_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_NAME_MAX 32  /* names of sections such as [bus NAME] */
+#define CFG_TEXT_MAX 256 /* free text and paths */
+
+enum cfg_kind_mask { CFG_KIND_STUDENT = 1, CFG_KIND_TEACHER = 2, CFG_KIND_STAFF = 4 };
+
+struct cfg_school {
+    char code[CFG_NAME_MAX];     /* bureau's code for the school, [A-Za-z0-9_-] */
+    char name[CFG_TEXT_MAX];
+    char timezone[64];           /* IANA zone, e.g. Asia/Shanghai */
+};
+
+struct cfg_ledger {
+    char database[CFG_TEXT_MAX]; /* absolute after loading */
+    int retention_days;          /* readings older than this are purged */
+    bool synchronous_full;       /* synchronous=FULL (default) or NORMAL */
+};
+
+struct cfg_windows {
+    int morning_start, morning_end; /* minutes after local midnight */
+    bool noon_enabled;
+    int noon_start, noon_end;
+    int64_t absence_grace_ms;    /* sweep this long after the morning window closes */
+    unsigned absence_kinds;      /* enum cfg_kind_mask: who is expected every day */
+};
+
+struct cfg_screening {
+    int threshold_centi;         /* fever screen at or above, e.g. 3730 */
+    int valid_min_centi, valid_max_centi;
+    bool identity_required;
+    int64_t pair_window_ms;      /* card and measurement belong together within this */
+    int64_t hold_admit_ms, hold_fever_ms, hold_invalid_ms, hold_deny_ms, hold_nurse_ms,
+        hold_no_measurement_ms;
+    int64_t buzzer_ms;
+    int64_t blink_period_ms;
+    int cluster_day_cases;       /* illness cases in one class in one day */
+    int cluster_3day_cases;      /* ... in three days */
+};
+
+enum cfg_parity { CFG_PARITY_NONE = 'N', CFG_PARITY_EVEN = 'E', CFG_PARITY_ODD = 'O' };
+
+struct cfg_bus {
+    char name[CFG_NAME_MAX];
+    int line;                    /* line of the section header, for messages */
+    bool is_tcp;
+    char host[CFG_TEXT_MAX];     /* tcp */
+    int port;
+    char device[CFG_TEXT_MAX];   /* serial */
+    int baud;
+    char parity;                 /* enum cfg_parity */
+    int data_bits, stop_bits;
+    int64_t response_timeout_ms, byte_timeout_ms, pause_ms;
+    int64_t retry_max_ms;        /* cap of the backoff for units that time out */
+};
+
+enum cfg_field_type { CFG_T_INT16, CFG_T_UINT16, CFG_T_INT32, CFG_T_UINT32, CFG_T_FLOAT32 };
+enum cfg_word_order { CFG_WO_ABCD, CFG_WO_CDAB, CFG_WO_BADC, CFG_WO_DCBA };
+enum cfg_field_role { CFG_F_BODY_TEMP, CFG_F_AMBIENT_TEMP, CFG_F_STATUS, CFG_F_SEQUENCE,
+                      CFG_F_CARD_LO, CFG_F_CARD_HI, CFG_F_COUNT };
+
+#define CFG_MAX_BLOCKS 8
+
+struct cfg_block { int function; int start; int count; }; /* function 3 or 4 */
+
+struct cfg_field {
+    bool present;
+    int address;                 /* register address; inside one block */
+    enum cfg_field_type type;
+    enum cfg_word_order order;
+    double scale;                /* value = raw * scale (°C for temperatures) */
+};
+
+enum cfg_trigger { CFG_TRIGGER_SEQUENCE, CFG_TRIGGER_PRESENCE };
+
+struct cfg_profile {
+    char name[CFG_NAME_MAX];
+    int line;
+    bool builtin;
+    int nblocks;
+    struct cfg_block blocks[CFG_MAX_BLOCKS];
+    struct cfg_field fields[CFG_F_COUNT];
+    uint16_t status_valid, status_fault, status_present; /* bit masks, 0 = not reported */
+    enum cfg_trigger trigger;
+};
+
+struct cfg_device {
+    char name[CFG_NAME_MAX];
+    int line;
+    int bus, profile, lane;      /* indexes into the config's arrays */
+    int unit_id;
+    int64_t poll_ms;
+    int offset_centi;            /* calibration added to the body reading */
+};
+
+enum cfg_identity { CFG_ID_NONE, CFG_ID_WIEGAND, CFG_ID_DEVICE };
+enum cfg_indicator { CFG_IND_CONSOLE, CFG_IND_GPIO, CFG_IND_TEST };
+enum cfg_enforce { CFG_ENFORCE_SOFT, CFG_ENFORCE_HARD };
+enum cfg_gpio_role { CFG_IO_GREEN, CFG_IO_AMBER, CFG_IO_RED, CFG_IO_BUZZER, CFG_IO_RELAY,
+                     CFG_IO_WIEGAND_D0, CFG_IO_WIEGAND_D1, CFG_IO_PRESENCE, CFG_IO_COUNT };
+
+struct cfg_gpio_line {
+    bool present;
+    char chip[CFG_NAME_MAX];     /* "gpiochip0"; empty when the line is named */
+    int offset;                  /* -1 when named */
+    char name[CFG_NAME_MAX];     /* line name; empty when chip:offset */
+    bool active_low;
+};
+
+struct cfg_lane {
+    char name[CFG_NAME_MAX];
+    int line;
+    char gate[CFG_TEXT_MAX];
+    enum cfg_identity identity;
+    enum cfg_indicator indicator;
+    enum cfg_enforce enforce;
+    struct cfg_gpio_line io[CFG_IO_COUNT];
+};
+
+struct cfg_upstream {
+    bool enabled;                /* url set */
+    char url[CFG_TEXT_MAX];      /* https:// only */
+    char ca_file[CFG_TEXT_MAX], client_cert[CFG_TEXT_MAX], client_key[CFG_TEXT_MAX];
+    char token_file[CFG_TEXT_MAX], secret_file[CFG_TEXT_MAX];
+    bool identify_names;         /* identify = names; default pseudonym */
+    int day_end;                 /* minutes after midnight: the day's final summary */
+    int64_t connect_timeout_ms, timeout_ms;
+    int64_t retry_min_ms, retry_max_ms;
+};
+
+struct cfg_web {
+    bool enabled;
+    char listen[64];
+    int port;
+    char tls_cert[CFG_TEXT_MAX], tls_key[CFG_TEXT_MAX];
+    bool allow_plain_http;
+    int64_t session_idle_ms, session_max_ms;
+};
+
+struct cfg_daemon {
+    int log_level;               /* enum log_level */
+    int64_t stop_timeout_ms;
+};
+
+#define CFG_MAX_BUSES 32
+#define CFG_MAX_PROFILES 16
+#define CFG_MAX_DEVICES 128
+#define CFG_MAX_LANES 128
+
+struct config {
+    char path[CFG_TEXT_MAX];     /* absolute path of the file loaded */
+    struct cfg_daemon daemon;
+    struct cfg_school school;
+    struct cfg_ledger ledger;
+    struct cfg_windows windows;
+    struct cfg_screening screening;
+    struct cfg_upstream upstream;
+    struct cfg_web web;
+    int nbuses, nprofiles, ndevices, nlanes;
+    struct cfg_bus buses[CFG_MAX_BUSES];
+    struct cfg_profile profiles[CFG_MAX_PROFILES]; /* built-ins first */
+    struct cfg_device devices[CFG_MAX_DEVICES];
+    struct cfg_lane lanes[CFG_MAX_LANES];
+};
+
+/* Loads and validates FILE. Every problem is written to `errs` as
+ * "FILE:LINE: message" (all of them, not just the first); returns NULL if there
+ * was any. Relative paths in the file are taken relative to the file's folder. */
+struct config *config_load(const char *path, FILE *errs);
+/* The same from text in memory (used by config_load, the tests and the fuzzer):
+ * `name` is the file name used in messages, `base_dir` resolves relative paths. */
+struct config *config_parse(const char *name, const char *text, size_t len,
+                            const char *base_dir, FILE *errs);
+void config_free(struct config *cfg);
+
+/* Index of the named item, or -1. */
+int config_find_lane(const struct config *cfg, const char *name);
+int config_find_device(const struct config *cfg, const char *name);
+
+/* The built-in profiles, also present in every loaded config. */
+const struct cfg_profile *config_builtin_profiles(int *count);
+
+#endif

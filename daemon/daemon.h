@@ -1,0 +1,18 @@
+/* gatescreend's life: start-up in dependency order, the main loop, reload and a
+ * clean stop. main.c only parses the command line. */
+#ifndef GS_DAEMON_H
+#define GS_DAEMON_H
+
+#include <stdbool.h>
+
+struct daemon_opts {
+    const char *config_path;
+    bool foreground; /* stay attached, log to stderr (also under systemd) */
+    int verbose;     /* -v count: 1 = debug logging regardless of the config */
+};
+
+/* Runs the daemon until SIGTERM/SIGINT; returns the process exit status:
+ * 0 clean stop, 1 failure while running or starting, 2 bad configuration. */
+int daemon_run(const struct daemon_opts *opts);
+
+#endif

@@ -1,0 +1,26 @@
+/* Shared by the ledger's source files only (ledger*.c): the handle's body and
+ * statement helpers. Nothing outside the ledger includes this. */
+#ifndef GS_LEDGER_PRIVATE_H
+#define GS_LEDGER_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "ledger.h"
+
+struct ledger {
+    sqlite3 *db;
+    char *path;
+};
+
+/* Prepares sql on l's connection; logs and returns NULL on failure. */
+sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
+/* Runs SQL without results or parameters (fixed text only, never user data). */
+int ledger_exec(struct ledger *l, const char *sql);
+/* Binds text, or NULL when s is NULL. */
+int ledger_bind_text(sqlite3_stmt *st, int idx, const char *s);
+/* Column text as a non-NULL string. */
+const char *ledger_col_text(sqlite3_stmt *st, int col);
+/* Logs the connection's last error with context. */
+void ledger_log_error(struct ledger *l, const char *what);
+
+#endif

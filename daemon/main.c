@@ -1,0 +1,64 @@
+/* gatescreend: the gate daemon. Command line only; see daemon.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+
+#define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: gatescreend [-c FILE] [-f] [-v]\n"
+            "       gatescreend --check-config [FILE]\n"
+            "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
+            "  -f, --foreground    stay in the foreground and log to stderr (systemd)\n"
+            "  -v, --verbose       debug logging\n"
+            "      --check-config  validate the configuration, print 'configuration OK'\n"
+            "  -V, --version       print the version\n");
+}
+
+static int check_config(const char *path)
+{
+    struct config *cfg = config_load(path, stderr);
+    if (!cfg)
+        return 2;
+    config_free(cfg);
+    printf("configuration OK\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+        {"verbose", no_argument, NULL, 'v'},      {"check-config", no_argument, NULL, 'C'},
+        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct daemon_opts o = {.config_path = DEFAULT_CONFIG};
+    int check = 0, c;
+    log_init("gatescreend", LOG_LVL_INFO, LOG_OUT_STDERR);
+    while ((c = getopt_long(argc, argv, "c:fvVh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o.config_path = optarg; break;
+        case 'f': o.foreground = true; break;
+        case 'v': o.verbose++; break;
+        case 'C': check = 1; break;
+        case 'V': printf("gatescreend " GS_VERSION "\n"); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (check && optind < argc)
+        o.config_path = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "gatescreend: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return check ? check_config(o.config_path) : daemon_run(&o);
+}

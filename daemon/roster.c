@@ -1,0 +1,750 @@
+/* The school roster as CSV: RFC 4180 records, then a header that maps columns, then
+ * one validated row per record. Pure: the whole file is given as a buffer, problems
+ * go to a FILE as "NAME:LINE: message", and nothing is kept unless there are none.
+ *
+ * Reading is lenient only where spreadsheets are sloppy (BOM, CRLF, blank lines,
+ * spaces around fields) and strict everywhere a mistake could put a wrong name or
+ * card on a child. Every problem is reported, so one import run shows them all.
+ *
+ * Header names, case-insensitive (English) or exact (Chinese aliases):
+ *   external_id  学号, 工号      kind   类别      name  姓名
+ *   grade        年级           class  班级      card  卡号      active  在校
+ */
+#include "roster.h"
+
+#include "textnum.h"
+
+#include <assert.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Enough to see every pattern in a broken file; more only scrolls the first ones away. */
+#define MAX_MESSAGES 1000
+/* Field values quoted in messages are clipped to this many bytes. */
+#define SHOW_MAX 48
+/* The largest integer a JSON number (double) and SQLite both hold exactly. */
+#define CARD_MAX ((UINT64_C(1) << 53) - 1)
+
+/* ---- problems ------------------------------------------------------------------ */
+
+struct report {
+    const char *name;
+    FILE *errs;
+    int count;
+};
+
+__attribute__((format(printf, 3, 4)))
+static void problem(struct report *rep, int line, const char *fmt, ...)
+{
+    if (rep->count < INT_MAX)
+        rep->count++;
+    if (rep->errs == NULL || rep->count > MAX_MESSAGES)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(rep->errs, "%s:%d: ", rep->name, line);
+    vfprintf(rep->errs, fmt, ap);
+    fputc('\n', rep->errs);
+    va_end(ap);
+}
+
+static void report_finish(const struct report *rep)
+{
+    if (rep->errs != NULL && rep->count > MAX_MESSAGES)
+        fprintf(rep->errs, "%s: ... and %d more problems\n", rep->name,
+                rep->count - MAX_MESSAGES);
+}
+
+/* How many bytes of a (valid UTF-8) value to show: at most SHOW_MAX, never half a
+ * character, so messages stay short and printable. */
+static int shown(const char *s, size_t n)
+{
+    if (n <= SHOW_MAX)
+        return (int)n;
+    size_t k = SHOW_MAX;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return (int)k;
+}
+
+#define SHOW(s, n) shown((s), (n)), (s), (n) > SHOW_MAX ? "..." : ""
+
+/* ---- CSV records --------------------------------------------------------------- */
+
+struct field {
+    size_t off, len; /* in csv.text; each field is NUL-terminated there */
+    bool quoted;
+    bool clean; /* valid UTF-8 and no control characters */
+};
+
+/* What reading stopped at: a separator (more fields follow), the end of a record,
+ * the end of the file, malformed quoting (csv.why says how), or no memory. */
+enum rd { RD_FIELD, RD_RECORD, RD_EOF, RD_BAD, RD_UNTERMINATED, RD_NOMEM };
+
+struct csv {
+    const char *buf;
+    size_t len, pos;
+    int line;          /* line of buf[pos] */
+    size_t rec_pos;    /* where the current record starts */
+    int rec_line;
+    bool recovered;    /* already resumed once after an unterminated quote */
+    const char *why;   /* what was wrong with the last bad record */
+    char *text;        /* the current record's field bytes, unescaped */
+    size_t ntext, captext;
+    struct field *f;
+    size_t nf, capf;
+};
+
+/* An array of `size`-byte items with room for `need` of them (doubling, so appends
+ * are amortised O(1)): the new pointer, or NULL with `ptr` still valid. */
+static void *grow(void *ptr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return ptr;
+    size_t n = *cap ? *cap : 16;
+    while (n < need && n <= SIZE_MAX / 2)
+        n *= 2;
+    if (n < need || n > SIZE_MAX / size)
+        return NULL;
+    void *q = realloc(ptr, n * size);
+    if (q != NULL)
+        *cap = n;
+    return q;
+}
+
+static int put(struct csv *c, char ch)
+{
+    if (c->ntext == c->captext) {
+        char *t = grow(c->text, &c->captext, c->ntext + 1, 1);
+        if (t == NULL)
+            return -1;
+        c->text = t;
+    }
+    c->text[c->ntext++] = ch;
+    return 0;
+}
+
+static void next_line(struct csv *c)
+{
+    if (c->line < INT_MAX)
+        c->line++;
+}
+
+static int field_begin(struct csv *c, bool quoted)
+{
+    struct field *f = grow(c->f, &c->capf, c->nf + 1, sizeof *c->f);
+    if (f == NULL)
+        return -1;
+    c->f = f;
+    c->f[c->nf++] = (struct field){.off = c->ntext, .quoted = quoted};
+    return 0;
+}
+
+/* Unquoted fields lose trailing blanks (the leading ones were never read). */
+static int field_end(struct csv *c)
+{
+    struct field *f = &c->f[c->nf - 1];
+    if (!f->quoted)
+        while (c->ntext > f->off && (c->text[c->ntext - 1] == ' ' || c->text[c->ntext - 1] == '\t'))
+            c->ntext--;
+    f->len = c->ntext - f->off;
+    return put(c, '\0');
+}
+
+static void skip_blanks(struct csv *c)
+{
+    while (c->pos < c->len && (c->buf[c->pos] == ' ' || c->buf[c->pos] == '\t'))
+        c->pos++;
+}
+
+static bool at_eol(const struct csv *c)
+{
+    const char *b = c->buf + c->pos;
+    size_t left = c->len - c->pos;
+    return left > 0 && (b[0] == '\n' || (b[0] == '\r' && left > 1 && b[1] == '\n'));
+}
+
+static enum rd bad(struct csv *c, const char *why)
+{
+    c->why = why;
+    return RD_BAD;
+}
+
+/* After a field: a separator, the end of the line, or the end of the file. */
+static enum rd after_field(struct csv *c)
+{
+    if (c->pos == c->len)
+        return RD_RECORD;
+    if (c->buf[c->pos] == ',') {
+        c->pos++;
+        return RD_FIELD;
+    }
+    if (!at_eol(c))
+        return bad(c, "text after the closing quote");
+    c->pos += c->buf[c->pos] == '\r' ? 2 : 1;
+    next_line(c);
+    return RD_RECORD;
+}
+
+static enum rd read_unquoted(struct csv *c)
+{
+    while (c->pos < c->len && c->buf[c->pos] != ',' && !at_eol(c)) {
+        if (c->buf[c->pos] == '"')
+            return bad(c, "a quote inside an unquoted field (quote the whole field and "
+                          "double the quote)");
+        if (put(c, c->buf[c->pos++]) < 0)
+            return RD_NOMEM;
+    }
+    return field_end(c) < 0 ? RD_NOMEM : after_field(c);
+}
+
+/* From just after the opening quote; "" is a quote, anything else is taken as is
+ * (line breaks too: CSV allows them; the row check then refuses them). */
+static enum rd read_quoted(struct csv *c)
+{
+    for (;;) {
+        if (c->pos == c->len)
+            return RD_UNTERMINATED;
+        char ch = c->buf[c->pos++];
+        if (ch == '"' && (c->pos == c->len || c->buf[c->pos] != '"'))
+            break;
+        if (ch == '"')
+            c->pos++;
+        else if (ch == '\n')
+            next_line(c);
+        if (put(c, ch) < 0)
+            return RD_NOMEM;
+    }
+    if (field_end(c) < 0)
+        return RD_NOMEM;
+    skip_blanks(c); /* `"a" ,b` is a common hand-edit; blanks are not text */
+    return after_field(c);
+}
+
+static enum rd read_field(struct csv *c)
+{
+    skip_blanks(c);
+    bool quoted = c->pos < c->len && c->buf[c->pos] == '"';
+    if (field_begin(c, quoted) < 0)
+        return RD_NOMEM;
+    if (!quoted)
+        return read_unquoted(c);
+    c->pos++;
+    return read_quoted(c);
+}
+
+/* Reads one record: RD_RECORD, RD_EOF, RD_BAD/RD_UNTERMINATED or RD_NOMEM. */
+static enum rd read_record(struct csv *c)
+{
+    c->nf = 0;
+    c->ntext = 0;
+    c->rec_pos = c->pos;
+    c->rec_line = c->line;
+    if (c->pos == c->len)
+        return RD_EOF;
+    enum rd r;
+    while ((r = read_field(c)) == RD_FIELD)
+        ;
+    if (r == RD_UNTERMINATED)
+        c->why = "the quote is never closed (the field runs to the end of the file)";
+    return r;
+}
+
+/* Goes on at the next line after a bad record. An unterminated quote swallowed the
+ * rest of the file, so the lines after the record's start are read again: once only,
+ * which keeps the whole parse linear. */
+static void resync(struct csv *c, enum rd r)
+{
+    if (r == RD_UNTERMINATED) {
+        if (c->recovered) {
+            c->pos = c->len;
+            return;
+        }
+        c->recovered = true;
+        c->pos = c->rec_pos;
+        c->line = c->rec_line;
+    }
+    const char *nl = memchr(c->buf + c->pos, '\n', c->len - c->pos);
+    c->pos = nl ? (size_t)(nl - c->buf) + 1 : c->len;
+    if (nl)
+        next_line(c);
+}
+
+/* A line of nothing but blanks. */
+static bool blank_record(const struct csv *c)
+{
+    return c->nf == 1 && !c->f[0].quoted && c->f[0].len == 0;
+}
+
+static const char *field_text(const struct csv *c, size_t i)
+{
+    return c->text + c->f[i].off;
+}
+
+/* ---- columns ------------------------------------------------------------------- */
+
+enum col { COL_ID, COL_KIND, COL_NAME, COL_GRADE, COL_CLASS, COL_CARD, COL_ACTIVE, NCOLS };
+
+static const struct column {
+    const char *name;      /* compared case-insensitively */
+    const char *alias[2];  /* Chinese, compared exactly */
+    bool required;
+} columns[NCOLS] = {
+    [COL_ID] = {"external_id", {"学号", "工号"}, true},
+    [COL_KIND] = {"kind", {"类别", NULL}, true},
+    [COL_NAME] = {"name", {"姓名", NULL}, true},
+    [COL_GRADE] = {"grade", {"年级", NULL}, false},
+    [COL_CLASS] = {"class", {"班级", NULL}, false},
+    [COL_CARD] = {"card", {"卡号", NULL}, false},
+    [COL_ACTIVE] = {"active", {"在校", NULL}, false},
+};
+
+/* ASCII-only case folding: the locale must not fold bytes of UTF-8 characters. */
+static bool same_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y)
+            return false;
+    }
+    return *a == *b;
+}
+
+static int column_lookup(const char *s)
+{
+    for (int i = 0; i < NCOLS; i++) {
+        const struct column *k = &columns[i];
+        if (same_nocase(s, k->name) || (k->alias[0] && strcmp(s, k->alias[0]) == 0) ||
+            (k->alias[1] && strcmp(s, k->alias[1]) == 0))
+            return i;
+    }
+    return -1;
+}
+
+/* ---- duplicate index: open addressing over row numbers, linear overall ------------ */
+
+enum key { KEY_ID, KEY_CARD };
+
+struct index {
+    enum key key;
+    int *slot; /* row + 1; 0 = empty */
+    size_t cap, used;
+};
+
+static uint64_t key_hash(const struct roster_row *r, enum key key)
+{
+    if (key == KEY_CARD) { /* a 64-bit mix: card numbers are often consecutive */
+        uint64_t x = (r->card ^ (r->card >> 33)) * 0xFF51AFD7ED558CCDULL;
+        return x ^ (x >> 29);
+    }
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *s = (const unsigned char *)r->external_id; *s; s++)
+        h = (h ^ *s) * 1099511628211ULL;
+    return h;
+}
+
+static bool key_same(const struct roster_row *a, const struct roster_row *b, enum key key)
+{
+    return key == KEY_CARD ? a->card == b->card : strcmp(a->external_id, b->external_id) == 0;
+}
+
+/* The slot holding row's key, or the empty slot where it goes. */
+static size_t index_probe(const struct index *ix, const struct roster_row *rows, int row)
+{
+    size_t mask = ix->cap - 1, i = key_hash(&rows[row], ix->key) & mask;
+    while (ix->slot[i] != 0 && !key_same(&rows[ix->slot[i] - 1], &rows[row], ix->key))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static int index_grow(struct index *ix, const struct roster_row *rows)
+{
+    struct index bigger = {.key = ix->key, .cap = ix->cap ? ix->cap * 2 : 1024};
+    bigger.slot = calloc(bigger.cap, sizeof *bigger.slot);
+    if (bigger.slot == NULL)
+        return -1;
+    for (size_t i = 0; i < ix->cap; i++)
+        if (ix->slot[i] != 0)
+            bigger.slot[index_probe(&bigger, rows, ix->slot[i] - 1)] = ix->slot[i];
+    bigger.used = ix->used;
+    free(ix->slot);
+    *ix = bigger;
+    return 0;
+}
+
+/* Adds row's key: returns the earlier row with the same key, -1 when it was new,
+ * -2 when out of memory. */
+static int index_add(struct index *ix, const struct roster_row *rows, int row)
+{
+    if ((ix->used + 1) * 2 > ix->cap && index_grow(ix, rows) < 0)
+        return -2;
+    size_t i = index_probe(ix, rows, row);
+    if (ix->slot[i] != 0)
+        return ix->slot[i] - 1;
+    ix->slot[i] = row + 1;
+    ix->used++;
+    return -1;
+}
+
+/* ---- kinds --------------------------------------------------------------------- */
+
+const char *person_kind_name(enum person_kind kind)
+{
+    switch (kind) {
+    case PERSON_STUDENT: return "student";
+    case PERSON_TEACHER: return "teacher";
+    case PERSON_STAFF: return "staff";
+    }
+    return "unknown";
+}
+
+int person_kind_parse(const char *text, enum person_kind *out)
+{
+    static const struct { const char *word; enum person_kind kind; } words[] = {
+        {"student", PERSON_STUDENT}, {"teacher", PERSON_TEACHER}, {"staff", PERSON_STAFF},
+        {"学生", PERSON_STUDENT}, {"教师", PERSON_TEACHER}, {"老师", PERSON_TEACHER},
+        {"职工", PERSON_STAFF}, {"员工", PERSON_STAFF}, {"后勤", PERSON_STAFF},
+    };
+    for (size_t i = 0; text && i < sizeof words / sizeof words[0]; i++) {
+        if (same_nocase(text, words[i].word)) {
+            *out = words[i].kind;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- the parser ---------------------------------------------------------------- */
+
+struct parser {
+    struct report rep;
+    struct csv csv;
+    int col_field[NCOLS]; /* field number of each column, -1 = absent */
+    size_t ncols;         /* fields in the header */
+    struct roster *ro;
+    size_t caprows;
+    struct index ids, cards;
+    bool nomem;
+};
+
+static void out_of_memory(struct parser *p)
+{
+    problem(&p->rep, p->csv.rec_line, "out of memory");
+    p->nomem = true;
+}
+
+/* Field i in messages: its column's name once the header is known, else its number. */
+static const char *field_label(const struct parser *p, size_t i, char *buf, size_t n)
+{
+    for (int k = 0; k < NCOLS && p->ncols; k++)
+        if (p->col_field[k] == (int)i) {
+            snprintf(buf, n, "\"%s\"", columns[k].name);
+            return buf;
+        }
+    snprintf(buf, n, "%zu", i + 1);
+    return buf;
+}
+
+/* First control character (C0, DEL or C1) in valid UTF-8 text, or -1. */
+static long control_at(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++)
+        if (u[i] < 0x20 || u[i] == 0x7F || (u[i] == 0xC2 && i + 1 < n && u[i + 1] < 0xA0))
+            return (long)i;
+    return -1;
+}
+
+/* Encoding and control characters, for every field of every record (header too). */
+static void check_fields(struct parser *p)
+{
+    struct csv *c = &p->csv;
+    char what[32];
+    for (size_t i = 0; i < c->nf; i++) {
+        const char *s = field_text(c, i);
+        field_label(p, i, what, sizeof what);
+        long at = tn_utf8_invalid_at(s, c->f[i].len);
+        if (at < 0 && (at = control_at(s, c->f[i].len)) >= 0)
+            problem(&p->rep, c->rec_line, "field %s contains %s (U+%04X at byte %ld; no control "
+                    "characters allowed)", what, s[at] == '\n' ? "a line break" :
+                    "a control character", (unsigned)(unsigned char)s[at + (s[at] == '\xC2')],
+                    at + 1);
+        else if (at >= 0)
+            problem(&p->rep, c->rec_line, "invalid UTF-8 at byte %ld of field %s", at + 1, what);
+        c->f[i].clean = at < 0;
+    }
+}
+
+/* ---- header -------------------------------------------------------------------- */
+
+static void header_field(struct parser *p, size_t i)
+{
+    const struct csv *c = &p->csv;
+    const char *s = field_text(c, i);
+    size_t n = c->f[i].len;
+    int k = column_lookup(s);
+    if (k < 0 && n == 0)
+        problem(&p->rep, c->rec_line, "column %zu has no name", i + 1);
+    else if (k < 0)
+        problem(&p->rep, c->rec_line, "unknown column \"%.*s%s\" (expected external_id, kind, "
+                "name, grade, class, card, active)", SHOW(s, n));
+    else if (p->col_field[k] >= 0)
+        problem(&p->rep, c->rec_line, "duplicate column \"%s\" (columns %d and %zu)",
+                columns[k].name, p->col_field[k] + 1, i + 1);
+    else
+        p->col_field[k] = (int)i;
+}
+
+/* Maps the columns; returns the number of problems (then no row is read). */
+static int parse_header(struct parser *p)
+{
+    int before = p->rep.count;
+    check_fields(p);
+    for (size_t i = 0; i < p->csv.nf; i++)
+        if (p->csv.f[i].clean)
+            header_field(p, i);
+    for (int k = 0; k < NCOLS; k++)
+        if (columns[k].required && p->col_field[k] < 0)
+            problem(&p->rep, p->csv.rec_line, "missing required column \"%s\"",
+                    columns[k].name);
+    p->ncols = p->csv.nf;
+    return p->rep.count - before;
+}
+
+/* ---- one column of one row ------------------------------------------------------- */
+
+typedef void setter(struct parser *p, struct roster_row *r, const char *s, size_t n);
+
+static bool too_long(struct parser *p, const char *what, size_t n, size_t max)
+{
+    if (n < max)
+        return false;
+    problem(&p->rep, p->csv.rec_line, "%s is too long (%zu bytes; at most %zu)", what, n,
+            max - 1);
+    return true;
+}
+
+static void set_id(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    int line = p->csv.rec_line;
+    if (n == 0) {
+        problem(&p->rep, line, "empty external_id");
+        return;
+    }
+    if (too_long(p, "external_id", n, ROSTER_ID_MAX))
+        return;
+    /* Ids are typed into the nurse page and the CLI: no blanks of any width. */
+    if (strpbrk(s, " \t") || strstr(s, "\xE3\x80\x80") || strstr(s, "\xC2\xA0")) {
+        problem(&p->rep, line, "external_id \"%.*s%s\" contains a space", SHOW(s, n));
+        return;
+    }
+    memcpy(r->external_id, s, n + 1);
+}
+
+static void set_kind(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    if (person_kind_parse(s, &r->kind) < 0)
+        problem(&p->rep, p->csv.rec_line, "unknown kind \"%.*s%s\" (expected student, "
+                "teacher or staff; 学生, 教师/老师 or 职工/员工/后勤)", SHOW(s, n));
+}
+
+static void set_name(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    if (strspn(s, " \t") == n)
+        problem(&p->rep, p->csv.rec_line, "empty name");
+    else if (!too_long(p, "name", n, ROSTER_NAME_MAX))
+        memcpy(r->name, s, n + 1); /* byte for byte: names are never normalised */
+}
+
+static void set_grade(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    if (!too_long(p, "grade", n, ROSTER_GRADE_MAX))
+        memcpy(r->grade, s, n + 1);
+}
+
+static void set_class(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    if (!too_long(p, "class", n, ROSTER_CLASS_MAX))
+        memcpy(r->class_name, s, n + 1);
+}
+
+/* Decimal digits only (no sign, no blanks, no 1e6 from a spreadsheet), 1..2^53-1.
+ * Leading zeros are allowed: the number, not the text, is the card. */
+static void set_card(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    uint64_t v = 0;
+    size_t i = 0;
+    if (n == 0)
+        return;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && v <= CARD_MAX; i++)
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    if (i < n && (s[i] < '0' || s[i] > '9'))
+        problem(&p->rep, p->csv.rec_line, "card \"%.*s%s\" is not a number (decimal digits "
+                "only)", SHOW(s, n));
+    else if (i < n || v == 0 || v > CARD_MAX)
+        problem(&p->rep, p->csv.rec_line, "card %.*s%s is out of range (1 to %llu)",
+                SHOW(s, n), (unsigned long long)CARD_MAX);
+    else {
+        r->card = v;
+        r->has_card = true;
+    }
+}
+
+static void set_active(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    if (n == 0 || strcmp(s, "是") == 0)
+        r->active = true;
+    else if (strcmp(s, "否") == 0)
+        r->active = false;
+    else if (tn_bool(s, &r->active) < 0)
+        problem(&p->rep, p->csv.rec_line, "active \"%.*s%s\" is not yes or no", SHOW(s, n));
+}
+
+static setter *const setters[NCOLS] = {
+    [COL_ID] = set_id, [COL_KIND] = set_kind, [COL_NAME] = set_name,
+    [COL_GRADE] = set_grade, [COL_CLASS] = set_class, [COL_CARD] = set_card,
+    [COL_ACTIVE] = set_active,
+};
+
+/* ---- rows ---------------------------------------------------------------------- */
+
+static struct roster_row *new_row(struct parser *p)
+{
+    struct roster *ro = p->ro;
+    struct roster_row *rows = ro->nrows == INT_MAX ? NULL
+                              : grow(ro->rows, &p->caprows, (size_t)ro->nrows + 1, sizeof *rows);
+    if (rows == NULL)
+        return NULL;
+    ro->rows = rows;
+    struct roster_row *r = &ro->rows[ro->nrows++];
+    *r = (struct roster_row){.line = p->csv.rec_line, .active = true};
+    return r;
+}
+
+/* Registers the row's id and card; a repeat names the line where it was first seen. */
+static void check_unique(struct parser *p, int row)
+{
+    const struct roster_row *r = &p->ro->rows[row];
+    int prev = r->external_id[0] ? index_add(&p->ids, p->ro->rows, row) : -1;
+    if (prev >= 0)
+        problem(&p->rep, r->line, "duplicate external_id \"%s\" (first on line %d)",
+                r->external_id, p->ro->rows[prev].line);
+    int prev_card = r->has_card ? index_add(&p->cards, p->ro->rows, row) : -1;
+    if (prev_card >= 0)
+        problem(&p->rep, r->line, "card %llu is on line %d and again on line %d",
+                (unsigned long long)r->card, p->ro->rows[prev_card].line, r->line);
+    if (prev == -2 || prev_card == -2)
+        out_of_memory(p);
+}
+
+static void parse_row(struct parser *p)
+{
+    const struct csv *c = &p->csv;
+    check_fields(p);
+    if (c->nf != p->ncols) {
+        problem(&p->rep, c->rec_line, "expected %zu fields, found %zu", p->ncols, c->nf);
+        return;
+    }
+    struct roster_row *r = new_row(p);
+    if (r == NULL) {
+        out_of_memory(p);
+        return;
+    }
+    for (int k = 0; k < NCOLS; k++) {
+        int i = p->col_field[k];
+        if (i >= 0 && c->f[i].clean)
+            setters[k](p, r, field_text(c, (size_t)i), c->f[i].len);
+    }
+    check_unique(p, (int)(r - p->ro->rows));
+}
+
+/* ---- the file ------------------------------------------------------------------ */
+
+/* The next record that is not a blank line: RD_RECORD; RD_BAD (reported, and the
+ * reading resumes on the next line); RD_EOF at the end of the file or of memory. */
+static enum rd next_record(struct parser *p)
+{
+    enum rd r;
+    while ((r = read_record(&p->csv)) == RD_RECORD && blank_record(&p->csv))
+        ;
+    if (r == RD_NOMEM)
+        out_of_memory(p);
+    if (r == RD_BAD || r == RD_UNTERMINATED) {
+        problem(&p->rep, p->csv.rec_line, "field %zu: %s", p->csv.nf, p->csv.why);
+        resync(&p->csv, r);
+        return RD_BAD;
+    }
+    return r == RD_RECORD ? RD_RECORD : RD_EOF;
+}
+
+static void parse_file(struct parser *p)
+{
+    enum rd r = next_record(p);
+    if (r == RD_EOF && !p->nomem)
+        problem(&p->rep, 1, "no header (the file is empty; the first row names the columns: "
+                "external_id,kind,name,...)");
+    if (r != RD_RECORD || parse_header(p) > 0)
+        return; /* without a sound header, rows cannot be read */
+    while (!p->nomem && (r = next_record(p)) != RD_EOF)
+        if (r == RD_RECORD)
+            parse_row(p);
+}
+
+static void parser_fini(struct parser *p)
+{
+    free(p->csv.text);
+    free(p->csv.f);
+    free(p->ids.slot);
+    free(p->cards.slot);
+}
+
+static void parser_init(struct parser *p, const char *name, const char *buf, size_t len,
+                        FILE *errs)
+{
+    *p = (struct parser){
+        .rep = {.name = name, .errs = errs},
+        .csv = {.buf = buf ? buf : "", .len = len, .line = 1},
+        .ids = {.key = KEY_ID},
+        .cards = {.key = KEY_CARD},
+    };
+    for (int k = 0; k < NCOLS; k++)
+        p->col_field[k] = -1;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        p->csv.pos = 3; /* Excel's "UTF-8 CSV" starts with a byte order mark */
+}
+
+int roster_parse(const char *name, const char *buf, size_t len, struct roster **out,
+                 FILE *errs)
+{
+    assert(name != NULL && out != NULL && (buf != NULL || len == 0));
+    struct parser p;
+    parser_init(&p, name, buf, len, errs);
+    *out = NULL;
+    p.ro = calloc(1, sizeof *p.ro);
+    if (p.ro == NULL) {
+        out_of_memory(&p);
+        goto fail;
+    }
+    parse_file(&p);
+    if (p.rep.count > 0)
+        goto fail;
+    parser_fini(&p);
+    *out = p.ro;
+    return 0;
+fail:
+    report_finish(&p.rep);
+    parser_fini(&p);
+    roster_free(p.ro);
+    return p.rep.count;
+}
+
+void roster_free(struct roster *roster)
+{
+    if (roster == NULL)
+        return;
+    free(roster->rows);
+    free(roster);
+}

@@ -1,0 +1,223 @@
+#include "textnum.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int tn_integer(const char *s, int base, long min, long max, long *out)
+{
+    if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, base);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tn_long(const char *s, long min, long max, long *out)
+{
+    return tn_integer(s, 10, min, max, out);
+}
+
+int tn_long_hex(const char *s, long min, long max, long *out)
+{
+    if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return s[2] == '\0' || s[2] == '-' || s[2] == '+' ? -1
+                                                          : tn_integer(s + 2, 16, min, max, out);
+    return tn_integer(s, 10, min, max, out);
+}
+
+int tn_centi(const char *s, long min, long max, long *out)
+{
+    if (s == NULL)
+        return -1;
+    const char *p = s;
+    int neg = 0;
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    long whole = 0, frac = 0;
+    int nwhole = 0, nfrac = 0;
+    for (; isdigit((unsigned char)*p); p++, nwhole++) {
+        if (whole > 100000000L)
+            return -1;
+        whole = whole * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; isdigit((unsigned char)*p); p++, nfrac++) {
+            if (nfrac >= 2)
+                return -1; /* hundredths is the resolution we store */
+            frac = frac * 10 + (*p - '0');
+        }
+        if (nfrac == 0)
+            return -1;
+    }
+    if (*p != '\0' || nwhole == 0)
+        return -1;
+    if (nfrac == 1)
+        frac *= 10;
+    long v = whole * 100 + frac;
+    v = neg ? -v : v;
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+char *tn_format_centi(long centi, char *buf, size_t n)
+{
+    unsigned long a = centi < 0 ? 0UL - (unsigned long)centi : (unsigned long)centi;
+    snprintf(buf, n, "%s%lu.%02lu", centi < 0 ? "-" : "", a / 100, a % 100);
+    return buf;
+}
+
+int tn_double(const char *s, double min, double max, double *out)
+{
+    if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tn_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
+{
+    static const struct { const char *unit; double ms; } units[] = {
+        {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000},
+    };
+    if (s == NULL || !(isdigit((unsigned char)*s) || *s == '.'))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || !isfinite(v))
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(end, units[i].unit) != 0)
+            continue;
+        double ms = v * units[i].ms;
+        if (ms < (double)min_ms || ms > (double)max_ms || ms != floor(ms))
+            return -1;
+        *out = (int64_t)ms;
+        return 0;
+    }
+    return -1;
+}
+
+static int two_digits(const char *s)
+{
+    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+        return -1;
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+static int hhmm_prefix(const char *s, int *out)
+{
+    int h = two_digits(s), m;
+    if (h < 0 || h > 23 || s[2] != ':')
+        return -1;
+    m = two_digits(s + 3);
+    if (m < 0 || m > 59)
+        return -1;
+    *out = h * 60 + m;
+    return 0;
+}
+
+int tn_hhmm(const char *s, int *out)
+{
+    int v;
+    if (s == NULL || strlen(s) != 5 || hhmm_prefix(s, &v) < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tn_span(const char *s, int *start, int *end)
+{
+    int a, b;
+    if (s == NULL || strlen(s) != 11 || s[5] != '-' || hhmm_prefix(s, &a) < 0 ||
+        hhmm_prefix(s + 6, &b) < 0 || a >= b)
+        return -1;
+    *start = a;
+    *end = b;
+    return 0;
+}
+
+int tn_date(const char *s, int *year, int *month, int *day)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    int c = two_digits(s), y2 = two_digits(s + 2), m = two_digits(s + 5), d = two_digits(s + 8);
+    if (c < 0 || y2 < 0 || m < 1 || m > 12 || d < 1)
+        return -1;
+    int y = c * 100 + y2;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1970 || d > mdays[m - 1] + (m == 2 && leap))
+        return -1;
+    *year = y;
+    *month = m;
+    *day = d;
+    return 0;
+}
+
+int tn_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    if (s == NULL)
+        return -1;
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0 || strcasecmp(s, no[i]) == 0) {
+            *out = strcasecmp(s, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t len;
+    unsigned long cp, min;
+    if ((s[0] & 0xE0) == 0xC0) { len = 2; cp = s[0] & 0x1Fu; min = 0x80; }
+    else if ((s[0] & 0xF0) == 0xE0) { len = 3; cp = s[0] & 0x0Fu; min = 0x800; }
+    else if ((s[0] & 0xF8) == 0xF0) { len = 4; cp = s[0] & 0x07u; min = 0x10000; }
+    else return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+long tn_utf8_invalid_at(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t len = utf8_seq_len(u + i, n - i);
+        if (len == 0)
+            return (long)i;
+        i += len;
+    }
+    return -1;
+}
