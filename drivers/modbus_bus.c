@@ -1,0 +1,387 @@
+#include "modbus_bus.h"
+
+#include <errno.h>
+#include <modbus/modbus.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "events.h"
+#include "ledger.h"
+#include "log.h"
+#include "loop.h"
+#include "thermal.h"
+
+#define STATS_EVERY_MS 1000
+#define LOG_AT_LEAST_EVERY_MS 600000
+
+struct mdev {
+    int index;                     /* in cfg->devices */
+    const struct cfg_device *cfg;
+    const struct cfg_profile *profile;
+    struct regmap map;
+    uint16_t *regs;
+    int64_t due_ms;
+    int failures;                  /* consecutive */
+    enum device_state state;
+    struct backoff backoff;
+    struct trigger_state trigger;
+    struct device_counters counters;
+    struct log_limit errlog;
+    char last_error[80];
+    int64_t stats_due_ms;
+};
+
+struct mbus {
+    const struct config *cfg;
+    const struct cfg_bus *bus;
+    struct evq *events;
+    modbus_t *ctx;
+    int connected;
+    int ndevs;
+    struct mdev *devs;
+    uint32_t rng;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;          /* only for the stop flag and its condition */
+    pthread_cond_t cond;
+    int stop;
+};
+
+/* ---- waiting ------------------------------------------------------------- */
+
+/* Sleeps until the monotonic deadline; returns -1 as soon as a stop is asked. */
+static int wait_until(struct mbus *b, int64_t deadline_ms)
+{
+    struct timespec ts = {.tv_sec = deadline_ms / 1000,
+                          .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+    pthread_mutex_lock(&b->lock);
+    while (!b->stop && loop_now_ms() < deadline_ms)
+        if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
+            break;
+    int stop = b->stop;
+    pthread_mutex_unlock(&b->lock);
+    return stop ? -1 : 0;
+}
+
+static int stopping(struct mbus *b)
+{
+    pthread_mutex_lock(&b->lock);
+    int stop = b->stop;
+    pthread_mutex_unlock(&b->lock);
+    return stop;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+static void post_status(struct mbus *b, struct mdev *d, int changed)
+{
+    struct event ev = {.kind = EV_DEVICE_STATUS, .mono_ms = loop_now_ms()};
+    ev.status.device = d->index;
+    ev.status.state = d->state;
+    ev.status.state_changed = changed;
+    ev.status.counters = d->counters;
+    snprintf(ev.status.last_error, sizeof ev.status.last_error, "%s", d->last_error);
+    evq_post(b->events, &ev);
+    d->stats_due_ms = ev.mono_ms + STATS_EVERY_MS;
+}
+
+static void set_state(struct mbus *b, struct mdev *d, enum device_state s)
+{
+    if (d->state == s)
+        return;
+    enum device_state was = d->state;
+    d->state = s;
+    if (s == DEV_OFFLINE)
+        thermal_forget(&d->trigger); /* what it shows when back may be old */
+    if (s == DEV_OK && was != DEV_UNKNOWN) {
+        uint64_t n = log_limit_reset(&d->errlog);
+        log_notice("device %s: back (%llu failed polls)", d->cfg->name, (unsigned long long)n);
+    } else if (s != DEV_OK) {
+        log_warn("device %s: %s (%s)", d->cfg->name, device_state_name(s), d->last_error);
+    }
+    post_status(b, d, 1);
+}
+
+/* ---- connection ------------------------------------------------------------ */
+
+static modbus_t *new_context(const struct cfg_bus *bus)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", bus->port);
+    if (bus->is_tcp)
+        return modbus_new_tcp_pi(bus->host, port);
+    return modbus_new_rtu(bus->device, bus->baud, bus->parity, bus->data_bits, bus->stop_bits);
+}
+
+static void set_timeouts(struct mbus *b)
+{
+    int64_t rt = b->bus->response_timeout_ms, bt = b->bus->byte_timeout_ms;
+    modbus_set_response_timeout(b->ctx, (uint32_t)(rt / 1000), (uint32_t)(rt % 1000) * 1000);
+    modbus_set_byte_timeout(b->ctx, (uint32_t)(bt / 1000), (uint32_t)(bt % 1000) * 1000);
+    /* We decide about retries and reconnects ourselves (per device, with backoff). */
+    modbus_set_error_recovery(b->ctx, MODBUS_ERROR_RECOVERY_NONE);
+}
+
+static void disconnect(struct mbus *b)
+{
+    if (b->connected)
+        modbus_close(b->ctx); /* always before connecting again */
+    b->connected = 0;
+}
+
+static int connect_bus(struct mbus *b, struct mdev *d)
+{
+    disconnect(b);
+    if (modbus_connect(b->ctx) < 0)
+        return -1;
+    if (!b->bus->is_tcp && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 &&
+        errno != ENOTTY)
+        log_debug("bus %s: RS-485 mode not set: %s", b->bus->name, modbus_strerror(errno));
+    /* ENOTTY: ptys and adapters that switch direction by themselves; fine. */
+    b->connected = 1;
+    if (d->counters.polls > 0)
+        d->counters.reconnects++;
+    return 0;
+}
+
+/* ---- failures -------------------------------------------------------------- */
+
+enum fail_kind { F_TIMEOUT, F_EXCEPTION, F_CRC, F_FRAME, F_IO };
+
+static enum fail_kind classify(int err)
+{
+    if (err == ETIMEDOUT)
+        return F_TIMEOUT;
+    if (err > MODBUS_ENOBASE && err < EMBBADCRC)
+        return F_EXCEPTION;
+    if (err == EMBBADCRC)
+        return F_CRC;
+    if (err >= EMBBADDATA && err <= EMBBADSLAVE)
+        return F_FRAME;
+    return F_IO;
+}
+
+static void count_failure(struct mdev *d, enum fail_kind k)
+{
+    uint64_t *c[] = {&d->counters.timeouts, &d->counters.exceptions, &d->counters.crc_errors,
+                     &d->counters.bad_frames, &d->counters.io_errors};
+    (*c[k])++;
+}
+
+/* When to try again. Failures that cost the bus time (timeouts) back off
+ * exponentially so one dead unit cannot starve the others; cheap ones (connection
+ * refused, an exception answer) retry at the poll interval. The first failure is
+ * retried at once: one lost frame should not make a device degraded for long. */
+static int64_t retry_delay(struct mbus *b, struct mdev *d, enum fail_kind k)
+{
+    if (d->failures == 1)
+        return 0;
+    if (k == F_TIMEOUT)
+        return backoff_next(&d->backoff, &b->rng);
+    return d->cfg->poll_ms;
+}
+
+static void poll_failed(struct mbus *b, struct mdev *d, int err, int64_t now)
+{
+    enum fail_kind k = classify(err);
+    count_failure(d, k);
+    d->failures++;
+    snprintf(d->last_error, sizeof d->last_error, "%s", modbus_strerror(err));
+    log_limited(&d->errlog, now, LOG_AT_LEAST_EVERY_MS, LOG_LVL_WARN, "device %s (unit %d): %s",
+                d->cfg->name, d->cfg->unit_id, d->last_error);
+    /* A TCP stream out of step (bad frame) or broken is only fixed by a new
+     * connection; a serial line is flushed before every request anyway. */
+    if (b->bus->is_tcp && (k == F_IO || k == F_FRAME || k == F_CRC))
+        disconnect(b);
+    int offline = d->failures >= 2 && k != F_EXCEPTION;
+    set_state(b, d, offline ? DEV_OFFLINE : DEV_DEGRADED);
+    d->due_ms = now + retry_delay(b, d, k);
+}
+
+/* ---- polling --------------------------------------------------------------- */
+
+static int read_blocks(struct mbus *b, struct mdev *d)
+{
+    const struct cfg_profile *p = d->profile;
+    for (int i = 0; i < p->nblocks; i++) {
+        const struct cfg_block *blk = &p->blocks[i];
+        uint16_t *dst = d->regs + d->map.offset[i];
+        d->counters.polls++;
+        if (!b->bus->is_tcp)
+            modbus_flush(b->ctx); /* drop anything a slow unit sent too late */
+        int n = blk->function == 4
+                    ? modbus_read_input_registers(b->ctx, blk->start, blk->count, dst)
+                    : modbus_read_registers(b->ctx, blk->start, blk->count, dst);
+        if (n != blk->count) {
+            if (n >= 0)
+                errno = EMBBADDATA;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now)
+{
+    struct thermal_sample s;
+    if (thermal_decode(&d->map, d->regs, &s) < 0) {
+        snprintf(d->last_error, sizeof d->last_error, "body temperature not a number");
+        return;
+    }
+    if (!thermal_is_new(&d->trigger, d->profile, &s))
+        return;
+    struct event ev = {.kind = EV_READING, .mono_ms = now};
+    thermal_make_reading(d->cfg, d->index, d->profile, &s, now, ledger_wall_ms(), &ev.reading);
+    d->counters.readings++;
+    evq_post(b->events, &ev);
+}
+
+static void poll_device(struct mbus *b, struct mdev *d)
+{
+    int64_t start = loop_now_ms();
+    if ((!b->connected && connect_bus(b, d) < 0) ||
+        modbus_set_slave(b->ctx, d->cfg->unit_id) < 0 || read_blocks(b, d) < 0) {
+        poll_failed(b, d, errno, loop_now_ms());
+        return;
+    }
+    int64_t now = loop_now_ms();
+    d->counters.good++;
+    d->counters.last_good_wall_ms = ledger_wall_ms();
+    d->failures = 0;
+    backoff_reset(&d->backoff);
+    emit_if_new(b, d, now);
+    set_state(b, d, DEV_OK);
+    /* Keep the rate: the next poll is one interval after this one began. */
+    d->due_ms = start + d->cfg->poll_ms;
+    if (now >= d->stats_due_ms)
+        post_status(b, d, 0);
+}
+
+/* The device due first; ties go to the one after the last polled (round robin). */
+static struct mdev *next_due(struct mbus *b, int last)
+{
+    struct mdev *best = NULL;
+    for (int k = 1; k <= b->ndevs; k++) {
+        struct mdev *d = &b->devs[(last + k) % b->ndevs];
+        if (!best || d->due_ms < best->due_ms)
+            best = d;
+    }
+    return best;
+}
+
+static void *bus_thread(void *arg)
+{
+    struct mbus *b = arg;
+    int last = b->ndevs - 1;
+    while (!stopping(b)) {
+        struct mdev *d = next_due(b, last);
+        if (wait_until(b, d->due_ms) < 0)
+            break;
+        poll_device(b, d);
+        last = (int)(d - b->devs);
+        if (b->bus->pause_ms > 0 && wait_until(b, loop_now_ms() + b->bus->pause_ms) < 0)
+            break;
+    }
+    disconnect(b);
+    return NULL;
+}
+
+/* ---- life ------------------------------------------------------------------ */
+
+/* A probe of a dead unit blocks the bus for one response timeout, so probes start
+ * no closer than two timeouts apart (at most a third of the bus), then back off. */
+static struct backoff backoff_for(const struct cfg_bus *bus, const struct cfg_device *dev)
+{
+    int64_t min = dev->poll_ms > 2 * bus->response_timeout_ms ? dev->poll_ms
+                                                               : 2 * bus->response_timeout_ms;
+    return (struct backoff){.min_ms = min, .max_ms = bus->retry_max_ms > min ? bus->retry_max_ms
+                                                                               : min};
+}
+
+static int add_devices(struct mbus *b, int bus)
+{
+    const struct config *cfg = b->cfg;
+    b->devs = calloc((size_t)cfg->ndevices, sizeof *b->devs);
+    if (!b->devs)
+        return -1;
+    for (int i = 0; i < cfg->ndevices; i++) {
+        if (cfg->devices[i].bus != bus)
+            continue;
+        struct mdev *d = &b->devs[b->ndevs++];
+        d->index = i;
+        d->cfg = &cfg->devices[i];
+        d->profile = &cfg->profiles[d->cfg->profile];
+        regmap_init(&d->map, d->profile);
+        d->regs = calloc((size_t)d->map.nregs, sizeof *d->regs);
+        d->backoff = backoff_for(b->bus, d->cfg);
+        if (!d->regs)
+            return -1;
+    }
+    return 0;
+}
+
+static void free_bus(struct mbus *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->ndevs; i++)
+        free(b->devs[i].regs);
+    free(b->devs);
+    if (b->ctx)
+        modbus_free(b->ctx);
+    pthread_cond_destroy(&b->cond);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+static int init_sync(struct mbus *b)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines are monotonic */
+    int rc = pthread_cond_init(&b->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&b->lock, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events)
+{
+    struct mbus *b = calloc(1, sizeof *b);
+    if (!b || init_sync(b) < 0)
+        goto fail;
+    b->cfg = cfg;
+    b->bus = &cfg->buses[bus];
+    b->events = events;
+    b->rng = (uint32_t)(loop_now_ms() ^ (bus * 2654435761u)) | 1u;
+    if (add_devices(b, bus) < 0 || !(b->ctx = new_context(b->bus))) {
+        log_err("bus %s: cannot set up: %s", b->bus->name, strerror(errno));
+        goto fail;
+    }
+    set_timeouts(b);
+    if (pthread_create(&b->thread, NULL, bus_thread, b) != 0) {
+        log_err("bus %s: cannot start its thread", b->bus->name);
+        goto fail;
+    }
+    b->started = 1;
+    return b;
+fail:
+    free_bus(b);
+    return NULL;
+}
+
+void mbus_stop(struct mbus *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->lock);
+    b->stop = 1;
+    pthread_cond_broadcast(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    free_bus(b);
+}

@@ -1,0 +1,66 @@
+/* Thermal sources: what a screening device reports, turned into readings. The
+ * pure part of every thermal driver: decoding a poll and telling a new measurement
+ * from a stale value. No I/O. */
+#ifndef GS_THERMAL_H
+#define GS_THERMAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "regdecode.h"
+
+enum device_state { DEV_UNKNOWN, DEV_OK, DEV_DEGRADED, DEV_OFFLINE };
+const char *device_state_name(enum device_state s);
+
+/* One measurement as the device reported it (the screening rules judge it). */
+struct reading {
+    int device, lane;           /* indexes into the config */
+    int64_t mono_ms, wall_ms;   /* when it was read */
+    int32_t raw_centi;          /* device value, centi-degrees */
+    int32_t offset_centi;       /* the device's calibration offset */
+    int32_t body_centi;         /* raw + offset */
+    bool has_ambient;
+    int32_t ambient_centi;
+    bool has_status;
+    uint16_t status;
+    bool device_valid;          /* status says valid (true when the profile has no mask) */
+    bool device_fault;          /* status says fault */
+    bool has_card;
+    uint64_t card;
+    bool has_sequence;
+    uint32_t sequence;
+};
+
+/* What a poll of one device returned, decoded. */
+struct thermal_sample {
+    bool ok;                    /* body temperature decoded */
+    double body_c, ambient_c;
+    bool has_ambient, has_status, has_sequence, has_card;
+    uint16_t status;
+    uint32_t sequence;
+    uint64_t card;
+};
+
+int thermal_decode(const struct regmap *m, const uint16_t *regs, struct thermal_sample *s);
+
+/* Remembers what the device said last, to emit one reading per measurement:
+ * a changed sequence register, or a rising "person present" edge (from the status
+ * register or, later, a GPIO presence input). The first sample after start or
+ * after the device was lost only sets the baseline: its value may be old. */
+struct trigger_state {
+    bool have_baseline;
+    uint32_t last_sequence;
+    bool last_present;
+};
+
+/* 1 when s is a new measurement, 0 when stale. */
+int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
+                   const struct thermal_sample *s);
+void thermal_forget(struct trigger_state *t);
+
+/* Fills r from a new sample (device/lane/offset from the config). */
+void thermal_make_reading(const struct cfg_device *dev, int device_index,
+                          const struct cfg_profile *p, const struct thermal_sample *s,
+                          int64_t mono_ms, int64_t wall_ms, struct reading *r);
+
+#endif
