@@ -1,0 +1,193 @@
+"""Shared helpers for the integration tests: find the programs, make a scratch
+folder with a config, run the real daemon and the real CLI."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("GS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+SOURCE = os.environ.get("GS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+DAEMON = os.path.join(BUILD, "gatescreend")
+CLI = os.path.join(BUILD, "gatescreen")
+MAKE_ROSTER = os.path.join(SOURCE, "tests/tools/make_roster.py")
+
+BASE_CONFIG = """\
+[school]
+code = T001
+name = 测试学校
+timezone = Asia/Shanghai
+
+[ledger]
+database = ledger.db
+
+[windows]
+morning = 07:00-08:30
+noon = 11:30-13:00
+
+[bus sim]
+tcp = 127.0.0.1:15999
+
+[lane east-1]
+gate = 东门
+identity = device
+indicator = console
+
+[device ir-1]
+bus = sim
+unit = 1
+lane = east-1
+"""
+
+failures = 0
+
+
+def check(cond, what):
+    """Records one assertion; the test exits non-zero if any failed."""
+    global failures
+    if cond:
+        print("ok   - " + what)
+    else:
+        failures += 1
+        print("FAIL - " + what)
+    sys.stdout.flush()
+
+
+def finish():
+    print("%d failed" % failures)
+    sys.exit(1 if failures else 0)
+
+
+def scratch(config_text=BASE_CONFIG):
+    d = tempfile.mkdtemp(prefix="gs-it-")
+    path = os.path.join(d, "gatescreen.conf")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(config_text)
+    return d, path
+
+
+def cli(conf, *args, input_text=None):
+    return subprocess.run([CLI, "-c", conf, *args], capture_output=True, text=True,
+                          input=input_text, timeout=120)
+
+
+class Daemon:
+    """gatescreend -f on a config; stderr collected into a file to read from."""
+
+    def __init__(self, conf, *extra):
+        self.log_path = conf + ".log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([DAEMON, "-f", "-c", conf, *extra],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, needle, timeout=15.0, count=1):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.text().count(needle) >= count:
+                return True
+            if self.proc.poll() is not None:
+                return self.text().count(needle) >= count
+            time.sleep(0.02)
+        return False
+
+    def send(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Sends sig, returns (exit status, seconds it took)."""
+        t0 = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.log.close()
+        return rc, time.monotonic() - t0
+
+
+def db_query(db, sql, args=()):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def db_dump(db):
+    """Every row of the tables an import may touch, to compare before and after."""
+    out = {}
+    for t in ("people", "cards", "audit_log", "health_status_history"):
+        out[t] = db_query(db, "SELECT * FROM %s ORDER BY 1" % t)
+    return out
+
+SIM = os.path.join(BUILD, "gatescreen-sim")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Sim:
+    """gatescreen-sim on a config, driven through its stdin."""
+
+    def __init__(self, conf, *extra):
+        self.out_path = conf + ".sim.out"
+        self.out = open(self.out_path, "w")
+        self.err = open(conf + ".sim.err", "w")
+        self.proc = subprocess.Popen([SIM, "-c", conf, *extra], stdin=subprocess.PIPE,
+                                     stdout=self.out, stderr=self.err, text=True)
+        self.sent = 0
+
+    def text(self):
+        with open(self.out_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait_ready(self, timeout=10.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if "ready" in self.text():
+                return True
+            if self.proc.poll() is not None:
+                return False
+            time.sleep(0.02)
+        return False
+
+    def cmd(self, line, timeout=5.0):
+        """Sends one command; waits for its 'ok' (or error) reply."""
+        before = self.text().count("\n")
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            lines = self.text().splitlines()
+            if len(lines) > before:
+                return lines[before]
+            time.sleep(0.01)
+        return None
+
+    def kill(self, sig=signal.SIGKILL):
+        self.proc.send_signal(sig)
+        self.proc.wait(10)
+        self.out.close()
+        self.err.close()
+
+
+def wait_until(pred, timeout=10.0, step=0.01):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()

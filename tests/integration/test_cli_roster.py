@@ -1,0 +1,158 @@
+"""The admin CLI on a real roster of 2,000 people with Chinese names (issue 2)."""
+import csv
+import io
+import os
+import subprocess
+import sys
+
+import gslib
+from gslib import check
+
+
+def make_roster(path, *args):
+    out = subprocess.run([sys.executable, gslib.MAKE_ROSTER, *args], capture_output=True,
+                         check=True).stdout
+    with open(path, "wb") as f:
+        f.write(out)
+    return out.decode("utf-8")
+
+
+def listed(conf, *args):
+    r = gslib.cli(conf, "roster", "list", *args)
+    return r, list(csv.DictReader(io.StringIO(r.stdout), delimiter="\t"))
+
+
+def test_import_2000():
+    d, conf = gslib.scratch()
+    db = os.path.join(d, "ledger.db")
+    roster = os.path.join(d, "roster.csv")
+    text = make_roster(roster, "--students", "1880", "--staff", "120", "--classes", "36",
+                       "--seed", "7")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    check(len(rows) == 2000, "generated 2,000 people")
+
+    r = gslib.cli(conf, "roster", "import", roster, "--by", "admin")
+    check(r.returncode == 0, "import exits 0 (%s)" % r.stderr.strip())
+    check("2000 rows: 2000 added, 0 updated, 0 unchanged" in r.stdout, "import counts: " + r.stdout.strip())
+
+    r, people = listed(conf, "--all")
+    check(r.returncode == 0 and len(people) == 2000, "roster list shows 2,000")
+    by_id = {p["external_id"]: p for p in people}
+    same = all(by_id[x["external_id"]]["name"] == x["name"] and
+               by_id[x["external_id"]]["class"] == x["class"] and
+               by_id[x["external_id"]]["kind"] == x["kind"] and
+               by_id[x["external_id"]]["cards"] == x["card"] for x in rows)
+    check(same, "every name, class, kind and card round-trips exactly")
+    # Straight from the file too: bytes as stored.
+    names = {n for (n,) in gslib.db_query(db, "SELECT name FROM people")}
+    check(names == {x["name"] for x in rows}, "names in SQLite are byte-identical")
+    check(any(ord(ch) > 0xFFFF for n in names for ch in n), "roster has non-BMP characters")
+
+    cls = rows[0]["class"]
+    r, some = listed(conf, "--class", cls)
+    check(len(some) == sum(1 for x in rows if x["class"] == cls and x["active"] in ("1", "yes", "")),
+          "roster list --class %s" % cls)
+
+    # Same file again: nothing changes, not even the audit log.
+    before = gslib.db_dump(db)
+    r = gslib.cli(conf, "roster", "import", roster)
+    check(r.returncode == 0 and "0 added, 0 updated, 2000 unchanged" in r.stdout,
+          "re-import reports no changes: " + r.stdout.strip())
+    check(gslib.db_dump(db) == before, "re-import leaves every row as it was")
+
+    # One changed row updates that person only.
+    changed = text.replace(rows[5]["name"], rows[5]["name"] + "改", 1)
+    with open(roster, "w", encoding="utf-8") as f:
+        f.write(changed)
+    r = gslib.cli(conf, "roster", "import", roster)
+    check("1 updated" in r.stdout, "a changed row updates one person: " + r.stdout.strip())
+    got = gslib.db_query(db, "SELECT name FROM people WHERE external_id = ?",
+                         (rows[5]["external_id"],))
+    check(got and got[0][0] == rows[5]["name"] + "改", "the update is stored")
+
+    # People missing from the file are only deactivated on request.
+    short = "\n".join(changed.splitlines()[:1001]) + "\n"
+    with open(roster, "w", encoding="utf-8") as f:
+        f.write(short)
+    r = gslib.cli(conf, "roster", "import", roster)
+    check("1000 active people in the ledger are not in this file" in r.stdout,
+          "missing people reported, not deactivated")
+    check(gslib.db_query(db, "SELECT count(*) FROM people WHERE active = 1")[0][0] == 2000,
+          "no one deactivated without --deactivate-missing")
+    r = gslib.cli(conf, "roster", "import", roster, "--deactivate-missing")
+    check("1000 deactivated" in r.stdout, "--deactivate-missing: " + r.stdout.strip())
+    check(gslib.db_query(db, "SELECT count(*) FROM people WHERE active = 1")[0][0] == 1000,
+          "1,000 remain active")
+
+    r = gslib.cli(conf, "db", "check")
+    check(r.returncode == 0 and "schema version 1" in r.stdout and "integrity check ok" in r.stdout,
+          "db check: " + r.stdout.strip().replace("\n", " / "))
+
+
+def test_bad_roster_changes_nothing():
+    d, conf = gslib.scratch()
+    db = os.path.join(d, "ledger.db")
+    good = os.path.join(d, "good.csv")
+    make_roster(good, "--students", "50", "--staff", "5", "--classes", "2", "--seed", "1")
+    gslib.cli(conf, "roster", "import", good)
+    before = gslib.db_dump(db)
+
+    bad = os.path.join(d, "bad.csv")
+    make_roster(bad, "--bad")
+    r = gslib.cli(conf, "roster", "import", bad)
+    check(r.returncode == 1, "bad roster: exit status 1")
+    lines = [l for l in r.stderr.splitlines() if l.startswith(bad + ":")]
+    check(len(lines) >= 5, "every bad row reported as FILE:LINE (%d lines)" % len(lines))
+    for l in lines[:12]:
+        print("     " + l)
+    check("nothing was changed" in r.stderr, "says nothing was changed")
+    check(gslib.db_dump(db) == before, "ledger identical after a bad import")
+
+    # Invalid UTF-8 and broken quoting, written byte for byte.
+    raw = os.path.join(d, "raw.csv")
+    with open(raw, "wb") as f:
+        f.write(b"external_id,kind,name,grade,class,card,active\n"
+                b"S1,student,\xe5\xbc\xa0\xff,1,1,,yes\n"
+                b"S2,student,\"unterminated,1,1,,yes\n")
+    r = gslib.cli(conf, "roster", "import", raw)
+    check(r.returncode == 1 and raw + ":2:" in r.stderr and "UTF-8" in r.stderr,
+          "invalid UTF-8 reported on line 2")
+    check(raw + ":3:" in r.stderr, "bad quoting reported on line 3")
+    check(gslib.db_dump(db) == before, "ledger identical after invalid UTF-8")
+
+    # A card held by someone outside the file: caught in the database pass.
+    people = gslib.db_query(db, "SELECT p.external_id, c.card_no FROM people p JOIN cards c "
+                                "ON c.person_id = p.id LIMIT 1")
+    clash = os.path.join(d, "clash.csv")
+    with open(clash, "w", encoding="utf-8") as f:
+        f.write("external_id,kind,name,card\nNEW1,student,新同学,%d\n" % people[0][1])
+    r = gslib.cli(conf, "roster", "import", clash)
+    check(r.returncode == 1 and clash + ":2: card" in r.stderr and people[0][0] in r.stderr,
+          "card clash names the holder: " + r.stderr.strip().splitlines()[0])
+    check(gslib.db_dump(db) == before, "ledger identical after a card clash")
+
+    for args in (["roster", "import"], ["roster", "import", "/nonexistent.csv"],
+                 ["roster", "frobnicate"], ["nothing"], ["roster", "list", "--bogus"]):
+        r = gslib.cli(conf, *args)
+        check(r.returncode in (1, 2) and r.stderr.strip() != "",
+              "bad command line %s: status %d, message %r" % (args, r.returncode,
+                                                             r.stderr.strip().splitlines()[0]))
+
+
+def test_db_check_on_missing_and_broken():
+    d, conf = gslib.scratch()
+    r = gslib.cli(conf, "db", "check")
+    check(r.returncode == 1 and "ledger.db" in r.stderr, "db check on a missing database fails")
+    check(not os.path.exists(os.path.join(d, "ledger.db")), "db check creates nothing")
+    db = os.path.join(d, "ledger.db")
+    with open(db, "wb") as f:
+        f.write(b"this is not a database" * 100)
+    r = gslib.cli(conf, "db", "check")
+    check(r.returncode == 1, "db check on a non-database fails: " + r.stderr.strip())
+
+
+if __name__ == "__main__":
+    test_import_2000()
+    test_bad_roster_changes_nothing()
+    test_db_check_on_missing_and_broken()
+    gslib.finish()
