@@ -2,16 +2,21 @@
 
 #include <errno.h>
 #include <modbus/modbus.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "events.h"
 #include "ledger.h"
 #include "log.h"
 #include "loop.h"
+#include "rtu_timing.h"
 #include "thermal.h"
 
 #define STATS_EVERY_MS 1000
@@ -45,33 +50,43 @@ struct mbus {
     uint32_t rng;
     pthread_t thread;
     int started;
-    pthread_mutex_t lock;          /* only for the stop flag and its condition */
-    pthread_cond_t cond;
-    int stop;
+    int64_t gap_us;                /* silence kept after each transaction */
+    int64_t quiet_until_us;        /* end of that silence after the last one */
+    int stop_fd;                   /* eventfd: readable once a stop is asked */
+    atomic_int stop;
 };
 
 /* ---- waiting ------------------------------------------------------------- */
 
-/* Sleeps until the monotonic deadline; returns -1 as soon as a stop is asked. */
-static int wait_until(struct mbus *b, int64_t deadline_ms)
+static int64_t now_us(void)
 {
-    struct timespec ts = {.tv_sec = deadline_ms / 1000,
-                          .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
-    pthread_mutex_lock(&b->lock);
-    while (!b->stop && loop_now_ms() < deadline_ms)
-        if (pthread_cond_timedwait(&b->cond, &b->lock, &ts) == ETIMEDOUT)
-            break;
-    int stop = b->stop;
-    pthread_mutex_unlock(&b->lock);
-    return stop ? -1 : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleeps until the monotonic deadline (µs, the clock of loop_now_ms); returns -1
+ * as soon as a stop is asked. One ppoll on the stop eventfd per wait: waking is
+ * most of what an idle poll costs, so the wait is a single system call (a
+ * condition variable took four). */
+static int wait_until(struct mbus *b, int64_t deadline_us)
+{
+    struct pollfd pfd = {.fd = b->stop_fd, .events = POLLIN};
+    for (;;) {
+        if (atomic_load(&b->stop))
+            return -1;
+        int64_t left = deadline_us - now_us();
+        if (left <= 0)
+            return 0;
+        struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
+        if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
+            return -1;
+    }
 }
 
 static int stopping(struct mbus *b)
 {
-    pthread_mutex_lock(&b->lock);
-    int stop = b->stop;
-    pthread_mutex_unlock(&b->lock);
-    return stop;
+    return atomic_load(&b->stop);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -254,8 +269,11 @@ static void poll_device(struct mbus *b, struct mdev *d)
     backoff_reset(&d->backoff);
     emit_if_new(b, d, now);
     set_state(b, d, DEV_OK);
-    /* Keep the rate: the next poll is one interval after this one began. */
-    d->due_ms = start + d->cfg->poll_ms;
+    /* The next poll is at the first multiple of the interval after this one
+     * began: the rate holds, and every device with the same interval, on any
+     * bus, wakes at the same instants, so one timer interrupt serves them all
+     * (waking is most of what a poll costs the CPU: tests/bench/README.md). */
+    d->due_ms = (start / d->cfg->poll_ms + 1) * d->cfg->poll_ms;
     if (now >= d->stats_due_ms)
         post_status(b, d, 0);
 }
@@ -278,12 +296,13 @@ static void *bus_thread(void *arg)
     int last = b->ndevs - 1;
     while (!stopping(b)) {
         struct mdev *d = next_due(b, last);
-        if (wait_until(b, d->due_ms) < 0)
+        /* The silence between transactions is folded into the one wait. */
+        int64_t due_us = d->due_ms * 1000;
+        if (wait_until(b, due_us > b->quiet_until_us ? due_us : b->quiet_until_us) < 0)
             break;
         poll_device(b, d);
         last = (int)(d - b->devs);
-        if (b->bus->pause_ms > 0 && wait_until(b, loop_now_ms() + b->bus->pause_ms) < 0)
-            break;
+        b->quiet_until_us = now_us() + b->gap_us;
     }
     disconnect(b);
     return NULL;
@@ -332,30 +351,28 @@ static void free_bus(struct mbus *b)
     free(b->devs);
     if (b->ctx)
         modbus_free(b->ctx);
-    pthread_cond_destroy(&b->cond);
-    pthread_mutex_destroy(&b->lock);
+    if (b->stop_fd >= 0)
+        close(b->stop_fd);
     free(b);
-}
-
-static int init_sync(struct mbus *b)
-{
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* deadlines are monotonic */
-    int rc = pthread_cond_init(&b->cond, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&b->lock, NULL);
-    return rc == 0 ? 0 : -1;
 }
 
 struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events)
 {
     struct mbus *b = calloc(1, sizeof *b);
-    if (!b || init_sync(b) < 0)
+    if (!b)
         goto fail;
+    b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (b->stop_fd < 0) {
+        log_errno(LOG_LVL_ERR, errno, "bus %s: eventfd", cfg->buses[bus].name);
+        goto fail;
+    }
     b->cfg = cfg;
     b->bus = &cfg->buses[bus];
     b->events = events;
+    /* RTU frames must be apart by t3.5 or a unit takes two requests for one. */
+    b->gap_us = b->bus->pause_ms * 1000;
+    if (!b->bus->is_tcp && b->gap_us < rtu_frame_gap_us(b->bus))
+        b->gap_us = rtu_frame_gap_us(b->bus);
     b->rng = (uint32_t)(loop_now_ms() ^ (bus * 2654435761u)) | 1u;
     if (add_devices(b, bus) < 0 || !(b->ctx = new_context(b->bus))) {
         log_err("bus %s: cannot set up: %s", b->bus->name, strerror(errno));
@@ -377,10 +394,10 @@ void mbus_stop(struct mbus *b)
 {
     if (!b)
         return;
-    pthread_mutex_lock(&b->lock);
-    b->stop = 1;
-    pthread_cond_broadcast(&b->cond);
-    pthread_mutex_unlock(&b->lock);
+    atomic_store(&b->stop, 1);
+    uint64_t one = 1;
+    if (write(b->stop_fd, &one, sizeof one) < 0)
+        log_errno(LOG_LVL_WARN, errno, "bus %s: cannot wake its thread", b->bus->name); /* it stops at its next wait */
     if (b->started)
         pthread_join(b->thread, NULL);
     free_bus(b);

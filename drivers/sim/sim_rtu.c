@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rtu_timing.h"
 #include "sim_bus.h"
 
 /* A frame ends after 3.5 characters of silence (1.75 ms above 19200 baud, as the
@@ -45,7 +46,7 @@ void simbus_rtu_close(struct simbus *b)
 static int64_t silence_us(const struct simbus *b)
 {
     const struct cfg_bus *c = b->cfg;
-    int64_t t35 = simframe_wire_us(7, c->baud, c->parity, c->data_bits, c->stop_bits) / 2;
+    int64_t t35 = rtu_frame_gap_us(c);
     return t35 > SILENCE_MIN_US ? t35 : SILENCE_MIN_US;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "rtu_timing.h"
 #include "sim_bus.h"
 
 struct sim_server {
@@ -81,15 +82,15 @@ static int rtu_reply_length(const struct simbus_pending *p)
 }
 
 /* The pty delivers the request at once, so the request's own time on the wire is
- * added here too: reply at end + request + turnaround + reply. */
+ * added here too, and the silence after it by which a real unit knows the frame
+ * has ended: reply at end + request + t3.5 + turnaround + reply. */
 static int64_t wire_delay_us(const struct simbus *b, const struct simbus_pending *p)
 {
     const struct cfg_bus *c = b->cfg;
     if (c->is_tcp || !b->opts->wire_timing)
         return 0;
     int bytes = p->len + rtu_reply_length(p);
-    return simframe_wire_us(bytes, c->baud, c->parity, c->data_bits, c->stop_bits) +
-           b->opts->turnaround_us;
+    return rtu_wire_us(bytes, c) + rtu_frame_gap_us(c) + b->opts->turnaround_us;
 }
 
 static bool enqueue(struct simbus *b, const struct simbus_pending *p)

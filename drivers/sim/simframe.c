@@ -48,14 +48,6 @@ int simframe_rtu_request_length(const uint8_t *buf, size_t n)
     }
 }
 
-int64_t simframe_wire_us(int nbytes, int baud, char parity, int data_bits, int stop_bits)
-{
-    if (baud <= 0)
-        return 0;
-    int bits = 1 + data_bits + (parity == 'N' ? 0 : 1) + stop_bits;
-    return (int64_t)nbytes * bits * 1000000 / baud;
-}
-
 int simframe_rtu_read_reply_length(int count)
 {
     return 5 + 2 * count; /* unit, function, byte count, data, CRC */

@@ -23,9 +23,6 @@ bool simframe_crc_ok(const uint8_t *frame, size_t n);
  * length we cannot know (the frame ends at the next silence). */
 int simframe_rtu_request_length(const uint8_t *buf, size_t n);
 
-/* Microseconds `nbytes` characters take on a serial line: each character is a
- * start bit, the data bits, a parity bit unless parity is 'N', and the stop bits. */
-int64_t simframe_wire_us(int nbytes, int baud, char parity, int data_bits, int stop_bits);
 
 /* Bytes of a normal RTU reply to a read of `count` registers, and of an exception. */
 int simframe_rtu_read_reply_length(int count);

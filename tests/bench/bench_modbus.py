@@ -4,11 +4,14 @@
 tcp: CPU microseconds per poll of gatescreend polling N simulated TCP devices at
      H Hz, side by side in the same run with collectd's modbus plugin and a bare
      libmodbus loop polling the same simulator at the same rate. Every contender
-     runs `--repeat` times, interleaved; medians are quoted.
+     runs `--repeat` times, interleaved; medians are quoted. Two layouts: every
+     device at its own address (N buses, N bus threads), and all N behind one
+     Modbus TCP gateway as units 1..N (one bus, one thread).
 rtu: transactions per second gatescreend achieves on a 9600 8E1 line with
      wire-faithful simulator timing, 3 devices, against the wire limit.
 
-  python3 tests/bench/bench_modbus.py [--seconds 60] [--repeat 3] [tcp|rtu|all]
+  python3 tests/bench/bench_modbus.py [--seconds 60] [--repeat 3]
+                                      [tcp|tcp-devices|tcp-gateway|rtu|all]
 Needs collectd-core (apt-get install collectd-core) for the tcp comparison."""
 import argparse
 import os
@@ -41,12 +44,16 @@ def school(extra):
             "[windows]\nmorning = 07:00-08:30\n" + extra)
 
 
-def tcp_config(port, n, hz):
-    out = ""
+def tcp_config(port, n, hz, gateway):
+    # No pause between requests: the other two contenders make none either.
+    out = "[bus gw]\ntcp = 127.0.0.1:%d\npause = 0ms\n" % port if gateway else ""
     for i in range(n):
-        out += ("[bus b%d]\ntcp = 127.0.0.1:%d\n[lane l%d]\ngate = g\nidentity = none\n"
-                "[device d%d]\nbus = b%d\nunit = 1\npoll = %dms\nlane = l%d\n"
-                % (i, port + i, i, i, i, 1000 // hz, i))
+        if not gateway:
+            out += "[bus b%d]\ntcp = 127.0.0.1:%d\n" % (i, port + i)
+        out += ("[lane l%d]\ngate = g\nidentity = none\n"
+                "[device d%d]\nbus = %s\nunit = %d\npoll = %dms\nlane = l%d\n"
+                % (i, i, "gw" if gateway else "b%d" % i, i + 1 if gateway else 1,
+                   1000 // hz, i))
     return school(out)
 
 
@@ -68,61 +75,76 @@ def run_gatescreend(conf, seconds):
     return cpu, polls
 
 
-def collectd_config(d, port, n, hz):
-    hosts = ""
-    for i in range(n):
-        hosts += ('  <Host "dev%d">\n    Address "127.0.0.1"\n    Port "%d"\n    Interval %g\n'
-                  '    <Slave 1>\n      Instance "dev%d"\n      Collect "block"\n    </Slave>\n'
-                  '  </Host>\n' % (i, port + i, 1.0 / hz, i))
-    # One Data of 6 registers is not possible (collectd reads one value per Data); it
-    # reads one Int16 per poll, which favours collectd.
+# The fields of the gatescreen-ir profile (registers 0-5). collectd reads one value
+# per <Data>, one request each, so a poll that gets what gatescreend gets from its
+# one 6-register request is 6 requests for collectd: polls = requests / 6.
+COLLECTD_FIELDS = [("body", 0, "Int16"), ("ambient", 1, "Int16"), ("status", 2, "Uint16"),
+                   ("sequence", 3, "Uint16"), ("card_lo", 4, "Uint16"), ("card_hi", 5, "Uint16")]
+
+
+def collectd_config(d, port, n, hz, gateway):
+    data = "".join('  <Data "%s">\n    RegisterBase %d\n    RegisterType %s\n'
+                   '    RegisterCmd ReadHolding\n    Type "gauge"\n    Instance "%s"\n'
+                   '  </Data>\n' % (name, reg, kind, name)
+                   for name, reg, kind in COLLECTD_FIELDS)
+    collect = "".join('      Collect "%s"\n' % name for name, _, _ in COLLECTD_FIELDS)
+    def host(name, p, units):
+        slaves = "".join('    <Slave %d>\n      Instance "u%d"\n%s    </Slave>\n'
+                         % (u, u, collect) for u in units)
+        return ('  <Host "%s">\n    Address "127.0.0.1"\n    Port "%d"\n    Interval %g\n'
+                '%s  </Host>\n' % (name, p, 1.0 / hz, slaves))
+    if gateway:
+        hosts = host("gw", port, range(1, n + 1))
+    else:
+        hosts = "".join(host("dev%d" % i, port + i, [1]) for i in range(n))
     text = ('BaseDir "%s"\nPIDFile "%s/collectd.pid"\nTypesDB "/usr/share/collectd/types.db"\n'
-            'Interval %g\nLoadPlugin modbus\n<Plugin modbus>\n  <Data "block">\n'
-            '    RegisterBase 0\n    RegisterType Int16\n    RegisterCmd ReadHolding\n'
-            '    Type "temperature"\n    Instance "body"\n  </Data>\n%s</Plugin>\n'
-            % (d, d, 1.0 / hz, hosts))
+            'Interval %g\nLoadPlugin modbus\n<Plugin modbus>\n%s%s</Plugin>\n'
+            % (d, d, 1.0 / hz, data, hosts))
     path = os.path.join(d, "collectd.conf")
     with open(path, "w") as f:
         f.write(text)
     return path
 
 
-def run_collectd(conf, d, port, n, hz, seconds):
+def run_collectd(conf, d, port, n, hz, seconds, gateway):
     sim = gslib.Sim(conf)
     sim.wait_ready()
-    cc = collectd_config(d, port, n, hz)
+    cc = collectd_config(d, port, n, hz, gateway)
     p = subprocess.Popen(["collectd", "-f", "-C", cc], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     time.sleep(seconds)
     cpu = cpu_of(p.pid)
     p.terminate()
     p.wait(10)
-    return cpu, sim_served(sim)
+    return cpu, sim_served(sim) // len(COLLECTD_FIELDS)
 
 
-def run_raw(conf, port, n, hz, seconds):
+def run_raw(conf, port, n, hz, seconds, gateway):
     sim = gslib.Sim(conf)
     sim.wait_ready()
     r = subprocess.run([os.path.join(gslib.BUILD, "raw_modbus_loop"), "127.0.0.1", str(port),
-                        str(n), str(hz), str(seconds), "6"], capture_output=True, text=True)
+                        str(n), str(hz), str(seconds), "6"] + (["gateway"] if gateway else []),
+                       capture_output=True, text=True)
     served = sim_served(sim)
     m = re.search(r"([\d.]+) s CPU", r.stdout)
     return (float(m.group(1)) if m else float("nan")), served
 
 
-def bench_tcp(args):
+def bench_tcp(args, gateway):
     n, hz = args.devices, args.hz
     port = gslib.free_port() + 100
-    d, conf = gslib.scratch(tcp_config(port, n, hz))
+    d, conf = gslib.scratch(tcp_config(port, n, hz, gateway))
     have_collectd = shutil.which("collectd") is not None
     results = {"gatescreend": [], "collectd": [], "raw libmodbus": []}
-    print("tcp: %d devices at %d Hz, %d s per run, %d runs each" % (n, hz, args.seconds,
-                                                                      args.repeat))
+    print("tcp, %s: %d devices at %d Hz, %d s per run, %d runs each"
+          % ("one gateway (1 bus, units 1..%d)" % n if gateway else
+             "each device at its own address (%d buses)" % n, n, hz, args.seconds, args.repeat))
     for rep in range(args.repeat):
         runs = [("gatescreend", lambda: run_gatescreend(conf, args.seconds)),
-                ("raw libmodbus", lambda: run_raw(conf, port, n, hz, args.seconds))]
+                ("raw libmodbus", lambda: run_raw(conf, port, n, hz, args.seconds, gateway))]
         if have_collectd:
-            runs.insert(1, ("collectd", lambda: run_collectd(conf, d, port, n, hz, args.seconds)))
+            runs.insert(1, ("collectd", lambda: run_collectd(conf, d, port, n, hz, args.seconds,
+                                                             gateway)))
         for name, fn in runs:
             cpu, polls = fn()
             us = cpu * 1e6 / polls if polls else float("nan")
@@ -159,12 +181,13 @@ def bench_rtu(args):
     gslib.wait_until(lambda: os.path.exists(a) and os.path.exists(b), 5)
     d, conf = gslib.scratch(rtu_config(a, 3))
     # 8-byte request + 13-byte reply (4 registers), 11 bits a character at 9600 baud,
-    # the simulator's 2 ms turnaround, and the 3.5-character silence that ends a frame.
+    # and the 3.5-character silence that ends each of the two frames; the simulated
+    # units answer with no turnaround of their own, so this is the wire's limit.
     char = 11 / 9600
-    limit = 1 / (21 * char + 0.002 + 3.5 * char)
+    limit = 1 / ((21 + 2 * 3.5) * char)
     rates = []
     for rep in range(args.repeat):
-        sim = gslib.Sim(conf, "--serial", "rs=" + b, "--wire-timing")
+        sim = gslib.Sim(conf, "--serial", "rs=" + b, "--wire-timing", "--turnaround", "0")
         sim.wait_ready()
         dm = gslib.Daemon(conf)
         dm.wait_for("ready:")
@@ -193,14 +216,17 @@ def bench_rtu(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("which", nargs="?", default="all", choices=["tcp", "rtu", "all"])
+    ap.add_argument("which", nargs="?", default="all",
+                    choices=["tcp", "tcp-devices", "tcp-gateway", "rtu", "all"])
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--devices", type=int, default=16)
     ap.add_argument("--hz", type=int, default=20)
     args = ap.parse_args()
-    if args.which in ("tcp", "all"):
-        bench_tcp(args)
+    if args.which in ("tcp", "tcp-devices", "all"):
+        bench_tcp(args, gateway=False)
+    if args.which in ("tcp", "tcp-gateway", "all"):
+        bench_tcp(args, gateway=True)
     if args.which in ("rtu", "all"):
         bench_rtu(args)
 

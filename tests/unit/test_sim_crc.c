@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "rtu_timing.h"
 #include "simframe.h"
 
 static void test_crc_vectors(void **state)
@@ -48,11 +49,20 @@ static void test_request_length(void **state)
 static void test_wire_time(void **state)
 {
     (void)state;
-    /* 9600 8E1: 11 bits a character */
-    assert_int_equal(simframe_wire_us(8, 9600, 'E', 8, 1), 8 * 11 * 1000000 / 9600);
-    /* 19200 8N1: 10 bits */
-    assert_int_equal(simframe_wire_us(1, 19200, 'N', 8, 1), 520);
-    assert_int_equal(simframe_wire_us(2, 9600, 'N', 8, 2), 2 * 11 * 1000000 / 9600);
+    /* 9600 8E1: 11 bits a character; t3.5 is 3.5 of them */
+    struct cfg_bus e = {.baud = 9600, .parity = 'E', .data_bits = 8, .stop_bits = 1};
+    assert_int_equal(rtu_wire_us(8, &e), 8 * 11 * 1000000 / 9600);
+    assert_int_equal(rtu_frame_gap_us(&e), 7 * 11 * 1000000 / 9600 / 2);
+    /* 19200 8N1: 10 bits; 8N2: 11 */
+    struct cfg_bus n = {.baud = 19200, .parity = 'N', .data_bits = 8, .stop_bits = 1};
+    assert_int_equal(rtu_wire_us(1, &n), 520);
+    assert_int_equal(rtu_frame_gap_us(&n), 1822);
+    n.baud = 9600;
+    n.stop_bits = 2;
+    assert_int_equal(rtu_wire_us(2, &n), 2 * 11 * 1000000 / 9600);
+    /* above 19200 baud the spec fixes t3.5 at 1.75 ms */
+    n.baud = 115200;
+    assert_int_equal(rtu_frame_gap_us(&n), 1750);
     assert_int_equal(simframe_rtu_read_reply_length(6), 17);
 }
 
