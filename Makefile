@@ -39,14 +39,20 @@ test-sanitize: build-sanitize
 
 test: test-normal test-sanitize
 
-# A fresh database under build/demo with the demo roster, then the daemon in the
-# foreground until Ctrl-C.
+# A fresh database under build/demo with the demo roster; the device simulator
+# plays a random school morning from that roster on the demo's four lanes (its
+# arrivals go to build/demo/sim.log), and the daemon runs in the foreground,
+# logging every reading and device state, until Ctrl-C stops both.
 demo: build
 	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	cp config/demo.conf $(DEMO_DIR)/demo.conf
 	python3 tests/tools/make_roster.py --students 800 --staff 60 --classes 24 --seed 2020 \
 	  > $(DEMO_DIR)/roster.csv
 	$(BUILD)/gatescreen -c $(DEMO_DIR)/demo.conf roster import $(DEMO_DIR)/roster.csv
+	$(BUILD)/gatescreen-sim -c $(DEMO_DIR)/demo.conf --random 2020 \
+	  --roster $(DEMO_DIR)/roster.csv --rate 20 --duration 60min > $(DEMO_DIR)/sim.log 2>&1 & \
+	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
+	for i in $$(seq 50); do grep -q '^ready' $(DEMO_DIR)/sim.log && break; sleep 0.1; done; \
 	$(BUILD)/gatescreend -f -c $(DEMO_DIR)/demo.conf
 
 install: build

@@ -160,6 +160,8 @@ def main():
         polls, good, exc = int(c["ir-a"][2]), int(c["ir-a"][3]), int(c["ir-a"][5])
         check(polls > good > 0, "ir-a polls %d good %d" % (polls, good))
         check(exc >= 1, "ir-a exceptions counted (%d)" % exc)
+        check(re.search(r"device ir-a: \w+; .* last-good \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z",
+                        dm.text()) is not None, "ir-a's last good read logged with its time")
         # A reconnect is the bus's; it is counted on the device whose poll made it.
         recon = sum(int(v[9]) for v in c.values())
         check(recon >= 2, "reconnects counted on the bus's devices (%d: after the malformed "
