@@ -58,7 +58,7 @@ int ledger_latest_version(void)
     return gs_migration_count ? gs_migrations[gs_migration_count - 1].version : 0;
 }
 
-static int pragma_int(struct ledger *l, const char *sql, int *out)
+int ledger_query_int(struct ledger *l, const char *sql, int *out)
 {
     sqlite3_stmt *st = ledger_prepare(l, sql);
     if (!st)
@@ -73,7 +73,7 @@ static int pragma_int(struct ledger *l, const char *sql, int *out)
 int ledger_schema_version(struct ledger *l)
 {
     int v = -1;
-    return pragma_int(l, "PRAGMA user_version", &v) < 0 ? -1 : v;
+    return ledger_query_int(l, "PRAGMA user_version", &v) < 0 ? -1 : v;
 }
 
 /* WAL so that the web server's readers never block the lanes' writer. */

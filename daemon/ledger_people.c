@@ -304,12 +304,5 @@ int ledger_list_people(struct ledger *l, const char *class_name, bool include_in
 
 int ledger_count_people(struct ledger *l, int *active_count)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT count(*) FROM people WHERE active = 1");
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *active_count = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return ledger_query_int(l, "SELECT count(*) FROM people WHERE active = 1", active_count);
 }

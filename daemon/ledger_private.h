@@ -14,6 +14,8 @@ struct ledger {
 
 /* Prepares sql on l's connection; logs and returns NULL on failure. */
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
+/* The first column of the first row of a one-value query (count, pragma). */
+int ledger_query_int(struct ledger *l, const char *sql, int *out);
 /* Runs SQL without results or parameters (fixed text only, never user data). */
 int ledger_exec(struct ledger *l, const char *sql);
 /* Binds text, or NULL when s is NULL. */

@@ -15,6 +15,8 @@ import tempfile
 import time
 import tty
 
+import gslib
+
 BUILD = os.environ.get("GS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
 SIM = os.path.join(BUILD, "gatescreen-sim")
 
@@ -30,12 +32,6 @@ def check(cond, what):
     sys.stdout.flush()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_until(pred, timeout=5.0, step=0.01):
@@ -303,7 +299,7 @@ def tcp_errors_and_quit(sim):
 
 
 def tcp_case():
-    port = free_port()
+    port = gslib.free_port()
     sim = tcp_registers(port)
     tcp_conditions(sim, port)
     tcp_malformed(sim, port)
@@ -354,7 +350,7 @@ lane = b
 
 def custom_profile_case():
     """Custom profiles: input registers, 32-bit types in every word order, scales."""
-    port = free_port()
+    port = gslib.free_port()
     d, conf = scratch(CUSTOM_CONFIG % port)
     sim = Sim(conf)
     check(sim.ready(), "custom: ready")
@@ -378,7 +374,7 @@ def custom_profile_case():
 # ---- scenario files and the random morning -----------------------------------
 
 def scenario_case():
-    port = free_port()
+    port = gslib.free_port()
     d, conf = scratch(TCP_CONFIG % port)
     bad = os.path.join(d, "bad.txt")
     with open(bad, "w") as f:
@@ -417,7 +413,7 @@ def random_run(conf, roster, seed):
 
 
 def random_case():
-    port = free_port()
+    port = gslib.free_port()
     d, conf = scratch(TCP_CONFIG % port)
     roster = os.path.join(d, "roster.csv")
     with open(roster, "w") as f:

@@ -762,7 +762,7 @@ static void test_many_errors_sorted(void **state)
     char *errs = parse_bad(text, 7);
     int last = 0;
     for (const char *s = errs; *s; s = strchr(s, '\n') + 1) {
-        int line = atoi(s + strlen("mem.conf:"));
+        int line = (int)strtol(s + strlen("mem.conf:"), NULL, 10);
         assert_true(line >= last);
         last = line;
     }
