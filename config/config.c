@@ -707,6 +707,80 @@ static void parse_kinds(struct parser *p, const struct keydef *k, void *obj, con
     ((struct cfg_windows *)obj)->absence_kinds = mask;
 }
 
+/* Weekdays in the order of struct civil: bit 0 = Sunday. */
+static const char *const weekday_names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+#define WEEKDAY_LIST "mon, tue, wed, thu, fri, sat, sun"
+#define NO_WEEKDAY (-2)
+
+static const char *trim(const char *s, size_t *n);
+
+/* The weekday named by s (n bytes, blanks around it allowed), -1 for an unknown name,
+ * NO_WEEKDAY for none at all. */
+static int weekday_index(const char *s, size_t n)
+{
+    s = trim(s, &n);
+    if (n == 0)
+        return NO_WEEKDAY;
+    for (int d = 0; d < 7 && n == 3; d++)
+        if (strncasecmp(s, weekday_names[d], 3) == 0)
+            return d;
+    return -1;
+}
+
+/* One item of a days list, "wed" or "mon-fri", as a mask; a range may wrap around
+ * the end of the week ("sun-thu", "sat-mon"). -1 (reported) if it is neither. */
+static int day_item(struct parser *p, const struct keydef *k, const char *v, const char *s,
+                    size_t n, unsigned *mask)
+{
+    const char *dash = memchr(s, '-', n);
+    size_t an = dash ? (size_t)(dash - s) : n, bn = dash ? n - an - 1 : 0;
+    int a = weekday_index(s, an), b = dash ? weekday_index(dash + 1, bn) : a;
+    if (a == NO_WEEKDAY || b == NO_WEEKDAY) {
+        bad_value(p, k, v, "a list of weekdays and ranges such as mon-fri or mon,wed,fri (%s)",
+                  WEEKDAY_LIST);
+        return -1;
+    }
+    if (a < 0 || b < 0) {
+        char name[CFG_TEXT_MAX], q[QUOTED_MAX];
+        const char *bad_name = a < 0 ? s : dash + 1;
+        size_t len = a < 0 ? an : bn;
+        bad_name = trim(bad_name, &len);
+        len = len < sizeof name ? len : sizeof name - 1;
+        memcpy(name, bad_name, len);
+        name[len] = '\0';
+        bad(p, k, "%s is not a weekday (%s)", quote(name, q), WEEKDAY_LIST);
+        return -1;
+    }
+    *mask = 0;
+    for (int d = a;; d = (d + 1) % 7) {
+        *mask |= 1u << d;
+        if (d == b)
+            return 0;
+    }
+}
+
+/* "mon-fri", "mon,tue,thu,fri", "mon-wed, fri": the school days. */
+static void parse_days(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    unsigned mask = 0, item;
+    for (const char *s = v;;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (day_item(p, k, v, s, n, &item) < 0)
+            return;
+        for (int i = 1; i <= 7 && (mask & item); i++) /* reported in mon..sun order */
+            if (mask & item & (1u << (i % 7))) {
+                bad(p, k, "%s is given twice", weekday_names[i % 7]);
+                return;
+            }
+        mask |= item;
+        if (comma == NULL)
+            break;
+        s = comma + 1;
+    }
+    ((struct cfg_windows *)obj)->school_days = mask;
+}
+
 /* ---- buses ------------------------------------------------------------------------- */
 
 /* HOST:PORT, with an IPv6 address in brackets: [fd00::5]:502. */
@@ -981,6 +1055,7 @@ static const struct name_val identify_table[] = {{"pseudonym", 0}, {"names", 1},
 static const struct keydef daemon_keys[] = {
     KEY("log_level", parse_log_level, struct cfg_daemon, log_level, .flags = 0),
     RANGE("stop_timeout", parse_duration, struct cfg_daemon, stop_timeout_ms, 100, 30 * SEC),
+    TEXT("indicator_log", parse_path, struct cfg_daemon, indicator_log, .flags = 0),
 };
 
 static const struct keydef school_keys[] = {
@@ -1001,6 +1076,7 @@ static const struct keydef windows_keys[] = {
     KEY("noon", parse_noon, struct cfg_windows, noon_start, .flags = 0),
     RANGE("absence_grace", parse_duration, struct cfg_windows, absence_grace_ms, 0, 6 * HOUR),
     KEY("absence_kinds", parse_kinds, struct cfg_windows, absence_kinds, .flags = 0),
+    KEY("days", parse_days, struct cfg_windows, school_days, .flags = 0),
 };
 
 #define HOLD(k, m) RANGE(k, parse_duration, struct cfg_screening, m, 100, 10 * MINUTE)
@@ -1120,6 +1196,7 @@ static void defaults_general(struct config *cfg)
     cfg->ledger.synchronous_full = true;
     cfg->windows.absence_grace_ms = 30 * MINUTE;
     cfg->windows.absence_kinds = CFG_KIND_STUDENT;
+    cfg->windows.school_days = 0x3E; /* mon-fri */
     memcpy(cfg->profiles, builtin_profiles, sizeof builtin_profiles);
     cfg->nprofiles = NBUILTIN;
 }
@@ -1506,6 +1583,15 @@ static void check_gpio_unique(struct parser *p, int i)
                         p->cfg->lanes[j].name, gpio_keys[r2], line_of(p, S_LANE, j, gpio_keys[r2]));
 }
 
+/* A test indicator writes its light changes to a file the tests read. */
+static void check_test_indicator(struct parser *p, int i)
+{
+    if (p->cfg->lanes[i].indicator != CFG_IND_TEST || given(p, S_DAEMON, 0, "indicator_log"))
+        return;
+    key_problem(p, S_LANE, i, line_of(p, S_LANE, i, "indicator"), "indicator",
+                "test needs indicator_log in [daemon] (the file its light changes go to)");
+}
+
 static void check_lane(struct parser *p, int i)
 {
     const struct cfg_lane *l = &p->cfg->lanes[i];
@@ -1515,6 +1601,7 @@ static void check_lane(struct parser *p, int i)
                 l->name, l->name);
     check_identity(p, i, dev);
     check_outputs(p, i);
+    check_test_indicator(p, i);
     check_gpio_unique(p, i);
 }
 

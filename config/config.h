@@ -30,6 +30,7 @@ struct cfg_windows {
     int noon_start, noon_end;
     int64_t absence_grace_ms;    /* sweep this long after the morning window closes */
     unsigned absence_kinds;      /* enum cfg_kind_mask: who is expected every day */
+    unsigned school_days;        /* bit per weekday, bit 0 = Sunday .. bit 6 = Saturday */
 };
 
 struct cfg_screening {
@@ -147,6 +148,7 @@ struct cfg_web {
 struct cfg_daemon {
     int log_level;               /* enum log_level */
     int64_t stop_timeout_ms;
+    char indicator_log[CFG_TEXT_MAX]; /* indicator = test lanes append here */
 };
 
 #define CFG_MAX_BUSES 32

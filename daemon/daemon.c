@@ -10,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "config.h"
 #include "events.h"
 #include "evqueue.h"
+#include "gate.h"
 #include "ledger.h"
 #include "log.h"
 #include "loop.h"
@@ -28,6 +30,7 @@ struct daemon {
     struct loop *loop;
     struct evq *events;
     struct ledger *ledger;
+    struct gate *gate;
     struct mbus *buses[CFG_MAX_BUSES];
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
@@ -51,6 +54,8 @@ static void on_stop_signal(struct loop *loop, int signo, void *arg)
 static void on_hup(struct loop *loop, int signo, void *arg);
 static void on_usr1(struct loop *loop, int signo, void *arg);
 
+/* Every reading as the device reported it (the decision it led to is in the
+ * ledger and on the lane's indicator). */
 static void log_reading(const struct daemon *d, const struct reading *r)
 {
     char card[32] = "none", body[16], raw[16], amb[16] = "none";
@@ -71,13 +76,18 @@ static void on_event(const void *elem, void *arg)
     switch (ev->kind) {
     case EV_READING:
         log_reading(d, &ev->reading);
+        if (d->gate)
+            gate_on_reading(d->gate, &ev->reading, loop_now_us());
         break;
     case EV_DEVICE_STATUS:
         d->devices[ev->status.device] = ev->status;
         d->devices_at[ev->status.device] = ev->mono_ms;
-        if (ev->status.state_changed)
-            log_notice("device %s: state %s", d->cfg->devices[ev->status.device].name,
-                       device_state_name(ev->status.state));
+        if (!ev->status.state_changed)
+            break;
+        log_notice("device %s: state %s", d->cfg->devices[ev->status.device].name,
+                   device_state_name(ev->status.state));
+        if (d->gate)
+            gate_on_device_state(d->gate, ev->status.device, ev->status.state);
         break;
     default:
         log_debug("event %d", (int)ev->kind);
@@ -91,6 +101,8 @@ static void on_events_readable(struct loop *loop, int fd, uint32_t events, void 
     (void)events;
     struct daemon *d = arg;
     evq_drain(d->events, on_event, d);
+    if (d->gate)
+        gate_flush(d->gate); /* one commit for the whole batch, then the lights */
 }
 
 static void on_watchdog(struct loop *loop, void *arg)
@@ -125,7 +137,10 @@ static int start_loop(struct daemon *d)
 static int open_ledger(struct daemon *d)
 {
     struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full};
-    return ledger_open(d->cfg->ledger.database, &lo, &d->ledger);
+    if (civil_set_zone(d->cfg->school.timezone) < 0 ||
+        ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
+        return -1;
+    return (d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)) ? 0 : -1;
 }
 
 /* One thread per bus that serves at least one device. */
@@ -176,7 +191,10 @@ static void on_usr1(struct loop *loop, int signo, void *arg)
 {
     (void)loop;
     (void)signo;
-    log_counters(arg);
+    struct daemon *d = arg;
+    log_counters(d);
+    if (d->gate)
+        gate_log_counters(d->gate);
 }
 
 static void announce_ready(struct daemon *d)
@@ -207,9 +225,12 @@ static void shutdown_all(struct daemon *d)
     for (int b = 0; b < CFG_MAX_BUSES; b++)
         mbus_stop(d->buses[b]);
     if (d->cfg && d->events) {
-        evq_drain(d->events, on_event, d); /* the last counters the threads posted */
+        evq_drain(d->events, on_event, d); /* the last readings and counters posted */
         log_counters(d);
     }
+    if (d->gate)
+        gate_log_counters(d->gate);
+    gate_free(d->gate); /* commits the last decisions; lights to their safe state */
     ledger_close(d->ledger);
     evq_free(d->events);
     loop_free(d->loop);
@@ -257,10 +278,15 @@ static void apply_reload(struct daemon *d, struct config *next)
         if (!same[i])
             log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
     cur->daemon = next->daemon;
+    if (strcmp(cur->school.timezone, next->school.timezone) != 0 &&
+        civil_set_zone(next->school.timezone) < 0)
+        return; /* cannot happen after a successful load; keep the running config */
     cur->school = next->school;
     cur->windows = next->windows;
     cur->screening = next->screening;
     cur->upstream = next->upstream;
+    if (d->gate)
+        gate_reconfigure(d->gate);
     apply_log_level(d);
     log_notice("reload: configuration %s applied", cur->path);
 }

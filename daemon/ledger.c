@@ -229,3 +229,60 @@ int ledger_audit(struct ledger *l, const char *actor, const char *action,
     sqlite3_finalize(st);
     return rc;
 }
+
+int ledger_begin(struct ledger *l)
+{
+    return ledger_exec(l, "BEGIN IMMEDIATE");
+}
+
+int ledger_commit(struct ledger *l)
+{
+    return ledger_exec(l, "COMMIT");
+}
+
+void ledger_rollback(struct ledger *l)
+{
+    if (!sqlite3_get_autocommit(l->db))
+        ledger_exec(l, "ROLLBACK");
+}
+
+static int health_history_add(struct ledger *l, int64_t person_id, const char *status,
+                              const char *reason, const char *by, int64_t at_ms)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO health_status_history "
+                                         "(person_id, at_ms, status, reason, by_user) "
+                                         "VALUES (?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, person_id);
+    sqlite3_bind_int64(st, 2, at_ms);
+    ledger_bind_text(st, 3, status);
+    ledger_bind_text(st, 4, reason ? reason : "");
+    ledger_bind_text(st, 5, by ? by : "");
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        ledger_log_error(l, "health status history");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *status,
+                             const char *reason, const char *by, int64_t at_ms)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "UPDATE people SET health_status = ?, updated_ms = ? "
+                                         "WHERE id = ? AND health_status <> ?");
+    if (!st)
+        return -1;
+    ledger_bind_text(st, 1, status);
+    sqlite3_bind_int64(st, 2, at_ms);
+    sqlite3_bind_int64(st, 3, person_id);
+    ledger_bind_text(st, 4, status);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        ledger_log_error(l, "set health status");
+    int changed = sqlite3_changes(l->db);
+    sqlite3_finalize(st);
+    if (rc == 0 && changed > 0)
+        rc = health_history_add(l, person_id, status, reason, by, at_ms);
+    return rc;
+}

@@ -22,6 +22,15 @@ int ledger_exec(struct ledger *l, const char *sql);
 int ledger_bind_text(sqlite3_stmt *st, int idx, const char *s);
 /* Column text as a non-NULL string. */
 const char *ledger_col_text(sqlite3_stmt *st, int col);
+/* Sets people.health_status and, when it changes, appends to
+ * health_status_history (who, when, why). Inside the caller's transaction. */
+int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *status,
+                             const char *reason, const char *by, int64_t at_ms);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK (a writer takes the lock up front, so two
+ * writers wait on the busy timeout instead of failing half-way). */
+int ledger_begin(struct ledger *l);
+int ledger_commit(struct ledger *l);
+void ledger_rollback(struct ledger *l);
 /* Logs the connection's last error with context. */
 void ledger_log_error(struct ledger *l, const char *what);
 

@@ -46,9 +46,14 @@ struct loop {
 
 int64_t loop_now_ms(void)
 {
+    return loop_now_us() / 1000;
+}
+
+int64_t loop_now_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 struct loop *loop_new(void)

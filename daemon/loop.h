@@ -37,5 +37,7 @@ void loop_stop(struct loop *loop);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t loop_now_ms(void);
+/* The same in microseconds (latency figures). */
+int64_t loop_now_us(void);
 
 #endif

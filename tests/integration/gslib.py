@@ -191,3 +191,33 @@ def wait_until(pred, timeout=10.0, step=0.01):
             return True
         time.sleep(step)
     return pred()
+
+
+def school_zone(local_hour=9):
+    """A time zone in which it is now about local_hour o'clock (Etc/GMT-N zones),
+    so that windows around 'now' never cross local midnight whatever the time of
+    the test run. Returns (zone, local time as a datetime)."""
+    import datetime
+    utc = datetime.datetime.now(datetime.timezone.utc)
+    off = (local_hour - utc.hour) % 24
+    if off > 14:
+        off -= 24
+    zone = "Etc/GMT" if off == 0 else ("Etc/GMT-%d" % off if off > 0 else "Etc/GMT+%d" % -off)
+    return zone, utc + datetime.timedelta(hours=off)
+
+
+def hhmm(dt):
+    return "%02d:%02d" % (dt.hour, dt.minute)
+
+
+def read_lights(path):
+    """The test indicator's lines ([daemon] indicator_log) as dicts."""
+    out = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.endswith("\n"):
+                    out.append(dict(kv.split("=", 1) for kv in line.split()))
+    except FileNotFoundError:
+        pass
+    return out

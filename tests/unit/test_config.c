@@ -193,6 +193,8 @@ static void test_defaults(void **state)
     assert_false(cfg->windows.noon_enabled);
     assert_int_equal(cfg->windows.absence_grace_ms, 30 * 60000);
     assert_int_equal(cfg->windows.absence_kinds, CFG_KIND_STUDENT);
+    assert_int_equal(cfg->windows.school_days, 0x3E); /* mon-fri; bit 0 = Sunday */
+    assert_string_equal(cfg->daemon.indicator_log, "");
     const struct cfg_screening *s = &cfg->screening;
     assert_int_equal(s->threshold_centi, 3730);
     assert_int_equal(s->valid_min_centi, 3400);
@@ -900,6 +902,114 @@ static void test_windows_and_kinds(void **state)
     config_free(cfg);
 }
 
+/* [windows] days: the text before and after it, so that it is on line 3. */
+#define DAYS_HEAD "[windows]\nmorning = 07:00-08:30\n"
+#define DAYS_TAIL "[school]\ncode = T\nname = x\n[ledger]\ndatabase = l.db\n"
+
+static void test_school_days(void **state)
+{
+    (void)state;
+    static const struct { const char *value; unsigned mask; } t[] = {
+        {"mon-fri", 0x3E}, {"mon,tue,wed,thu,fri", 0x3E}, {"MON-Fri", 0x3E},
+        {"fri,thu,wed,tue,mon", 0x3E}, {" mon - fri ", 0x3E}, {"mon-sun", 0x7F},
+        {"sun", 0x01}, {"sat", 0x40}, {"sat, sun", 0x41}, {"mon-wed, fri", 0x2E},
+        {"wed-wed", 0x08}, {"sun-thu", 0x1F}, {"fri-mon", 0x63}, {"tue-mon", 0x7F},
+    };
+    char text[256];
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        snprintf(text, sizeof text, DAYS_HEAD "days = %s\n" DAYS_TAIL, t[i].value);
+        struct config *cfg = parse_ok(text);
+        if (cfg->windows.school_days != t[i].mask)
+            fail_msg("days = %s: mask 0x%02X, expected 0x%02X", t[i].value,
+                     cfg->windows.school_days, t[i].mask);
+        config_free(cfg);
+    }
+}
+
+static void test_school_days_errors(void **state)
+{
+    (void)state;
+#define NOT_A_LIST "is not a list of weekdays and ranges such as mon-fri or mon,wed,fri " \
+                   "(mon, tue, wed, thu, fri, sat, sun)"
+#define NOT_A_DAY "is not a weekday (mon, tue, wed, thu, fri, sat, sun)"
+    static const struct { const char *value, *message; } t[] = {
+        {"", "\"\" " NOT_A_LIST},
+        {"mon,,fri", "\"mon,,fri\" " NOT_A_LIST},
+        {"mon,", "\"mon,\" " NOT_A_LIST},
+        {", mon", "\", mon\" " NOT_A_LIST},
+        {"mon-", "\"mon-\" " NOT_A_LIST},
+        {"-fri", "\"-fri\" " NOT_A_LIST},
+        {"funday", "\"funday\" " NOT_A_DAY},
+        {"monday-friday", "\"monday\" " NOT_A_DAY},
+        {"mon-fry", "\"fry\" " NOT_A_DAY},
+        {"mon,tue thu", "\"tue thu\" " NOT_A_DAY},
+        {"mon-wed-fri", "\"wed-fri\" " NOT_A_DAY},
+        {"1-5", "\"1\" " NOT_A_DAY},
+        {"周一", "\"周一\" " NOT_A_DAY},
+        {"mon,wed,mon", "mon is given twice"},
+        {"Mon,MON", "mon is given twice"},
+        {"mon-fri,wed", "wed is given twice"},
+        {"mon-wed,tue-thu", "tue is given twice"},
+        {"sat-mon,sun", "sun is given twice"},
+        {"mon-sun,sun-mon", "mon is given twice"},
+    };
+    char text[256];
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        snprintf(text, sizeof text, DAYS_HEAD "days = %s\n" DAYS_TAIL, t[i].value);
+        char *errs = parse_bad(text, 1);
+        expect(errs, "mem.conf:3: [windows] days: %s\n", t[i].message);
+        free(errs);
+    }
+    /* Given twice: the first one counts, the second is reported. */
+    char *errs = parse_bad(DAYS_HEAD "days = mon-fri\ndays = sat\n" DAYS_TAIL, 1);
+    expect(errs, "mem.conf:4: [windows] days: duplicate key (first on line 3)\n");
+    free(errs);
+#undef NOT_A_LIST
+#undef NOT_A_DAY
+}
+
+/* BASE plus lanes b and c with indicator = test (lines 17 and 20), served by devices. */
+#define TEST_LANES                                                                     \
+    BASE "[lane b]\ngate = x\nindicator = test\n[lane c]\ngate = x\nindicator = test\n" \
+         "[device ir-b]\nbus = gw\nunit = 2\nlane = b\n"                              \
+         "[device ir-c]\nbus = gw\nunit = 3\nlane = c\n"
+
+static void test_indicator_log(void **state)
+{
+    (void)state;
+    char *errs = parse_bad(TEST_LANES, 2);
+    expect(errs, "mem.conf:17: [lane b] indicator: test needs indicator_log in [daemon] (the "
+                 "file its light changes go to)\n");
+    expect(errs, "mem.conf:20: [lane c] indicator: test needs indicator_log in [daemon] (the "
+                 "file its light changes go to)\n");
+    free(errs);
+
+    /* Relative to the config's folder, like the ledger; [daemon] may come last. */
+    struct config *cfg = parse_ok(TEST_LANES "[daemon]\nindicator_log = run/lights.log\n");
+    assert_string_equal(cfg->daemon.indicator_log, "/srv/gs/run/lights.log");
+    assert_int_equal(cfg->lanes[1].indicator, CFG_IND_TEST);
+    config_free(cfg);
+    cfg = parse_ok(TEST_LANES "[daemon]\nindicator_log = /tmp/gs/lights.log\n");
+    assert_string_equal(cfg->daemon.indicator_log, "/tmp/gs/lights.log");
+    config_free(cfg);
+    /* Not needed without test lanes, but allowed. */
+    cfg = parse_ok("[daemon]\nindicator_log = lights.log\n" BASE);
+    assert_string_equal(cfg->daemon.indicator_log, "/srv/gs/lights.log");
+    config_free(cfg);
+    FILE *f = fopen("/dev/null", "w");
+    const char *text = BASE "[daemon]\nindicator_log = lights.log\n";
+    cfg = config_parse("root.conf", text, strlen(text), "/", f);
+    fclose(f);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->daemon.indicator_log, "/lights.log");
+    config_free(cfg);
+
+    /* A bad value is reported once, not again at each test lane. */
+    errs = parse_bad(TEST_LANES "[daemon]\nindicator_log = \n", 1);
+    expect(errs, "mem.conf:30: [daemon] indicator_log: \"\" is empty\n");
+    free(errs);
+}
+
 static void test_daemon_and_screening_values(void **state)
 {
     (void)state;
@@ -956,6 +1066,9 @@ int main(void)
         cmocka_unit_test(test_too_many_buses),
         cmocka_unit_test(test_text_encoding),
         cmocka_unit_test(test_windows_and_kinds),
+        cmocka_unit_test(test_school_days),
+        cmocka_unit_test(test_school_days_errors),
+        cmocka_unit_test(test_indicator_log),
         cmocka_unit_test(test_daemon_and_screening_values),
         cmocka_unit_test(test_cannot_read),
     };

@@ -1,0 +1,43 @@
+/* The gate: every lane's state machine, the screening rules, the ledger rows and
+ * the lights, on the main thread. Readings, cards and presence come in; each
+ * decision is written to the ledger, and the lights change only after the batch
+ * that holds it is committed (group commit across lanes: the caller flushes once
+ * per batch of events). A failed commit shows amber, never green. */
+#ifndef GS_GATE_H
+#define GS_GATE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "indicator.h"
+#include "ledger.h"
+#include "loop.h"
+#include "thermal.h"
+
+struct gate;
+
+/* `cfg` must outlive the gate (its [screening] may change on reload: call
+ * gate_reconfigure). `backend` overrides every lane's indicator (benchmarks);
+ * NULL: each lane's own. */
+struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *loop,
+                      const struct indicator_ops *backend);
+/* Commits what is pending, then puts every lane in its safe state (amber steady,
+ * relay released) and closes the indicators. NULL is fine. */
+void gate_free(struct gate *g);
+
+/* Inputs; `received_us` is loop_now_us() when the event reached the main thread. */
+void gate_on_reading(struct gate *g, const struct reading *r, int64_t received_us);
+void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us);
+void gate_on_presence(struct gate *g, int lane, int64_t received_us);
+void gate_on_device_state(struct gate *g, int device, enum device_state state);
+
+/* Commits the decisions made since the last flush and shows them. Returns the
+ * number shown, -1 when the commit failed (those lanes show amber). */
+int gate_flush(struct gate *g);
+
+/* [screening] changed (SIGHUP). */
+void gate_reconfigure(struct gate *g);
+/* Decisions per outcome since start, to the log. */
+void gate_log_counters(const struct gate *g);
+
+#endif

@@ -1,0 +1,306 @@
+/* The gate's writes and reads (see ledger_gate.h). Definitions shared with the
+ * nurse's side (ledger_health.c), which must agree:
+ * - open case: a flag in state 'open', or a referral without outcome;
+ * - needs a certificate on day D: an illness absence or a referral that sent the
+ *   person home or to hospital, on or before D, later than the person's latest
+ *   certificate (certificates.issued_day). */
+#include "ledger_gate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_private.h"
+#include "log.h"
+
+enum gate_sql {
+    SQL_LOOKUP,
+    SQL_READING,
+    SQL_CHECK,
+    SQL_FLAG,
+    SQL_LATE,
+    SQL_RETURNED,
+    SQL_COUNT
+};
+
+static const char *const gate_sql_text[SQL_COUNT] = {
+    [SQL_LOOKUP] =
+        "SELECT p.id, p.external_id, p.name, p.class, p.active,"
+        " EXISTS (SELECT 1 FROM flags f WHERE f.person_id = p.id AND f.state = 'open')"
+        "  OR EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id AND r.outcome IS NULL),"
+        " (SELECT max(day) FROM (SELECT day FROM absences"
+        "   WHERE person_id = p.id AND cause = 'illness' AND day <= ?2"
+        "   UNION ALL SELECT day FROM referrals WHERE person_id = p.id"
+        "   AND outcome IN ('sent_home', 'hospital') AND day <= ?2)),"
+        " (SELECT max(issued_day) FROM certificates WHERE person_id = p.id)"
+        " FROM cards c JOIN people p ON p.id = c.person_id WHERE c.card_no = ?1",
+    [SQL_READING] =
+        "INSERT INTO readings (at_ms, lane_id, device_id, person_id, card_no, raw_centi,"
+        " offset_centi, body_centi, ambient_centi, status, quality, threshold_centi, outcome, day)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [SQL_CHECK] =
+        "INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, threshold_centi,"
+        " instrument, reading_id, by_user, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'gate', ?6, 'gate', ?7)",
+    /* One open flag per person: a second screen while one is open adds nothing for
+     * the nurse to do (the reading itself is stored). Unknown people always get one. */
+    [SQL_FLAG] =
+        "INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, threshold_centi)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 IS NULL OR NOT EXISTS"
+        " (SELECT 1 FROM flags WHERE person_id = ?1 AND state = 'open')",
+    [SQL_LATE] =
+        "UPDATE absences SET late_ms = ?1, cause = CASE cause WHEN 'unknown' THEN 'late'"
+        " ELSE cause END WHERE person_id = ?2 AND day = ?3 AND late_ms IS NULL",
+    [SQL_RETURNED] =
+        "UPDATE absences SET returned_day = ?1 WHERE person_id = ?2 AND day < ?1"
+        " AND returned_day IS NULL",
+};
+
+struct ledger_gate {
+    struct ledger *l;
+    sqlite3_stmt *st[SQL_COUNT];
+};
+
+void ledger_gate_close(struct ledger_gate *g)
+{
+    if (!g)
+        return;
+    for (int i = 0; i < SQL_COUNT; i++)
+        sqlite3_finalize(g->st[i]);
+    free(g);
+}
+
+int ledger_gate_open(struct ledger *l, struct ledger_gate **out)
+{
+    struct ledger_gate *g = calloc(1, sizeof *g);
+    if (!g)
+        return -1;
+    g->l = l;
+    for (int i = 0; i < SQL_COUNT; i++)
+        if (!(g->st[i] = ledger_prepare(l, gate_sql_text[i])))
+            goto fail;
+    *out = g;
+    return 0;
+fail:
+    ledger_gate_close(g);
+    return -1;
+}
+
+/* Runs a prepared statement to completion and resets it for the next use. */
+static int run(struct ledger_gate *g, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return 0;
+    ledger_log_error(g->l, what);
+    return -1;
+}
+
+static int upsert_named(struct ledger *l, const char *sql, const char *name, const char *extra,
+                        int64_t *id)
+{
+    sqlite3_stmt *st = ledger_prepare(l, sql);
+    if (!st)
+        return -1;
+    ledger_bind_text(st, 1, name);
+    ledger_bind_text(st, 2, extra);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        ledger_log_error(l, name);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int sync_devices(struct ledger *l, const struct config *cfg, const int64_t *lane_ids,
+                        int64_t *device_ids)
+{
+    sqlite3_stmt *st = ledger_prepare(
+        l, "INSERT INTO devices (name, lane_id, bus, unit_id, profile) VALUES (?, ?, ?, ?, ?)"
+           " ON CONFLICT (name) DO UPDATE SET lane_id = excluded.lane_id, bus = excluded.bus,"
+           " unit_id = excluded.unit_id, profile = excluded.profile RETURNING id");
+    if (!st)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < cfg->ndevices && rc == 0; i++) {
+        const struct cfg_device *d = &cfg->devices[i];
+        ledger_bind_text(st, 1, d->name);
+        sqlite3_bind_int64(st, 2, lane_ids[d->lane]);
+        ledger_bind_text(st, 3, cfg->buses[d->bus].name);
+        sqlite3_bind_int(st, 4, d->unit_id);
+        ledger_bind_text(st, 5, cfg->profiles[d->profile].name);
+        rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+        if (rc == 0)
+            device_ids[i] = sqlite3_column_int64(st, 0);
+        else
+            ledger_log_error(l, d->name);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ledger_gate_sync(struct ledger_gate *g, const struct config *cfg, int64_t *lane_ids,
+                     int64_t *device_ids)
+{
+    if (ledger_begin(g->l) < 0)
+        return -1;
+    for (int i = 0; i < cfg->nlanes; i++)
+        if (upsert_named(g->l,
+                         "INSERT INTO lanes (name, gate) VALUES (?, ?) ON CONFLICT (name)"
+                         " DO UPDATE SET gate = excluded.gate RETURNING id",
+                         cfg->lanes[i].name, cfg->lanes[i].gate, &lane_ids[i]) < 0)
+            goto fail;
+    if (sync_devices(g->l, cfg, lane_ids, device_ids) < 0 || ledger_commit(g->l) < 0)
+        goto fail;
+    return 0;
+fail:
+    ledger_rollback(g->l);
+    return -1;
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
+{
+    snprintf(out, n, "%s", ledger_col_text(st, col));
+}
+
+int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
+                       struct gate_person *out)
+{
+    sqlite3_stmt *st = g->st[SQL_LOOKUP];
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)card);
+    ledger_bind_text(st, 2, day);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, out->external_id, sizeof out->external_id);
+        copy_col(st, 2, out->name, sizeof out->name);
+        copy_col(st, 3, out->class_name, sizeof out->class_name);
+        out->state.known = true;
+        out->state.active = sqlite3_column_int(st, 4) != 0;
+        out->state.open_case = sqlite3_column_int(st, 5) != 0;
+        const char *ill = (const char *)sqlite3_column_text(st, 6);
+        const char *cert = (const char *)sqlite3_column_text(st, 7);
+        out->state.needs_certificate = ill && (!cert || strcmp(cert, ill) < 0);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return 0;
+    ledger_log_error(g->l, "card lookup");
+    return -1;
+}
+
+static void bind_id(sqlite3_stmt *st, int idx, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, idx, id);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+static int insert_reading(struct ledger_gate *g, const struct gate_row *r, int64_t *id)
+{
+    sqlite3_stmt *st = g->st[SQL_READING];
+    sqlite3_bind_int64(st, 1, r->at_ms);
+    bind_id(st, 2, r->lane_id);
+    bind_id(st, 3, r->device_id);
+    bind_id(st, 4, r->person_id);
+    if (r->has_card)
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)r->card);
+    if (r->has_reading) {
+        sqlite3_bind_int(st, 6, r->raw_centi);
+        sqlite3_bind_int(st, 7, r->offset_centi);
+        sqlite3_bind_int(st, 8, r->body_centi);
+    } else {
+        sqlite3_bind_int(st, 7, 0);
+    }
+    if (r->has_ambient)
+        sqlite3_bind_int(st, 9, r->ambient_centi);
+    sqlite3_bind_int(st, 10, r->status);
+    ledger_bind_text(st, 11, quality_name(r->quality));
+    sqlite3_bind_int(st, 12, r->threshold_centi);
+    ledger_bind_text(st, 13, outcome_name(r->decision.outcome));
+    ledger_bind_text(st, 14, r->day);
+    if (run(g, st, "insert reading") < 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(g->l->db);
+    return 0;
+}
+
+static int insert_check(struct ledger_gate *g, const struct gate_row *r, int64_t reading_id)
+{
+    sqlite3_stmt *st = g->st[SQL_CHECK];
+    sqlite3_bind_int64(st, 1, r->person_id);
+    ledger_bind_text(st, 2, r->day);
+    ledger_bind_text(st, 3, check_window_name(r->window));
+    sqlite3_bind_int(st, 4, r->body_centi);
+    sqlite3_bind_int(st, 5, r->threshold_centi);
+    sqlite3_bind_int64(st, 6, reading_id);
+    sqlite3_bind_int64(st, 7, r->at_ms);
+    return run(g, st, "insert check");
+}
+
+static int open_flag(struct ledger_gate *g, const struct gate_row *r, int64_t reading_id)
+{
+    sqlite3_stmt *st = g->st[SQL_FLAG];
+    bind_id(st, 1, r->person_id);
+    sqlite3_bind_int64(st, 2, reading_id);
+    sqlite3_bind_int64(st, 3, r->at_ms);
+    ledger_bind_text(st, 4, r->day);
+    sqlite3_bind_int(st, 5, r->body_centi);
+    sqlite3_bind_int(st, 6, r->threshold_centi);
+    if (run(g, st, "open flag") < 0)
+        return -1;
+    if (r->person_id > 0 && sqlite3_changes(g->l->db) > 0)
+        return ledger_set_health_status(g->l, r->person_id, "screened", "fever screen at the gate",
+                                        "gate", r->at_ms);
+    return 0;
+}
+
+/* Someone we know came through the gate: a same-day absence becomes a late
+ * arrival, and earlier absences end (follow-up stops when the person is back). */
+static int mark_arrival(struct ledger_gate *g, const struct gate_row *r)
+{
+    sqlite3_stmt *late = g->st[SQL_LATE];
+    sqlite3_bind_int64(late, 1, r->at_ms);
+    sqlite3_bind_int64(late, 2, r->person_id);
+    ledger_bind_text(late, 3, r->day);
+    if (run(g, late, "late arrival") < 0)
+        return -1;
+    sqlite3_stmt *back = g->st[SQL_RETURNED];
+    ledger_bind_text(back, 1, r->day);
+    sqlite3_bind_int64(back, 2, r->person_id);
+    return run(g, back, "return after absence");
+}
+
+int ledger_gate_record(struct ledger_gate *g, const struct gate_row *r)
+{
+    int64_t reading_id = 0;
+    if (insert_reading(g, r, &reading_id) < 0)
+        return -1;
+    if (r->decision.is_check && r->window != WIN_NONE && insert_check(g, r, reading_id) < 0)
+        return -1;
+    if (r->decision.opens_flag && open_flag(g, r, reading_id) < 0)
+        return -1;
+    if (r->person_id > 0 && mark_arrival(g, r) < 0)
+        return -1;
+    return 0;
+}
+
+int ledger_gate_begin(struct ledger_gate *g)
+{
+    return ledger_begin(g->l);
+}
+
+int ledger_gate_commit(struct ledger_gate *g)
+{
+    return ledger_commit(g->l);
+}
+
+void ledger_gate_rollback(struct ledger_gate *g)
+{
+    ledger_rollback(g->l);
+}
