@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_nurse.h"
 #include "config.h"
 #include "ledger.h"
 #include "log.h"
@@ -16,16 +17,6 @@
 
 #define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
 #define ROSTER_MAX_BYTES (64L << 20)
-
-/* Exit statuses: 0 done, 1 the operation failed (bad data, database), 2 usage or
- * configuration error. */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
-
-struct cli {
-    const char *config_path;
-    struct config *cfg;
-    struct ledger *ledger;
-};
 
 struct command {
     const char *group, *name; /* "roster", "import"; name NULL for one-word commands */
@@ -46,7 +37,7 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", cmds[i].synopsis);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int cli_usage_error(const char *fmt, const char *arg)
 {
     fputs("gatescreen: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -55,8 +46,7 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-/* The person running the command, for the audit log. */
-static const char *login_name(void)
+const char *cli_login_name(void)
 {
     const char *sudo = getenv("SUDO_USER");
     if (sudo && *sudo)
@@ -65,9 +55,10 @@ static const char *login_name(void)
     return pw ? pw->pw_name : "unknown";
 }
 
-static int open_db(struct cli *cli, bool migrate)
+int cli_open_db(struct cli *cli, bool migrate)
 {
-    cli->cfg = config_load(cli->config_path, stderr);
+    if (!cli->cfg)
+        cli->cfg = config_load(cli->config_path, stderr);
     if (!cli->cfg)
         return EXIT_USAGE;
     struct ledger_opts o = {.synchronous_full = cli->cfg->ledger.synchronous_full,
@@ -126,7 +117,7 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
                                           {"by", required_argument, NULL, 'b'},
                                           {NULL, 0, NULL, 0}};
     bool deact = false;
-    const char *by = login_name();
+    const char *by = cli_login_name();
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'd')
@@ -134,10 +125,10 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
         else if (c == 'b')
             by = optarg;
         else
-            return usage_error("roster import: bad option%s", "");
+            return cli_usage_error("roster import: bad option%s", "");
     }
     if (optind != argc - 1)
-        return usage_error("roster import: expected one FILE.csv%s", "");
+        return cli_usage_error("roster import: expected one FILE.csv%s", "");
     const char *file = argv[optind];
     size_t len = 0;
     char *text = read_file(file, &len);
@@ -151,7 +142,7 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
                 problems == 1 ? "" : "s");
         return EXIT_FAILED;
     }
-    int rc = open_db(cli, true);
+    int rc = cli_open_db(cli, true);
     struct roster_import_stats s;
     if (rc == EXIT_OK)
         rc = ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr) < 0 ? EXIT_FAILED
@@ -183,11 +174,11 @@ static int cmd_roster_list(struct cli *cli, int argc, char **argv)
         else if (c == 'a')
             all = true;
         else
-            return usage_error("roster list: bad option%s", "");
+            return cli_usage_error("roster list: bad option%s", "");
     }
     if (optind != argc)
-        return usage_error("roster list: unexpected argument '%s'", argv[optind]);
-    int rc = open_db(cli, true);
+        return cli_usage_error("roster list: unexpected argument '%s'", argv[optind]);
+    int rc = cli_open_db(cli, true);
     if (rc != EXIT_OK)
         return rc;
     printf("external_id\tkind\tname\tgrade\tclass\tcards\tactive\n");
@@ -199,8 +190,8 @@ static int cmd_db_check(struct cli *cli, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1)
-        return usage_error("db check: takes no arguments%s", "");
-    int rc = open_db(cli, false);
+        return cli_usage_error("db check: takes no arguments%s", "");
+    int rc = cli_open_db(cli, false);
     if (rc != EXIT_OK)
         return rc;
     int v = ledger_schema_version(cli->ledger), latest = ledger_latest_version();
@@ -230,6 +221,26 @@ static const struct command *commands(int *count)
          "roster import FILE.csv [--deactivate-missing] [--by NAME]"},
         {"roster", "list", cmd_roster_list, "roster list [--class CLASS] [--all]"},
         {"db", "check", cmd_db_check, "db check"},
+        {"flags", NULL, cli_flags, "flags"},
+        {"check", NULL, cli_check, "check PERSON TEMP --instrument infrared|ear|axillary|oral "
+                                   "[--window morning|noon] [--date D] [--by NAME]"},
+        {"recheck", NULL, cli_recheck, "recheck PERSON TEMP --instrument ear|axillary|oral|infrared "
+                                       "[--by NAME]"},
+        {"referral", NULL, cli_referral, "referral PERSON --outcome sent-home|hospital|"
+                                         "returned-to-class [--note TEXT] [--by NAME]"},
+        {"absences", NULL, cli_absences, "absences [--date D] [--class CLASS]"},
+        {"absence", NULL, cli_absence, "absence PERSON [--date D] --cause illness|personal|other "
+                                       "[--symptoms fever,cough,...] [--onset D] "
+                                       "[--clinic yes|no|unknown] [--diagnosis TEXT] "
+                                       "[--note TEXT] [--by NAME]"},
+        {"followup", NULL, cli_followup, "followup PERSON [--date D] NOTE [--by NAME]"},
+        {"leave", NULL, cli_leave, "leave PERSON --from D --to D [--reason TEXT] [--by NAME]"},
+        {"certificate", NULL, cli_certificate, "certificate PERSON --issuer TEXT [--date D] "
+                                               "[--by NAME]"},
+        {"alerts", NULL, cli_alerts, "alerts"},
+        {"alert-close", NULL, cli_alert_close, "alert-close ID [--by NAME]"},
+        {"day", NULL, cli_day, "day [--date D]"},
+        {"sweep", NULL, cli_sweep, "sweep [--date D] [--by NAME]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);
@@ -277,7 +288,7 @@ int main(int argc, char **argv)
     }
     const struct command *cmd = find_command(argc - optind, argv + optind, &words);
     if (!cmd)
-        return usage_error(optind < argc ? "unknown command '%s'" : "no command given%s",
+        return cli_usage_error(optind < argc ? "unknown command '%s'" : "no command given%s",
                            optind < argc ? argv[optind] : "");
     /* The command sees its own words as argv[0] so getopt starts after them. */
     int cargc = argc - optind - words + 1;

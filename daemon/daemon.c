@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "modbus_bus.h"
+#include "schedule.h"
 #include "sdnotify.h"
 #include "textnum.h"
 
@@ -31,6 +32,7 @@ struct daemon {
     struct evq *events;
     struct ledger *ledger;
     struct gate *gate;
+    struct schedule *schedule;
     struct mbus *buses[CFG_MAX_BUSES];
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
@@ -140,7 +142,9 @@ static int open_ledger(struct daemon *d)
     if (civil_set_zone(d->cfg->school.timezone) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;
-    return (d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)) ? 0 : -1;
+    if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)))
+        return -1;
+    return (d->schedule = schedule_new(d->cfg, d->ledger, d->loop)) ? 0 : -1;
 }
 
 /* One thread per bus that serves at least one device. */
@@ -230,6 +234,7 @@ static void shutdown_all(struct daemon *d)
     }
     if (d->gate)
         gate_log_counters(d->gate);
+    schedule_free(d->schedule);
     gate_free(d->gate); /* commits the last decisions; lights to their safe state */
     ledger_close(d->ledger);
     evq_free(d->events);

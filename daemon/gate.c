@@ -336,14 +336,16 @@ struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *l
     if (!g)
         return NULL;
     *g = (struct gate){.cfg = cfg, .ledger = l, .loop = loop};
+    for (int i = 0; i < cfg->nlanes; i++) {
+        g->lanes[i].g = g; /* before anything can fail: gate_free walks the lanes */
+        g->lanes[i].index = i;
+    }
     if (ledger_gate_open(l, &g->sql) < 0 ||
         ledger_gate_sync(g->sql, cfg, g->lane_ids, g->device_ids) < 0 ||
         open_backends(g, backend) < 0)
         goto fail;
     for (int i = 0; i < cfg->nlanes; i++) {
         struct gate_lane *gl = &g->lanes[i];
-        gl->g = g;
-        gl->index = i;
         lane_init(&gl->sm, cfg->lanes[i].identity, cfg->screening.pair_window_ms);
         refresh(gl); /* the lights start off: the lane is ready */
     }

@@ -116,7 +116,9 @@ void lane_decided(struct lane *ln, const struct lane_request *req, enum outcome 
     ln->shown_outcome = o;
     ln->shown = *d;
     ln->shown_at = now;
-    if (o == OUT_INVALID && req->has_card && ln->identity == CFG_ID_WIEGAND && !ln->card_pending) {
+    /* Only when nothing else waits: a lane waits for one thing at a time. */
+    bool idle = !ln->card_pending && !ln->reading_pending && !ln->presence_pending;
+    if (o == OUT_INVALID && req->has_card && ln->identity == CFG_ID_WIEGAND && idle) {
         ln->card_pending = true; /* measure again without showing the card again */
         ln->card = req->card;
         ln->card_at = now;
@@ -157,21 +159,29 @@ static int64_t later_than(int64_t t, int64_t now)
     return t > now ? t : -1;
 }
 
+/* A wait that expired without a tick is due now. */
+static int64_t wait_end(int64_t since, int64_t window, int64_t now)
+{
+    int64_t t = since + window + 1;
+    return t > now ? t : now;
+}
+
 int64_t lane_next_deadline(const struct lane *ln, int64_t now)
 {
     int64_t t = -1;
     if (ln->card_pending)
-        t = earliest(t, ln->card_at + ln->pair_window_ms + 1);
+        t = earliest(t, wait_end(ln->card_at, ln->pair_window_ms, now));
     if (ln->reading_pending)
-        t = earliest(t, ln->reading_at + ln->pair_window_ms + 1);
+        t = earliest(t, wait_end(ln->reading_at, ln->pair_window_ms, now));
     if (ln->presence_pending)
-        t = earliest(t, ln->presence_at + ln->pair_window_ms + 1);
-    if (ln->showing && ln->shown.hold_ms > 0) {
-        int64_t end = ln->shown_at + ln->shown.hold_ms;
-        int64_t buzz = ln->shown_at + ln->shown.buzzer_ms;
-        if (ln->shown.buzzer && buzz < end)
-            t = earliest(t, later_than(buzz, now));
+        t = earliest(t, wait_end(ln->presence_at, ln->pair_window_ms, now));
+    if (!ln->showing)
+        return t;
+    int64_t end = ln->shown_at + ln->shown.hold_ms;
+    int64_t buzz = ln->shown_at + ln->shown.buzzer_ms;
+    if (ln->shown.buzzer && (ln->shown.hold_ms == 0 || buzz < end))
+        t = earliest(t, later_than(buzz, now));
+    if (ln->shown.hold_ms > 0)
         t = earliest(t, later_than(end, now));
-    }
     return t;
 }

@@ -65,8 +65,8 @@ void lane_set_offline(struct lane *ln, bool offline, int64_t now);
 /* What the lights show at `now`; `outcome` is set when a decision is shown, else
  * OUT_COUNT (idle or offline). */
 void lane_display(const struct lane *ln, int64_t now, struct display *out, enum outcome *outcome);
-/* The next instant after `now` at which a wait expires or the display changes;
- * -1 if none. */
+/* The next instant at which a wait expires or the display changes, never before
+ * `now` (a wait that already expired is due now); -1 if none. */
 int64_t lane_next_deadline(const struct lane *ln, int64_t now);
 
 #endif

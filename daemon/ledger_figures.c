@@ -1,0 +1,468 @@
+/* What the bureau is told: cluster alerts (WS/T 772-2020 practice), the day's
+ * figures (the daily summary and `gatescreen day`), kept in day_figures so that they
+ * outlive the purge of readings, and the purge itself. */
+#include "ledger_health_private.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "civil.h"
+#include "log.h"
+#include "textnum.h"
+
+/* ---- cluster alerts ------------------------------------------------------------- */
+
+/* Illness cases of class ?1 from day ?2 to day ?3: (pid, kind, day). */
+#define CASES_SQL                                                                          \
+    "SELECT f.person_id AS pid, 'confirmed_fever' AS kind, f.day AS day FROM flags f "     \
+    "JOIN people p ON p.id = f.person_id WHERE f.state = 'confirmed' AND p.class = ?1 "    \
+    "AND f.day BETWEEN ?2 AND ?3 "                                                         \
+    "UNION SELECT a.person_id, 'illness_absence', a.day FROM absences a "                  \
+    "JOIN people p ON p.id = a.person_id WHERE a.cause = 'illness' AND p.class = ?1 "      \
+    "AND a.day BETWEEN ?2 AND ?3"
+
+struct cluster_rule {
+    const char *name;
+    int span;      /* days, ending with the evaluated day */
+    int threshold; /* distinct people */
+};
+
+static void note_opened(struct opened_alerts *o, int64_t id)
+{
+    if (o->count < LEDGER_MAX_OPENED)
+        o->id[o->count++] = id;
+    else
+        log_warn("alert %" PRId64 " opened but not reported: too many in one call", id);
+}
+
+static int open_alert(struct ledger *l, const char *class_name, const struct cluster_rule *r,
+                      const char *day, int64_t at_ms, int64_t *alert)
+{
+    if (lh_run(l, NULL, "INSERT INTO alerts (class, rule, day, opened_ms, cases) "
+                        "VALUES (?1, ?2, ?3, ?4, 0)",
+               "tttI", class_name, r->name, day, at_ms) < 0)
+        return -1;
+    *alert = sqlite3_last_insert_rowid(l->db);
+    return 0;
+}
+
+static int audit_alert(struct ledger *l, const char *class_name, const struct cluster_rule *r,
+                       const char *from, const char *day, const char *by, int64_t alert)
+{
+    int64_t cases = 0;
+    if (lh_query_i64(l, &cases, "SELECT cases FROM alerts WHERE id = ?", "I", alert) < 0)
+        return -1;
+    char target[32], detail[256];
+    snprintf(target, sizeof target, "alert %" PRId64, alert);
+    if (r->span == 1)
+        snprintf(detail, sizeof detail, "%s: %" PRId64 " illness cases on %s (rule day)",
+                 class_name, cases, day);
+    else
+        snprintf(detail, sizeof detail, "%s: %" PRId64 " illness cases over %s..%s "
+                 "(rule three_days)", class_name, cases, from, day);
+    return ledger_audit(l, by, "alert open", target, detail);
+}
+
+static int apply_rule(struct ledger *l, const char *class_name, const char *day,
+                      const struct cluster_rule *r, const char *by, int64_t at_ms,
+                      struct opened_alerts *opened)
+{
+    char from[LEDGER_DAY_LEN];
+    int64_t alert = 0, cases = 0;
+    if (civil_day_add(day, 1 - r->span, from) < 0)
+        return -1;
+    int found = lh_query_i64(l, &alert, "SELECT id FROM alerts WHERE class = ?1 AND rule = ?2 "
+                                        "AND day BETWEEN ?3 AND ?4 ORDER BY day DESC, id DESC "
+                                        "LIMIT 1", "tttt", class_name, r->name, from, day);
+    if (found < 0)
+        return -1;
+    if (!found) {
+        if (lh_query_i64(l, &cases, "SELECT count(DISTINCT pid) FROM (" CASES_SQL ")", "ttt",
+                         class_name, from, day) < 0)
+            return -1;
+        if (cases < r->threshold)
+            return 0;
+        if (open_alert(l, class_name, r, day, at_ms, &alert) < 0)
+            return -1;
+    }
+    /* An alert stands for the outbreak: later cases join it rather than open more. */
+    if (lh_run(l, NULL, "INSERT OR IGNORE INTO alert_cases (alert_id, person_id, case_kind, "
+                        "day) SELECT ?4, pid, kind, day FROM (" CASES_SQL ")",
+               "tttI", class_name, from, day, alert) < 0 ||
+        lh_run(l, NULL, "UPDATE alerts SET cases = (SELECT count(DISTINCT person_id) FROM "
+                        "alert_cases WHERE alert_id = ?1) WHERE id = ?1", "I", alert) < 0)
+        return -1;
+    if (found)
+        return 0;
+    note_opened(opened, alert);
+    return audit_alert(l, class_name, r, from, day, by, alert);
+}
+
+int lh_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
+                        const char *class_name, const char *day, const char *by,
+                        int64_t at_ms, struct opened_alerts *opened)
+{
+    /* Staff and teachers without a class are not a class: no cluster to speak of. */
+    if (!class_name || !*class_name)
+        return 0;
+    const struct cluster_rule rules[] = {
+        {"day", 1, s->cluster_day_cases},
+        {"three_days", 3, s->cluster_3day_cases},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (apply_rule(l, class_name, day, &rules[i], by, at_ms, opened) < 0)
+            return -1;
+    return 0;
+}
+
+int ledger_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
+                            const char *class_name, const char *day, const char *by,
+                            int64_t at_ms, struct opened_alerts *opened)
+{
+    int y, m, d;
+    *opened = (struct opened_alerts){0};
+    if (!day || tn_date(day, &y, &m, &d) < 0) {
+        log_err("cluster evaluation: '%s' is not a day", day ? day : "");
+        return -1;
+    }
+    if (ledger_begin(l) < 0)
+        return -1;
+    return lh_finish(l, lh_cluster_evaluate(l, s, class_name, day, by, at_ms, opened));
+}
+
+static int close_body(struct ledger *l, int64_t id, const char *by, int64_t at_ms, FILE *errs)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT closed_ms IS NOT NULL, coalesce(closed_by, '') "
+                                         "FROM alerts WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), closed = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    if (rc == SQLITE_DONE)
+        fprintf(errs, "no cluster alert %" PRId64 "\n", id);
+    else if (closed)
+        fprintf(errs, "alert %" PRId64 " is already closed (by %s)\n", id, ledger_col_text(st, 1));
+    else if (rc != SQLITE_ROW)
+        ledger_log_error(l, "find alert");
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW || closed)
+        return -1;
+    char target[32];
+    snprintf(target, sizeof target, "alert %" PRId64, id);
+    if (lh_run(l, NULL, "UPDATE alerts SET closed_ms = ?2, closed_by = ?3 WHERE id = ?1",
+               "IIt", id, at_ms, by) < 0)
+        return -1;
+    return ledger_audit(l, by, "alert close", target, "");
+}
+
+int ledger_alert_close(struct ledger *l, int64_t alert_id, const char *by, int64_t at_ms,
+                       FILE *errs)
+{
+    if (ledger_begin(l) < 0)
+        return -1;
+    return lh_finish(l, close_body(l, alert_id, by, at_ms, errs));
+}
+
+int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, void *arg),
+                       void *arg)
+{
+    sqlite3_stmt *st = ledger_prepare(l,
+        "SELECT a.id, a.class, a.rule, a.day, a.opened_ms, coalesce(a.closed_ms, 0), "
+        "       coalesce(a.closed_by, ''), a.cases, "
+        "       coalesce((SELECT group_concat(ext, ',') FROM "
+        "                 (SELECT DISTINCT p.external_id AS ext FROM alert_cases c "
+        "                  JOIN people p ON p.id = c.person_id WHERE c.alert_id = a.id "
+        "                  ORDER BY ext)), '') "
+        "FROM alerts a ORDER BY a.closed_ms IS NOT NULL, a.day DESC, a.id");
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct alert_view v = {
+            .id = sqlite3_column_int64(st, 0), .class_name = ledger_col_text(st, 1),
+            .rule = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
+            .opened_ms = sqlite3_column_int64(st, 4), .closed_ms = sqlite3_column_int64(st, 5),
+            .closed_by = ledger_col_text(st, 6), .cases = sqlite3_column_int(st, 7),
+            .people = ledger_col_text(st, 8),
+        };
+        fn(&v, arg);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        ledger_log_error(l, "list alerts");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- day figures ------------------------------------------------------------------ */
+
+#define LEDGER_FIG_NAME(e, name) name,
+static const char *const figure_names[] = {LEDGER_DAY_FIGURES(LEDGER_FIG_NAME)};
+#undef LEDGER_FIG_NAME
+
+_Static_assert(sizeof figure_names / sizeof figure_names[0] == FIG_COUNT, "one name per figure");
+
+const char *day_figure_name(enum day_figure f)
+{
+    return f >= 0 && f < FIG_COUNT ? figure_names[f] : "?";
+}
+
+/* Parameters of every figure query: ?1 day, ?2 expected kinds (enum cfg_kind_mask),
+ * ?3 and ?4 the day's first and next day's first millisecond, ?5 the entry's arg. */
+#define KINDS "((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) " \
+              "OR (p.kind = 'staff' AND (?2 & 4)))"
+#define ON_LEAVE "EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id " \
+                 "AND ?1 BETWEEN v.from_day AND v.to_day)"
+#define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND NOT " ON_LEAVE
+#define COUNT_DAY(table) "SELECT count(*) FROM " table " WHERE day = ?1"
+
+struct figure_sql {
+    enum day_figure fig;
+    const char *sql; /* one count */
+    const char *arg; /* ?5 */
+};
+
+static const struct figure_sql figure_sql[] = {
+    {FIG_POP_STUDENT, "SELECT count(*) FROM people WHERE active = 1 AND kind = ?5", "student"},
+    {FIG_POP_TEACHER, "SELECT count(*) FROM people WHERE active = 1 AND kind = ?5", "teacher"},
+    {FIG_POP_STAFF, "SELECT count(*) FROM people WHERE active = 1 AND kind = ?5", "staff"},
+    {FIG_POP_TOTAL, "SELECT count(*) FROM people WHERE active = 1", NULL},
+    {FIG_EXPECTED, "SELECT count(*) FROM (" EXPECTED ")", NULL},
+    {FIG_ON_LEAVE, "SELECT count(*) FROM people p WHERE p.active = 1 AND " KINDS " AND " ON_LEAVE,
+     NULL},
+    {FIG_MORNING_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "
+                       "window = ?5 AND person_id IN (" EXPECTED ")", "morning"},
+    {FIG_MORNING_ALL, COUNT_DAY("checks") " AND window = ?5", "morning"},
+    {FIG_NOON_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "
+                    "window = ?5 AND person_id IN (" EXPECTED ")", "noon"},
+    {FIG_NOON_ALL, COUNT_DAY("checks") " AND window = ?5", "noon"},
+    {FIG_READINGS, COUNT_DAY("readings"), NULL},
+    {FIG_READINGS_VALID, COUNT_DAY("readings") " AND quality = ?5", "valid"},
+    {FIG_READINGS_INVALID, COUNT_DAY("readings") " AND quality IN ('out_of_range', 'fault')",
+     NULL},
+    {FIG_READINGS_NO_MEASUREMENT, COUNT_DAY("readings") " AND quality = ?5", "no_measurement"},
+    {FIG_OUT_ADMIT, COUNT_DAY("readings") " AND outcome = ?5", "admit"},
+    {FIG_OUT_FEVER, COUNT_DAY("readings") " AND outcome = ?5", "fever"},
+    {FIG_OUT_INVALID, COUNT_DAY("readings") " AND outcome = ?5", "invalid"},
+    {FIG_OUT_UNKNOWN_CARD, COUNT_DAY("readings") " AND outcome = ?5", "unknown_card"},
+    {FIG_OUT_NO_IDENTITY, COUNT_DAY("readings") " AND outcome = ?5", "no_identity"},
+    {FIG_OUT_SEE_NURSE, COUNT_DAY("readings") " AND outcome = ?5", "see_nurse"},
+    {FIG_OUT_NO_MEASUREMENT, COUNT_DAY("readings") " AND outcome = ?5", "no_measurement"},
+    {FIG_SCREENS, COUNT_DAY("flags"), NULL},
+    {FIG_CONFIRMED, COUNT_DAY("flags") " AND state = ?5", "confirmed"},
+    {FIG_CLEARED, COUNT_DAY("flags") " AND state = ?5", "cleared"},
+    {FIG_SCREENS_OPEN, COUNT_DAY("flags") " AND state = ?5", "open"},
+    {FIG_REFERRALS, COUNT_DAY("referrals"), NULL},
+    {FIG_REF_SENT_HOME, COUNT_DAY("referrals") " AND outcome = ?5", "sent_home"},
+    {FIG_REF_HOSPITAL, COUNT_DAY("referrals") " AND outcome = ?5", "hospital"},
+    {FIG_REF_RETURNED, COUNT_DAY("referrals") " AND outcome = ?5", "returned_to_class"},
+    {FIG_REF_PENDING, COUNT_DAY("referrals") " AND outcome IS NULL", NULL},
+    {FIG_ABSENCES, COUNT_DAY("absences"), NULL},
+    {FIG_ABS_UNKNOWN, COUNT_DAY("absences") " AND cause = ?5", "unknown"},
+    {FIG_ABS_ILLNESS, COUNT_DAY("absences") " AND cause = ?5", "illness"},
+    {FIG_ABS_PERSONAL, COUNT_DAY("absences") " AND cause = ?5", "personal"},
+    {FIG_ABS_OTHER, COUNT_DAY("absences") " AND cause = ?5", "other"},
+    {FIG_ABS_LATE, COUNT_DAY("absences") " AND cause = ?5", "late"},
+#define SYMPTOM_SQL COUNT_DAY("absences") " AND instr(',' || symptoms || ',', ',' || ?5 || ',') > 0"
+    {FIG_SYM_FEVER, SYMPTOM_SQL, "fever"},
+    {FIG_SYM_COUGH, SYMPTOM_SQL, "cough"},
+    {FIG_SYM_SORE_THROAT, SYMPTOM_SQL, "sore_throat"},
+    {FIG_SYM_DIARRHOEA, SYMPTOM_SQL, "diarrhoea"},
+    {FIG_SYM_VOMITING, SYMPTOM_SQL, "vomiting"},
+    {FIG_SYM_RASH, SYMPTOM_SQL, "rash"},
+    {FIG_SYM_CONJUNCTIVITIS, SYMPTOM_SQL, "conjunctivitis"},
+    {FIG_SYM_OTHER, SYMPTOM_SQL, "other"},
+#undef SYMPTOM_SQL
+    {FIG_RETURNS_AFTER_ILLNESS, "SELECT count(*) FROM absences WHERE returned_day = ?1 AND "
+                                "cause = 'illness'", NULL},
+    {FIG_CERTIFICATES, "SELECT count(*) FROM certificates WHERE recorded_ms >= ?3 AND "
+                       "recorded_ms < ?4", NULL},
+    {FIG_ALERTS_OPENED, COUNT_DAY("alerts"), NULL},
+    {FIG_ALERTS_OPEN, "SELECT count(*) FROM alerts WHERE closed_ms IS NULL", NULL},
+};
+
+struct figure_params {
+    const char *day;
+    int kinds;
+    int64_t from_ms, to_ms;
+};
+
+static int count_figure(struct ledger *l, const struct figure_sql *q,
+                        const struct figure_params *fp, int *out)
+{
+    sqlite3_stmt *st = ledger_prepare(l, q->sql);
+    if (!st)
+        return -1;
+    /* Bind only what the statement numbers: each uses a few of the five. */
+    int n = sqlite3_bind_parameter_count(st);
+    int rc = 0;
+    if (n >= 1)
+        rc |= ledger_bind_text(st, 1, fp->day);
+    if (n >= 2)
+        rc |= sqlite3_bind_int(st, 2, fp->kinds);
+    if (n >= 4)
+        rc |= sqlite3_bind_int64(st, 3, fp->from_ms) | sqlite3_bind_int64(st, 4, fp->to_ms);
+    if (n >= 5)
+        rc |= ledger_bind_text(st, 5, q->arg);
+    if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int(st, 0);
+    else
+        rc = -1;
+    if (rc < 0)
+        ledger_log_error(l, day_figure_name(q->fig));
+    sqlite3_finalize(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int permille(int part, int whole)
+{
+    return whole > 0 ? (int)((int64_t)part * 1000 / whole) : 0;
+}
+
+int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
+                       struct day_figures *f)
+{
+    char next[LEDGER_DAY_LEN];
+    struct figure_params fp = {.day = day, .kinds = (int)w->absence_kinds};
+    *f = (struct day_figures){0};
+    if (civil_day_add(day, 1, next) < 0 || civil_ms_at(day, 0, &fp.from_ms) < 0 ||
+        civil_ms_at(next, 0, &fp.to_ms) < 0) {
+        log_err("day figures: '%s' is not a day", day);
+        return -1;
+    }
+    snprintf(f->day, sizeof f->day, "%s", day);
+    for (size_t i = 0; i < sizeof figure_sql / sizeof figure_sql[0]; i++)
+        if (count_figure(l, &figure_sql[i], &fp, &f->v[figure_sql[i].fig]) < 0)
+            return -1;
+    f->v[FIG_MORNING_COVERAGE] = permille(f->v[FIG_MORNING_DONE], f->v[FIG_EXPECTED]);
+    f->v[FIG_NOON_COVERAGE] = permille(f->v[FIG_NOON_DONE], f->v[FIG_EXPECTED]);
+    return 0;
+}
+
+int lh_store_figures(struct ledger *l, const struct day_figures *f)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "INSERT OR REPLACE INTO day_figures (day, name, value) "
+                                         "VALUES (?1, ?2, ?3)");
+    if (!st)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < FIG_COUNT && rc == 0; i++) {
+        lh_bind(st, "ttd", f->day, figure_names[i], f->v[i]);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        if (rc < 0)
+            ledger_log_error(l, "store day figures");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int ledger_store_day_figures(struct ledger *l, const struct day_figures *f)
+{
+    if (ledger_begin(l) < 0)
+        return -1;
+    return lh_finish(l, lh_store_figures(l, f));
+}
+
+static int figure_index(const char *name)
+{
+    for (int i = 0; i < FIG_COUNT; i++)
+        if (strcmp(figure_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+int ledger_load_day_figures(struct ledger *l, const char *day, struct day_figures *f,
+                            int *found)
+{
+    *f = (struct day_figures){0};
+    *found = 0;
+    snprintf(f->day, sizeof f->day, "%s", day);
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT name, value FROM day_figures WHERE day = ?");
+    if (!st)
+        return -1;
+    ledger_bind_text(st, 1, day);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Names a newer release stored and this one does not know are skipped. */
+        int i = figure_index(ledger_col_text(st, 0));
+        if (i >= 0)
+            f->v[i] = sqlite3_column_int(st, 1);
+        (*found)++;
+    }
+    if (rc != SQLITE_DONE)
+        ledger_log_error(l, "load day figures");
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- purge ------------------------------------------------------------------------ */
+
+/* The first day with readings after `after` and before `cut`; 0 when none is left. */
+static int next_reading_day(struct ledger *l, const char *after, const char *cut, char *day)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT min(day) FROM readings "
+                                         "WHERE day > ?1 AND day < ?2");
+    if (!st)
+        return -1;
+    lh_bind(st, "tt", after, cut);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        snprintf(day, LEDGER_DAY_LEN, "%s", ledger_col_text(st, 0));
+        found = 1;
+    } else if (rc != SQLITE_ROW) {
+        ledger_log_error(l, "purge");
+        found = -1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int store_purged_days(struct ledger *l, const struct cfg_windows *w, const char *cut,
+                             int *days)
+{
+    char day[LEDGER_DAY_LEN] = "";
+    struct day_figures f;
+    int found;
+    while ((found = next_reading_day(l, day, cut, day)) > 0) {
+        if (ledger_day_figures(l, day, w, &f) < 0 || lh_store_figures(l, &f) < 0)
+            return -1;
+        (*days)++;
+    }
+    return found;
+}
+
+static int purge_body(struct ledger *l, const struct cfg_windows *w, const char *cut,
+                      const char *by, int *deleted, int *days)
+{
+    if (store_purged_days(l, w, cut, days) < 0)
+        return -1;
+    /* Checks and flags are the health record and stay; they only lose the link to
+     * the raw reading (their temperatures are stored with them). */
+    if (lh_run(l, NULL, "UPDATE checks SET reading_id = NULL WHERE reading_id IN "
+                        "(SELECT id FROM readings WHERE day < ?1)", "t", cut) < 0 ||
+        lh_run(l, NULL, "UPDATE flags SET reading_id = NULL WHERE reading_id IN "
+                        "(SELECT id FROM readings WHERE day < ?1)", "t", cut) < 0 ||
+        lh_run(l, deleted, "DELETE FROM readings WHERE day < ?1", "t", cut) < 0)
+        return -1;
+    if (*deleted == 0)
+        return 0;
+    char detail[160];
+    snprintf(detail, sizeof detail, "%d readings of %d days before %s; their figures stored",
+             *deleted, *days, cut);
+    return ledger_audit(l, by ? by : "gatescreend", "purge", "readings", detail);
+}
+
+int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_ms,
+                 const char *by, int *deleted, int *days)
+{
+    char cut[LEDGER_DAY_LEN];
+    *deleted = *days = 0;
+    if (lh_today(before_ms, cut) < 0 || ledger_begin(l) < 0)
+        return -1;
+    int rc = purge_body(l, w, cut, by, deleted, days);
+    if (rc < 0)
+        *deleted = *days = 0;
+    return lh_finish(l, rc);
+}

@@ -1,0 +1,51 @@
+/* Shared by ledger_health.c, ledger_absence.c and ledger_figures.c only: helpers
+ * that run inside the caller's transaction. */
+#ifndef GS_LEDGER_HEALTH_PRIVATE_H
+#define GS_LEDGER_HEALTH_PRIVATE_H
+
+#include "ledger_health.h"
+#include "ledger_private.h"
+#include "log.h"
+
+/* Binds the variadic arguments by a type string, one letter per parameter:
+ * 't' const char * (NULL binds NULL), 'd' int, 'I' int64_t. */
+int lh_bind(sqlite3_stmt *st, const char *types, ...);
+/* Runs a statement that returns no rows; *changes (may be NULL) = rows changed. */
+int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, ...);
+/* The first column of the first row as int64: 1 row found, 0 none, -1 error. */
+int lh_query_i64(struct ledger *l, int64_t *out, const char *sql, const char *types, ...);
+
+struct lh_person {
+    int64_t id;
+    char class_name[128];
+};
+/* Looks up an external id; "no one with id ..." on errs (logged when errs is NULL)
+ * when unknown. */
+int lh_find_person(struct ledger *l, const char *external_id, struct lh_person *p,
+                   FILE *errs);
+/* -1 with "WHAT 'X' is not a date YYYY-MM-DD" on errs. */
+int lh_check_day(const char *what, const char *day, FILE *errs);
+/* The school's local day of an instant. */
+int lh_today(int64_t at_ms, char day[LEDGER_DAY_LEN]);
+/* -1 with "WHAT D is in the future" when day is after the local day of at_ms:
+ * nobody can be checked, swept or certified ahead of time. */
+int lh_check_not_future(const char *what, const char *day, int64_t at_ms, FILE *errs);
+/* Index of s in a NULL-terminated list of names, or -1. */
+int lh_name_index(const char *const *names, const char *s);
+/* Appends to a bounded text (audit details); truncation is harmless there. */
+void lh_append(char *buf, size_t n, const char *fmt, ...) GS_PRINTF(3, 4);
+/* Commits when rc == 0, else rolls back; returns rc (or -1 if the commit failed). */
+int lh_finish(struct ledger *l, int rc);
+
+/* Inside a transaction. */
+int lh_needs_certificate(struct ledger *l, int64_t person_id, const char *day, bool *needs);
+int lh_open_case(struct ledger *l, int64_t person_id, bool *open_case);
+int lh_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
+                        const char *class_name, const char *day, const char *by,
+                        int64_t at_ms, struct opened_alerts *opened);
+/* The gate's arrival rules for a manual check: an 'unknown' absence of that day
+ * becomes 'late', others get late_ms; earlier absences get their return day. */
+int lh_note_arrival(struct ledger *l, int64_t person_id, const char *day, int64_t at_ms);
+int lh_store_figures(struct ledger *l, const struct day_figures *f);
+
+#endif

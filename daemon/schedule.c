@@ -1,0 +1,149 @@
+/* The day's events in the daemon (see schedule.h). */
+#include "schedule.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "ledger_health.h"
+#include "log.h"
+
+#define TICK_MS 1000
+#define DAY_MS (24LL * 3600 * 1000)
+
+struct schedule {
+    const struct config *cfg;
+    struct ledger *ledger;
+    struct loop *loop;
+    uint64_t timer;
+    struct day_clock clock;
+};
+
+/* Runs fn with a memory stream for its messages, then logs each line: the ledger
+ * explains bad input on a FILE, and a detached daemon has no stderr. */
+static int with_logged_errors(int (*fn)(struct schedule *s, const char *day, FILE *errs),
+                              struct schedule *s, const char *day)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&text, &len);
+    if (!errs)
+        return -1;
+    int rc = fn(s, day, errs);
+    fclose(errs);
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        log_err("%s", line);
+    free(text);
+    return rc;
+}
+
+static int sweep(struct schedule *s, const char *day, FILE *errs)
+{
+    int created = 0, late = 0;
+    if (ledger_absence_sweep(s->ledger, day, s->cfg->windows.absence_kinds, NULL,
+                             ledger_wall_ms(), &created, &late, errs) < 0)
+        return -1;
+    log_notice("absence sweep for %s: %d new absences (%d of them came late)", day, created,
+               late);
+    return 0;
+}
+
+static void log_checks(struct schedule *s, const char *day, const char *window)
+{
+    struct day_figures f;
+    if (ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0)
+        return;
+    bool noon = strcmp(window, "noon") == 0;
+    int done = f.v[noon ? FIG_NOON_DONE : FIG_MORNING_DONE];
+    int permille = f.v[noon ? FIG_NOON_COVERAGE : FIG_MORNING_COVERAGE];
+    log_notice("%s window closed on %s: %d of %d expected checked (%d.%d%%), %d fever screens",
+               window, day, done, f.v[FIG_EXPECTED], permille / 10, permille % 10,
+               f.v[FIG_SCREENS]);
+}
+
+static void day_end(struct schedule *s, const char *day)
+{
+    struct day_figures f;
+    if (ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0 ||
+        ledger_store_day_figures(s->ledger, &f) < 0)
+        return;
+    log_notice("day %s: %d expected, %d checked in the morning, %d fever screens, %d confirmed, "
+               "%d absences (%d illness, %d unexplained), %d alerts open",
+               day, f.v[FIG_EXPECTED], f.v[FIG_MORNING_DONE], f.v[FIG_SCREENS],
+               f.v[FIG_CONFIRMED], f.v[FIG_ABSENCES], f.v[FIG_ABS_ILLNESS], f.v[FIG_ABS_UNKNOWN],
+               f.v[FIG_ALERTS_OPEN]);
+}
+
+/* Readings older than the retention period go; their days' figures stay. */
+static void purge(struct schedule *s)
+{
+    int deleted = 0, days = 0;
+    int64_t before = ledger_wall_ms() - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
+    if (ledger_purge(s->ledger, &s->cfg->windows, before, "gatescreend", &deleted, &days) < 0)
+        log_err("purge of readings older than %d days failed", s->cfg->ledger.retention_days);
+    else if (deleted > 0)
+        log_notice("purged %d readings of %d days (older than %d days); their figures are kept",
+                   deleted, days, s->cfg->ledger.retention_days);
+}
+
+static void handle(struct schedule *s, const struct day_event_at *e)
+{
+    switch (e->event) {
+    case DAY_ROLLOVER:
+        log_notice("day rollover: %s begins", e->day);
+        purge(s);
+        break;
+    case DAY_MORNING_CLOSED:
+        log_checks(s, e->day, "morning");
+        break;
+    case DAY_ABSENCE_SWEEP:
+        with_logged_errors(sweep, s, e->day);
+        break;
+    case DAY_NOON_CLOSED:
+        log_checks(s, e->day, "noon");
+        break;
+    case DAY_END:
+        day_end(s, e->day);
+        break;
+    }
+}
+
+static void on_tick(struct loop *loop, void *arg)
+{
+    (void)loop;
+    struct schedule *s = arg;
+    struct civil now;
+    struct day_event_at ev[DAY_CLOCK_MAX_EVENTS];
+    if (civil_from_ms(ledger_wall_ms(), &now) < 0)
+        return;
+    int n = day_clock_advance(&s->clock, &s->cfg->windows, s->cfg->upstream.day_end, &now, ev);
+    for (int i = 0; i < n; i++) {
+        log_info("day event: %s (%s)", day_event_name(ev[i].event), ev[i].day);
+        handle(s, &ev[i]);
+    }
+}
+
+struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop)
+{
+    struct schedule *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop};
+    purge(s);
+    on_tick(loop, s); /* catch up with today at once */
+    if (!(s->timer = loop_timer_add(loop, TICK_MS, TICK_MS, on_tick, s))) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void schedule_free(struct schedule *s)
+{
+    if (!s)
+        return;
+    loop_timer_cancel(s->loop, s->timer);
+    free(s);
+}

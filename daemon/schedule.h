@@ -1,0 +1,20 @@
+/* The school day on the daemon's clock: once a second it asks civil.c which of the
+ * day's events have come (window closes, absence sweep, end of day, rollover at
+ * local midnight) and does what each needs in the ledger: the absence sweep, the
+ * day's figures (logged, and stored at the end of the day), the purge of old
+ * readings. Every handler is idempotent, so a restart in the middle of a day
+ * catches up without doing anything twice. Main thread. */
+#ifndef GS_SCHEDULE_H
+#define GS_SCHEDULE_H
+
+#include "config.h"
+#include "ledger.h"
+#include "loop.h"
+
+struct schedule;
+
+/* Runs the catch-up for today at once, then checks every second. */
+struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop);
+void schedule_free(struct schedule *s);
+
+#endif
