@@ -1,5 +1,5 @@
 # Thin wrapper around CMake. The two commands of the quick start:
-#   make demo   - a simulated school gate on the embedded defaults
+#   make demo   - a whole simulated school day (gates, nurse, figures) on the embedded defaults
 #   make test   - build (normal + ASan/UBSan) and run every test
 # Both install missing Debian packages first (.ci/packages is the one list).
 
@@ -39,21 +39,12 @@ test-sanitize: build-sanitize
 
 test: test-normal test-sanitize
 
-# A fresh database under build/demo with the demo roster; the device simulator
-# plays a random school morning from that roster on the demo's four lanes (its
-# arrivals go to build/demo/sim.log), and the daemon runs in the foreground,
-# logging every reading and device state, until Ctrl-C stops both.
+# A whole simulated school day in a few minutes (tests/tools/demo_day.py): a fresh
+# database under build/demo with the demo roster, the device simulator serving the
+# four lanes, the daemon showing each lane's lights on the console, the nurse's
+# actions through the CLI, and the day's figures at the end.
 demo: build
-	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	cp config/demo.conf $(DEMO_DIR)/demo.conf
-	python3 tests/tools/make_roster.py --students 800 --staff 60 --classes 24 --seed 2020 \
-	  > $(DEMO_DIR)/roster.csv
-	$(BUILD)/gatescreen -c $(DEMO_DIR)/demo.conf roster import $(DEMO_DIR)/roster.csv
-	$(BUILD)/gatescreen-sim -c $(DEMO_DIR)/demo.conf --random 2020 \
-	  --roster $(DEMO_DIR)/roster.csv --rate 20 --duration 60min > $(DEMO_DIR)/sim.log 2>&1 & \
-	sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT; \
-	for i in $$(seq 50); do grep -q '^ready' $(DEMO_DIR)/sim.log && break; sleep 0.1; done; \
-	$(BUILD)/gatescreend -f -c $(DEMO_DIR)/demo.conf
+	python3 tests/tools/demo_day.py --build $(BUILD) --dir $(DEMO_DIR)
 
 install: build
 	cmake --install $(BUILD)

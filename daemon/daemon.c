@@ -79,7 +79,7 @@ static void on_event(const void *elem, void *arg)
     case EV_READING:
         log_reading(d, &ev->reading);
         if (d->gate)
-            gate_on_reading(d->gate, &ev->reading, loop_now_us());
+            gate_on_reading(d->gate, &ev->reading, ev->posted_us ? ev->posted_us : loop_now_us());
         break;
     case EV_DEVICE_STATUS:
         d->devices[ev->status.device] = ev->status;

@@ -34,6 +34,7 @@ struct device_status {
 struct event {
     enum event_kind kind;
     int64_t mono_ms;          /* when it happened, CLOCK_MONOTONIC */
+    int64_t posted_us;        /* when it was posted, CLOCK_MONOTONIC µs (0: not kept) */
     union {
         struct reading reading;
         struct device_status status;

@@ -47,7 +47,10 @@ struct pending {
     struct shown_context ctx;
 };
 
-#define MAX_PENDING 1024
+/* Decisions per transaction at most: under a backlog a batch this size still
+ * commits in a few ms (tests/bench: 128 keeps p99 near 10 ms at 20,000
+ * decisions/s; 1024 made lights wait ~50 ms). */
+#define MAX_PENDING 128
 
 struct gate {
     const struct config *cfg;
@@ -72,7 +75,8 @@ static void refresh(struct gate_lane *gl);
 static void person_text(const struct lane_request *req, const struct gate_person *p, char *out)
 {
     if (p->id > 0)
-        snprintf(out, PERSON_TEXT, "%s %s %s", p->external_id, p->name, p->class_name);
+        snprintf(out, PERSON_TEXT, "%s %s%s%s", p->external_id, p->name,
+                 *p->class_name ? " " : "", p->class_name);
     else if (req->has_card)
         snprintf(out, PERSON_TEXT, "card %llu", (unsigned long long)req->card);
     else

@@ -25,7 +25,8 @@ struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *l
  * relay released) and closes the indicators. NULL is fine. */
 void gate_free(struct gate *g);
 
-/* Inputs; `received_us` is loop_now_us() when the event reached the main thread. */
+/* Inputs; `received_us` (loop_now_us() clock) is when the driver posted the
+ * event, so the latency figures include the time in the queue. */
 void gate_on_reading(struct gate *g, const struct reading *r, int64_t received_us);
 void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us);
 void gate_on_presence(struct gate *g, int lane, int64_t received_us);

@@ -248,7 +248,7 @@ static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now)
     }
     if (!thermal_is_new(&d->trigger, d->profile, &s))
         return;
-    struct event ev = {.kind = EV_READING, .mono_ms = now};
+    struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};
     thermal_make_reading(d->cfg, d->index, d->profile, &s, now, ledger_wall_ms(), &ev.reading);
     d->counters.readings++;
     evq_post(b->events, &ev);

@@ -8,7 +8,8 @@ Students are spread in blocks over C classes (一年级1班 .. 六年级4班 for
 2/3 of the M adults are teachers (the first ones head a class), the rest staff. Names
 are Chinese, with 2-character surnames, rare characters (𠮷 is outside the BMP) and a
 few Uyghur names with a middle dot, so byte-exact round trips are really tested. Ids
-are S2020001.., T001.., W001..; card numbers are unique, 6-10 digits, ~10% have none.
+are S2020001.., T001.., W001..; card numbers are unique, 6-10 digits and at most
+4294967295 (32 bits, what readers report); ~10% have none (none with --all-cards).
 The same arguments always give the same bytes.
 
 --bad writes a fixed file whose problems are at known lines (see BAD below).
@@ -79,7 +80,7 @@ def card_number(rng, used):
     while True:
         digits = rng.randint(6, 10)
         card = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
-        if card not in used:
+        if card not in used and card <= 0xFFFFFFFF:  # readers report 32-bit numbers
             used.add(card)
             return str(card)
 
@@ -105,7 +106,8 @@ def roster(args):
     out.write(",".join(HEADER) + "\n")
     for ext_id, kind, grade, cls in people(args, rng):
         name = person_name(rng)
-        card = card_number(rng, used) if rng.random() >= 0.1 else ""
+        no_card = rng.random() < 0.1 and not args.all_cards
+        card = "" if no_card else card_number(rng, used)
         # No field needs quoting: names have no commas, quotes or line breaks.
         out.write(",".join((ext_id, kind, name, grade, cls, card, "yes")) + "\n")
     return out.getvalue()
@@ -118,6 +120,8 @@ def main():
     ap.add_argument("--classes", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--bad", action="store_true", help="a file with known bad rows")
+    ap.add_argument("--all-cards", action="store_true",
+                    help="everyone has a card (the demo's gates take cards only)")
     args = ap.parse_args()
     if min(args.students, args.staff) < 0 or args.classes < 1:
         ap.error("counts must not be negative, and there is at least one class")

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "textnum.h"
 #include "log.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -302,7 +303,8 @@ static void test_school_day(void **state)
 static int weekday_of(const char *day)
 {
     static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-    int y = atoi(day), m = atoi(day + 5), d = atoi(day + 8);
+    int y, m, d;
+    assert_int_equal(tn_date(day, &y, &m, &d), 0);
     y -= m < 3;
     return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
 }
@@ -310,7 +312,8 @@ static int weekday_of(const char *day)
 static struct civil at(const char *day, const char *hhmmss)
 {
     struct civil c;
-    int h = atoi(hhmmss), m = atoi(hhmmss + 3), s = atoi(hhmmss + 6);
+    int h, m, s;
+    assert_int_equal(sscanf(hhmmss, "%2d:%2d:%2d", &h, &m, &s), 3);
     snprintf(c.day, sizeof c.day, "%s", day);
     c.minute = h * 60 + m;
     c.second_of_day = c.minute * 60 + s;

@@ -1,0 +1,423 @@
+#!/usr/bin/env python3
+"""`make demo`: a whole simulated school day in a few minutes (python3 stdlib only).
+
+    demo_day.py --build build --dir build/demo [--seed 2020]
+
+A school of 800 students in 24 classes and 60 staff (Chinese names), two gates with
+two lanes each, served by gatescreen-sim over Modbus TCP. The check windows are
+moved to "now": the morning window is open for the next two to three minutes, the
+absence sweep follows 15 s after it closes, then a one-minute noon window, and the
+day's figures at its end. This script plays the school: it sends the arrivals to
+the simulator (a few fevers, invalid readings, visitors with unknown cards,
+absentees, latecomers, children back after an illness) and does what the nurse
+does with the command-line tool (rechecks, referral outcomes, absence causes, a
+certificate, a manual check). The daemon prints each lane's lights on the console;
+lines starting with "demo:" say what the school is doing. At the end it prints the
+day's figures and where the database is.
+"""
+import argparse
+import datetime
+import heapq
+import itertools
+import os
+import queue
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+LANES = [("east-1", "ir-east-1"), ("east-2", "ir-east-2"),
+         ("north-1", "ir-north-1"), ("north-2", "ir-north-2")]
+NURSE = "校医王老师"
+LANE_GAP = 0.35          # seconds between two people at one lane
+
+
+def say(text):
+    print("demo: " + text, flush=True)
+
+
+# ---- the school's clock -----------------------------------------------------------
+
+def school_zone():
+    """Asia/Shanghai, unless the day there ends within the demo: then a fixed zone
+    where it is morning, so that no window crosses midnight."""
+    utc = datetime.datetime.now(datetime.timezone.utc)
+    local = utc + datetime.timedelta(hours=8)
+    if local.hour < 23 or local.minute < 45:
+        return "Asia/Shanghai", local
+    off = (9 - utc.hour) % 24
+    off = off - 24 if off > 14 else off
+    zone = "Etc/GMT" if off == 0 else ("Etc/GMT-%d" % off if off > 0 else "Etc/GMT+%d" % -off)
+    return zone, utc + datetime.timedelta(hours=off)
+
+
+class Day:
+    """The day's times, as local clock texts and as time.time() instants."""
+
+    def __init__(self):
+        self.zone, local = school_zone()
+        now = time.time()
+        start = local.replace(second=0, microsecond=0)
+        self.morning = (start, start + datetime.timedelta(minutes=3))
+        self.noon = (self.morning[1] + datetime.timedelta(minutes=1),
+                     self.morning[1] + datetime.timedelta(minutes=2))
+        self.grace = 15
+        self.today = local.strftime("%Y-%m-%d")
+        self.yesterday = (local - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+        self.at = lambda dt: now + (dt - local).total_seconds()
+
+    def windows(self):
+        f = lambda dt: dt.strftime("%H:%M")
+        return ("[windows]\nmorning = %s-%s\nnoon = %s-%s\nabsence_grace = %ds\n"
+                "days = mon-sun\n" % (f(self.morning[0]), f(self.morning[1]), f(self.noon[0]),
+                                      f(self.noon[1]), self.grace),
+                "[upstream]\nday_end = %s\n" % f(self.noon[1]))
+
+
+def write_config(path, day):
+    with open(os.path.join(SRC, "config/demo.conf"), encoding="utf-8") as f:
+        text = f.read()
+    windows, upstream = day.windows()
+    head, rest = text.split("[windows]\n", 1)
+    rest = rest.split("\n\n", 1)[1]  # drop the file's own windows
+    text = head + windows + "\n" + rest + "\n" + upstream
+    text = text.replace("timezone = Asia/Shanghai", "timezone = " + day.zone)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+# ---- the programs ---------------------------------------------------------------
+
+class School:
+    def __init__(self, build, folder):
+        self.build, self.dir = build, folder
+        self.conf = os.path.join(folder, "demo.conf")
+        self.db = os.path.join(folder, "ledger.db")
+        self.sim = self.daemon = None
+        self.replies = queue.Queue()
+
+    def cli(self, *args, show=True):
+        r = subprocess.run([os.path.join(self.build, "gatescreen"), "-c", self.conf, *args],
+                           capture_output=True, text=True)
+        if show:
+            for line in (r.stdout + r.stderr).strip().splitlines():
+                print("      " + line, flush=True)
+        return r
+
+    def nurse(self, what, *args):
+        say(what)
+        return self.cli(*args, "--by", NURSE)
+
+    def start_sim(self):
+        self.sim = subprocess.Popen(
+            [os.path.join(self.build, "gatescreen-sim"), "-c", self.conf],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=open(os.path.join(self.dir, "sim.log"), "w"), text=True)
+        threading.Thread(target=self._read_sim, daemon=True).start()
+        try:
+            ready = self.replies.get(timeout=10) == "ready"
+        except queue.Empty:
+            ready = False
+        if not ready:
+            with open(os.path.join(self.dir, "sim.log"), encoding="utf-8") as f:
+                sys.exit("demo: the simulator did not start:\n" + f.read())
+
+    def _read_sim(self):
+        for line in self.sim.stdout:
+            self.replies.put(line.strip())
+
+    def device(self, command):
+        self.sim.stdin.write(command + "\n")
+        self.sim.stdin.flush()
+        reply = self.replies.get(timeout=10)
+        if reply != "ok":
+            say("simulator: %s -> %s" % (command, reply))
+
+    def start_daemon(self):
+        log = open(os.path.join(self.dir, "gatescreend.log"), "w")
+        self.daemon = subprocess.Popen(
+            [os.path.join(self.build, "gatescreend"), "-f", "-c", self.conf],
+            stdout=None, stderr=log)
+        log_path = os.path.join(self.dir, "gatescreend.log")
+        for _ in range(100):
+            with open(log_path, encoding="utf-8") as f:
+                if f.read().count(": state ok") >= len(LANES):
+                    return
+            if self.daemon.poll() is not None:
+                sys.exit("demo: gatescreend did not start (see %s)" % log_path)
+            time.sleep(0.1)
+
+    def stop(self):
+        for p in (self.daemon, self.sim):
+            if p and p.poll() is None:
+                p.terminate()
+                p.wait(10)
+
+
+# ---- the day's plan -------------------------------------------------------------
+
+def load_roster(path):
+    people = []
+    with open(path, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            ext, kind, name, grade, cls, card, active = line.rstrip("\n").split(",")
+            people.append({"id": ext, "kind": kind, "name": name, "class": cls, "card": card})
+    return people
+
+
+class Plan:
+    """Timed actions. Arrivals are wished for at a time, then given a lane in time
+    order (a lane takes one person every LANE_GAP seconds), so a busy lane makes
+    people wait as at a real gate."""
+
+    def __init__(self, school, rng):
+        self.school, self.rng = school, rng
+        self.items = []
+        self.wanted = []  # heap of (at, seq, arrival)
+        self.seq = itertools.count()
+        self.lane_free = {lane: 0.0 for lane, _ in LANES}
+        self.down = {}  # lane -> (from, to): its device is silent
+
+    def add(self, at, fn):
+        self.items.append((at, len(self.items), fn))
+
+    def arrival(self, at, person, temp, kind="arrive", then=None, remeasure=None):
+        """then(t) runs when the arrival has its time t; remeasure: the temperature
+        of a second measurement at the same lane (after an invalid one)."""
+        heapq.heappush(self.wanted, (at, next(self.seq), {
+            "person": person, "temp": temp, "kind": kind, "then": then,
+            "remeasure": remeasure}))
+
+    def _lane_for(self, at):
+        up = [lane for lane, _ in LANES
+              if not self.down.get(lane, (0, 0))[0] <= at <= self.down.get(lane, (0, 0))[1]]
+        lane = min(up, key=lambda ln: (max(self.lane_free[ln], at), self.rng.random()))
+        return lane, max(self.lane_free[lane], at)
+
+    def _command(self, kind, lane, temp, card):
+        return "%s %s temp=%.2f" % (kind, dict(LANES)[lane], temp) + (" card=%s" % card if card else "")
+
+    def assign(self):
+        while self.wanted:
+            at, _, a = heapq.heappop(self.wanted)
+            lane, t = self._lane_for(at)
+            card = a["person"]["card"]
+            self.add(t, lambda c=self._command(a["kind"], lane, a["temp"], card): self.school.device(c))
+            self.lane_free[lane] = t + LANE_GAP
+            if a["remeasure"] is not None:
+                again = self._command("arrive", lane, a["remeasure"], card)
+                self.add(t + 1.2, lambda c=again: self.school.device(c))
+                self.lane_free[lane] = t + 1.2 + LANE_GAP
+            if a["then"]:
+                a["then"](t)
+
+    def run(self):
+        self.assign()
+        for at, _, fn in sorted(self.items, key=lambda i: (i[0], i[1])):
+            delay = at - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            fn()
+
+
+def normal_temp(rng):
+    return round(rng.uniform(36.0, 37.1), 2)
+
+
+class Story:
+    """Who does what today."""
+
+    def __init__(self, people, rng):
+        students = [p for p in people if p["kind"] == "student"]
+        adults = [p for p in people if p["kind"] != "student"]
+        rng.shuffle(students)
+        self.rng = rng
+        self.returning = students[:3]          # ill yesterday: back today (two) or not (one)
+        self.on_leave = students[3:5]          # leave registered in advance
+        cluster_class = students[5]["class"]
+        same = [p for p in students[5:] if p["class"] == cluster_class]
+        self.cluster = same[:3]                # ill at home today, one class: a cluster
+        rest = [p for p in students[5:] if p not in self.cluster]
+        self.absent = rest[:14]                # absent, cause phoned in later or never
+        self.late = rest[14:18]                # come after the morning window
+        self.fevers = rest[18:23]              # screen positive at the gate
+        self.invalid = rest[23:40]             # first reading invalid, measured again
+        self.side_door = rest[40]              # came in by the side door: manual check
+        self.on_time = rest[41:] + adults + self.invalid
+
+
+def plan_morning(plan, school, story, day, t0):
+    rng = story.rng
+    end = day.at(day.morning[1]) - 12
+    crowd = story.on_time[:]
+    rng.shuffle(crowd)
+    span = end - t0 - 5
+    for i, p in enumerate(crowd):
+        at = t0 + span * i / len(crowd)
+        if p in story.invalid:
+            plan.arrival(at, p, round(rng.uniform(28.0, 33.5), 2), kind="invalid",
+                         remeasure=normal_temp(rng))
+        else:
+            plan.arrival(at, p, normal_temp(rng))
+    for k, p in enumerate(story.fevers):
+        confirmed, outcome = k < 2, ("sent-home", "hospital")[k % 2]
+        plan.arrival(t0 + span * (k + 1) / (len(story.fevers) + 2), p,
+                     round(rng.uniform(37.6, 39.2), 2),
+                     then=lambda t, p=p, c=confirmed, o=outcome: plan_recheck(plan, school, p, t + 12, c, o))
+    for k in range(6):
+        plan.arrival(t0 + span * (k + 0.5) / 6, {"card": str(7000000 + k * 7919)}, normal_temp(rng))
+    for k in range(2):
+        plan.arrival(t0 + span * (k + 1) / 3, {"card": ""}, normal_temp(rng))
+    plan_returns(plan, school, story, t0, span)
+    silent = t0 + span * 0.45
+    plan.down["north-2"] = (silent - 1, silent + 12)
+    plan.add(silent, lambda: (say("the north-2 screening unit stops answering for 8 s"),
+                              school.device("silent ir-north-2 8s")))
+    p = story.side_door
+    plan.add(t0 + span * 0.6, lambda: school.nurse(
+        "%s %s came in by the side door; the class teacher measures her" % (p["id"], p["name"]),
+        "check", p["id"], "36.6", "--instrument", "axillary"))
+
+
+def plan_recheck(plan, school, p, at, confirmed, outcome):
+    temp = "38.4" if confirmed else "36.9"
+    who = "%s %s" % (p["id"], p["name"])
+    plan.add(at, lambda: school.nurse("the nurse rechecks %s with an ear thermometer" % who,
+                                      "recheck", p["id"], temp, "--instrument", "ear"))
+    if confirmed:
+        plan.add(at + 15, lambda: school.nurse(
+            "%s leaves the isolation room: %s" % (who, outcome.replace("-", " ")),
+            "referral", p["id"], "--outcome", outcome))
+
+
+def plan_returns(plan, school, story, t0, span):
+    rng = story.rng
+    back, waiting = story.returning[0], story.returning[1]
+
+    def certificate(t):
+        plan.add(t + 6, lambda: school.nurse(
+            "%s %s brings a return-to-school certificate" % (back["id"], back["name"]),
+            "certificate", back["id"], "--issuer", "市第一人民医院"))
+        plan.arrival(t + 14, back, normal_temp(rng))
+    plan.arrival(t0 + 8, back, normal_temp(rng), then=certificate)
+    plan.arrival(t0 + span * 0.3, waiting, normal_temp(rng))
+
+
+def plan_after_morning(plan, school, story, day):
+    rng = story.rng
+    close = day.at(day.morning[1])
+    sweep = close + day.grace
+    plan.arrival(close + 3, story.late[0], normal_temp(rng))
+    plan.arrival(close + 6, story.late[1], normal_temp(rng))
+    for k, p in enumerate(story.late[2:]):
+        plan.arrival(sweep + 8 + 3 * k, p, normal_temp(rng))
+    for k, p in enumerate(story.cluster):
+        symptoms = ("fever,cough", "fever,sore_throat", "fever")[k]
+        plan.add(sweep + 5 + k, lambda p=p, s=symptoms: school.nurse(
+            "a parent phones: %s %s (%s) is ill at home with %s" % (p["id"], p["name"], p["class"], s),
+            "absence", p["id"], "--cause", "illness", "--symptoms", s, "--onset", day.today,
+            "--clinic", "yes"))
+    ill_again = story.returning[2]
+    plan.add(sweep + 9, lambda: school.nurse(
+        "%s %s is still ill at home" % (ill_again["id"], ill_again["name"]),
+        "absence", ill_again["id"], "--cause", "illness", "--symptoms", "cough"))
+    for k, p in enumerate(story.absent[:4]):
+        plan.add(sweep + 11 + k, lambda p=p: school.nurse(
+            "%s %s: family matter" % (p["id"], p["name"]), "absence", p["id"], "--cause", "personal"))
+    p = story.absent[4]
+    plan.add(sweep + 16, lambda: school.nurse(
+        "no answer at %s %s's home yet: follow-up noted" % (p["id"], p["name"]),
+        "followup", p["id"], "phoned twice, no answer; try again at noon"))
+
+
+def plan_noon(plan, school, story, day):
+    rng = story.rng
+    start, end = day.at(day.noon[0]) + 2, day.at(day.noon[1]) - 8
+    crowd = [p for p in story.on_time if p["kind"] == "student"]
+    crowd = rng.sample(crowd, 300)
+    for i, p in enumerate(crowd):
+        plan.arrival(start + (end - start) * i / len(crowd), p, normal_temp(rng))
+
+
+def before_school(school, story, day):
+    for p in story.returning:
+        school.cli("absence", p["id"], "--date", day.yesterday, "--cause", "illness",
+                   "--symptoms", "fever", "--by", NURSE, show=False)
+    say("yesterday %s were absent with fever: they need a certificate to come back"
+        % ", ".join("%s %s" % (p["id"], p["name"]) for p in story.returning))
+    for p in story.on_leave:
+        school.nurse("leave registered for %s %s" % (p["id"], p["name"]), "leave", p["id"],
+                     "--from", day.today, "--to", day.today, "--reason", "家中有事")
+
+
+def wait_for_day_end(school, day):
+    say("waiting for the end of the noon window (%s) and the day's figures"
+        % day.noon[1].strftime("%H:%M"))
+    log = os.path.join(school.dir, "gatescreend.log")
+    deadline = day.at(day.noon[1]) + 20
+    while time.time() < deadline:
+        with open(log, encoding="utf-8") as f:
+            if "day %s:" % day.today in f.read():
+                return
+        time.sleep(0.5)
+
+
+def finale(school, day):
+    print(flush=True)
+    say("the nurse's queue at the end of the day:")
+    school.cli("flags")
+    say("cluster alerts:")
+    school.cli("alerts")
+    say("the day's figures (the same numbers go to the bureau):")
+    school.cli("day", "--date", day.today)
+    say("the ledger is %s; the daemon's log %s/gatescreend.log" % (school.db, school.dir))
+    say("try: %s/gatescreen -c %s absences" % (school.build, school.conf))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(SRC, "build"))
+    ap.add_argument("--dir", default=os.path.join(SRC, "build/demo"))
+    ap.add_argument("--seed", type=int, default=2020)
+    args = ap.parse_args()
+    build, folder = os.path.abspath(args.build), os.path.abspath(args.dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    day = Day()
+    school = School(build, folder)
+    write_config(school.conf, day)
+    roster = os.path.join(folder, "roster.csv")
+    with open(roster, "w", encoding="utf-8") as f:
+        subprocess.run([sys.executable, os.path.join(SRC, "tests/tools/make_roster.py"),
+                        "--students", "800", "--staff", "60", "--classes", "24",
+                        "--seed", str(args.seed), "--all-cards"], stdout=f, check=True)
+    say("示范学校: 800 students in 24 classes, 60 staff; gates 东门 and 北门, two lanes each")
+    school.cli("roster", "import", roster)
+    say("school zone %s; morning check %s-%s, absence sweep %d s later, noon check %s-%s"
+        % (day.zone, day.morning[0].strftime("%H:%M"), day.morning[1].strftime("%H:%M"),
+           day.grace, day.noon[0].strftime("%H:%M"), day.noon[1].strftime("%H:%M")))
+    story = Story(load_roster(roster), random.Random(args.seed))
+    before_school(school, story, day)
+    try:
+        school.start_sim()
+        school.start_daemon()
+        say("gates open")
+        plan = Plan(school, story.rng)
+        plan_morning(plan, school, story, day, time.time() + 1)
+        plan_after_morning(plan, school, story, day)
+        plan_noon(plan, school, story, day)
+        plan.run()
+        wait_for_day_end(school, day)
+        finale(school, day)
+    except KeyboardInterrupt:
+        say("stopped")
+    finally:
+        school.stop()
+
+
+if __name__ == "__main__":
+    main()
