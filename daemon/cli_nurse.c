@@ -56,6 +56,7 @@ struct args {
     const char *opt[O_COUNT];
     int npos;
     char **pos;
+    char day[LEDGER_DAY_LEN]; /* --date, or today, for the commands that take it */
 };
 
 /* Options may come before or after the positional arguments (GNU getopt permutes;
@@ -109,18 +110,6 @@ static int load_config(struct cli *cli)
     return civil_set_zone(cli->cfg->school.timezone) < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
-/* The command line, then the configuration: what every command does first. */
-static int start(struct cli *cli, int argc, char **argv, const struct syntax *sx, struct args *a)
-{
-    int rc = parse_args(argc, argv, sx, a);
-    return rc == EXIT_OK ? load_config(cli) : rc;
-}
-
-static int open_ledger(struct cli *cli)
-{
-    return cli_open_db(cli, true);
-}
-
 /* A date option, or today in the school's zone when it was not given. */
 static int get_day(const char *text, const char *what, char day[LEDGER_DAY_LEN])
 {
@@ -132,6 +121,31 @@ static int get_day(const char *text, const char *what, char day[LEDGER_DAY_LEN])
         return fail("%s '%s' is not a date YYYY-MM-DD", what, text);
     snprintf(day, LEDGER_DAY_LEN, "%s", text);
     return EXIT_OK;
+}
+
+/* What every command does first: the command line, the configuration, and the
+ * --date option (a->day) of the commands that take one. */
+static int start(struct cli *cli, int argc, char **argv, const struct syntax *sx, struct args *a)
+{
+    int rc = parse_args(argc, argv, sx, a);
+    if (rc == EXIT_OK)
+        rc = load_config(cli);
+    if (rc == EXIT_OK && (sx->allowed & OPT(O_DATE)))
+        rc = get_day(a->opt[O_DATE], "date", a->day);
+    return rc;
+}
+
+/* The ledger, opened only once the values are checked: opening may create or migrate it. */
+static int open_ledger(struct cli *cli)
+{
+    return cli_open_db(cli, true);
+}
+
+/* start() and open_ledger(): all a command that checks nothing more needs. */
+static int begin(struct cli *cli, int argc, char **argv, const struct syntax *sx, struct args *a)
+{
+    int rc = start(cli, argc, argv, sx, a);
+    return rc == EXIT_OK ? open_ledger(cli) : rc;
 }
 
 /* A thermometer reading within the configured plausible range. */
@@ -177,10 +191,12 @@ static FILE *errs_open(struct errbuf *e)
     return e->f ? e->f : stderr;
 }
 
-static int errs_report(struct errbuf *e, int failed)
+/* Prints what the ledger call wrote; EXIT_FAILED when the call failed (rc < 0). */
+static int errs_report(struct errbuf *e, int rc)
 {
+    int status = rc < 0 ? EXIT_FAILED : EXIT_OK;
     if (!e->f)
-        return failed ? EXIT_FAILED : EXIT_OK;
+        return status;
     fclose(e->f);
     for (const char *line = e->text; line && *line;) {
         size_t n = strcspn(line, "\n");
@@ -189,7 +205,7 @@ static int errs_report(struct errbuf *e, int failed)
     }
     free(e->text);
     *e = (struct errbuf){0};
-    return failed ? EXIT_FAILED : EXIT_OK;
+    return status;
 }
 
 static const char *hhmm(int64_t ms, char *buf, size_t n)
@@ -251,9 +267,7 @@ int cli_flags(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"flags", 0, 0, 0, 0, ""};
     struct args a;
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     int flags = 0, referrals = 0;
@@ -292,8 +306,8 @@ int cli_recheck(struct cli *cli, int argc, char **argv)
     in.at_ms = ledger_wall_ms();
     struct recheck_result out;
     struct errbuf e;
-    int failed = ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out, errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out,
+                                       errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     char t[16], th[16];
     printf("%s: recheck %s °C (%s), threshold %s: ", in.person,
@@ -318,15 +332,12 @@ static const char *default_window(const struct cli *cli, const char *day)
     return strcmp(now.day, day) == 0 && now.minute >= w->noon_start ? "noon" : "morning";
 }
 
-static int check_values(struct cli *cli, const struct args *a, struct manual_check *in,
-                        char *day)
+static int check_values(struct cli *cli, const struct args *a, struct manual_check *in)
 {
-    int rc = get_day(a->opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = get_temp(cli, a->pos[1], &in->temp_centi);
+    int rc = get_temp(cli, a->pos[1], &in->temp_centi);
     if (rc != EXIT_OK)
         return rc;
-    in->window = a->opt[O_WINDOW] ? a->opt[O_WINDOW] : default_window(cli, day);
+    in->window = a->opt[O_WINDOW] ? a->opt[O_WINDOW] : default_window(cli, a->day);
     if (strcmp(in->window, "noon") == 0 && !cli->cfg->windows.noon_enabled)
         return fail("noon checks are not enabled in this school's configuration ([windows] noon)");
     return EXIT_OK;
@@ -352,24 +363,22 @@ int cli_check(struct cli *cli, int argc, char **argv)
                                      OPT(O_DATE), OPT(O_INSTRUMENT), 2, 2, "PERSON TEMP"};
     struct args a;
     struct manual_check in = {0};
-    char day[LEDGER_DAY_LEN];
     int rc = start(cli, argc, argv, &sx, &a);
     if (rc == EXIT_OK)
-        rc = check_values(cli, &a, &in, day);
+        rc = check_values(cli, &a, &in);
     if (rc == EXIT_OK)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)
         return rc;
     in.person = a.pos[0];
-    in.day = day;
+    in.day = a.day;
     in.instrument = a.opt[O_INSTRUMENT];
     in.threshold_centi = cli->cfg->screening.threshold_centi;
     in.by = by_of(&a);
     in.at_ms = ledger_wall_ms();
     struct manual_check_result out;
     struct errbuf e;
-    int failed = ledger_manual_check(cli->ledger, &in, &out, errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_manual_check(cli->ledger, &in, &out, errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     if (out.existed) {
         char t[16], hm[16];
@@ -387,17 +396,15 @@ int cli_referral(struct cli *cli, int argc, char **argv)
                                      OPT(O_OUTCOME), 1, 1, "PERSON"};
     struct args a;
     char outcome[32];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     underscores(a.opt[O_OUTCOME], outcome, sizeof outcome);
     int64_t id;
     struct errbuf e;
-    int failed = ledger_referral_outcome(cli->ledger, a.pos[0], outcome, a.opt[O_NOTE], by_of(&a),
-                                         ledger_wall_ms(), &id, errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_referral_outcome(cli->ledger, a.pos[0], outcome, a.opt[O_NOTE],
+                                                by_of(&a), ledger_wall_ms(), &id,
+                                                errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: referral %" PRId64 ": %s\n", a.pos[0], id, a.opt[O_OUTCOME]);
     if (strcmp(outcome, "returned_to_class") != 0)
@@ -431,33 +438,25 @@ int cli_absences(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"absences", OPT(O_DATE) | OPT(O_CLASS), 0, 0, 0, ""};
     struct args a;
-    char day[LEDGER_DAY_LEN];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     int n = 0;
     printf("external_id\tname\tclass\tcause\tsymptoms\tonset\tclinic\tdiagnosis\tlate\treturned\t"
            "followups\tnote\n");
-    if (ledger_list_absences(cli->ledger, day, a.opt[O_CLASS], print_absence, &n) < 0)
+    if (ledger_list_absences(cli->ledger, a.day, a.opt[O_CLASS], print_absence, &n) < 0)
         return EXIT_FAILED;
-    printf("%d absence%s on %s\n", n, n == 1 ? "" : "s", day);
+    printf("%d absence%s on %s\n", n, n == 1 ? "" : "s", a.day);
     return EXIT_OK;
 }
 
-static int absence_values(const struct args *a, struct absence_cause *in, char *day,
-                          char *onset)
+static int absence_values(const struct args *a, struct absence_cause *in, char *onset)
 {
-    int rc = get_day(a->opt[O_DATE], "date", day);
-    if (rc == EXIT_OK && a->opt[O_ONSET])
-        rc = get_day(a->opt[O_ONSET], "onset date", onset);
+    int rc = a->opt[O_ONSET] ? get_day(a->opt[O_ONSET], "onset date", onset) : EXIT_OK;
     if (rc != EXIT_OK)
         return rc;
     *in = (struct absence_cause){
-        .person = a->pos[0], .day = day, .cause = a->opt[O_CAUSE],
+        .person = a->pos[0], .day = a->day, .cause = a->opt[O_CAUSE],
         .symptoms = a->opt[O_SYMPTOMS], .onset_day = a->opt[O_ONSET] ? onset : NULL,
         .clinic = a->opt[O_CLINIC], .diagnosis = a->opt[O_DIAGNOSIS], .note = a->opt[O_NOTE],
         .by = by_of(a), .at_ms = ledger_wall_ms(),
@@ -472,19 +471,18 @@ int cli_absence(struct cli *cli, int argc, char **argv)
                                      OPT(O_DIAGNOSIS) | OPT(O_NOTE), OPT(O_CAUSE), 1, 1, "PERSON"};
     struct args a;
     struct absence_cause in;
-    char day[LEDGER_DAY_LEN], onset[LEDGER_DAY_LEN];
+    char onset[LEDGER_DAY_LEN];
     int rc = start(cli, argc, argv, &sx, &a);
     if (rc == EXIT_OK)
-        rc = absence_values(&a, &in, day, onset);
+        rc = absence_values(&a, &in, onset);
     if (rc == EXIT_OK)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)
         return rc;
     struct absence_result out;
     struct errbuf e;
-    int failed = ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in, &out,
-                                          errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in, &out,
+                                                 errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: absence on %s %s: %s", in.person, in.day, out.created ? "registered" : "updated",
            in.cause);
@@ -501,20 +499,14 @@ int cli_followup(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"followup", OPT(O_BY) | OPT(O_DATE), 0, 2, 2, "PERSON NOTE"};
     struct args a;
-    char day[LEDGER_DAY_LEN];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     struct errbuf e;
-    int failed = ledger_absence_followup(cli->ledger, a.pos[0], day, a.pos[1], by_of(&a),
-                                         ledger_wall_ms(), errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_absence_followup(cli->ledger, a.pos[0], a.day, a.pos[1], by_of(&a),
+                                                ledger_wall_ms(), errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
-    printf("%s: follow-up added to the absence of %s\n", a.pos[0], day);
+    printf("%s: follow-up added to the absence of %s\n", a.pos[0], a.day);
     return EXIT_OK;
 }
 
@@ -534,9 +526,8 @@ int cli_leave(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct errbuf e;
-    int failed = ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON], by_of(&a),
-                                  ledger_wall_ms(), errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON],
+                                         by_of(&a), ledger_wall_ms(), errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: leave from %s to %s recorded\n", a.pos[0], from, to);
     return EXIT_OK;
@@ -561,21 +552,16 @@ int cli_certificate(struct cli *cli, int argc, char **argv)
     static const struct syntax sx = {"certificate", OPT(O_BY) | OPT(O_ISSUER) | OPT(O_DATE),
                                      OPT(O_ISSUER), 1, 1, "PERSON"};
     struct args a;
-    char day[LEDGER_DAY_LEN];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     struct certificate_result out;
     struct errbuf e;
-    int failed = ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER], day, by_of(&a),
-                                        ledger_wall_ms(), &out, errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER], a.day,
+                                               by_of(&a), ledger_wall_ms(), &out,
+                                               errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
-    print_certificate(a.pos[0], day, &out);
+    print_certificate(a.pos[0], a.day, &out);
     return EXIT_OK;
 }
 
@@ -597,9 +583,7 @@ int cli_alerts(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"alerts", 0, 0, 0, 0, ""};
     struct args a;
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     int n = 0;
@@ -623,9 +607,8 @@ int cli_alert_close(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct errbuf e;
-    int failed = ledger_alert_close(cli->ledger, id, by_of(&a), ledger_wall_ms(),
-                                    errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_alert_close(cli->ledger, id, by_of(&a), ledger_wall_ms(),
+                                           errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("alert %ld closed\n", id);
     return EXIT_OK;
@@ -701,18 +684,13 @@ int cli_day(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"day", OPT(O_DATE), 0, 0, 0, ""};
     struct args a;
-    char day[LEDGER_DAY_LEN];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     struct day_figures live, kept;
     int stored = 0;
-    if (ledger_day_figures(cli->ledger, day, &cli->cfg->windows, &live) < 0 ||
-        ledger_load_day_figures(cli->ledger, day, &kept, &stored) < 0)
+    if (ledger_day_figures(cli->ledger, a.day, &cli->cfg->windows, &live) < 0 ||
+        ledger_load_day_figures(cli->ledger, a.day, &kept, &stored) < 0)
         return EXIT_FAILED;
     /* Once a day's readings are purged only the stored figures still tell it whole. */
     bool use_stored = stored && live.v[FIG_READINGS] == 0;
@@ -724,26 +702,19 @@ int cli_sweep(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"sweep", OPT(O_DATE) | OPT(O_BY), 0, 0, 0, ""};
     struct args a;
-    char day[LEDGER_DAY_LEN];
-    int rc = start(cli, argc, argv, &sx, &a);
-    if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_DATE], "date", day);
-    if (rc == EXIT_OK)
-        rc = open_ledger(cli);
+    int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
     int created, late;
     struct errbuf e;
-    int failed = ledger_absence_sweep(cli->ledger, day, cli->cfg->windows.absence_kinds,
-                                      by_of(&a), ledger_wall_ms(), &created, &late,
-                                      errs_open(&e)) < 0;
-    if (errs_report(&e, failed) != EXIT_OK)
+    if (errs_report(&e, ledger_absence_sweep(cli->ledger, a.day, &cli->cfg->windows, by_of(&a), ledger_wall_ms(), &created, &late,
+                                             errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     if (created)
         printf("%s: %d absences recorded: %d came late, %d without a cause yet "
-               "(gatescreen absences)\n", day, created, late, created - late);
+               "(gatescreen absences)\n", a.day, created, late, created - late);
     else
         printf("%s: no new absences (everyone expected is checked, on leave or recorded)\n",
-               day);
+               a.day);
     return EXIT_OK;
 }

@@ -25,19 +25,11 @@ const char *cli_login_name(void);
 /* Loads the configuration (unless cli->cfg is loaded already) and opens the ledger. */
 int cli_open_db(struct cli *cli, bool migrate);
 
-/* The nurse's commands: argv[0] is the command word, options anywhere. */
-int cli_flags(struct cli *cli, int argc, char **argv);
-int cli_recheck(struct cli *cli, int argc, char **argv);
-int cli_referral(struct cli *cli, int argc, char **argv);
-int cli_absences(struct cli *cli, int argc, char **argv);
-int cli_absence(struct cli *cli, int argc, char **argv);
-int cli_followup(struct cli *cli, int argc, char **argv);
-int cli_leave(struct cli *cli, int argc, char **argv);
-int cli_certificate(struct cli *cli, int argc, char **argv);
-int cli_check(struct cli *cli, int argc, char **argv);
-int cli_alerts(struct cli *cli, int argc, char **argv);
-int cli_alert_close(struct cli *cli, int argc, char **argv);
-int cli_day(struct cli *cli, int argc, char **argv);
-int cli_sweep(struct cli *cli, int argc, char **argv);
+/* A command: argv[0] is the command word, options anywhere; returns an exit status. */
+typedef int cli_command(struct cli *cli, int argc, char **argv);
+
+/* The nurse's commands. */
+cli_command cli_flags, cli_recheck, cli_referral, cli_absences, cli_absence, cli_followup,
+    cli_leave, cli_certificate, cli_check, cli_alerts, cli_alert_close, cli_day, cli_sweep;
 
 #endif

@@ -1,5 +1,6 @@
 /* Absences and their causes (因病缺勤登记、病因追踪), follow-ups, leave, return
  * certificates (复学证明) and the absence sweep; the gate's certificate contract. */
+#include "civil.h"
 #include "ledger_health_private.h"
 
 #include <inttypes.h>
@@ -483,18 +484,18 @@ int ledger_certificate_add(struct ledger *l, const char *person, const char *iss
     "                  AND ?1 BETWEEN v.from_day AND v.to_day) "                            \
     "  AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.person_id = p.id AND a.day = ?1))"
 
-static int sweep_body(struct ledger *l, const char *day, unsigned kinds, const char *by,
-                      int64_t at_ms, int *created, int *late)
+static int sweep_body(struct ledger *l, const char *day, unsigned kinds, int64_t window_end_ms,
+                      const char *by, int64_t at_ms, int *created, int *late)
 {
     int unknown = 0;
     /* Late ones first: the second statement then finds only those who never came. */
     if (lh_run(l, late, "INSERT INTO absences (person_id, day, cause, recorded_by, "
                         "recorded_ms, late_ms) SELECT id, ?1, 'late', ?3, ?4, first_ms FROM ("
-                        SWEEP_CANDIDATES ") WHERE first_ms IS NOT NULL",
-               "tdtI", day, (int)kinds, by, at_ms) < 0 ||
+                        SWEEP_CANDIDATES ") WHERE first_ms >= ?5",
+               "tdtII", day, (int)kinds, by, at_ms, window_end_ms) < 0 ||
         lh_run(l, &unknown, "INSERT INTO absences (person_id, day, cause, recorded_by, "
                             "recorded_ms) SELECT id, ?1, 'unknown', ?3, ?4 FROM ("
-                            SWEEP_CANDIDATES ")",
+                            SWEEP_CANDIDATES ") WHERE first_ms IS NULL",
                "tdtI", day, (int)kinds, by, at_ms) < 0)
         return -1;
     *created = *late + unknown;
@@ -506,16 +507,19 @@ static int sweep_body(struct ledger *l, const char *day, unsigned kinds, const c
     return ledger_audit(l, by, "absence sweep", day, detail);
 }
 
-int ledger_absence_sweep(struct ledger *l, const char *day, unsigned kinds, const char *by,
-                         int64_t at_ms, int *created, int *late, FILE *errs)
+int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
+                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs)
 {
     *created = *late = 0;
+    int64_t window_end_ms = 0;
     if (lh_check_day("date", day, errs) < 0 ||
-        lh_check_not_future("the sweep's day", day, at_ms, errs) < 0)
+        lh_check_not_future("the sweep's day", day, at_ms, errs) < 0 ||
+        civil_ms_at(day, w->morning_end * 60, &window_end_ms) < 0)
         return -1;
     if (ledger_begin(l) < 0)
         return -1;
-    int rc = sweep_body(l, day, kinds, by ? by : "gatescreend", at_ms, created, late);
+    int rc = sweep_body(l, day, w->absence_kinds, window_end_ms, by ? by : "gatescreend", at_ms,
+                        created, late);
     if (rc < 0)
         *created = *late = 0;
     return lh_finish(l, rc);
@@ -553,10 +557,5 @@ int ledger_list_absences(struct ledger *l, const char *day, const char *class_na
         };
         fn(&v, arg);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "list absences");
-        return -1;
-    }
-    return 0;
+    return lh_list_done(l, st, rc, "list absences");
 }

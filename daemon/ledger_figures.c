@@ -187,12 +187,7 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
         };
         fn(&v, arg);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "list alerts");
-        return -1;
-    }
-    return 0;
+    return lh_list_done(l, st, rc, "list alerts");
 }
 
 /* ---- day figures ------------------------------------------------------------------ */

@@ -54,17 +54,28 @@ int lh_bind(sqlite3_stmt *st, const char *types, ...)
     return rc;
 }
 
-int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, ...)
+/* A statement prepared and bound, or NULL (a failed bind logged as `what`). */
+static sqlite3_stmt *prepare_va(struct ledger *l, const char *what, const char *sql,
+                                const char *types, va_list ap)
 {
     sqlite3_stmt *st = ledger_prepare(l, sql);
-    if (!st)
-        return -1;
+    if (st && bind_va(st, types, ap) < 0) {
+        ledger_log_error(l, what);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, ...)
+{
     va_list ap;
     va_start(ap, types);
-    int rc = bind_va(st, types, ap);
+    sqlite3_stmt *st = prepare_va(l, "write", sql, types, ap);
     va_end(ap);
-    if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
-        rc = -1;
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc < 0)
         ledger_log_error(l, "write");
     else if (changes)
@@ -75,25 +86,19 @@ int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, .
 
 int lh_query_i64(struct ledger *l, int64_t *out, const char *sql, const char *types, ...)
 {
-    sqlite3_stmt *st = ledger_prepare(l, sql);
-    if (!st)
-        return -1;
     va_list ap;
     va_start(ap, types);
-    int rc = bind_va(st, types, ap);
+    sqlite3_stmt *st = prepare_va(l, "query", sql, types, ap);
     va_end(ap);
-    int step = rc == 0 ? sqlite3_step(st) : SQLITE_ERROR;
-    if (step == SQLITE_ROW) {
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
-        rc = 1;
-    } else if (step == SQLITE_DONE) {
-        rc = 0;
-    } else {
+    else if (rc != SQLITE_DONE)
         ledger_log_error(l, "query");
-        rc = -1;
-    }
     sqlite3_finalize(st);
-    return rc;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int lh_find_person(struct ledger *l, const char *external_id, struct lh_person *p, FILE *errs)
@@ -449,8 +454,7 @@ int ledger_referral_outcome(struct ledger *l, const char *person, const char *ou
 
 /* ---- listings ------------------------------------------------------------------- */
 
-/* Steps a prepared listing to its end; -1 on a database error. */
-static int list_done(struct ledger *l, sqlite3_stmt *st, int rc, const char *what)
+int lh_list_done(struct ledger *l, sqlite3_stmt *st, int rc, const char *what)
 {
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
@@ -484,7 +488,7 @@ int ledger_list_open_flags(struct ledger *l, void (*fn)(const struct flag_view *
         };
         fn(&v, arg);
     }
-    return list_done(l, st, rc, "list flags");
+    return lh_list_done(l, st, rc, "list flags");
 }
 
 int ledger_list_open_referrals(struct ledger *l,
@@ -510,5 +514,5 @@ int ledger_list_open_referrals(struct ledger *l,
         };
         fn(&v, arg);
     }
-    return list_done(l, st, rc, "list referrals");
+    return lh_list_done(l, st, rc, "list referrals");
 }

@@ -152,14 +152,17 @@ int ledger_needs_certificate(struct ledger *l, const char *person, const char *d
                              bool *needs);
 int ledger_open_case(struct ledger *l, const char *person, bool *open_case);
 
-/* Run when the morning window closes (+ grace): every active person of `kinds`
- * (enum cfg_kind_mask) without a morning check on `day`, leave covering it or an
- * absence row gets an absence: cause 'late' (late_ms = first arrival) when an
- * identified reading or a check of that day shows they came, else 'unknown'.
+/* Run when the morning window closes (+ grace): every active person of
+ * w->absence_kinds without a morning check on `day`, leave covering it or an
+ * absence row, and who did not come before the morning window closed, gets an
+ * absence: cause 'late' (late_ms = first arrival) when an identified reading or a
+ * check of that day after the window shows they came, else 'unknown'. People who
+ * came before the window closed but have no check (an early arrival, an invalid
+ * reading only) are present: no absence; they count as unchecked in the figures.
  * *created counts all new absences, *late those that were late. Idempotent; an
  * audit row only when something was created; by NULL means "gatescreend". */
-int ledger_absence_sweep(struct ledger *l, const char *day, unsigned kinds, const char *by,
-                         int64_t at_ms, int *created, int *late, FILE *errs);
+int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
+                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs);
 
 /* Checks and normalises a symptom list: "cough, fever,cough" -> "fever,cough"
  * (vocabulary order, no duplicates, "" for none). -1 with a message on errs for an

@@ -36,6 +36,9 @@ int lh_name_index(const char *const *names, const char *s);
 void lh_append(char *buf, size_t n, const char *fmt, ...) GS_PRINTF(3, 4);
 /* Commits when rc == 0, else rolls back; returns rc (or -1 if the commit failed). */
 int lh_finish(struct ledger *l, int rc);
+/* Ends a listing stepped to rc: finalizes st; 0 when it ran to SQLITE_DONE, else
+ * -1 with the database's error logged as `what`. */
+int lh_list_done(struct ledger *l, sqlite3_stmt *st, int rc, const char *what);
 
 /* Inside a transaction. */
 int lh_needs_certificate(struct ledger *l, int64_t person_id, const char *day, bool *needs);

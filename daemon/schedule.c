@@ -42,7 +42,7 @@ static int with_logged_errors(int (*fn)(struct schedule *s, const char *day, FIL
 static int sweep(struct schedule *s, const char *day, FILE *errs)
 {
     int created = 0, late = 0;
-    if (ledger_absence_sweep(s->ledger, day, s->cfg->windows.absence_kinds, NULL,
+    if (ledger_absence_sweep(s->ledger, day, &s->cfg->windows, NULL,
                              ledger_wall_ms(), &created, &late, errs) < 0)
         return -1;
     log_notice("absence sweep for %s: %d new absences (%d of them came late)", day, created,

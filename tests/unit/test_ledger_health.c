@@ -59,7 +59,8 @@ static int setup(void **state)
     f->s = (struct cfg_screening){.threshold_centi = 3730, .valid_min_centi = 3400,
                                   .valid_max_centi = 4300, .cluster_day_cases = 3,
                                   .cluster_3day_cases = 5};
-    f->w = (struct cfg_windows){.absence_kinds = CFG_KIND_STUDENT};
+    f->w = (struct cfg_windows){.absence_kinds = CFG_KIND_STUDENT, .morning_start = 7 * 60,
+                                .morning_end = 8 * 60 + 30};
     f->e = open_memstream(&f->errs, &f->errs_len);
     *state = f;
     return 0;
@@ -549,7 +550,7 @@ static void test_absence_cause(void **state)
                                  "absences"), "illness/fever,cough/nurse");
     assert_string_equal(status(f, "S1"), "absent_ill");
     int created, late;
-    assert_int_equal(ledger_absence_sweep(f->l, D0, CFG_KIND_STUDENT, NULL, NOW, &created, &late,
+    assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, NULL, NOW, &created, &late,
                                           f->e), 0);
     assert_int_equal(created, 0);
 
@@ -792,6 +793,8 @@ static void test_absence_sweep(void **state)
     student(f, "NOON", "1班");
     student(f, "HAS_ABS", "1班");
     student(f, "OLDLEAVE", "1班");
+    student(f, "EARLY", "1班");
+    student(f, "INWIN", "1班");
     person(f, "GONE", "student", "1班", 0);
     person(f, "T1", "teacher", "", 1);
     person(f, "W1", "staff", "", 1);
@@ -804,6 +807,9 @@ static void test_absence_sweep(void **state)
     reading(f, "READ", D0, at(D0, 9, 40), 3650, "valid", "admit");
     reading(f, "READ", D0, at(D0, 8, 45), 0, "fault", "invalid");
     reading(f, NULL, D0, at(D0, 7, 0), 3650, "valid", "unknown_card");
+    /* Came before the window closed without a check: present, not absent. */
+    reading(f, "EARLY", D0, at(D0, 6, 40), 3650, "valid", "admit");
+    reading(f, "INWIN", D0, at(D0, 8, 29), 3100, "out_of_range", "invalid");
     reading(f, "NOTHING", DM1, at(DM1, 7, 0), 3650, "valid", "admit"); /* another day */
     gate_check(f, "NOON", D0, "noon", reading(f, "NOON", D0, at(D0, 12, 0), 3650, "valid",
                                               "admit"));
@@ -811,7 +817,7 @@ static void test_absence_sweep(void **state)
            "(" PID("HAS_ABS") ", '" D0 "', 'illness', 0)");
 
     int created, late;
-    assert_int_equal(ledger_absence_sweep(f->l, D0, CFG_KIND_STUDENT, NULL, NOW, &created, &late,
+    assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, NULL, NOW, &created, &late,
                                           f->e), 0);
     assert_int_equal(created, 4);
     assert_int_equal(late, 2);
@@ -830,14 +836,16 @@ static void test_absence_sweep(void **state)
 
     /* Idempotent: nothing new, not even an audit row. */
     char *before = dump(f);
-    assert_int_equal(ledger_absence_sweep(f->l, D0, CFG_KIND_STUDENT, NULL, NOW, &created, &late,
+    assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, NULL, NOW, &created, &late,
                                           f->e), 0);
     assert_int_equal(created, 0);
     assert_unchanged(f, before);
 
     /* Teachers too when the kinds say so; inactive people never. */
-    assert_int_equal(ledger_absence_sweep(f->l, D0, CFG_KIND_STUDENT | CFG_KIND_TEACHER, "admin",
-                                          NOW, &created, &late, f->e), 0);
+    f->w.absence_kinds = CFG_KIND_STUDENT | CFG_KIND_TEACHER;
+    assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, "admin", NOW, &created, &late, f->e),
+                     0);
+    f->w.absence_kinds = CFG_KIND_STUDENT;
     assert_int_equal(created, 1);
     assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("T1")), 1);
     assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id IN (" PID("W1") ", "
@@ -845,7 +853,7 @@ static void test_absence_sweep(void **state)
     assert_int_equal(audits(f, "absence sweep", "admin"), 1);
 
     before = dump(f);
-    assert_int_equal(ledger_absence_sweep(f->l, DP1, CFG_KIND_STUDENT, NULL, NOW, &created, &late,
+    assert_int_equal(ledger_absence_sweep(f->l, DP1, &f->w, NULL, NOW, &created, &late,
                                           f->e), -1);
     assert_non_null(strstr(errs(f), "is in the future"));
     assert_unchanged(f, before);
@@ -1018,7 +1026,7 @@ static void school_day(struct fx *f)
     reading(f, "A3", D0, at(D0, 7, 20), 0, "fault", "invalid");
     reading(f, NULL, D0, at(D0, 7, 21), 3600, "out_of_range", "invalid");
     reading(f, NULL, D0, at(D0, 7, 22), 3650, "valid", "unknown_card");
-    reading(f, "A4", D0, at(D0, 7, 23), 0, "no_measurement", "no_measurement");
+    reading(f, "A4", D0, at(D0, 9, 23), 0, "no_measurement", "no_measurement"); /* late */
     gate_fever(f, "A3", D0, 3790);   /* -> confirmed, sent home */
     gate_fever(f, "A0", D0, 3760);   /* the flag is on A0's first reading's day */
     assert_int_equal(recheck(f, "A3", 3800, &rr), 0);
@@ -1026,7 +1034,7 @@ static void school_day(struct fx *f)
                                              f->e), 0);
     assert_int_equal(recheck(f, "A0", 3650, &rr), 0); /* cleared */
     gate_fever(f, "A1", D0, 3740); /* still open */
-    assert_int_equal(ledger_absence_sweep(f->l, D0, CFG_KIND_STUDENT, NULL, NOW, &created, &late,
+    assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, NULL, NOW, &created, &late,
                                           f->e), 0);
     assert_int_equal(absence(f, "A5", D0, "illness", "cough,rash", &ab), 0);
     /* A returns after an illness absence yesterday, with a certificate. */
