@@ -84,8 +84,8 @@ static void purge(struct schedule *s)
     if (ledger_purge(s->ledger, &s->cfg->windows, before, "gatescreend", &deleted, &days) < 0)
         log_err("purge of readings older than %d days failed", s->cfg->ledger.retention_days);
     else if (deleted > 0)
-        log_notice("purged %d readings of %d days (older than %d days); their figures are kept",
-                   deleted, days, s->cfg->ledger.retention_days);
+        log_notice("purged %d readings older than %d days, from %d day(s); their "
+                   "figures are kept", deleted, s->cfg->ledger.retention_days, days);
 }
 
 static void handle(struct schedule *s, const struct day_event_at *e)

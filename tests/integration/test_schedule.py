@@ -2,7 +2,8 @@
 absence sweep, the noon close and the end of the day have all passed, so the
 daemon catches up at once — absences for exactly the right people (a check, leave,
 a late arrival, another kind, an inactive pupil are not 'unknown'), the day's
-figures stored — and a restart in the middle of the day does nothing twice."""
+figures stored — readings older than the retention purged with their day's
+figures kept, and a restart in the middle of the day does nothing twice."""
 import datetime
 import os
 import sqlite3
@@ -54,6 +55,9 @@ lane = a
 """ % (zone, m(-30), m(-20), m(-10), m(-5), m(-2), gslib.free_port())
 
 
+OLD_DAY = None  # set in main: the local day 200 days ago
+
+
 def seed_day(db, today, now_ms):
     con = sqlite3.connect(db)
     pid = dict(con.execute("SELECT external_id, id FROM people"))
@@ -65,6 +69,11 @@ def seed_day(db, today, now_ms):
     con.execute("INSERT INTO readings (at_ms, person_id, card_no, raw_centi, body_centi, quality,"
                 " threshold_centi, outcome, day) VALUES (?, ?, 1003, 3660, 3660, 'valid', 3730,"
                 " 'admit', ?)", (now_ms - 900000, pid["S3"], today))
+    # Two readings 200 days ago: past the default retention of 120 days.
+    for body in (3650, 3700):
+        con.execute("INSERT INTO readings (at_ms, person_id, raw_centi, body_centi, quality,"
+                    " threshold_centi, outcome, day) VALUES (?, ?, ?, ?, 'valid', 3730, 'admit', ?)",
+                    (now_ms - 200 * 86400000, pid["S1"], body, body, OLD_DAY))
     con.commit()
     con.close()
     return pid
@@ -80,6 +89,8 @@ def main():
         f.write(ROSTER)
     check(gslib.cli(conf, "roster", "import", roster).returncode == 0, "roster imported")
     now_ms = int(time.time() * 1000)
+    global OLD_DAY
+    OLD_DAY = (now - datetime.timedelta(days=200)).strftime("%Y-%m-%d")
     pid = seed_day(db, today, now_ms)
 
     dm = gslib.Daemon(conf)
@@ -102,6 +113,13 @@ def main():
           and figures.get("absences.unknown") == 1 and figures.get("absences.late") == 1,
           "the day's figures stored: %r" % {k: v for k, v in figures.items()
                                              if k.startswith(("expected", "checks.m", "absences"))})
+    old = gslib.db_query(db, "SELECT count(*) FROM readings WHERE day = ?", (OLD_DAY,))
+    kept = dict(gslib.db_query(db, "SELECT name, value FROM day_figures WHERE day = ?", (OLD_DAY,)))
+    check(old == [(0,)] and kept.get("readings.all") == 2 and kept.get("readings.valid") == 2,
+          "readings older than the retention purged at start, their day's figures kept: %r %r"
+          % (old, {k: v for k, v in kept.items() if k.startswith("readings")}))
+    check("purged 2 readings older than 120 days, from 1 day(s)" in text,
+          "the purge is logged")
     rc, _ = dm.stop()
     check(rc == 0, "stopped cleanly")
 
