@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli_nurse.h"
+#include "cli_upstream.h"
 #include "config.h"
 #include "ledger.h"
 #include "log.h"
@@ -241,6 +242,7 @@ static const struct command *commands(int *count)
         {"alert-close", NULL, cli_alert_close, "alert-close ID [--by NAME]"},
         {"day", NULL, cli_day, "day [--date D]"},
         {"sweep", NULL, cli_sweep, "sweep [--date D] [--by NAME]"},
+        {"summary", NULL, cli_summary, "summary [--date D]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);

@@ -380,6 +380,15 @@ int cli_check(struct cli *cli, int argc, char **argv)
     struct errbuf e;
     if (errs_report(&e, ledger_manual_check(cli->ledger, &in, &out, errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
+    if (out.existed && (out.flag_id || out.open_flag_id)) {
+        char t[16];
+        printf("%s: %s check on %s kept (%s °C, %s); %s °C is a fever: flag %" PRId64 " %s for a "
+               "recheck\n", in.person, in.window, in.day,
+               tn_format_centi(out.temp_centi, t, sizeof t), out.instrument,
+               a.pos[1], out.flag_id ? out.flag_id : out.open_flag_id,
+               out.flag_id ? "opened" : "already open");
+        return EXIT_OK;
+    }
     if (out.existed) {
         char t[16], hm[16];
         return fail("%s already has a %s check on %s: %s °C (%s) at %s; nothing changed",

@@ -24,6 +24,7 @@
 #include "textnum.h"
 
 #define EVENT_QUEUE_CAPACITY 4096
+#define GATE_BUSY_TIMEOUT_MS 1000
 
 struct daemon {
     const struct daemon_opts *opts;
@@ -138,13 +139,16 @@ static int start_loop(struct daemon *d)
 
 static int open_ledger(struct daemon *d)
 {
-    struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full};
+    /* The lanes wait for another writer (the CLI, an import) at most this long; then
+     * the batch shows amber rather than freezing every lane's lights. */
+    struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full,
+                             .busy_timeout_ms = GATE_BUSY_TIMEOUT_MS};
     if (civil_set_zone(d->cfg->school.timezone) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;
     if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)))
         return -1;
-    return (d->schedule = schedule_new(d->cfg, d->ledger, d->loop)) ? 0 : -1;
+    return (d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate)) ? 0 : -1;
 }
 
 /* One thread per bus that serves at least one device. */

@@ -384,6 +384,11 @@ void gate_free(struct gate *g)
     free(g);
 }
 
+bool gate_lane_offline(const struct gate *g, int lane)
+{
+    return g->lanes[lane].sm.offline;
+}
+
 void gate_reconfigure(struct gate *g)
 {
     for (int i = 0; i < g->cfg->nlanes; i++)

@@ -6,6 +6,7 @@
 #ifndef GS_GATE_H
 #define GS_GATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -35,6 +36,9 @@ void gate_on_device_state(struct gate *g, int device, enum device_state state);
 /* Commits the decisions made since the last flush and shows them. Returns the
  * number shown, -1 when the commit failed (those lanes show amber). */
 int gate_flush(struct gate *g);
+
+/* Whether the lane is blinking for an offline device (availability figures). */
+bool gate_lane_offline(const struct gate *g, int lane);
 
 /* [screening] changed (SIGHUP). */
 void gate_reconfigure(struct gate *g);

@@ -77,9 +77,9 @@ int ledger_schema_version(struct ledger *l)
 }
 
 /* WAL so that the web server's readers never block the lanes' writer. */
-static int set_pragmas(struct ledger *l, bool synchronous_full)
+static int set_pragmas(struct ledger *l, bool synchronous_full, int busy_timeout_ms)
 {
-    sqlite3_busy_timeout(l->db, 5000);
+    sqlite3_busy_timeout(l->db, busy_timeout_ms > 0 ? busy_timeout_ms : 5000);
     sqlite3_stmt *st = ledger_prepare(l, "PRAGMA journal_mode=WAL");
     if (!st)
         return -1;
@@ -154,7 +154,7 @@ int ledger_open(const char *path, const struct ledger_opts *opts, struct ledger 
         goto fail;
     }
     sqlite3_extended_result_codes(l->db, 1);
-    if (set_pragmas(l, o->synchronous_full) < 0 || migrate(l, o) < 0)
+    if (set_pragmas(l, o->synchronous_full, o->busy_timeout_ms) < 0 || migrate(l, o) < 0)
         goto fail;
     *out = l;
     return 0;

@@ -16,6 +16,7 @@ struct ledger;
 struct ledger_opts {
     bool synchronous_full; /* PRAGMA synchronous = FULL, else NORMAL */
     bool no_migrate;       /* open as is (e.g. `db check`); still refuse a newer schema */
+    int busy_timeout_ms;   /* wait this long for another writer's lock; 0: 5 s */
     const struct migration *migrations; /* NULL: the embedded ones */
     int nmigrations;
 };

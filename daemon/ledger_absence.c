@@ -516,6 +516,14 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
         lh_check_not_future("the sweep's day", day, at_ms, errs) < 0 ||
         civil_ms_at(day, w->morning_end * 60, &window_end_ms) < 0)
         return -1;
+    /* Before the window and its grace are over, everyone still on the way would
+     * become absent. */
+    if (at_ms < window_end_ms + w->absence_grace_ms) {
+        fprintf(errs, "the sweep of %s runs after the morning window and its grace: "
+                      "%02d:%02d + %lld min\n", day, w->morning_end / 60, w->morning_end % 60,
+                (long long)(w->absence_grace_ms / 60000));
+        return -1;
+    }
     if (ledger_begin(l) < 0)
         return -1;
     int rc = sweep_body(l, day, w->absence_kinds, window_end_ms, by ? by : "gatescreend", at_ms,

@@ -109,9 +109,21 @@ int lh_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
         {"day", 1, s->cluster_day_cases},
         {"three_days", 3, s->cluster_3day_cases},
     };
+    /* A case recorded late (a cause traced days after the absence) also belongs to
+     * the windows that end after its day: evaluate every window holding the day,
+     * up to today. */
+    char today[LEDGER_DAY_LEN], end[LEDGER_DAY_LEN];
+    if (civil_day_of(at_ms, today) < 0)
+        return -1;
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
-        if (apply_rule(l, class_name, day, &rules[i], by, at_ms, opened) < 0)
-            return -1;
+        for (int k = 0; k < rules[i].span; k++) {
+            if (civil_day_add(day, k, end) < 0)
+                return -1;
+            if (k > 0 && strcmp(end, today) > 0)
+                break;
+            if (apply_rule(l, class_name, end, &rules[i], by, at_ms, opened) < 0)
+                return -1;
+        }
     return 0;
 }
 
@@ -269,8 +281,9 @@ static const struct figure_sql figure_sql[] = {
     {FIG_SYM_CONJUNCTIVITIS, SYMPTOM_SQL, "conjunctivitis"},
     {FIG_SYM_OTHER, SYMPTOM_SQL, "other"},
 #undef SYMPTOM_SQL
-    {FIG_RETURNS_AFTER_ILLNESS, "SELECT count(*) FROM absences WHERE returned_day = ?1 AND "
-                                "cause = 'illness'", NULL},
+    /* People, not absences: one return ends every absence before it. */
+    {FIG_RETURNS_AFTER_ILLNESS, "SELECT count(DISTINCT person_id) FROM absences WHERE "
+                                "returned_day = ?1 AND cause = 'illness'", NULL},
     {FIG_CERTIFICATES, "SELECT count(*) FROM certificates WHERE recorded_ms >= ?3 AND "
                        "recorded_ms < ?4", NULL},
     {FIG_ALERTS_OPENED, COUNT_DAY("alerts"), NULL},
@@ -360,6 +373,12 @@ int ledger_store_day_figures(struct ledger *l, const struct day_figures *f)
     return lh_finish(l, lh_store_figures(l, f));
 }
 
+int ledger_store_figure(struct ledger *l, const char *day, const char *name, int value)
+{
+    return lh_run(l, NULL, "INSERT OR REPLACE INTO day_figures (day, name, value) VALUES (?, ?, ?)",
+                  "ttd", day, name, value);
+}
+
 static int figure_index(const char *name)
 {
     for (int i = 0; i < FIG_COUNT; i++)
@@ -421,7 +440,13 @@ static int store_purged_days(struct ledger *l, const struct cfg_windows *w, cons
     struct day_figures f;
     int found;
     while ((found = next_reading_day(l, day, cut, day)) > 0) {
-        if (ledger_day_figures(l, day, w, &f) < 0 || lh_store_figures(l, &f) < 0)
+        /* Figures stored at the end of that day stay as they were: recomputed now,
+         * the population and "open now" would be today's, not that day's. */
+        int stored = 0;
+        if (ledger_load_day_figures(l, day, &f, &stored) < 0)
+            return -1;
+        if (!stored &&
+            (ledger_day_figures(l, day, w, &f) < 0 || lh_store_figures(l, &f) < 0))
             return -1;
         (*days)++;
     }

@@ -3,7 +3,9 @@
  * - open case: a flag in state 'open', or a referral without outcome;
  * - needs a certificate on day D: an illness absence or a referral that sent the
  *   person home or to hospital, on or before D, later than the person's latest
- *   certificate (certificates.issued_day). */
+ *   certificate (certificates.issued_day);
+ * - an untraced absence: an absence before D whose cause is still 'unknown'
+ *   (病因追踪: the nurse asks before the person goes in). */
 #include "ledger_gate.h"
 
 #include <stdlib.h>
@@ -31,7 +33,9 @@ static const char *const gate_sql_text[SQL_COUNT] = {
         "   WHERE person_id = p.id AND cause = 'illness' AND day <= ?2"
         "   UNION ALL SELECT day FROM referrals WHERE person_id = p.id"
         "   AND outcome IN ('sent_home', 'hospital') AND day <= ?2)),"
-        " (SELECT max(issued_day) FROM certificates WHERE person_id = p.id)"
+        " (SELECT max(issued_day) FROM certificates WHERE person_id = p.id),"
+        " EXISTS (SELECT 1 FROM absences a WHERE a.person_id = p.id AND a.cause = 'unknown'"
+        "  AND a.day < ?2)"
         " FROM cards c JOIN people p ON p.id = c.person_id WHERE c.card_no = ?1",
     [SQL_READING] =
         "INSERT INTO readings (at_ms, lane_id, device_id, person_id, card_no, raw_centi,"
@@ -40,12 +44,13 @@ static const char *const gate_sql_text[SQL_COUNT] = {
     [SQL_CHECK] =
         "INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, threshold_centi,"
         " instrument, reading_id, by_user, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'gate', ?6, 'gate', ?7)",
-    /* One open flag per person: a second screen while one is open adds nothing for
-     * the nurse to do (the reading itself is stored). Unknown people always get one. */
+    /* One open flag per person and day: a second screen the same day adds nothing
+     * for the nurse to do (the reading itself is stored); a new day's screen is a
+     * new case. Unknown people always get one. */
     [SQL_FLAG] =
         "INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, threshold_centi)"
         " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 IS NULL OR NOT EXISTS"
-        " (SELECT 1 FROM flags WHERE person_id = ?1 AND state = 'open')",
+        " (SELECT 1 FROM flags WHERE person_id = ?1 AND state = 'open' AND day = ?4)",
     [SQL_LATE] =
         "UPDATE absences SET late_ms = ?1, cause = CASE cause WHEN 'unknown' THEN 'late'"
         " ELSE cause END WHERE person_id = ?2 AND day = ?3 AND late_ms IS NULL",
@@ -184,6 +189,7 @@ int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
         const char *ill = (const char *)sqlite3_column_text(st, 6);
         const char *cert = (const char *)sqlite3_column_text(st, 7);
         out->state.needs_certificate = ill && (!cert || strcmp(cert, ill) < 0);
+        out->state.untraced_absence = sqlite3_column_int(st, 8) != 0;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -285,7 +291,11 @@ int ledger_gate_record(struct ledger_gate *g, const struct gate_row *r)
         return -1;
     if (r->decision.opens_flag && open_flag(g, r, reading_id) < 0)
         return -1;
-    if (r->person_id > 0 && mark_arrival(g, r) < 0)
+    /* Only someone measured and let in (or sent to the nurse) has arrived: a card
+     * tap, an invalid reading or a refused card is not an arrival. */
+    enum outcome o = r->decision.outcome;
+    bool arrived = o == OUT_ADMIT || o == OUT_FEVER || o == OUT_SEE_NURSE;
+    if (r->person_id > 0 && arrived && mark_arrival(g, r) < 0)
         return -1;
     return 0;
 }

@@ -225,13 +225,14 @@ static int existing_check(struct ledger *l, int64_t pid, const struct manual_che
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* One open flag per person, as at the gate: a second fever before the recheck adds
- * nothing for the nurse to do. */
+/* One open flag per person and day, as at the gate: a second fever that day before
+ * the recheck adds nothing for the nurse to do. */
 static int open_manual_flag(struct ledger *l, int64_t pid, const struct manual_check *in,
                             struct manual_check_result *out)
 {
     int found = lh_query_i64(l, &out->open_flag_id, "SELECT id FROM flags WHERE person_id = ? "
-                             "AND state = 'open' ORDER BY id LIMIT 1", "I", pid);
+                             "AND state = 'open' AND day = ? ORDER BY id LIMIT 1", "It", pid,
+                             in->day);
     if (found != 0)
         return found < 0 ? -1 : 0;
     if (lh_run(l, NULL, "INSERT INTO flags (person_id, reading_id, opened_ms, day, "
@@ -243,12 +244,29 @@ static int open_manual_flag(struct ledger *l, int64_t pid, const struct manual_c
                                     in->by, in->at_ms);
 }
 
+/* The window already has its check, but the nurse's thermometer says fever: the
+ * check stays (first one wins) and the fever still goes to the recheck queue. */
+static int fever_after_check(struct ledger *l, int64_t pid, const struct manual_check *in,
+                             struct manual_check_result *out)
+{
+    if (open_manual_flag(l, pid, in, out) < 0)
+        return -1;
+    char t[16], detail[160];
+    snprintf(detail, sizeof detail, "%s %s: %s °C (%s) after the window's check; fever flag %"
+             PRId64 " %s", in->day, in->window, tn_format_centi(in->temp_centi, t, sizeof t),
+             in->instrument, out->flag_id ? out->flag_id : out->open_flag_id,
+             out->flag_id ? "opened" : "already open");
+    return ledger_audit(l, in->by, "manual check", in->person, detail);
+}
+
 static int manual_check_body(struct ledger *l, int64_t pid, const struct manual_check *in,
                              struct manual_check_result *out)
 {
     int found = existing_check(l, pid, in, out);
-    if (found != 0)
-        return found < 0 ? -1 : 0;
+    if (found < 0)
+        return -1;
+    if (found)
+        return in->temp_centi >= in->threshold_centi ? fever_after_check(l, pid, in, out) : 0;
     if (lh_run(l, NULL, "INSERT INTO checks (person_id, day, window, temp_centi, "
                         "threshold_centi, instrument, reading_id, by_user, at_ms) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7, ?8)",

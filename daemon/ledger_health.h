@@ -44,7 +44,7 @@ struct manual_check {
 };
 
 struct manual_check_result {
-    bool existed;           /* the person had a check for that window: nothing changed */
+    bool existed;           /* the person had a check for that window: it stays */
     int temp_centi;         /* the check in the ledger (the earlier one when existed) */
     char instrument[16];
     int64_t at_ms;
@@ -53,8 +53,11 @@ struct manual_check_result {
 };
 
 /* A check entered by a nurse or teacher. At or above the threshold it also opens a
- * fever flag, as a gate screen does (unless one is open already: one per person). An absence of that day is marked as a late
- * arrival, and earlier absences get their return day, as the gate does. */
+ * fever flag, as a gate screen does (unless one is open that day: one per person
+ * and day) — also when the window already had its check (existed: the check
+ * stays, the fever still goes to the recheck queue; below the threshold nothing
+ * changes then). An absence of that day is marked as a late arrival, and earlier
+ * absences get their return day, as the gate does. */
 int ledger_manual_check(struct ledger *l, const struct manual_check *in,
                         struct manual_check_result *out, FILE *errs);
 
@@ -308,6 +311,9 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
                        struct day_figures *f);
 /* Writes them to day_figures (replacing that day's), in one transaction. */
 int ledger_store_day_figures(struct ledger *l, const struct day_figures *f);
+/* One named figure of a day outside the fixed list (INSERT OR REPLACE), e.g. the
+ * daemon's "lane.<name>.availability_permille". */
+int ledger_store_figure(struct ledger *l, const char *day, const char *name, int value);
 /* Reads stored figures back; *found = 0 when none were stored for the day. */
 int ledger_load_day_figures(struct ledger *l, const char *day, struct day_figures *f,
                             int *found);

@@ -16,8 +16,12 @@ struct schedule {
     const struct config *cfg;
     struct ledger *ledger;
     struct loop *loop;
+    const struct gate *gate;
     uint64_t timer;
     struct day_clock clock;
+    /* seconds of today's school day seen, and of those with the lane online;
+     * counted from the daemon's start when it started during the day */
+    int observed_s[CFG_MAX_LANES], online_s[CFG_MAX_LANES];
 };
 
 /* Runs fn with a memory stream for its messages, then logs each line: the ledger
@@ -88,23 +92,54 @@ static void purge(struct schedule *s)
                    "figures are kept", deleted, s->cfg->ledger.retention_days, days);
 }
 
+static void store_availability(struct schedule *s, const char *day)
+{
+    for (int i = 0; i < s->cfg->nlanes; i++) {
+        if (s->observed_s[i] == 0)
+            continue;
+        char name[CFG_NAME_MAX + 40];
+        snprintf(name, sizeof name, "lane.%s.availability_permille", s->cfg->lanes[i].name);
+        int permille = (int)((int64_t)s->online_s[i] * 1000 / s->observed_s[i]);
+        if (ledger_store_figure(s->ledger, day, name, permille) < 0)
+            log_err("cannot store the availability of lane %s", s->cfg->lanes[i].name);
+    }
+}
+
+/* During the school day, one more second for every lane, online or not. */
+static void sample_lanes(struct schedule *s, const struct civil *now)
+{
+    const struct cfg_windows *w = &s->cfg->windows;
+    if (!civil_school_day(w, now->weekday) || now->minute < w->morning_start ||
+        now->minute >= s->cfg->upstream.day_end)
+        return;
+    for (int i = 0; i < s->cfg->nlanes; i++) {
+        s->observed_s[i]++;
+        s->online_s[i] += !gate_lane_offline(s->gate, i);
+    }
+}
+
 static void handle(struct schedule *s, const struct day_event_at *e)
 {
     switch (e->event) {
     case DAY_ROLLOVER:
         log_notice("day rollover: %s begins", e->day);
+        memset(s->observed_s, 0, sizeof s->observed_s);
+        memset(s->online_s, 0, sizeof s->online_s);
         purge(s);
         break;
     case DAY_MORNING_CLOSED:
+        store_availability(s, e->day);
         log_checks(s, e->day, "morning");
         break;
     case DAY_ABSENCE_SWEEP:
         with_logged_errors(sweep, s, e->day);
         break;
     case DAY_NOON_CLOSED:
+        store_availability(s, e->day);
         log_checks(s, e->day, "noon");
         break;
     case DAY_END:
+        store_availability(s, e->day);
         day_end(s, e->day);
         break;
     }
@@ -119,19 +154,45 @@ static void on_tick(struct loop *loop, void *arg)
     if (civil_from_ms(ledger_wall_ms(), &now) < 0)
         return;
     int n = day_clock_advance(&s->clock, &s->cfg->windows, s->cfg->upstream.day_end, &now, ev);
+    sample_lanes(s, &now);
     for (int i = 0; i < n; i++) {
         log_info("day event: %s (%s)", day_event_name(ev[i].event), ev[i].day);
         handle(s, &ev[i]);
     }
 }
 
-struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop)
+/* The controller may have been off at yesterday's sweep or end of day (switched
+ * off at 17:00, a crash before 09:00). If the gate worked yesterday (it has
+ * readings: not a fresh install, not a holiday), finish that day: the sweep is
+ * idempotent, and figures already stored are kept. */
+static void finish_yesterday(struct schedule *s)
+{
+    char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN];
+    struct day_figures f;
+    struct civil noon;
+    int64_t noon_ms;
+    int stored = 0;
+    if (civil_day_of(ledger_wall_ms(), today) < 0 || civil_day_add(today, -1, day) < 0 ||
+        civil_ms_at(day, 12 * 3600, &noon_ms) < 0 || civil_from_ms(noon_ms, &noon) < 0 ||
+        !civil_school_day(&s->cfg->windows, noon.weekday) ||
+        ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0 ||
+        f.v[FIG_READINGS] == 0)
+        return;
+    log_info("catching up with %s", day);
+    with_logged_errors(sweep, s, day);
+    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored)
+        day_end(s, day);
+}
+
+struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
+                               const struct gate *gate)
 {
     struct schedule *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop};
+    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop, .gate = gate};
     purge(s);
+    finish_yesterday(s);
     on_tick(loop, s); /* catch up with today at once */
     if (!(s->timer = loop_timer_add(loop, TICK_MS, TICK_MS, on_tick, s))) {
         free(s);

@@ -2,19 +2,23 @@
  * day's events have come (window closes, absence sweep, end of day, rollover at
  * local midnight) and does what each needs in the ledger: the absence sweep, the
  * day's figures (logged, and stored at the end of the day), the purge of old
- * readings. Every handler is idempotent, so a restart in the middle of a day
+ * readings. It also samples each lane once a second during the school day
+ * (morning start to day end, school days) and stores the share of that time the
+ * lane's devices were online as "lane.<name>.availability_permille". Every handler is idempotent, so a restart in the middle of a day
  * catches up without doing anything twice. Main thread. */
 #ifndef GS_SCHEDULE_H
 #define GS_SCHEDULE_H
 
 #include "config.h"
+#include "gate.h"
 #include "ledger.h"
 #include "loop.h"
 
 struct schedule;
 
 /* Runs the catch-up for today at once, then checks every second. */
-struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop);
+struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
+                               const struct gate *gate);
 void schedule_free(struct schedule *s);
 
 #endif

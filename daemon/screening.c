@@ -67,7 +67,7 @@ static enum outcome decide_outcome(const struct cfg_screening *s, const struct d
         return OUT_INVALID;
     if (!in->has_identity && s->identity_required)
         return OUT_NO_IDENTITY;
-    if (in->person.open_case || in->person.needs_certificate)
+    if (in->person.open_case || in->person.needs_certificate || in->person.untraced_absence)
         return OUT_SEE_NURSE;
     return OUT_ADMIT;
 }

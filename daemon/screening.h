@@ -27,7 +27,8 @@ enum outcome {
     OUT_INVALID,        /* amber: measure again */
     OUT_UNKNOWN_CARD,   /* red: card not in the roster (or its holder inactive) */
     OUT_NO_IDENTITY,    /* red: identity required but none came */
-    OUT_SEE_NURSE,      /* amber: open flag or referral, or no return certificate */
+    OUT_SEE_NURSE,      /* amber: open flag or referral, no return certificate, or an
+                         * earlier absence without a cause */
     OUT_NO_MEASUREMENT, /* amber: card or presence, but no measurement in time */
     OUT_COUNT
 };
@@ -41,6 +42,7 @@ struct person_state {
     bool active;
     bool open_case;         /* an open fever flag, or a referral without outcome */
     bool needs_certificate; /* back after illness, no return certificate recorded */
+    bool untraced_absence;  /* back after an absence whose cause is still unknown */
 };
 
 struct decision_input {

@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 import gslib
 from gslib import check
 
-ZONE = ZoneInfo("Asia/Shanghai")  # gslib.BASE_CONFIG's [school] timezone
+# A zone where it is now mid-afternoon: the morning window (07:00-08:30) has
+# closed and the sweep may run, whatever the time of the test run.
+ZONE_NAME = gslib.school_zone(15)[0]
+ZONE = ZoneInfo(ZONE_NAME)
 TODAY = datetime.datetime.now(ZONE).date()
 DAY = TODAY.isoformat()
 YESTERDAY = (TODAY - datetime.timedelta(days=1)).isoformat()
@@ -91,7 +94,7 @@ def status_of(db, who):
 
 
 def setup():
-    d, conf = gslib.scratch()
+    d, conf = gslib.scratch(gslib.BASE_CONFIG.replace("Asia/Shanghai", ZONE_NAME))
     db = os.path.join(d, "ledger.db")
     roster = os.path.join(d, "roster.csv")
     out = subprocess.run([sys.executable, gslib.MAKE_ROSTER, "--students", "30", "--staff", "4",

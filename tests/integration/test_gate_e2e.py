@@ -23,6 +23,7 @@ S5,student,钱七,一年级,一年级2班,1005,1
 S6,student,孙八,一年级,一年级2班,1006,0
 S7,student,周九,二年级,二年级1班,1007,1
 T1,teacher,吴老师,,一年级1班,2001,1
+S8,student,郑十,二年级,二年级1班,1008,1
 """
 
 
@@ -149,6 +150,8 @@ def prepare_ledger(m):
                 " VALUES (?, 1, ?, 3800, 3730)", (pid["S5"], yesterday))
     con.execute("INSERT INTO absences (person_id, day, cause, recorded_ms) VALUES (?, ?, 'unknown', 1)",
                 (pid["S7"], m.today))
+    con.execute("INSERT INTO absences (person_id, day, cause, recorded_ms) VALUES (?, ?, 'unknown', 1)",
+                (pid["S8"], yesterday))
     con.commit()
     con.close()
     return pid
@@ -219,6 +222,13 @@ def nurse_business(sim, m, pid):
     expect(ln, "back after illness, no certificate", lamp="amber", outcome="see_nurse", person="S4")
     ln = arrive(sim, m, "ir-b", "b", "temp=36.40 card=1005")
     expect(ln, "open flag", lamp="amber", outcome="see_nurse", person="S5")
+    ln = arrive(sim, m, "ir-b", "b", "temp=36.50 card=1008")
+    expect(ln, "absent yesterday, cause not traced", lamp="amber", outcome="see_nurse", person="S8")
+    r = gslib.cli(m.conf, "absence", "S8", "--date", (m.now - datetime.timedelta(days=1))
+                  .strftime("%Y-%m-%d"), "--cause", "personal", "--by", "nurse")
+    check(r.returncode == 0, "the nurse records the cause: " + r.stdout + r.stderr)
+    ln = arrive(sim, m, "ir-b", "b", "temp=36.50 card=1008")
+    expect(ln, "cause recorded", lamp="green", outcome="admit", person="S8")
     gslib.db_query(m.db, "SELECT 1")  # the certificate goes in through SQL: the CLI has its own test
     import sqlite3
     con = sqlite3.connect(m.db, timeout=10)

@@ -55,7 +55,7 @@ lane = a
 """ % (zone, m(-30), m(-20), m(-10), m(-5), m(-2), gslib.free_port())
 
 
-OLD_DAY = None  # set in main: the local day 200 days ago
+OLD_DAY = YESTERDAY = None  # set in main: local days 200 days and 1 day ago
 
 
 def seed_day(db, today, now_ms):
@@ -69,6 +69,13 @@ def seed_day(db, today, now_ms):
     con.execute("INSERT INTO readings (at_ms, person_id, card_no, raw_centi, body_centi, quality,"
                 " threshold_centi, outcome, day) VALUES (?, ?, 1003, 3660, 3660, 'valid', 3730,"
                 " 'admit', ?)", (now_ms - 900000, pid["S3"], today))
+    # Yesterday the gate worked (S1 checked) and the daemon was off at the sweep.
+    con.execute("INSERT INTO readings (at_ms, person_id, raw_centi, body_centi, quality,"
+                " threshold_centi, outcome, day) VALUES (?, ?, 3650, 3650, 'valid', 3730, 'admit', ?)",
+                (now_ms - 86400000, pid["S1"], YESTERDAY))
+    con.execute("INSERT INTO checks (person_id, day, window, temp_centi, threshold_centi,"
+                " instrument, at_ms) VALUES (?, ?, 'morning', 3650, 3730, 'gate', ?)",
+                (pid["S1"], YESTERDAY, now_ms - 86400000))
     # Two readings 200 days ago: past the default retention of 120 days.
     for body in (3650, 3700):
         con.execute("INSERT INTO readings (at_ms, person_id, raw_centi, body_centi, quality,"
@@ -89,8 +96,9 @@ def main():
         f.write(ROSTER)
     check(gslib.cli(conf, "roster", "import", roster).returncode == 0, "roster imported")
     now_ms = int(time.time() * 1000)
-    global OLD_DAY
+    global OLD_DAY, YESTERDAY
     OLD_DAY = (now - datetime.timedelta(days=200)).strftime("%Y-%m-%d")
+    YESTERDAY = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
     pid = seed_day(db, today, now_ms)
 
     dm = gslib.Daemon(conf)
@@ -106,7 +114,8 @@ def main():
     rows = dict(gslib.db_query(db, "SELECT p.external_id, a.cause FROM absences a JOIN people p"
                                    " ON p.id = a.person_id WHERE a.day = ?", (today,)))
     check(rows == {"S3": "late", "S4": "unknown"}, "absences: %r" % rows)
-    late = gslib.db_query(db, "SELECT late_ms FROM absences WHERE person_id = ?", (pid["S3"],))
+    late = gslib.db_query(db, "SELECT late_ms FROM absences WHERE person_id = ? AND day = ?",
+                          (pid["S3"], today))
     check(late == [(now_ms - 900000,)], "late_ms is the first reading's time")
     figures = dict(gslib.db_query(db, "SELECT name, value FROM day_figures WHERE day = ?", (today,)))
     check(figures.get("expected") == 3 and figures.get("checks.morning.expected_done") == 1
@@ -118,6 +127,15 @@ def main():
     check(old == [(0,)] and kept.get("readings.all") == 2 and kept.get("readings.valid") == 2,
           "readings older than the retention purged at start, their day's figures kept: %r %r"
           % (old, {k: v for k, v in kept.items() if k.startswith("readings")}))
+    missed = dict(gslib.db_query(db, "SELECT p.external_id, a.cause FROM absences a JOIN people p"
+                                     " ON p.id = a.person_id WHERE a.day = ?", (YESTERDAY,)))
+    check(missed == {"S2": "unknown", "S3": "unknown", "S4": "unknown"},
+          "yesterday's missed sweep is caught up at start: %r" % missed)
+    kept_y = dict(gslib.db_query(db, "SELECT name, value FROM day_figures WHERE day = ?",
+                                 (YESTERDAY,)))
+    check(kept_y.get("checks.morning.expected_done") == 1 and kept_y.get("absences.unknown") == 3,
+          "yesterday's figures stored: %r" % {k: v for k, v in kept_y.items()
+                                              if k.startswith(("checks.m", "absences.u"))})
     check("purged 2 readings older than 120 days, from 1 day(s)" in text,
           "the purge is logged")
     rc, _ = dm.stop()
@@ -132,7 +150,8 @@ def main():
     check(gslib.db_query(db, "SELECT * FROM absences ORDER BY id") == before,
           "the restart changed no absence")
     audits = gslib.db_query(db, "SELECT count(*) FROM audit_log WHERE action LIKE '%sweep%'")
-    check(audits == [(1,)], "one audit row for the one sweep that created something: %r" % audits)
+    check(audits == [(2,)], "one audit row for each sweep that created something (yesterday's "
+          "and today's): %r" % audits)
     gslib.finish()
 
 

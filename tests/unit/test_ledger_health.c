@@ -322,13 +322,14 @@ static void test_manual_check(void **state)
     assert_int_equal(audits(f, "manual check", "teacher"), 1);
     assert_int_equal(qint(f, "SELECT count(*) FROM flags"), 0);
 
-    /* A second check for the same window is reported, nothing changes. */
+    /* A second check for the same window below the threshold: reported, nothing changes. */
     char *before = dump(f);
-    in.temp_centi = 3900;
+    in.temp_centi = 3690;
     assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
     assert_true(out.existed);
     assert_int_equal(out.temp_centi, 3650);
     assert_string_equal(out.instrument, "axillary");
+    assert_int_equal(out.flag_id, 0);
     assert_unchanged(f, before);
 
     /* At the threshold exactly: a fever flag like a gate screen's. */
@@ -338,12 +339,28 @@ static void test_manual_check(void **state)
     assert_int_equal(qint(f, "SELECT count(*) FROM flags WHERE state = 'open' AND reading_id IS "
                              "NULL AND screen_centi = 3730 AND day = '" D0 "'"), 1);
     assert_string_equal(status(f, "S1"), "screened");
-    /* One open flag per person: another fever on another day adds none. */
-    in = mcheck("S1", DM1, "morning", 3800);
+    /* A fever after the window's check: the check stays, the flag open that day
+     * serves (one per person and day). */
+    in = mcheck("S1", D0, "morning", 3900);
     assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
+    assert_true(out.existed);
+    assert_int_equal(out.temp_centi, 3650);
     assert_int_equal(out.flag_id, 0);
     assert_true(out.open_flag_id > 0);
     assert_int_equal(qint(f, "SELECT count(*) FROM flags"), 1);
+    /* A fever on another day is a new case: its own flag. */
+    in = mcheck("S1", DM1, "morning", 3800);
+    assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
+    assert_true(out.flag_id > 0);
+    assert_int_equal(qint(f, "SELECT count(*) FROM flags"), 2);
+    /* With no flag open that day, a fever after the check opens one. */
+    sql(f, "UPDATE flags SET state = 'cleared'");
+    in = mcheck("S1", D0, "morning", 3850);
+    assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
+    assert_true(out.existed);
+    assert_true(out.flag_id > 0);
+    assert_int_equal(qint(f, "SELECT count(*) FROM flags WHERE state = 'open' AND screen_centi = "
+                             "3850"), 1);
     assert_string_equal(errs(f), "");
 }
 
@@ -852,6 +869,15 @@ static void test_absence_sweep(void **state)
                              PID("GONE") ")"), 0);
     assert_int_equal(audits(f, "absence sweep", "admin"), 1);
 
+    /* Not before the window and its grace are over: people are still arriving. */
+    before = dump(f);
+    f->w.absence_grace_ms = 2 * 3600 * 1000; /* 08:30 + 2 h is after NOW (10:00) */
+    assert_int_equal(ledger_absence_sweep(f->l, DM1, &f->w, NULL, at(DM1, 10, 29), &created,
+                                          &late, f->e), -1);
+    assert_non_null(strstr(errs(f), "runs after the morning window and its grace"));
+    assert_unchanged(f, before);
+    f->w.absence_grace_ms = 0;
+
     before = dump(f);
     assert_int_equal(ledger_absence_sweep(f->l, DP1, &f->w, NULL, NOW, &created, &late,
                                           f->e), -1);
@@ -876,6 +902,24 @@ static void ill(struct fx *f, const char *prefix, int i, const char *day,
     char who[16];
     snprintf(who, sizeof who, "%s%d", prefix, i);
     assert_int_equal(absence(f, who, day, "illness", "fever", out), 0);
+}
+
+/* Causes are traced days later: a case recorded for an earlier day also counts in
+ * the three-day windows that end after it (review finding). */
+static void test_cluster_case_recorded_late(void **state)
+{
+    struct fx *f = *state;
+    struct absence_result out;
+    class_of(f, "L", 5, "5班");
+    ill(f, "L", 0, DM1, &out);
+    ill(f, "L", 1, DM1, &out);
+    ill(f, "L", 2, D0, &out);
+    ill(f, "L", 3, D0, &out);
+    assert_int_equal(out.alerts.count, 0);
+    ill(f, "L", 4, DM2, &out); /* DM2..D0 now holds 5 people */
+    assert_int_equal(out.alerts.count, 1);
+    assert_string_equal(qtext(f, "SELECT rule || ' ' || day || ' ' || cases FROM alerts"),
+                        "three_days " D0 " 5");
 }
 
 static void test_cluster_day_rule(void **state)
@@ -1124,6 +1168,16 @@ static void test_purge_keeps_figures(void **state)
     assert_memory_equal(kept.v, before.v, sizeof before.v);
     assert_int_equal(kept.v[FIG_READINGS], 12);
 
+    /* Figures stored at the end of a day are not recomputed by the purge (the
+     * roster and "open now" have changed since). */
+    sql(f, "INSERT INTO readings (at_ms, person_id, quality, threshold_centi, outcome, day) "
+           "VALUES (" "0, NULL, 'no_measurement', 3730, 'no_measurement', '" DM3 "')");
+    sql(f, "INSERT INTO day_figures (day, name, value) VALUES ('" DM3 "', 'expected', 99)");
+    assert_int_equal(ledger_purge(f->l, &f->w, at(DP1, 10, 0), NULL, &deleted, &days), 0);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(qint(f, "SELECT value FROM day_figures WHERE day = '" DM3 "' AND name = "
+                             "'expected'"), 99);
+
     /* Again: nothing left to purge; the stored figures stay as they were. */
     char *snap = dump(f);
     assert_int_equal(ledger_purge(f->l, &f->w, at(DP1, 10, 0), NULL, &deleted, &days), 0);
@@ -1147,6 +1201,7 @@ int main(void)
         T(test_recheck_wrong_state_changes_nothing),
         T(test_recheck_settles_every_open_flag),
         T(test_referral_outcomes),
+        T(test_cluster_case_recorded_late),
         T(test_absence_cause),
         T(test_absence_late_cannot_be_illness),
         T(test_absence_bad_input_changes_nothing),

@@ -79,7 +79,7 @@ static void test_quality_follows_configured_range(void **state)
 
 /* ---- the decision table --------------------------------------------------------- */
 
-enum who { NOBODY, KNOWN, STRANGER, INACTIVE, OPEN_CASE, NEEDS_CERT };
+enum who { NOBODY, KNOWN, STRANGER, INACTIVE, OPEN_CASE, NEEDS_CERT, UNTRACED };
 enum { NO_MEAS = -1 }; /* body value meaning "no measurement" */
 
 struct decide_row {
@@ -152,6 +152,9 @@ static const struct decide_row decide_table[] = {
     {"open case → see_nurse", 0, false, OPEN_CASE, 3650, V, OUT_SEE_NURSE, false, true, false},
     {"needs certificate → see_nurse", 0, false, NEEDS_CERT, 3650, V, OUT_SEE_NURSE, false, true,
      false},
+    {"untraced absence → see_nurse", 0, false, UNTRACED, 3650, V, OUT_SEE_NURSE, false, true,
+     false},
+    {"fever over untraced absence", 0, false, UNTRACED, 3800, V, OUT_FEVER, true, true, true},
     {"known, optional identity → admit", 0, true, KNOWN, 3650, V, OUT_ADMIT, false, true, false},
 };
 #undef V
@@ -165,6 +168,7 @@ static struct decision_input input_of(const struct decide_row *t)
     in.person.active = in.person.known && t->who != INACTIVE;
     in.person.open_case = t->who == OPEN_CASE;
     in.person.needs_certificate = t->who == NEEDS_CERT;
+    in.person.untraced_absence = t->who == UNTRACED;
     return in;
 }
 

@@ -1,0 +1,476 @@
+/* The documents the bureau receives (DESIGN §6), built with jansson: the daily
+ * summary (config/schema/summary.schema.json) and the urgent notices
+ * (config/schema/notice.schema.json). Keys are sorted and numbers printed the same
+ * way every time, so that one day's facts always give the same text: the uploader
+ * and summary_same_facts rely on that.
+ *
+ * The summary holds aggregates only. A notice names a person by a keyed pseudonym
+ * plus class and kind, or, with [upstream] identify = names, by id and name too.
+ *
+ * The few reads the documents need beyond ledger_health.h (one referral, one alert
+ * and its cases, a named figure, the latest summary revision) are here, at the end,
+ * as read-only queries: they are the documents' own views of the ledger. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger_health_private.h"
+#include "upstream.h"
+
+#define SUMMARY_SCHEMA "gatescreen.summary/1"
+#define NOTICE_SCHEMA "gatescreen.notice/1"
+/* Permille and centi-degrees divided by 1000 and 100 have at most 4 significant
+ * digits: %.4g prints them exactly (0.571, 37.85) instead of 0.57099999999999995. */
+#define DUMP_FLAGS (JSON_SORT_KEYS | JSON_REAL_PRECISION(4))
+#define ISO_LEN 32
+
+static int lane_availability(struct ledger *l, const char *day, const char *lane, int *permille);
+
+/* ---- shared pieces ----------------------------------------------------------------- */
+
+/* "2026-11-29T07:31:02.250Z": the instant in UTC, to the millisecond. */
+static const char *iso_utc(int64_t ms, char out[ISO_LEN])
+{
+    int64_t sec = ms / 1000, milli = ms % 1000;
+    if (milli < 0) { /* floor, so that instants before 1970 still print right */
+        milli += 1000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        snprintf(out, ISO_LEN, "1970-01-01T00:00:00");
+    size_t n = strlen(out);
+    snprintf(out + n, ISO_LEN - n, ".%03dZ", (int)milli);
+    return out;
+}
+
+static json_t *school_json(const struct config *cfg)
+{
+    return json_pack("{s:s, s:s}", "code", cfg->school.code, "name", cfg->school.name);
+}
+
+/* Compact text of a finished document (which it releases); -1 when building any
+ * part of it failed (doc NULL: out of memory or text that is not UTF-8). */
+static int finish(json_t *doc, const char *what, char **json)
+{
+    *json = doc ? json_dumps(doc, JSON_COMPACT | DUMP_FLAGS) : NULL;
+    json_decref(doc);
+    if (!*json)
+        log_err("%s: cannot build the JSON document (out of memory, or text that is not "
+                "UTF-8 in the ledger)", what);
+    return *json ? 0 : -1;
+}
+
+/* doc with the members of `more` added; both released if either is NULL (a part
+ * failed: json_pack gives NULL when one of its parts is NULL) or on failure. */
+static json_t *merge(json_t *doc, json_t *more)
+{
+    if (doc && more && json_object_update(doc, more) == 0) {
+        json_decref(more);
+        return doc;
+    }
+    json_decref(doc);
+    json_decref(more);
+    return NULL;
+}
+
+int summary_pretty(const char *json, char **out)
+{
+    json_error_t e;
+    json_t *doc = json_loads(json, 0, &e);
+    *out = doc ? json_dumps(doc, JSON_INDENT(2) | DUMP_FLAGS) : NULL;
+    json_decref(doc);
+    if (!*out)
+        log_err("document: %s", doc ? "out of memory" : e.text);
+    return *out ? 0 : -1;
+}
+
+/* ---- the daily summary ------------------------------------------------------------- */
+
+struct fig_key {
+    const char *key;
+    enum day_figure fig;
+};
+
+/* {"key": figure, ...} for a group of figures. */
+static json_t *figures_object(const struct day_figures *f, const struct fig_key *keys, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < n; i++)
+        if (json_object_set_new(o, keys[i].key, json_integer(f->v[keys[i].fig])) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+#define FIGURES(f, ...)                                                                  \
+    figures_object(f, (const struct fig_key[]){__VA_ARGS__},                             \
+                   sizeof((const struct fig_key[]){__VA_ARGS__}) / sizeof(struct fig_key))
+
+static json_t *window_json(const struct day_figures *f, enum day_figure done,
+                           enum day_figure all, enum day_figure coverage)
+{
+    return json_pack("{s:i, s:i, s:f, s:i}", "done", f->v[done], "expected", f->v[FIG_EXPECTED],
+                     "coverage", f->v[coverage] / 1000.0, "all", f->v[all]);
+}
+
+static json_t *checks_json(const struct config *cfg, const struct day_figures *f)
+{
+    /* Noon is null for a school without noon checks, rather than a row of zeros
+     * that would read as nobody checked. */
+    bool noon = cfg->windows.noon_enabled || f->v[FIG_NOON_ALL] > 0;
+    return json_pack("{s:o, s:o}", "morning",
+                     window_json(f, FIG_MORNING_DONE, FIG_MORNING_ALL, FIG_MORNING_COVERAGE),
+                     "noon", noon ? window_json(f, FIG_NOON_DONE, FIG_NOON_ALL, FIG_NOON_COVERAGE)
+                                  : json_null());
+}
+
+/* The symptoms, named as in day_figures without their "symptoms." prefix. */
+static json_t *symptoms_json(const struct day_figures *f)
+{
+    json_t *o = json_object();
+    for (int i = FIG_SYM_FEVER; o && i <= FIG_SYM_OTHER; i++)
+        if (json_object_set_new(o, day_figure_name(i) + strlen("symptoms."),
+                                json_integer(f->v[i])) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+/* all = by_cause (illness, personal, other, late) + unexplained (cause unknown). */
+static json_t *absences_json(const struct day_figures *f)
+{
+    return json_pack("{s:i, s:o, s:i, s:o}", "all", f->v[FIG_ABSENCES], "by_cause",
+                     FIGURES(f, {"illness", FIG_ABS_ILLNESS}, {"personal", FIG_ABS_PERSONAL},
+                             {"other", FIG_ABS_OTHER}, {"late", FIG_ABS_LATE}),
+                     "unexplained", f->v[FIG_ABS_UNKNOWN], "by_symptom", symptoms_json(f));
+}
+
+static json_t *referrals_json(const struct day_figures *f)
+{
+    return json_pack("{s:i, s:o, s:i}", "opened", f->v[FIG_REFERRALS], "by_outcome",
+                     FIGURES(f, {"sent_home", FIG_REF_SENT_HOME}, {"hospital", FIG_REF_HOSPITAL},
+                             {"returned_to_class", FIG_REF_RETURNED}),
+                     "pending", f->v[FIG_REF_PENDING]);
+}
+
+struct open_alerts {
+    const char *day;
+    json_t *list;
+    bool failed;
+};
+
+/* Alerts open now, of the summary's day or before (a summary of an earlier day
+ * does not report what came later). The class is a group, not a person. */
+static void add_open_alert(const struct alert_view *v, void *arg)
+{
+    struct open_alerts *o = arg;
+    if (v->closed_ms || strcmp(v->day, o->day) > 0)
+        return;
+    json_t *a = json_pack("{s:s, s:s, s:s, s:i}", "class", v->class_name, "rule", v->rule,
+                          "day", v->day, "cases", v->cases);
+    if (json_array_append_new(o->list, a) < 0)
+        o->failed = true;
+}
+
+static json_t *alerts_json(struct ledger *l, const struct day_figures *f)
+{
+    struct open_alerts o = {.day = f->day, .list = json_array()};
+    if (!o.list || ledger_list_alerts(l, add_open_alert, &o) < 0 || o.failed) {
+        json_decref(o.list);
+        return NULL;
+    }
+    return json_pack("{s:i, s:I, s:o}", "opened", f->v[FIG_ALERTS_OPENED], "open_count",
+                     (json_int_t)json_array_size(o.list), "open", o.list);
+}
+
+/* Every configured lane, with the share of the school day its devices were online
+ * as the daemon stored it; null before the daemon stored any for the day. */
+static json_t *devices_json(struct ledger *l, const struct config *cfg, const char *day)
+{
+    json_t *list = json_array();
+    for (int i = 0; list && i < cfg->nlanes; i++) {
+        int permille = 0, found = lane_availability(l, day, cfg->lanes[i].name, &permille);
+        json_t *d = found < 0 ? NULL
+                              : json_pack("{s:s, s:s, s:o}", "lane", cfg->lanes[i].name, "gate",
+                                          cfg->lanes[i].gate,
+                                          "availability", found ? json_real(permille / 1000.0)
+                                                                : json_null());
+        if (json_array_append_new(list, d) < 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
+/* The day's figures as the ledger tells them now; once the day's readings are
+ * purged, the ones stored before the purge (as `gatescreen day` shows them). */
+static int figures_of(struct ledger *l, const struct config *cfg, const char *day,
+                      struct day_figures *f)
+{
+    struct day_figures kept;
+    int stored = 0;
+    if (ledger_day_figures(l, day, &cfg->windows, f) < 0)
+        return -1;
+    if (f->v[FIG_READINGS] > 0)
+        return 0;
+    if (ledger_load_day_figures(l, day, &kept, &stored) < 0)
+        return -1;
+    if (kept.v[FIG_READINGS] > 0)
+        *f = kept;
+    return 0;
+}
+
+static json_t *summary_json(struct ledger *l, const struct config *cfg,
+                            const struct day_figures *f, int revision, int64_t generated_ms)
+{
+    char at[ISO_LEN];
+    json_t *doc = json_pack(
+        "{s:s, s:o, s:s, s:i, s:s, s:o, s:i, s:i, s:o, s:o, s:o, s:o}", "schema", SUMMARY_SCHEMA,
+        "school", school_json(cfg), "date", f->day, "revision", revision, "generated_at",
+        iso_utc(generated_ms, at), "population",
+        FIGURES(f, {"student", FIG_POP_STUDENT}, {"teacher", FIG_POP_TEACHER},
+                {"staff", FIG_POP_STAFF}, {"total", FIG_POP_TOTAL}),
+        "expected", f->v[FIG_EXPECTED], "on_leave", f->v[FIG_ON_LEAVE], "checks",
+        checks_json(cfg, f), "fevers",
+        FIGURES(f, {"screens", FIG_SCREENS}, {"confirmed", FIG_CONFIRMED},
+                {"cleared", FIG_CLEARED}, {"open", FIG_SCREENS_OPEN}),
+        "referrals", referrals_json(f), "absences", absences_json(f));
+    /* In two parts, to keep each json_pack call readable. */
+    return merge(doc, json_pack("{s:o, s:o, s:o}", "returns",
+                                FIGURES(f, {"after_illness", FIG_RETURNS_AFTER_ILLNESS},
+                                        {"certificates_recorded", FIG_CERTIFICATES}),
+                                "alerts", alerts_json(l, f), "devices",
+                                devices_json(l, cfg, f->day)));
+}
+
+int summary_build(struct ledger *l, const struct config *cfg, const char *day, int revision,
+                  int64_t generated_ms, char **json)
+{
+    struct day_figures f;
+    *json = NULL;
+    if (figures_of(l, cfg, day, &f) < 0)
+        return -1;
+    return finish(summary_json(l, cfg, &f, revision, generated_ms), "summary", json);
+}
+
+/* The document without what changes from one send to the next; NULL if not JSON. */
+static json_t *facts_of(const char *json)
+{
+    json_error_t e;
+    json_t *doc = json_loads(json, 0, &e);
+    if (!doc || !json_is_object(doc)) {
+        log_err("summary: not a JSON object: %s", doc ? "another type" : e.text);
+        json_decref(doc);
+        return NULL;
+    }
+    json_object_del(doc, "revision");
+    json_object_del(doc, "generated_at");
+    return doc;
+}
+
+int summary_same_facts(const char *a, const char *b, bool *same)
+{
+    json_t *da = facts_of(a), *db = da ? facts_of(b) : NULL;
+    if (db)
+        *same = json_equal(da, db);
+    json_decref(da);
+    json_decref(db);
+    return db ? 0 : -1;
+}
+
+/* ---- urgent notices ---------------------------------------------------------------- */
+
+struct person_cols {
+    const char *external_id, *name, *class_name, *kind; /* external_id NULL: nobody known */
+};
+
+/* The person as the configuration allows them upstream: pseudonym, class and kind;
+ * with identify = names also id and name. null for an unknown card. */
+static json_t *person_json(const struct config *cfg, const struct pseudonym *ps,
+                           const struct person_cols *p)
+{
+    char pseud[65];
+    if (!p->external_id)
+        return json_null();
+    json_t *o = json_pack("{s:s, s:s}", "class", p->class_name, "kind", p->kind);
+    if (o && ps) {
+        pseudonym_of(ps, p->external_id, pseud);
+        if (json_object_set_new(o, "pseudonym", json_string(pseud)) < 0)
+            goto fail;
+    }
+    if (o && cfg->upstream.identify_names &&
+        (json_object_set_new(o, "external_id", json_string(p->external_id)) < 0 ||
+         json_object_set_new(o, "name", json_string(p->name)) < 0))
+        goto fail;
+    return o;
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+/* A notice names people by pseudonym unless names are configured: without a key it
+ * cannot be built at all (rather than built with less in it). */
+static int can_name(const struct config *cfg, const struct pseudonym *ps)
+{
+    if (ps || cfg->upstream.identify_names)
+        return 0;
+    log_err("notice: no pseudonym key ([upstream] secret_file) to name people with");
+    return -1;
+}
+
+/* What every notice starts with. */
+static json_t *notice_head(const struct config *cfg, const char *type, const char *what,
+                           int64_t id, int64_t generated_ms, int64_t opened_ms, const char *day)
+{
+    char nid[CFG_NAME_MAX + 48], gen[ISO_LEN], opened[ISO_LEN];
+    /* The uploader's idempotency key: the same notice always has the same id. */
+    snprintf(nid, sizeof nid, "%s/%s/%" PRId64, cfg->school.code, what, id);
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "schema", NOTICE_SCHEMA, "type", type,
+                     "notice_id", nid, "school", school_json(cfg), "generated_at",
+                     iso_utc(generated_ms, gen), "opened_at", iso_utc(opened_ms, opened), "day",
+                     day);
+}
+
+/* Centi-degrees as °C, or null when not measured. */
+static json_t *celsius(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? json_null() : json_real(sqlite3_column_int(st, col) / 100.0);
+}
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? json_null() : json_string(ledger_col_text(st, col));
+}
+
+static json_t *referral_json(const struct config *cfg, const struct pseudonym *ps,
+                             sqlite3_stmt *st, int64_t generated_ms)
+{
+    struct person_cols p = {
+        .external_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ledger_col_text(st, 3),
+        .name = ledger_col_text(st, 4), .class_name = ledger_col_text(st, 5),
+        .kind = ledger_col_text(st, 6)};
+    json_t *head = notice_head(cfg, "referral_opened", "referral", sqlite3_column_int64(st, 0),
+                               generated_ms, sqlite3_column_int64(st, 1), ledger_col_text(st, 2));
+    return merge(head, json_pack("{s:o, s:o, s:o, s:o, s:o}", "person", person_json(cfg, ps, &p),
+                                 "screen_temperature", celsius(st, 7), "threshold", celsius(st, 8),
+                                 "recheck_temperature", celsius(st, 9), "recheck_instrument",
+                                 text_or_null(st, 10)));
+}
+
+int notice_build_referral(struct ledger *l, const struct config *cfg,
+                          const struct pseudonym *ps, int64_t referral_id, int64_t generated_ms,
+                          char **json)
+{
+    *json = NULL;
+    if (can_name(cfg, ps) < 0)
+        return -1;
+    sqlite3_stmt *st = ledger_prepare(l,
+        "SELECT r.id, r.opened_ms, r.day, p.external_id, p.name, p.class, p.kind, "
+        "       f.screen_centi, f.threshold_centi, f.recheck_centi, f.recheck_instrument "
+        "FROM referrals r JOIN flags f ON f.id = r.flag_id "
+        "LEFT JOIN people p ON p.id = r.person_id WHERE r.id = ?");
+    if (!st || lh_bind(st, "I", referral_id) < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    json_t *doc = rc == SQLITE_ROW ? referral_json(cfg, ps, st, generated_ms) : NULL;
+    if (rc == SQLITE_DONE)
+        log_err("notice: no referral %" PRId64 " in the ledger", referral_id);
+    else if (rc != SQLITE_ROW)
+        ledger_log_error(l, "referral notice");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? finish(doc, "referral notice", json) : -1;
+}
+
+/* The alert's cases, each person once per kind of case and day. */
+static json_t *alert_cases(struct ledger *l, const struct config *cfg,
+                           const struct pseudonym *ps, int64_t alert_id)
+{
+    sqlite3_stmt *st = ledger_prepare(l,
+        "SELECT p.external_id, p.name, p.class, p.kind, c.case_kind, c.day "
+        "FROM alert_cases c JOIN people p ON p.id = c.person_id WHERE c.alert_id = ? "
+        "ORDER BY c.day, c.case_kind, p.external_id");
+    json_t *list = json_array();
+    int rc = SQLITE_ERROR;
+    if (st && list && lh_bind(st, "I", alert_id) == 0)
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct person_cols p = {ledger_col_text(st, 0), ledger_col_text(st, 1),
+                                    ledger_col_text(st, 2), ledger_col_text(st, 3)};
+            json_t *c = json_pack("{s:o, s:s, s:s}", "person", person_json(cfg, ps, &p),
+                                  "case_kind", ledger_col_text(st, 4), "day",
+                                  ledger_col_text(st, 5));
+            if (json_array_append_new(list, c) < 0)
+                break;
+        }
+    if (!st || lh_list_done(l, st, rc, "alert notice cases") < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+static json_t *alert_json(struct ledger *l, const struct config *cfg, const struct pseudonym *ps,
+                          sqlite3_stmt *st, int64_t generated_ms)
+{
+    int64_t id = sqlite3_column_int64(st, 0);
+    json_t *head = notice_head(cfg, "cluster_alert", "alert", id, generated_ms,
+                               sqlite3_column_int64(st, 4), ledger_col_text(st, 3));
+    return merge(head, json_pack("{s:s, s:s, s:i, s:o}", "class", ledger_col_text(st, 1), "rule",
+                                 ledger_col_text(st, 2), "case_count", sqlite3_column_int(st, 5),
+                                 "cases", alert_cases(l, cfg, ps, id)));
+}
+
+int notice_build_alert(struct ledger *l, const struct config *cfg, const struct pseudonym *ps,
+                       int64_t alert_id, int64_t generated_ms, char **json)
+{
+    *json = NULL;
+    if (can_name(cfg, ps) < 0)
+        return -1;
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, class, rule, day, opened_ms, cases "
+                                         "FROM alerts WHERE id = ?");
+    if (!st || lh_bind(st, "I", alert_id) < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    json_t *doc = rc == SQLITE_ROW ? alert_json(l, cfg, ps, st, generated_ms) : NULL;
+    if (rc == SQLITE_DONE)
+        log_err("notice: no cluster alert %" PRId64 " in the ledger", alert_id);
+    else if (rc != SQLITE_ROW)
+        ledger_log_error(l, "alert notice");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? finish(doc, "alert notice", json) : -1;
+}
+
+/* ---- reads ------------------------------------------------------------------------- */
+
+/* 1 and *permille when the daemon stored the lane's availability for the day, 0
+ * when it did not, -1 on a database error. */
+static int lane_availability(struct ledger *l, const char *day, const char *lane, int *permille)
+{
+    char name[CFG_NAME_MAX + 40];
+    int64_t v = 0;
+    snprintf(name, sizeof name, "lane.%s.availability_permille", lane);
+    int found = lh_query_i64(l, &v, "SELECT value FROM day_figures WHERE day = ? AND name = ?",
+                             "tt", day, name);
+    *permille = (int)v;
+    return found;
+}
+
+int summary_latest_revision(struct ledger *l, const char *day, int *revision)
+{
+    int64_t v = 0;
+    int found = lh_query_i64(l, &v, "SELECT coalesce(max(revision), 0) FROM summaries "
+                                    "WHERE day = ?", "t", day);
+    *revision = (int)v;
+    return found < 0 ? -1 : 0;
+}
