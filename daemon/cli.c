@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli_nurse.h"
+#include "cli_outbox.h"
 #include "cli_upstream.h"
 #include "config.h"
 #include "ledger.h"
@@ -243,6 +244,8 @@ static const struct command *commands(int *count)
         {"day", NULL, cli_day, "day [--date D]"},
         {"sweep", NULL, cli_sweep, "sweep [--date D] [--by NAME]"},
         {"summary", NULL, cli_summary, "summary [--date D]"},
+        {"upload", NULL, cli_upload, "upload [--date D] [--now] [--retry-parked]"},
+        {"outbox", NULL, cli_outbox, "outbox [--all]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);

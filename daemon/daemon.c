@@ -22,6 +22,7 @@
 #include "schedule.h"
 #include "sdnotify.h"
 #include "textnum.h"
+#include "uploader.h"
 
 #define EVENT_QUEUE_CAPACITY 4096
 #define GATE_BUSY_TIMEOUT_MS 1000
@@ -34,6 +35,7 @@ struct daemon {
     struct ledger *ledger;
     struct gate *gate;
     struct schedule *schedule;
+    struct uploader *uploader;
     struct mbus *buses[CFG_MAX_BUSES];
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
@@ -146,9 +148,27 @@ static int open_ledger(struct daemon *d)
     if (civil_set_zone(d->cfg->school.timezone) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;
+    return 0;
+}
+
+/* The lanes, then the day's clock (which asks the uploader for summaries). */
+static int open_day(struct daemon *d)
+{
     if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)))
         return -1;
-    return (d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate)) ? 0 : -1;
+    d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate, d->uploader);
+    return d->schedule ? 0 : -1;
+}
+
+/* The uploader has its own thread and connection: the gate never waits on the
+ * network. Bad upstream files (a token others can read, ...) stop the start. */
+static int start_uploader(struct daemon *d)
+{
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    d->uploader = uploader_start(d->cfg, errs ? errs : stderr);
+    log_sink_close(&sink);
+    return d->uploader ? 0 : -1;
 }
 
 /* One thread per bus that serves at least one device. */
@@ -239,6 +259,7 @@ static void shutdown_all(struct daemon *d)
     if (d->gate)
         gate_log_counters(d->gate);
     schedule_free(d->schedule);
+    uploader_stop(d->uploader); /* a transfer under way stays pending, sent again later */
     gate_free(d->gate); /* commits the last decisions; lights to their safe state */
     ledger_close(d->ledger);
     evq_free(d->events);
@@ -254,16 +275,10 @@ static void shutdown_all(struct daemon *d)
  * detached, so the log is where the administrator will look). */
 static struct config *load_config_logged(const char *path)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
-    if (!errs)
-        return NULL;
-    struct config *cfg = config_load(path, errs);
-    fclose(errs);
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
-        log_err("%s", line);
-    free(text);
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    struct config *cfg = config_load(path, errs ? errs : stderr);
+    log_sink_close(&sink);
     return cfg;
 }
 
@@ -287,15 +302,21 @@ static void apply_reload(struct daemon *d, struct config *next)
         if (!same[i])
             log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
     cur->daemon = next->daemon;
-    if (strcmp(cur->school.timezone, next->school.timezone) != 0 &&
-        civil_set_zone(next->school.timezone) < 0)
-        return; /* cannot happen after a successful load; keep the running config */
+    /* The zone is the process's TZ, read by every thread: changing it under them
+     * is not safe, so it waits for a restart like the threads' own settings. */
+    if (strcmp(cur->school.timezone, next->school.timezone) != 0) {
+        log_warn("reload: [school] timezone changed; restart gatescreend to apply it");
+        snprintf(next->school.timezone, sizeof next->school.timezone, "%s",
+                 cur->school.timezone);
+    }
     cur->school = next->school;
     cur->windows = next->windows;
     cur->screening = next->screening;
     cur->upstream = next->upstream;
     if (d->gate)
         gate_reconfigure(d->gate);
+    if (d->uploader)
+        uploader_reconfigure(d->uploader, cur);
     apply_log_level(d);
     log_notice("reload: configuration %s applied", cur->path);
 }
@@ -361,7 +382,8 @@ int daemon_run(const struct daemon_opts *opts)
         log_errno(LOG_LVL_ERR, errno, "cannot detach");
         goto out;
     }
-    if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_buses(&d) < 0)
+    if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_uploader(&d) < 0 ||
+        open_day(&d) < 0 || start_buses(&d) < 0)
         goto out;
     announce_ready(&d);
     status = loop_run(d.loop) == 0 ? 0 : 1;

@@ -133,3 +133,22 @@ uint64_t log_limit_reset(struct log_limit *lim)
     *lim = (struct log_limit){0};
     return n;
 }
+
+FILE *log_sink_open(struct log_sink *s)
+{
+    *s = (struct log_sink){0};
+    s->f = open_memstream(&s->text, &s->len);
+    return s->f;
+}
+
+void log_sink_close(struct log_sink *s)
+{
+    if (!s->f)
+        return;
+    fclose(s->f);
+    char *save = NULL;
+    for (char *line = strtok_r(s->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        log_err("%s", line);
+    free(s->text);
+    *s = (struct log_sink){0};
+}

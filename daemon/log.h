@@ -5,7 +5,9 @@
 #ifndef GS_LOG_H
 #define GS_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6,
                  LOG_LVL_DEBUG = 7 };
@@ -45,5 +47,17 @@ void log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
                  enum log_level lvl, const char *fmt, ...) GS_PRINTF(5, 6);
 /* Returns how many occurrences the cleared condition had (0 if none). */
 uint64_t log_limit_reset(struct log_limit *lim);
+
+/* A FILE for functions that report problems on a `FILE *errs` (config loading,
+ * the ledger's rules, the uploader's checks): closing it logs each line as an
+ * error, since a detached daemon has no stderr. log_sink_open returns NULL when out
+ * of memory (then use stderr). */
+struct log_sink {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+FILE *log_sink_open(struct log_sink *s);
+void log_sink_close(struct log_sink *s);
 
 #endif

@@ -17,6 +17,7 @@ struct schedule {
     struct ledger *ledger;
     struct loop *loop;
     const struct gate *gate;
+    struct uploader *uploader;
     uint64_t timer;
     struct day_clock clock;
     /* seconds of today's school day seen, and of those with the lane online;
@@ -24,22 +25,14 @@ struct schedule {
     int observed_s[CFG_MAX_LANES], online_s[CFG_MAX_LANES];
 };
 
-/* Runs fn with a memory stream for its messages, then logs each line: the ledger
- * explains bad input on a FILE, and a detached daemon has no stderr. */
+/* Runs fn with its messages going to the log (see log_sink). */
 static int with_logged_errors(int (*fn)(struct schedule *s, const char *day, FILE *errs),
                               struct schedule *s, const char *day)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
-    if (!errs)
-        return -1;
-    int rc = fn(s, day, errs);
-    fclose(errs);
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save))
-        log_err("%s", line);
-    free(text);
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    int rc = fn(s, day, errs ? errs : stderr);
+    log_sink_close(&sink);
     return rc;
 }
 
@@ -118,6 +111,13 @@ static void sample_lanes(struct schedule *s, const struct civil *now)
     }
 }
 
+/* The bureau's summary: built and queued by the uploader's thread. */
+static void report(struct schedule *s, const char *day)
+{
+    if (s->uploader && s->cfg->upstream.enabled)
+        uploader_queue_summary(s->uploader, day);
+}
+
 static void handle(struct schedule *s, const struct day_event_at *e)
 {
     switch (e->event) {
@@ -130,6 +130,7 @@ static void handle(struct schedule *s, const struct day_event_at *e)
     case DAY_MORNING_CLOSED:
         store_availability(s, e->day);
         log_checks(s, e->day, "morning");
+        report(s, e->day);
         break;
     case DAY_ABSENCE_SWEEP:
         with_logged_errors(sweep, s, e->day);
@@ -137,10 +138,12 @@ static void handle(struct schedule *s, const struct day_event_at *e)
     case DAY_NOON_CLOSED:
         store_availability(s, e->day);
         log_checks(s, e->day, "noon");
+        report(s, e->day);
         break;
     case DAY_END:
         store_availability(s, e->day);
         day_end(s, e->day);
+        report(s, e->day);
         break;
     }
 }
@@ -180,17 +183,20 @@ static void finish_yesterday(struct schedule *s)
         return;
     log_info("catching up with %s", day);
     with_logged_errors(sweep, s, day);
-    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored)
+    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored) {
         day_end(s, day);
+        report(s, day);
+    }
 }
 
 struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
-                               const struct gate *gate)
+                               const struct gate *gate, struct uploader *uploader)
 {
     struct schedule *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop, .gate = gate};
+    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop, .gate = gate,
+                           .uploader = uploader};
     purge(s);
     finish_yesterday(s);
     on_tick(loop, s); /* catch up with today at once */

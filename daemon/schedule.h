@@ -4,7 +4,9 @@
  * day's figures (logged, and stored at the end of the day), the purge of old
  * readings. It also samples each lane once a second during the school day
  * (morning start to day end, school days) and stores the share of that time the
- * lane's devices were online as "lane.<name>.availability_permille". Every handler is idempotent, so a restart in the middle of a day
+ * lane's devices were online as "lane.<name>.availability_permille". When a check
+ * window closes and at the end of the day it asks the uploader to queue the day's
+ * summary for the bureau (a new revision only when the facts changed). Every handler is idempotent, so a restart in the middle of a day
  * catches up without doing anything twice. Main thread. */
 #ifndef GS_SCHEDULE_H
 #define GS_SCHEDULE_H
@@ -13,12 +15,13 @@
 #include "gate.h"
 #include "ledger.h"
 #include "loop.h"
+#include "uploader.h"
 
 struct schedule;
 
 /* Runs the catch-up for today at once, then checks every second. */
 struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
-                               const struct gate *gate);
+                               const struct gate *gate, struct uploader *uploader);
 void schedule_free(struct schedule *s);
 
 #endif

@@ -7,15 +7,18 @@
  * The summary holds aggregates only. A notice names a person by a keyed pseudonym
  * plus class and kind, or, with [upstream] identify = names, by id and name too.
  *
- * The few reads the documents need beyond ledger_health.h (one referral, one alert
- * and its cases, a named figure, the latest summary revision) are here, at the end,
- * as read-only queries: they are the documents' own views of the ledger. */
+ * The reads the documents need beyond ledger_health.h (one referral, one alert and
+ * its cases, a lane's availability) are the views of ledger_upstream.h: this file
+ * runs no SQL of its own. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
 
-#include "ledger_health_private.h"
+#include "config.h"
+#include "ledger_health.h"
+#include "ledger_upstream.h"
+#include "log.h"
 #include "upstream.h"
 
 #define SUMMARY_SCHEMA "gatescreen.summary/1"
@@ -24,8 +27,6 @@
  * digits: %.4g prints them exactly (0.571, 37.85) instead of 0.57099999999999995. */
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_REAL_PRECISION(4))
 #define ISO_LEN 32
-
-static int lane_availability(struct ledger *l, const char *day, const char *lane, int *permille);
 
 /* ---- shared pieces ----------------------------------------------------------------- */
 
@@ -194,7 +195,7 @@ static json_t *devices_json(struct ledger *l, const struct config *cfg, const ch
 {
     json_t *list = json_array();
     for (int i = 0; list && i < cfg->nlanes; i++) {
-        int permille = 0, found = lane_availability(l, day, cfg->lanes[i].name, &permille);
+        int permille = 0, found = ledger_lane_availability(l, day, cfg->lanes[i].name, &permille);
         json_t *d = found < 0 ? NULL
                               : json_pack("{s:s, s:s, s:o}", "lane", cfg->lanes[i].name, "gate",
                                           cfg->lanes[i].gate,
@@ -286,14 +287,20 @@ int summary_same_facts(const char *a, const char *b, bool *same)
 
 /* ---- urgent notices ---------------------------------------------------------------- */
 
-struct person_cols {
-    const char *external_id, *name, *class_name, *kind; /* external_id NULL: nobody known */
+/* What a notice is built from, and the document a callback built (NULL: a part
+ * failed, or the ledger has no such row). */
+struct notice_build {
+    struct ledger *l;
+    const struct config *cfg;
+    const struct pseudonym *ps;
+    int64_t generated_ms;
+    json_t *doc;
 };
 
 /* The person as the configuration allows them upstream: pseudonym, class and kind;
  * with identify = names also id and name. null for an unknown card. */
 static json_t *person_json(const struct config *cfg, const struct pseudonym *ps,
-                           const struct person_cols *p)
+                           const struct notice_person *p)
 {
     char pseud[65];
     if (!p->external_id)
@@ -325,152 +332,101 @@ static int can_name(const struct config *cfg, const struct pseudonym *ps)
 }
 
 /* What every notice starts with. */
-static json_t *notice_head(const struct config *cfg, const char *type, const char *what,
-                           int64_t id, int64_t generated_ms, int64_t opened_ms, const char *day)
+static json_t *notice_head(const struct notice_build *n, const char *type, const char *what,
+                           int64_t id, int64_t opened_ms, const char *day)
 {
     char nid[CFG_NAME_MAX + 48], gen[ISO_LEN], opened[ISO_LEN];
     /* The uploader's idempotency key: the same notice always has the same id. */
-    snprintf(nid, sizeof nid, "%s/%s/%" PRId64, cfg->school.code, what, id);
+    snprintf(nid, sizeof nid, "%s/%s/%" PRId64, n->cfg->school.code, what, id);
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "schema", NOTICE_SCHEMA, "type", type,
-                     "notice_id", nid, "school", school_json(cfg), "generated_at",
-                     iso_utc(generated_ms, gen), "opened_at", iso_utc(opened_ms, opened), "day",
-                     day);
+                     "notice_id", nid, "school", school_json(n->cfg), "generated_at",
+                     iso_utc(n->generated_ms, gen), "opened_at", iso_utc(opened_ms, opened),
+                     "day", day);
 }
 
 /* Centi-degrees as °C, or null when not measured. */
-static json_t *celsius(sqlite3_stmt *st, int col)
+static json_t *celsius(bool known, int centi)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null() : json_real(sqlite3_column_int(st, col) / 100.0);
+    return known ? json_real(centi / 100.0) : json_null();
 }
 
-static json_t *text_or_null(sqlite3_stmt *st, int col)
+static json_t *text_or_null(const char *s)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null() : json_string(ledger_col_text(st, col));
+    return s ? json_string(s) : json_null();
 }
 
-static json_t *referral_json(const struct config *cfg, const struct pseudonym *ps,
-                             sqlite3_stmt *st, int64_t generated_ms)
+static void referral_json(const struct referral_notice_view *v, void *arg)
 {
-    struct person_cols p = {
-        .external_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : ledger_col_text(st, 3),
-        .name = ledger_col_text(st, 4), .class_name = ledger_col_text(st, 5),
-        .kind = ledger_col_text(st, 6)};
-    json_t *head = notice_head(cfg, "referral_opened", "referral", sqlite3_column_int64(st, 0),
-                               generated_ms, sqlite3_column_int64(st, 1), ledger_col_text(st, 2));
-    return merge(head, json_pack("{s:o, s:o, s:o, s:o, s:o}", "person", person_json(cfg, ps, &p),
-                                 "screen_temperature", celsius(st, 7), "threshold", celsius(st, 8),
-                                 "recheck_temperature", celsius(st, 9), "recheck_instrument",
-                                 text_or_null(st, 10)));
+    struct notice_build *n = arg;
+    json_t *head = notice_head(n, "referral_opened", "referral", v->id, v->opened_ms, v->day);
+    n->doc = merge(head, json_pack("{s:o, s:o, s:o, s:o, s:o}",
+                                   "person", person_json(n->cfg, n->ps, &v->person),
+                                   "screen_temperature", celsius(v->has_screen, v->screen_centi),
+                                   "threshold", celsius(v->has_threshold, v->threshold_centi),
+                                   "recheck_temperature", celsius(v->has_recheck, v->recheck_centi),
+                                   "recheck_instrument", text_or_null(v->recheck_instrument)));
 }
 
 int notice_build_referral(struct ledger *l, const struct config *cfg,
                           const struct pseudonym *ps, int64_t referral_id, int64_t generated_ms,
                           char **json)
 {
+    struct notice_build n = {l, cfg, ps, generated_ms, NULL};
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    sqlite3_stmt *st = ledger_prepare(l,
-        "SELECT r.id, r.opened_ms, r.day, p.external_id, p.name, p.class, p.kind, "
-        "       f.screen_centi, f.threshold_centi, f.recheck_centi, f.recheck_instrument "
-        "FROM referrals r JOIN flags f ON f.id = r.flag_id "
-        "LEFT JOIN people p ON p.id = r.person_id WHERE r.id = ?");
-    if (!st || lh_bind(st, "I", referral_id) < 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    int rc = sqlite3_step(st);
-    json_t *doc = rc == SQLITE_ROW ? referral_json(cfg, ps, st, generated_ms) : NULL;
-    if (rc == SQLITE_DONE)
+    int found = ledger_referral_notice(l, referral_id, referral_json, &n);
+    if (found == 0)
         log_err("notice: no referral %" PRId64 " in the ledger", referral_id);
-    else if (rc != SQLITE_ROW)
-        ledger_log_error(l, "referral notice");
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? finish(doc, "referral notice", json) : -1;
+    return found == 1 ? finish(n.doc, "referral notice", json) : -1;
+}
+
+struct case_list {
+    const struct notice_build *n;
+    json_t *list;
+    bool failed;
+};
+
+static void add_case(const struct alert_case_view *v, void *arg)
+{
+    struct case_list *c = arg;
+    if (c->failed)
+        return;
+    json_t *o = json_pack("{s:o, s:s, s:s}", "person", person_json(c->n->cfg, c->n->ps, &v->person),
+                          "case_kind", v->case_kind, "day", v->day);
+    if (json_array_append_new(c->list, o) < 0)
+        c->failed = true;
 }
 
 /* The alert's cases, each person once per kind of case and day. */
-static json_t *alert_cases(struct ledger *l, const struct config *cfg,
-                           const struct pseudonym *ps, int64_t alert_id)
+static json_t *alert_cases(const struct notice_build *n, int64_t alert_id)
 {
-    sqlite3_stmt *st = ledger_prepare(l,
-        "SELECT p.external_id, p.name, p.class, p.kind, c.case_kind, c.day "
-        "FROM alert_cases c JOIN people p ON p.id = c.person_id WHERE c.alert_id = ? "
-        "ORDER BY c.day, c.case_kind, p.external_id");
-    json_t *list = json_array();
-    int rc = SQLITE_ERROR;
-    if (st && list && lh_bind(st, "I", alert_id) == 0)
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            struct person_cols p = {ledger_col_text(st, 0), ledger_col_text(st, 1),
-                                    ledger_col_text(st, 2), ledger_col_text(st, 3)};
-            json_t *c = json_pack("{s:o, s:s, s:s}", "person", person_json(cfg, ps, &p),
-                                  "case_kind", ledger_col_text(st, 4), "day",
-                                  ledger_col_text(st, 5));
-            if (json_array_append_new(list, c) < 0)
-                break;
-        }
-    if (!st || lh_list_done(l, st, rc, "alert notice cases") < 0) {
-        json_decref(list);
+    struct case_list c = {.n = n, .list = json_array()};
+    if (!c.list || ledger_list_alert_cases(n->l, alert_id, add_case, &c) < 0 || c.failed) {
+        json_decref(c.list);
         return NULL;
     }
-    return list;
+    return c.list;
 }
 
-static json_t *alert_json(struct ledger *l, const struct config *cfg, const struct pseudonym *ps,
-                          sqlite3_stmt *st, int64_t generated_ms)
+static void alert_json(const struct alert_notice_view *v, void *arg)
 {
-    int64_t id = sqlite3_column_int64(st, 0);
-    json_t *head = notice_head(cfg, "cluster_alert", "alert", id, generated_ms,
-                               sqlite3_column_int64(st, 4), ledger_col_text(st, 3));
-    return merge(head, json_pack("{s:s, s:s, s:i, s:o}", "class", ledger_col_text(st, 1), "rule",
-                                 ledger_col_text(st, 2), "case_count", sqlite3_column_int(st, 5),
-                                 "cases", alert_cases(l, cfg, ps, id)));
+    struct notice_build *n = arg;
+    json_t *head = notice_head(n, "cluster_alert", "alert", v->id, v->opened_ms, v->day);
+    n->doc = merge(head, json_pack("{s:s, s:s, s:i, s:o}", "class", v->class_name, "rule",
+                                   v->rule, "case_count", v->cases, "cases",
+                                   alert_cases(n, v->id)));
 }
 
 int notice_build_alert(struct ledger *l, const struct config *cfg, const struct pseudonym *ps,
                        int64_t alert_id, int64_t generated_ms, char **json)
 {
+    struct notice_build n = {l, cfg, ps, generated_ms, NULL};
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, class, rule, day, opened_ms, cases "
-                                         "FROM alerts WHERE id = ?");
-    if (!st || lh_bind(st, "I", alert_id) < 0) {
-        sqlite3_finalize(st);
-        return -1;
-    }
-    int rc = sqlite3_step(st);
-    json_t *doc = rc == SQLITE_ROW ? alert_json(l, cfg, ps, st, generated_ms) : NULL;
-    if (rc == SQLITE_DONE)
+    int found = ledger_alert_notice(l, alert_id, alert_json, &n);
+    if (found == 0)
         log_err("notice: no cluster alert %" PRId64 " in the ledger", alert_id);
-    else if (rc != SQLITE_ROW)
-        ledger_log_error(l, "alert notice");
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? finish(doc, "alert notice", json) : -1;
-}
-
-/* ---- reads ------------------------------------------------------------------------- */
-
-/* 1 and *permille when the daemon stored the lane's availability for the day, 0
- * when it did not, -1 on a database error. */
-static int lane_availability(struct ledger *l, const char *day, const char *lane, int *permille)
-{
-    char name[CFG_NAME_MAX + 40];
-    int64_t v = 0;
-    snprintf(name, sizeof name, "lane.%s.availability_permille", lane);
-    int found = lh_query_i64(l, &v, "SELECT value FROM day_figures WHERE day = ? AND name = ?",
-                             "tt", day, name);
-    *permille = (int)v;
-    return found;
-}
-
-int summary_latest_revision(struct ledger *l, const char *day, int *revision)
-{
-    int64_t v = 0;
-    int found = lh_query_i64(l, &v, "SELECT coalesce(max(revision), 0) FROM summaries "
-                                    "WHERE day = ?", "t", day);
-    *revision = (int)v;
-    return found < 0 ? -1 : 0;
+    return found == 1 ? finish(n.doc, "alert notice", json) : -1;
 }
