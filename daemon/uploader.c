@@ -468,9 +468,9 @@ static const char *fmt_delay(int64_t ms, char *buf, size_t n)
 {
     long long sec = (long long)((ms + 500) / 1000);
     if (sec < 120)
-        snprintf(buf, n, "%llds", sec);
+        snprintf(buf, n, "%ds", (int)sec);
     else if (sec < 7200)
-        snprintf(buf, n, "%lldmin", (sec + 30) / 60);
+        snprintf(buf, n, "%dmin", (int)((sec + 30) / 60));
     else
         snprintf(buf, n, "%.1fh", (double)sec / 3600.0);
     return buf;
@@ -491,7 +491,7 @@ static void report_sent(struct sender *s, const struct outbox_item *it, long sta
 static void report_retry(struct sender *s, const struct outbox_item *it, int attempts,
                          int64_t delay, const char *error)
 {
-    char at[16];
+    char at[32];
     if (s->out) {
         fprintf(s->out, "retry %s: %s (attempt %d; next in %s)\n", it->key, error, attempts,
                 fmt_delay(delay, at, sizeof at));
@@ -542,7 +542,7 @@ struct pass_result {
 static int send_due(struct sender *s, struct ledger *l, struct pass_result *r)
 {
     struct outbox_item it;
-    int due;
+    int due = 0;
     r->wait_ms = -1;
     while (!stopping(s) && (due = outbox_next_due(l, ledger_wall_ms(), &it, &r->wait_ms)) > 0) {
         struct attempt a;
@@ -561,7 +561,7 @@ static int send_due(struct sender *s, struct ledger *l, struct pass_result *r)
 static void queue_notices(struct sender *s, struct ledger *l, struct pass_result *r)
 {
     int queued = 0;
-    char in[16];
+    char in[32];
     if (mono_ms() < s->notices_due_ms)
         return;
     r->notices_failed =
@@ -654,7 +654,7 @@ static int ask_locked(struct uploader *u, const char *day)
             return 0;
     if (u->nasked == MAX_ASKED)
         return -1;
-    snprintf(u->asked[u->nasked++], CIVIL_DAY_LEN, "%s", day);
+    snprintf(u->asked[u->nasked++], CIVIL_DAY_LEN, "%.10s", day); /* checked YYYY-MM-DD */
     return 0;
 }
 
