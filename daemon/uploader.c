@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "certs.h"
 #include "civil.h"
 #include "ledger_outbox.h"
 #include "log.h"
@@ -152,6 +153,12 @@ static int creds_load(const struct cfg_upstream *u, struct creds *c, FILE *errs)
     bad |= check_readable(u->ca_file, "CA file", errs);
     if (*u->client_cert)
         bad |= check_readable(u->client_cert, "client certificate", errs);
+    char msg[CFG_TEXT_MAX + 64];
+    /* Expired is not a reason to stop the gate: warn now, refuse each send. */
+    if (*u->client_cert && cert_check_dates(u->client_cert, ledger_wall_ms(), msg,
+                                            sizeof msg) == 1)
+        log_warn("upstream: client certificate %s: nothing will be sent until it is renewed",
+                 msg);
     if (*u->client_key)
         bad |= check_readable(u->client_key, "client key", errs);
     if (*u->secret_file && !(c->ps = pseudonym_open(u->secret_file, errs)))
@@ -433,9 +440,25 @@ static void judge(struct sender *s, CURLcode cc, struct attempt *a)
                   server_message(s));
 }
 
+/* An expired client certificate is refused by the bureau, but over TLS 1.3 curl
+ * often reports only a dropped connection: say what is wrong instead, and do not
+ * offer it. The row waits (retry) until someone renews the certificate. */
+static bool client_cert_expired(struct sender *s, struct attempt *a)
+{
+    const char *cert = s->cfg->upstream.client_cert;
+    char msg[CFG_TEXT_MAX + 64];
+    if (!*cert || cert_check_dates(cert, ledger_wall_ms(), msg, sizeof msg) != 1)
+        return false;
+    a->verdict = V_RETRY;
+    set_error(a, "client certificate %s: renew it; nothing was sent", msg);
+    return true;
+}
+
 /* One POST of one row. */
 static void post(struct sender *s, const struct outbox_item *it, struct attempt *a)
 {
+    if (client_cert_expired(s, a))
+        return;
     struct curl_slist *headers = headers_of(s, it);
     bool stopped = false;
     CURLcode cc = CURLE_OUT_OF_MEMORY;
