@@ -1,4 +1,6 @@
-/* The uploader (uploader.h): the outbox to the bureau over HTTPS with libcurl.
+/* The uploader (uploader.h): the outbox to the bureau over HTTPS with libcurl. This
+ * file has the passes and the daemon's thread; the files it needs are checked in
+ * upload_creds.c, and one row is sent in upload_request.c (upload_private.h).
  *
  * Transfers run on a curl multi handle even though there is one at a time: its
  * curl_multi_poll is the thread's only wait, and curl_multi_wakeup (any thread)
@@ -13,197 +15,26 @@
 #include "uploader.h"
 
 #include <curl/curl.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backoff.h"
-#include "certs.h"
 #include "civil.h"
 #include "ledger_outbox.h"
 #include "log.h"
 #include "textnum.h"
-#include "upstream.h"
+#include "upload_private.h"
 
-#define RESPONSE_MAX 2048      /* of the server's answer, kept for the message */
-#define SERVER_MSG_MAX 300     /* of it in last_error and the log */
-#define TOKEN_MAX 4096         /* a bearer token is far shorter; a big file is the wrong one */
-#define IDLE_MS 1000           /* a pass at least this often: notices go at once */
 #define LOG_EVERY_MS (15 * 60 * 1000) /* a failure that lasts is logged at least this often */
 #define MAX_ASKED 8            /* summary days waiting for the thread */
 #define NOTICES_RETRY_MIN_MS 1000
 #define NOTICES_RETRY_MAX_MS (10 * 60 * 1000)
-
-/* ---- files ------------------------------------------------------------------------------ */
-
-struct creds {
-    char *token;          /* NULL without token_file */
-    struct pseudonym *ps; /* NULL without secret_file */
-};
-
-static void creds_free(struct creds *c)
-{
-    if (c->token) {
-        explicit_bzero(c->token, strlen(c->token)); /* not left lying in freed memory */
-        free(c->token);
-    }
-    pseudonym_free(c->ps);
-    *c = (struct creds){0};
-}
-
-/* The token without its line end: one line of printable ASCII (it goes into a
- * header: a stray CR or LF there would inject headers). */
-static int token_text(const char *path, char *buf, size_t len, FILE *errs)
-{
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
-        buf[--len] = '\0';
-    if (len == 0) {
-        fprintf(errs, "%s: the token file is empty\n", path);
-        return -1;
-    }
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)buf[i] <= 0x20 || (unsigned char)buf[i] >= 0x7f) {
-            fprintf(errs, "%s: the token must be one line of printable ASCII without "
-                          "spaces\n", path);
-            return -1;
-        }
-    return 0;
-}
-
-/* Checks the open token file's type, mode and size. */
-static int token_stat(const char *path, int fd, struct stat *st, FILE *errs)
-{
-    if (fstat(fd, st) < 0) {
-        fprintf(errs, "%s: cannot read the token file: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        fprintf(errs, "%s: not a regular file; the token must be a file\n", path);
-        return -1;
-    }
-    if (st->st_mode & 077) {
-        fprintf(errs, "%s: mode %04o: the token must not be readable by group or others "
-                      "(chmod 600)\n", path, (unsigned)(st->st_mode & 07777));
-        return -1;
-    }
-    if (st->st_size == 0)
-        fprintf(errs, "%s: the token file is empty\n", path);
-    else if (st->st_size > TOKEN_MAX)
-        fprintf(errs, "%s: the token file is larger than %d bytes\n", path, TOKEN_MAX);
-    return st->st_size == 0 || st->st_size > TOKEN_MAX ? -1 : 0;
-}
-
-static int read_token(const char *path, char **token, FILE *errs)
-{
-    struct stat st;
-    char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    *token = NULL;
-    if (fd < 0) {
-        fprintf(errs, "%s: cannot open the token file: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (token_stat(path, fd, &st, errs) < 0 || !(buf = calloc(1, (size_t)st.st_size + 1)))
-        goto fail;
-    ssize_t n = read(fd, buf, (size_t)st.st_size);
-    if (n < 0) {
-        fprintf(errs, "%s: cannot read the token file: %s\n", path, strerror(errno));
-        goto fail;
-    }
-    if (token_text(path, buf, (size_t)n, errs) < 0)
-        goto fail;
-    close(fd);
-    *token = buf;
-    return 0;
-fail:
-    close(fd);
-    free(buf);
-    return -1;
-}
-
-static int check_readable(const char *path, const char *what, FILE *errs)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(errs, "%s: cannot read the %s: %s\n", path, what, strerror(errno));
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
-/* Every file check, all problems reported; *c holds the token and key on success. */
-static int creds_load(const struct cfg_upstream *u, struct creds *c, FILE *errs)
-{
-    int bad = 0;
-    *c = (struct creds){0};
-    if (!u->enabled)
-        return 0;
-    if (*u->token_file)
-        bad |= read_token(u->token_file, &c->token, errs);
-    bad |= check_readable(u->ca_file, "CA file", errs);
-    if (*u->client_cert)
-        bad |= check_readable(u->client_cert, "client certificate", errs);
-    char msg[CFG_TEXT_MAX + 64];
-    /* Expired is not a reason to stop the gate: warn now, refuse each send. */
-    if (*u->client_cert && cert_check_dates(u->client_cert, ledger_wall_ms(), msg,
-                                            sizeof msg) == 1)
-        log_warn("upstream: client certificate %s: nothing will be sent until it is renewed",
-                 msg);
-    if (*u->client_key)
-        bad |= check_readable(u->client_key, "client key", errs);
-    if (*u->secret_file && !(c->ps = pseudonym_open(u->secret_file, errs)))
-        bad = -1;
-    if (bad)
-        creds_free(c);
-    return bad ? -1 : 0;
-}
-
-int uploader_check_files(const struct config *cfg, FILE *errs)
-{
-    struct creds c;
-    int rc = creds_load(&cfg->upstream, &c, errs);
-    creds_free(&c);
-    return rc;
-}
-
-/* ---- one request ----------------------------------------------------------------------- */
-
-/* What a pass sends with: the thread's or the CLI's. */
-struct sender {
-    const struct config *cfg;
-    const struct creds *creds;
-    CURLM *multi;
-    CURL *easy;
-    const atomic_int *stop; /* NULL: nobody stops a CLI pass */
-    FILE *out;              /* the CLI's lines; NULL in the daemon, which logs */
-    uint32_t rng;
-    struct log_limit retry_log, parked_log;
-    /* A notice that cannot be built fails every pass until someone fixes the
-     * cause: its reconciliation is backed off so the log is not flooded. */
-    int64_t notices_due_ms; /* monotonic */
-    struct backoff notices_backoff;
-    char errbuf[CURL_ERROR_SIZE];
-    char response[RESPONSE_MAX];
-    size_t response_len;
-};
-
-enum verdict { V_SENT, V_RETRY, V_PARKED, V_STOPPED };
-
-struct attempt {
-    enum verdict verdict;
-    long status;                   /* HTTP status, 0 when there was no answer */
-    char error[OUTBOX_ERROR_MAX];  /* for last_error and the log */
-};
 
 static int64_t mono_ms(void)
 {
@@ -212,266 +43,7 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool stopping(const struct sender *s)
-{
-    return s->stop && atomic_load(s->stop);
-}
-
-/* Keeps the start of the answer; the rest is read and dropped. */
-static size_t on_response(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct sender *s = arg;
-    size_t n = size * nmemb, room = sizeof s->response - 1 - s->response_len;
-    memcpy(s->response + s->response_len, data, n < room ? n : room);
-    s->response_len += n < room ? n : room;
-    s->response[s->response_len] = '\0';
-    return n;
-}
-
-static struct curl_slist *add_header(struct curl_slist *list, const char *name,
-                                     const char *value)
-{
-    size_t len = strlen(name) + strlen(value) + 3;
-    char *line = list ? malloc(len) : NULL;
-    struct curl_slist *more = NULL;
-    if (line) {
-        snprintf(line, len, "%s: %s", name, value);
-        more = curl_slist_append(list, line);
-        explicit_bzero(line, len); /* it may hold the token */
-        free(line);
-    }
-    if (!more)
-        curl_slist_free_all(list);
-    return more;
-}
-
-static struct curl_slist *add_bearer(struct curl_slist *h, const char *token)
-{
-    size_t len = strlen(token) + 8;
-    char *value = malloc(len);
-    if (!value) {
-        curl_slist_free_all(h);
-        return NULL;
-    }
-    snprintf(value, len, "Bearer %s", token);
-    h = add_header(h, "Authorization", value);
-    explicit_bzero(value, len);
-    free(value);
-    return h;
-}
-
-static struct curl_slist *headers_of(const struct sender *s, const struct outbox_item *it)
-{
-    /* "Expect:" off: no 100-continue round trip before a body the server takes anyway. */
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    h = add_header(h, "Content-Type", "application/json; charset=utf-8");
-    h = add_header(h, "Idempotency-Key", it->key);
-    h = add_header(h, "X-Gatescreen-Kind", outbox_kind_name(it->kind));
-    if (h && s->creds->token)
-        h = add_bearer(h, s->creds->token);
-    return h;
-}
-
-/* TLS as DESIGN §6 says: the configured CA only, peer and host always verified. */
-static CURLcode set_tls(CURL *e, const struct cfg_upstream *u)
-{
-    CURLcode rc = CURLE_OK;
-#if LIBCURL_VERSION_NUM >= 0x075500
-    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-#else
-    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
-    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
-#endif
-    rc |= curl_easy_setopt(e, CURLOPT_CAINFO, u->ca_file);
-    rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL); /* not the system store as well */
-    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    rc |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    if (*u->client_cert)
-        rc |= curl_easy_setopt(e, CURLOPT_SSLCERT, u->client_cert);
-    if (*u->client_key)
-        rc |= curl_easy_setopt(e, CURLOPT_SSLKEY, u->client_key);
-    return rc;
-}
-
-static CURLcode set_request(struct sender *s, const struct outbox_item *it,
-                            struct curl_slist *headers)
-{
-    const struct cfg_upstream *u = &s->cfg->upstream;
-    CURL *e = s->easy;
-    curl_easy_reset(e); /* keeps the connection cache, drops the last row's options */
-    CURLcode rc = set_tls(e, u);
-    rc |= curl_easy_setopt(e, CURLOPT_URL, u->url);
-    rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)u->connect_timeout_ms);
-    rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)u->timeout_ms);
-    rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
-    rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-    rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
-    rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, "gatescreen/" GS_VERSION);
-    rc |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(it->body));
-    rc |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, it->body);
-#if LIBCURL_VERSION_NUM >= 0x075700
-    /* A stop during a name lookup must not wait for the resolver thread. */
-    rc |= curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
-#endif
-    s->errbuf[0] = '\0';
-    s->response_len = 0;
-    s->response[0] = '\0';
-    return rc;
-}
-
-/* Runs the transfer; *stopped when a stop was asked before it ended. */
-static CURLcode transfer(struct sender *s, bool *stopped)
-{
-    CURLcode result = CURLE_FAILED_INIT;
-    int running = 1;
-    *stopped = false;
-    if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
-        return result;
-    while (running && !(*stopped = stopping(s))) {
-        if (curl_multi_perform(s->multi, &running) != CURLM_OK)
-            break;
-        /* Waits for the sockets, curl's own timers, or curl_multi_wakeup. */
-        if (running && curl_multi_poll(s->multi, NULL, 0, IDLE_MS, NULL) != CURLM_OK)
-            break;
-    }
-    int left;
-    for (CURLMsg *m; (m = curl_multi_info_read(s->multi, &left));)
-        if (m->msg == CURLMSG_DONE)
-            result = m->data.result;
-    curl_multi_remove_handle(s->multi, s->easy);
-    return result;
-}
-
-/* ---- verdicts -------------------------------------------------------------------------- */
-
-/* The server's answer as one short line: control characters and runs of spaces
- * become one space, cut at SERVER_MSG_MAX bytes on a UTF-8 boundary. */
-static const char *server_message(struct sender *s)
-{
-    char *r = s->response;
-    size_t n = 0;
-    for (size_t i = 0; r[i]; i++) {
-        char c = (unsigned char)r[i] < 0x20 || r[i] == 0x7f ? ' ' : r[i];
-        if (c != ' ' || (n > 0 && r[n - 1] != ' '))
-            r[n++] = c;
-    }
-    r[n] = '\0';
-    if (n > SERVER_MSG_MAX) {
-        n = SERVER_MSG_MAX;
-        while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
-            n--; /* r[n] continues a sequence: cut before the sequence starts */
-    }
-    while (n > 0 && r[n - 1] == ' ')
-        n--;
-    r[n] = '\0';
-    return n ? r : "(no message)";
-}
-
-/* 408 and 429 say "not now", not "not this": they are retried like a 5xx. */
-static enum verdict verdict_of(long status)
-{
-    if (status >= 200 && status < 300)
-        return V_SENT;
-    if (status >= 400 && status < 500 && status != 408 && status != 429)
-        return V_PARKED;
-    return V_RETRY;
-}
-
-/* The attempt's message, cut to fit (last_error is bounded anyway). */
-GS_PRINTF(2, 3)
-static void set_error(struct attempt *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->error, sizeof a->error, fmt, ap);
-    va_end(ap);
-}
-
-/* Whether the connection broke once our TLS handshake was done and before any
- * answer: with TLS 1.3 the client finishes its handshake before the server has
- * checked the client certificate, so a server that refuses it (and does not wait
- * to deliver its alert) looks like this. */
-static bool dropped_after_handshake(struct sender *s, CURLcode cc)
-{
-    curl_off_t tls_done = 0;
-    if (cc != CURLE_SEND_ERROR && cc != CURLE_RECV_ERROR && cc != CURLE_GOT_NOTHING)
-        return false;
-    if (curl_easy_getinfo(s->easy, CURLINFO_APPCONNECT_TIME_T, &tls_done) != CURLE_OK)
-        return false;
-    return tls_done > 0 && s->response_len == 0 && !strstr(s->errbuf, "alert");
-}
-
-/* A transfer that failed, in curl's own words ("SSL certificate problem: unable to
- * get local issuer certificate", "Connection refused"): they say more than the
- * code's name. curl (7.88) keeps the first message of a transfer; when the server
- * drops the connection as soon as the handshake is done, that can be a note that
- * the peer's address could not be read, the failure itself coming after it. */
-static void transfer_error(struct sender *s, CURLcode cc, struct attempt *a)
-{
-    const char *url = s->cfg->upstream.url;
-    const char *what = *s->errbuf ? s->errbuf : curl_easy_strerror(cc);
-    if (strncmp(s->errbuf, "getpeername()", 13) == 0)
-        what = curl_easy_strerror(cc);
-    if (strncmp(s->errbuf, "getpeername()", 13) == 0 || dropped_after_handshake(s, cc))
-        set_error(a, "%s: %s: the server closed the connection right after the TLS "
-                     "handshake (with TLS 1.3 this is how a server refuses a missing or "
-                     "unaccepted client certificate)", url, what);
-    else
-        set_error(a, "%s: %s", url, what);
-}
-
-static void judge(struct sender *s, CURLcode cc, struct attempt *a)
-{
-    a->status = 0;
-    a->error[0] = '\0';
-    if (cc != CURLE_OK) {
-        a->verdict = V_RETRY;
-        transfer_error(s, cc, a);
-        return;
-    }
-    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &a->status);
-    a->verdict = verdict_of(a->status);
-    if (a->verdict != V_SENT)
-        set_error(a, "HTTP %ld from %s: %s", a->status, s->cfg->upstream.url,
-                  server_message(s));
-}
-
-/* An expired client certificate is refused by the bureau, but over TLS 1.3 curl
- * often reports only a dropped connection: say what is wrong instead, and do not
- * offer it. The row waits (retry) until someone renews the certificate. */
-static bool client_cert_expired(struct sender *s, struct attempt *a)
-{
-    const char *cert = s->cfg->upstream.client_cert;
-    char msg[CFG_TEXT_MAX + 64];
-    if (!*cert || cert_check_dates(cert, ledger_wall_ms(), msg, sizeof msg) != 1)
-        return false;
-    a->verdict = V_RETRY;
-    set_error(a, "client certificate %s: renew it; nothing was sent", msg);
-    return true;
-}
-
-/* One POST of one row. */
-static void post(struct sender *s, const struct outbox_item *it, struct attempt *a)
-{
-    if (client_cert_expired(s, a))
-        return;
-    struct curl_slist *headers = headers_of(s, it);
-    bool stopped = false;
-    CURLcode cc = CURLE_OUT_OF_MEMORY;
-    if (headers && set_request(s, it, headers) == CURLE_OK)
-        cc = transfer(s, &stopped);
-    else if (headers)
-        cc = CURLE_FAILED_INIT; /* an option this libcurl does not take: a build problem */
-    curl_slist_free_all(headers);
-    if (stopped)
-        a->verdict = V_STOPPED;
-    else
-        judge(s, cc, a);
-}
+/* ---- recording ------------------------------------------------------------------------- */
 
 /* retry_min × 2^(attempts - 1) up to retry_max, with backoff's jitter. */
 static int64_t retry_delay(struct sender *s, int attempts)
@@ -483,8 +55,6 @@ static int64_t retry_delay(struct sender *s, int attempts)
                        : b.current_ms * 2 > b.max_ms ? b.max_ms : b.current_ms * 2;
     return backoff_next(&b, &s->rng);
 }
-
-/* ---- recording ------------------------------------------------------------------------- */
 
 /* "40s", "12min", "2.5h": for people reading when the next attempt is. */
 static const char *fmt_delay(int64_t ms, char *buf, size_t n)
@@ -567,9 +137,10 @@ static int send_due(struct sender *s, struct ledger *l, struct pass_result *r)
     struct outbox_item it;
     int due = 0;
     r->wait_ms = -1;
-    while (!stopping(s) && (due = outbox_next_due(l, ledger_wall_ms(), &it, &r->wait_ms)) > 0) {
+    while (!sender_stopping(s) &&
+           (due = outbox_next_due(l, ledger_wall_ms(), &it, &r->wait_ms)) > 0) {
         struct attempt a;
-        post(s, &it, &a);
+        sender_post(s, &it, &a);
         int rc = a.verdict == V_STOPPED ? 0 : record(s, l, &it, &a);
         r->sent += a.verdict == V_SENT;
         r->failed += a.verdict == V_RETRY || a.verdict == V_PARKED;
@@ -577,7 +148,7 @@ static int send_due(struct sender *s, struct ledger *l, struct pass_result *r)
         if (rc < 0) /* the row would be sent again at once, and again: stop here */
             return -1;
     }
-    return stopping(s) ? 0 : due;
+    return sender_stopping(s) ? 0 : due;
 }
 
 /* The notices' reconciliation, unless it failed lately and is backing off. */
