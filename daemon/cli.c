@@ -16,6 +16,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "roster.h"
+#include "uploader.h"
 
 #define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
 #define ROSTER_MAX_BYTES (64L << 20)
@@ -278,6 +279,7 @@ int main(int argc, char **argv)
                                           {NULL, 0, NULL, 0}};
     struct cli cli = {.config_path = DEFAULT_CONFIG};
     int c, words = 0;
+    uploader_forget_environment();
     log_init("gatescreen", LOG_LVL_WARN, LOG_OUT_PLAIN);
     /* "+": stop at the command word; each command parses its own options. */
     while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {

@@ -155,8 +155,11 @@ int cli_upload(struct cli *cli, int argc, char **argv)
         rc = retry_parked(cli->ledger);
     if (rc == EXIT_OK)
         rc = queue_all(cli, day);
-    if (rc == EXIT_OK && a.now)
-        return send_now(cli);
+    /* What did queue goes even if a notice or the summary could not be built. */
+    if ((rc == EXIT_OK || rc == EXIT_FAILED) && cli->ledger && a.now) {
+        int sent = send_now(cli);
+        return rc == EXIT_OK ? sent : EXIT_FAILED;
+    }
     if (rc == EXIT_OK)
         print_counts(cli->ledger);
     return rc;

@@ -144,7 +144,8 @@ static int open_ledger(struct daemon *d)
     /* The lanes wait for another writer (the CLI, an import) at most this long; then
      * the batch shows amber rather than freezing every lane's lights. */
     struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full,
-                             .busy_timeout_ms = GATE_BUSY_TIMEOUT_MS};
+                             .busy_timeout_ms = GATE_BUSY_TIMEOUT_MS,
+                             .truncate_on_close = true};
     if (civil_set_zone(d->cfg->school.timezone) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;

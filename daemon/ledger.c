@@ -147,6 +147,7 @@ int ledger_open(const char *path, const struct ledger_opts *opts, struct ledger 
     struct ledger *l = calloc(1, sizeof *l);
     if (!l || !(l->path = strdup(path)))
         goto fail;
+    l->truncate_on_close = o->truncate_on_close;
     int flags = SQLITE_OPEN_READWRITE | (o->no_migrate ? 0 : SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path, &l->db, flags, NULL) != SQLITE_OK) {
         log_err("%s: cannot open database: %s", path,
@@ -173,9 +174,10 @@ void ledger_close(struct ledger *l)
 {
     if (!l)
         return;
-    /* Fold the WAL back so the file is whole on its own (backups, copies). */
-    if (sqlite3_wal_checkpoint_v2(l->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
-        SQLITE_OK)
+    /* The daemon folds the WAL back so the file is whole on its own (backups,
+     * copies); others copy what they can without waiting for anyone. */
+    int mode = l->truncate_on_close ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
+    if (sqlite3_wal_checkpoint_v2(l->db, NULL, mode, NULL, NULL) != SQLITE_OK)
         ledger_log_error(l, "WAL checkpoint");
     if (sqlite3_close(l->db) != SQLITE_OK)
         ledger_log_error(l, "close (statements still open)");

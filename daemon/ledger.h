@@ -17,6 +17,9 @@ struct ledger_opts {
     bool synchronous_full; /* PRAGMA synchronous = FULL, else NORMAL */
     bool no_migrate;       /* open as is (e.g. `db check`); still refuse a newer schema */
     int busy_timeout_ms;   /* wait this long for another writer's lock; 0: 5 s */
+    bool truncate_on_close; /* fold the WAL into the file at close (the daemon only: a
+                             * TRUNCATE checkpoint holds the lock while readers finish,
+                             * which would make the running daemon's writes wait) */
     const struct migration *migrations; /* NULL: the embedded ones */
     int nmigrations;
 };

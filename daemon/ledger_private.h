@@ -10,6 +10,7 @@
 struct ledger {
     sqlite3 *db;
     char *path;
+    bool truncate_on_close; /* the daemon folds the WAL back at a clean stop */
 };
 
 /* Prepares sql on l's connection; logs and returns NULL on failure. */

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "uploader.h"
 
 #define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
 
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    uploader_forget_environment();
     struct daemon_opts o = {.config_path = DEFAULT_CONFIG};
     int check = 0, c;
     log_init("gatescreend", LOG_LVL_INFO, LOG_OUT_STDERR);

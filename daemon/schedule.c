@@ -183,10 +183,11 @@ static void finish_yesterday(struct schedule *s)
         return;
     log_info("catching up with %s", day);
     with_logged_errors(sweep, s, day);
-    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored) {
+    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored)
         day_end(s, day);
-        report(s, day);
-    }
+    /* The end-of-day summary may have been asked for and lost with the stop; the
+     * same facts make no new revision, so asking again costs nothing. */
+    report(s, day);
 }
 
 struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,

@@ -5,7 +5,7 @@
  * and summary_same_facts rely on that.
  *
  * The summary holds aggregates only. A notice names a person by a keyed pseudonym
- * plus class and kind, or, with [upstream] identify = names, by id and name too.
+ * plus class, or, with [upstream] identify = names, by id, name and kind too.
  *
  * The reads the documents need beyond ledger_health.h (one referral, one alert and
  * its cases, a lane's availability) are the views of ledger_upstream.h: this file
@@ -297,15 +297,17 @@ struct notice_build {
     json_t *doc;
 };
 
-/* The person as the configuration allows them upstream: pseudonym, class and kind;
- * with identify = names also id and name. null for an unknown card. */
+/* The person as the configuration allows them upstream: pseudonym and class; with
+ * identify = names also id, name and kind. Not the kind in pseudonym mode: a
+ * teacher is one person per class, staff a handful, so with a pseudonym that never
+ * changes the kind would name them. null for an unknown card. */
 static json_t *person_json(const struct config *cfg, const struct pseudonym *ps,
                            const struct notice_person *p)
 {
     char pseud[65];
     if (!p->external_id)
         return json_null();
-    json_t *o = json_pack("{s:s, s:s}", "class", p->class_name, "kind", p->kind);
+    json_t *o = json_pack("{s:s}", "class", p->class_name);
     if (o && ps) {
         pseudonym_of(ps, p->external_id, pseud);
         if (json_object_set_new(o, "pseudonym", json_string(pseud)) < 0)
@@ -313,7 +315,8 @@ static json_t *person_json(const struct config *cfg, const struct pseudonym *ps,
     }
     if (o && cfg->upstream.identify_names &&
         (json_object_set_new(o, "external_id", json_string(p->external_id)) < 0 ||
-         json_object_set_new(o, "name", json_string(p->name)) < 0))
+         json_object_set_new(o, "name", json_string(p->name)) < 0 ||
+         json_object_set_new(o, "kind", json_string(p->kind)) < 0))
         goto fail;
     return o;
 fail:

@@ -110,6 +110,20 @@ static int check_readable(const char *path, const char *what, FILE *errs)
     return 0;
 }
 
+/* The client key lets whoever reads it speak for the school: like the token. */
+static int check_private(const char *path, const char *what, FILE *errs)
+{
+    struct stat st;
+    if (check_readable(path, what, errs) < 0)
+        return -1;
+    if (stat(path, &st) == 0 && (st.st_mode & 077)) {
+        fprintf(errs, "%s: mode %04o: the %s must not be readable by group or others "
+                      "(chmod 600)\n", path, (unsigned)(st.st_mode & 07777), what);
+        return -1;
+    }
+    return 0;
+}
+
 /* Every file check, all problems reported; *c holds the token and key on success. */
 int creds_load(const struct cfg_upstream *u, struct creds *c, FILE *errs)
 {
@@ -129,7 +143,7 @@ int creds_load(const struct cfg_upstream *u, struct creds *c, FILE *errs)
         log_warn("upstream: client certificate %s: nothing will be sent until it is renewed",
                  msg);
     if (*u->client_key)
-        bad |= check_readable(u->client_key, "client key", errs);
+        bad |= check_private(u->client_key, "client key", errs);
     if (*u->secret_file && !(c->ps = pseudonym_open(u->secret_file, errs)))
         bad = -1;
     if (bad)

@@ -41,7 +41,7 @@ struct sender {
     const atomic_int *stop; /* NULL: nobody stops a CLI pass */
     FILE *out;              /* the CLI's lines; NULL in the daemon, which logs */
     uint32_t rng;
-    struct log_limit retry_log, parked_log;
+    struct log_limit retry_log;
     /* A notice that cannot be built fails every pass until someone fixes the
      * cause: its reconciliation is backed off so the log is not flooded. */
     int64_t notices_due_ms; /* monotonic */

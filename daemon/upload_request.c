@@ -90,6 +90,12 @@ static CURLcode set_tls(CURL *e, const struct cfg_upstream *u)
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     rc |= curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    /* Not from the environment: a proxy nobody configured would see the traffic's
+     * endpoints, and could not be told from the bureau when it fails. */
+    rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+#if LIBCURL_VERSION_NUM >= 0x075700
+    rc |= curl_easy_setopt(e, CURLOPT_CA_CACHE_TIMEOUT, 0L); /* a replaced ca_file counts */
+#endif
     if (*u->client_cert)
         rc |= curl_easy_setopt(e, CURLOPT_SSLCERT, u->client_cert);
     if (*u->client_key)
@@ -174,11 +180,14 @@ static const char *server_message(struct sender *s)
 }
 
 /* 408 and 429 say "not now", not "not this": they are retried like a 5xx. */
+/* 4xx: the bureau refuses this document; 3xx: the endpoint moved. Both need a
+ * person, and retrying would hold every later notice back: parked. 408 and 429
+ * mean "not now". */
 static enum verdict verdict_of(long status)
 {
     if (status >= 200 && status < 300)
         return V_SENT;
-    if (status >= 400 && status < 500 && status != 408 && status != 429)
+    if ((status >= 300 && status < 500) && status != 408 && status != 429)
         return V_PARKED;
     return V_RETRY;
 }

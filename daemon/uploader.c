@@ -43,6 +43,17 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* libcurl; uploader_forget_environment has run before any thread started. */
+static int start_curl(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void uploader_forget_environment(void)
+{
+    unsetenv("SSLKEYLOGFILE");
+}
+
 /* ---- recording ------------------------------------------------------------------------- */
 
 /* retry_min × 2^(attempts - 1) up to retry_max, with backoff's jitter. */
@@ -99,10 +110,9 @@ static void report_parked(struct sender *s, const struct outbox_item *it, const 
 {
     if (s->out)
         fprintf(s->out, "parked %s: %s\n", it->key, error);
-    else
-        log_limited(&s->parked_log, mono_ms(), LOG_EVERY_MS, LOG_LVL_ERR,
-                    "upstream: %s refused and parked (gatescreen upload --retry-parked sends "
-                    "it again): %s", it->key, error);
+    else /* each row is parked once: every one is logged */
+        log_err("upstream: %s refused and parked (gatescreen upload --retry-parked sends "
+                "it again): %s", it->key, error);
 }
 
 /* Writes the verdict to the row; -1 when the ledger did not take it. */
@@ -202,7 +212,7 @@ int uploader_run_once(const struct config *cfg, struct ledger *l, int *sent, int
         log_err("upstream: [upstream] url is not set; nothing to send to");
         return -1;
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (start_curl() < 0) {
         log_err("upstream: libcurl cannot start");
         return -1;
     }
@@ -373,7 +383,7 @@ static void free_uploader(struct uploader *u)
 static int open_handles(struct uploader *u, FILE *errs)
 {
     struct ledger_opts o = {.synchronous_full = u->cfg->ledger.synchronous_full};
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (start_curl() < 0) {
         fprintf(errs, "upstream: libcurl cannot start\n");
         return -1;
     }

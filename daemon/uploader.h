@@ -9,9 +9,10 @@
  * the system store is not used), client certificate and key when configured.
  * The answer decides:
  *   2xx                                     sent
- *   4xx (but 408, 429)                      parked with the server's message, until
+ *   3xx, 4xx (but 408, 429)                 parked with the server's message, until
  *                                           `gatescreen upload --retry-parked`
- *   5xx, 408, 429, 3xx, timeouts, TLS and
+ *                                           (3xx: the endpoint moved; a person acts)
+ *   5xx, 408, 429, timeouts, TLS and
  *   connection errors                       retried with exponential backoff and
  *                                           jitter (retry_min..retry_max), forever
  * A parked row does not hold back the rows after it; a row waiting for its retry
@@ -23,6 +24,11 @@
 
 #include "config.h"
 #include "ledger.h"
+
+/* Drops what the environment could make libcurl do on its own: SSLKEYLOGFILE would
+ * write the TLS secrets (the token, the notices) to a file. Call first thing in
+ * main, before any thread starts (the environment is not thread-safe). */
+void uploader_forget_environment(void);
 
 /* Checks the files [upstream] needs, writing every problem to errs as
  * "FILE: message": the token file exists, is a non-empty single line and is not
