@@ -18,130 +18,35 @@
 #include "ledger_health.h"
 #include "log.h"
 
+#include "ledger_fixture.h"
+
 #define D0 "2024-03-04" /* a Monday: "today" in most tests */
 #define DM1 "2024-03-03"
 #define DM2 "2024-03-02"
 #define DM3 "2024-03-01"
 #define DP1 "2024-03-05"
 
-struct fx {
-    char dir[64], path[96];
-    struct ledger *l;
-    sqlite3 *db; /* a side connection, as any reader (or the gate) would have */
-    struct cfg_screening s;
-    struct cfg_windows w;
-    char *errs;
-    size_t errs_len;
-    FILE *e;
-};
-
 /* ---- fixture and helpers ---------------------------------------------------------- */
-
-static int64_t at(const char *day, int hour, int minute)
-{
-    int64_t ms = 0;
-    assert_int_equal(civil_ms_at(day, hour * 3600 + minute * 60, &ms), 0);
-    return ms;
-}
 
 #define NOW at(D0, 10, 0)
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/gs-health-XXXXXX");
-    if (!mkdtemp(f->dir))
+    struct fx *f = fx_new("health");
+    if (!f)
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
-    if (ledger_open(f->path, NULL, &f->l) < 0 || sqlite3_open(f->path, &f->db) != SQLITE_OK)
-        return -1;
-    sqlite3_busy_timeout(f->db, 5000);
     f->s = (struct cfg_screening){.threshold_centi = 3730, .valid_min_centi = 3400,
                                   .valid_max_centi = 4300, .cluster_day_cases = 3,
                                   .cluster_3day_cases = 5};
     f->w = (struct cfg_windows){.absence_kinds = CFG_KIND_STUDENT, .morning_start = 7 * 60,
                                 .morning_end = 8 * 60 + 30};
-    f->e = open_memstream(&f->errs, &f->errs_len);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    char p[128];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    fclose(f->e);
-    free(f->errs);
-    sqlite3_close(f->db);
-    ledger_close(f->l);
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-/* What the ledger wrote to errs since the last call. */
-static const char *errs(struct fx *f)
-{
-    fflush(f->e);
-    static char copy[2048];
-    snprintf(copy, sizeof copy, "%s", f->errs ? f->errs : "");
-    fclose(f->e);
-    free(f->errs);
-    f->errs = NULL;
-    f->e = open_memstream(&f->errs, &f->errs_len);
-    return copy;
-}
-
-static void sql(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static void sql(struct fx *f, const char *fmt, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    char *msg = NULL;
-    if (sqlite3_exec(f->db, text, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", text, msg);
-}
-
-static long long qint(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static long long qint(struct fx *f, const char *fmt, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->db, text, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", text, sqlite3_errmsg(f->db));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
-static const char *qtext(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static const char *qtext(struct fx *f, const char *fmt, ...)
-{
-    static char out[512];
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->db, text, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", text, sqlite3_errmsg(f->db));
-    const unsigned char *t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    snprintf(out, sizeof out, "%s", t ? (const char *)t : "(null)");
-    sqlite3_finalize(st);
-    return out;
+    return fx_free(*state);
 }
 
 /* Every row of every table the health rules touch, to compare before and after. */
@@ -179,60 +84,6 @@ static void assert_unchanged(struct fx *f, char *before)
     assert_string_equal(before, after);
     free(before);
     free(after);
-}
-
-static void person(struct fx *f, const char *id, const char *kind, const char *cls, int active)
-{
-    sql(f, "INSERT INTO people (external_id, kind, name, class, active, created_ms, updated_ms) "
-           "VALUES ('%s', '%s', 'name %s', '%s', %d, 0, 0)", id, kind, id, cls, active);
-}
-
-static void student(struct fx *f, const char *id, const char *cls)
-{
-    person(f, id, "student", cls, 1);
-}
-
-#define PID(id) "(SELECT id FROM people WHERE external_id = '" id "')"
-
-/* A gate reading as ledger_gate.c writes it; returns its id. */
-static long long reading(struct fx *f, const char *who, const char *day, int64_t ms, int body,
-                         const char *quality, const char *outcome)
-{
-    char pid[96] = "NULL";
-    if (who)
-        snprintf(pid, sizeof pid, "(SELECT id FROM people WHERE external_id = '%s')", who);
-    sql(f, "INSERT OR IGNORE INTO lanes (id, name) VALUES (1, 'east-1')");
-    sql(f, "INSERT INTO readings (at_ms, lane_id, person_id, card_no, raw_centi, body_centi, "
-           "quality, threshold_centi, outcome, day) VALUES (%lld, 1, %s, 4242, %d, %d, '%s', "
-           "3730, '%s', '%s')", (long long)ms, pid, body, body, quality, outcome, day);
-    return (long long)sqlite3_last_insert_rowid(f->db);
-}
-
-static void gate_check(struct fx *f, const char *who, const char *day, const char *window,
-                       long long reading_id)
-{
-    /* OR IGNORE: the first valid reading of a window is the check, as at the gate. */
-    sql(f, "INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, threshold_centi, "
-           "instrument, reading_id, by_user, at_ms) SELECT (SELECT id FROM people WHERE "
-           "external_id = '%s'), '%s', '%s', body_centi, 3730, 'gate', id, 'gate', at_ms "
-           "FROM readings WHERE id = %lld", who, day, window, reading_id);
-}
-
-static long long gate_flag(struct fx *f, const char *who, const char *day, long long reading_id)
-{
-    sql(f, "INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, "
-           "threshold_centi) SELECT person_id, id, at_ms, '%s', body_centi, 3730 FROM readings "
-           "WHERE id = %lld", day, reading_id);
-    (void)who;
-    return (long long)sqlite3_last_insert_rowid(f->db);
-}
-
-/* A fever at the gate: reading, check and open flag. */
-static long long gate_fever(struct fx *f, const char *who, const char *day, int body)
-{
-    long long r = reading(f, who, day, at(day, 7, 30), body, "valid", "fever");
-    gate_check(f, who, day, "morning", r);
-    return gate_flag(f, who, day, r);
 }
 
 static long long audits(struct fx *f, const char *action, const char *actor)

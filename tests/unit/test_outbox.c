@@ -29,6 +29,8 @@
 #include "uploader.h"
 #include "upstream.h"
 
+#include "ledger_fixture.h"
+
 #define D0 "2024-03-04"
 #define DAY_MS (24 * 3600 * 1000LL)
 #define TEST_KEY "gatescreen test key 0123456789abcdef\n"
@@ -47,27 +49,7 @@
     "b1UxAsEdZ/E51WzK0IG2ySTH82/CpuMBVuYTt24I4g==\n" \
     "-----END CERTIFICATE-----\n"
 
-struct fx {
-    char dir[64], path[96];
-    struct ledger *l;
-    sqlite3 *db; /* a side connection, as another process's would be */
-    struct config *cfg;
-    struct pseudonym *ps;
-    char *errs;
-    size_t errs_len;
-    FILE *e;
-};
-
 /* ---- fixture ------------------------------------------------------------------------ */
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(fchmod(fd, mode), 0);
-    close(fd);
-}
 
 static void in_dir(struct fx *f, const char *name, char *out, size_t n)
 {
@@ -92,16 +74,10 @@ static struct config *config_with(struct fx *f, const char *url)
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
+    struct fx *f = fx_new("outbox");
     char p[128];
-    snprintf(f->dir, sizeof f->dir, "/tmp/gs-outbox-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
+    if (!f)
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
-    if (ledger_open(f->path, NULL, &f->l) < 0 || sqlite3_open(f->path, &f->db) != SQLITE_OK)
-        return -1;
-    sqlite3_busy_timeout(f->db, 5000);
-    f->e = open_memstream(&f->errs, &f->errs_len);
     in_dir(f, "pseudonym.key", p, sizeof p);
     write_file(p, TEST_KEY, strlen(TEST_KEY), 0600);
     f->ps = pseudonym_open(p, f->e);
@@ -117,95 +93,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    char p[sizeof f->dir + 256 + 2];
-    fclose(f->e);
-    free(f->errs);
-    sqlite3_close(f->db);
-    ledger_close(f->l);
-    config_free(f->cfg);
-    pseudonym_free(f->ps);
-    DIR *d = opendir(f->dir);
-    for (struct dirent *e; d && (e = readdir(d));) {
-        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-        if (*e->d_name != '.')
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    int rc = rmdir(f->dir);
-    free(f);
-    return rc;
+    return fx_free(*state);
 }
-
-/* What was written to errs since the last call. */
-static const char *errs(struct fx *f)
-{
-    static char copy[2048];
-    fflush(f->e);
-    snprintf(copy, sizeof copy, "%s", f->errs ? f->errs : "");
-    fclose(f->e);
-    free(f->errs);
-    f->errs = NULL;
-    f->e = open_memstream(&f->errs, &f->errs_len);
-    return copy;
-}
-
-static void sql(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static void sql(struct fx *f, const char *fmt, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    char *msg = NULL;
-    if (sqlite3_exec(f->db, text, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", text, msg);
-}
-
-static long long qint(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static long long qint(struct fx *f, const char *fmt, ...)
-{
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->db, text, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", text, sqlite3_errmsg(f->db));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
-/* A text column of the first row, copied. */
-static const char *qtext(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static const char *qtext(struct fx *f, const char *fmt, ...)
-{
-    static char out[2048];
-    char text[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->db, text, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", text, sqlite3_errmsg(f->db));
-    const unsigned char *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    snprintf(out, sizeof out, "%s", v ? (const char *)v : "(none)");
-    sqlite3_finalize(st);
-    return out;
-}
-
-static void student(struct fx *f, const char *id, const char *cls)
-{
-    sql(f, "INSERT INTO people (external_id, kind, name, class, created_ms, updated_ms) "
-           "VALUES ('%s', 'student', '学生%s', '%s', 0, 0)", id, id, cls);
-}
-
-#define PID(id) "(SELECT id FROM people WHERE external_id = '" id "')"
 
 /* A confirmed fever and its referral, opened at opened_ms; returns the referral id. */
 static long long referral(struct fx *f, const char *who, long long opened_ms)

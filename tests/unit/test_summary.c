@@ -26,6 +26,8 @@
 #include "log.h"
 #include "upstream.h"
 
+#include "ledger_fixture.h"
+
 #define D0 "2024-03-04" /* a Monday: the scripted school day */
 #define DM1 "2024-03-03"
 #define DM3 "2024-03-01"
@@ -52,50 +54,17 @@ static const char *const people_ids[] = {"XSA0", "XSA1", "XSA2", "XSA3", "XSA4",
                                          "XST1", "XSW1", "XSGONE", "XSLV", "XSR1", "XSC0",
                                          "XSC1", "XSC2", NULL};
 
-struct fx {
-    char dir[64], path[96], key[96];
-    struct ledger *l;
-    sqlite3 *db; /* a side connection, as the gate's would be */
-    struct config *cfg;
-    struct pseudonym *ps;
-    char *errs;
-    size_t errs_len;
-    FILE *e;
-};
-
 /* ---- fixture and helpers ---------------------------------------------------------- */
-
-static int64_t at(const char *day, int hour, int minute)
-{
-    int64_t ms = 0;
-    assert_int_equal(civil_ms_at(day, hour * 3600 + minute * 60, &ms), 0);
-    return ms;
-}
 
 #define NOW at(D0, 10, 0)
 #define NOW_ISO "2024-03-04T02:00:00.000Z" /* 10:00 in Asia/Shanghai */
 
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    assert_int_equal(fchmod(fd, mode), 0);
-    close(fd);
-}
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/gs-summary-XXXXXX");
-    if (!f || !mkdtemp(f->dir))
+    struct fx *f = fx_new("summary");
+    if (!f)
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
     snprintf(f->key, sizeof f->key, "%s/pseudonym.key", f->dir);
-    if (ledger_open(f->path, NULL, &f->l) < 0 || sqlite3_open(f->path, &f->db) != SQLITE_OK)
-        return -1;
-    sqlite3_busy_timeout(f->db, 5000);
-    f->e = open_memstream(&f->errs, &f->errs_len);
     f->cfg = config_parse("test.conf", config_text, sizeof config_text - 1, f->dir, f->e);
     write_file(f->key, TEST_KEY, strlen(TEST_KEY), 0600);
     f->ps = pseudonym_open(f->key, f->e);
@@ -105,107 +74,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    char p[sizeof f->dir + 256 + 2];
-    fclose(f->e);
-    free(f->errs);
-    sqlite3_close(f->db);
-    ledger_close(f->l);
-    config_free(f->cfg);
-    pseudonym_free(f->ps);
-    DIR *d = opendir(f->dir); /* the ledger, its WAL, the key files: no subfolders */
-    for (struct dirent *e; d && (e = readdir(d));) {
-        snprintf(p, sizeof p, "%s/%s", f->dir, e->d_name);
-        if (*e->d_name != '.')
-            unlink(p);
-    }
-    if (d)
-        closedir(d);
-    int rc = rmdir(f->dir);
-    free(f);
-    return rc;
-}
-
-/* What was written to errs since the last call. */
-static const char *errs(struct fx *f)
-{
-    static char copy[1024];
-    fflush(f->e);
-    snprintf(copy, sizeof copy, "%s", f->errs ? f->errs : "");
-    fclose(f->e);
-    free(f->errs);
-    f->errs = NULL;
-    f->e = open_memstream(&f->errs, &f->errs_len);
-    return copy;
-}
-
-static void sql(struct fx *f, const char *fmt, ...) GS_PRINTF(2, 3);
-static void sql(struct fx *f, const char *fmt, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    char *msg = NULL;
-    if (sqlite3_exec(f->db, text, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", text, msg);
-}
-
-static long long qint(struct fx *f, const char *text)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(f->db, text, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", text, sqlite3_errmsg(f->db));
-    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void person(struct fx *f, const char *id, const char *kind, const char *cls, int active)
-{
-    sql(f, "INSERT INTO people (external_id, kind, name, class, active, created_ms, updated_ms) "
-           "VALUES ('%s', '%s', '学生%s', '%s', %d, 0, 0)", id, kind, id, cls, active);
-}
-
-static void student(struct fx *f, const char *id, const char *cls)
-{
-    person(f, id, "student", cls, 1);
-}
-
-#define PID(id) "(SELECT id FROM people WHERE external_id = '" id "')"
-
-/* A gate reading as ledger_gate.c writes it; returns its id. */
-static long long reading(struct fx *f, const char *who, const char *day, int64_t ms, int body,
-                         const char *quality, const char *outcome)
-{
-    char pid[96] = "NULL";
-    if (who)
-        snprintf(pid, sizeof pid, "(SELECT id FROM people WHERE external_id = '%s')", who);
-    sql(f, "INSERT OR IGNORE INTO lanes (id, name, gate) VALUES (1, 'east-1', '东门')");
-    sql(f, "INSERT INTO readings (at_ms, lane_id, person_id, card_no, raw_centi, body_centi, "
-           "quality, threshold_centi, outcome, day) VALUES (%lld, 1, %s, 4242, %d, %d, '%s', "
-           "3730, '%s', '%s')", (long long)ms, pid, body, body, quality, outcome, day);
-    return (long long)sqlite3_last_insert_rowid(f->db);
-}
-
-static void gate_check(struct fx *f, const char *who, const char *day, const char *window,
-                       long long reading_id)
-{
-    sql(f, "INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, threshold_centi, "
-           "instrument, reading_id, by_user, at_ms) SELECT (SELECT id FROM people WHERE "
-           "external_id = '%s'), '%s', '%s', body_centi, 3730, 'gate', id, 'gate', at_ms "
-           "FROM readings WHERE id = %lld", who, day, window, reading_id);
-}
-
-/* A fever at the gate: reading, check and open flag. */
-static void gate_fever(struct fx *f, const char *who, const char *day, int body)
-{
-    long long r = reading(f, who, day, at(day, 7, 30), body, "valid", "fever");
-    gate_check(f, who, day, "morning", r);
-    sql(f, "INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, "
-           "threshold_centi) SELECT person_id, id, at_ms, '%s', body_centi, 3730 FROM readings "
-           "WHERE id = %lld", day, r);
+    return fx_free(*state);
 }
 
 static int recheck(struct fx *f, const char *who, int centi, struct recheck_result *out)
