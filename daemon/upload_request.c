@@ -266,9 +266,25 @@ static bool client_cert_expired(struct sender *s, struct attempt *a)
 }
 
 /* One POST of one row. */
+/* A notice is built when queued. One built while identify = names and still
+ * waiting after the school went back to pseudonyms must not go out with names:
+ * parked, for a person to decide (gatescreen outbox shows why). */
+static bool names_no_longer_allowed(struct sender *s, const struct outbox_item *it,
+                                    struct attempt *a)
+{
+    if (it->kind != OUTBOX_NOTICE || s->cfg->upstream.identify_names ||
+        !strstr(it->body, "\"external_id\""))
+        return false;
+    a->verdict = V_PARKED;
+    set_error(a, "built with identify = names, which is no longer set: not sent (the "
+                 "referral or alert stays in the ledger; send it with names only by setting "
+                 "identify = names and running gatescreen upload --retry-parked)");
+    return true;
+}
+
 void sender_post(struct sender *s, const struct outbox_item *it, struct attempt *a)
 {
-    if (client_cert_expired(s, a))
+    if (client_cert_expired(s, a) || names_no_longer_allowed(s, it, a))
         return;
     struct curl_slist *headers = headers_of(s, it);
     bool stopped = false;

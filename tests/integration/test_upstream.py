@@ -314,6 +314,24 @@ def names(t):
           "the summary after it is revision 5 (and names nobody: checked below)")
 
 
+def names_withdrawn(t):
+    """A notice queued while identify = names, still waiting when the school goes back
+    to pseudonyms, is parked rather than sent with names."""
+    gate(t.db, S(14), "08:20", 3880, outcome="fever", flag=True)
+    run(t.conf, "recheck", S(14), "38.7", "--instrument", "ear")
+    run(t.conf, "upload")  # queued with names, not sent
+    key = "%s/referral/4" % CODE
+    t.write_config(identify="pseudonym")
+    before = len(t.rx.received())
+    r = gslib.cli(t.conf, "upload", "--now")
+    row = t.outbox().get(key)
+    check(row is not None and row[2] == "parked" and "identify = names" in (row[4] or ""),
+          "a notice built with names, queued before identify went back to pseudonym, is "
+          "parked with the reason: %r" % (row,))
+    sent = [e for e in t.rx.received()[before:] if e["key"] == key]
+    check(sent == [] and r.returncode != 0, "and not sent (upload --now exits %d)" % r.returncode)
+
+
 def main():
     t = Day()
     try:
@@ -331,6 +349,7 @@ def main():
         hr.check_revisions(gslib.db_query, t.db, check, "today and yesterday")
         hr.check_requests(t.rx, check, gslib.SOURCE, t.people(), CODE, token=t.token,
                           names_ok=t.names_ok, path=PATH)
+        names_withdrawn(t)
     finally:
         t.rx.stop()
     gslib.finish()
