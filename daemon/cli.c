@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "cli_nurse.h"
 #include "cli_outbox.h"
 #include "cli_upstream.h"
@@ -16,6 +17,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "roster.h"
+#include "textnum.h"
 #include "uploader.h"
 
 #define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
@@ -56,6 +58,23 @@ const char *cli_login_name(void)
         return sudo;
     struct passwd *pw = getpwuid(getuid());
     return pw ? pw->pw_name : "unknown";
+}
+
+int cli_day_option(const char *text, const char *what, char day[CIVIL_DAY_LEN])
+{
+    int y, m, d;
+    if (!text) {
+        if (civil_day_of(ledger_wall_ms(), day) == 0)
+            return EXIT_OK;
+        fputs("gatescreen: cannot tell today's date\n", stderr);
+        return EXIT_FAILED;
+    }
+    if (tn_date(text, &y, &m, &d) < 0) {
+        fprintf(stderr, "gatescreen: %s '%s' is not a date YYYY-MM-DD\n", what, text);
+        return EXIT_FAILED;
+    }
+    snprintf(day, CIVIL_DAY_LEN, "%s", text);
+    return EXIT_OK;
 }
 
 int cli_open_db(struct cli *cli, bool migrate)

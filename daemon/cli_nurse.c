@@ -110,19 +110,6 @@ static int load_config(struct cli *cli)
     return civil_set_zone(cli->cfg->school.timezone) < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
-/* A date option, or today in the school's zone when it was not given. */
-static int get_day(const char *text, const char *what, char day[LEDGER_DAY_LEN])
-{
-    int y, m, d;
-    if (!text)
-        return civil_day_of(ledger_wall_ms(), day) < 0 ? fail("cannot tell today's date")
-                                                       : EXIT_OK;
-    if (tn_date(text, &y, &m, &d) < 0)
-        return fail("%s '%s' is not a date YYYY-MM-DD", what, text);
-    snprintf(day, LEDGER_DAY_LEN, "%s", text);
-    return EXIT_OK;
-}
-
 /* What every command does first: the command line, the configuration, and the
  * --date option (a->day) of the commands that take one. */
 static int start(struct cli *cli, int argc, char **argv, const struct syntax *sx, struct args *a)
@@ -131,7 +118,7 @@ static int start(struct cli *cli, int argc, char **argv, const struct syntax *sx
     if (rc == EXIT_OK)
         rc = load_config(cli);
     if (rc == EXIT_OK && (sx->allowed & OPT(O_DATE)))
-        rc = get_day(a->opt[O_DATE], "date", a->day);
+        rc = cli_day_option(a->opt[O_DATE], "date", a->day);
     return rc;
 }
 
@@ -461,7 +448,7 @@ int cli_absences(struct cli *cli, int argc, char **argv)
 
 static int absence_values(const struct args *a, struct absence_cause *in, char *onset)
 {
-    int rc = a->opt[O_ONSET] ? get_day(a->opt[O_ONSET], "onset date", onset) : EXIT_OK;
+    int rc = a->opt[O_ONSET] ? cli_day_option(a->opt[O_ONSET], "onset date", onset) : EXIT_OK;
     if (rc != EXIT_OK)
         return rc;
     *in = (struct absence_cause){
@@ -527,9 +514,9 @@ int cli_leave(struct cli *cli, int argc, char **argv)
     char from[LEDGER_DAY_LEN], to[LEDGER_DAY_LEN];
     int rc = start(cli, argc, argv, &sx, &a);
     if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_FROM], "from date", from);
+        rc = cli_day_option(a.opt[O_FROM], "from date", from);
     if (rc == EXIT_OK)
-        rc = get_day(a.opt[O_TO], "to date", to);
+        rc = cli_day_option(a.opt[O_TO], "to date", to);
     if (rc == EXIT_OK)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)

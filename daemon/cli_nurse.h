@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "civil.h"
 #include "config.h"
 #include "ledger.h"
 
@@ -22,6 +23,9 @@ struct cli {
 int cli_usage_error(const char *fmt, const char *arg);
 /* The person running the command, for the audit log. */
 const char *cli_login_name(void);
+/* A date option (`what` names it in the message), or today in the school's zone
+ * when it was not given; a malformed date is a bad value: EXIT_FAILED. */
+int cli_day_option(const char *text, const char *what, char day[CIVIL_DAY_LEN]);
 /* Loads the configuration (unless cli->cfg is loaded already) and opens the ledger. */
 int cli_open_db(struct cli *cli, bool migrate);
 

@@ -13,7 +13,6 @@
 #include "civil.h"
 #include "cli_outbox.h"
 #include "ledger_outbox.h"
-#include "textnum.h"
 #include "uploader.h"
 #include "upstream.h"
 
@@ -63,21 +62,6 @@ static int load_upstream(struct cli *cli, const char *name)
     return EXIT_OK;
 }
 
-/* --date D, or today in the school's zone. */
-static int upload_day(const char *text, char day[CIVIL_DAY_LEN])
-{
-    int y, m, d;
-    if (!text) {
-        if (civil_day_of(ledger_wall_ms(), day) == 0)
-            return EXIT_OK;
-        fprintf(stderr, "gatescreen: cannot tell today's date\n");
-        return EXIT_FAILED;
-    }
-    if (tn_date(text, &y, &m, &d) < 0)
-        return cli_usage_error("upload: date '%s' is not a date YYYY-MM-DD", text);
-    snprintf(day, CIVIL_DAY_LEN, "%s", text);
-    return EXIT_OK;
-}
 
 /* ---- upload ------------------------------------------------------------------------- */
 
@@ -145,7 +129,7 @@ int cli_upload(struct cli *cli, int argc, char **argv)
     if (rc == EXIT_OK)
         rc = load_upstream(cli, "upload");
     if (rc == EXIT_OK)
-        rc = upload_day(a.date, day);
+        rc = cli_day_option(a.date, "date", day);
     /* Refuse the files the daemon would refuse, before anything is queued. */
     if (rc == EXIT_OK && uploader_check_files(cli->cfg, stderr) < 0)
         rc = EXIT_USAGE;

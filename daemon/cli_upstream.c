@@ -7,24 +7,8 @@
 
 #include "civil.h"
 #include "cli_upstream.h"
-#include "textnum.h"
 #include "upstream.h"
 
-/* --date D, or today in the school's zone. */
-static int summary_day(const char *text, char day[CIVIL_DAY_LEN])
-{
-    int y, m, d;
-    if (!text) {
-        if (civil_day_of(ledger_wall_ms(), day) == 0)
-            return EXIT_OK;
-        fprintf(stderr, "gatescreen: cannot tell today's date\n");
-        return EXIT_FAILED;
-    }
-    if (tn_date(text, &y, &m, &d) < 0)
-        return cli_usage_error("summary: date '%s' is not a date YYYY-MM-DD", text);
-    snprintf(day, CIVIL_DAY_LEN, "%s", text);
-    return EXIT_OK;
-}
 
 static int parse(int argc, char **argv, const char **date)
 {
@@ -70,7 +54,7 @@ int cli_summary(struct cli *cli, int argc, char **argv)
         return EXIT_USAGE;
     if (civil_set_zone(cli->cfg->school.timezone) < 0)
         return EXIT_USAGE;
-    if ((rc = summary_day(date, day)) != EXIT_OK)
+    if ((rc = cli_day_option(date, "date", day)) != EXIT_OK)
         return rc;
     /* No migration: printing must not change the file (a missing ledger is an error). */
     if ((rc = cli_open_db(cli, false)) != EXIT_OK)

@@ -244,7 +244,7 @@ def test_summary_command():
 def test_bad_usage(conf, db):
     before = dump(db)
     for args, status, msg in [
-            (("summary", "--date", "2024-02-30"), 2, "date '2024-02-30' is not a date YYYY-MM-DD"),
+            (("summary", "--date", "2024-02-30"), 1, "date '2024-02-30' is not a date YYYY-MM-DD"),
             (("summary", "extra"), 2, "summary: unexpected argument 'extra'"),
             (("summary", "--nope"), 2, "summary: bad option")]:
         r = gslib.cli(conf, *args)
