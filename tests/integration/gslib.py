@@ -221,3 +221,40 @@ def read_lights(path):
     except FileNotFoundError:
         pass
     return out
+
+
+def local_ms(zone, day, hhmm):
+    """UTC milliseconds of local HH:MM on day (a datetime.date) in zone (a ZoneInfo)."""
+    import datetime
+    h, m = map(int, hhmm.split(":"))
+    return int(datetime.datetime(day.year, day.month, day.day, h, m, tzinfo=zone).timestamp()
+               * 1000)
+
+
+def gate_row(db, zone, day, who, hhmm, body, quality="valid", outcome="admit", window="morning",
+             flag=False):
+    """One lane decision as ledger_gate.c records it, written straight into the ledger
+    (for tests of what reads the ledger): the reading, the check (a valid reading in a
+    window), the flag and the 'screened' status (a fever); who None is an unknown card."""
+    ms, iso = local_ms(zone, day, hhmm), day.isoformat()
+    con = sqlite3.connect(db, timeout=10)
+    with con:
+        con.execute("INSERT OR IGNORE INTO lanes (id, name, gate) VALUES (1, 'east-1', '东门')")
+        pid = None
+        if who:
+            pid = con.execute("SELECT id FROM people WHERE external_id = ?", (who,)).fetchone()[0]
+        rid = con.execute(
+            "INSERT INTO readings (at_ms, lane_id, person_id, card_no, raw_centi, body_centi, "
+            "quality, threshold_centi, outcome, day) VALUES (?, 1, ?, 99999, ?, ?, ?, 3730, ?, ?)",
+            (ms, pid, body, body, quality, outcome, iso)).lastrowid
+        if pid and quality == "valid" and window:
+            con.execute("INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, "
+                        "threshold_centi, instrument, reading_id, by_user, at_ms) "
+                        "VALUES (?, ?, ?, ?, 3730, 'gate', ?, 'gate', ?)",
+                        (pid, iso, window, body, rid, ms))
+        if flag:
+            con.execute("INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, "
+                        "threshold_centi) VALUES (?, ?, ?, ?, ?, 3730)", (pid, rid, ms, iso, body))
+            if pid:
+                con.execute("UPDATE people SET health_status = 'screened' WHERE id = ?", (pid,))
+    con.close()

@@ -13,7 +13,6 @@ Needs the python3 module jsonschema (Debian python3-jsonschema); never skipped."
 import datetime
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from zoneinfo import ZoneInfo
@@ -66,35 +65,12 @@ lane = east-1
 
 
 def at_ms(hhmm):
-    h, m = map(int, hhmm.split(":"))
-    return int(datetime.datetime(TODAY.year, TODAY.month, TODAY.day, h, m, tzinfo=ZONE)
-               .timestamp() * 1000)
+    return gslib.local_ms(ZONE, TODAY, hhmm)
 
 
-def gate(db, who, hhmm, body, outcome="admit", flag=False):
-    """One lane decision as ledger_gate.c records it; who None is an unknown card."""
-    con = sqlite3.connect(db, timeout=10)
-    with con:
-        con.execute("INSERT OR IGNORE INTO lanes (id, name, gate) VALUES (1, 'east-1', '东门')")
-        pid = None
-        if who:
-            pid = con.execute("SELECT id FROM people WHERE external_id = ?", (who,)).fetchone()[0]
-        ms = at_ms(hhmm)
-        rid = con.execute(
-            "INSERT INTO readings (at_ms, lane_id, person_id, card_no, raw_centi, body_centi, "
-            "quality, threshold_centi, outcome, day) VALUES (?, 1, ?, 99999, ?, ?, 'valid', 3730, "
-            "?, ?)", (ms, pid, body, body, outcome, DAY)).lastrowid
-        if pid:
-            con.execute("INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, "
-                        "threshold_centi, instrument, reading_id, by_user, at_ms) "
-                        "VALUES (?, ?, 'morning', ?, 3730, 'gate', ?, 'gate', ?)",
-                        (pid, DAY, body, rid, ms))
-        if flag:
-            con.execute("INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, "
-                        "threshold_centi) VALUES (?, ?, ?, ?, ?, 3730)", (pid, rid, ms, DAY, body))
-            if pid:
-                con.execute("UPDATE people SET health_status = 'screened' WHERE id = ?", (pid,))
-    con.close()
+def gate(db, who, hhmm, body, **kw):
+    """One lane decision of today, written as ledger_gate.c does (gslib.gate_row)."""
+    gslib.gate_row(db, ZONE, TODAY, who, hhmm, body, **kw)
 
 
 def S(n):
