@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "textnum.h"
+#include "wiegand.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -55,7 +56,7 @@ _Static_assert(sizeof(enum cfg_trigger) == sizeof(int), "enum size");
 /* ---- types --------------------------------------------------------------------- */
 
 enum sect { S_NONE, S_DAEMON, S_SCHOOL, S_LEDGER, S_WINDOWS, S_SCREENING, S_UPSTREAM, S_WEB,
-            S_BUS, S_PROFILE, S_DEVICE, S_LANE, S_COUNT };
+            S_GPIO, S_BUS, S_PROFILE, S_DEVICE, S_LANE, S_COUNT };
 #define S_FIRST_NAMED S_BUS
 
 /* Names a [device] refers to; resolved once the whole file has been read. */
@@ -604,6 +605,18 @@ static void parse_duration(struct parser *p, const struct keydef *k, void *obj, 
     *(int64_t *)member(obj, k->off) = ms;
 }
 
+/* Wiegand timings are microseconds. */
+static void parse_duration_us(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    int64_t us;
+    if (tn_duration_us(v, k->min, k->max, &us) < 0) {
+        bad_value(p, k, v, "a duration between %ldus and %ldus (e.g. 150us, 2ms, 25ms)",
+                  k->min, k->max);
+        return;
+    }
+    *(int64_t *)member(obj, k->off) = us;
+}
+
 /* Temperatures are exact hundredths: 37.29 and 37.30 never blur. */
 static void parse_centi(struct parser *p, const struct keydef *k, void *obj, const char *v)
 {
@@ -953,7 +966,7 @@ static void parse_ref(struct parser *p, const struct keydef *k, void *obj, const
     memcpy(p->refs[p->index][k->aux], v, strlen(v) + 1);
 }
 
-/* CHIP:OFFSET or a line NAME, optionally followed by "active-low". */
+/* CHIP:OFFSET or a line NAME, optionally followed by "active-low" or "active-high". */
 static int gpio_line(const char *w, struct cfg_gpio_line *g)
 {
     const char *colon = strchr(w, ':');
@@ -981,13 +994,16 @@ static void parse_gpio(struct parser *p, const struct keydef *k, void *obj, cons
     if (work_copy(p, k, v, buf, sizeof buf) < 0)
         return;
     int n = split_words(buf, w, 2);
-    if (n < 1 || n > 2 || (n == 2 && strcmp(w[1], "active-low") != 0) ||
+    if (n < 1 || n > 2 ||
+        (n == 2 && strcmp(w[1], "active-low") != 0 && strcmp(w[1], "active-high") != 0) ||
         gpio_line(w[0], &g) < 0) {
         bad_value(p, k, v, "CHIP:OFFSET (offset 0..511) or a line name, optionally followed "
-                           "by active-low (e.g. gpiochip0:17 active-low)");
+                           "by active-low or active-high (e.g. gpiochip0:17 active-low)");
         return;
     }
-    g.active_low = n == 2;
+    /* Wiegand pulses are low by the standard: those lines default to active-low. */
+    bool wiegand = k->aux == CFG_IO_WIEGAND_D0 || k->aux == CFG_IO_WIEGAND_D1;
+    g.active_low = n == 2 ? strcmp(w[1], "active-low") == 0 : wiegand;
     l->io[k->aux] = g;
 }
 
@@ -1058,6 +1074,16 @@ static const struct keydef daemon_keys[] = {
     KEY("log_level", parse_log_level, struct cfg_daemon, log_level, .flags = 0),
     RANGE("stop_timeout", parse_duration, struct cfg_daemon, stop_timeout_ms, 100, 30 * SEC),
     TEXT("indicator_log", parse_path, struct cfg_daemon, indicator_log, .flags = 0),
+};
+
+#define WIEGAND_US(k, m, lo, hi) RANGE(k, parse_duration_us, struct cfg_gpio, m, lo, hi)
+static const struct keydef gpio_keys_section[] = {
+    RANGE("lamp_test", parse_duration, struct cfg_gpio, lamp_test_ms, 0, 5 * SEC),
+    RANGE("presence_debounce", parse_duration, struct cfg_gpio, presence_debounce_ms, 0, 2 * SEC),
+    WIEGAND_US("wiegand_pulse_min", wiegand_pulse_min_us, 0, 1000000),
+    WIEGAND_US("wiegand_pulse_max", wiegand_pulse_max_us, 1, 1000000),
+    WIEGAND_US("wiegand_interval_min", wiegand_interval_min_us, 0, 1000000),
+    WIEGAND_US("wiegand_frame_gap", wiegand_frame_gap_us, 1000, 10000000),
 };
 
 static const struct keydef school_keys[] = {
@@ -1215,6 +1241,17 @@ static void defaults_screening(struct cfg_screening *s)
     };
 }
 
+static void defaults_gpio(struct cfg_gpio *g)
+{
+    struct wiegand_limits w;
+    wiegand_default_limits(&w);
+    *g = (struct cfg_gpio){
+        .lamp_test_ms = 300, .presence_debounce_ms = 50,
+        .wiegand_pulse_min_us = w.pulse_min_us, .wiegand_pulse_max_us = w.pulse_max_us,
+        .wiegand_interval_min_us = w.interval_min_us, .wiegand_frame_gap_us = w.frame_gap_us,
+    };
+}
+
 static void defaults_network(struct cfg_upstream *u, struct cfg_web *w)
 {
     *u = (struct cfg_upstream){
@@ -1356,6 +1393,27 @@ static bool is_loopback(const char *addr)
     if (inet_pton(AF_INET6, addr, &a6) != 1)
         return false;
     return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* Wiegand limits in µs must leave room for a pulse and a bit. */
+static void check_us_order(struct parser *p, int i, const char *lo_key, const char *hi_key,
+                           int64_t lo, int64_t hi)
+{
+    if (lo < hi || failed(p, S_GPIO, i, lo_key) || failed(p, S_GPIO, i, hi_key))
+        return;
+    const char *key = given(p, S_GPIO, i, hi_key) ? hi_key : lo_key;
+    key_problem(p, S_GPIO, i, line_of(p, S_GPIO, i, key), key,
+                "%s %lldus must be longer than %s %lldus", hi_key, (long long)hi, lo_key,
+                (long long)lo);
+}
+
+static void check_gpio(struct parser *p, int i)
+{
+    const struct cfg_gpio *g = &p->cfg->gpio;
+    check_us_order(p, i, "wiegand_pulse_min", "wiegand_pulse_max", g->wiegand_pulse_min_us,
+                   g->wiegand_pulse_max_us);
+    check_us_order(p, i, "wiegand_interval_min", "wiegand_frame_gap",
+                   g->wiegand_interval_min_us, g->wiegand_frame_gap_us);
 }
 
 /* The nurse page carries health data: plain HTTP only on the machine itself,
@@ -1524,6 +1582,10 @@ static void check_identity(struct parser *p, int i, int dev)
         (!l->io[CFG_IO_WIEGAND_D0].present || !l->io[CFG_IO_WIEGAND_D1].present))
         key_problem(p, S_LANE, i, line, "identity",
                     "wiegand needs wiegand_d0 and wiegand_d1 lines");
+    if (l->identity != CFG_ID_WIEGAND &&
+        (l->io[CFG_IO_WIEGAND_D0].present || l->io[CFG_IO_WIEGAND_D1].present))
+        key_problem(p, S_LANE, i, line, "identity",
+                    "the lane has Wiegand lines but identity is not wiegand");
     if (l->identity != CFG_ID_DEVICE || dev < 0 || p->cfg->devices[dev].profile < 0)
         return;
     const struct cfg_profile *pr = &p->cfg->profiles[p->cfg->devices[dev].profile];
@@ -1532,6 +1594,21 @@ static void check_identity(struct parser *p, int i, int dev)
                     "device, but profile %s of [device %s] reads no card (no card_lo field); "
                     "use identity = wiegand or none",
                     pr->name, p->cfg->devices[dev].name);
+}
+
+/* A measurement told by presence needs a presence bit or a presence sensor. */
+static void check_presence_source(struct parser *p, int i, int dev)
+{
+    const struct cfg_lane *l = &p->cfg->lanes[i];
+    if (dev < 0 || p->cfg->devices[dev].profile < 0 || l->io[CFG_IO_PRESENCE].present)
+        return;
+    const struct cfg_profile *pr = &p->cfg->profiles[p->cfg->devices[dev].profile];
+    if (pr->trigger == CFG_TRIGGER_PRESENCE &&
+        (pr->status_present == 0 || !pr->fields[CFG_F_STATUS].present))
+        problem(p, l->line,
+                "lane %s: [device %s] (profile %s) measures on presence but reports no presence "
+                "bit; add a presence line to the lane", l->name, p->cfg->devices[dev].name,
+                pr->name);
 }
 
 static void check_outputs(struct parser *p, int i)
@@ -1602,6 +1679,7 @@ static void check_lane(struct parser *p, int i)
         problem(p, l->line, "lane %s has no [device] serving it (add one with lane = %s)",
                 l->name, l->name);
     check_identity(p, i, dev);
+    check_presence_source(p, i, dev);
     check_outputs(p, i);
     check_test_indicator(p, i);
     check_gpio_unique(p, i);
@@ -1627,6 +1705,7 @@ static const struct sectdef sections[S_COUNT] = {
     [S_SCREENING] = SINGLE("screening", screening, screening_keys, false, check_screening),
     [S_UPSTREAM] = SINGLE("upstream", upstream, upstream_keys, false, check_upstream),
     [S_WEB] = SINGLE("web", web, web_keys, false, check_web),
+    [S_GPIO] = SINGLE("gpio", gpio, gpio_keys_section, false, check_gpio),
     [S_BUS] = NAMED("bus", struct cfg_bus, buses, nbuses, CFG_MAX_BUSES, bus_keys, bus_init,
                     check_bus),
     [S_PROFILE] = NAMED("profile", struct cfg_profile, profiles, nprofiles, CFG_MAX_PROFILES,
@@ -1919,6 +1998,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
     defaults_general(cfg);
     defaults_screening(&cfg->screening);
     defaults_network(&cfg->upstream, &cfg->web);
+    defaults_gpio(&cfg->gpio);
     int rc = ini_parse_stream(read_line, p, on_key, p);
     if (rc < 0)
         problem(p, p->lineno, "out of memory");

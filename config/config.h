@@ -112,7 +112,7 @@ struct cfg_gpio_line {
     char chip[CFG_NAME_MAX];     /* "gpiochip0"; empty when the line is named */
     int offset;                  /* -1 when named */
     char name[CFG_NAME_MAX];     /* line name; empty when chip:offset */
-    bool active_low;
+    bool active_low;             /* wiegand_d0/d1 default to active-low (pulses are low) */
 };
 
 struct cfg_lane {
@@ -145,6 +145,15 @@ struct cfg_web {
     int64_t session_idle_ms, session_max_ms;
 };
 
+/* [gpio]: timings of the GPIO lights and inputs (lines are per lane). */
+struct cfg_gpio {
+    int64_t lamp_test_ms;          /* each lamp lit this long at start; 0: no lamp test */
+    int64_t presence_debounce_ms;  /* a presence input must hold this long */
+    int64_t wiegand_pulse_min_us, wiegand_pulse_max_us; /* checked when both edges are seen */
+    int64_t wiegand_interval_min_us; /* start of one bit to the next, either line */
+    int64_t wiegand_frame_gap_us;  /* silence that ends a card frame */
+};
+
 struct cfg_daemon {
     int log_level;               /* enum log_level */
     int64_t stop_timeout_ms;
@@ -165,6 +174,7 @@ struct config {
     struct cfg_screening screening;
     struct cfg_upstream upstream;
     struct cfg_web web;
+    struct cfg_gpio gpio;
     int nbuses, nprofiles, ndevices, nlanes;
     struct cfg_bus buses[CFG_MAX_BUSES];
     struct cfg_profile profiles[CFG_MAX_PROFILES]; /* built-ins first */

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "events.h"
 #include "evqueue.h"
+#include "gpio_input.h"
 #include "gate.h"
 #include "ledger.h"
 #include "log.h"
@@ -37,6 +38,8 @@ struct daemon {
     struct schedule *schedule;
     struct uploader *uploader;
     struct mbus *buses[CFG_MAX_BUSES];
+    struct gpio_input *inputs;                     /* Wiegand readers and presence sensors */
+    struct presence_edges presence;                /* counted for the bus threads */
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
     int ready_fd; /* detached start: tells the waiting parent we are up; else -1 */
@@ -93,6 +96,17 @@ static void on_event(const void *elem, void *arg)
                    device_state_name(ev->status.state));
         if (d->gate)
             gate_on_device_state(d->gate, ev->status.device, ev->status.state);
+        break;
+    case EV_CARD:
+        log_info("lane %s: card %llu (%d-bit Wiegand)", d->cfg->lanes[ev->card.lane].name,
+                 (unsigned long long)ev->card.number, ev->card.bits);
+        if (d->gate)
+            gate_on_card(d->gate, ev->card.lane, ev->card.number, ev->posted_us);
+        break;
+    case EV_PRESENCE:
+        log_debug("lane %s: presence", d->cfg->lanes[ev->presence_lane].name);
+        if (d->gate)
+            gate_on_presence(d->gate, ev->presence_lane, ev->posted_us);
         break;
     default:
         log_debug("event %d", (int)ev->kind);
@@ -179,10 +193,18 @@ static int start_buses(struct daemon *d)
         int used = 0;
         for (int i = 0; i < d->cfg->ndevices; i++)
             used |= d->cfg->devices[i].bus == b;
-        if (used && !(d->buses[b] = mbus_start(d->cfg, b, d->events)))
+        if (used && !(d->buses[b] = mbus_start(d->cfg, b, d->events, &d->presence)))
             return -1;
     }
     return 0;
+}
+
+static int start_inputs(struct daemon *d)
+{
+    if (!gpio_input_needed(d->cfg))
+        return 0;
+    d->inputs = gpio_input_start(d->cfg, d->events, &d->presence);
+    return d->inputs ? 0 : -1;
 }
 
 /* "2026-11-29T07:31:02.250Z", or "never" before the first good read. */
@@ -253,6 +275,7 @@ static void shutdown_all(struct daemon *d)
         evq_close(d->events); /* workers blocked on a full queue give up */
     for (int b = 0; b < CFG_MAX_BUSES; b++)
         mbus_stop(d->buses[b]);
+    gpio_input_stop(d->inputs);
     if (d->cfg && d->events) {
         evq_drain(d->events, on_event, d); /* the last readings and counters posted */
         log_counters(d);
@@ -384,7 +407,7 @@ int daemon_run(const struct daemon_opts *opts)
         goto out;
     }
     if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_uploader(&d) < 0 ||
-        open_day(&d) < 0 || start_buses(&d) < 0)
+        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0)
         goto out;
     announce_ready(&d);
     status = loop_run(d.loop) == 0 ? 0 : 1;

@@ -12,6 +12,14 @@ enum event_kind {
     EV_WAKE,          /* no payload: used by tests and to nudge the loop */
     EV_READING,       /* a new measurement from a thermal device */
     EV_DEVICE_STATUS, /* a device's state changed, or its periodic counters */
+    EV_CARD,          /* a card from a lane's Wiegand reader */
+    EV_PRESENCE,      /* a lane's presence sensor became active */
+};
+
+struct card_event {
+    int lane;
+    uint64_t number;          /* the data bits without parity */
+    int bits;                 /* 26 or 34 */
 };
 
 struct device_counters {
@@ -38,6 +46,8 @@ struct event {
     union {
         struct reading reading;
         struct device_status status;
+        struct card_event card;
+        int presence_lane;
     };
 };
 

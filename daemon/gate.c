@@ -320,11 +320,10 @@ static int open_backends(struct gate *g, const struct indicator_ops *override)
         enum cfg_indicator kind = override ? CFG_IND_CONSOLE : g->cfg->lanes[i].indicator;
         const struct indicator_ops *ops = override ? override : indicator_backend(kind);
         if (!ops) {
-            log_err("lane %s: indicator = gpio is not available in this build yet",
-                    g->cfg->lanes[i].name);
+            log_err("lane %s: no indicator backend", g->cfg->lanes[i].name);
             return -1;
         }
-        if (!g->ops[kind] && !(g->handles[kind] = ops->open(g->cfg)))
+        if (!g->ops[kind] && !(g->handles[kind] = ops->open(g->cfg, g->loop)))
             return -1;
         g->ops[kind] = ops;
         g->lanes[i].ops = ops;

@@ -11,7 +11,7 @@ const struct indicator_ops *indicator_backend(enum cfg_indicator kind)
     case CFG_IND_TEST:
         return &indicator_test;
     case CFG_IND_GPIO:
-        return NULL; /* the GPIO backend comes with its own issue */
+        return &indicator_gpio;
     }
     return NULL;
 }

@@ -1,7 +1,7 @@
 /* Indicators: what a lane's lights, buzzer and relay show (DESIGN §2). The lane
  * decides *what* to show (lane.c); a backend shows it. Backends: console (one line
  * per change, for the demo), test (one key=value line per change in a file, for
- * the tests), and GPIO (its own issue). A backend is one `const struct
+ * the tests), and GPIO (lights on the gate controller's GPIO lines). A backend is one `const struct
  * indicator_ops`; its handle serves every lane that uses it. */
 #ifndef GS_INDICATOR_H
 #define GS_INDICATOR_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "loop.h"
 #include "screening.h"
 
 /* One change of a lane's lights, with what caused it (for the console and logs). */
@@ -29,8 +30,9 @@ struct indicator_change {
 
 struct indicator_ops {
     const char *name;
-    /* NULL (with the reason logged) on failure. */
-    void *(*open)(const struct config *cfg);
+    /* NULL (with the reason logged) on failure. `loop` is the main loop, for
+     * backends that change lines over time (blinking). */
+    void *(*open)(const struct config *cfg, struct loop *loop);
     /* Shows the change; -1 if the hardware refused (logged by the backend). */
     int (*set)(void *h, const struct config *cfg, const struct indicator_change *c);
     void (*close)(void *h);
@@ -38,6 +40,7 @@ struct indicator_ops {
 
 extern const struct indicator_ops indicator_console;
 extern const struct indicator_ops indicator_test;
+extern const struct indicator_ops indicator_gpio;
 
 /* The backend for a lane's `indicator =`, or NULL when this build has none. */
 const struct indicator_ops *indicator_backend(enum cfg_indicator kind);

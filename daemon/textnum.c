@@ -90,10 +90,12 @@ int tn_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
-int tn_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
+/* A number with a unit, in units of `per_second` per second (1000: ms, 1000000: µs).
+ * The result must be a whole number of those units within min..max. */
+static int duration(const char *s, double per_second, int64_t min, int64_t max, int64_t *out)
 {
-    static const struct { const char *unit; double ms; } units[] = {
-        {"ms", 1}, {"s", 1000}, {"min", 60000}, {"h", 3600000},
+    static const struct { const char *unit; double seconds; } units[] = {
+        {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"min", 60}, {"h", 3600},
     };
     if (s == NULL || !(isdigit((unsigned char)*s) || *s == '.'))
         return -1;
@@ -105,13 +107,23 @@ int tn_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(end, units[i].unit) != 0)
             continue;
-        double ms = v * units[i].ms;
-        if (ms < (double)min_ms || ms > (double)max_ms || ms != floor(ms))
+        double n = nearbyint(v * units[i].seconds * per_second * 1e6) / 1e6;
+        if (n < (double)min || n > (double)max || n != floor(n))
             return -1;
-        *out = (int64_t)ms;
+        *out = (int64_t)n;
         return 0;
     }
     return -1;
+}
+
+int tn_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out)
+{
+    return duration(s, 1e3, min_ms, max_ms, out);
+}
+
+int tn_duration_us(const char *s, int64_t min_us, int64_t max_us, int64_t *out)
+{
+    return duration(s, 1e6, min_us, max_us, out);
 }
 
 static int two_digits(const char *s)

@@ -9,9 +9,10 @@
 #include "indicator.h"
 #include "textnum.h"
 
-static void *console_open(const struct config *cfg)
+static void *console_open(const struct config *cfg, struct loop *loop)
 {
     (void)cfg;
+    (void)loop;
     static int token;
     return &token; /* stdout needs no state */
 }

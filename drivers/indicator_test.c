@@ -16,8 +16,9 @@
 #include "log.h"
 #include "textnum.h"
 
-static void *test_open(const struct config *cfg)
+static void *test_open(const struct config *cfg, struct loop *loop)
 {
+    (void)loop;
     FILE *f = fopen(cfg->daemon.indicator_log, "a");
     if (!f)
         log_errno(LOG_LVL_ERR, errno, "indicator log %s", cfg->daemon.indicator_log);

@@ -43,6 +43,7 @@ struct mbus {
     const struct config *cfg;
     const struct cfg_bus *bus;
     struct evq *events;
+    const struct presence_edges *presence;
     modbus_t *ctx;
     int connected;
     int ndevs;
@@ -246,6 +247,11 @@ static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now)
         snprintf(d->last_error, sizeof d->last_error, "body temperature not a number");
         return;
     }
+    int lane = d->cfg->lane;
+    if (lane >= 0 && b->cfg->lanes[lane].io[CFG_IO_PRESENCE].present) {
+        s.has_presence_edges = true;
+        s.presence_edges = atomic_load(&b->presence->rising[lane]);
+    }
     if (!thermal_is_new(&d->trigger, d->profile, &s))
         return;
     struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};
@@ -356,7 +362,8 @@ static void free_bus(struct mbus *b)
     free(b);
 }
 
-struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events)
+struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events,
+                        const struct presence_edges *presence)
 {
     struct mbus *b = calloc(1, sizeof *b);
     if (!b)
@@ -369,6 +376,7 @@ struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events)
     b->cfg = cfg;
     b->bus = &cfg->buses[bus];
     b->events = events;
+    b->presence = presence;
     /* RTU frames must be apart by t3.5 or a unit takes two requests for one. */
     b->gap_us = b->bus->pause_ms * 1000;
     if (!b->bus->is_tcp && b->gap_us < rtu_frame_gap_us(b->bus))

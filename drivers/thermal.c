@@ -44,8 +44,11 @@ int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
     if (p->trigger == CFG_TRIGGER_SEQUENCE && s->has_sequence)
         fresh = t->have_baseline && s->sequence != t->last_sequence;
     else if (p->trigger == CFG_TRIGGER_PRESENCE)
-        fresh = t->have_baseline && now_present && !t->last_present;
+        fresh = t->have_baseline &&
+                ((now_present && !t->last_present) ||
+                 (s->has_presence_edges && s->presence_edges != t->last_presence_edges));
     t->have_baseline = true;
+    t->last_presence_edges = s->presence_edges;
     t->last_sequence = s->sequence;
     t->last_present = now_present;
     return fresh;

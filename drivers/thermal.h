@@ -39,18 +39,21 @@ struct thermal_sample {
     uint16_t status;
     uint32_t sequence;
     uint64_t card;
+    bool has_presence_edges;    /* the lane has a GPIO presence sensor */
+    uint32_t presence_edges;    /* its rising edges so far (presence.h) */
 };
 
 int thermal_decode(const struct regmap *m, const uint16_t *regs, struct thermal_sample *s);
 
 /* Remembers what the device said last, to emit one reading per measurement:
  * a changed sequence register, or a rising "person present" edge (from the status
- * register or, later, a GPIO presence input). The first sample after start or
+ * register or a GPIO presence input). The first sample after start or
  * after the device was lost only sets the baseline: its value may be old. */
 struct trigger_state {
     bool have_baseline;
     uint32_t last_sequence;
     bool last_present;
+    uint32_t last_presence_edges;
 };
 
 /* 1 when s is a new measurement, 0 when stale. */

@@ -212,8 +212,9 @@ static bool paced_done(struct run *r)
            r->shown + r->errors == atomic_load(&r->posted);
 }
 
-static void *rec_open(const struct config *cfg)
+static void *rec_open(const struct config *cfg, struct loop *loop)
 {
+    (void)loop;
     (void)cfg;
     return current;
 }

@@ -57,6 +57,8 @@ identity = device
 [lane b]
 gate = 东门
 identity = none
+# a light barrier: profiles without a presence bit (milli) need one
+presence = BEAM_B
 """
 
 

@@ -1010,6 +1010,77 @@ static void test_indicator_log(void **state)
     free(errs);
 }
 
+static void test_gpio_section(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(BASE);
+    assert_int_equal(cfg->gpio.lamp_test_ms, 300);
+    assert_int_equal(cfg->gpio.presence_debounce_ms, 50);
+    assert_int_equal(cfg->gpio.wiegand_pulse_min_us, 20);
+    assert_int_equal(cfg->gpio.wiegand_pulse_max_us, 150);
+    assert_int_equal(cfg->gpio.wiegand_interval_min_us, 200);
+    assert_int_equal(cfg->gpio.wiegand_frame_gap_us, 25000);
+    config_free(cfg);
+    cfg = parse_ok(BASE "[gpio]\nlamp_test = 0s\npresence_debounce = 20ms\n"
+                        "wiegand_pulse_min = 0us\nwiegand_pulse_max = 20ms\n"
+                        "wiegand_interval_min = 100us\nwiegand_frame_gap = 0.1s\n");
+    assert_int_equal(cfg->gpio.lamp_test_ms, 0);
+    assert_int_equal(cfg->gpio.presence_debounce_ms, 20);
+    assert_int_equal(cfg->gpio.wiegand_pulse_max_us, 20000);
+    assert_int_equal(cfg->gpio.wiegand_interval_min_us, 100);
+    assert_int_equal(cfg->gpio.wiegand_frame_gap_us, 100000);
+    config_free(cfg);
+
+    const char *bad = BASE "[gpio]\nwiegand_pulse_min = 50\nwiegand_frame_gap = 11s\n"
+                           "lamp_test = 6s\n";
+    char *errs = parse_bad(bad, 3);
+    expect(errs, "%d: [gpio] wiegand_pulse_min: \"50\" is not a duration between 0us and "
+                 "1000000us", line_of(bad, "wiegand_pulse_min = 50"));
+    expect(errs, "%d: [gpio] wiegand_frame_gap: \"11s\"", line_of(bad, "wiegand_frame_gap = 11s"));
+    expect(errs, "%d: [gpio] lamp_test: \"6s\"", line_of(bad, "lamp_test = 6s"));
+    free(errs);
+    bad = BASE "[gpio]\nwiegand_pulse_min = 200us\nwiegand_pulse_max = 100us\n"
+               "wiegand_interval_min = 30ms\n";
+    errs = parse_bad(bad, 2);
+    expect(errs, "%d: [gpio] wiegand_pulse_max: wiegand_pulse_max 100us must be longer than "
+                 "wiegand_pulse_min 200us", line_of(bad, "wiegand_pulse_max = 100us"));
+    expect(errs, "%d: [gpio] wiegand_interval_min: wiegand_frame_gap 25000us must be longer "
+                 "than wiegand_interval_min 30000us", line_of(bad, "wiegand_interval_min = 30ms"));
+    free(errs);
+}
+
+/* Wiegand pulses are low by the standard: those lines are active-low unless the
+ * file says active-high; every other line is active-high unless it says active-low. */
+static void test_gpio_polarity(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(
+        BASE "[lane b]\ngate = 北门\nidentity = wiegand\nwiegand_d0 = W0\n"
+             "wiegand_d1 = W1 active-high\npresence = BEAM active-high\ngreen = G\n"
+             "[profile plain]\nblock = 3:0:1\nbody_temp = 0 int16 0.01\n"
+             "[device py-b]\nbus = gw\nunit = 2\nprofile = plain\nlane = b\n");
+    const struct cfg_lane *l = &cfg->lanes[config_find_lane(cfg, "b")];
+    assert_true(l->io[CFG_IO_WIEGAND_D0].active_low);
+    assert_false(l->io[CFG_IO_WIEGAND_D1].active_low);
+    assert_false(l->io[CFG_IO_PRESENCE].active_low);
+    assert_false(l->io[CFG_IO_GREEN].active_low);
+    config_free(cfg);
+
+    const char *bad = BASE "[lane b]\ngate = 北门\nidentity = device\nwiegand_d0 = W0\n"
+                           "green = G active-sometimes\n"
+                           "[profile plain]\nblock = 3:0:1\nbody_temp = 0 int16 0.01\n"
+                           "[device py-b]\nbus = gw\nunit = 2\nprofile = plain\nlane = b\n";
+    char *errs = parse_bad(bad, 4);
+    expect(errs, "%d: [lane b] green: \"G active-sometimes\" is not CHIP:OFFSET",
+           line_of(bad, "green = G active-sometimes"));
+    expect(errs, "%d: [lane b] identity: the lane has Wiegand lines but identity is not wiegand",
+           line_of(bad, "identity = device"));
+    expect(errs, "[lane b] identity: device, but profile plain of [device py-b] reads no card");
+    expect(errs, "lane b: [device py-b] (profile plain) measures on presence but reports no "
+                 "presence bit; add a presence line to the lane");
+    free(errs);
+}
+
 static void test_daemon_and_screening_values(void **state)
 {
     (void)state;
@@ -1070,6 +1141,7 @@ int main(void)
         cmocka_unit_test(test_school_days_errors),
         cmocka_unit_test(test_indicator_log),
         cmocka_unit_test(test_daemon_and_screening_values),
+        cmocka_unit_test(test_gpio_section), cmocka_unit_test(test_gpio_polarity),
         cmocka_unit_test(test_cannot_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

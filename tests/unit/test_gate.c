@@ -89,8 +89,9 @@ static long long side_count(const char *sql, const char *a, const char *b)
     return v;
 }
 
-static void *rec_open(const struct config *cfg)
+static void *rec_open(const struct config *cfg, struct loop *loop)
 {
+    (void)loop;
     (void)cfg;
     return &rec;
 }

@@ -60,6 +60,27 @@ static void test_duration(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(tn_duration_ms(bad[i], 0, 86400000, &v), -1);
     assert_int_equal(tn_duration_ms("11s", 0, 10000, &v), -1);
+    assert_int_equal(tn_duration_ms("500us", 0, 10000, &v), -1); /* not a whole ms */
+    assert_int_equal(tn_duration_ms("2000us", 0, 10000, &v), 0);
+    assert_int_equal(v, 2);
+}
+
+static void test_duration_us(void **state)
+{
+    (void)state;
+    int64_t v;
+    struct { const char *s; int64_t want; } good[] = {
+        {"20us", 20}, {"150us", 150}, {"1.5ms", 1500}, {"25ms", 25000}, {"0.1s", 100000},
+        {"0us", 0},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        assert_int_equal(tn_duration_us(good[i].s, 0, 60000000, &v), 0);
+        assert_int_equal(v, good[i].want);
+    }
+    const char *bad[] = {"20", "20 us", "0.5us", "-1us", "20µs", "us", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(tn_duration_us(bad[i], 0, 60000000, &v), -1);
+    assert_int_equal(tn_duration_us("2s", 0, 1000000, &v), -1);
 }
 
 static void test_times_and_dates(void **state)
@@ -109,7 +130,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long),     cmocka_unit_test(test_centi_exact),
-        cmocka_unit_test(test_duration), cmocka_unit_test(test_times_and_dates),
+        cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_us), cmocka_unit_test(test_times_and_dates),
         cmocka_unit_test(test_bool),     cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,36 @@ static void test_presence_trigger(void **state)
     assert_int_equal(thermal_is_new(&t, p, &s), 0); /* still there */
 }
 
+/* A GPIO presence sensor on the lane: each new rising edge (counted by the input
+ * thread) makes the next poll a measurement, with or without a presence bit. */
+static void test_gpio_presence_trigger(void **state)
+{
+    (void)state;
+    const struct cfg_profile *p = builtin("pyrometer");
+    struct trigger_state t = {0};
+    struct thermal_sample s = sample(0, 0);
+    s.has_sequence = false;
+    s.has_presence_edges = true;
+    s.presence_edges = 4;
+    assert_int_equal(thermal_is_new(&t, p, &s), 0); /* baseline */
+    assert_int_equal(thermal_is_new(&t, p, &s), 0); /* no new edge */
+    s.presence_edges = 5;
+    assert_int_equal(thermal_is_new(&t, p, &s), 1);
+    assert_int_equal(thermal_is_new(&t, p, &s), 0); /* one measurement per edge */
+    s.presence_edges = 7;                           /* two edges between polls: one reading */
+    assert_int_equal(thermal_is_new(&t, p, &s), 1);
+    thermal_forget(&t);                             /* device was offline */
+    s.presence_edges = 8;
+    assert_int_equal(thermal_is_new(&t, p, &s), 0); /* its value may be old */
+    const struct cfg_profile *ir = builtin("gatescreen-ir"); /* sequence trigger: edges ignored */
+    struct trigger_state t2 = {0};
+    struct thermal_sample q = sample(3, 5);
+    q.has_presence_edges = true;
+    assert_int_equal(thermal_is_new(&t2, ir, &q), 0);
+    q.presence_edges = 1;
+    assert_int_equal(thermal_is_new(&t2, ir, &q), 0);
+}
+
 static void test_reading_fields(void **state)
 {
     (void)state;
@@ -112,6 +142,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequence_trigger), cmocka_unit_test(test_presence_trigger),
+        cmocka_unit_test(test_gpio_presence_trigger),
         cmocka_unit_test(test_reading_fields), cmocka_unit_test(test_backoff_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
