@@ -45,7 +45,7 @@ struct reader {
     struct wg_edge pending[PENDING_MAX]; /* sorted by time */
     int npending;
     uint64_t cards, lost, noise[WIEGAND_NOISE_COUNT];
-    struct log_limit noise_log;
+    struct log_limit noise_log[WIEGAND_NOISE_COUNT]; /* each kind is news on its own */
 };
 
 struct presence_input {
@@ -93,7 +93,7 @@ static void on_frame(struct gpio_input *gi, struct reader *r, const struct wiega
     const char *lane = gi->cfg->lanes[r->lane].name;
     if (!f->card) {
         r->noise[f->noise]++;
-        log_limited(&r->noise_log, loop_now_ms(), NOISE_LOG_MAX_INTERVAL_MS, LOG_LVL_WARN,
+        log_limited(&r->noise_log[f->noise], loop_now_ms(), NOISE_LOG_MAX_INTERVAL_MS, LOG_LVL_WARN,
                     "lane %s: Wiegand noise dropped: %s (%d bits)", lane,
                     wiegand_noise_name(f->noise), f->bits);
         return;

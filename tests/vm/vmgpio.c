@@ -9,6 +9,8 @@
  *        34:NUMBER, 26:NUMBER:badparity (last bit flipped), raw:BITS where a bit
  *        is 0 (D0), 1 (D1) or 2 (both lines low at once).
  *   vmgpio pull DIR up|down
+ *   vmgpio bounce DIR COUNT            COUNT short pulses up (one write each way,
+ *        ~0.5 ms), ending down: a contact bouncing, shorter than any debounce
  *   vmgpio get DIR...                  prints each value (0/1) on one line
  *   vmgpio wait DIR VALUE TIMEOUT_MS   exit 0 once the value is VALUE (prints
  *        the ms waited), 1 on timeout (prints what it saw)
@@ -140,7 +142,7 @@ static int cmd_frames(int argc, char **argv)
         for (int k = 0; k < nf; k++)
             if (bit < fr[k].n && pulse(&fr[k], bit, "pull-up") < 0)
                 return 1;
-        usleep(500); /* the next bit starts well after interval_min */
+        usleep(2000); /* bits ~3 ms apart: well after the test's interval_min */
     }
     return 0;
 }
@@ -185,11 +187,21 @@ int main(int argc, char **argv)
         printf("\n");
         return 0;
     }
+    if (argc == 4 && strcmp(argv[1], "bounce") == 0) {
+        long n;
+        if (tn_long(argv[3], 1, 1000, &n) < 0)
+            return 2;
+        for (long i = 0; i < n; i++)
+            if (write_file(argv[2], "pull", "pull-up") < 0 ||
+                write_file(argv[2], "pull", "pull-down") < 0)
+                return 1;
+        return 0;
+    }
     if (argc == 5 && strcmp(argv[1], "wait") == 0)
         return cmd_wait(argv[2], argv[3], argv[4], false);
     if (argc == 5 && strcmp(argv[1], "hold") == 0)
         return cmd_wait(argv[2], argv[3], argv[4], true);
-    fprintf(stderr, "usage: vmgpio frames SPEC D0 D1 ... | pull DIR up|down | get DIR... | "
+    fprintf(stderr, "usage: vmgpio frames SPEC D0 D1 ... | pull DIR up|down | bounce DIR N | get DIR... | "
                     "wait DIR VALUE MS | hold DIR VALUE MS\n");
     return 2;
 }
