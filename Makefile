@@ -1,16 +1,18 @@
 # Thin wrapper around CMake. The two commands of the quick start:
 #   make demo   - a whole simulated school day (gates, nurse, figures) on the embedded defaults
-#   make test   - build (normal + ASan/UBSan) and run every test
+#   make test   - build (normal + ASan/UBSan + libgpiod 2.x) and run every test
 # Both install missing Debian packages first (.ci/packages is the one list).
 
 BUILD      ?= build
 SAN_BUILD  ?= build-sanitize
 FUZZ_BUILD ?= build-fuzz
+GPIOD2_BUILD ?= build-gpiod2
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-sanitize test test-normal test-sanitize demo install fuzz clean
+.PHONY: all deps build build-sanitize test test-normal test-sanitize test-gpiod2 demo install \
+        fuzz clean
 
 all: build
 
@@ -37,7 +39,18 @@ test-sanitize: build-sanitize
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS) -j $(JOBS)
 
-test: test-normal test-sanitize
+# The GPIO shim's libgpiod 2.x backend: Debian 12 has only 1.6, so libgpiod 2.x comes
+# from Debian 13 (tests/vm/libgpiod2.sh); the unit tests and the GPIO VM test run on it.
+$(GPIOD2_BUILD)/CMakeCache.txt: | deps
+	PKG_CONFIG_PATH=$$(tests/vm/libgpiod2.sh | tail -1) \
+	  cmake -S . -B $(GPIOD2_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+test-gpiod2: deps $(GPIOD2_BUILD)/CMakeCache.txt
+	cmake --build $(GPIOD2_BUILD) -j $(JOBS)
+	cd $(GPIOD2_BUILD) && ctest $(CTEST_ARGS) -j $(JOBS) -L unit && \
+	  ctest $(CTEST_ARGS) -R 'test_gpio_vm'
+
+test: test-normal test-sanitize test-gpiod2
 
 # A whole simulated school day in a few minutes (tests/tools/demo_day.py): a fresh
 # database under build/demo with the demo roster, the device simulator serving the
@@ -54,4 +67,4 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) $(GPIOD2_BUILD)

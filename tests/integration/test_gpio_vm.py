@@ -10,9 +10,10 @@ buzzer's length, that the soft lane's relay was never driven and the safe state
 at stop; and from the ledger the VM hands back: the cards decoded (26- and
 34-bit), the noise that made no row, the fever, the presence measurement.
 
-Lanes: L1 (Wiegand, enforce hard, lines by name, active-low buzzer), L2 (Wiegand,
-enforce soft, lines by CHIP:OFFSET), L3 (presence sensor, a profile without a
-presence bit, identity none)."""
+Every decision is shown once: admit, fever, invalid, unknown card, no identity,
+see the nurse, no measurement. Lanes: L1 (Wiegand, enforce hard, lines by name,
+active-low buzzer), L2 (Wiegand, enforce soft, lines by CHIP:OFFSET), L3 (presence
+sensor, a profile without a presence bit, identity none)."""
 import base64
 import datetime
 import os
@@ -31,7 +32,7 @@ import vm  # noqa: E402
 
 JOB = os.path.join(HERE, "..", "vm", "gpio_vm_job.sh")
 VMGPIO = os.path.join(gslib.BUILD, "tests", "vmgpio")
-JOB_CHECKS = 50  # the job's ok/not ok lines: fewer means it stopped or skipped some
+JOB_CHECKS = 62  # the job's ok/not ok lines: fewer means it stopped or skipped some
 
 ROSTER = """\
 external_id,kind,name,grade,class,card,active
@@ -62,12 +63,15 @@ database = ledger.db
 morning = %s-%s
 days = mon-sun
 [screening]
-identity_required = no
+identity_required = yes
 pair_window = 3s
 hold_admit = 1500ms
 hold_fever = 3s
 buzzer = 1s
 hold_deny = 1500ms
+hold_invalid = 1500ms
+hold_nurse = 1500ms
+hold_no_measurement = 1500ms
 blink_period = 400ms
 [gpio]
 lamp_test = 200ms
@@ -266,13 +270,25 @@ def check_ledger(d, out):
             ("L2", "S4", 16777217, 3840, "fever"),
             ("L1", "S5", 2002, 3670, "admit"),
             ("L1", None, 99999, 3650, "unknown_card"),
-            ("L3", None, None, 3680, "admit"),
+            ("L1", "S3", 1001, 3400, "invalid"),
+            ("L1", "S3", 1001, 3650, "admit"),
+            ("L1", "S4", 16777217, 3650, "see_nurse"),
+            ("L2", "S5", 2002, None, "no_measurement"),
+            ("L3", None, None, 3680, "no_identity"),
             ("L1", "S1", 659060, 3660, "admit")]
     check(sorted(rows, key=str) == sorted(want, key=str),
           "ledger rows are the decisions, nothing from the noise:\n  %s" %
           "\n  ".join(map(str, rows)))
     l1 = [r for r in rows if r[0] == "L1"]
-    check([r[1] for r in l1] == ["S1", "S3", "S5", None, "S1"], "L1 in order: %s" % l1)
+    check([r[1] for r in l1] == ["S1", "S3", "S5", None, "S3", "S3", "S4", "S1"],
+          "L1 in order: %s" % l1)
+
+
+def built_gpiod_api():
+    """The shim CMake chose for this build (1: libgpiod 1.6, 2: libgpiod 2.x)."""
+    with open(os.path.join(gslib.BUILD, "CMakeCache.txt"), encoding="utf-8") as f:
+        m = re.search(r"^GPIOD_VERSION:INTERNAL=(\d+)", f.read(), re.M)
+    return "2" if m and int(m.group(1)) >= 2 else "1"
 
 
 def main():
@@ -300,10 +316,12 @@ def main():
     check_trace(out)
     check_ledger(d, out)
     log = section(out, "LOG")
-    check("GPIO: libgpiod" in log, "daemon names its GPIO API: %s" %
-          (re.search(r"GPIO: (.*)", log).group(1) if "GPIO: " in log else "none"))
-    want = ["lane L1: Wiegand cards 4, events lost 0; noise both lines low 1, wrong length 1, "
-            "bad parity 1", "lane L2: Wiegand cards 2, events lost 0", "lane L3: presence arrivals 1"]
+    api = re.search(r"GPIO: (libgpiod \S+ \(uAPI v(\d)\))", log)
+    check(api is not None and api.group(2) == built_gpiod_api(),
+          "the daemon runs the libgpiod API it was built for (v%s): %s" %
+          (built_gpiod_api(), api.group(1) if api else "none"))
+    want = ["lane L1: Wiegand cards 6, events lost 0; noise both lines low 1, wrong length 1, "
+            "bad parity 1", "lane L2: Wiegand cards 3, events lost 0", "lane L3: presence arrivals 1"]
     check("runtime error" not in log and "Sanitizer" not in log,
           "no sanitizer report in the daemon's log")
     for w in want:

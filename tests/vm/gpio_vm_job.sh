@@ -146,6 +146,29 @@ is "unknown card: relay stays" L1_RELAY 0
 is "unknown card: no buzzer (active-low)" L1_BUZZER 1
 waitv "deny hold over" L1_RED 0 3000
 
+# ---- invalid, then measured again with the card still paired: amber, green ----
+frames 26:1001 $(D L1)
+sim invalid ir-1 temp=34.00
+waitv "S3 invalid reading at L1" L1_AMBER 1 3000
+is "invalid is not green" L1_GREEN 0
+sim arrive ir-1 temp=36.50
+waitv "S3 measured again, same card" L1_GREEN 1 3000
+is "the new decision replaces amber at once" L1_AMBER 0
+waitv "admit hold over" L1_GREEN 0 3000
+
+# ---- see the nurse: S4 has an open fever flag ----------------------------------
+frames 34:16777217 $(D L1)
+sim arrive ir-1 temp=36.50
+waitv "S4 (open flag) at L1: see the nurse" L1_AMBER 1 3000
+is "see the nurse: relay stays" L1_RELAY 0
+waitv "nurse hold over" L1_AMBER 0 3000
+
+# ---- a card and no measurement within pair_window ------------------------------
+frames 26:2002 $(D L2)
+holdv "S5's card waits for a measurement (pair_window 3s)" L2_AMBER 0 2000
+waitv "no measurement: amber" L2_AMBER 1 3000
+waitv "no-measurement hold over" L2_AMBER 0 3000
+
 # ---- device offline: amber blinks; back: dark ----------------------------------
 sim silent ir-2 for 8s
 waitv "ir-2 silent: L2 amber" L2_AMBER 1 8000
@@ -159,11 +182,12 @@ holdv "device back: no more blinking" L2_AMBER 0 1000
 # ---- presence sensor: a bounce is nothing, a person is a measurement -----------
 sim arrive py-3 temp=36.80
 vmgpio bounce "$(L L3_BEAM)" 10
-holdv "a bounce (10 short pulses, ~10 ms) is not a person" L3_GREEN 0 1500
+holdv "a bounce (10 short pulses, ~10 ms) is not a person" L3_RED 0 1500
 vmgpio pull "$(L L3_BEAM)" up
-waitv "presence at L3 measures (trigger = presence)" L3_GREEN 1 3000
+waitv "presence at L3 measures (trigger = presence); no card: no identity" L3_RED 1 3000
+is "no identity is not green" L3_GREEN 0
 vmgpio pull "$(L L3_BEAM)" down
-waitv "admit hold over" L3_GREEN 0 3000
+waitv "deny hold over" L3_RED 0 3000
 
 # ---- stop: safe state -----------------------------------------------------------
 mark stop
