@@ -5,11 +5,16 @@
 # into a cache folder and writes a libgpiod.pc pointing there. Prints the folder to
 # put in PKG_CONFIG_PATH as its last line. The library runs on Debian 12's glibc.
 #   PKG_CONFIG_PATH=$(tests/vm/libgpiod2.sh | tail -1) cmake -S . -B build-gpiod2
-# The cache is outside /tmp on purpose: the test VM mounts a tmpfs there, and the
+# The cache ($GS_GPIOD2_CACHE, default ~/.cache/gatescreen-libgpiod2) is outside /tmp on purpose: the test VM mounts a tmpfs there, and the
 # binaries find the library through its absolute path (RPATH).
 set -euo pipefail
 SUITE=${GS_GPIOD2_SUITE:-trixie}
-dir=${GS_VM_CACHE:-$HOME/.cache/gatescreen-vm}/libgpiod2-$SUITE
+dir=${GS_GPIOD2_CACHE:-$HOME/.cache/gatescreen-libgpiod2}/$SUITE
+case "$dir" in
+    /tmp/*) echo "libgpiod2.sh: $dir is under /tmp, which the test VM hides; use another GS_GPIOD2_CACHE" >&2
+            exit 1 ;;
+esac
+mkdir -p "$(dirname "$dir")"
 if [ -f "$dir/complete" ]; then
     echo "libgpiod2.sh: reusing $dir ($(cat "$dir/complete"))" >&2
     echo "$dir/pkgconfig"
