@@ -977,8 +977,10 @@ static int gpio_line(const char *w, struct cfg_gpio_line *g)
         memcpy(g->name, w, strlen(w) + 1);
         return 0;
     }
+    /* gpiochipN only: the libgpiod 1.6 and 2.x builds must read a config alike. */
     size_t cn = (size_t)(colon - w);
-    if (name_problem(w, cn) != NULL || tn_long(colon + 1, 0, 511, &off) < 0)
+    if (cn <= 8 || cn >= CFG_NAME_MAX || strncmp(w, "gpiochip", 8) != 0 ||
+        strspn(w + 8, "0123456789") != cn - 8 || tn_long(colon + 1, 0, 511, &off) < 0)
         return -1;
     memcpy(g->chip, w, cn);
     g->chip[cn] = '\0';
@@ -997,8 +999,8 @@ static void parse_gpio(struct parser *p, const struct keydef *k, void *obj, cons
     if (n < 1 || n > 2 ||
         (n == 2 && strcmp(w[1], "active-low") != 0 && strcmp(w[1], "active-high") != 0) ||
         gpio_line(w[0], &g) < 0) {
-        bad_value(p, k, v, "CHIP:OFFSET (offset 0..511) or a line name, optionally followed "
-                           "by active-low or active-high (e.g. gpiochip0:17 active-low)");
+        bad_value(p, k, v, "gpiochipN:OFFSET (offset 0..511) or a line name, optionally "
+                           "followed by active-low or active-high (e.g. gpiochip0:17 active-low)");
         return;
     }
     /* Wiegand pulses are low by the standard: those lines default to active-low. */
@@ -1627,6 +1629,9 @@ static void check_outputs(struct parser *p, int i)
     if (l->enforce == CFG_ENFORCE_HARD && !l->io[CFG_IO_RELAY].present)
         key_problem(p, S_LANE, i, line_of(p, S_LANE, i, "enforce"), "enforce",
                     "hard needs a relay line");
+    else if (l->enforce == CFG_ENFORCE_HARD && l->indicator != CFG_IND_GPIO)
+        key_problem(p, S_LANE, i, line_of(p, S_LANE, i, "enforce"), "enforce",
+                    "hard needs indicator = gpio (the relay is driven by the GPIO indicator)");
 }
 
 static bool same_line(const struct cfg_gpio_line *a, const struct cfg_gpio_line *b)

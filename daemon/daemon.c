@@ -271,6 +271,7 @@ static void shutdown_all(struct daemon *d)
 {
     int64_t t0 = loop_now_ms();
     sdn_stopping();
+    gate_stop(d->gate); /* lights safe first: joining the workers can take a while */
     if (d->events)
         evq_close(d->events); /* workers blocked on a full queue give up */
     for (int b = 0; b < CFG_MAX_BUSES; b++)
@@ -284,7 +285,7 @@ static void shutdown_all(struct daemon *d)
         gate_log_counters(d->gate);
     schedule_free(d->schedule);
     uploader_stop(d->uploader); /* a transfer under way stays pending, sent again later */
-    gate_free(d->gate); /* commits the last decisions; lights to their safe state */
+    gate_free(d->gate); /* commits the last decisions; releases the lines */
     ledger_close(d->ledger);
     evq_free(d->events);
     loop_free(d->loop);
@@ -313,7 +314,7 @@ static struct config *load_config_logged(const char *path)
 static void apply_reload(struct daemon *d, struct config *next)
 {
     static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
-                                              "[lane]", "[web]"};
+                                              "[lane]", "[web]", "[gpio]"};
     struct config *cur = d->cfg;
     int same[] = {
         SAME(cur, next, ledger),
@@ -321,6 +322,7 @@ static void apply_reload(struct daemon *d, struct config *next)
             SAME(cur, next, profiles) && SAME(cur, next, ndevices) && SAME(cur, next, devices),
         SAME(cur, next, nlanes) && SAME(cur, next, lanes),
         SAME(cur, next, web),
+        SAME(cur, next, gpio), /* the GPIO input thread reads it */
     };
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (!same[i])

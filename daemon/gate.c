@@ -63,6 +63,7 @@ struct gate {
     const struct indicator_ops *ops[3];
     void *handles[3];
     bool in_tx, batch_failed;
+    bool stopping;              /* lanes show their safe state; decisions are not shown */
     int npending;
     struct pending pending[MAX_PENDING];
     uint64_t decisions[OUT_COUNT], ledger_errors;
@@ -251,6 +252,8 @@ static void arm_timer(struct gate_lane *gl)
  * change, even with the same lights: the console shows who), and re-arms. */
 static void refresh(struct gate_lane *gl)
 {
+    if (gl->g->stopping)
+        return; /* the safe state stays until the lines are released */
     struct display d;
     enum outcome o;
     lane_display(&gl->sm, loop_now_ms(), &d, &o);
@@ -368,14 +371,24 @@ static void safe_state(struct gate_lane *gl)
     send_change(gl, &amber, OUT_COUNT, "stopped");
 }
 
+void gate_stop(struct gate *g)
+{
+    if (!g || g->stopping)
+        return;
+    if (g->sql)
+        gate_flush(g);
+    g->stopping = true;
+    for (int i = 0; i < g->cfg->nlanes; i++)
+        safe_state(&g->lanes[i]);
+}
+
 void gate_free(struct gate *g)
 {
     if (!g)
         return;
     if (g->sql)
-        gate_flush(g);
-    for (int i = 0; i < g->cfg->nlanes; i++)
-        safe_state(&g->lanes[i]);
+        gate_flush(g); /* decisions drained after gate_stop: committed, not shown */
+    gate_stop(g);
     for (int k = 0; k < 3; k++)
         if (g->ops[k])
             g->ops[k]->close(g->handles[k]);

@@ -22,8 +22,12 @@ struct gate;
  * NULL: each lane's own. */
 struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *loop,
                       const struct indicator_ops *backend);
-/* Commits what is pending, then puts every lane in its safe state (amber steady,
- * relay released) and closes the indicators. NULL is fine. */
+/* The start of a stop: commits what is pending and puts every lane in its safe
+ * state (amber steady, relay released) at once, before the workers are joined.
+ * Decisions made after it (the last readings drained) are committed but not
+ * shown: the safe state stays. NULL is fine; a second call does nothing. */
+void gate_stop(struct gate *g);
+/* gate_stop if not done yet, commits what is pending, closes the indicators. */
 void gate_free(struct gate *g);
 
 /* Inputs; `received_us` (loop_now_us() clock) is when the driver posted the

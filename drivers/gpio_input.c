@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "events.h"
 #include "gpio_lines.h"
+#include "input_timing.h"
 #include "log.h"
 #include "loop.h"
 #include "wiegand.h"
@@ -28,22 +30,17 @@
  * longer than an interrupt's way into the kernel buffer, far shorter than the
  * frame gap. */
 #define REORDER_US 3000
-#define PENDING_MAX 256
+/* Events taken per read; a line is read until it has no more. */
 #define READ_BATCH 64
-#define NOISE_LOG_MAX_INTERVAL_MS 60000
-
-struct wg_edge {
-    int64_t t_us;
-    enum wiegand_line line;
-};
+#define LOG_MAX_INTERVAL_MS 60000
+#define MAX_POLL_MS 60000
 
 struct reader {
     int lane;
     struct gpio_line *line[2];
     struct wiegand_limits lim;
     struct wiegand dec;
-    struct wg_edge pending[PENDING_MAX]; /* sorted by time */
-    int npending;
+    struct edge_merge merge;
     uint64_t cards, lost, noise[WIEGAND_NOISE_COUNT];
     struct log_limit noise_log[WIEGAND_NOISE_COUNT]; /* each kind is news on its own */
 };
@@ -51,8 +48,7 @@ struct reader {
 struct presence_input {
     int lane;
     struct gpio_line *line;
-    bool level;          /* debounced */
-    int64_t settle_at;   /* µs; -1: quiet */
+    struct debounce db;
     uint64_t rising;
 };
 
@@ -70,7 +66,7 @@ struct gpio_input {
     int nreaders, npresence, nfds;
     struct reader *readers;
     struct presence_input *presence;
-    struct pollfd *fds;         /* [0] is the stop eventfd */
+    struct pollfd *fds;         /* [0] is the stop eventfd; -1: a line given up on */
     struct source *sources;     /* parallel to fds */
     int stop_fd;
     atomic_int stop;
@@ -93,7 +89,7 @@ static void on_frame(struct gpio_input *gi, struct reader *r, const struct wiega
     const char *lane = gi->cfg->lanes[r->lane].name;
     if (!f->card) {
         r->noise[f->noise]++;
-        log_limited(&r->noise_log[f->noise], loop_now_ms(), NOISE_LOG_MAX_INTERVAL_MS, LOG_LVL_WARN,
+        log_limited(&r->noise_log[f->noise], loop_now_ms(), LOG_MAX_INTERVAL_MS, LOG_LVL_WARN,
                     "lane %s: Wiegand noise dropped: %s (%d bits)", lane,
                     wiegand_noise_name(f->noise), f->bits);
         return;
@@ -105,90 +101,84 @@ static void on_frame(struct gpio_input *gi, struct reader *r, const struct wiega
     evq_post(gi->events, &ev);
 }
 
-static void queue_edge(struct reader *r, enum wiegand_line line, int64_t t_us)
-{
-    if (r->npending == PENDING_MAX) { /* a flood, not a reader: keep the newest */
-        memmove(r->pending, r->pending + 1, (PENDING_MAX - 1) * sizeof r->pending[0]);
-        r->npending--;
-        r->lost++;
-    }
-    int i = r->npending++;
-    for (; i > 0 && r->pending[i - 1].t_us > t_us; i--)
-        r->pending[i] = r->pending[i - 1];
-    r->pending[i] = (struct wg_edge){.t_us = t_us, .line = line};
-}
-
 /* Feeds the edges old enough to be in order, then lets silence end a frame. */
 static void settle_reader(struct gpio_input *gi, struct reader *r, int64_t now_us)
 {
     struct wiegand_frame f;
-    int64_t horizon = now_us - REORDER_US;
-    int fed = 0;
-    while (fed < r->npending && r->pending[fed].t_us <= horizon) {
-        const struct wg_edge *e = &r->pending[fed++];
-        if (wiegand_edge(&r->dec, e->line, WIEGAND_FALLING, e->t_us, &f))
+    struct merged_edge e;
+    while (edge_merge_pop(&r->merge, now_us, &e)) {
+        int ended = e.lost ? wiegand_lost(&r->dec, e.t_us, &f)
+                           : wiegand_edge(&r->dec, (enum wiegand_line)e.line, WIEGAND_FALLING,
+                                          e.t_us, &f);
+        if (ended)
             on_frame(gi, r, &f);
     }
-    memmove(r->pending, r->pending + fed, (size_t)(r->npending - fed) * sizeof r->pending[0]);
-    r->npending -= fed;
-    if (r->npending == 0 && wiegand_idle(&r->dec, horizon, &f))
+    if (edge_merge_due(&r->merge) < 0 &&
+        wiegand_idle(&r->dec, edge_merge_horizon(&r->merge, now_us), &f))
         on_frame(gi, r, &f);
 }
 
 static int64_t reader_deadline(const struct reader *r)
 {
-    if (r->npending > 0)
-        return r->pending[0].t_us + REORDER_US;
+    int64_t due = edge_merge_due(&r->merge);
+    if (due >= 0)
+        return due;
     int64_t d = wiegand_deadline(&r->dec);
-    return d < 0 ? -1 : d + REORDER_US;
+    return d < 0 || d > INT64_MAX - REORDER_US ? d : d + REORDER_US;
 }
 
-static void read_reader(struct gpio_input *gi, struct reader *r, enum wiegand_line line)
+/* A hole in the events poisons the frame it falls in: a frame with a hole could
+ * still have a good parity, and that would be someone else's card. */
+static void mark_lost(struct reader *r, int64_t t_us, int line)
+{
+    struct merged_edge marker = {.t_us = t_us, .line = line, .lost = true};
+    r->lost++;
+    edge_merge_add(&r->merge, &marker);
+}
+
+/* Reads one line's events until none wait (a second batch read later would come
+ * after the other line's newer edges). Returns 0, or -1 when the line failed. */
+static int read_reader(struct reader *r, enum wiegand_line line)
 {
     struct gpio_edge_event ev[READ_BATCH];
-    int lost = 0;
-    int n = gpio_read_events(r->line[line], ev, READ_BATCH, &lost);
-    if (n < 0) {
-        log_errno(LOG_LVL_ERR, errno, "lane %s: reading Wiegand events",
-                  gi->cfg->lanes[r->lane].name);
-        return;
-    }
-    if (lost > 0) { /* a frame with a hole would be a wrong card: drop what we have */
-        r->lost += (uint64_t)lost;
-        r->npending = 0;
-        wiegand_init(&r->dec, &r->lim);
-    }
-    for (int i = 0; i < n; i++)
-        if (ev[i].to_active)
-            queue_edge(r, line, ev[i].t_us);
+    int n;
+    int64_t lost_at;
+    do {
+        if ((n = gpio_read_events(r->line[line], ev, READ_BATCH, &lost_at)) < 0)
+            return -1;
+        if (lost_at >= 0)
+            mark_lost(r, lost_at, line);
+        for (int i = 0; i < n; i++) {
+            struct merged_edge e = {.t_us = ev[i].t_us, .line = line};
+            if (ev[i].to_active && edge_merge_add(&r->merge, &e) < 0)
+                mark_lost(r, ev[i].t_us, line); /* pushed out by a flood */
+        }
+    } while (n > 0 && gpio_events_waiting(r->line[line]));
+    return 0;
 }
 
 /* ---- presence ---------------------------------------------------------------- */
 
-static void read_presence(struct gpio_input *gi, struct presence_input *p)
+static int read_presence(struct presence_input *p)
 {
     struct gpio_edge_event ev[READ_BATCH];
-    int lost;
-    int n = gpio_read_events(p->line, ev, READ_BATCH, &lost);
-    if (n < 0) {
-        log_errno(LOG_LVL_ERR, errno, "lane %s: reading presence events",
-                  gi->cfg->lanes[p->lane].name);
-        return;
-    }
-    if (n > 0) /* quiet must last debounce from the last edge */
-        p->settle_at = ev[n - 1].t_us + gi->cfg->gpio.presence_debounce_ms * 1000;
+    int n;
+    int64_t lost_at; /* a lost edge changes nothing: the level is read after quiet */
+    do {
+        if ((n = gpio_read_events(p->line, ev, READ_BATCH, &lost_at)) < 0)
+            return -1;
+        if (n > 0)
+            debounce_edge(&p->db, ev[n - 1].t_us);
+    } while (n > 0 && gpio_events_waiting(p->line));
+    return 0;
 }
 
 static void settle_presence(struct gpio_input *gi, struct presence_input *p, int64_t now_us)
 {
-    if (p->settle_at < 0 || now_us < p->settle_at)
+    if (!debounce_due(&p->db, now_us))
         return;
-    p->settle_at = -1;
     int level = gpio_get(p->line);
-    if (level < 0 || level == p->level)
-        return;
-    p->level = level;
-    if (!level)
+    if (level < 0 || !debounce_settle(&p->db, level == 1))
         return;
     p->rising++;
     atomic_fetch_add(&gi->edges->rising[p->lane], 1u);
@@ -208,13 +198,44 @@ static int poll_timeout(const struct gpio_input *gi, int64_t now_us)
             at = d;
     }
     for (int i = 0; i < gi->npresence; i++) {
-        int64_t d = gi->presence[i].settle_at;
+        int64_t d = gi->presence[i].db.due_us;
         if (d >= 0 && (at < 0 || d < at))
             at = d;
     }
     if (at < 0)
         return -1;
-    return at <= now_us ? 0 : (int)((at - now_us + 999) / 1000);
+    if (at <= now_us)
+        return 0;
+    int64_t ms = (at - now_us) / 1000 + 1;
+    return ms > MAX_POLL_MS ? MAX_POLL_MS : (int)ms;
+}
+
+/* A line that errs or hangs up (its chip unbound, an expander unplugged) would
+ * wake poll forever: it is logged and left out until the daemon restarts. */
+static void give_up_line(struct gpio_input *gi, int i, int err)
+{
+    const struct source *s = &gi->sources[i];
+    int lane = s->reader ? s->reader->lane : s->presence->lane;
+    const char *what = s->reader ? (s->wline == WIEGAND_D0 ? "wiegand_d0" : "wiegand_d1")
+                                 : "presence";
+    log_errno(LOG_LVL_ERR, err, "lane %s: GPIO %s failed; not read any more",
+              gi->cfg->lanes[lane].name, what);
+    gi->fds[i].fd = -1;
+}
+
+static void read_ready(struct gpio_input *gi)
+{
+    for (int i = 1; i < gi->nfds; i++) {
+        short ev = gi->fds[i].revents;
+        if (gi->fds[i].fd < 0 || !ev)
+            continue;
+        const struct source *s = &gi->sources[i];
+        int rc = 0;
+        if (ev & POLLIN)
+            rc = s->reader ? read_reader(s->reader, s->wline) : read_presence(s->presence);
+        if (rc < 0 || (ev & (POLLERR | POLLHUP | POLLNVAL)))
+            give_up_line(gi, i, rc < 0 ? errno : EIO);
+    }
 }
 
 static void *input_thread(void *arg)
@@ -226,15 +247,8 @@ static void *input_thread(void *arg)
             log_errno(LOG_LVL_ERR, errno, "GPIO input: poll");
             break;
         }
-        for (int i = 1; n > 0 && i < gi->nfds; i++) {
-            if (!(gi->fds[i].revents & POLLIN))
-                continue;
-            const struct source *s = &gi->sources[i];
-            if (s->reader)
-                read_reader(gi, s->reader, s->wline);
-            else
-                read_presence(gi, s->presence);
-        }
+        if (n > 0)
+            read_ready(gi);
         int64_t now = loop_now_us();
         for (int i = 0; i < gi->nreaders; i++)
             settle_reader(gi, &gi->readers[i], now);
@@ -262,6 +276,7 @@ static int open_reader(struct gpio_input *gi, int lane)
     };
     r->lane = lane;
     wiegand_init(&r->dec, &r->lim);
+    edge_merge_init(&r->merge, REORDER_US);
     static const int roles[2] = {CFG_IO_WIEGAND_D0, CFG_IO_WIEGAND_D1};
     for (int k = 0; k < 2; k++) {
         r->line[k] = gpio_input_open(&gi->cfg->lanes[lane].io[roles[k]], "gatescreend-wiegand",
@@ -276,13 +291,13 @@ static int open_reader(struct gpio_input *gi, int lane)
 static int open_presence(struct gpio_input *gi, int lane)
 {
     struct presence_input *p = &gi->presence[gi->npresence++];
-    *p = (struct presence_input){.lane = lane, .settle_at = -1};
+    p->lane = lane;
     p->line = gpio_input_open(&gi->cfg->lanes[lane].io[CFG_IO_PRESENCE], "gatescreend-presence",
                               GPIO_EDGE_BOTH);
     if (!p->line)
         return -1;
-    int level = gpio_get(p->line);
-    p->level = level > 0; /* someone already there at start is not an arrival */
+    /* Someone already there at start is not an arrival. */
+    debounce_init(&p->db, gi->cfg->gpio.presence_debounce_ms * 1000, gpio_get(p->line) == 1);
     add_fd(gi, p->line, (struct source){.presence = p});
     return 0;
 }

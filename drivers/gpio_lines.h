@@ -41,9 +41,14 @@ int gpio_get(struct gpio_line *l);
 /* The fd that polls readable when edge events wait (inputs). */
 int gpio_event_fd(const struct gpio_line *l);
 /* Reads up to `max` waiting events (call when the fd is readable). Returns how many,
- * -1 on error. `*lost` is set to the number of events the kernel dropped since the
- * last read when the API can tell (2.x sequence numbers), else 0. */
-int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max, int *lost);
+ * -1 on error. `*lost_at_us` is -1, or the instant at which events went missing:
+ * with 2.x, just before the first event after a gap in the sequence numbers; with
+ * 1.6, which cannot tell, just after the last event of a read that emptied a full
+ * kernel buffer (the kernel drops the newest). */
+int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max,
+                     int64_t *lost_at_us);
+/* Whether more events wait on an input line (a read would not block). */
+bool gpio_events_waiting(const struct gpio_line *l);
 /* Releases the line (the kernel then leaves it to the controller: see README). */
 void gpio_close(struct gpio_line *l);
 

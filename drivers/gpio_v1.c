@@ -12,6 +12,9 @@
 
 #include "log.h"
 
+/* The v1 kernel interface keeps at most this many events per line. */
+#define KERNEL_EVENTS 16
+
 struct gpio_line {
     struct gpiod_line *line;  /* its chip is closed with it */
 };
@@ -45,12 +48,13 @@ static struct gpio_line *request(const struct cfg_gpio_line *cfg, const char *co
     char text[96];
     gpio_line_text(cfg, text, sizeof text);
     struct gpio_line *l = calloc(1, sizeof *l);
-    if (!l)
+    if (!l) {
+        log_err("GPIO line %s: out of memory", text);
         return NULL;
+    }
     if (!(l->line = find_line(cfg))) {
         log_errno(LOG_LVL_ERR, errno, "GPIO line %s", text);
-        free(l);
-        return NULL;
+        goto fail;
     }
     struct gpiod_line_request_config rc = {
         .consumer = consumer, .request_type = type,
@@ -58,11 +62,14 @@ static struct gpio_line *request(const struct cfg_gpio_line *cfg, const char *co
     };
     if (gpiod_line_request(l->line, &rc, active) < 0) {
         log_errno(LOG_LVL_ERR, errno, "GPIO line %s: request as %s", text, consumer);
-        gpiod_line_close_chip(l->line);
-        free(l);
-        return NULL;
+        goto fail;
     }
     return l;
+fail:
+    if (l->line)
+        gpiod_line_close_chip(l->line);
+    free(l);
+    return NULL;
 }
 
 struct gpio_line *gpio_output_open(const struct cfg_gpio_line *cfg, const char *consumer,
@@ -94,17 +101,20 @@ int gpio_event_fd(const struct gpio_line *l)
     return gpiod_line_event_get_fd(l->line);
 }
 
-int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max, int *lost)
+int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max,
+                     int64_t *lost_at_us)
 {
-    struct gpiod_line_event raw[16]; /* the kernel keeps at most 16 per line */
-    *lost = 0;
-    if (max > 16)
-        max = 16;
+    struct gpiod_line_event raw[KERNEL_EVENTS];
+    *lost_at_us = -1;
+    if (max > KERNEL_EVENTS)
+        max = KERNEL_EVENTS;
     int n = gpiod_line_event_read_multiple(l->line, raw, (unsigned)max);
     for (int i = 0; i < n; i++) {
         ev[i].to_active = raw[i].event_type == GPIOD_LINE_EVENT_RISING_EDGE;
         ev[i].t_us = (int64_t)raw[i].ts.tv_sec * 1000000 + raw[i].ts.tv_nsec / 1000;
     }
+    if (n == KERNEL_EVENTS) /* the buffer was full: newer events may have been dropped */
+        *lost_at_us = ev[n - 1].t_us + 1;
     return n;
 }
 

@@ -31,19 +31,24 @@ const char *gpio_api_name(void)
     return text;
 }
 
-/* The chip that has a line of this name: the first /dev/gpiochipN that does. */
+static int is_chip(const struct dirent *e)
+{
+    return strncmp(e->d_name, "gpiochip", 8) == 0;
+}
+
+/* The chip that has a line of this name: the first /dev/gpiochipN that does, in
+ * name order, as libgpiod 1.6 looks (so both builds find the same line). */
 static struct gpiod_chip *chip_with_line(const char *name, unsigned *offset)
 {
-    DIR *dir = opendir("/dev");
-    if (!dir)
+    struct dirent **names;
+    int n = scandir("/dev", &names, is_chip, alphasort);
+    if (n < 0)
         return NULL;
     struct gpiod_chip *found = NULL;
-    for (struct dirent *e; !found && (e = readdir(dir));) {
+    for (int i = 0; i < n; i++) {
         char path[300];
-        if (strncmp(e->d_name, "gpiochip", 8) != 0)
-            continue;
-        snprintf(path, sizeof path, "/dev/%s", e->d_name);
-        struct gpiod_chip *c = gpiod_chip_open(path);
+        snprintf(path, sizeof path, "/dev/%s", names[i]->d_name);
+        struct gpiod_chip *c = found ? NULL : gpiod_chip_open(path);
         int off = c ? gpiod_chip_get_line_offset_from_name(c, name) : -1;
         if (off >= 0) {
             found = c;
@@ -51,8 +56,9 @@ static struct gpiod_chip *chip_with_line(const char *name, unsigned *offset)
         } else if (c) {
             gpiod_chip_close(c);
         }
+        free(names[i]);
     }
-    closedir(dir);
+    free(names);
     if (!found)
         errno = ENOENT;
     return found;
@@ -63,7 +69,7 @@ static struct gpiod_chip *find_line(const struct cfg_gpio_line *cfg, unsigned *o
     if (cfg->name[0] != '\0')
         return chip_with_line(cfg->name, offset);
     char path[96];
-    snprintf(path, sizeof path, "%s%s", cfg->chip[0] == '/' ? "" : "/dev/", cfg->chip);
+    snprintf(path, sizeof path, "/dev/%s", cfg->chip); /* the config allows gpiochipN only */
     *offset = (unsigned)cfg->offset;
     return gpiod_chip_open(path);
 }
@@ -94,8 +100,10 @@ static struct gpio_line *request(const struct cfg_gpio_line *cfg, const char *co
     char text[96];
     gpio_line_text(cfg, text, sizeof text);
     struct gpio_line *l = calloc(1, sizeof *l);
-    if (!l || !s)
+    if (!l || !s) {
+        log_err("GPIO line %s: out of memory", text);
         goto fail;
+    }
     gpiod_line_settings_set_active_low(s, cfg->active_low);
     if (!(l->chip = find_line(cfg, &l->offset))) {
         log_errno(LOG_LVL_ERR, errno, "GPIO line %s", text);
@@ -160,20 +168,21 @@ int gpio_event_fd(const struct gpio_line *l)
     return gpiod_line_request_get_fd(l->req);
 }
 
-int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max, int *lost)
+int gpio_read_events(struct gpio_line *l, struct gpio_edge_event *ev, int max,
+                     int64_t *lost_at_us)
 {
-    *lost = 0;
+    *lost_at_us = -1;
     if (max > EVENT_BUFFER)
         max = EVENT_BUFFER;
     int n = gpiod_line_request_read_edge_events(l->req, l->events, (size_t)max);
     for (int i = 0; i < n; i++) {
         struct gpiod_edge_event *e = gpiod_edge_event_buffer_get_event(l->events, (unsigned long)i);
         unsigned long seq = gpiod_edge_event_get_line_seqno(e);
-        if (l->last_seqno && seq > l->last_seqno + 1)
-            *lost += (int)(seq - l->last_seqno - 1);
-        l->last_seqno = seq;
         ev[i].to_active = gpiod_edge_event_get_event_type(e) == GPIOD_EDGE_EVENT_RISING_EDGE;
         ev[i].t_us = (int64_t)(gpiod_edge_event_get_timestamp_ns(e) / 1000);
+        if (l->last_seqno && seq > l->last_seqno + 1 && *lost_at_us < 0)
+            *lost_at_us = ev[i].t_us - 1; /* the gap is just before this one */
+        l->last_seqno = seq;
     }
     return n;
 }

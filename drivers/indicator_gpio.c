@@ -34,22 +34,34 @@ struct gpio_indicator {
 static const int line_role[LIGHT_COUNT] = {CFG_IO_GREEN, CFG_IO_AMBER, CFG_IO_RED,
                                            CFG_IO_BUZZER, CFG_IO_RELAY};
 
-static int write_levels(struct gpio_indicator *gi, int lane, const bool want[LIGHT_COUNT])
+static int write_line(struct gpio_indicator *gi, int lane, int o, bool on)
 {
     struct gpio_lane *gl = &gi->lanes[lane];
-    int rc = 0;
-    for (int o = 0; o < LIGHT_COUNT; o++) {
-        if (!gl->out[o] || (gl->known && gl->level[o] == want[o]))
-            continue;
-        if (gpio_set(gl->out[o], want[o]) < 0) {
-            log_errno(LOG_LVL_ERR, errno, "lane %s: GPIO %s", gi->cfg->lanes[lane].name,
-                      light_output_name(o));
-            rc = -1;
-            continue;
-        }
-        gl->level[o] = want[o];
+    if (!gl->out[o] || (gl->known && gl->level[o] == on))
+        return 0;
+    if (gpio_set(gl->out[o], on) < 0) {
+        log_errno(LOG_LVL_ERR, errno, "lane %s: GPIO %s", gi->cfg->lanes[lane].name,
+                  light_output_name(o));
+        return -1;
     }
-    gl->known = rc == 0;
+    gl->level[o] = on;
+    return 0;
+}
+
+/* Everything that goes off first, the relay before all; then what goes on, the
+ * relay last and only when every other line took its state: a failed write never
+ * leaves the turnstile open beside a lamp that does not say green. A lane with a
+ * failed write is rewritten in full at its next change. */
+static int write_levels(struct gpio_indicator *gi, int lane, const bool want[LIGHT_COUNT])
+{
+    int rc = 0;
+    for (int o = LIGHT_COUNT - 1; o >= 0; o--)
+        if (!want[o] && write_line(gi, lane, o, false) < 0)
+            rc = -1;
+    for (int o = 0; o < LIGHT_COUNT; o++)
+        if (want[o] && (o != LIGHT_RELAY || rc == 0) && write_line(gi, lane, o, true) < 0)
+            rc = -1;
+    gi->lanes[lane].known = rc == 0;
     return rc;
 }
 

@@ -240,18 +240,28 @@ static int read_blocks(struct mbus *b, struct mdev *d)
     return 0;
 }
 
-static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now)
+/* The lane's GPIO presence edges so far, or false when it has no sensor. Read
+ * before the request, so registers sampled before a person arrived are never
+ * taken as that person's measurement. */
+static bool presence_edges(const struct mbus *b, const struct mdev *d, uint32_t *edges)
+{
+    int lane = d->cfg->lane;
+    if (lane < 0 || !b->cfg->lanes[lane].io[CFG_IO_PRESENCE].present)
+        return false;
+    *edges = atomic_load(&b->presence->rising[lane]);
+    return true;
+}
+
+static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now, bool has_edges,
+                        uint32_t edges)
 {
     struct thermal_sample s;
     if (thermal_decode(&d->map, d->regs, &s) < 0) {
         snprintf(d->last_error, sizeof d->last_error, "body temperature not a number");
         return;
     }
-    int lane = d->cfg->lane;
-    if (lane >= 0 && b->cfg->lanes[lane].io[CFG_IO_PRESENCE].present) {
-        s.has_presence_edges = true;
-        s.presence_edges = atomic_load(&b->presence->rising[lane]);
-    }
+    s.has_presence_edges = has_edges;
+    s.presence_edges = edges;
     if (!thermal_is_new(&d->trigger, d->profile, &s))
         return;
     struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};
@@ -263,6 +273,8 @@ static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now)
 static void poll_device(struct mbus *b, struct mdev *d)
 {
     int64_t start = loop_now_ms();
+    uint32_t edges = 0;
+    bool has_edges = presence_edges(b, d, &edges);
     if ((!b->connected && connect_bus(b, d) < 0) ||
         modbus_set_slave(b->ctx, d->cfg->unit_id) < 0 || read_blocks(b, d) < 0) {
         poll_failed(b, d, errno, loop_now_ms());
@@ -273,7 +285,7 @@ static void poll_device(struct mbus *b, struct mdev *d)
     d->counters.last_good_wall_ms = ledger_wall_ms();
     d->failures = 0;
     backoff_reset(&d->backoff);
-    emit_if_new(b, d, now);
+    emit_if_new(b, d, now, has_edges, edges);
     set_state(b, d, DEV_OK);
     /* The next poll is at the first multiple of the interval after this one
      * began: the rate holds, and every device with the same interval, on any

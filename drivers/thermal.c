@@ -43,10 +43,13 @@ int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
     int fresh = 0;
     if (p->trigger == CFG_TRIGGER_SEQUENCE && s->has_sequence)
         fresh = t->have_baseline && s->sequence != t->last_sequence;
+    else if (p->trigger == CFG_TRIGGER_PRESENCE && s->has_presence_edges)
+        /* The lane's sensor alone: with the device's bit too, one person would rise
+         * twice (bit, then debounced edge), and the second reading would wait for
+         * the next child's card. */
+        fresh = t->have_baseline && s->presence_edges != t->last_presence_edges;
     else if (p->trigger == CFG_TRIGGER_PRESENCE)
-        fresh = t->have_baseline &&
-                ((now_present && !t->last_present) ||
-                 (s->has_presence_edges && s->presence_edges != t->last_presence_edges));
+        fresh = t->have_baseline && now_present && !t->last_present;
     t->have_baseline = true;
     t->last_presence_edges = s->presence_edges;
     t->last_sequence = s->sequence;

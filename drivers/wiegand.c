@@ -17,6 +17,7 @@ static const char *const noise_names[WIEGAND_NOISE_COUNT] = {
     [WIEGAND_NOISE_PULSE_LONG] = "pulse too long",
     [WIEGAND_NOISE_LENGTH] = "wrong length",
     [WIEGAND_NOISE_PARITY] = "bad parity",
+    [WIEGAND_NOISE_LOST] = "events lost",
 };
 
 const char *wiegand_noise_name(enum wiegand_noise n)
@@ -166,6 +167,19 @@ int wiegand_edge(struct wiegand *w, enum wiegand_line line, enum wiegand_edge ed
     } else {
         fall(w, l, t_us);
     }
+    if (t_us > w->last_us)
+        w->last_us = t_us;
+    return ended;
+}
+
+int wiegand_lost(struct wiegand *w, int64_t t_us, struct wiegand_frame *out)
+{
+    int ended = 0;
+    if (w->active && silent_since(w, t_us))
+        ended = finish(w, out);
+    if (!w->active)
+        start(w, t_us);
+    w->noise = WIEGAND_NOISE_LOST; /* the reason that matters, over any earlier one */
     if (t_us > w->last_us)
         w->last_us = t_us;
     return ended;

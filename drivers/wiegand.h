@@ -41,11 +41,13 @@ enum wiegand_noise {
     WIEGAND_NOISE_PULSE_LONG,
     WIEGAND_NOISE_LENGTH,
     WIEGAND_NOISE_PARITY,
+    WIEGAND_NOISE_LOST,       /* the kernel dropped edges of this frame */
     WIEGAND_NOISE_COUNT
 };
 
 /* "both lines low", "bits too close", "pulse too short", "pulse too long",
- * "wrong length", "bad parity"; "none" for NONE, "unknown" out of range. */
+ * "wrong length", "bad parity", "events lost"; "none" for NONE, "unknown" out of
+ * range. */
 const char *wiegand_noise_name(enum wiegand_noise n);
 
 /* What a finished frame was. */
@@ -90,6 +92,13 @@ int wiegand_edge(struct wiegand *w, enum wiegand_line line, enum wiegand_edge ed
  * edges the kernel already has first: one stamped before the deadline but read
  * after this call would start a frame of its own. */
 int wiegand_idle(struct wiegand *w, int64_t now_us, struct wiegand_frame *out);
+
+/* Edges were lost at `t_us` (the kernel's buffer overflowed): the frame that
+ * holds that instant, or one starting there, comes out as noise "events lost" once
+ * its silence ends, whatever its remaining bits look like, since a frame with a
+ * hole can have a valid parity by chance. Returns 1 and fills *out, like
+ * wiegand_edge, when `t_us` proves that the previous frame ended. */
+int wiegand_lost(struct wiegand *w, int64_t t_us, struct wiegand_frame *out);
 
 /* When wiegand_idle should next be called: the end of the current frame's
  * silence, or -1 when no frame is in progress. */

@@ -494,9 +494,9 @@ static void test_value_errors(void **state)
                  "19200, 38400, 57600, 115200", f);
     expect(errs, "%s:30: [bus rtu] parity: \"X\" is not one of: N, E, O", f);
     expect(errs, "%s:31: [bus rtu] data_bits: \"9\" is not a whole number between 5 and 8", f);
-    expect(errs, "%s:34: [lane a] green: \"gpiochip0:512\" is not CHIP:OFFSET (offset 0..511)",
-           f);
-    expect(errs, "%s:35: [lane a] red: \"bad name\" is not CHIP:OFFSET", f);
+    expect(errs,
+           "%s:34: [lane a] green: \"gpiochip0:512\" is not gpiochipN:OFFSET (offset 0..511)", f);
+    expect(errs, "%s:35: [lane a] red: \"bad name\" is not gpiochipN:OFFSET", f);
     expect(errs, "%s:38: [device ir-a] unit: \"248\" is not a whole number between 1 and 247",
            f);
     expect(errs, "%s:39: [device ir-a] offset: \"5.01\" is not a temperature between -5.00 and "
@@ -1067,12 +1067,20 @@ static void test_gpio_polarity(void **state)
     config_free(cfg);
 
     const char *bad = BASE "[lane b]\ngate = 北门\nidentity = device\nwiegand_d0 = W0\n"
-                           "green = G active-sometimes\n"
+                           "green = G active-sometimes\namber = 0:17\nred = chip1:2\n"
+                           "enforce = hard\nrelay = R\n"
                            "[profile plain]\nblock = 3:0:1\nbody_temp = 0 int16 0.01\n"
                            "[device py-b]\nbus = gw\nunit = 2\nprofile = plain\nlane = b\n";
-    char *errs = parse_bad(bad, 4);
-    expect(errs, "%d: [lane b] green: \"G active-sometimes\" is not CHIP:OFFSET",
+    char *errs = parse_bad(bad, 7);
+    expect(errs, "%d: [lane b] green: \"G active-sometimes\" is not gpiochipN:OFFSET",
            line_of(bad, "green = G active-sometimes"));
+    /* Chip numbers or labels alone would name a chip in one libgpiod build only. */
+    expect(errs, "%d: [lane b] amber: \"0:17\" is not gpiochipN:OFFSET",
+           line_of(bad, "amber = 0:17"));
+    expect(errs, "%d: [lane b] red: \"chip1:2\" is not gpiochipN:OFFSET",
+           line_of(bad, "red = chip1:2"));
+    expect(errs, "%d: [lane b] enforce: hard needs indicator = gpio",
+           line_of(bad, "enforce = hard"));
     expect(errs, "%d: [lane b] identity: the lane has Wiegand lines but identity is not wiegand",
            line_of(bad, "identity = device"));
     expect(errs, "[lane b] identity: device, but profile plain of [device py-b] reads no card");

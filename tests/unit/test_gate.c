@@ -616,6 +616,27 @@ static void test_free_commits_then_every_lane_amber_stopped(void **state)
     assert_int_equal(rec.c[rec.n - 3].outcome, OUT_ADMIT); /* shown before stopping */
 }
 
+/* A stop shows the safe state at once; readings drained after it are committed
+ * but never shown, and freeing the gate does not show the safe state twice. */
+static void test_stop_safe_first_then_rows_not_lights(void **state)
+{
+    struct fx *f = *state;
+    feed(f, DEV_A, 3650, 1001, T0730);
+    gate_stop(f->g);
+    int after_stop = rec.n;
+    assert_int_equal(q_int("SELECT count(*) FROM readings"), 1);
+    assert_shows(last_on(LANE_A), LAMP_AMBER, false, false, OUT_COUNT, "stopped");
+    gate_stop(f->g); /* again: nothing */
+    assert_int_equal(rec.n, after_stop);
+    feed(f, DEV_A, 3660, 1001, T0730 + 1000); /* drained during the stop */
+    assert_int_equal(gate_flush(f->g), 1);
+    assert_int_equal(q_int("SELECT count(*) FROM readings"), 2);
+    gate_free(f->g);
+    f->g = NULL;
+    assert_int_equal(rec.n, after_stop); /* no light for it, no second safe state */
+    assert_shows(last_on(LANE_A), LAMP_AMBER, false, false, OUT_COUNT, "stopped");
+}
+
 /* Runs body(path, cfg) in a child with its own ledger file, loop and side
  * connection (nothing shared with the parent's); returns its wait status. */
 static int in_child(struct fx *f, int (*body)(const char *path, const struct config *cfg),
@@ -778,6 +799,7 @@ int main(void)
         T(test_decision_overrides_blink_then_it_returns),
         T(test_commit_failure_shows_amber_never_green),
         T(test_free_commits_then_every_lane_amber_stopped),
+        T(test_stop_safe_first_then_rows_not_lights),
         T(test_new_fails_cleanly_without_a_backend),
         T(test_rearmed_card_with_waiting_reading_survives_a_stall),
         cmocka_unit_test_setup_teardown(test_group_commit_64_lanes, setup_64, teardown),

@@ -130,7 +130,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long),     cmocka_unit_test(test_centi_exact),
-        cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_us), cmocka_unit_test(test_times_and_dates),
+        cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_us),
+        cmocka_unit_test(test_times_and_dates),
         cmocka_unit_test(test_bool),     cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,8 +78,12 @@ static void test_gpio_presence_trigger(void **state)
     assert_int_equal(thermal_is_new(&t, p, &s), 0); /* one measurement per edge */
     s.presence_edges = 7;                           /* two edges between polls: one reading */
     assert_int_equal(thermal_is_new(&t, p, &s), 1);
-    thermal_forget(&t);                             /* device was offline */
+    s.status = 0x0004;                              /* the device's own bit rises: */
+    assert_int_equal(thermal_is_new(&t, p, &s), 0); /* the sensor decides, not twice */
     s.presence_edges = 8;
+    assert_int_equal(thermal_is_new(&t, p, &s), 1);
+    thermal_forget(&t);                             /* device was offline */
+    s.presence_edges = 9;
     assert_int_equal(thermal_is_new(&t, p, &s), 0); /* its value may be old */
     const struct cfg_profile *ir = builtin("gatescreen-ir"); /* sequence trigger: edges ignored */
     struct trigger_state t2 = {0};

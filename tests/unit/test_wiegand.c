@@ -181,6 +181,7 @@ static void test_noise_names(void **state)
     assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_PULSE_LONG), "pulse too long");
     assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_LENGTH), "wrong length");
     assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_PARITY), "bad parity");
+    assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_LOST), "events lost");
     assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_NONE), "none");
     assert_string_equal(wiegand_noise_name(WIEGAND_NOISE_COUNT), "unknown");
     assert_string_equal(wiegand_noise_name((enum wiegand_noise)-1), "unknown");
@@ -749,6 +750,51 @@ static void test_noise_burst_then_card(void **state)
     assert_card(&r.f[1], 26, H10301(255, 65535), 255);
 }
 
+/* Edges the kernel dropped: a 34-bit frame whose last 8 bits are gone has 26 bits
+ * left, which may parse as a card; once the loss is known, the frame is noise. */
+static void test_lost_events_poison_the_frame(void **state)
+{
+    (void)state;
+    uint8_t bits[WIEGAND_MAX_BITS];
+    struct timing tm = real_falling;
+    struct rx r;
+    rx_init(&r, NULL);
+    /* Find a 34-bit card whose first 26 bits happen to be a valid 26-bit frame. */
+    uint64_t n = 1;
+    uint64_t num;
+    int fac;
+    for (; n < 100000; n++) {
+        assert_int_equal(wiegand_encode(34, n * 7919, bits), 0);
+        if (wiegand_decode(26, bits, &num, &fac) == WIEGAND_NOISE_NONE)
+            break;
+    }
+    assert_true(n < 100000);
+    int64_t last = send(&r, &tm, bits, 26, 0);
+    struct wiegand_frame f;
+    assert_int_equal(wiegand_lost(&r.w, last + 500, &f), 0); /* the rest never came */
+    settle(&r);
+    assert_int_equal(r.n, 1);
+    assert_noise(&r.f[0], WIEGAND_NOISE_LOST);
+    /* Without the loss known, the same 26 bits would have been a (wrong) card. */
+    rx_init(&r, NULL);
+    send(&r, &tm, bits, 26, 0);
+    settle(&r);
+    assert_true(r.f[0].card);
+    /* A loss after a frame's silence: that frame is finished as it was, and the
+     * loss starts a frame of its own, noise, that later edges join. */
+    rx_init(&r, NULL);
+    assert_int_equal(wiegand_encode(26, H10301(1, 2), bits), 0);
+    last = send(&r, &tm, bits, 26, 0);
+    int64_t at = last + 25000;
+    assert_int_equal(wiegand_lost(&r.w, at, &f), 1);
+    assert_card(&f, 26, H10301(1, 2), 1);
+    fall(&r, 1, at + 2000);
+    settle(&r);
+    assert_int_equal(r.n, 1);
+    assert_noise(&r.f[0], WIEGAND_NOISE_LOST);
+    assert_int_equal(r.f[0].bits, 1);
+}
+
 /* ---- frame boundaries, idle, deadline ---------------------------------------------- */
 
 /* Two cards, the second's first fall `sep` µs after the first card's last edge. */
@@ -902,7 +948,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_limits),
-        cmocka_unit_test(test_noise_names),
+        cmocka_unit_test(test_noise_names), cmocka_unit_test(test_lost_events_poison_the_frame),
         cmocka_unit_test(test_encode_known_frames),
         cmocka_unit_test(test_encode_rejects_bad_requests),
         cmocka_unit_test(test_decode_helper),

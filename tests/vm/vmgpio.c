@@ -176,7 +176,8 @@ int main(int argc, char **argv)
     if (argc >= 5 && strcmp(argv[1], "frames") == 0)
         return cmd_frames(argc - 2, argv + 2);
     if (argc == 4 && strcmp(argv[1], "pull") == 0)
-        return write_file(argv[2], "pull", strcmp(argv[3], "up") == 0 ? "pull-up" : "pull-down") < 0;
+        return write_file(argv[2], "pull",
+                          strcmp(argv[3], "up") == 0 ? "pull-up" : "pull-down") < 0;
     if (argc >= 3 && strcmp(argv[1], "get") == 0) {
         for (int i = 2; i < argc; i++) {
             int v = read_value(argv[i]);
@@ -201,7 +202,8 @@ int main(int argc, char **argv)
         return cmd_wait(argv[2], argv[3], argv[4], false);
     if (argc == 5 && strcmp(argv[1], "hold") == 0)
         return cmd_wait(argv[2], argv[3], argv[4], true);
-    fprintf(stderr, "usage: vmgpio frames SPEC D0 D1 ... | pull DIR up|down | bounce DIR N | get DIR... | "
+    fprintf(stderr, "usage: vmgpio frames SPEC D0 D1 ... | pull DIR up|down | bounce DIR N | "
+                    "get DIR... | "
                     "wait DIR VALUE MS | hold DIR VALUE MS\n");
     return 2;
 }
