@@ -18,7 +18,8 @@ struct gpio_lane {
     bool used;
     struct gpio_line *out[LIGHT_COUNT]; /* NULL: not wired (buzzer, relay) */
     bool level[LIGHT_COUNT];
-    bool known;                         /* levels were written at least once */
+    bool known;                         /* the lines hold `level`: no write failed */
+    struct log_limit errlog;            /* failed writes, retried every RETRY_MS */
     struct display shown;
     int64_t since_ms;
 };
@@ -40,8 +41,8 @@ static int write_line(struct gpio_indicator *gi, int lane, int o, bool on)
     if (!gl->out[o] || (gl->known && gl->level[o] == on))
         return 0;
     if (gpio_set(gl->out[o], on) < 0) {
-        log_errno(LOG_LVL_ERR, errno, "lane %s: GPIO %s", gi->cfg->lanes[lane].name,
-                  light_output_name(o));
+        log_limited(&gl->errlog, loop_now_ms(), 60000, LOG_LVL_ERR, "lane %s: GPIO %s: %s",
+                    gi->cfg->lanes[lane].name, light_output_name(o), strerror(errno));
         return -1;
     }
     gl->level[o] = on;
@@ -61,6 +62,8 @@ static int write_levels(struct gpio_indicator *gi, int lane, const bool want[LIG
     for (int o = 0; o < LIGHT_COUNT; o++)
         if (want[o] && (o != LIGHT_RELAY || rc == 0) && write_line(gi, lane, o, true) < 0)
             rc = -1;
+    if (rc == 0 && !gi->lanes[lane].known && log_limit_reset(&gi->lanes[lane].errlog))
+        log_notice("lane %s: GPIO lights written again", gi->cfg->lanes[lane].name);
     gi->lanes[lane].known = rc == 0;
     return rc;
 }
@@ -126,13 +129,19 @@ static void *gpio_open(const struct config *cfg, struct loop *loop)
 
 static void on_blink(struct loop *loop, void *arg);
 
-/* One timer for every blinking lane: at the earliest next blink edge. */
+/* A lane whose last write failed is written again this soon (a relay that did
+ * not release must not wait for the next person). */
+#define RETRY_MS 100
+
+/* One timer for every lane: at the earliest next blink edge or retry. */
 static void arm_blink(struct gpio_indicator *gi, int64_t now)
 {
     int64_t period = gi->cfg->screening.blink_period_ms, at = -1;
     for (int i = 0; i < gi->cfg->nlanes; i++) {
         const struct gpio_lane *gl = &gi->lanes[i];
-        int64_t next = gl->used ? pattern_next_change(&gl->shown, gl->since_ms, now, period) : -1;
+        int64_t next = !gl->used  ? -1
+                       : !gl->known ? now + RETRY_MS
+                                    : pattern_next_change(&gl->shown, gl->since_ms, now, period);
         if (next >= 0 && (at < 0 || next < at))
             at = next;
     }
@@ -159,7 +168,7 @@ static void on_blink(struct loop *loop, void *arg)
     int64_t now = loop_now_ms();
     gi->blink_timer = 0;
     for (int i = 0; i < gi->cfg->nlanes; i++)
-        if (gi->lanes[i].used && gi->lanes[i].shown.blink)
+        if (gi->lanes[i].used && (gi->lanes[i].shown.blink || !gi->lanes[i].known))
             show_now(gi, i, now);
     arm_blink(gi, now);
 }
