@@ -37,7 +37,9 @@ holdv() {
 # wait_log NEEDLE SECONDS [COUNT]: the daemon's log has NEEDLE (COUNT times).
 wait_log() {
     i=0
-    while [ "$(grep -c -F -- "$1" daemon.log)" -lt "${3:-1}" ]; do
+    while :; do
+        n=$(grep -c -F -- "$1" daemon.log 2>/dev/null)
+        [ "${n:-0}" -ge "${3:-1}" ] && return 0
         i=$((i + 1))
         [ "$i" -gt $(($2 * 10)) ] && return 1
         sleep 0.1
@@ -54,6 +56,7 @@ D() { echo "$(L "${1}_D0")" "$(L "${1}_D1")"; } # a lane's Wiegand lines
 # A mark in the kernel trace (same clock as the line writes) and on the console.
 mark() { echo "GS $1" > "$TR/trace_marker"; echo "MARK $1"; }
 start_daemon() {
+    touch daemon.log
     gatescreend -f -c gs.conf 2>>daemon.log &
     DAEMON=$!
     wait_log "device py-3: state ok" 30 "$1"
