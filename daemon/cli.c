@@ -13,6 +13,7 @@
 #include "cli_nurse.h"
 #include "cli_outbox.h"
 #include "cli_upstream.h"
+#include "cli_user.h"
 #include "config.h"
 #include "ledger.h"
 #include "log.h"
@@ -266,6 +267,12 @@ static const struct command *commands(int *count)
         {"summary", NULL, cli_summary, "summary [--date D]"},
         {"upload", NULL, cli_upload, "upload [--date D] [--now] [--retry-parked]"},
         {"outbox", NULL, cli_outbox, "outbox [--all]"},
+        {"user", "add", cli_user_add, "user add NAME --role nurse|teacher|admin|gate "
+                                      "[--class CLASS] [--by NAME]"},
+        {"user", "list", cli_user_list, "user list"},
+        {"user", "passwd", cli_user_passwd, "user passwd NAME [--by NAME]"},
+        {"user", "disable", cli_user_disable, "user disable NAME [--by NAME]"},
+        {"user", "enable", cli_user_enable, "user enable NAME [--by NAME]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);

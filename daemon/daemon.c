@@ -24,6 +24,7 @@
 #include "sdnotify.h"
 #include "textnum.h"
 #include "uploader.h"
+#include "web.h"
 
 #define EVENT_QUEUE_CAPACITY 4096
 #define GATE_BUSY_TIMEOUT_MS 1000
@@ -35,6 +36,8 @@ struct daemon {
     struct evq *events;
     struct ledger *ledger;
     struct gate *gate;
+    struct gate_board *board;   /* the lanes as the web page shows them */
+    struct web *web;            /* NULL when [web] is not enabled */
     struct schedule *schedule;
     struct uploader *uploader;
     struct mbus *buses[CFG_MAX_BUSES];
@@ -169,8 +172,10 @@ static int open_ledger(struct daemon *d)
 /* The lanes, then the day's clock (which asks the uploader for summaries). */
 static int open_day(struct daemon *d)
 {
-    if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)))
+    if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)) ||
+        !(d->board = gate_board_new(d->cfg)))
         return -1;
+    gate_set_board(d->gate, d->board);
     d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate, d->uploader);
     return d->schedule ? 0 : -1;
 }
@@ -197,6 +202,17 @@ static int start_buses(struct daemon *d)
             return -1;
     }
     return 0;
+}
+
+/* The web page, once the gate it shows is up; a server that cannot start (port
+ * taken, bad certificate) stops the daemon: a nurse would find no page. */
+static int start_web(struct daemon *d)
+{
+    if (!d->cfg->web.enabled)
+        return 0;
+    if (!(d->web = web_start(d->cfg, d->board)))
+        log_err("web: the web server did not start; gatescreend stops");
+    return d->web ? 0 : -1;
 }
 
 static int start_inputs(struct daemon *d)
@@ -272,6 +288,8 @@ static void shutdown_all(struct daemon *d)
     int64_t t0 = loop_now_ms();
     sdn_stopping();
     gate_stop(d->gate); /* lights safe first: joining the workers can take a while */
+    gate_board_close(d->board); /* event streams end, so web_stop can join them */
+    web_stop(d->web);
     if (d->events)
         evq_close(d->events); /* workers blocked on a full queue give up */
     for (int b = 0; b < CFG_MAX_BUSES; b++)
@@ -286,6 +304,7 @@ static void shutdown_all(struct daemon *d)
     schedule_free(d->schedule);
     uploader_stop(d->uploader); /* a transfer under way stays pending, sent again later */
     gate_free(d->gate); /* commits the last decisions; releases the lines */
+    gate_board_free(d->board); /* after the gate: it publishes to the board */
     ledger_close(d->ledger);
     evq_free(d->events);
     loop_free(d->loop);
@@ -409,7 +428,7 @@ int daemon_run(const struct daemon_opts *opts)
         goto out;
     }
     if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_uploader(&d) < 0 ||
-        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0)
+        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0 || start_web(&d) < 0)
         goto out;
     announce_ready(&d);
     status = loop_run(d.loop) == 0 ? 0 : 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "gate_board.h"
 #include "lane.h"
 #include "ledger_gate.h"
 #include "log.h"
@@ -67,6 +68,7 @@ struct gate {
     int npending;
     struct pending pending[MAX_PENDING];
     uint64_t decisions[OUT_COUNT], ledger_errors;
+    struct gate_board *board;   /* the web page's copy of the lanes; NULL: none */
 };
 
 static void refresh(struct gate_lane *gl);
@@ -225,6 +227,7 @@ static void send_change(struct gate_lane *gl, const struct display *d, enum outc
     c.display.relay = d->relay && cfg->lanes[gl->index].enforce == CFG_ENFORCE_HARD;
     if (gl->ops->set(gl->handle, cfg, &c) < 0)
         log_warn("lane %s: indicator did not take the change", cfg->lanes[gl->index].name);
+    gate_board_lights(gl->g->board, &c);
     gl->ctx.from_us = 0; /* a later change of the same decision is not its latency */
     gl->sent = true;
     gl->last = *d;
@@ -307,6 +310,7 @@ void gate_on_presence(struct gate *g, int lane, int64_t received_us)
 void gate_on_device_state(struct gate *g, int device, enum device_state state)
 {
     g->dev_state[device] = state;
+    gate_board_device(g->board, device, state);
     int lane = g->cfg->devices[device].lane;
     bool offline = false;
     for (int i = 0; i < g->cfg->ndevices; i++)
@@ -394,6 +398,11 @@ void gate_free(struct gate *g)
             g->ops[k]->close(g->handles[k]);
     ledger_gate_close(g->sql);
     free(g);
+}
+
+void gate_set_board(struct gate *g, struct gate_board *board)
+{
+    g->board = board;
 }
 
 bool gate_lane_offline(const struct gate *g, int lane)

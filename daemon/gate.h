@@ -41,6 +41,11 @@ void gate_on_device_state(struct gate *g, int device, enum device_state state);
  * number shown, -1 when the commit failed (those lanes show amber). */
 int gate_flush(struct gate *g);
 
+/* Publishes every later light change and device state to `board` (the web page's
+ * live gates); NULL stops it. The board must outlive the gate. */
+struct gate_board;
+void gate_set_board(struct gate *g, struct gate_board *board);
+
 /* Whether the lane is blinking for an offline device (availability figures). */
 bool gate_lane_offline(const struct gate *g, int lane);
 

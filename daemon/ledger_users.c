@@ -1,0 +1,412 @@
+/* The web page's users: the rules for names, roles and passwords, and their SQL. */
+#include "ledger_users.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_private.h"
+#include "log.h"
+
+static const char *const roles[] = {"nurse", "teacher", "admin", "gate", NULL};
+
+#define USER_COLUMNS "id, name, role, class, password_hash, active, failed_logins, " \
+                     "locked_until_ms, created_ms"
+
+/* ---- values --------------------------------------------------------------------------- */
+
+/* Number of UTF-8 code points, or -1 when s is not valid UTF-8 (overlongs,
+ * surrogates and values past U+10FFFF included). */
+static long utf8_length(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    long n = 0;
+    while (*p) {
+        unsigned c = *p;
+        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                 : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (more < 0 || (more == 1 && c < 0xc2) || (more == 3 && c > 0xf4))
+            return -1;
+        unsigned cp = more ? c & (0x3fu >> more) : c;
+        for (int i = 1; i <= more; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return -1;
+            cp = cp << 6 | (p[i] & 0x3fu);
+        }
+        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return -1;
+        p += more + 1;
+        n++;
+    }
+    return n;
+}
+
+static bool has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
+/* A name or class as shown on the page and in the audit log: one line of text. */
+static int check_text(const char *what, const char *s, FILE *errs)
+{
+    size_t len = strlen(s);
+    if (len == 0) {
+        fprintf(errs, "the %s is empty\n", what);
+        return -1;
+    }
+    if (len >= USER_NAME_MAX) {
+        fprintf(errs, "the %s is too long (%zu bytes; at most %d)\n", what, len,
+                USER_NAME_MAX - 1);
+        return -1;
+    }
+    if (utf8_length(s) < 0 || has_control(s)) {
+        fprintf(errs, "the %s must be UTF-8 text without control characters\n", what);
+        return -1;
+    }
+    if (s[0] == ' ' || s[len - 1] == ' ') {
+        fprintf(errs, "the %s must not begin or end with a space\n", what);
+        return -1;
+    }
+    return 0;
+}
+
+static int role_index(const char *role)
+{
+    for (int i = 0; role && roles[i]; i++)
+        if (strcmp(roles[i], role) == 0)
+            return i;
+    return -1;
+}
+
+int ledger_user_check(const char *name, const char *role, const char *class_name, FILE *errs)
+{
+    int bad = check_text("user name", name, errs);
+    /* Names are URL path segments of the users API (/api/v1/users/NAME/...). */
+    if (bad == 0 && strchr(name, '/')) {
+        fprintf(errs, "the user name must not contain '/'\n");
+        bad = -1;
+    }
+    bool has_class = class_name && *class_name;
+    if (role_index(role) < 0) {
+        fprintf(errs, "unknown role '%s' (nurse, teacher, admin or gate)\n", role ? role : "");
+        return -1;
+    }
+    if (strcmp(role, "teacher") == 0 && !has_class) {
+        fprintf(errs, "a teacher needs a class (the one class the teacher sees)\n");
+        return -1;
+    }
+    if (strcmp(role, "teacher") != 0 && has_class) {
+        fprintf(errs, "only teachers have a class; a %s sees %s\n", role,
+                strcmp(role, "gate") == 0 ? "the gates only" : "every class");
+        return -1;
+    }
+    if (has_class && check_text("class", class_name, errs) < 0)
+        return -1;
+    return bad;
+}
+
+int ledger_user_check_password(const char *password, FILE *errs)
+{
+    long chars = utf8_length(password);
+    if (strlen(password) > USER_PASSWORD_MAX) {
+        fprintf(errs, "the password is too long (at most %d bytes)\n", USER_PASSWORD_MAX);
+        return -1;
+    }
+    if (chars < 0) {
+        fprintf(errs, "the password is not valid UTF-8 text\n");
+        return -1;
+    }
+    if (chars < USER_PASSWORD_MIN) {
+        fprintf(errs, "the password is too short (%ld characters; at least %d)\n", chars,
+                USER_PASSWORD_MIN);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static void read_row(sqlite3_stmt *st, struct user_row *u)
+{
+    *u = (struct user_row){0};
+    u->id = sqlite3_column_int64(st, 0);
+    snprintf(u->name, sizeof u->name, "%s", ledger_col_text(st, 1));
+    snprintf(u->role, sizeof u->role, "%s", ledger_col_text(st, 2));
+    snprintf(u->class_name, sizeof u->class_name, "%s", ledger_col_text(st, 3));
+    snprintf(u->password_hash, sizeof u->password_hash, "%s", ledger_col_text(st, 4));
+    u->active = sqlite3_column_int(st, 5) != 0;
+    u->failed_logins = sqlite3_column_int(st, 6);
+    u->locked_until_ms = sqlite3_column_int64(st, 7);
+    u->created_ms = sqlite3_column_int64(st, 8);
+}
+
+/* One row by the bound key: 1 found, 0 none, -1 error. Finalizes st. */
+static int one_row(struct ledger *l, sqlite3_stmt *st, struct user_row *out)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_row(st, out);
+    else if (rc != SQLITE_DONE)
+        ledger_log_error(l, "users: read");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int ledger_user_find(struct ledger *l, const char *name, struct user_row *out, int *found)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users WHERE name = ?");
+    if (!st)
+        return -1;
+    ledger_bind_text(st, 1, name);
+    int rc = one_row(l, st, out);
+    *found = rc > 0;
+    return rc < 0 ? -1 : 0;
+}
+
+int ledger_user_get(struct ledger *l, int64_t id, struct user_row *out, int *found)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = one_row(l, st, out);
+    *found = rc > 0;
+    return rc < 0 ? -1 : 0;
+}
+
+int ledger_user_list(struct ledger *l, void (*fn)(const struct user_row *u, void *arg),
+                     void *arg)
+{
+    sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users ORDER BY name");
+    if (!st)
+        return -1;
+    int rc;
+    struct user_row u;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        read_row(st, &u);
+        fn(&u, arg);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        ledger_log_error(l, "users: list");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writing ------------------------------------------------------------------------ */
+
+/* Runs one statement (already bound) that returns no rows; *changes = rows changed. */
+static int run(struct ledger *l, sqlite3_stmt *st, int *changes)
+{
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        ledger_log_error(l, "users: write");
+    else if (changes)
+        *changes = sqlite3_changes(l->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int finish(struct ledger *l, int rc)
+{
+    if (rc == 0 && ledger_commit(l) == 0)
+        return 0;
+    ledger_rollback(l);
+    return -1;
+}
+
+static int add_body(struct ledger *l, const struct user_new *in, FILE *errs)
+{
+    struct user_row u;
+    int found;
+    if (ledger_user_find(l, in->name, &u, &found) < 0)
+        return -1;
+    if (found) {
+        fprintf(errs, "a user named '%s' exists already\n", in->name);
+        return -1;
+    }
+    const char *cls = in->class_name ? in->class_name : "";
+    sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO users (name, role, class, password_hash, "
+                                         "created_ms) VALUES (?, ?, ?, ?, ?)");
+    if (st) {
+        ledger_bind_text(st, 1, in->name);
+        ledger_bind_text(st, 2, in->role);
+        ledger_bind_text(st, 3, cls);
+        ledger_bind_text(st, 4, in->password_hash);
+        sqlite3_bind_int64(st, 5, in->at_ms);
+    }
+    if (run(l, st, NULL) < 0)
+        return -1;
+    char detail[160];
+    snprintf(detail, sizeof detail, "role %s%s%s", in->role, *cls ? ", class " : "", cls);
+    return ledger_audit(l, in->by, "user add", in->name, detail);
+}
+
+int ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs)
+{
+    if (ledger_user_check(in->name, in->role, in->class_name, errs) < 0)
+        return -1;
+    if (!in->password_hash || strncmp(in->password_hash, "$argon2id$", 10) != 0) {
+        fprintf(errs, "the password hash is not argon2id\n");
+        return -1;
+    }
+    if (ledger_begin(l) < 0)
+        return -1;
+    return finish(l, add_body(l, in, errs));
+}
+
+/* The user must exist: "no user named ..." on errs otherwise. */
+static int must_find(struct ledger *l, const char *name, struct user_row *u, FILE *errs)
+{
+    int found;
+    if (ledger_user_find(l, name, u, &found) < 0)
+        return -1;
+    if (!found) {
+        fprintf(errs, "no user named '%s'\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_active_body(struct ledger *l, const char *name, bool active, const char *by,
+                           int *changed, FILE *errs)
+{
+    struct user_row u;
+    if (must_find(l, name, &u, errs) < 0)
+        return -1;
+    *changed = u.active != active;
+    if (!*changed)
+        return 0;
+    /* Enabling also clears a lockout: that is how an administrator unlocks. */
+    sqlite3_stmt *st = ledger_prepare(l, active ? "UPDATE users SET active = 1, "
+                                                  "failed_logins = 0, locked_until_ms = 0 "
+                                                  "WHERE id = ?"
+                                                : "UPDATE users SET active = 0 WHERE id = ?");
+    if (st)
+        sqlite3_bind_int64(st, 1, u.id);
+    if (run(l, st, NULL) < 0)
+        return -1;
+    return ledger_audit(l, by, active ? "user enable" : "user disable", name, "");
+}
+
+int ledger_user_set_active(struct ledger *l, const char *name, bool active, const char *by,
+                           int *changed, FILE *errs)
+{
+    *changed = 0;
+    if (ledger_begin(l) < 0)
+        return -1;
+    return finish(l, set_active_body(l, name, active, by, changed, errs));
+}
+
+static int set_password_body(struct ledger *l, const char *name, const char *hash,
+                             const char *by, FILE *errs)
+{
+    struct user_row u;
+    if (must_find(l, name, &u, errs) < 0)
+        return -1;
+    sqlite3_stmt *st = ledger_prepare(l, "UPDATE users SET password_hash = ?, failed_logins = 0, "
+                                         "locked_until_ms = 0 WHERE id = ?");
+    if (st) {
+        ledger_bind_text(st, 1, hash);
+        sqlite3_bind_int64(st, 2, u.id);
+    }
+    if (run(l, st, NULL) < 0)
+        return -1;
+    return ledger_audit(l, by, "user password", name, "");
+}
+
+int ledger_user_set_password(struct ledger *l, const char *name, const char *hash,
+                             const char *by, FILE *errs)
+{
+    if (!hash || strncmp(hash, "$argon2id$", 10) != 0) {
+        fprintf(errs, "the password hash is not argon2id\n");
+        return -1;
+    }
+    if (ledger_begin(l) < 0)
+        return -1;
+    return finish(l, set_password_body(l, name, hash, by, errs));
+}
+
+/* ---- login bookkeeping ---------------------------------------------------------------- */
+
+static int failed_body(struct ledger *l, const struct user_row *u, int64_t now_ms,
+                       int max_failures, int64_t lock_ms, const char *detail, int *count,
+                       int64_t *locked_until)
+{
+    /* A lockout that has run out starts a fresh count: the next failure after it
+     * must not lock again at once. */
+    bool expired = u->locked_until_ms != 0 && u->locked_until_ms <= now_ms;
+    *count = (expired ? 0 : u->failed_logins) + 1;
+    *locked_until = expired ? 0 : u->locked_until_ms;
+    bool locks = *count >= max_failures && *locked_until <= now_ms;
+    if (locks)
+        *locked_until = now_ms + lock_ms;
+    sqlite3_stmt *st = ledger_prepare(l, "UPDATE users SET failed_logins = ?, "
+                                         "locked_until_ms = ? WHERE id = ?");
+    if (st) {
+        sqlite3_bind_int(st, 1, *count);
+        sqlite3_bind_int64(st, 2, *locked_until);
+        sqlite3_bind_int64(st, 3, u->id);
+    }
+    if (run(l, st, NULL) < 0)
+        return -1;
+    char text[256];
+    snprintf(text, sizeof text, "%d in a row; %s", *count, detail ? detail : "");
+    if (ledger_audit(l, u->name, "login failed", u->name, text) < 0)
+        return -1;
+    if (!locks)
+        return 0;
+    snprintf(text, sizeof text, "locked for %" PRId64 " s after %d failed logins; %s",
+             lock_ms / 1000, *count, detail ? detail : "");
+    return ledger_audit(l, u->name, "login locked", u->name, text);
+}
+
+int ledger_user_login_failed(struct ledger *l, int64_t id, int64_t now_ms, int max_failures,
+                             int64_t lock_ms, const char *detail, int *count,
+                             int64_t *locked_until)
+{
+    struct user_row u;
+    int found;
+    *count = 0;
+    *locked_until = 0;
+    if (ledger_begin(l) < 0)
+        return -1;
+    int rc = ledger_user_get(l, id, &u, &found);
+    if (rc == 0 && !found) {
+        log_err("users: user %" PRId64 " vanished during a login", id);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = failed_body(l, &u, now_ms, max_failures, lock_ms, detail, count, locked_until);
+    return finish(l, rc);
+}
+
+static int ok_body(struct ledger *l, int64_t id, const char *detail)
+{
+    struct user_row u;
+    int found;
+    if (ledger_user_get(l, id, &u, &found) < 0 || !found)
+        return -1;
+    sqlite3_stmt *st = ledger_prepare(l, "UPDATE users SET failed_logins = 0, "
+                                         "locked_until_ms = 0 WHERE id = ? AND "
+                                         "(failed_logins != 0 OR locked_until_ms != 0)");
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    if (run(l, st, NULL) < 0)
+        return -1;
+    return ledger_audit(l, u.name, "login", u.name, detail);
+}
+
+int ledger_user_login_ok(struct ledger *l, int64_t id, const char *detail)
+{
+    if (ledger_begin(l) < 0)
+        return -1;
+    return finish(l, ok_body(l, id, detail));
+}

@@ -1,0 +1,80 @@
+/* The web page's users (table users): who may log in, with which role, their
+ * argon2id password hash, and the failed-login count and lockout. Shared by the
+ * `gatescreen user` commands and the web server's login (web_auth.c).
+ *
+ * Functions that change a user run in one transaction and write one audit row
+ * (actor = `by`); on bad input (unknown user, duplicate name, bad value) they write
+ * one plain sentence per problem to `errs`, change nothing and return -1.
+ * Database failures are logged and return -1 too. */
+#ifndef GS_LEDGER_USERS_H
+#define GS_LEDGER_USERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ledger.h"
+
+#define USER_NAME_MAX 64        /* bytes with the NUL: names are at most 63 bytes */
+#define USER_HASH_MAX 128       /* crypto_pwhash_STRBYTES */
+#define USER_PASSWORD_MIN 10    /* characters (UTF-8 code points) */
+#define USER_PASSWORD_MAX 1024  /* bytes */
+
+struct user_row {
+    int64_t id;
+    char name[USER_NAME_MAX];
+    char role[16];              /* nurse | teacher | admin | gate */
+    char class_name[USER_NAME_MAX];
+    char password_hash[USER_HASH_MAX];
+    bool active;
+    int failed_logins;          /* consecutive, since the last success or unlock */
+    int64_t locked_until_ms;    /* > now: locked; 0 never locked */
+    int64_t created_ms;
+};
+
+/* Whether a new user's values are acceptable: a name of 1..63 bytes of UTF-8 without
+ * control characters, '/' or spaces at either end; a known role; teachers need a
+ * class, the other roles take none. Messages on errs; 0 / -1. */
+int ledger_user_check(const char *name, const char *role, const char *class_name, FILE *errs);
+/* At least USER_PASSWORD_MIN characters, at most USER_PASSWORD_MAX bytes, UTF-8. */
+int ledger_user_check_password(const char *password, FILE *errs);
+
+/* *found = 0 when there is no such user (out untouched). */
+int ledger_user_find(struct ledger *l, const char *name, struct user_row *out, int *found);
+int ledger_user_get(struct ledger *l, int64_t id, struct user_row *out, int *found);
+/* Every user, by name. */
+int ledger_user_list(struct ledger *l, void (*fn)(const struct user_row *u, void *arg),
+                     void *arg);
+
+struct user_new {
+    const char *name, *role;
+    const char *class_name;     /* NULL or "" for roles other than teacher */
+    const char *password_hash;  /* crypto_pwhash_str output */
+    const char *by;
+    int64_t at_ms;
+};
+/* Adds an active user (values checked with ledger_user_check; a duplicate name is
+ * refused). */
+int ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs);
+/* Disables or enables a user; enabling also ends a lockout and the failed count.
+ * *changed = 0 when it already was so (nothing written). */
+int ledger_user_set_active(struct ledger *l, const char *name, bool active, const char *by,
+                           int *changed, FILE *errs);
+/* A new password hash; also ends a lockout and the failed count. */
+int ledger_user_set_password(struct ledger *l, const char *name, const char *hash,
+                             const char *by, FILE *errs);
+
+/* ---- login bookkeeping (web_auth.c) --------------------------------------------------- */
+
+/* A failed login of user `id` at now_ms: counts it (a lockout that has run out
+ * starts the count again), and after `max_failures` in a row locks the account
+ * until now_ms + lock_ms. *count and *locked_until (0: not locked) tell the result.
+ * Audited as "login failed" (and "login locked" when this one locked it), with
+ * `detail` (the client's address). */
+int ledger_user_login_failed(struct ledger *l, int64_t id, int64_t now_ms, int max_failures,
+                             int64_t lock_ms, const char *detail, int *count,
+                             int64_t *locked_until);
+/* A successful login: the failed count and lockout are reset; audited as "login". */
+int ledger_user_login_ok(struct ledger *l, int64_t id, const char *detail);
+
+#endif

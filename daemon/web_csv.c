@@ -1,0 +1,182 @@
+/* The day report's CSV downloads (docs/web-api.md "CSV exports"): checks,
+ * absences and flags of a date, optionally of one class (a teacher's always of
+ * theirs). UTF-8 with a BOM first, so that Excel opens Chinese names as such;
+ * RFC 4180 (CRLF rows, fields with a comma, quote, CR or LF in double quotes,
+ * quotes doubled); a header row. A field that a spreadsheet would take for a
+ * formula (it starts with =, +, -, @, a tab or a CR) gets a leading apostrophe:
+ * names and notes are typed by people, and an export must never run anything. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "textnum.h"
+#include "web_api.h"
+
+struct csv {
+    FILE *f;
+    char *buf;
+    size_t len;
+};
+
+static void field(struct csv *c, const char *s, bool first)
+{
+    if (!first)
+        fputc(',', c->f);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    if (quote)
+        fputc('"', c->f);
+    if (*s && strchr("=+-@\t\r", *s))
+        fputc('\'', c->f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', c->f);
+        fputc(*s, c->f);
+    }
+    if (quote)
+        fputc('"', c->f);
+}
+
+/* One record: n fields and CRLF. */
+static void row(struct csv *c, const char *const *fields, int n)
+{
+    for (int i = 0; i < n; i++)
+        field(c, fields[i], i == 0);
+    fputs("\r\n", c->f);
+}
+
+#define ROW(c, ...)                                                          \
+    do {                                                                     \
+        const char *const f_[] = {__VA_ARGS__};                              \
+        row(c, f_, (int)(sizeof f_ / sizeof f_[0]));                         \
+    } while (0)
+
+/* Local "YYYY-MM-DD HH:MM:SS" of an instant; "" for 0 (not happened). */
+static const char *local_time(int64_t ms, char *buf, size_t n)
+{
+    struct civil t;
+    if (ms == 0 || civil_from_ms(ms, &t) < 0)
+        snprintf(buf, n, "%s", "");
+    else
+        snprintf(buf, n, "%s %02d:%02d:%02d", t.day, t.second_of_day / 3600,
+                 t.second_of_day / 60 % 60, t.second_of_day % 60);
+    return buf;
+}
+
+static const char *centi(int v, char *buf, size_t n)
+{
+    return tn_format_centi(v, buf, n);
+}
+
+static const char *number(int64_t v, char *buf, size_t n)
+{
+    snprintf(buf, n, "%lld", (long long)v);
+    return buf;
+}
+
+/* ---- the three files -------------------------------------------------------------- */
+
+static void check_row(const struct lw_check *v, void *arg)
+{
+    char t[16], th[16], at[32];
+    ROW(arg, v->day, v->window, v->external_id, v->name, v->class_name,
+        centi(v->temp_centi, t, sizeof t), centi(v->threshold_centi, th, sizeof th),
+        v->instrument, v->by, local_time(v->at_ms, at, sizeof at));
+}
+
+static int checks(struct csv *c, struct ledger *l, const char *day, const char *class_name)
+{
+    ROW(c, "date", "window", "external_id", "name", "class", "temperature_c", "threshold_c",
+        "instrument", "recorded_by", "time");
+    return ledger_web_day_checks(l, day, class_name, check_row, c);
+}
+
+static void absence_row(const struct absence_view *v, void *arg)
+{
+    static const char *const clinic[] = {"", "no", "yes"};
+    char late[32], followups[16];
+    ROW(arg, v->day, v->external_id, v->name, v->class_name, v->cause, v->symptoms, v->onset_day,
+        clinic[v->clinic_visit >= -1 && v->clinic_visit <= 1 ? v->clinic_visit + 1 : 0],
+        v->diagnosis, v->note, local_time(v->late_ms, late, sizeof late), v->returned_day,
+        number(v->followups, followups, sizeof followups), v->last_followup, v->recorded_by);
+}
+
+static int absences(struct csv *c, struct ledger *l, const char *day, const char *class_name)
+{
+    ROW(c, "date", "external_id", "name", "class", "cause", "symptoms", "onset_date",
+        "clinic_visit", "diagnosis", "note", "late_arrival", "returned_date", "followups",
+        "last_followup", "recorded_by");
+    return ledger_list_absences(l, day, class_name, absence_row, c);
+}
+
+static void flag_row(const struct lw_flag *v, void *arg)
+{
+    char id[24], opened[32], card[24] = "", s[16], th[16], r[16] = "", rt[32], ref[24] = "";
+    number(v->id, id, sizeof id);
+    if (v->has_card)
+        number((int64_t)v->card, card, sizeof card);
+    if (v->has_recheck)
+        centi(v->recheck_centi, r, sizeof r);
+    if (v->referral_id)
+        number(v->referral_id, ref, sizeof ref);
+    ROW(arg, id, v->day, local_time(v->opened_ms, opened, sizeof opened), v->external_id, v->name,
+        v->class_name, card, v->lane, centi(v->screen_centi, s, sizeof s),
+        centi(v->threshold_centi, th, sizeof th), v->state, r, v->recheck_instrument,
+        v->recheck_by, local_time(v->recheck_ms, rt, sizeof rt), ref, v->referral_outcome);
+}
+
+static int flags(struct csv *c, struct ledger *l, const char *day, const char *class_name)
+{
+    ROW(c, "flag_id", "date", "opened", "external_id", "name", "class", "card", "lane",
+        "screen_c", "threshold_c", "state", "recheck_c", "recheck_instrument", "recheck_by",
+        "recheck_time", "referral_id", "referral_outcome");
+    return ledger_web_day_flags(l, day, class_name, flag_row, c);
+}
+
+/* ---- the response ----------------------------------------------------------------- */
+
+typedef int (*csv_fill)(struct csv *c, struct ledger *l, const char *day,
+                        const char *class_name);
+
+static void export(struct web_request *rq, struct web_response *rs, const char *what,
+                   csv_fill fill)
+{
+    char day[LEDGER_DAY_LEN], disposition[96];
+    const char *class_name;
+    struct ledger *l;
+    if (wa_query_day(rq, rs, day) < 0 || wa_query_class(rq, rs, &class_name) < 0 ||
+        !(l = web_ledger(rq, rs)))
+        return;
+    struct csv c = {0};
+    if (!(c.f = open_memstream(&c.buf, &c.len))) {
+        web_error(rs, 500, "out of memory");
+        return;
+    }
+    fputs("\xEF\xBB\xBF", c.f); /* the BOM: Excel reads UTF-8 only with it */
+    int rc = fill(&c, l, day, class_name);
+    if (fclose(c.f) != 0 || rc < 0) {
+        free(c.buf);
+        web_error(rs, 500, "the export could not be made (see the daemon's log)");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "text/csv; charset=utf-8";
+    rs->body = c.buf;
+    rs->len = c.len;
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-%s.csv\"", what, day);
+    web_header(rs, "Content-Disposition", disposition);
+}
+
+void wa_csv_checks(struct web_request *rq, struct web_response *rs)
+{
+    export(rq, rs, "checks", checks);
+}
+
+void wa_csv_absences(struct web_request *rq, struct web_response *rs)
+{
+    export(rq, rs, "absences", absences);
+}
+
+void wa_csv_flags(struct web_request *rq, struct web_response *rs)
+{
+    export(rq, rs, "flags", flags);
+}

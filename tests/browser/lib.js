@@ -1,0 +1,153 @@
+/* Helpers for the browser tests: the real programs (gatescreend, gatescreen,
+ * gatescreen-sim) in a scratch folder, the ledger through the sqlite3 CLI, and
+ * a tally of checks printed as "ok"/"FAIL" lines with a closing "N passed, N
+ * failed" line. Node's standard library only (besides playwright-core in the
+ * test itself). */
+'use strict';
+
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+
+const BUILD = process.env.GS_BUILD_DIR || path.join(__dirname, '../../build');
+const SOURCE = process.env.GS_SOURCE_DIR || path.join(__dirname, '../..');
+
+let passed = 0;
+let failed = 0;
+
+function check(cond, what) {
+  if (cond) passed++; else failed++;
+  console.log((cond ? 'ok   - ' : 'FAIL - ') + what);
+  return !!cond;
+}
+
+function finish() {
+  console.log(passed + ' passed, ' + failed + ' failed');
+  return failed ? 1 : 0;
+}
+
+function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
+async function waitUntil(pred, timeoutMs, stepMs) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await pred()) return true;
+    if (Date.now() > end) return false;
+    await sleep(stepMs || 50);
+  }
+}
+
+function freePort() {
+  return new Promise(function (resolve, reject) {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', function () {
+      const port = s.address().port;
+      s.close(function () { resolve(port); });
+    });
+  });
+}
+
+/* A zone in which it is now about `hour` o'clock (Etc/GMT-N), so windows around
+ * "now" never cross local midnight whatever the time of the run (gslib.py does
+ * the same). Returns {zone, local: Date shifted to that zone's wall clock (read
+ * it with getUTC*)}. */
+function schoolZone(hour) {
+  const now = new Date();
+  let off = ((hour - now.getUTCHours()) % 24 + 24) % 24;
+  if (off > 14) off -= 24;
+  const zone = off === 0 ? 'Etc/GMT' : off > 0 ? 'Etc/GMT-' + off : 'Etc/GMT+' + -off;
+  return { zone: zone, local: new Date(now.getTime() + off * 3600e3) };
+}
+
+function pad(n) { return String(n).padStart(2, '0'); }
+function hhmm(d) { return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()); }
+function isoDay(d) { return d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()); }
+function addMinutes(d, m) { return new Date(d.getTime() + m * 60e3); }
+
+function run(cmd, args, input) {
+  const r = spawnSync(cmd, args, { input: input, encoding: 'utf8', timeout: 120e3 });
+  return { code: r.status, out: r.stdout || '', err: (r.stderr || '') + (r.error ? String(r.error) : '') };
+}
+
+function cli(conf, args, input) {
+  return run(path.join(BUILD, 'gatescreen'), ['-c', conf].concat(args), input);
+}
+
+function sql(db, statement) {
+  const r = run('sqlite3', ['-batch', '-cmd', '.timeout 5000', db, statement]);
+  if (r.code !== 0) throw new Error('sqlite3: ' + r.err);
+  return r.out.trim();
+}
+
+/* A program with its output in a file, to wait for lines in. */
+class Proc {
+  constructor(file, args, logPath, stdin) {
+    this.logPath = logPath;
+    this.fd = fs.openSync(logPath, 'w');
+    this.proc = spawn(file, args, { stdio: [stdin ? 'pipe' : 'ignore', this.fd, this.fd] });
+    this.exit = new Promise((resolve) => { this.proc.on('exit', (code, sig) => resolve({ code, sig })); });
+  }
+
+  text() { return fs.readFileSync(this.logPath, 'utf8'); }
+
+  waitFor(needle, timeoutMs) {
+    return waitUntil(() => this.text().indexOf(needle) >= 0 || this.proc.exitCode !== null,
+      timeoutMs || 15000).then(() => this.text().indexOf(needle) >= 0);
+  }
+
+  /* Sends sig; resolves to {code, seconds}. Killed after timeoutMs. */
+  async stop(sig, timeoutMs) {
+    const t0 = Date.now();
+    if (this.proc.exitCode === null) this.proc.kill(sig || 'SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs || 15000);
+    const r = await this.exit;
+    clearTimeout(timer);
+    fs.closeSync(this.fd);
+    return { code: r.code, sig: r.sig, seconds: (Date.now() - t0) / 1000 };
+  }
+}
+
+/* gatescreen-sim driven through its stdin: one command, one reply line. */
+class Sim extends Proc {
+  constructor(conf) {
+    super(path.join(BUILD, 'gatescreen-sim'), ['-c', conf], conf + '.sim.log', true);
+  }
+
+  async cmd(line) {
+    const before = this.text().split('\n').length;
+    this.proc.stdin.write(line + '\n');
+    let reply = null;
+    await waitUntil(() => {
+      const lines = this.text().split('\n');
+      const fresh = lines.slice(before - 1).filter((l) => l === 'ok' || l.startsWith('error'));
+      if (fresh.length) reply = fresh[0];
+      return reply !== null;
+    }, 5000, 20);
+    return reply;
+  }
+}
+
+function scratch() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gs-browser-'));
+}
+
+/* The certificates of tests/tools/make_certs.py, and the base64 SHA-256 of the
+ * server key's SubjectPublicKeyInfo: Chromium trusts exactly that key
+ * (--ignore-certificate-errors-spki-list) and still checks everything else. */
+function makeCerts(dir) {
+  const r = run('python3', [path.join(SOURCE, 'tests/tools/make_certs.py'), dir]);
+  if (r.code !== 0) throw new Error('make_certs.py: ' + r.err);
+  const certs = JSON.parse(r.out);
+  const pub = run('openssl', ['x509', '-in', certs.server, '-noout', '-pubkey']);
+  const der = spawnSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: pub.out });
+  certs.spki = require('crypto').createHash('sha256').update(der.stdout).digest('base64');
+  return certs;
+}
+
+module.exports = {
+  BUILD, SOURCE, check, finish, sleep, waitUntil, freePort, schoolZone, hhmm, isoDay,
+  addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts,
+};

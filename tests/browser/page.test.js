@@ -1,0 +1,532 @@
+/* The nurse and gate page in headless Chromium (Debian's /usr/bin/chromium,
+ * driven by playwright-core; no browser download), against the real gatescreend
+ * over HTTPS with the test CA's certificate, the real gatescreen-sim over Modbus
+ * TCP and users made with `gatescreen user add`.
+ *
+ * A school morning (issue 7): log in; a fever arrival appears on Gates and on
+ * Today without a reload; a recheck confirms it, the referral gets its outcome;
+ * an absence gets its cause and symptoms (which opens a cluster alert, closed
+ * from the page); a pupil back after illness is amber "see the nurse" until the
+ * certificate recorded on the page, then admitted; the CSV downloads have a BOM,
+ * a header and the day's rows; a roster name "<script>…" shows as text; the
+ * language switch is remembered; the gate role sees the gates only, without
+ * names or temperatures; the daemon stops promptly with an event stream open.
+ *
+ * Screenshots of every page go to $GS_ARTIFACTS (printed at the start and end). */
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+const L = require('./lib');
+const { check } = L;
+
+const CHROMIUM = process.env.GS_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.GS_ARTIFACTS || path.join(L.BUILD, 'browser-artifacts');
+const SCRIPT_NAME = '<script>alert(1)</script>';
+const PASSWORD = 'correct horse battery';
+
+const ROSTER = [
+  'external_id,kind,name,grade,class,card,active',
+  'S1,student,张三,一年级,一年级1班,1001,1',
+  'S2,student,李四,一年级,一年级1班,1002,1',
+  'S4,student,赵六,一年级,一年级2班,1004,1',
+  'S7,student,周九,一年级,一年级1班,1007,1',
+  'S9,student,' + SCRIPT_NAME + ',一年级,一年级1班,1009,1',
+  'T1,teacher,吴老师,,一年级1班,2001,1',
+  '',
+].join('\n');
+
+/* Two lanes on one simulated Modbus TCP gateway; short holds so the test moves
+ * fast; two illness cases in a class in a day open a cluster alert. */
+function config(p) {
+  return `[school]
+code = WEB
+name = 测试学校
+timezone = ${p.zone}
+
+[ledger]
+database = ledger.db
+
+[daemon]
+indicator_log = lights.log
+
+[windows]
+morning = ${L.hhmm(L.addMinutes(p.local, -5))}-${L.hhmm(L.addMinutes(p.local, 60))}
+days = mon-sun
+
+[screening]
+threshold = 37.3
+pair_window = 2s
+hold_admit = 300ms
+hold_fever = 1500ms
+buzzer = 500ms
+hold_invalid = 400ms
+hold_deny = 400ms
+hold_nurse = 400ms
+hold_no_measurement = 400ms
+cluster_day_cases = 2
+
+[web]
+enabled = yes
+listen = 127.0.0.1
+port = ${p.webPort}
+tls_cert = ${p.certs.server}
+tls_key = ${p.certs['server.key']}
+
+[bus gw]
+tcp = 127.0.0.1:${p.busPort}
+response_timeout = 200ms
+retry_max = 1s
+
+[lane a]
+gate = 东门
+indicator = test
+[lane b]
+gate = 北门
+indicator = test
+
+[device ir-a]
+bus = gw
+unit = 1
+poll = 50ms
+lane = a
+
+[device ir-b]
+bus = gw
+unit = 2
+poll = 50ms
+lane = b
+`;
+}
+
+/* ---- the school ------------------------------------------------------------------- */
+
+async function prepare() {
+  const dir = L.scratch();
+  const zl = L.schoolZone(9);
+  const p = { dir: dir, zone: zl.zone, local: zl.local, today: L.isoDay(zl.local),
+    yesterday: L.isoDay(L.addMinutes(zl.local, -24 * 60)), certs: L.makeCerts(path.join(dir, 'certs')),
+    webPort: await L.freePort(), busPort: await L.freePort() };
+  p.conf = path.join(dir, 'gatescreen.conf');
+  p.db = path.join(dir, 'ledger.db');
+  p.base = 'https://127.0.0.1:' + p.webPort;
+  fs.writeFileSync(p.conf, config(p));
+  fs.writeFileSync(path.join(dir, 'roster.csv'), ROSTER);
+  let r = L.cli(p.conf, ['roster', 'import', path.join(dir, 'roster.csv')]);
+  check(r.code === 0, 'roster imported ' + r.err.trim());
+  /* S4 was off ill yesterday: back today, amber "see the nurse" until a certificate. */
+  r = L.cli(p.conf, ['absence', 'S4', '--date', p.yesterday, '--cause', 'illness', '--by', 'nurse']);
+  check(r.code === 0, 'S4 absent ill yesterday ' + r.err.trim());
+  /* S7 is absent today and nobody knows why yet (what the absence sweep writes). */
+  L.sql(p.db, "INSERT INTO absences (person_id, day, cause, recorded_ms) SELECT id, '" +
+    p.today + "', 'unknown', 1 FROM people WHERE external_id = 'S7'");
+  for (const u of [['nurse1', 'nurse'], ['gate1', 'gate'], ['teacher2', 'teacher', '一年级2班']]) {
+    const args = ['user', 'add', u[0], '--role', u[1]].concat(u[2] ? ['--class', u[2]] : []);
+    r = L.cli(p.conf, args, PASSWORD + '\n');
+    check(r.code === 0, 'user ' + u[0] + ' (' + u[1] + ') added ' + r.err.trim());
+  }
+  return p;
+}
+
+async function startPrograms(p) {
+  const sim = new L.Sim(p.conf);
+  check(await sim.waitFor('ready', 10000), 'simulator ready');
+  const daemon = new L.Proc(path.join(L.BUILD, 'gatescreend'), ['-f', '-c', p.conf], p.conf + '.log');
+  check(await daemon.waitFor('web: serving HTTPS', 15000), 'daemon serves HTTPS');
+  check(await daemon.waitFor('device ir-b: state ok', 15000), 'both devices ok');
+  return { sim: sim, daemon: daemon };
+}
+
+async function launch(p) {
+  const userDir = fs.mkdtempSync(path.join(p.dir, 'chromium-'));
+  return chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--ignore-certificate-errors-spki-list=' + p.certs.spki],
+    ignoreHTTPSErrors: false,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: p.zone,
+  });
+}
+
+/* ---- page helpers ------------------------------------------------------------------ */
+
+const problems = [];   /* script errors, CSP violations, dialogs: none expected */
+
+function watch(page, name) {
+  page.on('pageerror', (e) => problems.push(name + ': page error: ' + e.message));
+  page.on('console', (m) => {
+    /* A refused login or an expired session is logged by Chromium as a failed
+     * resource (the status is the answer, not a fault). */
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
+      problems.push(name + ': console: ' + m.text());
+  });
+  page.on('dialog', (d) => { problems.push(name + ': dialog: ' + d.message()); d.dismiss(); });
+  return page;
+}
+
+async function shot(page, name) {
+  const file = path.join(ARTIFACTS, name + '.png');
+  await page.screenshot({ path: file, fullPage: true });
+  console.log('# screenshot ' + file);
+}
+
+/* Only the front tab renders frames, and Playwright waits for frames before it
+ * clicks: the page acted on comes to the front first. */
+async function front(page) {
+  await page.bringToFront();
+  return page;
+}
+
+async function visible(page, selector, timeout) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'visible', timeout: timeout || 10000 });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+async function gone(page, selector, timeout) {
+  try {
+    await page.locator(selector).first().waitFor({ state: 'detached', timeout: timeout || 10000 });
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+/* Whether the page says `expected` as a success (a message of an earlier action
+ * may still be up: wait for this one). */
+async function said(page, expected) {
+  if (await visible(page, '#msg.ok:has-text("' + expected + '")', 10000)) return true;
+  console.log('# message shown: ' + await page.locator('#msg').textContent().catch(() => ''));
+  return false;
+}
+
+async function login(page, p, name) {
+  if (!(await page.locator('#login').isVisible())) await page.goto(p.base + '/');
+  await page.locator('#login input[name=name]').fill(name);
+  await page.locator('#login input[name=password]').fill(PASSWORD);
+  await page.locator('#login button[type=submit]').click();
+}
+
+/* ---- the scenario ---------------------------------------------------------------------- */
+
+async function loginPage(page, p) {
+  await page.goto(p.base + '/');
+  check(await visible(page, '#login'), 'the page opens on the login form (HTTPS, test CA key trusted)');
+  check(await page.locator('html').getAttribute('lang') === 'zh-CN', 'Chinese by default');
+  check((await page.locator('#login h1').textContent()) === '登录', 'login title in Chinese');
+  await shot(page, '01-login');
+  await page.locator('#login input[name=name]').fill('nurse1');
+  await page.locator('#login input[name=password]').fill('wrong password!');
+  await page.locator('#login button[type=submit]').click();
+  check(await visible(page, '#login .status:text("用户名或密码错误")'), 'a wrong password is said so');
+  await login(page, p, 'nurse1');
+  check(await visible(page, '#queue'), 'the nurse lands on Today');
+  check(page.url().endsWith('#/today'), 'at #/today');
+  check(await visible(page, '#absences tr[data-person="S7"]'), 'S7\'s absence without a cause is listed');
+  await shot(page, '02-today');
+}
+
+async function feverArrives(today, gates, sim) {
+  await gates.goto(today.url().replace(/#.*/, '#/gates'));
+  check(await visible(gates, 'article[data-lane="b"][data-lamp="off"]'), 'Gates shows lane b, lamp off');
+  check(await visible(gates, '#live.on'), 'the event stream is live');
+  check(await sim.cmd('arrive ir-b temp=38.20 card=1002') === 'ok', 'sim: S2 arrives with 38.20');
+  check(await visible(gates, 'article[data-lane="b"][data-lamp="red"][data-outcome="fever"]'),
+    'Gates: lane b turns red for the fever, no reload');
+  const card = gates.locator('article[data-lane="b"]');
+  const text = await card.textContent();
+  check(text.includes('体温异常') && text.includes('S2') && text.includes('38.20'),
+    'lane b shows the outcome, who and the temperature: ' + text);
+  check(text.includes('每分钟 1 人'), 'people per minute counted');
+  const lanes = (await gates.evaluate(() => fetch('/api/v1/gates').then((r) => r.json()))).lanes;
+  check(lanes.length === 2 && lanes.every((l) => 'person' in l && 'body_centi' in l),
+    'staff get who and the temperature from /api/v1/gates');
+  await shot(gates, '03-gates-fever');
+  await front(today);
+  check(await visible(today, '#flags tr[data-person="S2"]'), 'Today: S2 appears to recheck, no reload');
+  await shot(today, '04-today-fever');
+  check(await visible(gates, 'article[data-lane="b"][data-outcome="idle"]', 5000),
+    'lane b back to idle after the hold');
+}
+
+async function recheckAndReferral(page, p) {
+  const row = page.locator('#flags tr[data-person="S2"]');
+  await row.locator('input[name=temp]').fill('38.6');
+  await row.locator('select[name=instrument]').selectOption('axillary');
+  await row.locator('button[type=submit]').click();
+  check(await said(page, '复测确认发热'), 'the recheck confirms the fever');
+  check(await visible(page, '#referrals tr[data-person="S2"]'), 'S2 now waits for a referral outcome');
+  check(await gone(page, '#flags tr[data-person="S2"]'), 'and is no longer to recheck');
+  const ref = page.locator('#referrals tr[data-person="S2"]');
+  await ref.locator('select[name=outcome]').selectOption('sent_home');
+  await ref.locator('button[type=submit]').click();
+  check(await said(page, '转诊结果已记录'), 'referral outcome recorded');
+  check(await gone(page, '#referrals tr[data-person="S2"]'), 'the referral left the queue');
+  const rows = L.sql(p.db, "SELECT f.state, r.outcome FROM flags f JOIN referrals r ON r.flag_id = f.id " +
+    "JOIN people x ON x.id = f.person_id WHERE x.external_id = 'S2'");
+  check(rows === 'confirmed|sent_home', 'ledger: flag confirmed, referral sent_home (' + rows + ')');
+}
+
+async function absenceCause(page, p) {
+  const row = page.locator('#absences tr[data-person="S7"]');
+  await row.locator('select[name=cause]').selectOption('illness');
+  check(await row.locator('.illness').isVisible(), 'an illness asks for symptoms');
+  await row.locator('input[name=symptom][value=fever]').check();
+  await row.locator('input[name=symptom][value=cough]').check();
+  check((await row.locator('.symptoms').textContent()).includes('结膜炎'), 'the fixed symptom list');
+  await row.locator('form.absence button[type=submit]').click();
+  check(await said(page, '缺勤原因已登记'), 'absence cause recorded');
+  check(await gone(page, '#absences tr[data-person="S7"]'), 'the absence left the queue');
+  const rows = L.sql(p.db, "SELECT a.cause, a.symptoms FROM absences a JOIN people x ON x.id = a.person_id " +
+    "WHERE x.external_id = 'S7' AND a.day = '" + p.today + "'");
+  check(rows === 'illness|fever,cough', 'ledger: illness with fever and cough (' + rows + ')');
+  /* S2's confirmed fever and S7's illness: two cases in 一年级1班 today. */
+  check(await visible(page, '#alerts tr'), 'a cluster alert opened for the class');
+  await shot(page, '05-today-alert');
+  const alert = page.locator('#alerts tr').nth(1);
+  check((await alert.textContent()).includes('一年级1班'), 'the alert names the class');
+  await alert.locator('input[name=note]').fill('已通知家长');
+  await alert.locator('button[type=submit]').click();
+  check(await said(page, '已关闭'), 'alert closed from the page');
+  check(L.sql(p.db, 'SELECT count(*) FROM alerts WHERE closed_ms IS NULL') === '0', 'ledger: no alert open');
+}
+
+async function certificate(today, gates, sim, p) {
+  await front(gates);
+  check(await sim.cmd('arrive ir-a temp=36.40 card=1004') === 'ok', 'sim: S4 back after illness');
+  check(await visible(gates, 'article[data-lane="a"][data-lamp="amber"][data-outcome="see_nurse"][data-person="S4"]'),
+    'Gates: amber "see the nurse" for S4 (no certificate)');
+  await shot(gates, '06-gates-see-nurse');
+  await front(today);
+  check(await visible(today, '#returns tr[data-person="S4"]'), 'Today: S4 returned without a certificate');
+  const row = today.locator('#returns tr[data-person="S4"]');
+  await row.locator('input[name=issuer]').fill('社区医院');
+  check(await row.locator('input[name=issued]').inputValue() === p.today, 'issued today by default');
+  await row.locator('button[type=submit]').click();
+  check(await said(today, '复课证明已登记'), 'certificate recorded');
+  check(await gone(today, '#returns tr[data-person="S4"]'), 'S4 left the returns list');
+  await front(gates);
+  await visible(gates, 'article[data-lane="a"][data-outcome="idle"]', 5000);
+  check(await sim.cmd('arrive ir-a temp=36.50 card=1004') === 'ok', 'sim: S4 comes through again');
+  check(await visible(gates, 'article[data-lane="a"][data-lamp="green"][data-outcome="admit"][data-person="S4"]'),
+    'Gates: the lane admits S4 now (green)');
+  await shot(gates, '07-gates-admit');
+  check((await gates.locator('article[data-lane="a"] .lane-last').textContent()).includes('S4'),
+    'the card keeps the last decision');
+}
+
+async function offline(gates, sim) {
+  check(await sim.cmd('silent ir-b 4s') === 'ok', 'sim: unit b goes silent');
+  check(await visible(gates, 'article[data-lane="b"][data-lamp="amber"][data-blink="1"] .lamp.blink', 10000),
+    'Gates: lane b blinks amber while its device is offline');
+  check(await visible(gates, 'article[data-lane="b"] .badge.offline'), 'device state: offline');
+  await shot(gates, '08-gates-offline');
+  check(await visible(gates, 'article[data-lane="b"][data-blink="0"] .badge.ok', 15000),
+    'lane b steady again when the device answers');
+}
+
+async function moreActions(page) {
+  await front(page);
+  await page.goto(page.url().replace(/#.*/, '#/today'));
+  await page.locator('#manual summary').click();
+  const form = page.locator('#manual form');
+  await form.locator('input[name=person]').fill('S1');
+  await form.locator('select[name=window]').selectOption('noon');
+  await form.locator('input[name=temp]').fill('36.7');
+  await form.locator('select[name=instrument]').selectOption('ear');
+  await form.locator('button[type=submit]').click();
+  /* This school has no noon window: the server's 400 is shown with its reason. */
+  check(await visible(page, '#manual .status.error:has-text("输入有误")'),
+    'a 400 is shown next to the action: ' + await form.locator('.status').textContent());
+  await form.locator('select[name=window]').selectOption('morning');
+  await form.locator('button[type=submit]').click();
+  check(await said(page, '测温已记录'), 'manual check recorded from Today');
+  await page.goto(page.url().replace(/#.*/, '#/person/S1'));
+  check(await visible(page, '#h-checks td:text("耳温")'), 'S1\'s history has the manual check');
+  await page.locator('#actions summary:text("登记请假")').click();
+  const leave = page.locator('#actions form.leave');
+  await leave.locator('input[name=reason]').fill('家中有事');
+  await leave.locator('button[type=submit]').click();
+  check(await said(page, '请假已登记'), 'leave recorded from the Person page');
+  check(await visible(page, '#h-leave td:text("家中有事")'), 'and shown in the history');
+  /* A recheck without an open flag: the ledger refuses (409), said next to the button. */
+  await page.locator('#actions summary:text("记录复测")').click();
+  const re = page.locator('#actions form.recheck');
+  await re.locator('input[name=temp]').fill('36.5');
+  await re.locator('button[type=submit]').click();
+  check(await visible(page, '#actions form.recheck .status.error:has-text("此操作不适用")'),
+    'a 409 is shown next to the action: ' + await re.locator('.status').textContent());
+  check(await visible(page, '#msg.error'), 'and on top of the page');
+  await re.locator('input[name=temp]').fill('');
+  await re.locator('button[type=submit]').click();
+  check(await visible(page, '#actions form.recheck .status.error:has-text("30.00")'),
+    'a missing temperature is said before anything is sent');
+  await shot(page, '09-person-errors');
+}
+
+async function people(page) {
+  await page.goto(page.url().replace(/#.*/, '#/person'));
+  await page.locator('#search input[name=q]').fill('S9');
+  await page.locator('#search button').click();
+  check(await visible(page, '#results a.person'), 'search by id finds S9');
+  const name = await page.locator('#results .person-name').first().textContent();
+  check(name === SCRIPT_NAME, 'the name "<script>…" is shown as text: ' + name);
+  const scripts = await page.evaluate(() => document.querySelectorAll('#view script, #view img').length);
+  check(scripts === 0, 'no element was made from the name');
+  await shot(page, '10-person-search-script-name');
+  await page.locator('#search input[name=q]').fill('一年级1班');
+  await page.locator('#search button').click();
+  check(await visible(page, '#results a[href="#/person/S2"]'), 'search by class finds S2');
+  await page.locator('#search input[name=q]').fill('1002');
+  await page.locator('#search button').click();
+  check(await visible(page, '#results a[href="#/person/S2"]'), 'search by card finds S2');
+  await page.locator('#results a[href="#/person/S2"]').click();
+  check(await visible(page, '#person h1'), 'S2\'s page opens');
+  check((await page.locator('#person h1').textContent()).includes('李四'), 'with the name');
+  check(await visible(page, '#h-readings tbody tr'), 'history: the gate reading');
+  check(await visible(page, '#h-flags tbody tr'), 'history: the flag');
+  check(await visible(page, '#h-referrals tbody tr'), 'history: the referral');
+  await shot(page, '11-person-history');
+}
+
+async function dayReport(page, p) {
+  await page.goto(page.url().replace(/#.*/, '#/day'));
+  check(await visible(page, '#figures .figure'), 'Day report: figures shown');
+  check(await visible(page, '#exports a.csv[data-kind="checks"]'), 'CSV links shown');
+  await shot(page, '12-day-report');
+  const csv = {};
+  for (const kind of ['checks', 'absences', 'flags']) {
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator('#exports a.csv[data-kind="' + kind + '"]').click()]);
+    const file = path.join(ARTIFACTS, kind + '.csv');
+    await dl.saveAs(file);
+    csv[kind] = fs.readFileSync(file);
+  }
+  for (const kind in csv) {
+    const b = csv[kind];
+    check(b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf, kind + '.csv starts with the UTF-8 BOM');
+    const lines = b.slice(3).toString('utf8').split(/\r?\n/).filter(Boolean);
+    check(lines.length >= 2 && lines[0].includes(','), kind + '.csv: a header and rows (' + lines.length + ' lines)');
+  }
+  const text = (k) => csv[k].slice(3).toString('utf8');
+  check(text('checks').includes('李四') && text('checks').includes('S2'), 'checks.csv has S2 李四');
+  check(text('absences').includes('周九') && text('absences').includes('illness'), 'absences.csv has S7\'s illness');
+  check(text('flags').includes('S2'), 'flags.csv has S2\'s flag');
+}
+
+async function language(page) {
+  const keys = await page.evaluate(() => [window.GS_I18N.keys('zh-CN'), window.GS_I18N.keys('en')]);
+  const missing = keys[0].filter((k) => !keys[1].includes(k)).concat(keys[1].filter((k) => !keys[0].includes(k)));
+  check(keys[0].length > 100 && missing.length === 0,
+    'every label exists in both languages (' + keys[0].length + ' labels; missing ' + missing + ')');
+  await page.locator('#lang').click();
+  check(await visible(page, '#nav a[data-route="today"]:text("Today")'), 'English after the switch');
+  check(await page.locator('html').getAttribute('lang') === 'en', 'html lang follows');
+  await page.reload();
+  check(await visible(page, '#figures h2:text("Figures")'), 'the choice is remembered after a reload');
+  await shot(page, '13-day-report-en');
+  await page.goto(page.url().replace(/#.*/, '#/today'));
+  check(await visible(page, '#flags h2:text("Screens to recheck")'), 'Today in English');
+  await shot(page, '14-today-en');
+  await page.goto(page.url().replace(/#.*/, '#/gates'));
+  check(await visible(page, 'article[data-lane="a"] .lane-outcome'), 'Gates in English');
+  await shot(page, '15-gates-en');
+  await page.locator('#lang').click();
+  check(await visible(page, '#nav a[data-route="today"]:text("今日待办")'), 'and back to Chinese');
+}
+
+async function phone(ctx, p) {
+  const page = watch(await ctx.newPage(), 'phone');
+  await front(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(p.base + '/#/gates');
+  check(await visible(page, 'article[data-lane="a"]'), 'Gates on a phone-sized screen');
+  await shot(page, '16-phone-gates');
+  await page.goto(p.base + '/#/today');
+  check(await visible(page, '#queue'), 'Today on a phone-sized screen');
+  await shot(page, '17-phone-today');
+  await page.close();
+}
+
+async function otherRoles(page, p) {
+  await front(page);
+  await page.locator('#logout').click();
+  check(await visible(page, '#login'), 'logged out');
+  await login(page, p, 'teacher2');
+  check(await visible(page, '#queue'), 'a teacher gets Today');
+  check(await page.locator('#flags tr[data-person], #referrals tr[data-person], #absences tr[data-person]').count() === 0,
+    'the teacher of 一年级2班 sees none of 一年级1班\'s rows');
+  await page.goto(p.base + '/#/person/S2');
+  check(await visible(page, '#msg.error:has-text("无权执行此操作")'), 'another class\'s pupil: 403 shown');
+  await page.context().clearCookies();
+  await page.goto(p.base + '/#/day');
+  check(await visible(page, '#login') && await visible(page, '#msg.error:has-text("会话已过期")'),
+    'a lost session (401) goes back to the login, saying so');
+  await login(page, p, 'teacher2');
+  check(await visible(page, '#figures') && page.url().endsWith('#/day'),
+    'logging in again leads back to the page that was open');
+  await page.locator('#logout').click();
+  await login(page, p, 'gate1');
+  check(await visible(page, '#lanes article[data-lane="a"]'), 'the gate role lands on Gates');
+  const links = await page.locator('#nav a:visible').allTextContents();
+  check(links.length === 1 && links[0] === '通道实况', 'and sees only the Gates link: ' + links);
+  const lanes = (await page.evaluate(() => fetch('/api/v1/gates').then((r) => r.json()))).lanes;
+  check(lanes.length === 2 && lanes.every((l) => !('person' in l) && !('body_centi' in l)),
+    'no person or temperature for the gate role: ' + JSON.stringify(lanes[0]));
+  await shot(page, '18-gate-role');
+  await page.goto(p.base + '/#/today');
+  check(await visible(page, '#lanes') && page.url().endsWith('#/gates'), 'Today is not for the gate role');
+}
+
+async function main() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  console.log('# screenshots and CSV downloads: ' + ARTIFACTS);
+  const t0 = Date.now();
+  const p = await prepare();
+  const progs = await startPrograms(p);
+  const ctx = await launch(p);
+  let rc = 1;
+  try {
+    const today = watch(await ctx.newPage(), 'today');
+    const gates = watch(await ctx.newPage(), 'gates');
+    await loginPage(today, p);
+    await feverArrives(today, gates, progs.sim);
+    await recheckAndReferral(today, p);
+    await absenceCause(today, p);
+    await certificate(today, gates, progs.sim, p);
+    await offline(gates, progs.sim);
+    await moreActions(today);
+    await people(today);
+    await dayReport(today, p);
+    await language(today);
+    await phone(ctx, p);
+    await otherRoles(today, p);
+    check(problems.length === 0, 'no script error, CSP violation or dialog: ' + JSON.stringify(problems));
+    /* The Gates page of `gates` still holds an event stream open. */
+    const stop = await progs.daemon.stop('SIGTERM', 15000);
+    check(stop.code === 0 && stop.seconds < 5,
+      'daemon stops cleanly with an event stream open (' + stop.code + ', ' + stop.seconds + ' s)');
+  } catch (e) {
+    check(false, 'the scenario ran to its end: ' + (e.stack || e));
+    await progs.daemon.stop('SIGTERM', 15000);
+  } finally {
+    await ctx.close();
+    await progs.sim.stop('SIGTERM', 5000);
+    console.log('# daemon log: ' + p.conf + '.log');
+    console.log('# screenshots and CSV downloads: ' + ARTIFACTS);
+    console.log('# took ' + ((Date.now() - t0) / 1000).toFixed(1) + ' s');
+    rc = L.finish();
+  }
+  process.exit(rc);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
