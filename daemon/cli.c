@@ -43,6 +43,29 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", cmds[i].synopsis);
 }
 
+FILE *cli_errs_open(struct cli_errs *e)
+{
+    *e = (struct cli_errs){0};
+    e->f = open_memstream(&e->text, &e->len);
+    return e->f ? e->f : stderr;
+}
+
+int cli_errs_report(struct cli_errs *e, int rc)
+{
+    int status = rc < 0 ? EXIT_FAILED : EXIT_OK;
+    if (!e->f)
+        return status;
+    fclose(e->f);
+    for (const char *line = e->text; line && *line;) {
+        size_t n = strcspn(line, "\n");
+        fprintf(stderr, "gatescreen: %.*s\n", (int)n, line);
+        line += n + (line[n] == '\n');
+    }
+    free(e->text);
+    *e = (struct cli_errs){0};
+    return status;
+}
+
 int cli_usage_error(const char *fmt, const char *arg)
 {
     fputs("gatescreen: ", stderr);

@@ -164,37 +164,6 @@ static const char *by_of(const struct args *a)
     return a->opt[O_BY] ? a->opt[O_BY] : cli_login_name();
 }
 
-/* The ledger's messages, one per line, as "gatescreen: ..." on stderr. */
-struct errbuf {
-    char *text;
-    size_t len;
-    FILE *f;
-};
-
-static FILE *errs_open(struct errbuf *e)
-{
-    *e = (struct errbuf){0};
-    e->f = open_memstream(&e->text, &e->len);
-    return e->f ? e->f : stderr;
-}
-
-/* Prints what the ledger call wrote; EXIT_FAILED when the call failed (rc < 0). */
-static int errs_report(struct errbuf *e, int rc)
-{
-    int status = rc < 0 ? EXIT_FAILED : EXIT_OK;
-    if (!e->f)
-        return status;
-    fclose(e->f);
-    for (const char *line = e->text; line && *line;) {
-        size_t n = strcspn(line, "\n");
-        fprintf(stderr, "gatescreen: %.*s\n", (int)n, line);
-        line += n + (line[n] == '\n');
-    }
-    free(e->text);
-    *e = (struct errbuf){0};
-    return status;
-}
-
 static const char *hhmm(int64_t ms, char *buf, size_t n)
 {
     struct civil c;
@@ -292,9 +261,9 @@ int cli_recheck(struct cli *cli, int argc, char **argv)
     in.by = by_of(&a);
     in.at_ms = ledger_wall_ms();
     struct recheck_result out;
-    struct errbuf e;
-    if (errs_report(&e, ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out,
-                                       errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    if (cli_errs_report(&e, ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out,
+                                           cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     char t[16], th[16];
     printf("%s: recheck %s °C (%s), threshold %s: ", in.person,
@@ -364,8 +333,9 @@ int cli_check(struct cli *cli, int argc, char **argv)
     in.by = by_of(&a);
     in.at_ms = ledger_wall_ms();
     struct manual_check_result out;
-    struct errbuf e;
-    if (errs_report(&e, ledger_manual_check(cli->ledger, &in, &out, errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    int failed = ledger_manual_check(cli->ledger, &in, &out, cli_errs_open(&e));
+    if (cli_errs_report(&e, failed) != EXIT_OK)
         return EXIT_FAILED;
     if (out.existed && (out.flag_id || out.open_flag_id)) {
         char t[16];
@@ -397,10 +367,10 @@ int cli_referral(struct cli *cli, int argc, char **argv)
         return rc;
     underscores(a.opt[O_OUTCOME], outcome, sizeof outcome);
     int64_t id;
-    struct errbuf e;
-    if (errs_report(&e, ledger_referral_outcome(cli->ledger, a.pos[0], outcome, a.opt[O_NOTE],
-                                                by_of(&a), ledger_wall_ms(), &id,
-                                                errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    if (cli_errs_report(&e, ledger_referral_outcome(cli->ledger, a.pos[0], outcome, a.opt[O_NOTE],
+                                                    by_of(&a), ledger_wall_ms(), &id,
+                                                    cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: referral %" PRId64 ": %s\n", a.pos[0], id, a.opt[O_OUTCOME]);
     if (strcmp(outcome, "returned_to_class") != 0)
@@ -476,9 +446,9 @@ int cli_absence(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct absence_result out;
-    struct errbuf e;
-    if (errs_report(&e, ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in, &out,
-                                                 errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    if (cli_errs_report(&e, ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in, &out,
+                                                     cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: absence on %s %s: %s", in.person, in.day, out.created ? "registered" : "updated",
            in.cause);
@@ -498,9 +468,10 @@ int cli_followup(struct cli *cli, int argc, char **argv)
     int rc = begin(cli, argc, argv, &sx, &a);
     if (rc != EXIT_OK)
         return rc;
-    struct errbuf e;
-    if (errs_report(&e, ledger_absence_followup(cli->ledger, a.pos[0], a.day, a.pos[1], by_of(&a),
-                                                ledger_wall_ms(), errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    int failed = ledger_absence_followup(cli->ledger, a.pos[0], a.day, a.pos[1], by_of(&a),
+                                         ledger_wall_ms(), cli_errs_open(&e));
+    if (cli_errs_report(&e, failed) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: follow-up added to the absence of %s\n", a.pos[0], a.day);
     return EXIT_OK;
@@ -521,9 +492,10 @@ int cli_leave(struct cli *cli, int argc, char **argv)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)
         return rc;
-    struct errbuf e;
-    if (errs_report(&e, ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON],
-                                         by_of(&a), ledger_wall_ms(), errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    int failed = ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON], by_of(&a),
+                                  ledger_wall_ms(), cli_errs_open(&e));
+    if (cli_errs_report(&e, failed) != EXIT_OK)
         return EXIT_FAILED;
     printf("%s: leave from %s to %s recorded\n", a.pos[0], from, to);
     return EXIT_OK;
@@ -552,10 +524,10 @@ int cli_certificate(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct certificate_result out;
-    struct errbuf e;
-    if (errs_report(&e, ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER], a.day,
-                                               by_of(&a), ledger_wall_ms(), &out,
-                                               errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    if (cli_errs_report(&e, ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER], a.day,
+                                                   by_of(&a), ledger_wall_ms(), &out,
+                                                   cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     print_certificate(a.pos[0], a.day, &out);
     return EXIT_OK;
@@ -602,9 +574,9 @@ int cli_alert_close(struct cli *cli, int argc, char **argv)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)
         return rc;
-    struct errbuf e;
-    if (errs_report(&e, ledger_alert_close(cli->ledger, id, by_of(&a), ledger_wall_ms(),
-                                           errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    if (cli_errs_report(&e, ledger_alert_close(cli->ledger, id, by_of(&a), ledger_wall_ms(),
+                                               cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("alert %ld closed\n", id);
     return EXIT_OK;
@@ -702,9 +674,10 @@ int cli_sweep(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     int created, late;
-    struct errbuf e;
-    if (errs_report(&e, ledger_absence_sweep(cli->ledger, a.day, &cli->cfg->windows, by_of(&a), ledger_wall_ms(), &created, &late,
-                                             errs_open(&e))) != EXIT_OK)
+    struct cli_errs e;
+    int failed = ledger_absence_sweep(cli->ledger, a.day, &cli->cfg->windows, by_of(&a),
+                                      ledger_wall_ms(), &created, &late, cli_errs_open(&e));
+    if (cli_errs_report(&e, failed) != EXIT_OK)
         return EXIT_FAILED;
     if (created)
         printf("%s: %d absences recorded: %d came late, %d without a cause yet "

@@ -4,6 +4,7 @@
 #define GS_CLI_NURSE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "civil.h"
 #include "config.h"
@@ -26,6 +27,17 @@ const char *cli_login_name(void);
 /* A date option (`what` names it in the message), or today in the school's zone
  * when it was not given; a malformed date is a bad value: EXIT_FAILED. */
 int cli_day_option(const char *text, const char *what, char day[CIVIL_DAY_LEN]);
+/* What a ledger call writes to its `errs`, collected and then printed one line at a
+ * time as "gatescreen: ..." on stderr. */
+struct cli_errs {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+/* The FILE to pass as `errs` (stderr itself when out of memory). */
+FILE *cli_errs_open(struct cli_errs *e);
+/* Prints what was written; returns EXIT_FAILED when rc < 0, else EXIT_OK. */
+int cli_errs_report(struct cli_errs *e, int rc);
 /* Loads the configuration (unless cli->cfg is loaded already) and opens the ledger. */
 int cli_open_db(struct cli *cli, bool migrate);
 

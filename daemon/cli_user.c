@@ -34,36 +34,6 @@ static int fail(const char *fmt, ...)
     return EXIT_FAILED;
 }
 
-/* The ledger's messages, each as "gatescreen: ..." on stderr. */
-struct errbuf {
-    char *text;
-    size_t len;
-    FILE *f;
-};
-
-static FILE *errs_open(struct errbuf *e)
-{
-    *e = (struct errbuf){0};
-    e->f = open_memstream(&e->text, &e->len);
-    return e->f ? e->f : stderr;
-}
-
-/* Prints what was written; EXIT_FAILED when rc < 0. */
-static int errs_report(struct errbuf *e, int rc)
-{
-    if (e->f) {
-        fclose(e->f);
-        for (const char *line = e->text; line && *line;) {
-            size_t n = strcspn(line, "\n");
-            fprintf(stderr, "gatescreen: %.*s\n", (int)n, line);
-            line += n + (line[n] == '\n');
-        }
-        free(e->text);
-        *e = (struct errbuf){0};
-    }
-    return rc < 0 ? EXIT_FAILED : EXIT_OK;
-}
-
 /* ---- options ---------------------------------------------------------------------- */
 
 struct user_args {
@@ -171,10 +141,10 @@ static int get_password(const char *name, char *buf, size_t n)
 static int new_password_hash(const char *name, char hash[crypto_pwhash_STRBYTES])
 {
     char pw[PW_BUF];
-    struct errbuf e;
+    struct cli_errs e;
     int rc = get_password(name, pw, sizeof pw);
     if (rc == EXIT_OK)
-        rc = errs_report(&e, ledger_user_check_password(pw, errs_open(&e)));
+        rc = cli_errs_report(&e, ledger_user_check_password(pw, cli_errs_open(&e)));
     if (rc == EXIT_OK && sodium_init() < 0)
         rc = fail("libsodium cannot start");
     if (rc == EXIT_OK && crypto_pwhash_str(hash, pw, strlen(pw),
@@ -191,14 +161,14 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
 {
     struct user_args a;
     char hash[crypto_pwhash_STRBYTES];
-    struct errbuf e;
+    struct cli_errs e;
     int rc = parse(argc, argv, "add", "rcb", &a);
     if (rc != EXIT_OK)
         return rc;
     if (!a.role)
         return cli_usage_error("user add: --role nurse|teacher|admin|gate is required%s", "");
     /* Refused values before the password is asked for, and before the ledger opens. */
-    if (errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, errs_open(&e))) !=
+    if (cli_errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, cli_errs_open(&e))) !=
         EXIT_OK)
         return EXIT_FAILED;
     if ((rc = cli_open_db(cli, true)) != EXIT_OK)
@@ -213,7 +183,7 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
         return rc;
     struct user_new in = {.name = a.name, .role = a.role, .class_name = a.class_name,
                           .password_hash = hash, .by = a.by, .at_ms = ledger_wall_ms()};
-    if (errs_report(&e, ledger_user_add(cli->ledger, &in, errs_open(&e))) != EXIT_OK)
+    if (cli_errs_report(&e, ledger_user_add(cli->ledger, &in, cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("user %s added: %s%s%s\n", a.name, a.role, a.class_name ? ", class " : "",
            a.class_name ? a.class_name : "");
@@ -256,7 +226,7 @@ int cli_user_passwd(struct cli *cli, int argc, char **argv)
 {
     struct user_args a;
     char hash[crypto_pwhash_STRBYTES];
-    struct errbuf e;
+    struct cli_errs e;
     int rc = parse(argc, argv, "passwd", "b", &a);
     if (rc == EXIT_OK)
         rc = cli_open_db(cli, true);
@@ -270,8 +240,8 @@ int cli_user_passwd(struct cli *cli, int argc, char **argv)
         return fail("no user named '%s'", a.name);
     if ((rc = new_password_hash(a.name, hash)) != EXIT_OK)
         return rc;
-    if (errs_report(&e, ledger_user_set_password(cli->ledger, a.name, hash, a.by,
-                                                 errs_open(&e))) != EXIT_OK)
+    if (cli_errs_report(&e, ledger_user_set_password(cli->ledger, a.name, hash, a.by,
+                                                 cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     printf("user %s: password changed; the user's web sessions end\n", a.name);
     return EXIT_OK;
@@ -280,15 +250,15 @@ int cli_user_passwd(struct cli *cli, int argc, char **argv)
 static int set_active(struct cli *cli, int argc, char **argv, bool active)
 {
     struct user_args a;
-    struct errbuf e;
+    struct cli_errs e;
     int changed;
     int rc = parse(argc, argv, active ? "enable" : "disable", "b", &a);
     if (rc == EXIT_OK)
         rc = cli_open_db(cli, true);
     if (rc != EXIT_OK)
         return rc;
-    if (errs_report(&e, ledger_user_set_active(cli->ledger, a.name, active, a.by, &changed,
-                                               errs_open(&e))) != EXIT_OK)
+    if (cli_errs_report(&e, ledger_user_set_active(cli->ledger, a.name, active, a.by, &changed,
+                                               cli_errs_open(&e))) != EXIT_OK)
         return EXIT_FAILED;
     if (!changed)
         printf("user %s was %s already\n", a.name, active ? "enabled" : "disabled");

@@ -535,34 +535,32 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
 
 /* ---- listing ---------------------------------------------------------------------- */
 
+void lh_absence_view(sqlite3_stmt *st, struct absence_view *v)
+{
+    *v = (struct absence_view){
+        .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
+        .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
+        .cause = ledger_col_text(st, 4), .symptoms = ledger_col_text(st, 5),
+        .onset_day = ledger_col_text(st, 6), .diagnosis = ledger_col_text(st, 7),
+        .note = ledger_col_text(st, 8), .recorded_by = ledger_col_text(st, 9),
+        .clinic_visit = sqlite3_column_int(st, 10), .late_ms = sqlite3_column_int64(st, 11),
+        .returned_day = ledger_col_text(st, 12), .followups = sqlite3_column_int(st, 13),
+        .last_followup = ledger_col_text(st, 14),
+    };
+}
+
 int ledger_list_absences(struct ledger *l, const char *day, const char *class_name,
                          void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
-    sqlite3_stmt *st = ledger_prepare(l,
-        "SELECT p.external_id, p.name, p.class, a.day, a.cause, a.symptoms, "
-        "       coalesce(a.onset_day, ''), a.diagnosis, a.note, a.recorded_by, "
-        "       coalesce(a.clinic_visit, -1), coalesce(a.late_ms, 0), "
-        "       coalesce(a.returned_day, ''), "
-        "       (SELECT count(*) FROM absence_followups WHERE absence_id = a.id), "
-        "       coalesce((SELECT note FROM absence_followups WHERE absence_id = a.id "
-        "                 ORDER BY at_ms DESC, id DESC LIMIT 1), '') "
-        "FROM absences a JOIN people p ON p.id = a.person_id "
+    sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
         "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) ORDER BY p.class, p.external_id");
     if (!st)
         return -1;
     lh_bind(st, "tt", day, class_name);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct absence_view v = {
-            .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
-            .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
-            .cause = ledger_col_text(st, 4), .symptoms = ledger_col_text(st, 5),
-            .onset_day = ledger_col_text(st, 6), .diagnosis = ledger_col_text(st, 7),
-            .note = ledger_col_text(st, 8), .recorded_by = ledger_col_text(st, 9),
-            .clinic_visit = sqlite3_column_int(st, 10), .late_ms = sqlite3_column_int64(st, 11),
-            .returned_day = ledger_col_text(st, 12), .followups = sqlite3_column_int(st, 13),
-            .last_followup = ledger_col_text(st, 14),
-        };
+        struct absence_view v;
+        lh_absence_view(st, &v);
         fn(&v, arg);
     }
     return lh_list_done(l, st, rc, "list absences");

@@ -1,4 +1,4 @@
-/* Shared by ledger_health.c, ledger_absence.c and ledger_figures.c only: helpers
+/* Shared by ledger_health.c, ledger_absence.c, ledger_figures.c and ledger_web.c only: helpers
  * that run inside the caller's transaction. */
 #ifndef GS_LEDGER_HEALTH_PRIVATE_H
 #define GS_LEDGER_HEALTH_PRIVATE_H
@@ -34,6 +34,18 @@ int lh_check_not_future(const char *what, const char *day, int64_t at_ms, FILE *
 int lh_name_index(const char *const *names, const char *s);
 /* Appends to a bounded text (audit details); truncation is harmless there. */
 void lh_append(char *buf, size_t n, const char *fmt, ...) GS_PRINTF(3, 4);
+/* The SELECT ... FROM of an absence as struct absence_view shows it (followed by the
+ * caller's WHERE), and the view of a row of it: one definition for every listing. */
+#define LH_ABSENCE_SELECT                                                                  \
+    "SELECT p.external_id, p.name, p.class, a.day, a.cause, a.symptoms, "                  \
+    "       coalesce(a.onset_day, ''), a.diagnosis, a.note, a.recorded_by, "               \
+    "       coalesce(a.clinic_visit, -1), coalesce(a.late_ms, 0), "                        \
+    "       coalesce(a.returned_day, ''), "                                                \
+    "       (SELECT count(*) FROM absence_followups WHERE absence_id = a.id), "            \
+    "       coalesce((SELECT note FROM absence_followups WHERE absence_id = a.id "         \
+    "                 ORDER BY at_ms DESC, id DESC LIMIT 1), '') "                         \
+    "FROM absences a JOIN people p ON p.id = a.person_id "
+void lh_absence_view(sqlite3_stmt *st, struct absence_view *v);
 /* Commits when rc == 0, else rolls back; returns rc (or -1 if the commit failed). */
 int lh_finish(struct ledger *l, int rc);
 /* Ends a listing stepped to rc: finalizes st; 0 when it ran to SQLITE_DONE, else

@@ -296,30 +296,12 @@ struct absence_cb {
     void *arg;
 };
 
-/* The columns and order of ledger_list_absences, so that both show an absence alike. */
-#define ABSENCE_COLS                                                                       \
-    "SELECT p.external_id, p.name, p.class, a.day, a.cause, a.symptoms, "                  \
-    "       coalesce(a.onset_day, ''), a.diagnosis, a.note, a.recorded_by, "               \
-    "       coalesce(a.clinic_visit, -1), coalesce(a.late_ms, 0), "                        \
-    "       coalesce(a.returned_day, ''), "                                                \
-    "       (SELECT count(*) FROM absence_followups WHERE absence_id = a.id), "            \
-    "       coalesce((SELECT note FROM absence_followups WHERE absence_id = a.id "         \
-    "                 ORDER BY at_ms DESC, id DESC LIMIT 1), '') "                         \
-    "FROM absences a JOIN people p ON p.id = a.person_id "
 
 static void absence_row(sqlite3_stmt *st, void *ctx)
 {
     struct absence_cb *cb = ctx;
-    struct absence_view v = {
-        .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
-        .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
-        .cause = ledger_col_text(st, 4), .symptoms = ledger_col_text(st, 5),
-        .onset_day = ledger_col_text(st, 6), .diagnosis = ledger_col_text(st, 7),
-        .note = ledger_col_text(st, 8), .recorded_by = ledger_col_text(st, 9),
-        .clinic_visit = sqlite3_column_int(st, 10), .late_ms = sqlite3_column_int64(st, 11),
-        .returned_day = ledger_col_text(st, 12), .followups = sqlite3_column_int(st, 13),
-        .last_followup = ledger_col_text(st, 14),
-    };
+    struct absence_view v;
+    lh_absence_view(st, &v);
     cb->fn(&v, cb->arg);
 }
 
@@ -327,7 +309,7 @@ int ledger_web_person_absences(struct ledger *l, int64_t person_id, const char *
                                void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
     struct absence_cb cb = {fn, arg};
-    sqlite3_stmt *st = ledger_prepare(l, ABSENCE_COLS "WHERE a.person_id = ?1 AND a.day >= ?2 "
+    sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT "WHERE a.person_id = ?1 AND a.day >= ?2 "
                                                       "ORDER BY a.day DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person absences");
@@ -338,7 +320,7 @@ int ledger_web_unexplained(struct ledger *l, const char *day, const char *class_
                            void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
     struct absence_cb cb = {fn, arg};
-    sqlite3_stmt *st = ledger_prepare(l, ABSENCE_COLS
+    sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
         "WHERE a.day <= ?1 AND a.cause = 'unknown' AND (?2 IS NULL OR p.class = ?2) "
         "ORDER BY a.day DESC, p.class, p.external_id LIMIT ?3");
     if (st && lh_bind(st, "ttd", day, class_name, limit) < 0)
