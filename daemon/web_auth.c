@@ -48,6 +48,8 @@ struct stranger {
     int64_t locked_until_ms, seen_ms; /* wall clock, monotonic */
 };
 
+#define INFLIGHT_MAX 64
+
 struct web_sessions {
     const struct config *cfg;
     pthread_mutex_t lock;
@@ -58,6 +60,9 @@ struct web_sessions {
     int n;
     struct session s[SESSIONS_MAX];
     struct stranger strangers[STRANGERS];
+    /* Names with a login in progress: one at a time per name, so parallel guesses
+     * cannot outrun the failure count and its lockout. */
+    char inflight[INFLIGHT_MAX][WEB_NAME_MAX];
 };
 
 const char *web_role_name(enum web_role r)
@@ -527,6 +532,49 @@ static const char *string_field(json_t *b, const char *key, struct web_response 
     return v && *v ? v : NULL;
 }
 
+/* Takes the name's login slot: false when a login for it is already in progress
+ * (or too many are). */
+static bool inflight_take(struct web_sessions *s, const char *name)
+{
+    int free_slot = -1;
+    bool busy = false;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < INFLIGHT_MAX && !busy; i++) {
+        if (s->inflight[i][0] == '\0')
+            free_slot = free_slot < 0 ? i : free_slot;
+        else
+            busy = strcmp(s->inflight[i], name) == 0;
+    }
+    bool taken = !busy && free_slot >= 0;
+    if (taken)
+        snprintf(s->inflight[free_slot], WEB_NAME_MAX, "%s", name);
+    pthread_mutex_unlock(&s->lock);
+    return taken;
+}
+
+static void inflight_give(struct web_sessions *s, const char *name)
+{
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < INFLIGHT_MAX; i++)
+        if (strcmp(s->inflight[i], name) == 0)
+            s->inflight[i][0] = '\0';
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Whether a user could have this name (the CLI's rules). */
+static bool user_name_shape(const char *name)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&text, &len);
+    bool ok = errs && strlen(name) < WEB_NAME_MAX &&
+              ledger_user_check(name, "nurse", NULL, errs) == 0;
+    if (errs)
+        fclose(errs);
+    free(text);
+    return ok;
+}
+
 static void h_login(struct web_request *rq, struct web_response *rs)
 {
     static const char *const keys[] = {"name", "password", NULL};
@@ -536,20 +584,29 @@ static void h_login(struct web_request *rq, struct web_response *rs)
         return;
     if (!(a.name = string_field(b, "name", rs)) || !(a.password = string_field(b, "password", rs)))
         goto out;
+    /* Login needs no session: a name no user can have is refused before it reaches
+     * the audit log, so nobody can fill the ledger with junk. */
+    if (!user_name_shape(a.name)) {
+        web_error(rs, 400, "name: not a user name");
+        goto out;
+    }
     if (!(a.l = web_ledger(rq, rs)))
         goto out;
+    if (!inflight_take(rq->sessions, a.name)) {
+        web_error(rs, 429, "another login for this name is in progress; try again");
+        goto out;
+    }
     client_address(rq->conn, a.from, sizeof a.from);
     struct user_row row;
     int found = 0;
-    /* A name too long to be a user's is looked up as a stranger (cut short). */
-    if (strlen(a.name) < WEB_NAME_MAX && ledger_user_find(a.l, a.name, &row, &found) < 0) {
+    /* Read after taking the slot: the previous attempt's count and lock are in. */
+    if (ledger_user_find(a.l, a.name, &row, &found) < 0)
         web_error(rs, 503, "the ledger cannot be read now; try again");
-        goto out;
-    }
-    if (found)
+    else if (found)
         login_user(&a, &row);
     else
         login_stranger(&a);
+    inflight_give(rq->sessions, a.name);
     sodium_memzero(&row, sizeof row);
 out:
     json_decref(b);

@@ -59,9 +59,11 @@ static json_t *gates_json(struct gate_board *b, bool full, uint64_t *version)
     return json_pack("{s:o?, s:I}", "lanes", lanes, "version", (json_int_t)*version);
 }
 
+/* Names and temperatures of every class: the nurse and the administrators only.
+ * A teacher sees their own class elsewhere; the gate role needs the lights only. */
 static bool full_view(const struct web_request *rq)
 {
-    return rq->user && rq->user->role != ROLE_GATE;
+    return rq->user && (rq->user->role == ROLE_NURSE || rq->user->role == ROLE_ADMIN);
 }
 
 static void get_gates(struct web_request *rq, struct web_response *rs)
@@ -80,6 +82,8 @@ static void get_gates(struct web_request *rq, struct web_response *rs)
 struct gates_stream {
     struct gate_board *board;   /* NULL: one event, then the stream ends */
     bool full;
+    struct web_sessions *sessions;
+    struct MHD_Connection *conn; /* its session is checked at every slice */
     int fd;                     /* the connection's socket, -1 if unknown */
     uint64_t seen;              /* the board version last sent */
     int64_t sent_ms;            /* monotonic time of the last write */
@@ -135,7 +139,10 @@ static int stream_next(struct gates_stream *s)
         return -1;
     for (;;) {
         uint64_t v = gate_board_wait(s->board, s->seen, SLICE_MS);
-        if (v == 0 || peer_gone(s->fd))
+        struct web_user u;
+        /* Logged out, expired or ended (a user disabled or changed): the stream
+         * ends with the session, not with the page. */
+        if (v == 0 || peer_gone(s->fd) || !web_session_user(s->sessions, s->conn, &u, NULL, 0))
             return -1;
         if (v != s->seen)
             return stream_event(s);
@@ -181,6 +188,8 @@ static struct gates_stream *stream_new(struct web_request *rq)
         return NULL;
     s->board = rq->board;
     s->full = full_view(rq);
+    s->sessions = rq->sessions;
+    s->conn = rq->conn;
     s->fd = connection_fd(rq->conn);
     char *first = NULL;
     if (stream_event(s) < 0 || asprintf(&first, "retry: %d\n%s", RETRY_MS, s->out) < 0) {

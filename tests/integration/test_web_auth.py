@@ -36,10 +36,11 @@ import make_certs  # noqa: E402
 
 PASSWORDS = {"admin1": "admin-password-1", "nurse1": "nurse-password-1",
              "teach1": "teacher-password-1", "gate1": "gate-password-01",
-             "victim": "victim-password-1", "nurse2": "nurse-password-2"}
+             "victim": "victim-password-1", "nurse2": "nurse-password-2",
+             "racer": "racer-password-1"}
 ROLES = {"admin1": ("admin", None), "nurse1": ("nurse", None),
          "teach1": ("teacher", "一年级1班"), "gate1": ("gate", None),
-         "victim": ("nurse", None), "nurse2": ("nurse", None)}
+         "victim": ("nurse", None), "nurse2": ("nurse", None), "racer": ("nurse", None)}
 ROSTER = """\
 external_id,kind,name,grade,class,card,active
 S1,student,令狐冲,一年级,一年级1班,1001,1
@@ -320,6 +321,34 @@ def test_wrong_passwords(cl, db):
           "not the 4 s of a 5th failure)" % r.secs)
 
 
+def test_parallel_logins(port, ca, db):
+    """Twenty wrong passwords for one name at once: one login per name runs at a
+    time, the others get 429 at once, so parallel guesses cannot outrun the count
+    and its lockout. A name no user can have is a 400 and leaves no audit row."""
+    import threading
+    statuses = []
+
+    def guess(i):
+        r = Client(port, ca).req("POST", "/api/v1/login", {"name": "racer", "password": "g%d" % i})
+        statuses.append(r.status)
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    row = user_row(db, "racer")
+    check(len(statuses) == 20 and statuses.count(401) == row[1] and row[1] <= 5,
+          "20 parallel guesses: %d password checks counted (%s), at most 5" %
+          (row[1], sorted(statuses)))
+    before = len(audit(db))
+    cl = Client(port, ca)
+    for name in ("x" * 5000, "a/b", ""):
+        r = cl.req("POST", "/api/v1/login", {"name": name, "password": "whatever-pass"})
+        check(r.status == 400 and "name" in r.error(), "login name %r...: 400 (%d %s)" %
+              (name[:8], r.status, r.error()))
+    check(len(audit(db)) == before, "no audit rows from impossible names")
+
+
 def test_unknown_names(cl, db):
     """A name that is no user gets the same answers and delays as a wrong password,
     lockout included: names cannot be probed."""
@@ -401,7 +430,8 @@ def test_csrf(cl, routes, sessions, db):
         check(r.status == 403 and "CSRF" in r.error(),
               "%s %s without X-CSRF-Token: 403 (%d)%s" % (method, path, r.status,
                                                          not_implemented(r)))
-        r = cl.req(method, path, body, session=s, csrf=s["csrf"][:-1] + "A")
+        tok = s["csrf"]
+        r = cl.req(method, path, body, session=s, csrf=tok[:-1] + ("A" if tok[-1] != "A" else "B"))
         check(r.status == 403, "%s %s with a wrong X-CSRF-Token: 403 (%d)"
               % (method, path, r.status))
         other = sessions["victim"]["csrf"]
@@ -664,6 +694,7 @@ def main():
         test_logout(cl, db)
         test_wrong_passwords(cl, db)
         test_unknown_names(cl, db)
+        test_parallel_logins(port, certs["ca"], db)
     finally:
         code, secs = dm.stop()
     check(code == 0, "gatescreend stops cleanly (exit %s in %.1f s)" % (code, secs))

@@ -128,8 +128,9 @@ def setup():
     with open(roster, "w", encoding="utf-8") as f:
         f.write(ROSTER)
     check(gslib.cli(conf, "roster", "import", roster).returncode == 0, "roster imported")
-    for name, role in (("nurse1", "nurse"), ("gate1", "gate")):
-        r = gslib.cli(conf, "user", "add", name, "--role", role, input_text=PASSWORD + "\n")
+    for name, role, cls in (("nurse1", "nurse", ()), ("gate1", "gate", ()),
+                            ("teach1", "teacher", ("--class", "一年级1班"))):
+        r = gslib.cli(conf, "user", "add", name, "--role", role, *cls, input_text=PASSWORD + "\n")
         check(r.returncode == 0, "user %s added %s" % (name, r.stderr.strip()))
     sim = gslib.Sim(conf)
     check(sim.wait_ready(), "simulator ready")
@@ -154,8 +155,37 @@ def snapshots(nurse, gate):
     lane = json.loads(body)["lanes"][0]
     check(r.status == 200 and "person" not in lane and "body_centi" not in lane,
           "the gate role gets no person or temperature: %r" % sorted(lane))
+    r, body = Client(nurse.port, "teach1").request("GET", "/api/v1/gates")
+    lane = json.loads(body)["lanes"][0]
+    check(r.status == 200 and "person" not in lane and "body_centi" not in lane,
+          "a teacher gets no person or temperature of the gates (every class): %r" % sorted(lane))
     r, _ = Client(nurse.port, None).request("GET", "/api/v1/gates")
     check(r.status == 401, "no session: 401")
+
+
+def stream_ends_at_logout(port):
+    """An open stream ends with its session: logout (also expiry, a disabled user)."""
+    nurse = Client(port, "nurse1")
+    c, r = nurse.stream(timeout=10)
+    first, _ = next_event(r)
+    check(first is not None, "a second nurse session streams")
+    s, body = nurse.request("GET", "/api/v1/session")
+    csrf = json.loads(body).get("csrf") if s.status == 200 else None
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/api/v1/logout", "{}", {"Content-Type": "application/json",
+                                                  "Cookie": nurse.cookie, "X-CSRF-Token": csrf})
+    out = conn.getresponse()
+    out.read()
+    t0 = time.monotonic()
+    ended = False
+    while time.monotonic() - t0 < 5:
+        fields, _ = next_event(r)
+        if fields is None:
+            ended = True
+            break
+    check(out.status == 204 and ended and time.monotonic() - t0 < 3,
+          "logout ends the open stream (%.1f s)" % (time.monotonic() - t0))
+    c.close()
 
 
 def stream_events(nurse, gate, sim):
@@ -229,6 +259,7 @@ def main():
     port, sim, dm = setup()
     nurse, gate = Client(port, "nurse1"), Client(port, "gate1")
     snapshots(nurse, gate)
+    stream_ends_at_logout(port)
     c, r = stream_events(nurse, gate, sim)
     keepalive(r)
     closed_client(nurse, dm)
