@@ -296,10 +296,10 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
 /* Waits for one of the HASHERS slots; false when the server is too busy. */
 static bool hasher_take(struct web_sessions *s)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    struct timespec until; /* monotonic: a wall-clock step must not shorten the wait */
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += HASHER_WAIT_S;
-    while (sem_timedwait(&s->hashers, &until) < 0)
+    while (sem_clockwait(&s->hashers, CLOCK_MONOTONIC, &until) < 0)
         if (errno != EINTR)
             return false;
     return true;
@@ -484,6 +484,8 @@ static void login_ok(struct attempt *a, const struct user_row *row)
     char id[TOKEN_LEN], csrf[TOKEN_LEN], cookie[128];
     unsigned char stamp[STAMP_BYTES];
     stamp_of(row->password_hash, stamp);
+    char old[WEB_NAME_MAX];
+    session_remove(a->rq->sessions, a->rq->conn, old, sizeof old); /* a new login, a new id */
     session_add(a->rq->sessions, &u, stamp, id, csrf);
     snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", id,
              a->rq->tls ? "; Secure" : "");
@@ -632,6 +634,8 @@ static void h_session(struct web_request *rq, struct web_response *rs)
 {
     struct web_user u;
     char csrf[TOKEN_LEN];
+    /* The server checked the session against the ledger before this (ROLES_ALL):
+     * this only reads the CSRF token back. */
     if (!web_session_user(rq->sessions, rq->conn, &u, csrf, sizeof csrf)) {
         web_error(rs, 401, "not logged in, or the session expired");
         return;

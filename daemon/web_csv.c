@@ -3,7 +3,7 @@
  * theirs). UTF-8 with a BOM first, so that Excel opens Chinese names as such;
  * RFC 4180 (CRLF rows, fields with a comma, quote, CR or LF in double quotes,
  * quotes doubled); a header row. A field that a spreadsheet would take for a
- * formula (it starts with =, +, -, @, a tab or a CR) gets a leading apostrophe:
+ * formula (it starts with =, +, -, @, a tab, a CR or ＝＋－＠) gets a leading apostrophe:
  * names and notes are typed by people, and an export must never run anything. */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,20 @@ struct csv {
     size_t len;
 };
 
+/* What a spreadsheet may read as a formula: = + - @ tab CR, also in their
+ * full-width forms (＝＋－＠, which Excel in a Chinese locale may take too). */
+static bool formula_start(const char *s)
+{
+    static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
+                                       "\xef\xbc\xa0"};
+    if (*s && strchr("=+-@\t\r", *s))
+        return true;
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
+        if (strncmp(s, wide[i], 3) == 0)
+            return true;
+    return false;
+}
+
 static void field(struct csv *c, const char *s, bool first)
 {
     if (!first)
@@ -25,7 +39,7 @@ static void field(struct csv *c, const char *s, bool first)
     bool quote = strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         fputc('"', c->f);
-    if (*s && strchr("=+-@\t\r", *s))
+    if (formula_start(s))
         fputc('\'', c->f);
     for (; *s; s++) {
         if (*s == '"')

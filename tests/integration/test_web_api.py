@@ -38,6 +38,7 @@ S5,student,钱七,一年级,一年级2班,1005,1
 S6,student,"<script>alert(1)</script>",一年级,一年级1班,1006,1
 S7,student,"=HYPERLINK(""http://x"")",一年级,一年级1班,1007,1
 S8,student,"Comma, ""Quote""",一年级,一年级1班,1008,1
+S14,student,＝SUM(1),一年级,一年级1班,1014,1
 S9,student,孙九,一年级,一年级1班,1009,1
 S11,student,周十一,三年级,三年级1班,1011,1
 S12,student,吴十二,三年级,三年级1班,1012,1
@@ -228,7 +229,7 @@ def prepare(s):
                                                                          r.stderr.strip()))
     # Yesterday: checks for most, the absence sweep for the rest, three illness
     # absences in one class (a cluster alert), one in S4's (a certificate needed).
-    for who in ("S1", "S2", "S5", "S6", "S7", "S8"):
+    for who in ("S1", "S2", "S5", "S6", "S7", "S8", "S14"):
         s.must("check", who, "36.6", "--instrument", "ear", "--window", "morning",
                "--date", s.yesterday, "--by", "nurse0")
     s.must("sweep", "--date", s.yesterday, "--by", "nurse0")
@@ -642,7 +643,8 @@ def test_people(s, clients):
 
 def expected_csv(rows):
     """The ledger's values as the CSV writes them (a formula gets an apostrophe)."""
-    return [["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in r] for r in rows]
+    return [["'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠") else v
+             for v in r] for r in rows]
 
 
 def read_csv(r):
@@ -671,7 +673,8 @@ def test_csv(s, clients):
              (s.yesterday,))
     want = expected_csv([[d, w, e, n, c, centi(t), centi(th), i, b, s.local(at)]
                          for d, w, e, n, c, t, th, i, b, at in db])
-    check(rows[1:] == want and len(want) == 6, "checks.csv rows are the ledger's (%d)" % len(want))
+    check(rows[1:] == want and len(want) == 7, "checks.csv rows are the ledger's (%d)" % len(want))
+    check(",'＝SUM(1)," in text, "a full-width formula gets an apostrophe too")
     check("张三" in text and "\r\n" in text, "Chinese names intact, CRLF rows")
     check(',"\'=HYPERLINK(""http://x"")",' in text and ',"Comma, ""Quote""",' in text,
           "a formula gets an apostrophe; a comma and quotes are quoted, quotes doubled")
