@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,17 @@ int cli_errs_report(struct cli_errs *e, int rc)
     free(e->text);
     *e = (struct cli_errs){0};
     return status;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gatescreen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_FAILED;
 }
 
 int cli_usage_error(const char *fmt, const char *arg)

@@ -4,7 +4,6 @@
  * live in the ledger (ledger_health.h); this file parses, checks values and prints. */
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,18 +88,6 @@ static int parse_args(int argc, char **argv, const struct syntax *sx, struct arg
 
 /* ---- values ----------------------------------------------------------------------- */
 
-GS_PRINTF(1, 2)
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("gatescreen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_FAILED;
-}
-
 /* The configuration and the school's zone: needed before values can be checked
  * (what "today" is, the plausible temperatures); the ledger is opened after. */
 static int load_config(struct cli *cli)
@@ -145,7 +132,7 @@ static int get_temp(const struct cli *cli, const char *text, int *centi)
         *centi = (int)v;
         return EXIT_OK;
     }
-    return fail("temperature '%s' is not a reading in °C from %s to %s (like 37.6)", text,
+    return cli_fail("temperature '%s' is not a reading in °C from %s to %s (like 37.6)", text,
                 tn_format_centi(s->valid_min_centi, lo, sizeof lo),
                 tn_format_centi(s->valid_max_centi, hi, sizeof hi));
 }
@@ -295,7 +282,8 @@ static int check_values(struct cli *cli, const struct args *a, struct manual_che
         return rc;
     in->window = a->opt[O_WINDOW] ? a->opt[O_WINDOW] : default_window(cli, a->day);
     if (strcmp(in->window, "noon") == 0 && !cli->cfg->windows.noon_enabled)
-        return fail("noon checks are not enabled in this school's configuration ([windows] noon)");
+        return cli_fail("noon checks are not enabled in this school's configuration "
+                        "([windows] noon)");
     return EXIT_OK;
 }
 
@@ -348,7 +336,7 @@ int cli_check(struct cli *cli, int argc, char **argv)
     }
     if (out.existed) {
         char t[16], hm[16];
-        return fail("%s already has a %s check on %s: %s °C (%s) at %s; nothing changed",
+        return cli_fail("%s already has a %s check on %s: %s °C (%s) at %s; nothing changed",
                     in.person, in.window, in.day, tn_format_centi(out.temp_centi, t, sizeof t),
                     out.instrument, hhmm(out.at_ms, hm, sizeof hm));
     }
@@ -569,7 +557,7 @@ int cli_alert_close(struct cli *cli, int argc, char **argv)
     long id = 0;
     int rc = start(cli, argc, argv, &sx, &a);
     if (rc == EXIT_OK && tn_long(a.pos[0], 1, INT32_MAX, &id) < 0)
-        rc = fail("alert id '%s' is not a number (see gatescreen alerts)", a.pos[0]);
+        rc = cli_fail("alert id '%s' is not a number (see gatescreen alerts)", a.pos[0]);
     if (rc == EXIT_OK)
         rc = open_ledger(cli);
     if (rc != EXIT_OK)

@@ -9,6 +9,7 @@
 #include "civil.h"
 #include "config.h"
 #include "ledger.h"
+#include "log.h"
 
 /* Exit statuses: 0 done, 1 the operation failed (bad data, database), 2 usage or
  * configuration error. */
@@ -20,6 +21,8 @@ struct cli {
     struct ledger *ledger;
 };
 
+/* "gatescreen: MESSAGE" on stderr; returns EXIT_FAILED (a refused value). */
+int cli_fail(const char *fmt, ...) GS_PRINTF(1, 2);
 /* "gatescreen: MESSAGE" and the usage on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, const char *arg);
 /* The person running the command, for the audit log. */

@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +20,6 @@
 #include "log.h"
 
 #define PW_BUF (USER_PASSWORD_MAX + 2) /* the password, its newline, the NUL */
-
-GS_PRINTF(1, 2)
-static int fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("gatescreen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_FAILED;
-}
 
 /* ---- options ---------------------------------------------------------------------- */
 
@@ -123,16 +110,16 @@ static int get_password(const char *name, char *buf, size_t n)
 {
     if (!isatty(STDIN_FILENO)) {
         if (read_line(buf, n) < 0)
-            return fail("no password on stdin (one line, at most %d bytes)", USER_PASSWORD_MAX);
+            return cli_fail("no password on stdin (one line, at most %d bytes)", USER_PASSWORD_MAX);
         return EXIT_OK;
     }
     char again[PW_BUF], prompt[160];
     snprintf(prompt, sizeof prompt, "New password for %s: ", name);
     int rc = EXIT_OK;
     if (prompt_no_echo(prompt, buf, n) < 0 || prompt_no_echo("Again: ", again, sizeof again) < 0)
-        rc = fail("no password read from the terminal");
+        rc = cli_fail("no password read from the terminal");
     else if (strcmp(buf, again) != 0)
-        rc = fail("the two passwords differ; nothing was changed");
+        rc = cli_fail("the two passwords differ; nothing was changed");
     sodium_memzero(again, sizeof again);
     return rc;
 }
@@ -146,11 +133,11 @@ static int new_password_hash(const char *name, char hash[crypto_pwhash_STRBYTES]
     if (rc == EXIT_OK)
         rc = cli_errs_report(&e, ledger_user_check_password(pw, cli_errs_open(&e)));
     if (rc == EXIT_OK && sodium_init() < 0)
-        rc = fail("libsodium cannot start");
+        rc = cli_fail("libsodium cannot start");
     if (rc == EXIT_OK && crypto_pwhash_str(hash, pw, strlen(pw),
                                            crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                            crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        rc = fail("cannot hash the password (out of memory?)");
+        rc = cli_fail("cannot hash the password (out of memory?)");
     sodium_memzero(pw, sizeof pw);
     return rc;
 }
@@ -178,7 +165,7 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
     if (ledger_user_find(cli->ledger, a.name, &old, &found) < 0)
         return EXIT_FAILED;
     if (found)
-        return fail("a user named '%s' exists already", a.name);
+        return cli_fail("a user named '%s' exists already", a.name);
     if ((rc = new_password_hash(a.name, hash)) != EXIT_OK)
         return rc;
     struct user_new in = {.name = a.name, .role = a.role, .class_name = a.class_name,
@@ -237,7 +224,7 @@ int cli_user_passwd(struct cli *cli, int argc, char **argv)
     if (ledger_user_find(cli->ledger, a.name, &u, &found) < 0)
         return EXIT_FAILED;
     if (!found)
-        return fail("no user named '%s'", a.name);
+        return cli_fail("no user named '%s'", a.name);
     if ((rc = new_password_hash(a.name, hash)) != EXIT_OK)
         return rc;
     if (cli_errs_report(&e, ledger_user_set_password(cli->ledger, a.name, hash, a.by,

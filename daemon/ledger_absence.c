@@ -264,21 +264,21 @@ static int audit_cause(struct ledger *l, const struct absence_cause *in,
                        const struct absence_result *out)
 {
     char detail[512] = "";
-    lh_append(detail, sizeof detail, "%s: %s", in->day, in->cause);
+    tn_append(detail, sizeof detail, "%s: %s", in->day, in->cause);
     if (!out->created && strcmp(out->previous_cause, in->cause) != 0)
-        lh_append(detail, sizeof detail, " (was %s)", out->previous_cause);
+        tn_append(detail, sizeof detail, " (was %s)", out->previous_cause);
     if (out->created)
-        lh_append(detail, sizeof detail, " (registered before the sweep)");
+        tn_append(detail, sizeof detail, " (registered before the sweep)");
     if (*out->symptoms)
-        lh_append(detail, sizeof detail, "; symptoms %s", out->symptoms);
+        tn_append(detail, sizeof detail, "; symptoms %s", out->symptoms);
     if (in->onset_day)
-        lh_append(detail, sizeof detail, "; onset %s", in->onset_day);
+        tn_append(detail, sizeof detail, "; onset %s", in->onset_day);
     if (in->clinic)
-        lh_append(detail, sizeof detail, "; clinic visit %s", in->clinic);
+        tn_append(detail, sizeof detail, "; clinic visit %s", in->clinic);
     if (in->diagnosis && *in->diagnosis)
-        lh_append(detail, sizeof detail, "; diagnosis %s", in->diagnosis);
+        tn_append(detail, sizeof detail, "; diagnosis %s", in->diagnosis);
     if (in->note && *in->note)
-        lh_append(detail, sizeof detail, "; note %s", in->note);
+        tn_append(detail, sizeof detail, "; note %s", in->note);
     return ledger_audit(l, in->by, "absence cause", in->person, detail);
 }
 
@@ -339,7 +339,7 @@ static int followup_body(struct ledger *l, const char *person, const char *day,
                         "VALUES (?1, ?2, ?3, ?4)", "IItt", row.id, at_ms, by, note) < 0)
         return -1;
     char detail[512] = "";
-    lh_append(detail, sizeof detail, "%s: %s", day, note);
+    tn_append(detail, sizeof detail, "%s: %s", day, note);
     return ledger_audit(l, by, "absence follow-up", person, detail);
 }
 
@@ -368,9 +368,9 @@ static int leave_body(struct ledger *l, const char *person, const char *from_day
                "IttttI", p.id, from_day, to_day, reason ? reason : "", by, at_ms) < 0)
         return -1;
     char detail[512] = "";
-    lh_append(detail, sizeof detail, "%s..%s", from_day, to_day);
+    tn_append(detail, sizeof detail, "%s..%s", from_day, to_day);
     if (reason && *reason)
-        lh_append(detail, sizeof detail, ": %s", reason);
+        tn_append(detail, sizeof detail, ": %s", reason);
     return ledger_audit(l, by, "leave", person, detail);
 }
 
@@ -418,13 +418,13 @@ static int audit_certificate(struct ledger *l, const char *person, const char *i
                              const struct certificate_result *out)
 {
     char detail[512] = "";
-    lh_append(detail, sizeof detail, "issued %s by %s", issued_day, issuer);
+    tn_append(detail, sizeof detail, "issued %s by %s", issued_day, issuer);
     if (out->absence_id)
-        lh_append(detail, sizeof detail, "; for the illness absence of %s", out->absence_day);
+        tn_append(detail, sizeof detail, "; for the illness absence of %s", out->absence_day);
     if (!out->was_needed)
-        lh_append(detail, sizeof detail, "; none was needed");
+        tn_append(detail, sizeof detail, "; none was needed");
     if (out->still_needed)
-        lh_append(detail, sizeof detail, "; still needs one issued after the last illness");
+        tn_append(detail, sizeof detail, "; still needs one issued after the last illness");
     return ledger_audit(l, by, "certificate", person, detail);
 }
 

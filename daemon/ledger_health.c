@@ -153,17 +153,6 @@ int lh_name_index(const char *const *names, const char *s)
     return -1;
 }
 
-void lh_append(char *buf, size_t n, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, n - used, fmt, ap);
-    va_end(ap);
-}
-
 int lh_finish(struct ledger *l, int rc)
 {
     if (rc == 0 && ledger_commit(l) == 0)
@@ -280,13 +269,13 @@ static int manual_check_body(struct ledger *l, int64_t pid, const struct manual_
     if (in->temp_centi >= in->threshold_centi && open_manual_flag(l, pid, in, out) < 0)
         return -1;
     char t[16], th[16], detail[160] = "";
-    lh_append(detail, sizeof detail, "%s %s: %s °C (%s), threshold %s", in->day, in->window,
+    tn_append(detail, sizeof detail, "%s %s: %s °C (%s), threshold %s", in->day, in->window,
               tn_format_centi(in->temp_centi, t, sizeof t), in->instrument,
               tn_format_centi(in->threshold_centi, th, sizeof th));
     if (out->flag_id)
-        lh_append(detail, sizeof detail, "; fever flag %" PRId64 " opened", out->flag_id);
+        tn_append(detail, sizeof detail, "; fever flag %" PRId64 " opened", out->flag_id);
     else if (out->open_flag_id)
-        lh_append(detail, sizeof detail, "; fever flag %" PRId64 " already open",
+        tn_append(detail, sizeof detail, "; fever flag %" PRId64 " already open",
                   out->open_flag_id);
     return ledger_audit(l, in->by, "manual check", in->person, detail);
 }

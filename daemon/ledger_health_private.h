@@ -32,8 +32,6 @@ int lh_today(int64_t at_ms, char day[LEDGER_DAY_LEN]);
 int lh_check_not_future(const char *what, const char *day, int64_t at_ms, FILE *errs);
 /* Index of s in a NULL-terminated list of names, or -1. */
 int lh_name_index(const char *const *names, const char *s);
-/* Appends to a bounded text (audit details); truncation is harmless there. */
-void lh_append(char *buf, size_t n, const char *fmt, ...) GS_PRINTF(3, 4);
 /* The SELECT ... FROM of an absence as struct absence_view shows it (followed by the
  * caller's WHERE), and the view of a row of it: one definition for every listing. */
 #define LH_ABSENCE_SELECT                                                                  \

@@ -35,4 +35,8 @@ int tn_bool(const char *s, bool *out);
  * code points above U+10FFFF are invalid), or -1 when all n bytes are valid. */
 long tn_utf8_invalid_at(const char *s, size_t n);
 
+/* Appends printf-style text to the NUL-terminated text in buf[n]; what does not fit
+ * is cut (audit details, messages: a shorter text is harmless there). */
+void tn_append(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -100,7 +100,4 @@ void wa_append(json_t *array, json_t *item, bool *failed);
  * ledger failed: logged). Steals j. */
 void wa_reply(struct web_response *rs, json_t *j, bool failed);
 
-/* Appends to a bounded message (the CLI's sentences in "message"). */
-void wa_appendf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 #endif

@@ -50,7 +50,7 @@ static json_t *alerts_json(const struct opened_alerts *o)
 static void alerts_message(char *msg, const struct opened_alerts *o)
 {
     for (int i = 0; i < o->count; i++)
-        wa_appendf(msg, MSG_MAX, "; cluster alert %" PRId64 " opened: report it to the bureau",
+        tn_append(msg, MSG_MAX, "; cluster alert %" PRId64 " opened: report it to the bureau",
                    o->id[i]);
 }
 
@@ -60,14 +60,14 @@ static void recheck_reply(struct web_response *rs, const struct recheck *in,
                           const struct recheck_result *out)
 {
     char msg[MSG_MAX] = "", t[16], th[16];
-    wa_appendf(msg, sizeof msg, "%s: recheck %s °C (%s), threshold %s: ", in->person,
+    tn_append(msg, sizeof msg, "%s: recheck %s °C (%s), threshold %s: ", in->person,
                tn_format_centi(in->temp_centi, t, sizeof t), in->instrument,
                tn_format_centi(in->threshold_centi, th, sizeof th));
     if (out->confirmed)
-        wa_appendf(msg, sizeof msg, "fever confirmed; referral %" PRId64 " to the isolation "
+        tn_append(msg, sizeof msg, "fever confirmed; referral %" PRId64 " to the isolation "
                    "room opened", out->referral_id);
     else
-        wa_appendf(msg, sizeof msg, "cleared");
+        tn_append(msg, sizeof msg, "cleared");
     alerts_message(msg, &out->alerts);
     wa_reply(rs, json_pack("{s:o, s:b, s:I, s:i, s:o, s:o, s:i, s:o, s:o}", "person",
                            wa_str(in->person), "confirmed", out->confirmed, "flag_id",
@@ -108,9 +108,9 @@ static void referral_reply(struct web_response *rs, const char *person, const ch
 {
     bool back = strcmp(outcome, "returned_to_class") == 0;
     char msg[MSG_MAX] = "";
-    wa_appendf(msg, sizeof msg, "%s: referral %" PRId64 ": %s", person, id, outcome);
+    tn_append(msg, sizeof msg, "%s: referral %" PRId64 ": %s", person, id, outcome);
     if (!back)
-        wa_appendf(msg, sizeof msg, "; a return-to-school certificate is needed before %s "
+        tn_append(msg, sizeof msg, "; a return-to-school certificate is needed before %s "
                    "comes back", person);
     wa_reply(rs, json_pack("{s:o, s:I, s:o, s:b, s:o}", "person", wa_str(person), "referral_id",
                            (json_int_t)id, "outcome", wa_str(outcome), "certificate_needed",
@@ -151,7 +151,7 @@ static int symptoms_text(json_t *v, char *list, size_t n)
         if (!json_is_string(item) || json_string_length(item) == 0 ||
             json_string_length(item) >= 32 || strchr(json_string_value(item), ','))
             return -1;
-        wa_appendf(list, n, "%s%s", i ? "," : "", json_string_value(item));
+        tn_append(list, n, "%s%s", i ? "," : "", json_string_value(item));
     }
     return 0;
 }
@@ -209,12 +209,12 @@ static void absence_reply(struct web_response *rs, const struct absence_cause *i
 {
     char msg[MSG_MAX] = "";
     bool changed = !out->created && strcmp(out->previous_cause, in->cause) != 0;
-    wa_appendf(msg, sizeof msg, "%s: absence on %s %s: %s", in->person, in->day,
+    tn_append(msg, sizeof msg, "%s: absence on %s %s: %s", in->person, in->day,
                out->created ? "registered" : "updated", in->cause);
     if (*out->symptoms)
-        wa_appendf(msg, sizeof msg, " (%s)", out->symptoms);
+        tn_append(msg, sizeof msg, " (%s)", out->symptoms);
     if (changed)
-        wa_appendf(msg, sizeof msg, ", was %s", out->previous_cause);
+        tn_append(msg, sizeof msg, ", was %s", out->previous_cause);
     alerts_message(msg, &out->alerts);
     wa_reply(rs, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "person",
                            wa_str(in->person), "day", wa_str(in->day), "cause", wa_str(in->cause),
@@ -268,7 +268,7 @@ static void leave_reply(struct web_response *rs, const char *person, const char 
                         const char *to)
 {
     char msg[MSG_MAX] = "";
-    wa_appendf(msg, sizeof msg, "%s: leave from %s to %s recorded", person, from, to);
+    tn_append(msg, sizeof msg, "%s: leave from %s to %s recorded", person, from, to);
     wa_reply(rs, json_pack("{s:o, s:o, s:o, s:o}", "person", wa_str(person), "from",
                            wa_str(from), "to", wa_str(to), "message", wa_str(msg)),
              false);
@@ -297,14 +297,14 @@ static void certificate_reply(struct web_response *rs, const char *person, const
                               const struct certificate_result *out)
 {
     char msg[MSG_MAX] = "";
-    wa_appendf(msg, sizeof msg, "%s: certificate issued %s recorded", person, issued);
+    tn_append(msg, sizeof msg, "%s: certificate issued %s recorded", person, issued);
     if (out->absence_id)
-        wa_appendf(msg, sizeof msg, " (for the illness absence of %s)", out->absence_day);
+        tn_append(msg, sizeof msg, " (for the illness absence of %s)", out->absence_day);
     if (!out->was_needed)
-        wa_appendf(msg, sizeof msg, "; note: %s did not need a certificate; it is kept for "
+        tn_append(msg, sizeof msg, "; note: %s did not need a certificate; it is kept for "
                    "when they do", person);
     if (out->still_needed)
-        wa_appendf(msg, sizeof msg, "; note: %s still needs a certificate issued after their "
+        tn_append(msg, sizeof msg, "; note: %s still needs a certificate issued after their "
                    "last illness; the gate keeps sending them to the nurse", person);
     wa_reply(rs, json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "person", wa_str(person),
                            "issued_day", wa_str(issued), "absence_id",
@@ -381,13 +381,13 @@ static void check_reply(struct web_response *rs, const struct manual_check *in,
         return;
     }
     if (out->existed)
-        wa_appendf(msg, sizeof msg, "%s: %s check on %s kept (%s °C, %s); %s °C is a fever: flag "
+        tn_append(msg, sizeof msg, "%s: %s check on %s kept (%s °C, %s); %s °C is a fever: flag "
                    "%" PRId64 " %s for a recheck", in->person, in->window, in->day,
                    tn_format_centi(out->temp_centi, t, sizeof t), out->instrument,
                    tn_format_centi(in->temp_centi, th, sizeof th), flag,
                    out->flag_id ? "opened" : "already open");
     else
-        wa_appendf(msg, sizeof msg, "%s: %s check on %s: %s °C (%s), threshold %s%s", in->person,
+        tn_append(msg, sizeof msg, "%s: %s check on %s: %s °C (%s), threshold %s%s", in->person,
                    in->window, in->day, tn_format_centi(in->temp_centi, t, sizeof t),
                    in->instrument, tn_format_centi(in->threshold_centi, th, sizeof th),
                    out->flag_id ? "; at or above the threshold: fever flag opened for a recheck"
@@ -462,7 +462,7 @@ static void alert_closed(struct web_response *rs, struct ledger *l, const char *
     char target[32], msg[MSG_MAX] = "";
     snprintf(target, sizeof target, "alert %" PRId64, id);
     bool noted = !note || !*note || ledger_audit(l, by, "alert note", target, note) == 0;
-    wa_appendf(msg, sizeof msg, "alert %" PRId64 " closed%s", id,
+    tn_append(msg, sizeof msg, "alert %" PRId64 " closed%s", id,
                noted ? "" : " (the note could not be written)");
     wa_reply(rs, json_pack("{s:I, s:b, s:o}", "id", (json_int_t)id, "closed", 1, "message",
                            wa_str(msg)),

@@ -179,7 +179,7 @@ int wa_enum(struct web_response *rs, json_t *body, const char *key, bool require
         }
     char list[256] = "";
     for (int i = 0; names[i]; i++)
-        wa_appendf(list, sizeof list, "%s%s", i ? ", " : "", names[i]);
+        tn_append(list, sizeof list, "%s%s", i ? ", " : "", names[i]);
     web_error(rs, 400, "%s must be one of %s", key, list);
     return -1;
 }
@@ -345,13 +345,3 @@ void wa_reply(struct web_response *rs, json_t *j, bool failed)
     web_error(rs, 500, "the answer could not be made (see the daemon's log)");
 }
 
-void wa_appendf(char *buf, size_t n, const char *fmt, ...)
-{
-    size_t used = strlen(buf);
-    if (used + 1 >= n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + used, n - used, fmt, ap);
-    va_end(ap);
-}
