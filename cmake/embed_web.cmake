@@ -1,5 +1,5 @@
-# Turns the nurse page's files (daemon/web/) into a C table (daemon/web_assets.h),
-# served by daemon/web_server.c: the page is part of the binary, nothing is read
+# Turns the nurse page's files (daemon/web/page/) into a C table (daemon/web/web_assets.h),
+# served by daemon/web/web_server.c: the page is part of the binary, nothing is read
 # from disk at run time.
 # Called as: cmake -DOUT=file.c -DROOT=daemon/web "-DFILES=a|b" -P embed_web.cmake
 # (files separated by '|': a ';' would end the shell command)

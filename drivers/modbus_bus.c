@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "events.h"
-#include "ledger.h"
 #include "log.h"
 #include "loop.h"
 #include "rtu_timing.h"
@@ -265,7 +265,7 @@ static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now, bool has_ed
     if (!thermal_is_new(&d->trigger, d->profile, &s))
         return;
     struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};
-    thermal_make_reading(d->cfg, d->index, d->profile, &s, now, ledger_wall_ms(), &ev.reading);
+    thermal_make_reading(d->cfg, d->index, d->profile, &s, now, clock_wall_ms(), &ev.reading);
     d->counters.readings++;
     evq_post(b->events, &ev);
 }
@@ -282,7 +282,7 @@ static void poll_device(struct mbus *b, struct mdev *d)
     }
     int64_t now = loop_now_ms();
     d->counters.good++;
-    d->counters.last_good_wall_ms = ledger_wall_ms();
+    d->counters.last_good_wall_ms = clock_wall_ms();
     d->failures = 0;
     backoff_reset(&d->backoff);
     emit_if_new(b, d, now, has_edges, edges);

@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "clock.h"
 #include "config.h"
 #include "events.h"
 #include "evqueue.h"
@@ -55,6 +56,7 @@
 #include "log.h"
 #include "loop.h"
 #include "roster.h"
+#include "zone.h"
 
 #define EVENT_QUEUE_CAPACITY 4096 /* as daemon.c */
 #define PEOPLE 2000
@@ -494,7 +496,7 @@ static int start_run(struct run *r, const char *tmpl, const char *db, double sec
     /* 07:30 today in the school's zone: inside the morning window, so checks are
      * written too. */
     char day[CIVIL_DAY_LEN];
-    if (civil_day_of(ledger_wall_ms(), day) < 0 ||
+    if (civil_day_of(clock_wall_ms(), day) < 0 ||
         civil_ms_at(day, 7 * 3600 + 1800, &r->base_wall_ms) < 0)
         return -1;
     r->t0_us = loop_now_us() + 20000;
@@ -795,7 +797,7 @@ int main(int argc, char **argv)
     char tmpl[PATH_MAX];
     snprintf(tmpl, sizeof tmpl, "%s/template.db", dir);
     remove_db(tmpl);
-    if (civil_set_zone("Asia/Shanghai") < 0 || make_template(tmpl) < 0) {
+    if (zone_set("Asia/Shanghai") < 0 || make_template(tmpl) < 0) {
         fprintf(stderr, "bench_gate: cannot make the template ledger %s\n", tmpl);
         return 1;
     }

@@ -1,4 +1,4 @@
-"""The live gates API (docs/web-api.md "Gates", daemon/web_gates.c) against the real
+"""The live gates API (docs/web-api.md "Gates", daemon/web/web_gates.c) against the real
 gatescreend (plain HTTP on 127.0.0.1, which the config allows on loopback) and the
 real gatescreen-sim: the snapshot for staff and for the gate role (no person or
 temperature), the event stream's headers, its first event at once, an event per

@@ -12,15 +12,16 @@
 #include <unistd.h>
 
 #include "civil.h"
-#include "textnum.h"
 #include "log.h"
+#include "textnum.h"
+#include "zone.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define HOUR_MS INT64_C(3600000)
 
-static void zone(const char *name) { assert_int_equal(civil_set_zone(name), 0); }
+static void zone(const char *name) { assert_int_equal(zone_set(name), 0); }
 
-/* What civil_set_zone logs for `name`, into buf; returns its result. */
+/* What zone_set logs for `name`, into buf; returns its result. */
 static int set_zone_logged(const char *name, char *buf, size_t n)
 {
     FILE *tmp = tmpfile();
@@ -28,7 +29,7 @@ static int set_zone_logged(const char *name, char *buf, size_t n)
     int saved = dup(STDERR_FILENO);
     assert_true(saved >= 0);
     assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
-    int rc = civil_set_zone(name);
+    int rc = zone_set(name);
     assert_true(dup2(saved, STDERR_FILENO) >= 0);
     close(saved);
     rewind(tmp);

@@ -24,6 +24,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "loop.h"
+#include "zone.h"
 
 /* 2026-11-30 (a Monday) 07:30 and 10:00 in Asia/Shanghai. */
 #define T0730 INT64_C(1795995000000)
@@ -199,7 +200,7 @@ static int start(void **state, const char *conf)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
     *state = f;
-    if (civil_set_zone("Asia/Shanghai") < 0)
+    if (zone_set("Asia/Shanghai") < 0)
         return -1;
     f->cfg = parse_conf(conf);
     struct ledger_opts opts = {.synchronous_full = true};

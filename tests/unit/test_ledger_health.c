@@ -19,6 +19,7 @@
 #include "log.h"
 
 #include "ledger_fixture.h"
+#include "zone.h"
 
 #define D0 "2024-03-04" /* a Monday: "today" in most tests */
 #define DM1 "2024-03-03"
@@ -1040,7 +1041,7 @@ static void test_purge_keeps_figures(void **state)
 int main(void)
 {
     log_init("test_ledger_health", LOG_LVL_ERR, LOG_OUT_PLAIN);
-    if (civil_set_zone("Asia/Shanghai") < 0)
+    if (zone_set("Asia/Shanghai") < 0)
         return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {

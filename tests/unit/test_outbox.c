@@ -29,7 +29,9 @@
 #include "uploader.h"
 #include "upstream.h"
 
+#include "clock.h"
 #include "ledger_fixture.h"
+#include "zone.h"
 
 #define D0 "2024-03-04"
 #define DAY_MS (24 * 3600 * 1000LL)
@@ -88,7 +90,7 @@ static int setup(void **state)
     /* Port 1 on loopback: nothing listens, the connection is refused at once. */
     f->cfg = config_with(f, "https://127.0.0.1:1/gatescreen/v1");
     *state = f;
-    return f->cfg && f->ps && civil_set_zone(f->cfg->school.timezone) == 0 ? 0 : -1;
+    return f->cfg && f->ps && zone_set(f->cfg->school.timezone) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -131,7 +133,7 @@ static void enqueue(struct fx *f, const char *key, int64_t at)
 static void test_summary_revisions(void **state)
 {
     struct fx *f = *state;
-    int64_t now = ledger_wall_ms();
+    int64_t now = clock_wall_ms();
     int rev = -1;
     bool queued = false;
     student(f, "S1", "1班");
@@ -170,7 +172,7 @@ static void test_summary_revisions(void **state)
 static void test_summary_other_writer(void **state)
 {
     struct fx *f = *state;
-    int64_t now = ledger_wall_ms();
+    int64_t now = clock_wall_ms();
     int rev = 0;
     bool queued = false;
     student(f, "S1", "1班");
@@ -318,7 +320,7 @@ static void test_retry_parked(void **state)
 static void test_notices_exactly_once(void **state)
 {
     struct fx *f = *state;
-    int64_t now = ledger_wall_ms();
+    int64_t now = clock_wall_ms();
     int n = -1;
     for (const char *const *who = (const char *const[]){"S1", "S2", "S3", NULL}; *who; who++)
         student(f, *who, "3班");
@@ -361,7 +363,7 @@ static void test_notices_exactly_once(void **state)
 static void test_notices_without_key(void **state)
 {
     struct fx *f = *state;
-    int64_t now = ledger_wall_ms();
+    int64_t now = clock_wall_ms();
     int n = -1;
     student(f, "S1", "1班");
     referral(f, "S1", now);
@@ -434,7 +436,7 @@ static void test_run_once_refused(void **state)
     enqueue(f, "T001/a", 1);
     enqueue(f, "T001/b", 1);
     FILE *out = open_memstream(&text, &len);
-    int64_t before = ledger_wall_ms();
+    int64_t before = clock_wall_ms();
     assert_int_equal(uploader_run_once(f->cfg, f->l, &sent, &failed, out), 0);
     fclose(out);
     assert_int_equal(sent, 0);
@@ -448,7 +450,7 @@ static void test_run_once_refused(void **state)
     assert_int_equal(qint(f, "SELECT attempts FROM outbox WHERE id = 2"), 0);
     /* retry_min 5s with jitter 0.8..1.2. */
     long long next = qint(f, "SELECT next_attempt_ms FROM outbox WHERE id = 1");
-    assert_true(next >= before + 4000 && next <= ledger_wall_ms() + 6000);
+    assert_true(next >= before + 4000 && next <= clock_wall_ms() + 6000);
     log_set_level(LOG_LVL_ERR); /* the expected retries are logged as warnings */
     /* Nothing is due now. */
     assert_int_equal(uploader_run_once(f->cfg, f->l, &sent, &failed, NULL), 0);
@@ -456,14 +458,14 @@ static void test_run_once_refused(void **state)
 
     /* The backoff follows the row's attempts: the 5th failure waits 5s * 2^4. */
     sql(f, "UPDATE outbox SET attempts = 4, next_attempt_ms = 0 WHERE id = 1");
-    before = ledger_wall_ms();
+    before = clock_wall_ms();
     assert_int_equal(uploader_run_once(f->cfg, f->l, &sent, &failed, NULL), 0);
     next = qint(f, "SELECT next_attempt_ms FROM outbox WHERE id = 1") - before;
     assert_int_equal(qint(f, "SELECT attempts FROM outbox WHERE id = 1"), 5);
     assert_true(next >= 64000 && next <= 97000);
     /* ... capped at retry_max. */
     sql(f, "UPDATE outbox SET attempts = 40, next_attempt_ms = 0 WHERE id = 1");
-    before = ledger_wall_ms();
+    before = clock_wall_ms();
     assert_int_equal(uploader_run_once(f->cfg, f->l, &sent, &failed, NULL), 0);
     next = qint(f, "SELECT next_attempt_ms FROM outbox WHERE id = 1") - before;
     assert_true(next >= 480000 && next <= 721000);
@@ -541,7 +543,7 @@ static void test_thread_wake_and_reconfigure(void **state)
     assert_non_null(u);
     log_set_level(LOG_LVL_ERR);
     usleep(100000);
-    enqueue(f, "T001/a", ledger_wall_ms());
+    enqueue(f, "T001/a", clock_wall_ms());
     uploader_wake(u);
     assert_int_equal(wait_for(f, "SELECT attempts FROM outbox", 1, 1500), 1);
     /* A reload whose token is refused keeps the running settings (and logs why). */

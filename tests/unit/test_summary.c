@@ -27,6 +27,8 @@
 #include "upstream.h"
 
 #include "ledger_fixture.h"
+#include "ledger_upstream.h"
+#include "zone.h"
 
 #define D0 "2024-03-04" /* a Monday: the scripted school day */
 #define DM1 "2024-03-03"
@@ -589,7 +591,7 @@ static void test_pretty(void **state)
 int main(void)
 {
     log_init("test_summary", LOG_LVL_ERR, LOG_OUT_PLAIN);
-    if (civil_set_zone("Asia/Shanghai") < 0)
+    if (zone_set("Asia/Shanghai") < 0)
         return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {

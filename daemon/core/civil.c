@@ -1,0 +1,254 @@
+/* Civil time at the school. Instants are UTC milliseconds everywhere else; this
+ * file is where they become the school's local days and minutes (localtime_r and
+ * mktime in the process zone that zone_set sets), and where a day's
+ * schedule becomes events. Calendar arithmetic on "YYYY-MM-DD" days is done here
+ * without any zone (days-from-civil, H. Hinnant's algorithm), so that adding a day
+ * never trips over a DST change. */
+#include "civil.h"
+
+#include "textnum.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LAST_SECOND 86399
+/* Days are four-digit years, and tn_date does not go before the epoch. */
+#define YEAR_MIN 1970
+#define YEAR_MAX 9999
+/* 1970-01-01 was a Thursday. */
+#define EPOCH_WEEKDAY 4
+
+/* ---- calendar --------------------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* "YYYY-MM-DD" into day[CIVIL_DAY_LEN]; -1 for a year it cannot hold. */
+static int format_day(int64_t y, int m, int d, char *day)
+{
+    if (y < YEAR_MIN || y > YEAR_MAX)
+        return -1;
+    int n = snprintf(day, CIVIL_DAY_LEN, "%04d-%02d-%02d", (int)y, m, d);
+    return n == CIVIL_DAY_LEN - 1 ? 0 : -1;
+}
+
+/* Days since the epoch of a well-formed day; -1 if malformed. */
+static int64_t day_number(const char *day)
+{
+    int y, m, d;
+    if (tn_date(day, &y, &m, &d) < 0)
+        return -1;
+    return days_from_civil(y, m, d);
+}
+
+static int weekday_of(int64_t days) { return (int)((days + EPOCH_WEEKDAY) % 7); }
+
+int civil_day_add(const char *day, int delta, char *out)
+{
+    int64_t n = day_number(day), y;
+    int m, d;
+    if (n < 0)
+        return -1;
+    civil_from_days(n + delta, &y, &m, &d);
+    char buf[CIVIL_DAY_LEN]; /* out may be day itself */
+    if (format_day(y, m, d, buf) < 0)
+        return -1;
+    memcpy(out, buf, sizeof buf);
+    return 0;
+}
+
+/* ---- instants ---------------------------------------------------------------------- */
+
+int civil_from_ms(int64_t wall_ms, struct civil *out)
+{
+    int64_t s = wall_ms / 1000 - (wall_ms % 1000 < 0); /* floor: -1 ms is 23:59:59.999 */
+    time_t t = (time_t)s;
+    struct tm tm;
+    if ((int64_t)t != s || localtime_r(&t, &tm) == NULL)
+        return -1;
+    struct civil c;
+    if (format_day((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, c.day) < 0)
+        return -1;
+    c.minute = tm.tm_hour * 60 + tm.tm_min;
+    c.second_of_day = c.minute * 60 + (tm.tm_sec > 59 ? 59 : tm.tm_sec);
+    c.weekday = tm.tm_wday;
+    *out = c;
+    return 0;
+}
+
+int civil_day_of(int64_t wall_ms, char *day)
+{
+    struct civil c;
+    if (civil_from_ms(wall_ms, &c) < 0)
+        return -1;
+    memcpy(day, c.day, CIVIL_DAY_LEN);
+    return 0;
+}
+
+int civil_ms_at(const char *day, int second_of_day, int64_t *out)
+{
+    int y, m, d;
+    if (tn_date(day, &y, &m, &d) < 0 || second_of_day < 0 || second_of_day > LAST_SECOND)
+        return -1;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d,
+                    .tm_hour = second_of_day / 3600, .tm_min = second_of_day / 60 % 60,
+                    .tm_sec = second_of_day % 60, .tm_isdst = -1};
+    errno = 0;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1 && errno != 0)
+        return -1;
+    *out = (int64_t)t * 1000;
+    return 0;
+}
+
+/* ---- windows ------------------------------------------------------------------------ */
+
+const char *check_window_name(enum check_window w)
+{
+    switch (w) {
+    case WIN_MORNING: return "morning";
+    case WIN_NOON: return "noon";
+    case WIN_NONE: break;
+    }
+    return "none";
+}
+
+enum check_window civil_window(const struct cfg_windows *w, int minute)
+{
+    if (minute >= w->morning_start && minute < w->morning_end)
+        return WIN_MORNING;
+    if (w->noon_enabled && minute >= w->noon_start && minute < w->noon_end)
+        return WIN_NOON;
+    return WIN_NONE;
+}
+
+bool civil_school_day(const struct cfg_windows *w, int weekday)
+{
+    return weekday >= 0 && weekday <= 6 && (w->school_days >> weekday & 1u) != 0;
+}
+
+/* ---- the day's events -------------------------------------------------------------- */
+
+const char *day_event_name(enum day_event e)
+{
+    switch (e) {
+    case DAY_ROLLOVER: return "rollover";
+    case DAY_MORNING_CLOSED: return "morning-closed";
+    case DAY_ABSENCE_SWEEP: return "absence-sweep";
+    case DAY_NOON_CLOSED: return "noon-closed";
+    case DAY_END: return "day-end";
+    }
+    return "unknown";
+}
+
+struct timed {
+    enum day_event event;
+    int second; /* of the local day */
+};
+
+#define SCHEDULE_MAX 4
+/* Per call: the rest of the old day, the rollover, the new day so far. */
+_Static_assert(2 * SCHEDULE_MAX + 1 <= DAY_CLOCK_MAX_EVENTS, "DAY_CLOCK_MAX_EVENTS");
+
+/* A school day's events by time; events at the same second stay in enum order. */
+static int schedule(const struct cfg_windows *w, int day_end_minute, struct timed *ev)
+{
+    int64_t sweep = (int64_t)w->morning_end * 60 + w->absence_grace_ms / 1000;
+    int n = 0;
+    ev[n++] = (struct timed){DAY_MORNING_CLOSED, w->morning_end * 60};
+    ev[n++] = (struct timed){DAY_ABSENCE_SWEEP, sweep > LAST_SECOND ? LAST_SECOND : (int)sweep};
+    if (w->noon_enabled)
+        ev[n++] = (struct timed){DAY_NOON_CLOSED, w->noon_end * 60};
+    ev[n++] = (struct timed){DAY_END, day_end_minute * 60};
+    for (int i = 1; i < n; i++) /* insertion sort: stable, so ties keep enum order */
+        for (int j = i; j > 0 && ev[j - 1].second > ev[j].second; j--) {
+            struct timed t = ev[j];
+            ev[j] = ev[j - 1];
+            ev[j - 1] = t;
+        }
+    return n;
+}
+
+static int push(struct day_event_at *out, int n, enum day_event e, const char *day)
+{
+    out[n].event = e;
+    memcpy(out[n].day, day, CIVIL_DAY_LEN);
+    return n + 1;
+}
+
+/* Appends the events of `day` at seconds in (after, upto]; nothing on other days. */
+static int emit_day(const struct cfg_windows *w, int day_end_minute, const char *day, int after,
+                    int upto, struct day_event_at *out, int n)
+{
+    struct timed ev[SCHEDULE_MAX];
+    int64_t num = day_number(day);
+    if (num < 0 || !civil_school_day(w, weekday_of(num)))
+        return n;
+    int count = schedule(w, day_end_minute, ev);
+    for (int i = 0; i < count; i++)
+        if (ev[i].second > after && ev[i].second <= upto)
+            n = push(out, n, ev[i].event, day);
+    return n;
+}
+
+static void remember(struct day_clock *c, const struct civil *now)
+{
+    c->started = true;
+    memcpy(c->day, now->day, CIVIL_DAY_LEN);
+    c->second_of_day = now->second_of_day;
+}
+
+/* An earlier day is a change of day too: a wall clock that was wrong in the future
+ * and then corrected must not stall the school until that day comes. The abandoned
+ * day is not finished (an absence sweep for a day still to come would be wrong). */
+int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_end_minute,
+                      const struct civil *now, struct day_event_at *out)
+{
+    int sec = now->second_of_day;
+    if (day_number(now->day) < 0 || sec < 0 || sec > LAST_SECOND || day_end_minute < 0 ||
+        day_end_minute >= 24 * 60)
+        return -1;
+    if (!c->started) {
+        remember(c, now);
+        return emit_day(w, day_end_minute, now->day, -1, sec, out, 0);
+    }
+    int cmp = strcmp(now->day, c->day), n = 0;
+    if (cmp == 0) {
+        if (sec <= c->second_of_day)
+            return 0; /* same second, or backwards: keep the high-water mark */
+        n = emit_day(w, day_end_minute, now->day, c->second_of_day, sec, out, 0);
+        c->second_of_day = sec;
+        return n;
+    }
+    if (cmp > 0)
+        n = emit_day(w, day_end_minute, c->day, c->second_of_day, LAST_SECOND, out, n);
+    n = push(out, n, DAY_ROLLOVER, now->day);
+    n = emit_day(w, day_end_minute, now->day, -1, sec, out, n);
+    remember(c, now);
+    return n;
+}

@@ -1,0 +1,441 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "civil.h"
+#include "config.h"
+#include "events.h"
+#include "evqueue.h"
+#include "gate.h"
+#include "gpio_input.h"
+#include "ledger.h"
+#include "log.h"
+#include "loop.h"
+#include "modbus_bus.h"
+#include "schedule.h"
+#include "sdnotify.h"
+#include "textnum.h"
+#include "uploader.h"
+#include "web.h"
+#include "zone.h"
+
+#define EVENT_QUEUE_CAPACITY 4096
+#define GATE_BUSY_TIMEOUT_MS 1000
+
+struct daemon {
+    const struct daemon_opts *opts;
+    struct config *cfg;
+    struct loop *loop;
+    struct evq *events;
+    struct ledger *ledger;
+    struct gate *gate;
+    struct gate_board *board;   /* the lanes as the web page shows them */
+    struct web *web;            /* NULL when [web] is not enabled */
+    struct schedule *schedule;
+    struct uploader *uploader;
+    struct mbus *buses[CFG_MAX_BUSES];
+    struct gpio_input *inputs;                     /* Wiegand readers and presence sensors */
+    struct presence_edges presence;                /* counted for the bus threads */
+    struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
+    int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
+    int ready_fd; /* detached start: tells the waiting parent we are up; else -1 */
+};
+
+static void apply_log_level(const struct daemon *d)
+{
+    log_set_level(d->opts->verbose ? LOG_LVL_DEBUG : (enum log_level)d->cfg->daemon.log_level);
+}
+
+/* ---- start-up and shutdown ------------------------------------------------ */
+
+static void on_stop_signal(struct loop *loop, int signo, void *arg)
+{
+    (void)arg;
+    log_notice("%s received, stopping", strsignal(signo));
+    loop_stop(loop);
+}
+
+static void on_hup(struct loop *loop, int signo, void *arg);
+static void on_usr1(struct loop *loop, int signo, void *arg);
+
+/* Every reading as the device reported it (the decision it led to is in the
+ * ledger and on the lane's indicator). */
+static void log_reading(const struct daemon *d, const struct reading *r)
+{
+    char card[32] = "none", body[16], raw[16], amb[16] = "none";
+    if (r->has_card)
+        snprintf(card, sizeof card, "%llu", (unsigned long long)r->card);
+    if (r->has_ambient)
+        tn_format_centi(r->ambient_centi, amb, sizeof amb);
+    log_info("reading: device %s lane %s body %s raw %s ambient %s status 0x%04x seq %u card %s",
+             d->cfg->devices[r->device].name, d->cfg->lanes[r->lane].name,
+             tn_format_centi(r->body_centi, body, sizeof body),
+             tn_format_centi(r->raw_centi, raw, sizeof raw), amb, r->status, r->sequence, card);
+}
+
+static void on_event(const void *elem, void *arg)
+{
+    const struct event *ev = elem;
+    struct daemon *d = arg;
+    switch (ev->kind) {
+    case EV_READING:
+        log_reading(d, &ev->reading);
+        if (d->gate)
+            gate_on_reading(d->gate, &ev->reading, ev->posted_us ? ev->posted_us : loop_now_us());
+        break;
+    case EV_DEVICE_STATUS:
+        d->devices[ev->status.device] = ev->status;
+        d->devices_at[ev->status.device] = ev->mono_ms;
+        if (!ev->status.state_changed)
+            break;
+        log_notice("device %s: state %s", d->cfg->devices[ev->status.device].name,
+                   device_state_name(ev->status.state));
+        if (d->gate)
+            gate_on_device_state(d->gate, ev->status.device, ev->status.state);
+        break;
+    case EV_CARD:
+        log_info("lane %s: card %llu (%d-bit Wiegand)", d->cfg->lanes[ev->card.lane].name,
+                 (unsigned long long)ev->card.number, ev->card.bits);
+        if (d->gate)
+            gate_on_card(d->gate, ev->card.lane, ev->card.number, ev->posted_us);
+        break;
+    case EV_PRESENCE:
+        log_debug("lane %s: presence", d->cfg->lanes[ev->presence_lane].name);
+        if (d->gate)
+            gate_on_presence(d->gate, ev->presence_lane, ev->posted_us);
+        break;
+    default:
+        log_debug("event %d", (int)ev->kind);
+    }
+}
+
+static void on_events_readable(struct loop *loop, int fd, uint32_t events, void *arg)
+{
+    (void)loop;
+    (void)fd;
+    (void)events;
+    struct daemon *d = arg;
+    evq_drain(d->events, on_event, d);
+    if (d->gate)
+        gate_flush(d->gate); /* one commit for the whole batch, then the lights */
+}
+
+static void on_watchdog(struct loop *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    sdn_watchdog();
+}
+
+static int start_loop(struct daemon *d)
+{
+    if (!(d->loop = loop_new()))
+        return -1;
+    /* Signals first: blocked here, so every thread started later inherits the mask
+     * and only the signalfd sees them. */
+    if (loop_on_signal(d->loop, SIGTERM, on_stop_signal, d) < 0 ||
+        loop_on_signal(d->loop, SIGINT, on_stop_signal, d) < 0 ||
+        loop_on_signal(d->loop, SIGHUP, on_hup, d) < 0 ||
+        loop_on_signal(d->loop, SIGUSR1, on_usr1, d) < 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    if (!(d->events = evq_new(sizeof(struct event), EVENT_QUEUE_CAPACITY)))
+        return -1;
+    if (loop_add_fd(d->loop, evq_fd(d->events), EPOLLIN, on_events_readable, d) < 0)
+        return -1;
+    int64_t wd = sdn_watchdog_interval_ms();
+    if (wd > 0 && !loop_timer_add(d->loop, wd, wd, on_watchdog, d))
+        return -1;
+    return 0;
+}
+
+static int open_ledger(struct daemon *d)
+{
+    /* The lanes wait for another writer (the CLI, an import) at most this long; then
+     * the batch shows amber rather than freezing every lane's lights. */
+    struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full,
+                             .busy_timeout_ms = GATE_BUSY_TIMEOUT_MS,
+                             .truncate_on_close = true};
+    if (zone_set(d->cfg->school.timezone) < 0 ||
+        ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
+        return -1;
+    return 0;
+}
+
+/* The lanes, then the day's clock (which asks the uploader for summaries). */
+static int open_day(struct daemon *d)
+{
+    if (!(d->gate = gate_new(d->cfg, d->ledger, d->loop, NULL)) ||
+        !(d->board = gate_board_new(d->cfg)))
+        return -1;
+    gate_set_board(d->gate, d->board);
+    d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate, d->uploader);
+    return d->schedule ? 0 : -1;
+}
+
+/* The uploader has its own thread and connection: the gate never waits on the
+ * network. Bad upstream files (a token others can read, ...) stop the start. */
+static int start_uploader(struct daemon *d)
+{
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    d->uploader = uploader_start(d->cfg, errs ? errs : stderr);
+    log_sink_close(&sink);
+    return d->uploader ? 0 : -1;
+}
+
+/* One thread per bus that serves at least one device. */
+static int start_buses(struct daemon *d)
+{
+    for (int b = 0; b < d->cfg->nbuses; b++) {
+        int used = 0;
+        for (int i = 0; i < d->cfg->ndevices; i++)
+            used |= d->cfg->devices[i].bus == b;
+        if (used && !(d->buses[b] = mbus_start(d->cfg, b, d->events, &d->presence)))
+            return -1;
+    }
+    return 0;
+}
+
+/* The web page, once the gate it shows is up; a server that cannot start (port
+ * taken, bad certificate) stops the daemon: a nurse would find no page. */
+static int start_web(struct daemon *d)
+{
+    if (!d->cfg->web.enabled)
+        return 0;
+    if (!(d->web = web_start(d->cfg, d->board)))
+        log_err("web: the web server did not start; gatescreend stops");
+    return d->web ? 0 : -1;
+}
+
+static int start_inputs(struct daemon *d)
+{
+    if (!gpio_input_needed(d->cfg))
+        return 0;
+    d->inputs = gpio_input_start(d->cfg, d->events, &d->presence);
+    return d->inputs ? 0 : -1;
+}
+
+/* "2026-11-29T07:31:02.250Z", or "never" before the first good read. */
+static void format_utc_ms(int64_t ms, char *out, size_t size)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || !gmtime_r(&secs, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+        snprintf(out, size, "never");
+        return;
+    }
+    size_t n = strlen(out);
+    snprintf(out + n, size - n, ".%03dZ", (int)(ms % 1000));
+}
+
+static void log_counters(const struct daemon *d)
+{
+    for (int i = 0; i < d->cfg->ndevices; i++) {
+        const struct device_counters *c = &d->devices[i].counters;
+        char last_good[32];
+        format_utc_ms(c->last_good_wall_ms, last_good, sizeof last_good);
+        log_info("device %s: %s; polls %llu good %llu timeouts %llu exceptions %llu crc %llu "
+                 "bad-frames %llu io %llu reconnects %llu readings %llu at %lld last-good %s",
+                 d->cfg->devices[i].name, device_state_name(d->devices[i].state),
+                 (unsigned long long)c->polls, (unsigned long long)c->good,
+                 (unsigned long long)c->timeouts, (unsigned long long)c->exceptions,
+                 (unsigned long long)c->crc_errors, (unsigned long long)c->bad_frames,
+                 (unsigned long long)c->io_errors, (unsigned long long)c->reconnects,
+                 (unsigned long long)c->readings, (long long)d->devices_at[i], last_good);
+    }
+}
+
+/* SIGUSR1: the administrator (or a test) asks for the device counters. */
+static void on_usr1(struct loop *loop, int signo, void *arg)
+{
+    (void)loop;
+    (void)signo;
+    struct daemon *d = arg;
+    log_counters(d);
+    if (d->gate)
+        gate_log_counters(d->gate);
+}
+
+static void announce_ready(struct daemon *d)
+{
+    int people = 0;
+    ledger_count_people(d->ledger, &people);
+    char status[160];
+    snprintf(status, sizeof status, "%d lanes, %d devices, %d active people", d->cfg->nlanes,
+             d->cfg->ndevices, people);
+    log_notice("ready: school %s (%s), %s; ledger %s (schema v%d)", d->cfg->school.code,
+               d->cfg->school.name, status, d->cfg->ledger.database,
+               ledger_schema_version(d->ledger));
+    sdn_ready(status);
+    if (d->ready_fd >= 0) {
+        ssize_t unused = write(d->ready_fd, "R", 1);
+        (void)unused;
+        close(d->ready_fd);
+        d->ready_fd = -1;
+    }
+}
+
+static void shutdown_all(struct daemon *d)
+{
+    int64_t t0 = loop_now_ms();
+    sdn_stopping();
+    gate_stop(d->gate); /* lights safe first: joining the workers can take a while */
+    gate_board_close(d->board); /* event streams end, so web_stop can join them */
+    web_stop(d->web);
+    if (d->events)
+        evq_close(d->events); /* workers blocked on a full queue give up */
+    for (int b = 0; b < CFG_MAX_BUSES; b++)
+        mbus_stop(d->buses[b]);
+    gpio_input_stop(d->inputs);
+    if (d->cfg && d->events) {
+        evq_drain(d->events, on_event, d); /* the last readings and counters posted */
+        log_counters(d);
+    }
+    if (d->gate)
+        gate_log_counters(d->gate);
+    schedule_free(d->schedule);
+    uploader_stop(d->uploader); /* a transfer under way stays pending, sent again later */
+    gate_free(d->gate); /* commits the last decisions; releases the lines */
+    gate_board_free(d->board); /* after the gate: it publishes to the board */
+    ledger_close(d->ledger);
+    evq_free(d->events);
+    loop_free(d->loop);
+    if (d->cfg)
+        log_notice("stopped cleanly in %lld ms", (long long)(loop_now_ms() - t0));
+    config_free(d->cfg);
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+/* Logs each line the config loader wrote (reload happens with stderr possibly
+ * detached, so the log is where the administrator will look). */
+static struct config *load_config_logged(const char *path)
+{
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    struct config *cfg = config_load(path, errs ? errs : stderr);
+    log_sink_close(&sink);
+    return cfg;
+}
+
+#define SAME(a, b, field) (memcmp(&(a)->field, &(b)->field, sizeof (a)->field) == 0)
+
+/* Parts that threads, sockets or the open database were built from need a restart;
+ * say which, keep the running ones, and take the rest. */
+static void apply_reload(struct daemon *d, struct config *next)
+{
+    static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
+                                              "[lane]", "[web]", "[gpio]"};
+    struct config *cur = d->cfg;
+    int same[] = {
+        SAME(cur, next, ledger),
+        SAME(cur, next, nbuses) && SAME(cur, next, buses) && SAME(cur, next, nprofiles) &&
+            SAME(cur, next, profiles) && SAME(cur, next, ndevices) && SAME(cur, next, devices),
+        SAME(cur, next, nlanes) && SAME(cur, next, lanes),
+        SAME(cur, next, web),
+        SAME(cur, next, gpio), /* the GPIO input thread reads it */
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (!same[i])
+            log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
+    cur->daemon = next->daemon;
+    /* The zone is the process's TZ, read by every thread: changing it under them
+     * is not safe, so it waits for a restart like the threads' own settings. */
+    if (strcmp(cur->school.timezone, next->school.timezone) != 0) {
+        log_warn("reload: [school] timezone changed; restart gatescreend to apply it");
+        snprintf(next->school.timezone, sizeof next->school.timezone, "%s",
+                 cur->school.timezone);
+    }
+    cur->school = next->school;
+    cur->windows = next->windows;
+    cur->screening = next->screening;
+    cur->upstream = next->upstream;
+    if (d->gate)
+        gate_reconfigure(d->gate);
+    if (d->uploader)
+        uploader_reconfigure(d->uploader, cur);
+    apply_log_level(d);
+    log_notice("reload: configuration %s applied", cur->path);
+}
+
+static void on_hup(struct loop *loop, int signo, void *arg)
+{
+    (void)loop;
+    (void)signo;
+    struct daemon *d = arg;
+    sdn_reloading();
+    struct config *next = load_config_logged(d->cfg->path);
+    if (!next)
+        log_err("reload: %s has errors; keeping the running configuration",
+                d->cfg->path);
+    else
+        apply_reload(d, next);
+    config_free(next);
+    sdn_ready("reloaded");
+}
+
+/* ---- detaching ------------------------------------------------------------ */
+
+/* Without -f: fork, and let the parent exit only once the child is ready (status 0)
+ * or has failed (status 1), so that scripts see start-up errors. */
+static int detach(struct daemon *d)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        close(p[1]);
+        char c;
+        _exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    d->ready_fd = p[1];
+    if (setsid() < 0 || chdir("/") < 0)
+        return -1;
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0)
+        return -1;
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    if (null > STDERR_FILENO)
+        close(null);
+    log_init("gatescreend", log_get_level(), LOG_OUT_SYSLOG);
+    return 0;
+}
+
+int daemon_run(const struct daemon_opts *opts)
+{
+    struct daemon d = {.opts = opts, .ready_fd = -1};
+    d.cfg = config_load(opts->config_path, stderr);
+    if (!d.cfg)
+        return 2;
+    apply_log_level(&d);
+    int status = 1;
+    if (!opts->foreground && detach(&d) < 0) {
+        log_errno(LOG_LVL_ERR, errno, "cannot detach");
+        goto out;
+    }
+    if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_uploader(&d) < 0 ||
+        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0 || start_web(&d) < 0)
+        goto out;
+    announce_ready(&d);
+    status = loop_run(d.loop) == 0 ? 0 : 1;
+out:
+    if (d.ready_fd >= 0)
+        close(d.ready_fd);
+    shutdown_all(&d);
+    return status;
+}

@@ -1,0 +1,64 @@
+/* The school's health ledger in SQLite: the one module that holds SQL.
+ * One handle per thread; the main thread's handle is the only one that writes
+ * decisions. Every function returns 0 / -1 and logs what went wrong. */
+#ifndef GS_LEDGER_H
+#define GS_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "migrations.h"
+#include "roster.h"
+
+struct ledger;
+
+struct ledger_opts {
+    bool synchronous_full; /* PRAGMA synchronous = FULL, else NORMAL */
+    bool no_migrate;       /* open as is (e.g. `db check`); still refuse a newer schema */
+    int busy_timeout_ms;   /* wait this long for another writer's lock; 0: 5 s */
+    bool truncate_on_close; /* fold the WAL into the file at close (the daemon only: a
+                             * TRUNCATE checkpoint holds the lock while readers finish,
+                             * which would make the running daemon's writes wait) */
+    const struct migration *migrations; /* NULL: the embedded ones */
+    int nmigrations;
+};
+
+int ledger_open(const char *path, const struct ledger_opts *opts, struct ledger **out);
+/* Checkpoints the WAL into the main file and closes. NULL is fine. */
+void ledger_close(struct ledger *l);
+
+int ledger_schema_version(struct ledger *l);
+/* The schema version this program creates (the highest embedded migration). */
+int ledger_latest_version(void);
+/* PRAGMA integrity_check and foreign_key_check; problems written to `out`. */
+int ledger_integrity_check(struct ledger *l, FILE *out);
+
+struct roster_import_stats {
+    int rows, added, updated, unchanged;
+    int deactivated; /* with deactivate_missing */
+    int missing;     /* active people not in the file (left as they are) */
+};
+
+/* Applies a parsed roster in one transaction: any conflict (a card held by someone
+ * not in the file, ...) is reported as FILE:LINE on errs and nothing changes.
+ * An import that changes nothing writes nothing, not even an audit row. */
+int ledger_import_roster(struct ledger *l, const struct roster *r, const char *file,
+                         bool deactivate_missing, const char *by,
+                         struct roster_import_stats *stats, FILE *errs);
+
+struct person_view {
+    const char *external_id, *kind, *name, *grade, *class_name;
+    const char *cards; /* comma-separated card numbers, "" if none */
+    bool active;
+};
+/* Calls fn for each person ordered by class then external id; class NULL = all. */
+int ledger_list_people(struct ledger *l, const char *class_name, bool include_inactive,
+                       void (*fn)(const struct person_view *p, void *arg), void *arg);
+int ledger_count_people(struct ledger *l, int *active_count);
+
+int ledger_audit(struct ledger *l, const char *actor, const char *action,
+                 const char *target, const char *detail);
+
+
+#endif

@@ -1,0 +1,89 @@
+/* The outbox (DESIGN §6): everything the bureau is to receive, in order, kept in
+ * the ledger until the server acknowledged it, and the stored summary revisions.
+ * All SQL of the outbox and summaries tables is in ledger_outbox.c. Safe to use
+ * from several connections and processes at once (the daemon's uploader, the
+ * main loop, `gatescreen upload`): every change is one short transaction, and
+ * the idempotency key is unique, so racing writers cannot queue a thing twice. */
+#ifndef GS_LEDGER_OUTBOX_H
+#define GS_LEDGER_OUTBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger.h"
+
+enum outbox_kind { OUTBOX_SUMMARY, OUTBOX_NOTICE };
+
+#define OUTBOX_KEY_MAX 128   /* "CODE/YYYY-MM-DD/REVISION", "CODE/referral/ID" */
+#define OUTBOX_ERROR_MAX 512 /* last_error is cut to this (a server may say a lot) */
+/* Referrals and alerts older than this get no notice: an urgent notice a week late
+ * is no longer urgent, and the reconciliation stays a small query. */
+#define OUTBOX_NOTICE_DAYS 7
+
+/* "summary" | "notice". */
+const char *outbox_kind_name(enum outbox_kind kind);
+
+/* Queues a document under its idempotency key; a key already in the outbox (in
+ * any state) changes nothing: *added (may be NULL) tells which. */
+int outbox_enqueue(struct ledger *l, enum outbox_kind kind, const char *key, const char *body,
+                   int64_t created_ms, bool *added);
+
+/* The day's highest stored revision and its body (NULL and revision 0 when none;
+ * the body is malloc'd). */
+int ledger_latest_summary(struct ledger *l, const char *day, int *revision, char **body);
+/* Stores revision `revision` of the day's summary and queues it under `key`, in one
+ * transaction, unless another writer stored a revision since revision - 1 was read
+ * (*raced then, nothing written). */
+int ledger_store_summary(struct ledger *l, const char *key, const char *day, int revision,
+                         int64_t now_ms, const char *body, bool *raced);
+/* Referrals and alerts opened since since_ms without their notice in the outbox
+ * ("CODE/referral/ID", "CODE/alert/ID"), oldest first, each given to fn; fn
+ * returning -1 stops the list (-1 then). */
+int ledger_missing_notices(struct ledger *l, const char *code, int64_t since_ms,
+                           int (*fn)(bool alert, int64_t id, void *arg), void *arg);
+
+/* A pending row, as the uploader sends it. */
+struct outbox_item {
+    int64_t id;
+    enum outbox_kind kind;
+    char key[OUTBOX_KEY_MAX];
+    char *body; /* malloc'd; outbox_item_clear frees it */
+    int attempts;
+    int64_t created_ms, next_attempt_ms;
+};
+void outbox_item_clear(struct outbox_item *it);
+
+/* Strictly in order: the oldest pending row (parked rows are skipped). 1 and *it
+ * when it is due at now_ms; 0 when nothing is due: *wait_ms = the time until the
+ * oldest pending row's retry (rows after it wait too), -1 when nothing is pending. */
+int outbox_next_due(struct ledger *l, int64_t now_ms, struct outbox_item *it, int64_t *wait_ms);
+
+/* The outcome of an attempt. Sent and parked count it (attempts + 1); retry sets
+ * the count given. error is cut to OUTBOX_ERROR_MAX bytes (at a UTF-8 boundary). */
+int outbox_mark_sent(struct ledger *l, int64_t id, int64_t now_ms);
+int outbox_mark_retry(struct ledger *l, int64_t id, int attempts, int64_t next_attempt_ms,
+                      const char *error);
+int outbox_mark_parked(struct ledger *l, int64_t id, const char *error);
+/* Every parked row back to pending, due at now_ms, attempts and last error kept. */
+int outbox_retry_parked(struct ledger *l, int64_t now_ms, int *count);
+
+/* Every pending row due at now_ms: someone asked to send now (`upload --now`),
+ * and the backoff only spaces out the uploader's own retries. */
+int outbox_make_due(struct ledger *l, int64_t now_ms, int *count);
+
+struct outbox_view {
+    int64_t id;
+    const char *kind, *key, *state; /* state: pending | sent | parked */
+    int attempts;
+    int64_t created_ms, sent_ms, next_attempt_ms; /* sent_ms 0 = not sent */
+    const char *last_error;                       /* "" = none */
+};
+/* Calls fn for every row in outbox order (oldest first). */
+int outbox_list(struct ledger *l, void (*fn)(const struct outbox_view *v, void *arg), void *arg);
+
+struct outbox_counts {
+    int pending, sent, parked;
+};
+int outbox_count(struct ledger *l, struct outbox_counts *c);
+
+#endif

@@ -1,0 +1,19 @@
+/* The program's two clocks, read in one place. Timers, timeouts and rate limits use
+ * the monotonic clock (a wall-clock step must not stretch or cut them); instants
+ * that are stored or shown use the wall clock (UTC ms). docs/design.md, "Time". */
+#ifndef GS_CLOCK_H
+#define GS_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* CLOCK_REALTIME in ms since the epoch (UTC). */
+int64_t clock_wall_ms(void);
+/* CLOCK_MONOTONIC in ms and in µs. */
+int64_t clock_mono_ms(void);
+int64_t clock_mono_us(void);
+/* The CLOCK_MONOTONIC instant `ms` from now, for pthread_cond_timedwait on a
+ * condition variable set to that clock, and for sem_clockwait. */
+struct timespec clock_mono_deadline(int64_t ms);
+
+#endif

@@ -1,0 +1,226 @@
+/* The live gates for the web page (docs/web-api.md, "Gates"): a snapshot of every
+ * lane and a server-sent event stream of it, both read from the gate board
+ * (gate_board.h), which the main thread keeps up to date. Nothing here touches
+ * the lanes or the ledger. */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "loop.h"
+#include "web_private.h"
+
+/* A stream checks for a server stop or a vanished client at least this often,
+ * so neither keeps a connection thread for long. */
+#define SLICE_MS 1000
+/* A comment line this often when nothing changes: proxies and the browser see
+ * the connection alive, and a dead client is noticed when the write fails. */
+#define KEEPALIVE_MS 15000
+/* How long the browser waits before it reconnects after the stream ends. */
+#define RETRY_MS 3000
+
+/* ---- the lanes as JSON ------------------------------------------------------------- */
+
+/* One lane; `full` adds who was screened and their temperature (not for the gate
+ * role: gate staff see the lights, not health data). */
+static json_t *lane_json(const struct board_lane *l, bool full)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:I, s:s, s:i, s:b}",
+                          "name", l->name, "gate", l->gate, "lamp", l->lamp, "blink", l->blink,
+                          "buzzer", l->buzzer, "relay", l->relay, "outcome", l->outcome,
+                          "changed_ms", (json_int_t)l->changed_wall_ms, "device_state",
+                          l->device_state, "per_minute", l->per_minute, "queue_warning",
+                          l->queue_warning);
+    if (!o || !full)
+        return o;
+    json_object_set_new(o, "person", l->person[0] ? json_string(l->person) : json_null());
+    json_object_set_new(o, "body_centi", l->has_body ? json_integer(l->body_centi) : json_null());
+    return o;
+}
+
+/* {"lanes": [...], "version": N} as of now; *version gets the board's version (0
+ * without a board). NULL when out of memory. */
+static json_t *gates_json(struct gate_board *b, bool full, uint64_t *version)
+{
+    json_t *lanes = json_array();
+    *version = 0;
+    if (b && lanes) {
+        /* On the heap: a full board is ~50 KiB, too much for a server thread's stack. */
+        struct board_lane *v = calloc(CFG_MAX_LANES, sizeof *v);
+        if (!v) {
+            json_decref(lanes);
+            return NULL;
+        }
+        int n = 0;
+        *version = gate_board_read(b, clock_wall_ms(), v, CFG_MAX_LANES, &n);
+        for (int i = 0; i < n; i++)
+            json_array_append_new(lanes, lane_json(&v[i], full));
+        free(v);
+    }
+    return json_pack("{s:o?, s:I}", "lanes", lanes, "version", (json_int_t)*version);
+}
+
+/* Names and temperatures of every class: the nurse and the administrators only.
+ * A teacher sees their own class elsewhere; the gate role needs the lights only. */
+static bool full_view(const struct web_request *rq)
+{
+    return rq->user && (rq->user->role == ROLE_NURSE || rq->user->role == ROLE_ADMIN);
+}
+
+static void get_gates(struct web_request *rq, struct web_response *rs)
+{
+    uint64_t version;
+    json_t *j = gates_json(rq->board, full_view(rq), &version);
+    if (!j) {
+        web_error(rs, 500, "out of memory");
+        return;
+    }
+    web_json(rs, 200, j);
+}
+
+/* ---- the event stream -------------------------------------------------------------- */
+
+struct gates_stream {
+    struct gate_board *board;   /* NULL: one event, then the stream ends */
+    bool full;
+    struct web_sessions *sessions;
+    struct MHD_Connection *conn; /* its session is checked at every slice */
+    int fd;                     /* the connection's socket, -1 if unknown */
+    uint64_t seen;              /* the board version last sent */
+    int64_t sent_ms;            /* monotonic time of the last write */
+    char *out;                  /* what is still to be sent: out[off..len) */
+    size_t len, off;
+};
+
+/* Replaces the pending output with `text` (stolen, malloc'd). */
+static void stream_set(struct gates_stream *s, char *text)
+{
+    free(s->out);
+    s->out = text;
+    s->len = text ? strlen(text) : 0;
+    s->off = 0;
+    s->sent_ms = loop_now_ms();
+}
+
+/* The current lanes as one `lanes` event (JSON_COMPACT keeps it on one data
+ * line); -1 when out of memory. */
+static int stream_event(struct gates_stream *s)
+{
+    uint64_t version;
+    json_t *j = gates_json(s->board, s->full, &version);
+    char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    char *text = NULL;
+    if (data && asprintf(&text, "event: lanes\ndata: %s\n\n", data) < 0)
+        text = NULL;
+    free(data);
+    if (!text)
+        return -1;
+    s->seen = version;
+    stream_set(s, text);
+    return 0;
+}
+
+/* Whether the client closed the connection, or the server shut the socket down
+ * while stopping (libmicrohttpd shuts every connection's socket when it stops). */
+static bool peer_gone(int fd)
+{
+    if (fd < 0)
+        return false;
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* Blocks (the server runs a thread per connection, so that is allowed) until
+ * there is something to send: the lanes when the board changed, or a keepalive.
+ * -1 ends the stream: the board closed (daemon stopping), the peer went away. */
+static int stream_next(struct gates_stream *s)
+{
+    if (!s->board)
+        return -1;
+    for (;;) {
+        uint64_t v = gate_board_wait(s->board, s->seen, SLICE_MS);
+        struct web_user u;
+        /* Logged out, expired or ended (a user disabled or changed): the stream
+         * ends with the session, not with the page. */
+        if (v == 0 || peer_gone(s->fd) || !web_session_user(s->sessions, s->conn, &u, NULL, 0))
+            return -1;
+        if (v != s->seen)
+            return stream_event(s);
+        if (loop_now_ms() - s->sent_ms >= KEEPALIVE_MS) {
+            stream_set(s, strdup(": keepalive\n\n"));
+            return s->out ? 0 : -1;
+        }
+    }
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct gates_stream *s = cls;
+    (void)pos; /* the response is not reused, so pos is just the sum sent so far */
+    if (s->off == s->len && stream_next(s) < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->out + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct gates_stream *s = cls;
+    free(s->out);
+    free(s);
+}
+
+static int connection_fd(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    return ci ? ci->connect_fd : -1;
+}
+
+/* The first event, with a retry hint in front, is ready before the response
+ * starts, so the page shows the lanes at once. */
+static struct gates_stream *stream_new(struct web_request *rq)
+{
+    struct gates_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->board = rq->board;
+    s->full = full_view(rq);
+    s->sessions = rq->sessions;
+    s->conn = rq->conn;
+    s->fd = connection_fd(rq->conn);
+    char *first = NULL;
+    if (stream_event(s) < 0 || asprintf(&first, "retry: %d\n%s", RETRY_MS, s->out) < 0) {
+        stream_free(s);
+        return NULL;
+    }
+    stream_set(s, first);
+    return s;
+}
+
+static void get_stream(struct web_request *rq, struct web_response *rs)
+{
+    struct gates_stream *s = stream_new(rq);
+    struct MHD_Response *r =
+        s ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free)
+          : NULL;
+    if (!r) {
+        if (s)
+            stream_free(s);
+        web_error(rs, 500, "out of memory");
+        return;
+    }
+    /* Cache-Control: no-store comes with every API answer (web_server.c). */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    rs->status = 200;
+    rs->stream = r;
+}
+
+const struct web_route web_gates_routes[] = {
+    {"GET", "/api/v1/gates", ROLES_ALL, false, get_gates},
+    {"GET", "/api/v1/gates/stream", ROLES_ALL, false, get_stream},
+    {NULL, NULL, 0, false, NULL},
+};

@@ -1,0 +1,811 @@
+/* The web server (web.h): libmicrohttpd with a thread per connection (an event
+ * stream blocks its own thread only), TLS from the config, routing over the
+ * modules' route tables, the login and CSRF checks every route declares, security
+ * headers, the page's embedded files, and the helpers of web_private.h.
+ *
+ * A request is checked when its headers are in (route, session, role, CSRF token,
+ * content type, announced size), so a refused request's body is never read; the
+ * handler runs once the body is in. */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "certs.h"
+#include "clock.h"
+#include "log.h"
+#include "web_assets.h"
+#include "web_private.h"
+
+#define CONN_LIMIT 128          /* 50 sessions with a page, an event stream each, and room */
+#define CONN_TIMEOUT_S 60       /* idle keep-alive connections; streams send every 15 s */
+#define PEM_MAX (1 << 20)
+#define DRAIN_MAX (1 << 20)     /* a refused body is read (and dropped) up to this */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+#define LEDGER_BUSY_MS 2000
+
+static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'";
+
+struct web {
+    const struct config *cfg;
+    struct gate_board *board;
+    struct web_sessions *sessions;
+    struct MHD_Daemon *mhd;
+    char *cert, *key;           /* PEM text; MHD keeps pointers to them */
+    size_t key_len;
+    bool tls;
+};
+
+/* One request, from its headers to the end of its response. */
+struct req {
+    struct web *w;
+    const struct web_route *route;  /* NULL: a static file */
+    const struct web_asset *asset;  /* the static file */
+    struct web_request rq;
+    char *path;                     /* rq.path */
+    char *params;                   /* the ":x" captures, NUL-separated */
+    struct web_user user;
+    char *body;
+    size_t len, cap;
+    struct web_response refusal;    /* status != 0: decided at the headers */
+    long long announced;            /* Content-Length; -1 none or chunked */
+    size_t drained;                 /* body bytes received and dropped */
+    bool too_big, begun, answered;
+    int64_t t0_ms;
+};
+
+static const struct web_route *const *route_tables(void)
+{
+    static const struct web_route *const tables[] = {web_auth_routes, web_users_routes,
+                                                     web_api_routes, web_gates_routes, NULL};
+    return tables;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- helpers for handlers ----------------------------------------------------------- */
+
+static void set_body(struct web_response *rs, int status, char *body, size_t len)
+{
+    free(rs->body);
+    rs->body = body;
+    rs->len = len;
+    rs->status = status;
+    rs->content_type = NULL;
+}
+
+void web_json(struct web_response *rs, int status, json_t *j)
+{
+    if (status == 204) { /* No Content: no body at all */
+        json_decref(j);
+        set_body(rs, status, NULL, 0);
+        return;
+    }
+    if (!j)
+        j = json_object();
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!text) {
+        log_err("web: out of memory for a response");
+        text = strdup("{\"error\":\"out of memory\"}");
+        status = 500;
+    }
+    set_body(rs, status, text, text ? strlen(text) : 0);
+}
+
+/* Replaces bytes that are not UTF-8 (a message quoting a URL, a truncated
+ * sequence) with '?': JSON strings must be valid UTF-8. */
+static void utf8_scrub(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int more = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
+                 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+        int ok = more >= 0;
+        for (int i = 1; ok && i <= more; i++)
+            ok = (p[i] & 0xc0) == 0x80;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += more + 1;
+    }
+}
+
+void web_error(struct web_response *rs, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    utf8_scrub(msg);
+    json_t *j = json_pack("{s:s}", "error", msg);
+    if (!j)
+        j = json_pack("{s:s}", "error", "error");
+    web_json(rs, status, j);
+}
+
+static bool key_allowed(const char *key, const char *const *allowed)
+{
+    for (int i = 0; allowed && allowed[i]; i++)
+        if (strcmp(allowed[i], key) == 0)
+            return true;
+    return false;
+}
+
+json_t *web_body_object(struct web_request *rq, struct web_response *rs,
+                        const char *const *allowed)
+{
+    json_error_t err;
+    if (rq->body_len == 0) {
+        web_error(rs, 400, "the request needs a JSON object as its body");
+        return NULL;
+    }
+    json_t *j = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!j) {
+        web_error(rs, 400, "bad JSON at line %d:%d: %s", err.line, err.column, err.text);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        web_error(rs, 400, "the body must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        if (!key_allowed(key, allowed)) {
+            web_error(rs, 400, "unknown field \"%s\"", key);
+            json_decref(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+const char *web_query(struct web_request *rq, const char *key)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+struct ledger *web_ledger(struct web_request *rq, struct web_response *rs)
+{
+    if (rq->ledger)
+        return rq->ledger;
+    /* The daemon migrated the ledger at start: a request never changes its schema. */
+    struct ledger_opts o = {.no_migrate = true, .busy_timeout_ms = LEDGER_BUSY_MS};
+    if (ledger_open(rq->cfg->ledger.database, &o, &rq->ledger) < 0) {
+        rq->ledger = NULL;
+        web_error(rs, 503, "the ledger cannot be opened now; try again");
+        return NULL;
+    }
+    return rq->ledger;
+}
+
+void web_header(struct web_response *rs, const char *name, const char *value)
+{
+    if (rs->nheaders >= 2 || strlen(name) >= sizeof rs->header_name[0] ||
+        strlen(value) >= sizeof rs->header_value[0]) {
+        log_err("web: header %s dropped (at most 2 headers of bounded size)", name);
+        return;
+    }
+    snprintf(rs->header_name[rs->nheaders], sizeof rs->header_name[0], "%s", name);
+    snprintf(rs->header_value[rs->nheaders], sizeof rs->header_value[0], "%s", value);
+    rs->nheaders++;
+}
+
+bool web_may_see_class(const struct web_user *u, const char *class_name)
+{
+    if (!u)
+        return false;
+    switch (u->role) {
+    case ROLE_NURSE:
+    case ROLE_ADMIN:
+        return true;
+    case ROLE_TEACHER:
+        return class_name && u->class_name[0] && strcmp(u->class_name, class_name) == 0;
+    default:
+        return false;
+    }
+}
+
+/* ---- responses ----------------------------------------------------------------------- */
+
+static bool is_api(const char *path)
+{
+    return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+static void security_headers(struct web *w, struct MHD_Response *resp, const char *path)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    /* The page is small and changes with upgrades: always revalidated. */
+    MHD_add_response_header(resp, "Cache-Control", is_api(path) ? "no-store" : "no-cache");
+    if (w->tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+static void log_request(const struct req *r, int status)
+{
+    enum log_level lvl = status >= 500 ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+    char path[160];
+    /* The path is decoded from the URL: a %0A in it must not start a new log line. */
+    snprintf(path, sizeof path, "%s", r->rq.path);
+    for (char *p = path; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    log_msg(lvl, "web: %s %s -> %d (%s, %lld ms)", r->rq.method, path, status,
+            r->user.name[0] ? r->user.name : "-", (long long)(mono_ms() - r->t0_ms));
+}
+
+static enum MHD_Result queue(struct req *r, struct MHD_Connection *conn,
+                             struct web_response *rs)
+{
+    struct MHD_Response *resp = rs->stream;
+    if (rs->status == 0) {
+        log_err("web: %s %s: the handler set no response", r->rq.method, r->rq.path);
+        web_error(rs, 500, "internal error");
+    }
+    if (!resp) {
+        resp = MHD_create_response_from_buffer(rs->len, rs->body, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            return MHD_NO;
+        rs->body = NULL; /* MHD frees it */
+        if (rs->status != 204)
+            MHD_add_response_header(resp, "Content-Type", rs->content_type
+                                                              ? rs->content_type
+                                                              : "application/json; charset=utf-8");
+    }
+    for (int i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(resp, rs->header_name[i], rs->header_value[i]);
+    security_headers(r->w, resp, r->rq.path);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, resp);
+    MHD_destroy_response(resp);
+    rs->stream = NULL;
+    r->answered = true;
+    log_request(r, rs->status);
+    return ret;
+}
+
+/* An answer decided by the server itself (404, 401, 413, ...). */
+static enum MHD_Result refuse(struct req *r, struct MHD_Connection *conn,
+                              struct web_response *rs)
+{
+    enum MHD_Result ret = queue(r, conn, rs);
+    free(rs->body);
+    rs->body = NULL;
+    return ret;
+}
+
+static enum MHD_Result send_asset(struct req *r, struct MHD_Connection *conn,
+                                  const struct web_asset *a)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", a->content_type);
+    security_headers(r->w, resp, r->rq.path);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    r->answered = true;
+    log_request(r, MHD_HTTP_OK);
+    return ret;
+}
+
+static const struct web_asset *find_asset(const char *path)
+{
+    const char *name = strcmp(path, "/") == 0 ? "index.html" : path + 1;
+    for (size_t i = 0; i < web_nassets; i++)
+        if (strcmp(web_assets[i].path, name) == 0)
+            return &web_assets[i];
+    return NULL;
+}
+
+/* A page file: 0, or -1 with the refusal in rs. */
+static int check_static(struct req *r, struct web_response *rs)
+{
+    if (!(r->asset = find_asset(r->rq.path))) {
+        web_error(rs, 404, "not found");
+        return -1;
+    }
+    if (strcmp(r->rq.method, "GET") != 0 && strcmp(r->rq.method, "HEAD") != 0) {
+        web_error(rs, 405, "%s is not allowed here (GET only)", r->rq.method);
+        web_header(rs, "Allow", "GET, HEAD");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- routing ------------------------------------------------------------------------- */
+
+struct capture {
+    size_t off, len;
+};
+
+/* Whether path matches the pattern segment by segment (":x" matches one non-empty
+ * segment, recorded in cap). */
+static bool match(const char *pattern, const char *path, struct capture *cap, int *n)
+{
+    const char *start = path;
+    *n = 0;
+    while (*pattern == '/' && *path == '/') {
+        pattern++;
+        path++;
+        size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
+        if (*pattern == ':') {
+            if (sl == 0 || *n >= WEB_MAX_PARAMS)
+                return false;
+            cap[(*n)++] = (struct capture){(size_t)(path - start), sl};
+        } else if (pl != sl || memcmp(pattern, path, pl) != 0) {
+            return false;
+        }
+        pattern += pl;
+        path += sl;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* The route for method and path; NULL with *path_known when only the method is
+ * wrong (then `allow` lists the methods that are). */
+static const struct web_route *find_route(const char *method, const char *path,
+                                          struct capture *cap, int *n, bool *path_known,
+                                          char *allow, size_t allow_size)
+{
+    /* HEAD is GET without the body (MHD leaves the body out). */
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    *path_known = false;
+    allow[0] = '\0';
+    for (const struct web_route *const *t = route_tables(); *t; t++) {
+        for (const struct web_route *rt = *t; rt->method; rt++) {
+            if (!match(rt->pattern, path, cap, n))
+                continue;
+            if (strcmp(rt->method, m) == 0)
+                return rt;
+            *path_known = true;
+            size_t used = strlen(allow);
+            if (!strstr(allow, rt->method))
+                snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", rt->method);
+        }
+    }
+    return NULL;
+}
+
+static int copy_params(struct req *r, const struct capture *cap, int n)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += cap[i].len + 1;
+    if (n == 0)
+        return 0;
+    if (!(r->params = malloc(total)))
+        return -1;
+    char *p = r->params;
+    for (int i = 0; i < n; i++) {
+        memcpy(p, r->path + cap[i].off, cap[i].len);
+        p[cap[i].len] = '\0';
+        r->rq.param[i] = p;
+        p += cap[i].len + 1;
+    }
+    r->rq.nparam = n;
+    return 0;
+}
+
+/* ---- the checks at the headers ------------------------------------------------------ */
+
+/* The request's media type is application/json (parameters such as charset allowed). */
+static bool json_content(struct MHD_Connection *conn)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, "; \t");
+    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+/* Whether a body follows the headers, and its announced length (-1: chunked). */
+static bool has_body(struct MHD_Connection *conn, long long *announced)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding");
+    *announced = -1;
+    if (cl) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(cl, &end, 10);
+        *announced = (errno || end == cl || v < 0) ? WEB_MAX_BODY + 1LL : v;
+        return *announced > 0;
+    }
+    return te != NULL;
+}
+
+/* The session's user, their role and the CSRF token: 0, or -1 with the answer in rs. */
+static int check_login(struct req *r, struct MHD_Connection *conn, struct web_response *rs)
+{
+    char csrf[64];
+    if (web_session_require(&r->rq, rs, &r->user, csrf, sizeof csrf) < 0)
+        return -1;
+    r->rq.user = &r->user;
+    if (!(r->route->roles & ROLE_BIT(r->user.role))) {
+        web_error(rs, 403, "the %s role may not do this", web_role_name(r->user.role));
+        return -1;
+    }
+    if (!r->route->csrf)
+        return 0;
+    const char *got = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    size_t n = strlen(csrf);
+    if (!got || strlen(got) != n || sodium_memcmp(got, csrf, n) != 0) {
+        web_error(rs, 403, "missing or wrong X-CSRF-Token header");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_body(struct MHD_Connection *conn, struct web_response *rs)
+{
+    long long announced;
+    if (!has_body(conn, &announced))
+        return 0;
+    if (!json_content(conn)) {
+        web_error(rs, 415, "the body must be JSON (Content-Type: application/json)");
+        return -1;
+    }
+    if (announced > WEB_MAX_BODY) {
+        web_error(rs, 413, "the body is larger than %d bytes", WEB_MAX_BODY);
+        return -1;
+    }
+    return 0;
+}
+
+/* The headers are in: route, login, role, CSRF, body type and size. 0, or -1
+ * with the refusal in r->refusal. */
+static int begin(struct req *r, struct MHD_Connection *conn)
+{
+    struct web_response *rs = &r->refusal;
+    struct capture cap[WEB_MAX_PARAMS];
+    int n;
+    bool path_known;
+    char allow[32];
+    r->begun = true;
+    if (!is_api(r->path))
+        return check_static(r, rs);
+    r->route = find_route(r->rq.method, r->path, cap, &n, &path_known, allow, sizeof allow);
+    if (!r->route) {
+        if (path_known) {
+            web_error(rs, 405, "%s is not allowed on %s", r->rq.method, r->path);
+            web_header(rs, "Allow", allow);
+        } else {
+            web_error(rs, 404, "no such API route: %s", r->path);
+        }
+        return -1;
+    }
+    if (copy_params(r, cap, n) < 0) {
+        web_error(rs, 500, "out of memory");
+        return -1;
+    }
+    if ((r->route->roles && check_login(r, conn, rs) < 0) || check_body(conn, rs) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- body and handler ---------------------------------------------------------------- */
+
+static void take_body(struct req *r, const char *data, size_t n)
+{
+    if (r->refusal.status) { /* refused at the headers: read, never kept */
+        r->drained += n;
+        return;
+    }
+    if (r->too_big || r->len + n > WEB_MAX_BODY) {
+        r->drained += n;
+        r->too_big = true; /* a chunked body that grew past the limit: dropped */
+        return;
+    }
+    if (r->len + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 1024;
+        while (cap < r->len + n + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b) {
+            r->too_big = true;
+            return;
+        }
+        r->body = b;
+        r->cap = cap;
+    }
+    memcpy(r->body + r->len, data, n);
+    r->len += n;
+    r->body[r->len] = '\0';
+}
+
+static enum MHD_Result answer(struct req *r, struct MHD_Connection *conn)
+{
+    struct web_response rs = {0};
+    if (r->refusal.status)
+        return refuse(r, conn, &r->refusal);
+    if (r->too_big) {
+        web_error(&rs, 413, "the body is larger than %d bytes", WEB_MAX_BODY);
+        return refuse(r, conn, &rs);
+    }
+    if (r->asset)
+        return send_asset(r, conn, r->asset);
+    r->rq.body = r->body ? r->body : "";
+    r->rq.body_len = r->len;
+    r->route->fn(&r->rq, &rs);
+    /* The connection is the request's own: closed before the answer goes out, so a
+     * slow client never holds the ledger. Streams read the board only. */
+    ledger_close(r->rq.ledger);
+    r->rq.ledger = NULL;
+    enum MHD_Result ret = queue(r, conn, &rs);
+    free(rs.body);
+    return ret;
+}
+
+static struct req *req_new(struct web *w, struct MHD_Connection *conn, const char *url,
+                           const char *method)
+{
+    struct req *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(url))) {
+        free(r);
+        return NULL;
+    }
+    r->w = w;
+    r->t0_ms = mono_ms();
+    r->rq.method = method; /* MHD's, valid for the whole request */
+    r->rq.path = r->path;
+    r->rq.conn = conn;
+    r->rq.cfg = w->cfg;
+    r->rq.board = w->board;
+    r->rq.tls = w->tls;
+    r->rq.sessions = w->sessions;
+    r->rq.body = "";
+    return r;
+}
+
+static void req_free(struct req *r)
+{
+    if (!r)
+        return;
+    ledger_close(r->rq.ledger);
+    free(r->refusal.body); /* a refusal never sent (the client went away) */
+    if (r->body)
+        sodium_memzero(r->body, r->cap); /* it may hold a password */
+    free(r->body);
+    free(r->params);
+    free(r->path);
+    free(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct req *r = *con_cls;
+    if (!r) {
+        if (!(r = req_new(cls, conn, url, method)))
+            return MHD_NO;
+        *con_cls = r;
+        /* The checks run before the body is read: a refused body is dropped as it
+         * comes (answering before it is in would reset the connection, losing the
+         * answer). One announced too large to be worth reading is refused now. */
+        if (has_body(conn, &r->announced) && begin(r, conn) < 0 && r->announced > DRAIN_MAX)
+            return refuse(r, conn, &r->refusal);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        take_body(r, upload_data, *upload_size);
+        *upload_size = 0;
+        return r->drained > DRAIN_MAX ? MHD_NO : MHD_YES; /* a flood: hang up */
+    }
+    if (r->answered)
+        return MHD_YES;
+    if (!r->begun)
+        begin(r, conn);
+    return answer(r, conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    req_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* ---- start and stop ------------------------------------------------------------------ */
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    log_warn("web: %s", msg);
+}
+
+static bool loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, addr, &a6) == 1 &&
+           (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127));
+}
+
+/* A PEM file, whole; the key must not be readable by every user. */
+static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
+{
+    char *buf = NULL;
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        log_errno(LOG_LVL_ERR, errno, "web: %s %s", what, path);
+        goto fail;
+    }
+    if (secret && (st.st_mode & S_IROTH)) {
+        log_err("web: %s %s can be read by every user; chmod o-r it", what, path);
+        goto fail;
+    }
+    if (st.st_size <= 0 || st.st_size > PEM_MAX || !(buf = malloc((size_t)st.st_size + 1))) {
+        log_err("web: %s %s: empty, too large or out of memory", what, path);
+        goto fail;
+    }
+    ssize_t n = read(fd, buf, (size_t)st.st_size);
+    if (n != st.st_size) {
+        log_errno(LOG_LVL_ERR, n < 0 ? errno : EIO, "web: %s %s: cannot read", what, path);
+        goto fail;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+    close(fd);
+    return buf;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return NULL;
+}
+
+static int load_tls(struct web *w)
+{
+    const struct cfg_web *c = &w->cfg->web;
+    size_t len;
+    char msg[256];
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        log_err("web: this libmicrohttpd has no TLS support");
+        return -1;
+    }
+    if (cert_check_dates(c->tls_cert, clock_wall_ms(), msg, sizeof msg) != 0)
+        log_warn("web: tls_cert: %s", msg); /* browsers will say so too; still serve */
+    if (!(w->cert = read_pem("tls_cert", c->tls_cert, false, &len)) ||
+        !(w->key = read_pem("tls_key", c->tls_key, true, &w->key_len)))
+        return -1;
+    w->tls = true;
+    return 0;
+}
+
+union addr {
+    struct sockaddr sa;
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+};
+
+static int listen_addr(const struct cfg_web *c, union addr *a, bool *v6)
+{
+    memset(a, 0, sizeof *a);
+    *v6 = false;
+    if (inet_pton(AF_INET, c->listen, &a->v4.sin_addr) == 1) {
+        a->v4.sin_family = AF_INET;
+        a->v4.sin_port = htons((uint16_t)c->port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, c->listen, &a->v6.sin6_addr) == 1) {
+        a->v6.sin6_family = AF_INET6;
+        a->v6.sin6_port = htons((uint16_t)c->port);
+        *v6 = true;
+        return 0;
+    }
+    log_err("web: listen = %s is not an IPv4 or IPv6 address", c->listen);
+    return -1;
+}
+
+static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (w->tls ? MHD_USE_TLS : 0);
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &a->sa},
+        {MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w},
+        {MHD_OPTION_END, 0, NULL}, /* the TLS options go here */
+        {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (w->tls) {
+        opts[4] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
+        opts[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
+        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+    }
+    /* The logger first, so that MHD's messages about the other options come to it. */
+    return MHD_start_daemon(flags, (uint16_t)w->cfg->web.port, NULL, NULL, on_request, w,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
+}
+
+static void web_free(struct web *w)
+{
+    web_sessions_free(w->sessions);
+    if (w->key)
+        sodium_memzero(w->key, w->key_len);
+    free(w->key);
+    free(w->cert);
+    free(w);
+}
+
+struct web *web_start(const struct config *cfg, struct gate_board *board)
+{
+    const struct cfg_web *c = &cfg->web;
+    struct web *w = calloc(1, sizeof *w);
+    union addr a;
+    bool v6;
+    if (!w)
+        return NULL;
+    w->cfg = cfg;
+    w->board = board;
+    if (listen_addr(c, &a, &v6) < 0 || (c->tls_cert[0] && load_tls(w) < 0) ||
+        !(w->sessions = web_sessions_new(cfg)))
+        goto fail;
+    if (!(w->mhd = start_mhd(w, &a, v6))) {
+        log_err("web: cannot serve on %s port %d (the reason is above)", c->listen, c->port);
+        goto fail;
+    }
+    if (!w->tls && !loopback(c->listen))
+        log_warn("web: serving plain HTTP on %s, which is not a loopback address: health data "
+                 "crosses the network unencrypted (allow_plain_http = yes)", c->listen);
+    log_notice("web: serving %s on %s port %d", w->tls ? "HTTPS" : "HTTP", c->listen, c->port);
+    return w;
+fail:
+    web_free(w);
+    return NULL;
+}
+
+void web_stop(struct web *w)
+{
+    if (!w)
+        return;
+    web_sessions_close(w->sessions); /* logins waiting out a delay answer now */
+    MHD_stop_daemon(w->mhd);
+    web_free(w);
+    log_info("web: stopped");
+}
