@@ -1,17 +1,19 @@
 # Thin wrapper around CMake. The two commands of the quick start:
 #   make demo   - a whole simulated school day (gates, nurse, figures) on the embedded defaults
-#   make test   - build (normal + ASan/UBSan + libgpiod 2.x) and run every test
+#   make test   - build (normal + ASan/UBSan + ThreadSanitizer + libgpiod 2.x) and run every test
 # Both install missing Debian packages first (.ci/packages is the one list).
 
 BUILD      ?= build
 SAN_BUILD  ?= build-sanitize
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 GPIOD2_BUILD ?= build-gpiod2
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
 CTEST_ARGS ?= --output-on-failure
 
-.PHONY: all deps build build-sanitize test test-normal test-sanitize test-gpiod2 demo install \
+.PHONY: all deps build build-sanitize build-tsan test test-normal test-sanitize test-tsan \
+        test-gpiod2 demo install \
         fuzz clean
 
 all: build
@@ -30,6 +32,12 @@ build: deps $(BUILD)/CMakeCache.txt
 
 build-sanitize: deps $(SAN_BUILD)/CMakeCache.txt
 	cmake --build $(SAN_BUILD) -j $(JOBS)
+
+$(TSAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGS_TSAN=ON
+
+build-tsan: deps $(TSAN_BUILD)/CMakeCache.txt
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 test-normal: build
 	cd $(BUILD) && ctest $(CTEST_ARGS) -j $(JOBS)
@@ -50,7 +58,16 @@ test-gpiod2: deps $(GPIOD2_BUILD)/CMakeCache.txt
 	cd $(GPIOD2_BUILD) && ctest $(CTEST_ARGS) -j $(JOBS) -L unit && \
 	  ctest $(CTEST_ARGS) -R 'test_gpio_vm'
 
-test: test-normal test-sanitize test-gpiod2
+# ThreadSanitizer: the unit tests and the integration tests whose programs run
+# threads (Modbus buses, the web page, the uploader, reloads while busy). A report
+# ends the program (halt_on_error), which fails its test. tests/tsan.supp names
+# only other libraries' internals, never our code.
+TSAN_TESTS ?= unit\.|test_modbus|test_web|test_upstream_daemon|test_reload_busy|test_gate_e2e|test_schedule
+test-tsan: build-tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
+	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'
+
+test: test-normal test-sanitize test-tsan test-gpiod2
 
 # A whole simulated school day in a few minutes (tests/tools/demo_day.py): a fresh
 # database under build/demo with the demo roster, the device simulator serving the
@@ -67,4 +84,4 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD) $(GPIOD2_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(GPIOD2_BUILD)

@@ -411,8 +411,9 @@ bool gate_lane_offline(const struct gate *g, int lane)
     return g->lanes[lane].sm.offline;
 }
 
-void gate_reconfigure(struct gate *g)
+void gate_reconfigure(struct gate *g, const struct config *cfg)
 {
+    g->cfg = cfg;
     for (int i = 0; i < g->cfg->nlanes; i++)
         g->lanes[i].sm.pair_window_ms = g->cfg->screening.pair_window_ms;
 }

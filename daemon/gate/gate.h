@@ -50,7 +50,7 @@ void gate_set_board(struct gate *g, struct gate_board *board);
 bool gate_lane_offline(const struct gate *g, int lane);
 
 /* [screening] changed (SIGHUP). */
-void gate_reconfigure(struct gate *g);
+void gate_reconfigure(struct gate *g, const struct config *cfg);
 /* Decisions per outcome since start, to the log. */
 void gate_log_counters(const struct gate *g);
 

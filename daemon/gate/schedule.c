@@ -209,6 +209,11 @@ struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct
     return s;
 }
 
+void schedule_reconfigure(struct schedule *s, const struct config *cfg)
+{
+    s->cfg = cfg;
+}
+
 void schedule_free(struct schedule *s)
 {
     if (!s)

@@ -22,6 +22,9 @@ struct schedule;
 /* Runs the catch-up for today at once, then checks every second. */
 struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
                                const struct gate *gate, struct uploader *uploader);
+/* From now on the day's events follow `cfg` (a new snapshot after a reload; the
+ * caller keeps it alive while the schedule runs on it). */
+void schedule_reconfigure(struct schedule *s, const struct config *cfg);
 void schedule_free(struct schedule *s);
 
 #endif

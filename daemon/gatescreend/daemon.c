@@ -12,6 +12,7 @@
 
 #include "civil.h"
 #include "config.h"
+#include "confstore.h"
 #include "events.h"
 #include "evqueue.h"
 #include "gate.h"
@@ -32,7 +33,11 @@
 
 struct daemon {
     const struct daemon_opts *opts;
-    struct config *cfg;
+    /* The configuration snapshots (confstore.h). `cfg` is the snapshot in force,
+     * which the main thread reads; `boot` is the one the workers were started from
+     * (their buses, lanes, lines and listener), held until they are stopped. */
+    struct config_store *store;
+    const struct config *cfg, *boot;
     struct loop *loop;
     struct evq *events;
     struct ledger *ledger;
@@ -211,7 +216,7 @@ static int start_web(struct daemon *d)
 {
     if (!d->cfg->web.enabled)
         return 0;
-    if (!(d->web = web_start(d->cfg, d->board)))
+    if (!(d->web = web_start(d->store, d->board)))
         log_err("web: the web server did not start; gatescreend stops");
     return d->web ? 0 : -1;
 }
@@ -311,7 +316,11 @@ static void shutdown_all(struct daemon *d)
     loop_free(d->loop);
     if (d->cfg)
         log_notice("stopped cleanly in %lld ms", (long long)(loop_now_ms() - t0));
-    config_free(d->cfg);
+    if (d->store) {
+        cfgstore_release(d->store, d->boot);
+        cfgstore_release(d->store, d->cfg);
+        cfgstore_free(d->store);
+    }
 }
 
 /* ---- reload --------------------------------------------------------------- */
@@ -328,14 +337,16 @@ static struct config *load_config_logged(const char *path)
 }
 
 #define SAME(a, b, field) (memcmp(&(a)->field, &(b)->field, sizeof (a)->field) == 0)
+#define KEEP(to, from, field) memcpy(&(to)->field, &(from)->field, sizeof (to)->field)
 
-/* Parts that threads, sockets or the open database were built from need a restart;
- * say which, keep the running ones, and take the rest. */
-static void apply_reload(struct daemon *d, struct config *next)
+/* Parts that threads, sockets or the open database were built from need a restart:
+ * say which, and keep the running ones in the new snapshot, so that a snapshot
+ * always describes what runs. */
+static void keep_fixed_parts(const struct config *cur, struct config *next)
 {
     static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
-                                              "[lane]", "[web]", "[gpio]"};
-    struct config *cur = d->cfg;
+                                              "[lane]", "[web]", "[gpio]",
+                                              "[school] timezone"};
     int same[] = {
         SAME(cur, next, ledger),
         SAME(cur, next, nbuses) && SAME(cur, next, buses) && SAME(cur, next, nprofiles) &&
@@ -343,28 +354,48 @@ static void apply_reload(struct daemon *d, struct config *next)
         SAME(cur, next, nlanes) && SAME(cur, next, lanes),
         SAME(cur, next, web),
         SAME(cur, next, gpio), /* the GPIO input thread reads it */
+        /* The zone is the process's TZ, read by every thread: changing it under
+         * them is not safe. */
+        strcmp(cur->school.timezone, next->school.timezone) == 0,
     };
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (!same[i])
             log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
-    cur->daemon = next->daemon;
-    /* The zone is the process's TZ, read by every thread: changing it under them
-     * is not safe, so it waits for a restart like the threads' own settings. */
-    if (strcmp(cur->school.timezone, next->school.timezone) != 0) {
-        log_warn("reload: [school] timezone changed; restart gatescreend to apply it");
-        snprintf(next->school.timezone, sizeof next->school.timezone, "%s",
-                 cur->school.timezone);
+    KEEP(next, cur, ledger);
+    KEEP(next, cur, nbuses);
+    KEEP(next, cur, buses);
+    KEEP(next, cur, nprofiles);
+    KEEP(next, cur, profiles);
+    KEEP(next, cur, ndevices);
+    KEEP(next, cur, devices);
+    KEEP(next, cur, nlanes);
+    KEEP(next, cur, lanes);
+    KEEP(next, cur, web);
+    KEEP(next, cur, gpio);
+    KEEP(next, cur, school.timezone);
+}
+
+/* Publishes `next` (taken over) as the configuration in force and moves the main
+ * thread's modules onto it; the web's requests take it from the store, the
+ * uploader its own copy. */
+static void apply_reload(struct daemon *d, struct config *next)
+{
+    keep_fixed_parts(d->cfg, next);
+    if (cfgstore_publish(d->store, next) < 0) {
+        log_err("reload: out of memory; keeping the running configuration");
+        return;
     }
-    cur->school = next->school;
-    cur->windows = next->windows;
-    cur->screening = next->screening;
-    cur->upstream = next->upstream;
+    const struct config *old = d->cfg;
+    d->cfg = cfgstore_acquire(d->store);
     if (d->gate)
-        gate_reconfigure(d->gate);
+        gate_reconfigure(d->gate, d->cfg);
+    if (d->schedule)
+        schedule_reconfigure(d->schedule, d->cfg);
     if (d->uploader)
-        uploader_reconfigure(d->uploader, cur);
+        uploader_reconfigure(d->uploader, d->cfg);
     apply_log_level(d);
-    log_notice("reload: configuration %s applied", cur->path);
+    cfgstore_release(d->store, old);
+    log_notice("reload: configuration %s applied", d->cfg->path);
 }
 
 static void on_hup(struct loop *loop, int signo, void *arg)
@@ -379,7 +410,6 @@ static void on_hup(struct loop *loop, int signo, void *arg)
                 d->cfg->path);
     else
         apply_reload(d, next);
-    config_free(next);
     sdn_ready("reloaded");
 }
 
@@ -419,9 +449,15 @@ static int detach(struct daemon *d)
 int daemon_run(const struct daemon_opts *opts)
 {
     struct daemon d = {.opts = opts, .ready_fd = -1};
-    d.cfg = config_load(opts->config_path, stderr);
-    if (!d.cfg)
+    struct config *cfg = config_load(opts->config_path, stderr);
+    if (!cfg)
         return 2;
+    if (!(d.store = cfgstore_new(cfg, config_free))) {
+        log_err("out of memory");
+        return 1;
+    }
+    d.cfg = cfgstore_acquire(d.store);
+    d.boot = cfgstore_acquire(d.store);
     apply_log_level(&d);
     int status = 1;
     if (!opts->foreground && detach(&d) < 0) {

@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 #include <unistd.h>
 
 static const char *log_ident = "gatescreen";
-static volatile enum log_level log_max = LOG_LVL_INFO;
+/* Atomic: a reload sets it on the main thread while every thread logs. */
+static atomic_int log_max = LOG_LVL_INFO;
 static int log_journal; /* prefix <N> instead of a timestamp */
 static enum log_output log_out = LOG_OUT_STDERR;
 
@@ -31,7 +33,7 @@ void log_init(const char *ident, enum log_level max_level, enum log_output out)
 }
 
 void log_set_level(enum log_level max_level) { log_max = max_level; }
-enum log_level log_get_level(void) { return log_max; }
+enum log_level log_get_level(void) { return (enum log_level)log_max; }
 
 int log_parse_level(const char *name, enum log_level *out)
 {
@@ -85,7 +87,7 @@ static void log_vwrite(enum log_level lvl, int err, const char *fmt, va_list ap)
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-    if (lvl > log_max)
+    if ((int)lvl > log_max)
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -95,7 +97,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 
 void log_errno(enum log_level lvl, int err, const char *fmt, ...)
 {
-    if (lvl > log_max)
+    if ((int)lvl > log_max)
         return;
     va_list ap;
     va_start(ap, fmt);

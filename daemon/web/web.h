@@ -6,14 +6,16 @@
 #define GS_WEB_H
 
 #include "config.h"
+#include "confstore.h"
 #include "gate_board.h"
 
 struct web;
 
-/* Starts the server for cfg->web (TLS when tls_cert is set); NULL on failure
- * (logged). `board` is the gates' live state (may be NULL in tests). cfg and
- * board must outlive the server. */
-struct web *web_start(const struct config *cfg, struct gate_board *board);
+/* Starts the server for [web] of the snapshot in force (TLS when tls_cert is set);
+ * NULL on failure (logged). Each request reads the snapshot in force when it came
+ * (a reload never changes a configuration under a request). `board` is the gates'
+ * live state (may be NULL in tests). store and board must outlive the server. */
+struct web *web_start(struct config_store *store, struct gate_board *board);
 /* Stops accepting, ends the event streams, joins the threads. NULL is fine. */
 void web_stop(struct web *w);
 

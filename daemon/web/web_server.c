@@ -39,7 +39,8 @@ static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'sel
                           "base-uri 'none'; form-action 'self'";
 
 struct web {
-    const struct config *cfg;
+    struct config_store *store; /* each request reads the snapshot in force */
+    const struct config *cfg;   /* the one the server was started from ([web]) */
     struct gate_board *board;
     struct web_sessions *sessions;
     struct MHD_Daemon *mhd;
@@ -577,7 +578,7 @@ static struct req *req_new(struct web *w, struct MHD_Connection *conn, const cha
     r->rq.method = method; /* MHD's, valid for the whole request */
     r->rq.path = r->path;
     r->rq.conn = conn;
-    r->rq.cfg = w->cfg;
+    r->rq.cfg = cfgstore_acquire(w->store);
     r->rq.board = w->board;
     r->rq.tls = w->tls;
     r->rq.sessions = w->sessions;
@@ -590,6 +591,7 @@ static void req_free(struct req *r)
     if (!r)
         return;
     ledger_close(r->rq.ledger);
+    cfgstore_release(r->w->store, r->rq.cfg);
     free(r->refusal.body); /* a refusal never sent (the client went away) */
     if (r->body)
         sodium_memzero(r->body, r->cap); /* it may hold a password */
@@ -766,6 +768,7 @@ static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
 static void web_free(struct web *w)
 {
     web_sessions_free(w->sessions);
+    cfgstore_release(w->store, w->cfg);
     if (w->key)
         sodium_memzero(w->key, w->key_len);
     free(w->key);
@@ -773,15 +776,16 @@ static void web_free(struct web *w)
     free(w);
 }
 
-struct web *web_start(const struct config *cfg, struct gate_board *board)
+struct web *web_start(struct config_store *store, struct gate_board *board)
 {
-    const struct cfg_web *c = &cfg->web;
     struct web *w = calloc(1, sizeof *w);
     union addr a;
     bool v6;
     if (!w)
         return NULL;
-    w->cfg = cfg;
+    w->store = store;
+    const struct config *cfg = w->cfg = cfgstore_acquire(store);
+    const struct cfg_web *c = &cfg->web;
     w->board = board;
     if (listen_addr(c, &a, &v6) < 0 || (c->tls_cert[0] && load_tls(w) < 0) ||
         !(w->sessions = web_sessions_new(cfg)))
