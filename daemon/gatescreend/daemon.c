@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "civil.h"
-#include "config.h"
+#include "config_load.h"
 #include "events.h"
 #include "evqueue.h"
 #include "gate.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "log.h"
 
 #define DATA GS_TEST_DATA "/config/"
