@@ -83,7 +83,6 @@ enum cfg_trigger { CFG_TRIGGER_SEQUENCE, CFG_TRIGGER_PRESENCE };
 struct cfg_profile {
     char name[CFG_NAME_MAX];
     int line;
-    bool builtin;
     int nblocks;
     struct cfg_block blocks[CFG_MAX_BLOCKS];
     struct cfg_field fields[CFG_F_COUNT];

@@ -11,7 +11,7 @@
 
 const struct cfg_profile cp_builtin_profiles[NBUILTIN] = {
     {
-        .name = "gatescreen-ir", .builtin = true, .nblocks = 1, .blocks = {{3, 0, 6}},
+        .name = "gatescreen-ir", .nblocks = 1, .blocks = {{3, 0, 6}},
         .fields = {
             [CFG_F_BODY_TEMP] = FIELD(0, CFG_T_INT16, 0.01),
             [CFG_F_AMBIENT_TEMP] = FIELD(1, CFG_T_INT16, 0.01),
@@ -26,7 +26,7 @@ const struct cfg_profile cp_builtin_profiles[NBUILTIN] = {
     {
         /* Calex PyroUSB style: no sequence counter, so a reading is taken on the
          * rising edge of "person present". */
-        .name = "pyrometer", .builtin = true, .nblocks = 2, .blocks = {{3, 0x00, 2}, {3, 0x15, 1}},
+        .name = "pyrometer", .nblocks = 2, .blocks = {{3, 0x00, 2}, {3, 0x15, 1}},
         .fields = {
             [CFG_F_BODY_TEMP] = FIELD(0, CFG_T_INT16, 0.1),
             [CFG_F_AMBIENT_TEMP] = FIELD(1, CFG_T_INT16, 0.1),
