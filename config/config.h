@@ -1,11 +1,10 @@
-/* The configuration file: INI (inih), validated whole before use.
- * Reference: config/gatescreen.conf documents every key. */
+/* The configuration's types: what a loaded config holds. Loading it is
+ * config_load.h; reference: config/gatescreen.conf documents every key. */
 #ifndef GS_CONFIG_H
 #define GS_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #define CFG_NAME_MAX 32  /* names of sections such as [bus NAME] */
 #define CFG_TEXT_MAX 256 /* free text and paths */
@@ -84,7 +83,6 @@ enum cfg_trigger { CFG_TRIGGER_SEQUENCE, CFG_TRIGGER_PRESENCE };
 struct cfg_profile {
     char name[CFG_NAME_MAX];
     int line;
-    bool builtin;
     int nblocks;
     struct cfg_block blocks[CFG_MAX_BLOCKS];
     struct cfg_field fields[CFG_F_COUNT];
@@ -181,22 +179,5 @@ struct config {
     struct cfg_device devices[CFG_MAX_DEVICES];
     struct cfg_lane lanes[CFG_MAX_LANES];
 };
-
-/* Loads and validates FILE. Every problem is written to `errs` as
- * "FILE:LINE: message" (all of them, not just the first); returns NULL if there
- * was any. Relative paths in the file are taken relative to the file's folder. */
-struct config *config_load(const char *path, FILE *errs);
-/* The same from text in memory (used by config_load, the tests and the fuzzer):
- * `name` is the file name used in messages, `base_dir` resolves relative paths. */
-struct config *config_parse(const char *name, const char *text, size_t len,
-                            const char *base_dir, FILE *errs);
-void config_free(struct config *cfg);
-
-/* Index of the named item, or -1. */
-int config_find_lane(const struct config *cfg, const char *name);
-int config_find_device(const struct config *cfg, const char *name);
-
-/* The built-in profiles, also present in every loaded config. */
-const struct cfg_profile *config_builtin_profiles(int *count);
 
 #endif

@@ -7,6 +7,7 @@
 #define GS_GPIO_LINES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"

@@ -16,7 +16,7 @@
 #include "cli_upstream.h"
 #include "cli_user.h"
 #include "clock.h"
-#include "config.h"
+#include "config_load.h"
 #include "ledger.h"
 #include "log.h"
 #include "roster.h"

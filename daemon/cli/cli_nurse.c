@@ -11,6 +11,7 @@
 #include "civil.h"
 #include "cli_nurse.h"
 #include "clock.h"
+#include "config_load.h"
 #include "ledger_health.h"
 #include "log.h"
 #include "textnum.h"

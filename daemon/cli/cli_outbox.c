@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "config_load.h"
 #include "cli_outbox.h"
 #include "clock.h"
 #include "ledger_outbox.h"

@@ -8,6 +8,7 @@
 #include "civil.h"
 #include "cli_upstream.h"
 #include "clock.h"
+#include "config_load.h"
 #include "ledger_upstream.h"
 #include "upstream.h"
 #include "zone.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "civil.h"
-#include "config.h"
+#include "config_load.h"
 #include "confstore.h"
 #include "events.h"
 #include "evqueue.h"
@@ -23,6 +23,7 @@
 #include "modbus_bus.h"
 #include "schedule.h"
 #include "sdnotify.h"
+#include "stop_guard.h"
 #include "textnum.h"
 #include "uploader.h"
 #include "web.h"
@@ -289,18 +290,37 @@ static void announce_ready(struct daemon *d)
     }
 }
 
+static void stop_buses(struct daemon *d, struct stop_guard *g)
+{
+    for (int b = 0; b < CFG_MAX_BUSES; b++) {
+        if (!d->buses[b])
+            continue;
+        /* its thread may sit in a read for up to the bus's response_timeout */
+        stop_guard_step(g, "bus %s (its thread)", d->cfg->buses[b].name);
+        mbus_stop(d->buses[b]);
+        d->buses[b] = NULL;
+    }
+}
+
+/* Bounded by [daemon] stop_timeout once the lights are safe: each step names
+ * what it waits for, and the guard ends the process if one takes too long. */
 static void shutdown_all(struct daemon *d)
 {
     int64_t t0 = loop_now_ms();
     sdn_stopping();
+    struct stop_guard *g = d->cfg ? stop_guard_start(d->cfg->daemon.stop_timeout_ms) : NULL;
+    stop_guard_step(g, "the lanes' lights");
     gate_stop(d->gate); /* lights safe first: joining the workers can take a while */
+    stop_guard_step(g, "the web page's event streams");
     gate_board_close(d->board); /* event streams end, so web_stop can join them */
+    stop_guard_step(g, "the web server");
     web_stop(d->web);
     if (d->events)
         evq_close(d->events); /* workers blocked on a full queue give up */
-    for (int b = 0; b < CFG_MAX_BUSES; b++)
-        mbus_stop(d->buses[b]);
+    stop_buses(d, g);
+    stop_guard_step(g, "the GPIO input thread");
     gpio_input_stop(d->inputs);
+    stop_guard_step(g, "the last events");
     if (d->cfg && d->events) {
         evq_drain(d->events, on_event, d); /* the last readings and counters posted */
         log_counters(d);
@@ -308,12 +328,16 @@ static void shutdown_all(struct daemon *d)
     if (d->gate)
         gate_log_counters(d->gate);
     schedule_free(d->schedule);
+    stop_guard_step(g, "the uploader (a transfer under way)");
     uploader_stop(d->uploader); /* a transfer under way stays pending, sent again later */
+    stop_guard_step(g, "the gate's last commit");
     gate_free(d->gate); /* commits the last decisions; releases the lines */
     gate_board_free(d->board); /* after the gate: it publishes to the board */
+    stop_guard_step(g, "the ledger to close");
     ledger_close(d->ledger);
     evq_free(d->events);
     loop_free(d->loop);
+    stop_guard_done(g);
     if (d->cfg)
         log_notice("stopped cleanly in %lld ms", (long long)(loop_now_ms() - t0));
     if (d->store) {

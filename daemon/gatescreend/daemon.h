@@ -12,7 +12,9 @@ struct daemon_opts {
 };
 
 /* Runs the daemon until SIGTERM/SIGINT; returns the process exit status:
- * 0 clean stop, 1 failure while running or starting, 2 bad configuration. */
+ * 0 clean stop, 1 failure while running or starting, 2 bad configuration
+ * (3, STOP_GUARD_STATUS, is an exit from within a stop that overran
+ * [daemon] stop_timeout). */
 int daemon_run(const struct daemon_opts *opts);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "daemon.h"
 #include "log.h"
 #include "uploader.h"

@@ -26,6 +26,7 @@
 
 #include "backoff.h"
 #include "civil.h"
+#include "config_load.h"
 #include "clock.h"
 #include "ledger_outbox.h"
 #include "log.h"

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_load.h"
 #include "log.h"
 #include "textnum.h"
 

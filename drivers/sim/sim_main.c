@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "log.h"
 #include "scenario.h"
 #include "sim_server.h"

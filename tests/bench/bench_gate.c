@@ -47,7 +47,7 @@
 
 #include "civil.h"
 #include "clock.h"
-#include "config.h"
+#include "config_load.h"
 #include "events.h"
 #include "evqueue.h"
 #include "gate.h"

@@ -16,7 +16,7 @@
 #include "ledger_fixture.h"
 
 #include "civil.h"
-#include "config.h"
+#include "config_load.h"
 #include "ledger.h"
 #include "upstream.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "log.h"
 
 #define DATA GS_TEST_DATA "/config/"
@@ -314,7 +314,6 @@ static void test_builtin_profiles(void **state)
 
     const struct cfg_profile *ir = &p[0];
     assert_string_equal(ir->name, "gatescreen-ir");
-    assert_true(ir->builtin);
     assert_int_equal(ir->line, 0);
     assert_int_equal(ir->nblocks, 1);
     assert_int_equal(ir->blocks[0].function, 3);
@@ -338,7 +337,7 @@ static void test_builtin_profiles(void **state)
 
     const struct cfg_profile *py = &p[1];
     assert_string_equal(py->name, "pyrometer");
-    assert_true(py->builtin);
+    assert_int_equal(py->line, 0); /* built-ins have no line in the file */
     assert_int_equal(py->nblocks, 2);
     assert_int_equal(py->blocks[0].function, 3);
     assert_int_equal(py->blocks[0].start, 0);
@@ -381,7 +380,6 @@ static void test_profiles_parse(void **state)
     assert_int_equal(cfg->nprofiles, 5);
     const struct cfg_profile *f = &cfg->profiles[2];
     assert_string_equal(f->name, "f32");
-    assert_false(f->builtin);
     assert_int_equal(f->line, 11);
     assert_int_equal(f->nblocks, 2);
     assert_int_equal(f->blocks[0].function, 4);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "civil.h"
-#include "config.h"
+#include "config_load.h"
 #include "gate.h"
 #include "indicator.h"
 #include "ledger.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "config_load.h"
 #include "gate_board.h"
 #include "indicator.h"
 #include "loop.h"

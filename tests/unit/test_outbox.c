@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "config_load.h"
 #include "ledger.h"
 #include "ledger_outbox.h"
 #include "log.h"

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "config_load.h"
 #include "regdecode.h"
 
 /* 0x11223344 as it appears on the wire in each order. */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "config_load.h"
 #include "ledger.h"
 #include "ledger_health.h"
 #include "log.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backoff.h"
+#include "config_load.h"
 #include "thermal.h"
 
 static const struct cfg_profile *builtin(const char *name)

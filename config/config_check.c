@@ -1,0 +1,401 @@
+/* The rules that need the whole file: ranges against each other, references
+ * between sections, unit ids and GPIO lines used once. They run after reading,
+ * so sections may come in any order. */
+#include "config_parse.h"
+
+#include "textnum.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+/* ---- rules that need the whole file --------------------------------------------- */
+
+int *cp_count_of(struct config *cfg, enum sect s)
+{
+    return (int *)((char *)cfg + cp_sections[s].count_off);
+}
+
+/* Index of the named element of a [kind NAME] array, or -1. */
+int cp_find_named(const struct config *cfg, enum sect s, const char *name)
+{
+    int n = *(const int *)((const char *)cfg + cp_sections[s].count_off);
+    for (int i = 0; i < n; i++)
+        if (strcmp(cp_element_name(cfg, s, i), name) == 0)
+            return i;
+    return -1;
+}
+
+void cp_check_screening(struct parser *p, int i)
+{
+    static const char *const keys[] = {"valid_min", "threshold", "valid_max"};
+    const struct cfg_screening *sc = &p->cfg->screening;
+    int line = 0;
+    for (int k = 0; k < 3; k++) {
+        if (cp_failed(p, S_SCREENING, i, keys[k]))
+            return;
+        line = cp_max_int(line, cp_given(p, S_SCREENING, i, keys[k]));
+    }
+    if (sc->valid_min_centi < sc->threshold_centi && sc->threshold_centi < sc->valid_max_centi)
+        return;
+    char a[16], b[16], c[16];
+    if (line == 0)
+        line = cp_line_of(p, S_SCREENING, i, "threshold");
+    cp_key_problem(p, S_SCREENING, i, line, NULL,
+                   "needs valid_min < threshold < valid_max (here %s, %s, %s)",
+                   tn_format_centi(sc->valid_min_centi, a, sizeof a),
+                   tn_format_centi(sc->threshold_centi, b, sizeof b),
+                   tn_format_centi(sc->valid_max_centi, c, sizeof c));
+}
+
+void cp_check_windows(struct parser *p, int i)
+{
+    const struct cfg_windows *w = &p->cfg->windows;
+    if (!w->noon_enabled || !cp_given(p, S_WINDOWS, i, "morning") ||
+        cp_failed(p, S_WINDOWS, i, "morning") || w->noon_start >= w->morning_end)
+        return;
+    char a[8], b[8];
+    cp_key_problem(p, S_WINDOWS, i, cp_line_of(p, S_WINDOWS, i, "noon"), "noon",
+                   "starts at %s, before the morning window ends (%s)",
+                   cp_fmt_hhmm(w->noon_start, a), cp_fmt_hhmm(w->morning_end, b));
+}
+
+/* Keys that only make sense together, such as a certificate and its key. */
+static void check_pair(struct parser *p, enum sect s, int i, const char *a, const char *b)
+{
+    int la = cp_given(p, s, i, a), lb = cp_given(p, s, i, b);
+    if (!la == !lb)
+        return;
+    cp_key_problem(p, s, i, la ? la : lb, la ? a : b, "needs %s too (give both or neither)",
+                   la ? b : a);
+}
+
+/* A duration that must not be shorter than another one. */
+static void check_order(struct parser *p, enum sect s, int i, const char *lo_key,
+                        const char *hi_key, int64_t lo, int64_t hi)
+{
+    if (lo <= hi || cp_failed(p, s, i, lo_key) || cp_failed(p, s, i, hi_key))
+        return;
+    char a[24], b[24];
+    const char *key = cp_given(p, s, i, hi_key) ? hi_key : lo_key;
+    cp_key_problem(p, s, i, cp_line_of(p, s, i, key), key, "%s %s is shorter than %s %s", hi_key,
+                   cp_fmt_ms(hi, a), lo_key, cp_fmt_ms(lo, b));
+}
+
+void cp_check_upstream(struct parser *p, int i)
+{
+    static const char *const needed[] = {"ca_file", "secret_file"};
+    const struct cfg_upstream *u = &p->cfg->upstream;
+    check_pair(p, S_UPSTREAM, i, "client_cert", "client_key");
+    check_order(p, S_UPSTREAM, i, "retry_min", "retry_max", u->retry_min_ms, u->retry_max_ms);
+    for (int k = 0; k < 2 && u->enabled; k++)
+        if (!cp_given(p, S_UPSTREAM, i, needed[k]))
+            cp_key_problem(p, S_UPSTREAM, i, cp_inst_of(p, S_UPSTREAM, i)->line, NULL,
+                           "missing required key \"%s\" (needed when url is set)", needed[k]);
+}
+
+static bool is_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) != 1)
+        return false;
+    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+}
+
+/* Wiegand limits in µs must leave room for a pulse and a bit. */
+static void check_us_order(struct parser *p, int i, const char *lo_key, const char *hi_key,
+                           int64_t lo, int64_t hi)
+{
+    if (lo < hi || cp_failed(p, S_GPIO, i, lo_key) || cp_failed(p, S_GPIO, i, hi_key))
+        return;
+    const char *key = cp_given(p, S_GPIO, i, hi_key) ? hi_key : lo_key;
+    cp_key_problem(p, S_GPIO, i, cp_line_of(p, S_GPIO, i, key), key,
+                   "%s %lldus must be longer than %s %lldus", hi_key, (long long)hi, lo_key,
+                   (long long)lo);
+}
+
+void cp_check_gpio(struct parser *p, int i)
+{
+    const struct cfg_gpio *g = &p->cfg->gpio;
+    check_us_order(p, i, "wiegand_pulse_min", "wiegand_pulse_max", g->wiegand_pulse_min_us,
+                   g->wiegand_pulse_max_us);
+    check_us_order(p, i, "wiegand_interval_min", "wiegand_frame_gap",
+                   g->wiegand_interval_min_us, g->wiegand_frame_gap_us);
+}
+
+/* The nurse page carries health data: plain HTTP only on the machine itself,
+ * unless the administrator says so explicitly. */
+void cp_check_web(struct parser *p, int i)
+{
+    const struct cfg_web *w = &p->cfg->web;
+    check_pair(p, S_WEB, i, "tls_cert", "tls_key");
+    check_order(p, S_WEB, i, "session_idle", "session_max", w->session_idle_ms,
+                w->session_max_ms);
+    if (!w->enabled || w->tls_cert[0] != '\0' || w->allow_plain_http || is_loopback(w->listen) ||
+        cp_failed(p, S_WEB, i, "listen"))
+        return;
+    cp_key_problem(p, S_WEB, i, cp_line_of(p, S_WEB, i, "listen"), "listen",
+                   "%s is not a loopback address, so health data would cross the network in plain "
+                   "HTTP; set tls_cert and tls_key (or allow_plain_http = yes)",
+                   w->listen);
+}
+
+void cp_check_bus(struct parser *p, int i)
+{
+    int tcp = cp_given(p, S_BUS, i, "tcp"), serial = cp_given(p, S_BUS, i, "serial");
+    if (tcp && serial)
+        cp_key_problem(p, S_BUS, i, cp_max_int(tcp, serial), tcp > serial ? "tcp" : "serial",
+                       "a bus is either tcp or serial, not both");
+    else if (!tcp && !serial)
+        cp_key_problem(p, S_BUS, i, cp_inst_of(p, S_BUS, i)->line, NULL,
+                       "needs tcp = HOST:PORT or serial = /dev/DEVICE");
+    if (!tcp)
+        return;
+    for (int k = 0; k < cp_sections[S_BUS].nkeys; k++) {
+        const struct keydef *kd = &cp_sections[S_BUS].keys[k];
+        if ((kd->flags & K_SERIAL) && cp_inst_of(p, S_BUS, i)->keyline[k])
+            cp_key_problem(p, S_BUS, i, cp_inst_of(p, S_BUS, i)->keyline[k], kd->key,
+                           "only for a serial bus (this one is tcp)");
+    }
+}
+
+static bool field_in_blocks(const struct cfg_profile *pr, const struct cfg_field *f)
+{
+    int width = f->type == CFG_T_INT16 || f->type == CFG_T_UINT16 ? 1 : 2;
+    for (int b = 0; b < pr->nblocks; b++)
+        if (f->address >= pr->blocks[b].start &&
+            f->address + width <= pr->blocks[b].start + pr->blocks[b].count)
+            return true;
+    return false;
+}
+
+static void check_fields(struct parser *p, int i, const struct cfg_profile *pr)
+{
+    for (int r = 0; r < CFG_F_COUNT; r++) {
+        const struct cfg_field *f = &pr->fields[r];
+        if (!f->present || pr->nblocks == 0 || field_in_blocks(pr, f))
+            continue;
+        bool wide = f->type != CFG_T_INT16 && f->type != CFG_T_UINT16;
+        const char *key = cp_field_keys[r];
+        cp_key_problem(p, S_PROFILE, i, cp_line_of(p, S_PROFILE, i, key), key,
+                       wide ? "registers %d..%d are not inside one block of this profile"
+                            : "register %d is not inside a block of this profile",
+                       f->address, f->address + 1);
+    }
+    if (pr->fields[CFG_F_CARD_HI].present && !pr->fields[CFG_F_CARD_LO].present)
+        cp_key_problem(p, S_PROFILE, i, cp_line_of(p, S_PROFILE, i, "card_hi"), "card_hi",
+                       "needs card_lo too");
+}
+
+static void check_masks(struct parser *p, int i, const struct cfg_profile *pr)
+{
+    static const char *const masks[] = {"status_valid", "status_fault", "status_present"};
+    if (pr->fields[CFG_F_STATUS].present || cp_failed(p, S_PROFILE, i, "status"))
+        return;
+    for (int k = 0; k < 3; k++)
+        if (cp_given(p, S_PROFILE, i, masks[k]))
+            cp_key_problem(p, S_PROFILE, i, cp_given(p, S_PROFILE, i, masks[k]), masks[k],
+                           "needs a status field to apply to");
+}
+
+/* Without a sequence counter a new reading is told by the presence edge. */
+static void check_trigger(struct parser *p, int i, struct cfg_profile *pr)
+{
+    bool seq = pr->fields[CFG_F_SEQUENCE].present;
+    if (!cp_given(p, S_PROFILE, i, "trigger")) {
+        pr->trigger = seq ? CFG_TRIGGER_SEQUENCE : CFG_TRIGGER_PRESENCE;
+        return;
+    }
+    if (pr->trigger == CFG_TRIGGER_SEQUENCE && !seq && !cp_failed(p, S_PROFILE, i, "sequence"))
+        cp_key_problem(p, S_PROFILE, i, cp_given(p, S_PROFILE, i, "trigger"), "trigger",
+                       "sequence needs a sequence field (or use trigger = presence)");
+}
+
+void cp_check_profile(struct parser *p, int i)
+{
+    struct cfg_profile *pr = &p->cfg->profiles[i];
+    if (pr->nblocks == 0 && !cp_failed(p, S_PROFILE, i, "block"))
+        cp_key_problem(p, S_PROFILE, i, cp_inst_of(p, S_PROFILE, i)->line, NULL,
+                       "needs at least one block = FUNCTION:START:COUNT");
+    check_fields(p, i, pr);
+    check_masks(p, i, pr);
+    check_trigger(p, i, pr);
+}
+
+/* The element of the bus, profile or lane a device names; -1 (reported) if none. */
+static int resolve(struct parser *p, int i, enum ref r)
+{
+    static const enum sect kinds[REF_COUNT] = {S_BUS, S_PROFILE, S_LANE};
+    static const char *const keys[REF_COUNT] = {"bus", "profile", "lane"};
+    const char *name = p->refs[i][r];
+    if (name[0] == '\0' && (r != REF_PROFILE || cp_given(p, S_DEVICE, i, "profile")))
+        return -1; /* missing or malformed: already reported */
+    if (name[0] == '\0')
+        name = DEFAULT_PROFILE;
+    int found = cp_find_named(p->cfg, kinds[r], name);
+    if (found < 0)
+        cp_key_problem(p, S_DEVICE, i, cp_line_of(p, S_DEVICE, i, keys[r]), keys[r],
+                       r == REF_PROFILE ? "no [%s %s] in this file and no built-in profile of "
+                                       "that name (gatescreen-ir, pyrometer)"
+                                     : "no [%s %s] in this file",
+                    cp_sections[kinds[r]].name, name);
+    return found;
+}
+
+/* Unit ids address devices on one wire: two devices cannot share one. */
+static void check_unit(struct parser *p, int i)
+{
+    const struct cfg_device *devs = p->cfg->devices, *d = &devs[i];
+    for (int j = 0; j < i; j++) {
+        if (devs[j].bus != d->bus || devs[j].unit_id != d->unit_id)
+            continue;
+        cp_key_problem(p, S_DEVICE, i, cp_line_of(p, S_DEVICE, i, "unit"), "unit",
+                       "unit %d on [bus %s] is already used by [device %s] (line %d)", d->unit_id,
+                       p->cfg->buses[d->bus].name, devs[j].name, devs[j].line);
+        return;
+    }
+}
+
+static void claim_lane(struct parser *p, int i)
+{
+    const struct cfg_device *d = &p->cfg->devices[i];
+    int other = p->lane_device[d->lane];
+    if (other < 0) {
+        p->lane_device[d->lane] = i;
+        return;
+    }
+    cp_key_problem(p, S_DEVICE, i, cp_line_of(p, S_DEVICE, i, "lane"), "lane",
+                   "lane %s is already served by [device %s] (line %d); one device per lane",
+                   p->cfg->lanes[d->lane].name, p->cfg->devices[other].name,
+                   p->cfg->devices[other].line);
+}
+
+void cp_check_device(struct parser *p, int i)
+{
+    struct cfg_device *d = &p->cfg->devices[i];
+    d->bus = resolve(p, i, REF_BUS);
+    d->profile = resolve(p, i, REF_PROFILE);
+    d->lane = resolve(p, i, REF_LANE);
+    if (d->bus >= 0)
+        check_unit(p, i);
+    if (d->lane >= 0)
+        claim_lane(p, i);
+}
+
+static void check_identity(struct parser *p, int i, int dev)
+{
+    const struct cfg_lane *l = &p->cfg->lanes[i];
+    int line = cp_line_of(p, S_LANE, i, "identity");
+    if (l->identity == CFG_ID_WIEGAND &&
+        (!l->io[CFG_IO_WIEGAND_D0].present || !l->io[CFG_IO_WIEGAND_D1].present))
+        cp_key_problem(p, S_LANE, i, line, "identity",
+                       "wiegand needs wiegand_d0 and wiegand_d1 lines");
+    if (l->identity != CFG_ID_WIEGAND &&
+        (l->io[CFG_IO_WIEGAND_D0].present || l->io[CFG_IO_WIEGAND_D1].present))
+        cp_key_problem(p, S_LANE, i, line, "identity",
+                       "the lane has Wiegand lines but identity is not wiegand");
+    if (l->identity != CFG_ID_DEVICE || dev < 0 || p->cfg->devices[dev].profile < 0)
+        return;
+    const struct cfg_profile *pr = &p->cfg->profiles[p->cfg->devices[dev].profile];
+    if (!pr->fields[CFG_F_CARD_LO].present)
+        cp_key_problem(p, S_LANE, i, line, "identity",
+                       "device, but profile %s of [device %s] reads no card (no card_lo field); "
+                       "use identity = wiegand or none",
+                       pr->name, p->cfg->devices[dev].name);
+}
+
+/* A measurement told by presence needs a presence bit or a presence sensor. */
+static void check_presence_source(struct parser *p, int i, int dev)
+{
+    const struct cfg_lane *l = &p->cfg->lanes[i];
+    if (dev < 0 || p->cfg->devices[dev].profile < 0 || l->io[CFG_IO_PRESENCE].present)
+        return;
+    const struct cfg_profile *pr = &p->cfg->profiles[p->cfg->devices[dev].profile];
+    if (pr->trigger == CFG_TRIGGER_PRESENCE &&
+        (pr->status_present == 0 || !pr->fields[CFG_F_STATUS].present))
+        cp_problem(p, l->line,
+                   "lane %s: [device %s] (profile %s) measures on presence but reports no presence "
+                   "bit; add a presence line to the lane", l->name, p->cfg->devices[dev].name,
+                   pr->name);
+}
+
+static void check_outputs(struct parser *p, int i)
+{
+    static const int lights[] = {CFG_IO_GREEN, CFG_IO_AMBER, CFG_IO_RED};
+    const struct cfg_lane *l = &p->cfg->lanes[i];
+    char missing[64] = "";
+    size_t o = 0;
+    for (int k = 0; k < 3 && l->indicator == CFG_IND_GPIO; k++)
+        if (!l->io[lights[k]].present)
+            o += (size_t)snprintf(missing + o, sizeof missing - o, "%s%s", o ? ", " : "",
+                                  cp_gpio_keys[lights[k]]);
+    if (o > 0)
+        cp_key_problem(p, S_LANE, i, cp_line_of(p, S_LANE, i, "indicator"), "indicator",
+                       "gpio needs green, amber and red lines (missing: %s)", missing);
+    if (l->enforce == CFG_ENFORCE_HARD && !l->io[CFG_IO_RELAY].present)
+        cp_key_problem(p, S_LANE, i, cp_line_of(p, S_LANE, i, "enforce"), "enforce",
+                       "hard needs a relay line");
+    else if (l->enforce == CFG_ENFORCE_HARD && l->indicator != CFG_IND_GPIO)
+        cp_key_problem(p, S_LANE, i, cp_line_of(p, S_LANE, i, "enforce"), "enforce",
+                       "hard needs indicator = gpio (the relay is driven by the GPIO indicator)");
+}
+
+static bool same_line(const struct cfg_gpio_line *a, const struct cfg_gpio_line *b)
+{
+    return a->present && b->present && a->offset == b->offset && strcmp(a->chip, b->chip) == 0 &&
+           strcmp(a->name, b->name) == 0;
+}
+
+/* The first use of line (lane i, role r) in an earlier lane or role, if any. */
+static bool earlier_use(const struct config *cfg, int i, int r, int *lane, int *role)
+{
+    const struct cfg_gpio_line *g = &cfg->lanes[i].io[r];
+    for (int j = 0; j <= i; j++) {
+        for (int r2 = 0; r2 < (j < i ? CFG_IO_COUNT : r); r2++) {
+            if (same_line(g, &cfg->lanes[j].io[r2])) {
+                *lane = j;
+                *role = r2;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* A GPIO line can be requested once: a line used twice would fail at start. */
+static void check_gpio_unique(struct parser *p, int i)
+{
+    int j, r2;
+    for (int r = 0; r < CFG_IO_COUNT; r++)
+        if (earlier_use(p->cfg, i, r, &j, &r2))
+            cp_key_problem(p, S_LANE, i, cp_line_of(p, S_LANE, i, cp_gpio_keys[r]), cp_gpio_keys[r],
+                           "this line is already used by [lane %s] %s (line %d)",
+                           p->cfg->lanes[j].name, cp_gpio_keys[r2],
+                           cp_line_of(p, S_LANE, j, cp_gpio_keys[r2]));
+}
+
+/* A test indicator writes its light changes to a file the tests read. */
+static void check_test_indicator(struct parser *p, int i)
+{
+    if (p->cfg->lanes[i].indicator != CFG_IND_TEST || cp_given(p, S_DAEMON, 0, "indicator_log"))
+        return;
+    cp_key_problem(p, S_LANE, i, cp_line_of(p, S_LANE, i, "indicator"), "indicator",
+                   "test needs indicator_log in [daemon] (the file its light changes go to)");
+}
+
+void cp_check_lane(struct parser *p, int i)
+{
+    const struct cfg_lane *l = &p->cfg->lanes[i];
+    int dev = p->lane_device[i];
+    if (dev < 0)
+        cp_problem(p, l->line, "lane %s has no [device] serving it (add one with lane = %s)",
+                   l->name, l->name);
+    check_identity(p, i, dev);
+    check_presence_source(p, i, dev);
+    check_outputs(p, i);
+    check_test_indicator(p, i);
+    check_gpio_unique(p, i);
+}
+
