@@ -1,8 +1,8 @@
-/* GPIO inputs: each lane's Wiegand card reader (D0/D1) and presence sensor, read
- * by one dedicated thread (DESIGN §3) so the kernel's small per-line event buffer
- * (16 events with libgpiod 1.6) never overflows while the main loop commits to
- * disk. Cards and presence become events on the main loop's queue; presence
- * rising edges are also counted for the bus threads (presence.h). */
+/* GPIO inputs: each lane's Wiegand card reader (D0/D1) and presence sensor, read by
+ * one dedicated thread (docs/design.md, "Threads") so the kernel's small per-line
+ * event buffer (16 events with libgpiod 1.6) never overflows while the main loop
+ * commits to disk. Cards and presence become events on the main loop's queue;
+ * presence rising edges are also counted for the bus threads (presence.h). */
 #ifndef GS_GPIO_INPUT_H
 #define GS_GPIO_INPUT_H
 

@@ -1,8 +1,9 @@
-/* Indicators: what a lane's lights, buzzer and relay show (DESIGN §2). The lane
- * decides *what* to show (lane.c); a backend shows it. Backends: console (one line
- * per change, for the demo), test (one key=value line per change in a file, for
- * the tests), and GPIO (lights on the gate controller's GPIO lines). A backend is one `const struct
- * indicator_ops`; its handle serves every lane that uses it. */
+/* Indicators: what a lane's lights, buzzer and relay show (docs/design.md,
+ * "At the gate"). The lane decides *what* to show (lane.c); a backend shows it.
+ * Backends: console (one line per change, for the demo), test (one key=value line
+ * per change in a file, for the tests), and GPIO (lights on the gate controller's
+ * GPIO lines). A backend is one `const struct indicator_ops`; its handle serves
+ * every lane that uses it. */
 #ifndef GS_INDICATOR_H
 #define GS_INDICATOR_H
 

@@ -1,9 +1,10 @@
 /* GPIO indicator: each `indicator = gpio` lane's green, amber and red lamps, its
  * buzzer and (with enforce = hard only) its relay, as kernel GPIO output lines.
- * Runs on the main thread (DESIGN §3: the main loop owns the outputs): the lane
- * sends what to show, light_pattern.c says which lines are active when, and one
- * loop timer drives the blinking. A lamp test lights each lamp in turn at start.
- * With enforce = soft the relay line is not even requested: staff decide. */
+ * Runs on the main thread (docs/design.md, "Threads": the main loop owns the
+ * outputs): the lane sends what to show, light_pattern.c says which lines are
+ * active when, and one loop timer drives the blinking. A lamp test lights each lamp
+ * in turn at start. With enforce = soft the relay line is not even requested: staff
+ * decide. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

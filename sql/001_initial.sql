@@ -1,8 +1,8 @@
--- gatescreen ledger, schema version 1 (DESIGN §5).
+-- gatescreen ledger, schema version 1 (docs/design.md, "Data model").
 -- Conventions: temperatures in centi-degrees Celsius (3730 = 37.30 °C); instants are
 -- INTEGER milliseconds since the Unix epoch, UTC (columns named *_ms); civil days are
 -- TEXT 'YYYY-MM-DD' in the school's time zone. Applied in one transaction by
--- daemon/ledger.c, which then sets PRAGMA user_version = 1.
+-- daemon/ledger/ledger.c, which then sets PRAGMA user_version = 1.
 
 CREATE TABLE people (
     id            INTEGER PRIMARY KEY,

@@ -1,5 +1,5 @@
-/* Register maps (DESIGN §4): from the 16-bit registers a device returned to the
- * values of a profile's fields. Pure: no I/O. */
+/* Register maps (docs/design.md, "Drivers"): from the 16-bit registers a device
+ * returned to the values of a profile's fields. Pure: no I/O. */
 #ifndef GS_REGDECODE_H
 #define GS_REGDECODE_H
 

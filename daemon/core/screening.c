@@ -1,5 +1,6 @@
-/* The screening rules (DESIGN §1–2): reading quality, the decision table and the
- * light of each decision. No I/O, no clock: everything comes in as arguments. */
+/* The screening rules (docs/design.md, "At the gate"): reading quality, the
+ * decision table and the light of each decision. No I/O, no clock: everything comes
+ * in as arguments. */
 #include "screening.h"
 
 #include <stddef.h>

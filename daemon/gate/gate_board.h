@@ -1,7 +1,7 @@
-/* The gates' live state for the web page (DESIGN §3: the main thread owns the
- * lanes; the web's threads only read). The main thread publishes each lane's
- * lights when they change and each device's state; web threads copy the board
- * under its one mutex, and event streams wait on a version counter that every
+/* The gates' live state for the web page (docs/design.md, "Threads": the main
+ * thread owns the lanes; the web's threads only read). The main thread publishes
+ * each lane's lights when they change and each device's state; web threads copy the
+ * board under its one mutex, and event streams wait on a version counter that every
  * change bumps. Nothing else is shared. */
 #ifndef GS_GATE_BOARD_H
 #define GS_GATE_BOARD_H

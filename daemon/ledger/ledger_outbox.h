@@ -1,9 +1,10 @@
-/* The outbox (DESIGN §6): everything the bureau is to receive, in order, kept in
- * the ledger until the server acknowledged it, and the stored summary revisions.
- * All SQL of the outbox and summaries tables is in ledger_outbox.c. Safe to use
- * from several connections and processes at once (the daemon's uploader, the
- * main loop, `gatescreen upload`): every change is one short transaction, and
- * the idempotency key is unique, so racing writers cannot queue a thing twice. */
+/* The outbox (docs/design.md, "Upstream"): everything the bureau is to receive, in
+ * order, kept in the ledger until the server acknowledged it, and the stored
+ * summary revisions. All SQL of the outbox and summaries tables is in
+ * ledger_outbox.c. Safe to use from several connections and processes at once (the
+ * daemon's uploader, the main loop, `gatescreen upload`): every change is one short
+ * transaction, and the idempotency key is unique, so racing writers cannot queue a
+ * thing twice. */
 #ifndef GS_LEDGER_OUTBOX_H
 #define GS_LEDGER_OUTBOX_H
 

@@ -1,6 +1,7 @@
-/* The ledger as the bureau's documents read it (DESIGN §6, upstream.h): one
- * referral, one cluster alert and its cases, a lane's stored availability. All
- * their SQL is in ledger_upstream.c; summary.c turns these views into JSON. Read only.
+/* The ledger as the bureau's documents read it (docs/design.md, "Upstream";
+ * upstream.h): one referral, one cluster alert and its cases, a lane's stored
+ * availability. All their SQL is in ledger_upstream.c; summary.c turns these views
+ * into JSON. Read only.
  *
  * Strings in a view point into the row being read: they are valid only during the
  * callback that receives the view, never NULL unless said so. The callbacks get

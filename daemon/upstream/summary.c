@@ -1,8 +1,8 @@
-/* The documents the bureau receives (DESIGN §6), built with jansson: the daily
- * summary (config/schema/summary.schema.json) and the urgent notices
- * (config/schema/notice.schema.json). Keys are sorted and numbers printed the same
- * way every time, so that one day's facts always give the same text: the uploader
- * and summary_same_facts rely on that.
+/* The documents the bureau receives (docs/design.md, "Upstream"), built with
+ * jansson: the daily summary (config/schema/summary.schema.json) and the urgent
+ * notices (config/schema/notice.schema.json). Keys are sorted and numbers printed
+ * the same way every time, so that one day's facts always give the same text: the
+ * uploader and summary_same_facts rely on that.
  *
  * The summary holds aggregates only. A notice names a person by a keyed pseudonym
  * plus class, or, with [upstream] identify = names, by id, name and kind too.

@@ -75,7 +75,8 @@ static struct curl_slist *headers_of(const struct sender *s, const struct outbox
     return h;
 }
 
-/* TLS as DESIGN §6 says: the configured CA only, peer and host always verified. */
+/* TLS as docs/design.md ("Upstream") says: the configured CA only, peer and host
+ * always verified. */
 static CURLcode set_tls(CURL *e, const struct cfg_upstream *u)
 {
     CURLcode rc = CURLE_OK;

@@ -1,7 +1,7 @@
-/* The uploader (DESIGN §6): delivers the outbox to the bureau over HTTPS, one POST
- * per row, strictly in order, with libcurl. In the daemon it runs in its own
- * thread with its own ledger connection, so the gate never waits on the network;
- * `gatescreen upload --now` runs the same pass synchronously.
+/* The uploader (docs/design.md, "Upstream"): delivers the outbox to the bureau over
+ * HTTPS, one POST per row, strictly in order, with libcurl. In the daemon it runs
+ * in its own thread with its own ledger connection, so the gate never waits on the
+ * network; `gatescreen upload --now` runs the same pass synchronously.
  *
  * Each row goes to [upstream] url with the headers Idempotency-Key (the row's key),
  * X-Gatescreen-Kind (summary | notice), Content-Type application/json and, with

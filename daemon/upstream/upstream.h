@@ -1,6 +1,6 @@
-/* Upstream to the education bureau (DESIGN §6): the daily summary and urgent
- * notices as JSON documents, queued in the ledger's outbox and delivered over
- * HTTPS by the uploader. This header is the contract between the parts:
+/* Upstream to the education bureau (docs/design.md, "Upstream"): the daily summary
+ * and urgent notices as JSON documents, queued in the ledger's outbox and delivered
+ * over HTTPS by the uploader. This header is the contract between the parts:
  *   summary.c    builds documents (pure apart from reading the ledger)
  *   pseudonym.c  keyed pseudonyms of people (HMAC-SHA-256, libsodium)
  *   ledger_outbox.c  the outbox and summaries tables (all their SQL)

@@ -1,4 +1,5 @@
-"""The real gatescreend: start, ready, reload, clean stop (DESIGN §3, issue 2)."""
+"""The real gatescreend: start, ready, reload, clean stop (docs/design.md, "Threads";
+issue 2)."""
 import os
 import signal
 import subprocess
