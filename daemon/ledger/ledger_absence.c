@@ -75,16 +75,14 @@ int ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs)
 
 /* ---- the gate's contract ---------------------------------------------------------- */
 
+/* The rules are the views of sql/002_contract_views.sql, which the gate and the
+ * web page read too; the person is bound, so the views stay on their indexes. */
 int lh_needs_certificate(struct ledger *l, int64_t person_id, const char *day, bool *needs)
 {
     int64_t v = 0;
     int rc = lh_query_i64(l, &v,
-        "SELECT EXISTS (SELECT 1 FROM "
-        "  (SELECT day FROM absences WHERE person_id = ?1 AND cause = 'illness' AND day <= ?2 "
-        "   UNION ALL SELECT day FROM referrals WHERE person_id = ?1 "
-        "   AND outcome IN ('sent_home', 'hospital') AND day <= ?2) ev "
-        "  WHERE ev.day > coalesce((SELECT max(issued_day) FROM certificates "
-        "                           WHERE person_id = ?1), ''))", "It", person_id, day);
+        "SELECT EXISTS (SELECT 1 FROM contract_uncovered_event WHERE person_id = ?1 "
+        "AND day <= ?2)", "It", person_id, day);
     *needs = v != 0;
     return rc < 0 ? -1 : 0;
 }
@@ -93,9 +91,7 @@ int lh_open_case(struct ledger *l, int64_t person_id, bool *open_case)
 {
     int64_t v = 0;
     int rc = lh_query_i64(l, &v,
-        "SELECT EXISTS (SELECT 1 FROM flags WHERE person_id = ?1 AND state = 'open') "
-        "    OR EXISTS (SELECT 1 FROM referrals WHERE person_id = ?1 AND outcome IS NULL)",
-        "I", person_id);
+        "SELECT EXISTS (SELECT 1 FROM contract_open_case WHERE person_id = ?1)", "I", person_id);
     *open_case = v != 0;
     return rc < 0 ? -1 : 0;
 }

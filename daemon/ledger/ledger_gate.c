@@ -1,11 +1,8 @@
-/* The gate's writes and reads (see ledger_gate.h). Definitions shared with the
- * nurse's side (ledger_health.c), which must agree:
- * - open case: a flag in state 'open', or a referral without outcome;
- * - needs a certificate on day D: an illness absence or a referral that sent the
- *   person home or to hospital, on or before D, later than the person's latest
- *   certificate (certificates.issued_day);
- * - an untraced absence: an absence before D whose cause is still 'unknown'
- *   (病因追踪: the nurse asks before the person goes in). */
+/* The gate's writes and reads (see ledger_gate.h). The contract the lookup
+ * applies (open case, needs a certificate) is stated once, as the views of
+ * sql/002_contract_views.sql that the nurse's side and the web page read too.
+ * An untraced absence: an absence before D whose cause is still 'unknown'
+ * (病因追踪: the nurse asks before the person goes in). */
 #include "ledger_gate.h"
 
 #include <stdlib.h>
@@ -16,6 +13,7 @@
 
 enum gate_sql {
     SQL_LOOKUP,
+    SQL_STATE,
     SQL_READING,
     SQL_CHECK,
     SQL_FLAG,
@@ -26,17 +24,16 @@ enum gate_sql {
 
 static const char *const gate_sql_text[SQL_COUNT] = {
     [SQL_LOOKUP] =
-        "SELECT p.id, p.external_id, p.name, p.class, p.active,"
-        " EXISTS (SELECT 1 FROM flags f WHERE f.person_id = p.id AND f.state = 'open')"
-        "  OR EXISTS (SELECT 1 FROM referrals r WHERE r.person_id = p.id AND r.outcome IS NULL),"
-        " (SELECT max(day) FROM (SELECT day FROM absences"
-        "   WHERE person_id = p.id AND cause = 'illness' AND day <= ?2"
-        "   UNION ALL SELECT day FROM referrals WHERE person_id = p.id"
-        "   AND outcome IN ('sent_home', 'hospital') AND day <= ?2)),"
-        " (SELECT max(issued_day) FROM certificates WHERE person_id = p.id),"
-        " EXISTS (SELECT 1 FROM absences a WHERE a.person_id = p.id AND a.cause = 'unknown'"
-        "  AND a.day < ?2)"
+        "SELECT p.id, p.external_id, p.name, p.class, p.active"
         " FROM cards c JOIN people p ON p.id = c.person_id WHERE c.card_no = ?1",
+    /* Apart from the card lookup, with the person bound: SQLite pushes a bound
+     * person_id into each arm of the views, not a correlated p.id (that would
+     * scan every illness absence up to the day). */
+    [SQL_STATE] =
+        "SELECT EXISTS (SELECT 1 FROM contract_open_case WHERE person_id = ?1),"
+        " EXISTS (SELECT 1 FROM contract_uncovered_event WHERE person_id = ?1 AND day <= ?2),"
+        " EXISTS (SELECT 1 FROM absences a WHERE a.person_id = ?1 AND a.cause = 'unknown'"
+        "  AND a.day < ?2)",
     [SQL_READING] =
         "INSERT INTO readings (at_ms, lane_id, device_id, person_id, card_no, raw_centi,"
         " offset_centi, body_centi, ambient_centi, status, quality, threshold_centi, outcome, day)"
@@ -170,13 +167,32 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
     snprintf(out, n, "%s", ledger_col_text(st, col));
 }
 
+/* The contract's answers for a known person on `day`. */
+static int lookup_state(struct ledger_gate *g, const char *day, struct gate_person *out)
+{
+    sqlite3_stmt *st = g->st[SQL_STATE];
+    sqlite3_bind_int64(st, 1, out->id);
+    ledger_bind_text(st, 2, day);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->state.open_case = sqlite3_column_int(st, 0) != 0;
+        out->state.needs_certificate = sqlite3_column_int(st, 1) != 0;
+        out->state.untraced_absence = sqlite3_column_int(st, 2) != 0;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    ledger_log_error(g->l, "card holder's state");
+    return -1;
+}
+
 int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
                        struct gate_person *out)
 {
     sqlite3_stmt *st = g->st[SQL_LOOKUP];
     memset(out, 0, sizeof *out);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)card);
-    ledger_bind_text(st, 2, day);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
@@ -185,16 +201,13 @@ int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
         copy_col(st, 3, out->class_name, sizeof out->class_name);
         out->state.known = true;
         out->state.active = sqlite3_column_int(st, 4) != 0;
-        out->state.open_case = sqlite3_column_int(st, 5) != 0;
-        const char *ill = (const char *)sqlite3_column_text(st, 6);
-        const char *cert = (const char *)sqlite3_column_text(st, 7);
-        out->state.needs_certificate = ill && (!cert || strcmp(cert, ill) < 0);
-        out->state.untraced_absence = sqlite3_column_int(st, 8) != 0;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE)
         return 0;
+    if (rc == SQLITE_ROW)
+        return lookup_state(g, day, out);
     ledger_log_error(g->l, "card lookup");
     return -1;
 }

@@ -21,8 +21,23 @@ static const char *const outcomes[] = {"sent_home", "hospital", "returned_to_cla
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
+/* The varargs cannot be counted, so a type string shorter or longer than the
+ * statement's parameters would bind garbage or leave a parameter NULL without a
+ * word: refused here, in every build (one call, no cost to speak of). */
+static int bind_count_ok(sqlite3_stmt *st, const char *types)
+{
+    int want = sqlite3_bind_parameter_count(st);
+    if ((size_t)want == strlen(types))
+        return 0;
+    log_err("bind: %zu values ('%s') for %d parameters in: %s", strlen(types), types, want,
+            sqlite3_sql(st));
+    return -1;
+}
+
 static int bind_va(sqlite3_stmt *st, const char *types, va_list ap)
 {
+    if (bind_count_ok(st, types) < 0)
+        return -1;
     for (int i = 0; types[i]; i++) {
         int rc;
         switch (types[i]) {
@@ -470,6 +485,8 @@ int lh_list_done(struct ledger *l, sqlite3_stmt *st, int rc, const char *what)
     return -1;
 }
 
+/* The open cases of the gate's contract (view contract_open_case), one list per
+ * kind. */
 int ledger_list_open_flags(struct ledger *l, void (*fn)(const struct flag_view *v, void *arg),
                            void *arg)
 {
@@ -477,9 +494,10 @@ int ledger_list_open_flags(struct ledger *l, void (*fn)(const struct flag_view *
         "SELECT f.id, coalesce(p.external_id, ''), coalesce(p.name, ''), coalesce(p.class, ''), "
         "       f.day, coalesce(ln.name, ''), f.opened_ms, f.screen_centi, f.threshold_centi, "
         "       r.card_no "
-        "FROM flags f LEFT JOIN people p ON p.id = f.person_id "
+        "FROM contract_open_case oc JOIN flags f ON f.id = oc.id "
+        "LEFT JOIN people p ON p.id = f.person_id "
         "LEFT JOIN readings r ON r.id = f.reading_id LEFT JOIN lanes ln ON ln.id = r.lane_id "
-        "WHERE f.state = 'open' ORDER BY f.opened_ms, f.id");
+        "WHERE oc.kind = 'flag' ORDER BY f.opened_ms, f.id");
     if (!st)
         return -1;
     int rc;
@@ -505,9 +523,9 @@ int ledger_list_open_referrals(struct ledger *l,
         "SELECT r.id, coalesce(p.external_id, ''), coalesce(p.name, ''), coalesce(p.class, ''), "
         "       r.day, r.opened_ms, f.screen_centi, coalesce(f.recheck_centi, 0), "
         "       coalesce(f.recheck_instrument, '') "
-        "FROM referrals r JOIN flags f ON f.id = r.flag_id "
-        "LEFT JOIN people p ON p.id = r.person_id "
-        "WHERE r.outcome IS NULL ORDER BY r.opened_ms, r.id");
+        "FROM contract_open_case oc JOIN referrals r ON r.id = oc.id "
+        "JOIN flags f ON f.id = r.flag_id LEFT JOIN people p ON p.id = r.person_id "
+        "WHERE oc.kind = 'referral' ORDER BY r.opened_ms, r.id");
     if (!st)
         return -1;
     int rc;

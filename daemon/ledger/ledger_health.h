@@ -147,10 +147,11 @@ int ledger_certificate_add(struct ledger *l, const char *person, const char *iss
                            const char *issued_day, const char *by, int64_t at_ms,
                            struct certificate_result *out, FILE *errs);
 
-/* The gate's contract. Needs a certificate on `day`: an illness absence, or a
- * referral sent home / to hospital, on or before `day` and later than the person's
- * latest certificate (issued_day). Open case: a flag 'open' or a referral without
- * outcome. -1 for an unknown person. */
+/* The gate's contract, as the gate applies it (the views of
+ * sql/002_contract_views.sql). Needs a certificate on `day`: an illness absence,
+ * or a referral sent home / to hospital, on or before `day` and later than the
+ * person's latest certificate (issued_day). Open case: a flag 'open' or a
+ * referral without outcome. -1 for an unknown person. */
 int ledger_needs_certificate(struct ledger *l, const char *person, const char *day,
                              bool *needs);
 int ledger_open_case(struct ledger *l, const char *person, bool *open_case);

@@ -8,7 +8,8 @@
 #include "log.h"
 
 /* Binds the variadic arguments by a type string, one letter per parameter:
- * 't' const char * (NULL binds NULL), 'd' int, 'I' int64_t. */
+ * 't' const char * (NULL binds NULL), 'd' int, 'I' int64_t. -1 (logged, naming
+ * the SQL) when the letters are not exactly one per parameter of st. */
 int lh_bind(sqlite3_stmt *st, const char *types, ...);
 /* Runs a statement that returns no rows; *changes (may be NULL) = rows changed. */
 int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, ...);

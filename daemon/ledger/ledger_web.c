@@ -108,7 +108,7 @@ int ledger_web_search(struct ledger *l, const char *text, const char *class_name
     struct person_cb cb = {fn, arg};
     long card;
     sqlite3_stmt *st = ledger_prepare(l, SEARCH_SQL);
-    if (st && (lh_bind(st, "t", text) < 0 || sqlite3_bind_int(st, 3, limit) != SQLITE_OK ||
+    if (st && (ledger_bind_text(st, 1, text) < 0 || sqlite3_bind_int(st, 3, limit) != SQLITE_OK ||
                ledger_bind_text(st, 4, class_name) < 0))
         st = bind_failed(l, st, "search people");
     /* A card number as the reader reports it; a larger one just matches nobody. */
@@ -400,27 +400,21 @@ int ledger_web_person_leaves(struct ledger *l, int64_t person_id, const char *si
 
 /* ---- returns without a certificate ------------------------------------------------ */
 
-/* What needs a certificate (ledger_needs_certificate, ledger_gate.c) for the
- * person c.pid: an illness absence, or a referral that sent them home or to
- * hospital, on or before the day ?1. Referrals through the person's flags
- * (indexed). */
-#define NEEDS_EVENTS                                                                        \
-    "SELECT day, 'illness' AS cause FROM absences WHERE person_id = c.pid "                 \
-    "  AND cause = 'illness' AND day <= ?1 "                                                \
-    "UNION ALL SELECT r.day, r.outcome FROM flags f JOIN referrals r ON r.flag_id = f.id "   \
-    "  WHERE f.person_id = c.pid AND r.outcome IN ('sent_home', 'hospital') AND r.day <= ?1"
-
 /* ?1 the day, ?2..?3 its instants, ?4 the class (NULL: any).
  * Who may be back without a certificate, found without looking at everyone who
  * came: the gate never lets such a person in (see_nurse, or fever), so they are
  * among that day's see_nurse and fever readings; or they came to a manual check;
  * or what makes them need one was recorded after they came in (an absence made an
  * illness, a referral's outcome, recorded since the day began). For each of them:
- * their latest event (not on the day itself: sent home today is not back), later
- * than their latest certificate, and their first arrival that day as the gate
- * counts arrivals (ledger_gate_record) or a manual check (lh_note_arrival). */
+ * their latest event on or before the day that no certificate covers (the rule is
+ * the view contract_uncovered_event, the gate's), not on the day itself (sent
+ * home today is not back), and their first arrival that day as the gate counts
+ * arrivals (ledger_gate_record) or a manual check (lh_note_arrival). The events
+ * are read with `person_id IN cand`, which SQLite pushes into the view's arms
+ * (indexed); a correlated person_id would not be. Of two events on the latest
+ * day the cause first by name is shown. */
 #define RETURNS_SQL                                                                          \
-    "WITH cand (pid) AS ("                                                                    \
+    "WITH cand (pid) AS MATERIALIZED ("                                                       \
     "    SELECT person_id FROM readings WHERE at_ms >= ?2 AND at_ms < ?3 "                    \
     "      AND person_id IS NOT NULL AND outcome IN ('fever', 'see_nurse') "                  \
     "    UNION SELECT person_id FROM checks WHERE day = ?1 AND instrument <> 'gate' "         \
@@ -428,19 +422,20 @@ int ledger_web_person_leaves(struct ledger *l, int64_t person_id, const char *si
     "      AND day < ?1 "                                                                    \
     "    UNION SELECT person_id FROM referrals WHERE outcome IN ('sent_home', 'hospital') "   \
     "      AND outcome_ms >= ?2 AND day < ?1), "                                              \
-    "due (pid, day, cause, first_ms) AS MATERIALIZED (SELECT c.pid, "                         \
-    "    (SELECT day FROM (" NEEDS_EVENTS ") ORDER BY day DESC, cause LIMIT 1), "            \
-    "    (SELECT cause FROM (" NEEDS_EVENTS ") ORDER BY day DESC, cause LIMIT 1), "          \
-    "    (SELECT min(at_ms) FROM (SELECT at_ms FROM readings WHERE person_id = c.pid "        \
+    "ev (pid, day, cause) AS MATERIALIZED (SELECT person_id, day, cause "                     \
+    "    FROM contract_uncovered_event WHERE person_id IN (SELECT pid FROM cand) "            \
+    "      AND day <= ?1), "                                                                 \
+    "latest (pid, day) AS (SELECT pid, max(day) FROM ev GROUP BY pid), "                      \
+    "due (pid, day, cause, first_ms) AS MATERIALIZED (SELECT t.pid, t.day, "                  \
+    "    (SELECT min(cause) FROM ev WHERE ev.pid = t.pid AND ev.day = t.day), "               \
+    "    (SELECT min(at_ms) FROM (SELECT at_ms FROM readings WHERE person_id = t.pid "        \
     "       AND at_ms >= ?2 AND at_ms < ?3 AND outcome IN ('admit', 'fever', 'see_nurse') "   \
-    "     UNION ALL SELECT at_ms FROM checks WHERE person_id = c.pid AND day = ?1)) "         \
-    "  FROM cand c) "                                                                        \
+    "     UNION ALL SELECT at_ms FROM checks WHERE person_id = t.pid AND day = ?1)) "         \
+    "  FROM latest t WHERE t.day < ?1) "                                                     \
     "SELECT p.external_id, p.name, p.class, d.day, d.cause, d.first_ms "                     \
     "FROM due d JOIN people p ON p.id = d.pid "                                              \
-    "WHERE d.day IS NOT NULL AND d.day < ?1 AND d.first_ms IS NOT NULL "                     \
-    "  AND d.day > coalesce((SELECT max(issued_day) FROM certificates "                      \
-    "                        WHERE person_id = d.pid), '') "                                 \
-    "  AND (?4 IS NULL OR p.class = ?4) ORDER BY p.class, p.external_id"
+    "WHERE d.first_ms IS NOT NULL AND (?4 IS NULL OR p.class = ?4) "                         \
+    "ORDER BY p.class, p.external_id"
 
 struct return_cb {
     void (*fn)(const struct lw_return *v, void *arg);

@@ -16,6 +16,7 @@
 #include "civil.h"
 #include "ledger.h"
 #include "ledger_health.h"
+#include "ledger_health_private.h"
 #include "log.h"
 
 #include "ledger_fixture.h"
@@ -650,6 +651,29 @@ static void test_open_case(void **state)
     assert_true(open);
 }
 
+/* ---- statement helpers ------------------------------------------------------------ */
+
+/* One type letter per parameter, or nothing is bound or run: the varargs cannot
+ * be counted, so a wrong string would otherwise bind garbage or leave a NULL. */
+static void test_bind_count_checked(void **state)
+{
+    struct fx *f = *state;
+    student(f, "S1", "");
+    static const char upd[] = "UPDATE people SET name = ?1 WHERE external_id = ?2";
+    assert_int_equal(lh_run(f->l, NULL, upd, "t", "Short"), -1);
+    assert_int_equal(lh_run(f->l, NULL, upd, "ttt", "Long", "S1", "x"), -1);
+    assert_int_equal(lh_run(f->l, NULL, "UPDATE people SET name = 'x'", "t", "S1"), -1);
+    assert_string_equal(qtext(f, "SELECT name FROM people WHERE external_id = 'S1'"), "学生S1");
+    int changes = 0;
+    assert_int_equal(lh_run(f->l, &changes, upd, "tt", "Right", "S1"), 0);
+    assert_int_equal(changes, 1);
+    /* A parameter used twice counts once. */
+    int64_t v = 0;
+    assert_int_equal(lh_query_i64(f->l, &v, "SELECT ?1 + ?1", "d", 21), 1);
+    assert_int_equal(v, 42);
+    assert_int_equal(lh_query_i64(f->l, &v, "SELECT ?1 + ?2", "d", 21), -1);
+}
+
 /* ---- absence sweep ---------------------------------------------------------------- */
 
 static void test_absence_sweep(void **state)
@@ -1061,6 +1085,7 @@ int main(void)
         T(test_certificate_contract),
         T(test_certificate_add),
         T(test_open_case),
+        T(test_bind_count_checked),
         T(test_absence_sweep),
         T(test_cluster_day_rule),
         T(test_cluster_three_day_rule),
