@@ -54,8 +54,11 @@ static int bind_va(sqlite3_stmt *st, const char *types, va_list ap)
             assert(!"bad bind type");
             rc = -1;
         }
-        if (rc < 0)
+        if (rc < 0) {
+            log_err("bind: parameter %d of: %s: %s", i + 1, sqlite3_sql(st),
+                    sqlite3_errmsg(sqlite3_db_handle(st)));
             return -1;
+        }
     }
     return 0;
 }
@@ -69,13 +72,12 @@ int lh_bind(sqlite3_stmt *st, const char *types, ...)
     return rc;
 }
 
-/* A statement prepared and bound, or NULL (a failed bind logged as `what`). */
-static sqlite3_stmt *prepare_va(struct ledger *l, const char *what, const char *sql,
-                                const char *types, va_list ap)
+/* A statement prepared and bound, or NULL (the failure logged). */
+static sqlite3_stmt *prepare_va(struct ledger *l, const char *sql, const char *types,
+                                va_list ap)
 {
     sqlite3_stmt *st = ledger_prepare(l, sql);
-    if (st && bind_va(st, types, ap) < 0) {
-        ledger_log_error(l, what);
+    if (st && bind_va(st, types, ap) < 0) { /* bind_va said why */
         sqlite3_finalize(st);
         return NULL;
     }
@@ -86,7 +88,7 @@ int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, .
 {
     va_list ap;
     va_start(ap, types);
-    sqlite3_stmt *st = prepare_va(l, "write", sql, types, ap);
+    sqlite3_stmt *st = prepare_va(l, sql, types, ap);
     va_end(ap);
     if (!st)
         return -1;
@@ -103,7 +105,7 @@ int lh_query_i64(struct ledger *l, int64_t *out, const char *sql, const char *ty
 {
     va_list ap;
     va_start(ap, types);
-    sqlite3_stmt *st = prepare_va(l, "query", sql, types, ap);
+    sqlite3_stmt *st = prepare_va(l, sql, types, ap);
     va_end(ap);
     if (!st)
         return -1;
