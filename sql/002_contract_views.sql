@@ -42,3 +42,11 @@ CREATE VIEW contract_uncovered_event (person_id, day, cause, id) AS
     SELECT e.person_id, e.day, e.cause, e.id FROM contract_certificate_event e
      WHERE e.day > coalesce((SELECT max(c.issued_day) FROM certificates c
                               WHERE c.person_id = e.person_id), '');
+
+-- Untraced absence (病因追踪): an absence whose cause is still 'unknown'. The gate
+-- sends a person with one before today to the nurse (who asks why before the
+-- person goes in: the caller's `day < D`); the nurse's page lists those up to
+-- today (`day <= D`). id is the absence.
+CREATE VIEW contract_untraced_absence (person_id, day, id) AS
+    SELECT a.person_id, a.day, a.id FROM absences a
+     WHERE a.cause = 'unknown';

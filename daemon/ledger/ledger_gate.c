@@ -1,8 +1,7 @@
 /* The gate's writes and reads (see ledger_gate.h). The contract the lookup
- * applies (open case, needs a certificate) is stated once, as the views of
- * sql/002_contract_views.sql that the nurse's side and the web page read too.
- * An untraced absence: an absence before D whose cause is still 'unknown'
- * (病因追踪: the nurse asks before the person goes in). */
+ * applies (open case, needs a certificate, an untraced absence before today) is
+ * stated once, as the views of sql/002_contract_views.sql that the nurse's side
+ * and the web page read too. */
 #include "ledger_gate.h"
 
 #include <stdlib.h>
@@ -32,8 +31,7 @@ static const char *const gate_sql_text[SQL_COUNT] = {
     [SQL_STATE] =
         "SELECT EXISTS (SELECT 1 FROM contract_open_case WHERE person_id = ?1),"
         " EXISTS (SELECT 1 FROM contract_uncovered_event WHERE person_id = ?1 AND day <= ?2),"
-        " EXISTS (SELECT 1 FROM absences a WHERE a.person_id = ?1 AND a.cause = 'unknown'"
-        "  AND a.day < ?2)",
+        " EXISTS (SELECT 1 FROM contract_untraced_absence WHERE person_id = ?1 AND day < ?2)",
     [SQL_READING] =
         "INSERT INTO readings (at_ms, lane_id, device_id, person_id, card_no, raw_centi,"
         " offset_centi, body_centi, ambient_centi, status, quality, threshold_centi, outcome, day)"

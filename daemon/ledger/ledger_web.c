@@ -321,7 +321,8 @@ int ledger_web_unexplained(struct ledger *l, const char *day, const char *class_
 {
     struct absence_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
-        "WHERE a.day <= ?1 AND a.cause = 'unknown' AND (?2 IS NULL OR p.class = ?2) "
+        "WHERE a.id IN (SELECT id FROM contract_untraced_absence WHERE day <= ?1) "
+        "AND (?2 IS NULL OR p.class = ?2) "
         "ORDER BY a.day DESC, p.class, p.external_id LIMIT ?3");
     if (st && lh_bind(st, "ttd", day, class_name, limit) < 0)
         st = bind_failed(l, st, "unexplained absences");
@@ -332,9 +333,9 @@ int ledger_web_count_unexplained(struct ledger *l, const char *day, const char *
                                  int *count)
 {
     int64_t n = 0;
-    int rc = lh_query_i64(l, &n, "SELECT count(*) FROM absences a "
-                                 "WHERE a.day <= ?1 AND a.cause = 'unknown' AND (?2 IS NULL "
-                                 "OR a.person_id IN (SELECT id FROM people WHERE class = ?2))",
+    int rc = lh_query_i64(l, &n, "SELECT count(*) FROM contract_untraced_absence u "
+                                 "WHERE u.day <= ?1 AND (?2 IS NULL "
+                                 "OR u.person_id IN (SELECT id FROM people WHERE class = ?2))",
                           "tt", day, class_name);
     *count = (int)n;
     return rc < 0 ? -1 : 0;

@@ -26,7 +26,6 @@
 
 #include "backoff.h"
 #include "civil.h"
-#include "config_load.h"
 #include "clock.h"
 #include "ledger_outbox.h"
 #include "log.h"
@@ -325,12 +324,12 @@ static void take_config(struct uploader *u)
         return;
     if (load_logged(&next->upstream, &c) < 0) {
         log_err("upstream: reload: keeping the previous [upstream] settings");
-        config_free(next);
+        free(next); /* our flat copies: malloc + memcpy */
         return;
     }
     creds_free(&u->creds);
     u->creds = c;
-    config_free(u->cfg);
+    free(u->cfg);
     u->cfg = next;
     u->s.cfg = next;
 }
@@ -376,8 +375,8 @@ static void free_uploader(struct uploader *u)
         curl_global_cleanup();
     ledger_close(u->l);
     creds_free(&u->creds);
-    config_free(u->cfg);
-    config_free(u->next_cfg);
+    free(u->cfg);
+    free(u->next_cfg);
     pthread_mutex_destroy(&u->mu);
     free(u);
 }
@@ -443,7 +442,7 @@ void uploader_reconfigure(struct uploader *u, const struct config *cfg)
     }
     memcpy(copy, cfg, sizeof *copy);
     pthread_mutex_lock(&u->mu);
-    config_free(u->next_cfg); /* two reloads before a pass: the later one wins */
+    free(u->next_cfg); /* two reloads before a pass: the later one wins */
     u->next_cfg = copy;
     pthread_mutex_unlock(&u->mu);
     uploader_wake(u);

@@ -47,6 +47,8 @@ struct case_row {
     bool screen_today;                       /* a fever screen at the gate, awaiting recheck */
     bool cleared_screen;                     /* a screen of DM1 cleared by the recheck */
     bool open_case, needs, back;             /* expected; back = on the web's returns */
+    bool untraced, unexplained;              /* the gate holds for an earlier unknown cause;
+                                                the nurse's page lists it (up to today) */
     const char *back_cause;                  /* the event the web names */
 };
 
@@ -61,7 +63,12 @@ static const struct case_row cases[] = {
     {.who = "ILL_TWICE", .absence_day = DM2, .absence_cause = "illness", .absence2_day = DM1,
      .cert_day = DM2, .needs = true, .back = true, .back_cause = "illness"},
     {.who = "PERSONAL", .absence_day = DM1, .absence_cause = "personal"},
-    {.who = "UNKNOWN", .absence_day = DM1, .absence_cause = "unknown"},
+    {.who = "UNKNOWN", .absence_day = DM1, .absence_cause = "unknown", .untraced = true,
+     .unexplained = true},
+    /* Absent today without a cause: on the nurse's list, but arriving late today is
+     * the answer, not a reason to hold the person. */
+    {.who = "UNKNOWN_TODAY", .absence_day = D0, .absence_cause = "unknown", .unexplained = true},
+    {.who = "LATE", .absence_day = DM1, .absence_cause = "late"},
     /* Ill today: held today, but not "back" (the day itself is not a return). */
     {.who = "ILL_TODAY", .absence_day = D0, .absence_cause = "illness", .needs = true},
     {.who = "ILL_AHEAD", .absence_day = DP1, .absence_cause = "illness"},
@@ -179,6 +186,11 @@ static void on_referral(const struct referral_view *v, void *arg)
     add_seen(arg, v->external_id, NULL);
 }
 
+static void on_unexplained(const struct absence_view *v, void *arg)
+{
+    add_seen(arg, v->external_id, v->cause);
+}
+
 static void on_return(const struct lw_return *v, void *arg)
 {
     add_seen(arg, v->external_id, v->cause);
@@ -192,8 +204,18 @@ static void expect(const char *who, const char *path, const char *what, bool got
         fail_msg("%s: %s says %s = %d, expected %d", who, path, what, got, want);
 }
 
+static void check_untraced(const struct case_row *c, const struct gate_person *gp,
+                           const struct seen *unexplained)
+{
+    expect(c->who, "the gate", "untraced absence", gp->state.untraced_absence, c->untraced);
+    expect(c->who, "the web's unexplained absences", "listed",
+           seen_cause(unexplained, c->who) != NULL, c->unexplained);
+    if (c->untraced && !c->unexplained)
+        fail_msg("%s: the table is wrong: held as untraced but not on the list", c->who);
+}
+
 static void check_person(struct fx *f, struct ledger_gate *g, size_t i, const struct seen *lists,
-                         const struct seen *returns)
+                         const struct seen *returns, const struct seen *unexplained)
 {
     const struct case_row *c = &cases[i];
     struct gate_person gp;
@@ -201,6 +223,7 @@ static void check_person(struct fx *f, struct ledger_gate *g, size_t i, const st
     assert_string_equal(gp.external_id, c->who);
     expect(c->who, "the gate", "open case", gp.state.open_case, c->open_case);
     expect(c->who, "the gate", "needs a certificate", gp.state.needs_certificate, c->needs);
+    check_untraced(c, &gp, unexplained);
 
     bool open = !c->open_case, needs = !c->needs;
     assert_int_equal(ledger_open_case(f->l, c->who, &open), 0);
@@ -226,15 +249,20 @@ static void test_three_paths_agree(void **state)
         build(f, i);
     gate_fever(f, NULL, D0, 3900); /* an unknown card's screen: on the list, no person */
 
-    struct seen lists = {0}, returns = {0};
+    struct seen lists = {0}, returns = {0}, unexplained = {0};
     assert_int_equal(ledger_list_open_flags(f->l, on_flag, &lists), 0);
     assert_int_equal(ledger_list_open_referrals(f->l, on_referral, &lists), 0);
     assert_int_equal(ledger_web_returns(f->l, D0, NULL, on_return, &returns), 0);
+    assert_int_equal(ledger_web_unexplained(f->l, D0, NULL, MAX_IDS, on_unexplained,
+                                            &unexplained), 0);
+    int count = -1;
+    assert_int_equal(ledger_web_count_unexplained(f->l, D0, NULL, &count), 0);
+    assert_int_equal(count, unexplained.n);
 
     struct ledger_gate *g;
     assert_int_equal(ledger_gate_open(f->l, &g), 0);
     for (size_t i = 0; i < NCASES; i++)
-        check_person(f, g, i, &lists, &returns);
+        check_person(f, g, i, &lists, &returns, &unexplained);
     ledger_gate_close(g);
 }
 
@@ -244,7 +272,7 @@ static void test_views_exist(void **state)
     struct fx *f = *state;
     assert_int_equal(qint(f, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name "
                              "IN ('contract_open_case', 'contract_certificate_event', "
-                             "'contract_uncovered_event')"), 3);
+                             "'contract_uncovered_event', 'contract_untraced_absence')"), 4);
     assert_int_equal(qint(f, "PRAGMA user_version"), 2);
 }
 
