@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "evqueue.h"
@@ -14,6 +17,7 @@
 #include "log.h"
 
 #define DONE_CAPACITY 64
+#define WORKER_NICE 10
 
 struct job_node {
     struct day_job job;
@@ -187,6 +191,11 @@ static struct job_node *take(struct dayworker *w, void (**hook)(const struct day
 static void *worker_main(void *arg)
 {
     struct dayworker *w = arg;
+    /* Nice 10: on a 2-core box a whole-day job must not take the CPU the main loop
+     * wakes up on (the kernel favours the lower nice value). Linux sets nice per
+     * thread; failing to lower is harmless. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) < 0)
+        log_debug("day worker: cannot lower its priority");
     void (*hook)(const struct day_job *, void *);
     void *hook_arg;
     struct job_node *n;

@@ -28,6 +28,9 @@
  *   5k-fig-loop  the same while the day's figures are built and stored again and
  *                again on the main loop, between the lanes' events (how
  *                schedule.c built them before issue 13)
+ *   5k-fig-worker the same with the figures built and stored over and over by the
+ *                day worker (daemon/gate/dayworker.c: its own thread and SQLite
+ *                connection), as schedule.c has them built since issue 13
  *
  *   bench_gate [--rounds 3] [--seconds 10] [--db-dir DIR] [--only PREFIX]
  *
@@ -53,6 +56,7 @@
 #include "civil.h"
 #include "clock.h"
 #include "config.h"
+#include "dayworker.h"
 #include "events.h"
 #include "evqueue.h"
 #include "gate.h"
@@ -76,7 +80,7 @@
 #define MAX_ROUNDS 15
 
 enum mode { PACED, FLOOD };
-enum figures { FIG_NONE, FIG_LOOP };
+enum figures { FIG_NONE, FIG_LOOP, FIG_WORKER };
 
 struct scenario {
     const char *key, *title;
@@ -102,6 +106,8 @@ static const struct scenario scenarios[] = {
      "every 50-100 ms, 100 times", 8, 1, PACED, 100, 50, 100, 0, true, FIG_NONE},
     {"5k-fig-loop", "the same, the day's figures built and stored over and over on the main "
      "loop (before issue 13)", 8, 1, PACED, 100, 50, 100, 0, true, FIG_LOOP},
+    {"5k-fig-worker", "the same, built and stored over and over by the day worker's thread "
+     "(since issue 13)", 8, 1, PACED, 100, 50, 100, 0, true, FIG_WORKER},
 };
 #define NSCEN ((int)(sizeof scenarios / sizeof scenarios[0]))
 
@@ -144,6 +150,8 @@ struct run {
     char day[CIVIL_DAY_LEN];  /* the readings' day: the figures' day */
     struct samples builds;    /* ms a build of the day's figures took */
     long long seeded;         /* readings rows in the template */
+    struct dayworker *worker; /* FIG_WORKER */
+    int64_t posted_job_us;    /* FIG_WORKER: when the build under way was asked for */
 };
 
 struct producer {
@@ -332,6 +340,32 @@ static void on_figures_loop(struct loop *loop, void *arg)
         exit(1);
     }
     samples_add(&r->builds, (loop_now_us() - t) / 1000);
+}
+
+/* Since issue 13: the day worker builds and stores them (a day-end job), on its
+ * own thread and connection; as soon as one build is done the next is asked for. */
+static void post_figures_job(struct run *r)
+{
+    struct day_job j = {.kind = JOB_DAY_END, .windows = r->cfg->windows};
+    snprintf(j.day, sizeof j.day, "%s", r->day);
+    for (int i = 0; i < CFG_MAX_LANES; i++)
+        j.permille[i] = -1;
+    r->posted_job_us = loop_now_us();
+    if (dayworker_post(r->worker, &j) < 0) {
+        fprintf(stderr, "bench_gate: the day worker took no job\n");
+        exit(1);
+    }
+}
+
+static void on_figures_done(const struct day_done *d, void *arg)
+{
+    struct run *r = arg;
+    if (!d->ok || !d->off_main) {
+        fprintf(stderr, "bench_gate: the day worker's figures failed\n");
+        exit(1);
+    }
+    samples_add(&r->builds, (loop_now_us() - r->posted_job_us) / 1000);
+    post_figures_job(r);
 }
 
 /* Is the run over? A flood ends at stop_at: the queue is closed and what is still
@@ -594,6 +628,11 @@ static int start_run(struct run *r, const char *tmpl, const char *db, double sec
     if (r->sc->figures == FIG_LOOP &&
         !loop_timer_add(r->loop, 20, FIGURES_EVERY_MS, on_figures_loop, r))
         return -1;
+    if (r->sc->figures == FIG_WORKER) {
+        if (!(r->worker = dayworker_start(r->cfg, r->loop, on_figures_done, r)))
+            return -1;
+        post_figures_job(r);
+    }
     r->t0_us = loop_now_us() + 20000;
     r->stop_at_us = r->t0_us + (int64_t)(seconds * 1e6);
     r->deadline_us = r->t0_us + 60 * 1000000LL;
@@ -609,6 +648,7 @@ static void finish_run(struct run *r, const char *db, int64_t cpu_us, struct res
     out->cpu_us = r->shown ? (double)cpu_us / (double)r->shown : 0;
     percentiles(&r->lat, out->lat);
     percentiles(&r->e2e, out->e2e);
+    dayworker_stop(r->worker); /* the build under way finishes */
     out->builds = (long long)r->builds.n;
     percentiles(&r->builds, out->build_ms);
     gate_free(r->gate);
@@ -751,7 +791,7 @@ static void disk_probe(const char *dir, int64_t out[3])
 
 static void print_run(const struct scenario *sc, const struct result *x)
 {
-    printf("  %-11s %6lld decisions in %5.2f s = %7.0f/s, %5lld commits (%.1f a commit); "
+    printf("  %-13s %6lld decisions in %5.2f s = %7.0f/s, %5lld commits (%.1f a commit); "
            "readings rows %lld %s (checks %lld, flags %lld)",
            sc->key, x->decisions, x->seconds, x->per_s, x->commits,
            x->commits ? (double)x->decisions / (double)x->commits : 0.0, x->rows,
@@ -760,12 +800,12 @@ static void print_run(const struct scenario *sc, const struct result *x)
         printf(", %lld NOT recorded", x->errors);
     if (x->discarded)
         printf(", %lld still queued at the stop", x->discarded);
-    printf("\n  %-11s latency p50/p99/max %lld/%lld/%lld us; post->light %lld/%lld/%lld us; "
+    printf("\n  %-13s latency p50/p99/max %lld/%lld/%lld us; post->light %lld/%lld/%lld us; "
            "main thread CPU %.0f us a decision\n",
            "", (long long)x->lat[0], (long long)x->lat[1], (long long)x->lat[2],
            (long long)x->e2e[0], (long long)x->e2e[1], (long long)x->e2e[2], x->cpu_us);
     if (x->builds)
-        printf("  %-11s the day's figures built and stored %lld times, %lld/%lld/%lld ms "
+        printf("  %-13s the day's figures built and stored %lld times, %lld/%lld/%lld ms "
                "p50/p99/max a build\n", "", x->builds, (long long)x->build_ms[0],
                (long long)x->build_ms[1], (long long)x->build_ms[2]);
     fflush(stdout);
@@ -806,14 +846,14 @@ static void print_summary(struct result res[][MAX_ROUNDS], int rounds, const dou
     printf("\nmedians over %d rounds (latency, as the gate measures it: reading posted by the "
            "driver -> queue -> ledger committed -> light set;\npost->light: the same span from "
            "the bench's own record of each post; us)\n", rounds);
-    printf("  %-11s %9s %8s %7s %7s %7s %7s   %9s %9s %9s %8s %7s %6s\n", "scenario",
+    printf("  %-13s %9s %8s %7s %7s %7s %7s   %9s %9s %9s %8s %7s %6s\n", "scenario",
            "decis./s", "commits", "batch", "p50", "p99", "max", "post p50", "post p99",
            "post max", "CPU us", "builds", "ms");
     for (int s = 0; s < NSCEN; s++) {
         if (!chosen[s])
             continue;
         take_medians(res[s], rounds, &m[s]);
-        printf("  %-11s %9.0f %8.0f %7.1f %7.0f %7.0f %7.0f   %9.0f %9.0f %9.0f %8.0f %7.0f "
+        printf("  %-13s %9.0f %8.0f %7.1f %7.0f %7.0f %7.0f   %9.0f %9.0f %9.0f %8.0f %7.0f "
                "%6.0f\n", scenarios[s].key, m[s].per_s, m[s].commits, m[s].batch, m[s].lat[0],
                m[s].lat[1], m[s].lat[2], m[s].e2e[0], m[s].e2e[1], m[s].e2e[2], m[s].cpu,
                m[s].builds, m[s].build_ms);
@@ -855,7 +895,7 @@ static void print_figures_case(const struct medians *m)
            BIG_PEOPLE, m[quiet].lat[0], m[quiet].lat[1]);
     for (int s = 0; s < NSCEN; s++)
         if (chosen[s] && scenarios[s].big && scenarios[s].figures != FIG_NONE)
-            printf("  %-11s p50/p99 %.0f/%.0f us (p99 %+.0f us), %.0f builds of %.0f ms\n",
+            printf("  %-13s p50/p99 %.0f/%.0f us (p99 %+.0f us), %.0f builds of %.0f ms\n",
                    scenarios[s].key, m[s].lat[0], m[s].lat[1], m[s].lat[1] - m[quiet].lat[1],
                    m[s].builds, m[s].build_ms);
 }
@@ -957,7 +997,7 @@ int main(int argc, char **argv)
            "1%% out of range, the rest normal\n", PEOPLE, BIG_PEOPLE, BIG_DAYS);
     for (int s = 0; s < NSCEN; s++)
         if (chosen[s])
-            printf("  %-11s %s\n", scenarios[s].key, scenarios[s].title);
+            printf("  %-13s %s\n", scenarios[s].key, scenarios[s].title);
     printf("%d rounds, sustained runs %.0f s\n", rounds, seconds);
     static struct result res[NSCEN][MAX_ROUNDS];
     double fsync_p50[MAX_ROUNDS];
