@@ -7,7 +7,7 @@
 
 #include "civil.h"
 #include "clock.h"
-#include "ledger_health.h"
+#include "dayworker.h"
 #include "log.h"
 
 #define TICK_MS 1000
@@ -15,8 +15,8 @@
 
 struct schedule {
     const struct config *cfg;
-    struct ledger *ledger;
     struct loop *loop;
+    struct dayworker *worker; /* the ledger work, on its own thread and connection */
     const struct gate *gate;
     struct uploader *uploader;
     uint64_t timer;
@@ -26,77 +26,44 @@ struct schedule {
     int observed_s[CFG_MAX_LANES], online_s[CFG_MAX_LANES];
 };
 
-/* Runs fn with its messages going to the log (see log_sink). */
-static int with_logged_errors(int (*fn)(struct schedule *s, const char *day, FILE *errs),
-                              struct schedule *s, const char *day)
+/* A job for the day worker with what it needs copied from the config now. */
+static struct day_job job_for(const struct schedule *s, enum day_job_kind kind, const char *day)
 {
-    struct log_sink sink;
-    FILE *errs = log_sink_open(&sink);
-    int rc = fn(s, day, errs ? errs : stderr);
-    log_sink_close(&sink);
-    return rc;
+    struct day_job j = {.kind = kind, .windows = s->cfg->windows,
+                        .retention_days = s->cfg->ledger.retention_days};
+    snprintf(j.day, sizeof j.day, "%s", day);
+    for (int i = 0; i < CFG_MAX_LANES; i++)
+        j.permille[i] = -1;
+    return j;
 }
 
-static int sweep(struct schedule *s, const char *day, FILE *errs)
+static void post(struct schedule *s, const struct day_job *j)
 {
-    int created = 0, late = 0;
-    if (ledger_absence_sweep(s->ledger, day, &s->cfg->windows, NULL,
-                             clock_wall_ms(), &created, &late, errs) < 0)
-        return -1;
-    log_notice("absence sweep for %s: %d new absences (%d of them came late)", day, created,
-               late);
-    return 0;
-}
-
-static void log_checks(struct schedule *s, const char *day, const char *window)
-{
-    struct day_figures f;
-    if (ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0)
-        return;
-    bool noon = strcmp(window, "noon") == 0;
-    int done = f.v[noon ? FIG_NOON_DONE : FIG_MORNING_DONE];
-    int permille = f.v[noon ? FIG_NOON_COVERAGE : FIG_MORNING_COVERAGE];
-    log_notice("%s window closed on %s: %d of %d expected checked (%d.%d%%), %d fever screens",
-               window, day, done, f.v[FIG_EXPECTED], permille / 10, permille % 10,
-               f.v[FIG_SCREENS]);
-}
-
-static void day_end(struct schedule *s, const char *day)
-{
-    struct day_figures f;
-    if (ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0 ||
-        ledger_store_day_figures(s->ledger, &f) < 0)
-        return;
-    log_notice("day %s: %d expected, %d checked in the morning, %d fever screens, %d confirmed, "
-               "%d absences (%d illness, %d unexplained), %d alerts open",
-               day, f.v[FIG_EXPECTED], f.v[FIG_MORNING_DONE], f.v[FIG_SCREENS],
-               f.v[FIG_CONFIRMED], f.v[FIG_ABSENCES], f.v[FIG_ABS_ILLNESS], f.v[FIG_ABS_UNKNOWN],
-               f.v[FIG_ALERTS_OPEN]);
+    if (dayworker_post(s->worker, j) < 0)
+        log_err("the day's %s for %s not queued; the next start catches up",
+                day_job_name(j->kind), j->day);
 }
 
 /* Readings older than the retention period go; their days' figures stay. */
 static void purge(struct schedule *s)
 {
-    int deleted = 0, days = 0;
-    int64_t before = clock_wall_ms() - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
-    if (ledger_purge(s->ledger, &s->cfg->windows, before, "gatescreend", &deleted, &days) < 0)
-        log_err("purge of readings older than %d days failed", s->cfg->ledger.retention_days);
-    else if (deleted > 0)
-        log_notice("purged %d readings older than %d days, from %d day(s); their "
-                   "figures are kept", deleted, s->cfg->ledger.retention_days, days);
+    char today[CIVIL_DAY_LEN];
+    int64_t now = clock_wall_ms();
+    if (civil_day_of(now, today) < 0)
+        return;
+    struct day_job j = job_for(s, JOB_PURGE, today);
+    j.before_ms = now - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
+    post(s, &j);
 }
 
-static void store_availability(struct schedule *s, const char *day)
+/* The share of the school day so far each lane was online, for the worker to store. */
+static void post_with_availability(struct schedule *s, struct day_job *j)
 {
-    for (int i = 0; i < s->cfg->nlanes; i++) {
-        if (s->observed_s[i] == 0)
-            continue;
-        char name[CFG_NAME_MAX + 40];
-        snprintf(name, sizeof name, "lane.%s.availability_permille", s->cfg->lanes[i].name);
-        int permille = (int)((int64_t)s->online_s[i] * 1000 / s->observed_s[i]);
-        if (ledger_store_figure(s->ledger, day, name, permille) < 0)
-            log_err("cannot store the availability of lane %s", s->cfg->lanes[i].name);
-    }
+    for (int i = 0; i < s->cfg->nlanes; i++)
+        if (s->observed_s[i] > 0)
+            j->permille[i] = (int)((int64_t)s->online_s[i] * 1000 / s->observed_s[i]);
+    j->report = true;
+    post(s, j);
 }
 
 /* During the school day, one more second for every lane, online or not. */
@@ -119,8 +86,17 @@ static void report(struct schedule *s, const char *day)
         uploader_queue_summary(s->uploader, day);
 }
 
+/* A job is done on the worker: the summary follows what it stored. */
+static void on_job_done(const struct day_done *d, void *arg)
+{
+    struct schedule *s = arg;
+    if (d->report)
+        report(s, d->day);
+}
+
 static void handle(struct schedule *s, const struct day_event_at *e)
 {
+    struct day_job j;
     switch (e->event) {
     case DAY_ROLLOVER:
         log_notice("day rollover: %s begins", e->day);
@@ -129,22 +105,18 @@ static void handle(struct schedule *s, const struct day_event_at *e)
         purge(s);
         break;
     case DAY_MORNING_CLOSED:
-        store_availability(s, e->day);
-        log_checks(s, e->day, "morning");
-        report(s, e->day);
+    case DAY_NOON_CLOSED:
+        j = job_for(s, JOB_CHECKS, e->day);
+        j.window = e->event == DAY_NOON_CLOSED ? "noon" : "morning";
+        post_with_availability(s, &j);
         break;
     case DAY_ABSENCE_SWEEP:
-        with_logged_errors(sweep, s, e->day);
-        break;
-    case DAY_NOON_CLOSED:
-        store_availability(s, e->day);
-        log_checks(s, e->day, "noon");
-        report(s, e->day);
+        j = job_for(s, JOB_SWEEP, e->day);
+        post(s, &j);
         break;
     case DAY_END:
-        store_availability(s, e->day);
-        day_end(s, e->day);
-        report(s, e->day);
+        j = job_for(s, JOB_DAY_END, e->day);
+        post_with_availability(s, &j);
         break;
     }
 }
@@ -165,45 +137,36 @@ static void on_tick(struct loop *loop, void *arg)
     }
 }
 
-/* The controller may have been off at yesterday's sweep or end of day (switched
- * off at 17:00, a crash before 09:00). If the gate worked yesterday (it has
- * readings: not a fresh install, not a holiday), finish that day: the sweep is
- * idempotent, and figures already stored are kept. */
+/* The controller may have been off at yesterday's sweep or end of day; the worker
+ * finishes that day if the gate worked (see dayworker.c). The end-of-day summary
+ * may have been asked for and lost with the stop; the same facts make no new
+ * revision, so asking again costs nothing. */
 static void finish_yesterday(struct schedule *s)
 {
     char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN];
-    struct day_figures f;
-    struct civil noon;
-    int64_t noon_ms;
-    int stored = 0;
-    if (civil_day_of(clock_wall_ms(), today) < 0 || civil_day_add(today, -1, day) < 0 ||
-        civil_ms_at(day, 12 * 3600, &noon_ms) < 0 || civil_from_ms(noon_ms, &noon) < 0 ||
-        !civil_school_day(&s->cfg->windows, noon.weekday) ||
-        ledger_day_figures(s->ledger, day, &s->cfg->windows, &f) < 0 ||
-        f.v[FIG_READINGS] == 0)
+    if (civil_day_of(clock_wall_ms(), today) < 0 || civil_day_add(today, -1, day) < 0)
         return;
-    log_info("catching up with %s", day);
-    with_logged_errors(sweep, s, day);
-    if (ledger_load_day_figures(s->ledger, day, &f, &stored) == 0 && !stored)
-        day_end(s, day);
-    /* The end-of-day summary may have been asked for and lost with the stop; the
-     * same facts make no new revision, so asking again costs nothing. */
-    report(s, day);
+    struct day_job j = job_for(s, JOB_CATCH_UP, day);
+    j.report = true;
+    post(s, &j);
 }
 
-struct schedule *schedule_new(const struct config *cfg, struct ledger *l, struct loop *loop,
-                               const struct gate *gate, struct uploader *uploader)
+struct schedule *schedule_new(const struct config *cfg, struct loop *loop,
+                              const struct gate *gate, struct uploader *uploader)
 {
     struct schedule *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    *s = (struct schedule){.cfg = cfg, .ledger = l, .loop = loop, .gate = gate,
-                           .uploader = uploader};
+    *s = (struct schedule){.cfg = cfg, .loop = loop, .gate = gate, .uploader = uploader};
+    if (!(s->worker = dayworker_start(cfg, loop, on_job_done, s))) {
+        free(s);
+        return NULL;
+    }
     purge(s);
     finish_yesterday(s);
     on_tick(loop, s); /* catch up with today at once */
     if (!(s->timer = loop_timer_add(loop, TICK_MS, TICK_MS, on_tick, s))) {
-        free(s);
+        schedule_free(s);
         return NULL;
     }
     return s;
@@ -218,6 +181,8 @@ void schedule_free(struct schedule *s)
 {
     if (!s)
         return;
-    loop_timer_cancel(s->loop, s->timer);
+    if (s->timer)
+        loop_timer_cancel(s->loop, s->timer);
+    dayworker_stop(s->worker);
     free(s);
 }

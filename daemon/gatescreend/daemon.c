@@ -183,7 +183,7 @@ static int open_day(struct daemon *d)
         !(d->board = gate_board_new(d->cfg)))
         return -1;
     gate_set_board(d->gate, d->board);
-    d->schedule = schedule_new(d->cfg, d->ledger, d->loop, d->gate, d->uploader);
+    d->schedule = schedule_new(d->cfg, d->loop, d->gate, d->uploader);
     return d->schedule ? 0 : -1;
 }
 

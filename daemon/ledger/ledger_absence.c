@@ -465,13 +465,14 @@ int ledger_certificate_add(struct ledger *l, const char *person, const char *iss
 /* ---- absence sweep ---------------------------------------------------------------- */
 
 /* People expected on day ?1 (kinds ?2) who left no trace of a morning check, leave
- * or absence, with their first arrival (reading or check) that day, NULL if none. */
+ * or absence, with their first arrival (reading or check) that day, NULL if none;
+ * of the people with ids ?6 to ?7 (one batch). */
 #define SWEEP_CANDIDATES                                                                     \
     "SELECT id, CASE WHEN r IS NULL THEN c WHEN c IS NULL THEN r ELSE min(r, c) END AS first_ms " \
     "FROM (SELECT p.id AS id, "                                                              \
     "  (SELECT min(at_ms) FROM readings WHERE person_id = p.id AND day = ?1) AS r, "        \
     "  (SELECT min(at_ms) FROM checks WHERE person_id = p.id AND day = ?1) AS c "           \
-    "  FROM people p WHERE p.active = 1 "                                                    \
+    "  FROM people p WHERE p.id BETWEEN ?6 AND ?7 AND p.active = 1 "                        \
     "  AND ((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) "        \
     "       OR (p.kind = 'staff' AND (?2 & 4))) "                                           \
     "  AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "     \
@@ -480,27 +481,66 @@ int ledger_certificate_add(struct ledger *l, const char *person, const char *iss
     "                  AND ?1 BETWEEN v.from_day AND v.to_day) "                            \
     "  AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.person_id = p.id AND a.day = ?1))"
 
-static int sweep_body(struct ledger *l, const char *day, unsigned kinds, int64_t window_end_ms,
-                      const char *by, int64_t at_ms, int *created, int *late)
+/* People per sweep transaction: a batch writes its absences in a few ms, so the
+ * gate's BEGIN never waits for a whole school. Each batch asks again who is missing
+ * under the write lock, so an arrival between batches is never made absent; a sweep
+ * cut short keeps whole batches and the next sweep does the rest. */
+#define SWEEP_BATCH 500
+
+struct sweep_run {
+    const char *day, *by;
+    int kinds;
+    int64_t window_end_ms, at_ms;
+    int late, unknown;
+};
+
+static int sweep_batch(struct ledger *l, struct sweep_run *r, int64_t from, int64_t to)
 {
-    int unknown = 0;
-    /* Late ones first: the second statement then finds only those who never came. */
-    if (lh_run(l, late, "INSERT INTO absences (person_id, day, cause, recorded_by, "
-                        "recorded_ms, late_ms) SELECT id, ?1, 'late', ?3, ?4, first_ms FROM ("
-                        SWEEP_CANDIDATES ") WHERE first_ms >= ?5",
-               "tdtII", day, (int)kinds, by, at_ms, window_end_ms) < 0 ||
-        lh_run(l, &unknown, "INSERT INTO absences (person_id, day, cause, recorded_by, "
-                            "recorded_ms) SELECT id, ?1, 'unknown', ?3, ?4 FROM ("
-                            SWEEP_CANDIDATES ") WHERE first_ms IS NULL",
-               "tdtI", day, (int)kinds, by, at_ms) < 0)
+    int late = 0, unknown = 0;
+    if (ledger_begin(l) < 0)
         return -1;
-    *created = *late + unknown;
-    if (*created == 0)
-        return 0; /* nothing changed: no audit row either */
+    /* Late ones first: the second statement then finds only those who never came. */
+    int rc = lh_run(l, &late, "INSERT INTO absences (person_id, day, cause, recorded_by, "
+                              "recorded_ms, late_ms) SELECT id, ?1, 'late', ?3, ?4, first_ms FROM ("
+                              SWEEP_CANDIDATES ") WHERE first_ms >= ?5",
+                    "tdtIIII", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from, to) < 0 ||
+                     lh_run(l, &unknown, "INSERT INTO absences (person_id, day, cause, "
+                                         "recorded_by, recorded_ms) SELECT id, ?1, 'unknown', ?3, "
+                                         "?4 FROM (" SWEEP_CANDIDATES ") WHERE first_ms IS NULL",
+                            "tdtIIII", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from,
+                            to) < 0
+                 ? -1
+                 : 0;
+    if (lh_finish(l, rc) < 0)
+        return -1;
+    r->late += late;
+    r->unknown += unknown;
+    return 0;
+}
+
+static int sweep_audit(struct ledger *l, const struct sweep_run *r)
+{
     char detail[128];
-    snprintf(detail, sizeof detail, "%d absences: %d late, %d without a cause yet", *created,
-             *late, unknown);
-    return ledger_audit(l, by, "absence sweep", day, detail);
+    snprintf(detail, sizeof detail, "%d absences: %d late, %d without a cause yet",
+             r->late + r->unknown, r->late, r->unknown);
+    if (ledger_begin(l) < 0)
+        return -1;
+    return lh_finish(l, ledger_audit(l, r->by, "absence sweep", r->day, detail));
+}
+
+static int sweep_all(struct ledger *l, struct sweep_run *r)
+{
+    int64_t last = 0;
+    if (lh_query_i64(l, &last, "SELECT max(id) FROM people", "") < 0)
+        return -1;
+    int rc = 0;
+    for (int64_t from = 1; rc == 0 && from <= last; from += SWEEP_BATCH)
+        rc = sweep_batch(l, r, from, from + SWEEP_BATCH - 1);
+    /* Nothing changed: no audit row either. What the batches wrote is told even when
+     * a later one failed. */
+    if (r->late + r->unknown > 0 && sweep_audit(l, r) < 0)
+        rc = -1;
+    return rc;
 }
 
 int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
@@ -520,13 +560,13 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
                 (long long)(w->absence_grace_ms / 60000));
         return -1;
     }
-    if (ledger_begin(l) < 0)
+    struct sweep_run r = {.day = day, .by = by ? by : "gatescreend", .kinds = (int)w->absence_kinds,
+                          .window_end_ms = window_end_ms, .at_ms = at_ms};
+    if (sweep_all(l, &r) < 0)
         return -1;
-    int rc = sweep_body(l, day, w->absence_kinds, window_end_ms, by ? by : "gatescreend", at_ms,
-                        created, late);
-    if (rc < 0)
-        *created = *late = 0;
-    return lh_finish(l, rc);
+    *late = r.late;
+    *created = r.late + r.unknown;
+    return 0;
 }
 
 /* ---- listing ---------------------------------------------------------------------- */

@@ -328,6 +328,14 @@ static int permille(int part, int whole)
     return whole > 0 ? (int)((int64_t)part * 1000 / whole) : 0;
 }
 
+static int count_all(struct ledger *l, const struct figure_params *fp, struct day_figures *f)
+{
+    for (size_t i = 0; i < sizeof figure_sql / sizeof figure_sql[0]; i++)
+        if (count_figure(l, &figure_sql[i], fp, &f->v[figure_sql[i].fig]) < 0)
+            return -1;
+    return 0;
+}
+
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f)
 {
@@ -340,9 +348,17 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
         return -1;
     }
     snprintf(f->day, sizeof f->day, "%s", day);
-    for (size_t i = 0; i < sizeof figure_sql / sizeof figure_sql[0]; i++)
-        if (count_figure(l, &figure_sql[i], &fp, &f->v[figure_sql[i].fig]) < 0)
-            return -1;
+    /* One read transaction: the 48 counts see one snapshot (not a decision between
+     * two of them), and a reader never holds the write lock the gate needs. Inside a
+     * caller's transaction, that one is the snapshot. */
+    bool own = sqlite3_get_autocommit(l->db);
+    if (own && ledger_exec(l, "BEGIN DEFERRED") < 0)
+        return -1;
+    int rc = count_all(l, &fp, f);
+    if (own && ledger_exec(l, rc == 0 ? "COMMIT" : "ROLLBACK") < 0)
+        rc = -1;
+    if (rc < 0)
+        return -1;
     f->v[FIG_MORNING_COVERAGE] = permille(f->v[FIG_MORNING_DONE], f->v[FIG_EXPECTED]);
     f->v[FIG_NOON_COVERAGE] = permille(f->v[FIG_NOON_DONE], f->v[FIG_EXPECTED]);
     return 0;
@@ -433,6 +449,15 @@ static int next_reading_day(struct ledger *l, const char *after, const char *cut
     return found;
 }
 
+/* Readings deleted per transaction: each batch holds the write lock for a few ms
+ * (the gate's BEGIN waits that long at most), and a purge cut short keeps whole
+ * batches: the next start deletes the rest the same way. */
+#define PURGE_BATCH 500
+
+/* Stores the figures of every day about to lose its readings, each day's in its own
+ * short transaction (computed in a read transaction first). Figures stored at the
+ * end of that day stay as they were: recomputed now, the population and "open now"
+ * would be today's, not that day's. */
 static int store_purged_days(struct ledger *l, const struct cfg_windows *w, const char *cut,
                              int *days)
 {
@@ -440,49 +465,72 @@ static int store_purged_days(struct ledger *l, const struct cfg_windows *w, cons
     struct day_figures f;
     int found;
     while ((found = next_reading_day(l, day, cut, day)) > 0) {
-        /* Figures stored at the end of that day stay as they were: recomputed now,
-         * the population and "open now" would be today's, not that day's. */
         int stored = 0;
         if (ledger_load_day_figures(l, day, &f, &stored) < 0)
             return -1;
         if (!stored &&
-            (ledger_day_figures(l, day, w, &f) < 0 || lh_store_figures(l, &f) < 0))
+            (ledger_day_figures(l, day, w, &f) < 0 || ledger_store_day_figures(l, &f) < 0))
             return -1;
         (*days)++;
     }
     return found;
 }
 
-static int purge_body(struct ledger *l, const struct cfg_windows *w, const char *cut,
-                      const char *by, int *deleted, int *days)
+/* One batch: the oldest PURGE_BATCH readings before cut go. Checks and flags are
+ * the health record and stay; they only lose the link to the raw reading (their
+ * temperatures are stored with them). */
+static int purge_batch(struct ledger *l, const char *cut, int *deleted)
 {
-    if (store_purged_days(l, w, cut, days) < 0)
+    int64_t hi = 0;
+    if (lh_query_i64(l, &hi, "SELECT max(id) FROM (SELECT id FROM readings WHERE day < ?1 "
+                             "ORDER BY id LIMIT ?2)", "td", cut, PURGE_BATCH) < 0)
         return -1;
-    /* Checks and flags are the health record and stay; they only lose the link to
-     * the raw reading (their temperatures are stored with them). */
-    if (lh_run(l, NULL, "UPDATE checks SET reading_id = NULL WHERE reading_id IN "
-                        "(SELECT id FROM readings WHERE day < ?1)", "t", cut) < 0 ||
-        lh_run(l, NULL, "UPDATE flags SET reading_id = NULL WHERE reading_id IN "
-                        "(SELECT id FROM readings WHERE day < ?1)", "t", cut) < 0 ||
-        lh_run(l, deleted, "DELETE FROM readings WHERE day < ?1", "t", cut) < 0)
-        return -1;
-    if (*deleted == 0)
+    *deleted = 0;
+    if (hi == 0)
         return 0;
+    if (ledger_begin(l) < 0)
+        return -1;
+    int rc = lh_run(l, NULL, "UPDATE checks SET reading_id = NULL WHERE reading_id <= ?2 AND "
+                             "reading_id IN (SELECT id FROM readings WHERE day < ?1 AND "
+                             "id <= ?2)", "tI", cut, hi) < 0 ||
+                     lh_run(l, NULL, "UPDATE flags SET reading_id = NULL WHERE reading_id <= ?2 "
+                                     "AND reading_id IN (SELECT id FROM readings WHERE "
+                                     "day < ?1 AND id <= ?2)", "tI", cut, hi) < 0 ||
+                     lh_run(l, deleted, "DELETE FROM readings WHERE id <= ?2 AND day < ?1",
+                            "tI", cut, hi) < 0
+                 ? -1
+                 : 0;
+    if (rc < 0)
+        *deleted = 0;
+    return lh_finish(l, rc);
+}
+
+static int audit_purge(struct ledger *l, const char *cut, const char *by, int deleted, int days)
+{
     char detail[160];
     snprintf(detail, sizeof detail, "%d readings of %d days before %s; their figures stored",
-             *deleted, *days, cut);
-    return ledger_audit(l, by ? by : "gatescreend", "purge", "readings", detail);
+             deleted, days, cut);
+    if (ledger_begin(l) < 0)
+        return -1;
+    return lh_finish(l, ledger_audit(l, by ? by : "gatescreend", "purge", "readings", detail));
 }
 
 int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_ms,
                  const char *by, int *deleted, int *days)
 {
     char cut[LEDGER_DAY_LEN];
+    int n = 0, rc = 0;
     *deleted = *days = 0;
-    if (lh_today(before_ms, cut) < 0 || ledger_begin(l) < 0)
+    if (lh_today(before_ms, cut) < 0 || store_purged_days(l, w, cut, days) < 0)
         return -1;
-    int rc = purge_body(l, w, cut, by, deleted, days);
+    do {
+        rc = purge_batch(l, cut, &n);
+        *deleted += n;
+    } while (rc == 0 && n > 0);
+    /* The audit row tells what was deleted, also when a later batch failed. */
+    if (*deleted > 0 && audit_purge(l, cut, by, *deleted, *days) < 0)
+        rc = -1;
     if (rc < 0)
         *deleted = *days = 0;
-    return lh_finish(l, rc);
+    return rc;
 }

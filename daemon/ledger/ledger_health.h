@@ -164,7 +164,9 @@ int ledger_open_case(struct ledger *l, const char *person, bool *open_case);
  * came before the window closed but have no check (an early arrival, an invalid
  * reading only) are present: no absence; they count as unchecked in the figures.
  * *created counts all new absences, *late those that were late. Idempotent; an
- * audit row only when something was created; by NULL means "gatescreend". */
+ * audit row only when something was created; by NULL means "gatescreend".
+ * Written 500 people a transaction (the gate's writes wait for one batch, not the
+ * school): a failure keeps the batches before it, and a second sweep does the rest. */
 int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
                          const char *by, int64_t at_ms, int *created, int *late, FILE *errs);
 
@@ -307,7 +309,8 @@ const char *day_figure_name(enum day_figure f);
 /* The day's figures from the ledger as it is now. Expected = active people of the
  * kinds in w->absence_kinds without leave that day; the population is today's
  * roster (the ledger keeps no roster history); certificates count by the day they
- * were recorded; alerts.open_now is the state at the time of the call. */
+ * were recorded; alerts.open_now is the state at the time of the call. All 48
+ * counts in one read transaction (one snapshot; no write lock), or in the caller's. */
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f);
 /* Writes them to day_figures (replacing that day's), in one transaction. */
@@ -323,7 +326,8 @@ int ledger_load_day_figures(struct ledger *l, const char *day, struct day_figure
  * so that a day's figures are computed once, from all its readings, and stored
  * first). Checks and flags that pointed at a deleted reading keep their values and
  * lose the link (reading_id NULL). *deleted = readings deleted; *days = days whose
- * figures were stored. */
+ * figures were stored. Each day's figures in their own transaction, then 500
+ * readings a transaction: a failure keeps what was done, a second purge does the rest. */
 int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_ms,
                  const char *by, int *deleted, int *days);
 

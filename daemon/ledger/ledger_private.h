@@ -11,6 +11,8 @@ struct ledger {
     sqlite3 *db;
     char *path;
     bool truncate_on_close; /* the daemon folds the WAL back at a clean stop */
+    int busy_timeout_ms;    /* how long a writer waits for another's lock */
+    int64_t busy_since_us;  /* monotonic start of the current wait */
 };
 
 /* Prepares sql on l's connection; logs and returns NULL on failure. */
