@@ -300,16 +300,10 @@ static int queue_asked(struct uploader *u)
 /* Logs what the file checks wrote, line by line (stderr may be detached). */
 static int load_logged(const struct cfg_upstream *up, struct creds *c)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
     int rc = errs ? creds_load(up, c, errs) : -1;
-    if (errs)
-        fclose(errs);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        log_err("upstream: %s", line);
-    free(text);
+    log_sink_close_prefixed(&sink, "upstream: ");
     return rc;
 }
 

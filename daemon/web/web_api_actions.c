@@ -174,12 +174,11 @@ static int symptoms_value(struct web_response *rs, json_t *body, char *out, size
     }
     struct wa_errs e;
     int rc = ledger_symptoms_normalise(list, out, n, wa_errs_open(&e));
-    if (e.f)
-        fclose(e.f);
-    if (rc < 0)
-        web_error(rs, 400, "symptoms: %.*s", (int)strcspn(e.text ? e.text : "", "\n"),
-                  e.text ? e.text : "not known");
-    free(e.text);
+    const char *text = errbuf_text(&e.b);
+    if (rc < 0) /* the first line: the first unknown symptom */
+        web_error(rs, 400, "symptoms: %.*s", (int)strcspn(text, "\n"),
+                  *text ? text : "not known");
+    errbuf_free(&e.b);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "errbuf.h"
 #include "ledger_users.h"
 #include "log.h"
 #include "web_private.h"
@@ -567,14 +568,11 @@ static void inflight_give(struct web_sessions *s, const char *name)
 /* Whether a user could have this name (the CLI's rules). */
 static bool user_name_shape(const char *name)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
+    struct errbuf e;
+    FILE *errs = errbuf_open(&e, NULL);
     bool ok = errs && strlen(name) < WEB_NAME_MAX &&
               ledger_user_check(name, "nurse", NULL, errs) == 0;
-    if (errs)
-        fclose(errs);
-    free(text);
+    errbuf_free(&e);
     return ok;
 }
 
