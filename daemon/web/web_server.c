@@ -24,6 +24,7 @@
 #include "certs.h"
 #include "clock.h"
 #include "log.h"
+#include "textnum.h"
 #include "web_assets.h"
 #include "web_private.h"
 
@@ -111,25 +112,6 @@ void web_json(struct web_response *rs, int status, json_t *j)
     set_body(rs, status, text, text ? strlen(text) : 0);
 }
 
-/* Replaces bytes that are not UTF-8 (a message quoting a URL, a truncated
- * sequence) with '?': JSON strings must be valid UTF-8. */
-static void utf8_scrub(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        int more = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
-                 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
-        int ok = more >= 0;
-        for (int i = 1; ok && i <= more; i++)
-            ok = (p[i] & 0xc0) == 0x80;
-        if (!ok) {
-            *p++ = '?';
-            continue;
-        }
-        p += more + 1;
-    }
-}
-
 void web_error(struct web_response *rs, int status, const char *fmt, ...)
 {
     char msg[512];
@@ -137,7 +119,7 @@ void web_error(struct web_response *rs, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    utf8_scrub(msg);
+    tn_utf8_scrub(msg, '?'); /* JSON strings must be valid UTF-8 */
     json_t *j = json_pack("{s:s}", "error", msg);
     if (!j)
         j = json_pack("{s:s}", "error", "error");
