@@ -75,13 +75,6 @@ static const struct web_route *const *route_tables(void)
     return tables;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- helpers for handlers ----------------------------------------------------------- */
 
 static void set_body(struct web_response *rs, int status, char *body, size_t len)
@@ -239,7 +232,7 @@ static void log_request(const struct req *r, int status)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
     log_msg(lvl, "web: %s %s -> %d (%s, %lld ms)", r->rq.method, path, status,
-            r->user.name[0] ? r->user.name : "-", (long long)(mono_ms() - r->t0_ms));
+            r->user.name[0] ? r->user.name : "-", (long long)(clock_mono_ms() - r->t0_ms));
 }
 
 static enum MHD_Result queue(struct req *r, struct MHD_Connection *conn,
@@ -556,7 +549,7 @@ static struct req *req_new(struct web *w, struct MHD_Connection *conn, const cha
         return NULL;
     }
     r->w = w;
-    r->t0_ms = mono_ms();
+    r->t0_ms = clock_mono_ms();
     r->rq.method = method; /* MHD's, valid for the whole request */
     r->rq.path = r->path;
     r->rq.conn = conn;
