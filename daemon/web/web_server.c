@@ -24,6 +24,7 @@
 #include "certs.h"
 #include "clock.h"
 #include "log.h"
+#include "netaddr.h"
 #include "textnum.h"
 #include "web_assets.h"
 #include "web_private.h"
@@ -628,16 +629,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("web: %s", msg);
 }
 
-static bool loopback(const char *addr)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, addr, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    return inet_pton(AF_INET6, addr, &a6) == 1 &&
-           (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127));
-}
-
 /* A PEM file, whole; the key must not be readable by every user. */
 static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
 {
@@ -769,7 +760,7 @@ struct web *web_start(struct config_store *store, struct gate_board *board)
         log_err("web: cannot serve on %s port %d (the reason is above)", c->listen, c->port);
         goto fail;
     }
-    if (!w->tls && !loopback(c->listen))
+    if (!w->tls && !netaddr_is_loopback(c->listen))
         log_warn("web: serving plain HTTP on %s, which is not a loopback address: health data "
                  "crosses the network unencrypted (allow_plain_http = yes)", c->listen);
     log_notice("web: serving %s on %s port %d", w->tls ? "HTTPS" : "HTTP", c->listen, c->port);
