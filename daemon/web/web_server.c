@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "log.h"
 #include "netaddr.h"
+#include "secret_file.h"
 #include "textnum.h"
 #include "web_assets.h"
 #include "web_private.h"
@@ -629,38 +630,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("web: %s", msg);
 }
 
-/* A PEM file, whole; the key must not be readable by every user. */
+static void *heap_alloc(size_t n)
+{
+    return malloc(n);
+}
+
+/* A PEM file, whole. The key goes through secret_file_read, the policy every key
+ * file follows (no group or other bit); the certificate is public. */
 static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
 {
+    static const struct secret_alloc heap = {heap_alloc, free};
     char *buf = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        log_errno(LOG_LVL_ERR, errno, "web: %s %s", what, path);
-        goto fail;
+    struct log_sink sink;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "web: %s ", what);
+    FILE *errs = log_sink_open(&sink);
+    if (!errs)
+        errs = stderr;
+    if (secret)
+        secret_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    else
+        public_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    log_sink_close_prefixed(&sink, prefix);
+    if (buf && *len == 0) {
+        log_err("web: %s %s is empty", what, path);
+        free(buf);
+        buf = NULL;
     }
-    if (secret && (st.st_mode & S_IROTH)) {
-        log_err("web: %s %s can be read by every user; chmod o-r it", what, path);
-        goto fail;
-    }
-    if (st.st_size <= 0 || st.st_size > PEM_MAX || !(buf = malloc((size_t)st.st_size + 1))) {
-        log_err("web: %s %s: empty, too large or out of memory", what, path);
-        goto fail;
-    }
-    ssize_t n = read(fd, buf, (size_t)st.st_size);
-    if (n != st.st_size) {
-        log_errno(LOG_LVL_ERR, n < 0 ? errno : EIO, "web: %s %s: cannot read", what, path);
-        goto fail;
-    }
-    buf[n] = '\0';
-    *len = (size_t)n;
-    close(fd);
     return buf;
-fail:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    return NULL;
 }
 
 static int load_tls(struct web *w)
