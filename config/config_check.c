@@ -3,9 +3,9 @@
  * so sections may come in any order. */
 #include "config_parse.h"
 
+#include "netaddr.h"
 #include "textnum.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 /* ---- rules that need the whole file --------------------------------------------- */
@@ -93,17 +93,6 @@ void cp_check_upstream(struct parser *p, int i)
                            "missing required key \"%s\" (needed when url is set)", needed[k]);
 }
 
-static bool is_loopback(const char *addr)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, addr, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    if (inet_pton(AF_INET6, addr, &a6) != 1)
-        return false;
-    return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-}
-
 /* Wiegand limits in µs must leave room for a pulse and a bit. */
 static void check_us_order(struct parser *p, int i, const char *lo_key, const char *hi_key,
                            int64_t lo, int64_t hi)
@@ -133,7 +122,7 @@ void cp_check_web(struct parser *p, int i)
     check_pair(p, S_WEB, i, "tls_cert", "tls_key");
     check_order(p, S_WEB, i, "session_idle", "session_max", w->session_idle_ms,
                 w->session_max_ms);
-    if (!w->enabled || w->tls_cert[0] != '\0' || w->allow_plain_http || is_loopback(w->listen) ||
+    if (!w->enabled || w->tls_cert[0] != '\0' || w->allow_plain_http || netaddr_is_loopback(w->listen) ||
         cp_failed(p, S_WEB, i, "listen"))
         return;
     cp_key_problem(p, S_WEB, i, cp_line_of(p, S_WEB, i, "listen"), "listen",

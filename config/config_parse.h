@@ -28,7 +28,6 @@
 #define MAX_KEYS 20
 /* A config file is a few kilobytes; anything this big is a mistake. */
 #define MAX_FILE_SIZE (1024 * 1024)
-#define ZONEINFO "/usr/share/zoneinfo"
 #define DEFAULT_PROFILE "gatescreen-ir"
 
 #define SEC 1000L

@@ -64,16 +64,6 @@ void cp_problem(struct parser *p, int line, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the valid UTF-8 character at s (n bytes left), 0 if not one. */
-static size_t utf8_char(const char *s, size_t n)
-{
-    unsigned char c = (unsigned char)s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (len == 0 || len > n || tn_utf8_invalid_at(s, len) >= 0)
-        return 0;
-    return len;
-}
-
 /* A value as shown in messages: quoted, clipped, with control bytes and invalid
  * UTF-8 escaped, so that a broken file cannot garble the terminal. */
 const char *cp_quote(const char *v, char out[QUOTED_MAX])
@@ -81,7 +71,7 @@ const char *cp_quote(const char *v, char out[QUOTED_MAX])
     size_t o = 0, n = strlen(v), i = 0;
     out[o++] = '"';
     while (i < n && i < SHOW_MAX) {
-        size_t len = utf8_char(v + i, n - i);
+        size_t len = tn_utf8_char(v + i, n - i);
         if (len == 0 || (unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
             snprintf(out + o, QUOTED_MAX - o, "\\x%02X", (unsigned char)v[i]);
             o += 4;

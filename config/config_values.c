@@ -3,6 +3,7 @@
 #include "config_parse.h"
 
 #include "textnum.h"
+#include "zone.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -91,14 +92,12 @@ void cp_parse_timezone(struct parser *p, const struct keydef *k, void *obj, cons
 {
     if (check_text(p, k, v, k->aux) < 0)
         return;
-    if (!cp_ident_chars(v, strlen(v), "_+-/") || v[0] == '/' || strstr(v, "..") != NULL) {
+    if (!zone_name_ok(v)) {
         cp_bad_value(p, k, v, "a time zone name such as Asia/Shanghai");
         return;
     }
-    char path[sizeof ZONEINFO + CFG_TEXT_MAX];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", ZONEINFO, v);
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    char path[PATH_MAX];
+    if (!zone_installed(v, path, sizeof path)) {
         cp_bad_value(p, k, v, "a time zone known to this system (no file %s)", path);
         return;
     }

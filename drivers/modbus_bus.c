@@ -59,13 +59,6 @@ struct mbus {
 
 /* ---- waiting ------------------------------------------------------------- */
 
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Sleeps until the monotonic deadline (µs, the clock of loop_now_ms); returns -1
  * as soon as a stop is asked. One ppoll on the stop eventfd per wait: waking is
  * most of what an idle poll costs, so the wait is a single system call (a
@@ -76,7 +69,7 @@ static int wait_until(struct mbus *b, int64_t deadline_us)
     for (;;) {
         if (atomic_load(&b->stop))
             return -1;
-        int64_t left = deadline_us - now_us();
+        int64_t left = deadline_us - clock_mono_us();
         if (left <= 0)
             return 0;
         struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
@@ -320,7 +313,7 @@ static void *bus_thread(void *arg)
             break;
         poll_device(b, d);
         last = (int)(d - b->devs);
-        b->quiet_until_us = now_us() + b->gap_us;
+        b->quiet_until_us = clock_mono_us() + b->gap_us;
     }
     disconnect(b);
     return NULL;

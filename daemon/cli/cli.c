@@ -47,25 +47,19 @@ static void usage(FILE *out)
 
 FILE *cli_errs_open(struct cli_errs *e)
 {
-    *e = (struct cli_errs){0};
-    e->f = open_memstream(&e->text, &e->len);
-    return e->f ? e->f : stderr;
+    return errbuf_open(&e->b, stderr);
+}
+
+static void print_line(const char *line, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "gatescreen: %s\n", line);
 }
 
 int cli_errs_report(struct cli_errs *e, int rc)
 {
-    int status = rc < 0 ? EXIT_FAILED : EXIT_OK;
-    if (!e->f)
-        return status;
-    fclose(e->f);
-    for (const char *line = e->text; line && *line;) {
-        size_t n = strcspn(line, "\n");
-        fprintf(stderr, "gatescreen: %.*s\n", (int)n, line);
-        line += n + (line[n] == '\n');
-    }
-    free(e->text);
-    *e = (struct cli_errs){0};
-    return status;
+    errbuf_drain(&e->b, print_line, NULL);
+    return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
 int cli_fail(const char *fmt, ...)

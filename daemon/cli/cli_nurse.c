@@ -154,26 +154,6 @@ static const char *by_of(const struct args *a)
     return a->opt[O_BY] ? a->opt[O_BY] : cli_login_name();
 }
 
-static const char *hhmm(int64_t ms, char *buf, size_t n)
-{
-    struct civil c;
-    if (civil_from_ms(ms, &c) < 0)
-        snprintf(buf, n, "?");
-    else
-        snprintf(buf, n, "%02d:%02d", c.minute / 60, c.minute % 60);
-    return buf;
-}
-
-static const char *when(int64_t ms, char *buf, size_t n)
-{
-    struct civil c;
-    if (civil_from_ms(ms, &c) < 0)
-        snprintf(buf, n, "?");
-    else
-        snprintf(buf, n, "%s %02d:%02d", c.day, c.minute / 60, c.minute % 60);
-    return buf;
-}
-
 static void print_alerts_opened(const struct opened_alerts *o)
 {
     for (int i = 0; i < o->count; i++)
@@ -195,7 +175,7 @@ static void print_flag(const struct flag_view *v, void *arg)
     else
         snprintf(who, sizeof who, "unknown person");
     printf("  flag %" PRId64 ": %s: screen %s °C at %s%s%s\n", v->id, who,
-           tn_format_centi(v->screen_centi, t, sizeof t), when(v->opened_ms, w, sizeof w),
+           tn_format_centi(v->screen_centi, t, sizeof t), civil_local_text(v->opened_ms, CIVIL_DAY_HHMM, "?", w, sizeof w),
            *v->lane ? ", lane " : "", v->lane);
 }
 
@@ -205,7 +185,7 @@ static void print_referral(const struct referral_view *v, void *arg)
     (*(int *)arg)++;
     printf("  referral %" PRId64 ": %s %s (%s): since %s, screen %s °C, recheck %s °C (%s)\n",
            v->id, v->external_id, v->name, *v->class_name ? v->class_name : "no class",
-           when(v->opened_ms, w, sizeof w), tn_format_centi(v->screen_centi, s, sizeof s),
+           civil_local_text(v->opened_ms, CIVIL_DAY_HHMM, "?", w, sizeof w), tn_format_centi(v->screen_centi, s, sizeof s),
            tn_format_centi(v->recheck_centi, r, sizeof r), v->recheck_instrument);
 }
 
@@ -341,7 +321,7 @@ int cli_check(struct cli *cli, int argc, char **argv)
         char t[16], hm[16];
         return cli_fail("%s already has a %s check on %s: %s °C (%s) at %s; nothing changed",
                     in.person, in.window, in.day, tn_format_centi(out.temp_centi, t, sizeof t),
-                    out.instrument, hhmm(out.at_ms, hm, sizeof hm));
+                    out.instrument, civil_local_text(out.at_ms, CIVIL_HHMM, "?", hm, sizeof hm));
     }
     print_check(&in, &out);
     return EXIT_OK;
@@ -383,7 +363,7 @@ static void print_absence(const struct absence_view *v, void *arg)
     char late[16] = "-";
     (*(int *)arg)++;
     if (v->late_ms)
-        hhmm(v->late_ms, late, sizeof late);
+        civil_local_text(v->late_ms, CIVIL_HHMM, "?", late, sizeof late);
     /* The last column: the latest follow-up, else the note taken with the cause. */
     printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", v->external_id, v->name,
            or_dash(v->class_name), v->cause, or_dash(v->symptoms), or_dash(v->onset_day),
@@ -532,9 +512,9 @@ static void print_alert(const struct alert_view *v, void *arg)
     (*(int *)arg)++;
     printf("alert %" PRId64 ": %s: %s, %d case%s (%s) by rule %s on %s; opened %s", v->id,
            v->closed_ms ? "closed" : "OPEN", v->class_name, v->cases, v->cases == 1 ? "" : "s",
-           v->people, v->rule, v->day, when(v->opened_ms, o, sizeof o));
+           v->people, v->rule, v->day, civil_local_text(v->opened_ms, CIVIL_DAY_HHMM, "?", o, sizeof o));
     if (v->closed_ms)
-        printf(", closed %s by %s", when(v->closed_ms, c, sizeof c), v->closed_by);
+        printf(", closed %s by %s", civil_local_text(v->closed_ms, CIVIL_DAY_HHMM, "?", c, sizeof c), v->closed_by);
     printf("\n");
 }
 

@@ -8,6 +8,7 @@
 
 #include "civil.h"
 #include "config.h"
+#include "errbuf.h"
 #include "ledger.h"
 #include "log.h"
 
@@ -33,9 +34,7 @@ int cli_day_option(const char *text, const char *what, char day[CIVIL_DAY_LEN]);
 /* What a ledger call writes to its `errs`, collected and then printed one line at a
  * time as "gatescreen: ..." on stderr. */
 struct cli_errs {
-    char *text;
-    size_t len;
-    FILE *f;
+    struct errbuf b;
 };
 /* The FILE to pass as `errs` (stderr itself when out of memory). */
 FILE *cli_errs_open(struct cli_errs *e);

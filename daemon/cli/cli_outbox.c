@@ -154,18 +154,6 @@ int cli_upload(struct cli *cli, int argc, char **argv)
 
 /* ---- outbox ------------------------------------------------------------------------- */
 
-/* "2024-03-04 07:31:02" in the school's zone; "-" for 0. */
-static const char *local_time(int64_t ms, char *buf, size_t n)
-{
-    struct civil c;
-    if (ms == 0 || civil_from_ms(ms, &c) < 0)
-        snprintf(buf, n, "-");
-    else
-        snprintf(buf, n, "%s %02d:%02d:%02d", c.day, c.second_of_day / 3600,
-                 c.second_of_day / 60 % 60, c.second_of_day % 60);
-    return buf;
-}
-
 struct listing {
     bool all;
     int64_t recent_since;
@@ -183,9 +171,9 @@ static void print_row(const struct outbox_view *v, void *arg)
     }
     ls->shown++;
     /* For a sent row: when; a pending one: its next attempt; a parked one: nothing. */
-    local_time(sent ? v->sent_ms : pending ? v->next_attempt_ms : 0, when, sizeof when);
+    civil_local_text(sent ? v->sent_ms : pending ? v->next_attempt_ms : 0, CIVIL_DAY_HHMMSS, "-", when, sizeof when);
     printf("%" PRId64 "\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", v->id, v->kind, v->key, v->state,
-           v->attempts, local_time(v->created_ms, created, sizeof created), when,
+           v->attempts, civil_local_text(v->created_ms, CIVIL_DAY_HHMMSS, "-", created, sizeof created), when,
            v->last_error);
 }
 

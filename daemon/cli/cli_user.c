@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "clock.h"
 #include "ledger_users.h"
 #include "log.h"
@@ -178,21 +179,12 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
     return EXIT_OK;
 }
 
-static const char *when(int64_t ms, char *buf, size_t n)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M", &tm) == 0)
-        snprintf(buf, n, "?");
-    return buf;
-}
-
 static void print_user(const struct user_row *u, void *arg)
 {
     int64_t now = *(const int64_t *)arg;
     char until[32] = "";
     if (u->locked_until_ms > now)
-        when(u->locked_until_ms, until, sizeof until);
+        civil_local_text(u->locked_until_ms, CIVIL_DAY_HHMM, "?", until, sizeof until);
     printf("%s\t%s\t%s\t%s\t%d\t%s\n", u->name, u->role, u->class_name[0] ? u->class_name : "-",
            u->active ? "yes" : "no", u->failed_logins, until[0] ? until : "-");
 }

@@ -252,3 +252,37 @@ int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_
     remember(c, now);
     return n;
 }
+
+const char *civil_local_text(int64_t wall_ms, enum civil_form form, const char *none,
+                             char *buf, size_t n)
+{
+    struct civil c;
+    if (wall_ms == 0 || civil_from_ms(wall_ms, &c) < 0) {
+        snprintf(buf, n, "%s", none);
+        return buf;
+    }
+    int h = c.second_of_day / 3600, m = c.second_of_day / 60 % 60, s = c.second_of_day % 60;
+    if (form == CIVIL_HHMM)
+        snprintf(buf, n, "%02d:%02d", h, m);
+    else if (form == CIVIL_DAY_HHMM)
+        snprintf(buf, n, "%s %02d:%02d", c.day, h, m);
+    else
+        snprintf(buf, n, "%s %02d:%02d:%02d", c.day, h, m, s);
+    return buf;
+}
+
+const char *civil_utc_iso(int64_t wall_ms, char out[CIVIL_ISO_LEN])
+{
+    int64_t sec = wall_ms / 1000, milli = wall_ms % 1000;
+    if (milli < 0) {
+        milli += 1000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, CIVIL_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        snprintf(out, CIVIL_ISO_LEN, "1970-01-01T00:00:00");
+    size_t len = strlen(out);
+    snprintf(out + len, CIVIL_ISO_LEN - len, ".%03dZ", (int)milli);
+    return out;
+}

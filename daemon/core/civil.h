@@ -7,6 +7,7 @@
 #define GS_CIVIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -31,6 +32,18 @@ int civil_day_add(const char *day, int delta, char *out);
 /* The UTC instant of local `second_of_day` on `day` (DST gaps resolved as mktime
  * does). -1 on a malformed day or a second outside 0..86399. */
 int civil_ms_at(const char *day, int second_of_day, int64_t *out);
+
+/* The one formatter of local times for people (CSV, command lines). */
+enum civil_form { CIVIL_HHMM, CIVIL_DAY_HHMM, CIVIL_DAY_HHMMSS };
+#define CIVIL_TEXT_LEN 20 /* "YYYY-MM-DD HH:MM:SS" + NUL */
+/* A UTC instant as local "HH:MM", "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS";
+ * `none` when wall_ms is 0 (not happened) or outside civil_from_ms's years. */
+const char *civil_local_text(int64_t wall_ms, enum civil_form form, const char *none,
+                             char *buf, size_t n);
+#define CIVIL_ISO_LEN 25 /* "2026-11-29T07:31:02.250Z" + NUL */
+/* A UTC instant as ISO 8601 with milliseconds, "2026-11-29T07:31:02.250Z" (instants
+ * before 1970 floored, so they print right too). */
+const char *civil_utc_iso(int64_t wall_ms, char out[CIVIL_ISO_LEN]);
 
 enum check_window { WIN_NONE, WIN_MORNING, WIN_NOON };
 /* "morning", "noon", "none". */

@@ -199,9 +199,11 @@ int tn_bool(const char *s, bool *out)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
+size_t tn_utf8_char(const char *text, size_t n)
 {
+    const unsigned char *s = (const unsigned char *)text;
+    if (n == 0)
+        return 0;
     if (s[0] < 0x80)
         return 1;
     size_t len;
@@ -224,15 +226,33 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 
 long tn_utf8_invalid_at(const char *s, size_t n)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        size_t len = utf8_seq_len(u + i, n - i);
+        size_t len = tn_utf8_char(s + i, n - i);
         if (len == 0)
             return (long)i;
         i += len;
     }
     return -1;
+}
+
+long tn_utf8_length(const char *s, size_t n)
+{
+    long chars = 0;
+    for (size_t i = 0, len; i < n; i += len, chars++)
+        if ((len = tn_utf8_char(s + i, n - i)) == 0)
+            return -1;
+    return chars;
+}
+
+void tn_utf8_scrub(char *s, char repl)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0, len; i < n; i += len)
+        if ((len = tn_utf8_char(s + i, n - i)) == 0) {
+            s[i] = repl;
+            len = 1;
+        }
 }
 
 void tn_append(char *buf, size_t n, const char *fmt, ...)

@@ -34,6 +34,13 @@ int tn_bool(const char *s, bool *out);
 /* Offset of the first byte that is not valid UTF-8 (overlongs, surrogates and
  * code points above U+10FFFF are invalid), or -1 when all n bytes are valid. */
 long tn_utf8_invalid_at(const char *s, size_t n);
+/* Length of the valid UTF-8 character at s (n bytes left), 0 when it is not one:
+ * the one UTF-8 check of the tree, the strict one. */
+size_t tn_utf8_char(const char *s, size_t n);
+/* Number of code points in s[n], or -1 when it is not valid UTF-8. */
+long tn_utf8_length(const char *s, size_t n);
+/* Replaces each byte that starts no valid character with `repl` (ASCII), in place. */
+void tn_utf8_scrub(char *s, char repl);
 
 /* Appends printf-style text to the NUL-terminated text in buf[n]; what does not fit
  * is cut (audit details, messages: a shorter text is harmless there). */

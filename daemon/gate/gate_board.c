@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* Decisions remembered per lane for the per-minute rate: a lane decides at most
  * about one person a second. */
 #define RECENT 128
@@ -139,14 +141,7 @@ uint64_t gate_board_read(struct gate_board *b, int64_t now_wall_ms, struct board
 
 uint64_t gate_board_wait(struct gate_board *b, uint64_t seen, int timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = clock_mono_deadline(timeout_ms);
     pthread_mutex_lock(&b->lock);
     while (!b->closed && b->version == seen)
         if (pthread_cond_timedwait(&b->changed, &b->lock, &until) == ETIMEDOUT)

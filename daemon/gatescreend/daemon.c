@@ -230,25 +230,13 @@ static int start_inputs(struct daemon *d)
     return d->inputs ? 0 : -1;
 }
 
-/* "2026-11-29T07:31:02.250Z", or "never" before the first good read. */
-static void format_utc_ms(int64_t ms, char *out, size_t size)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    if (ms <= 0 || !gmtime_r(&secs, &tm) || strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-        snprintf(out, size, "never");
-        return;
-    }
-    size_t n = strlen(out);
-    snprintf(out + n, size - n, ".%03dZ", (int)(ms % 1000));
-}
-
 static void log_counters(const struct daemon *d)
 {
     for (int i = 0; i < d->cfg->ndevices; i++) {
         const struct device_counters *c = &d->devices[i].counters;
-        char last_good[32];
-        format_utc_ms(c->last_good_wall_ms, last_good, sizeof last_good);
+        char last_good[CIVIL_ISO_LEN] = "never"; /* before the first good read */
+        if (c->last_good_wall_ms > 0)
+            civil_utc_iso(c->last_good_wall_ms, last_good);
         log_info("device %s: %s; polls %llu good %llu timeouts %llu exceptions %llu crc %llu "
                  "bad-frames %llu io %llu reconnects %llu readings %llu at %lld last-good %s",
                  d->cfg->devices[i].name, device_state_name(d->devices[i].state),

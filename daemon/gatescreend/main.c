@@ -6,6 +6,7 @@
 #include "config_load.h"
 #include "daemon.h"
 #include "log.h"
+#include "secret_file.h"
 #include "uploader.h"
 
 #define DEFAULT_CONFIG "/etc/gatescreen/gatescreen.conf"
@@ -27,7 +28,11 @@ static int check_config(const char *path)
     struct config *cfg = config_load(path, stderr);
     if (!cfg)
         return 2;
+    /* The key files' modes: what start would refuse, said before start. */
+    int bad = secret_file_check_config(cfg, stderr);
     config_free(cfg);
+    if (bad)
+        return 2;
     printf("configuration OK\n");
     return 0;
 }

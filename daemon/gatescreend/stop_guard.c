@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 struct stop_guard {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* on CLOCK_MONOTONIC: a wall-clock step must not fire it */
@@ -18,19 +20,6 @@ struct stop_guard {
     struct timespec deadline;
     char step[96];
 };
-
-static struct timespec deadline_after(int64_t ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += (time_t)(ms / 1000);
-    t.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 /* "2s", "1500 ms": as the config file would say it, when it can. */
 static const char *fmt_timeout(int64_t ms, char buf[32])
@@ -81,7 +70,7 @@ struct stop_guard *stop_guard_start(int64_t timeout_ms)
     pthread_cond_init(&g->cond, &ca);
     pthread_condattr_destroy(&ca);
     g->timeout_ms = timeout_ms;
-    g->deadline = deadline_after(timeout_ms);
+    g->deadline = clock_mono_deadline(timeout_ms);
     snprintf(g->step, sizeof g->step, "the start of the stop");
     if (pthread_create(&g->thread, NULL, watch, g) != 0) {
         free_guard(g);

@@ -15,9 +15,12 @@
 #define TEMP_MIN_CENTI 3000
 #define TEMP_MAX_CENTI 4500
 
-static const char *const instruments[] = {"infrared", "ear", "axillary", "oral", NULL};
+const char *const ledger_instruments[] = {"infrared", "ear", "axillary", "oral", NULL};
+const char *const ledger_referral_outcomes[] = {"sent_home", "hospital", "returned_to_class",
+                                                NULL};
+/* ledger_absence.c still holds a private copy of this list (its owner is to switch). */
+const char *const ledger_absence_causes[] = {"illness", "personal", "other", NULL};
 static const char *const windows[] = {"morning", "noon", NULL};
-static const char *const outcomes[] = {"sent_home", "hospital", "returned_to_class", NULL};
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -182,7 +185,7 @@ int lh_finish(struct ledger *l, int rc)
 static int check_reading(const char *instrument, int temp_centi, FILE *errs)
 {
     char b[16];
-    if (lh_name_index(instruments, instrument) < 0) {
+    if (lh_name_index(ledger_instruments, instrument) < 0) {
         fprintf(errs, "instrument '%s' is not one of infrared, ear, axillary, oral\n",
                 instrument ? instrument : "");
         return -1;
@@ -462,7 +465,7 @@ int ledger_referral_outcome(struct ledger *l, const char *person, const char *ou
                             int64_t *referral_id, FILE *errs)
 {
     *referral_id = 0;
-    if (lh_name_index(outcomes, outcome) < 0) {
+    if (lh_name_index(ledger_referral_outcomes, outcome) < 0) {
         fprintf(errs, "outcome '%s' is not sent_home, hospital or returned_to_class\n",
                 outcome ? outcome : "");
         return -1;

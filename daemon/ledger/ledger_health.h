@@ -19,6 +19,13 @@
 #include "config.h"
 #include "ledger.h"
 
+/* The names the ledger accepts, NULL-terminated: one table each, which the web's
+ * validation uses too. A check's instrument; a referral's outcome; an absence's
+ * cause. */
+extern const char *const ledger_instruments[];
+extern const char *const ledger_referral_outcomes[];
+extern const char *const ledger_absence_causes[];
+
 #define LEDGER_DAY_LEN 11      /* "YYYY-MM-DD" + NUL */
 #define LEDGER_SYMPTOMS_LEN 96 /* the whole vocabulary, comma-separated, fits */
 

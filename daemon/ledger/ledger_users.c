@@ -7,6 +7,7 @@
 
 #include "ledger_private.h"
 #include "log.h"
+#include "textnum.h"
 
 static const char *const roles[] = {"nurse", "teacher", "admin", "gate", NULL};
 
@@ -14,33 +15,6 @@ static const char *const roles[] = {"nurse", "teacher", "admin", "gate", NULL};
                      "locked_until_ms, created_ms"
 
 /* ---- values --------------------------------------------------------------------------- */
-
-/* Number of UTF-8 code points, or -1 when s is not valid UTF-8 (overlongs,
- * surrogates and values past U+10FFFF included). */
-static long utf8_length(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    long n = 0;
-    while (*p) {
-        unsigned c = *p;
-        int more = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-                 : (c & 0xf8) == 0xf0 ? 3 : -1;
-        if (more < 0 || (more == 1 && c < 0xc2) || (more == 3 && c > 0xf4))
-            return -1;
-        unsigned cp = more ? c & (0x3fu >> more) : c;
-        for (int i = 1; i <= more; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return -1;
-            cp = cp << 6 | (p[i] & 0x3fu);
-        }
-        if ((more == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (more == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return -1;
-        p += more + 1;
-        n++;
-    }
-    return n;
-}
 
 static bool has_control(const char *s)
 {
@@ -63,7 +37,7 @@ static int check_text(const char *what, const char *s, FILE *errs)
                 USER_NAME_MAX - 1);
         return -1;
     }
-    if (utf8_length(s) < 0 || has_control(s)) {
+    if (tn_utf8_length(s, strlen(s)) < 0 || has_control(s)) {
         fprintf(errs, "the %s must be UTF-8 text without control characters\n", what);
         return -1;
     }
@@ -111,7 +85,7 @@ int ledger_user_check(const char *name, const char *role, const char *class_name
 
 int ledger_user_check_password(const char *password, FILE *errs)
 {
-    long chars = utf8_length(password);
+    long chars = tn_utf8_length(password, strlen(password));
     if (strlen(password) > USER_PASSWORD_MAX) {
         fprintf(errs, "the password is too long (at most %d bytes)\n", USER_PASSWORD_MAX);
         return -1;

@@ -138,19 +138,20 @@ uint64_t log_limit_reset(struct log_limit *lim)
 
 FILE *log_sink_open(struct log_sink *s)
 {
-    *s = (struct log_sink){0};
-    s->f = open_memstream(&s->text, &s->len);
-    return s->f;
+    return errbuf_open(&s->b, NULL);
+}
+
+static void log_line(const char *line, void *prefix)
+{
+    log_err("%s%s", (const char *)prefix, line);
 }
 
 void log_sink_close(struct log_sink *s)
 {
-    if (!s->f)
-        return;
-    fclose(s->f);
-    char *save = NULL;
-    for (char *line = strtok_r(s->text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        log_err("%s", line);
-    free(s->text);
-    *s = (struct log_sink){0};
+    errbuf_drain(&s->b, log_line, "");
+}
+
+void log_sink_close_prefixed(struct log_sink *s, const char *prefix)
+{
+    errbuf_drain(&s->b, log_line, (void *)prefix);
 }

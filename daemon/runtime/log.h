@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "errbuf.h"
+
 enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6,
                  LOG_LVL_DEBUG = 7 };
 
@@ -53,11 +55,11 @@ uint64_t log_limit_reset(struct log_limit *lim);
  * error, since a detached daemon has no stderr. log_sink_open returns NULL when out
  * of memory (then use stderr). */
 struct log_sink {
-    char *text;
-    size_t len;
-    FILE *f;
+    struct errbuf b;
 };
 FILE *log_sink_open(struct log_sink *s);
 void log_sink_close(struct log_sink *s);
+/* The same, each line as PREFIX followed by the line. */
+void log_sink_close_prefixed(struct log_sink *s, const char *prefix);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 struct fd_watch {
@@ -46,14 +47,12 @@ struct loop {
 
 int64_t loop_now_ms(void)
 {
-    return loop_now_us() / 1000;
+    return clock_mono_ms();
 }
 
 int64_t loop_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_mono_us();
 }
 
 struct loop *loop_new(void)

@@ -35,7 +35,8 @@ int loop_on_signal(struct loop *loop, int signo, loop_signal_cb cb, void *arg);
 int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* CLOCK_MONOTONIC in milliseconds: clock_mono_ms (runtime/clock.h), kept under the
+ * loop's name for the callers that time loop events. */
 int64_t loop_now_ms(void);
 /* The same in microseconds (latency figures). */
 int64_t loop_now_us(void);

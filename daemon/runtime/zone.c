@@ -16,8 +16,7 @@
 #define ZONEINFO "/usr/share/zoneinfo"
 #define ZONE_MAX 64
 
-/* A relative name below ZONEINFO, nothing that could climb out of it. */
-static bool zone_name_ok(const char *zone)
+bool zone_name_ok(const char *zone)
 {
     size_t n = strlen(zone);
     if (n == 0 || n >= ZONE_MAX || zone[0] == '/' || strstr(zone, "..") != NULL)
@@ -28,24 +27,25 @@ static bool zone_name_ok(const char *zone)
     return true;
 }
 
+bool zone_installed(const char *zone, char *path, size_t n)
+{
+    struct stat st;
+    snprintf(path, n, "%s/%s", ZONEINFO, zone);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* glibc quietly falls back to UTC for a zone it cannot load, so the file is checked
  * first. setenv is not thread-safe: called once at start, before any thread. */
 int zone_set(const char *zone)
 {
     char path[sizeof ZONEINFO + ZONE_MAX];
-    struct stat st;
     if (zone == NULL || !zone_name_ok(zone)) {
         log_err("time zone \"%s\" is not a zone name such as Asia/Shanghai",
                 zone != NULL ? zone : "");
         return -1;
     }
-    snprintf(path, sizeof path, "%s/%s", ZONEINFO, zone);
-    if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
-        log_errno(LOG_LVL_ERR, errno, "time zone %s is not installed (%s)", zone, path);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        log_err("time zone %s is not installed (%s is not a zone file)", zone, path);
+    if (!zone_installed(zone, path, sizeof path) || access(path, R_OK) != 0) {
+        log_err("time zone %s is not installed (no readable zone file %s)", zone, path);
         return -1;
     }
     if (setenv("TZ", zone, 1) != 0) {

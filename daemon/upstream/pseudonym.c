@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "secret_file.h"
 #include "upstream.h"
 
 #define KEY_MIN 32   /* the hash's own size: a shorter key weakens it */
@@ -27,78 +28,45 @@ struct pseudonym {
     size_t len;
 };
 
-/* Refuses a file that group or others may read: anyone who can read the key can
- * undo every pseudonym the school ever sent. */
-static int check_file(const char *path, const struct stat *st, FILE *errs)
+static void *key_alloc(size_t n)
 {
-    if (!S_ISREG(st->st_mode)) {
-        fprintf(errs, "%s: not a regular file; the pseudonym key must be a file\n", path);
-        return -1;
-    }
-    if (st->st_mode & 077) {
-        fprintf(errs, "%s: mode %04o lets %s read the pseudonym key; chmod 600 it\n", path,
-                (unsigned)(st->st_mode & 07777),
-                (st->st_mode & 070) && (st->st_mode & 07) ? "group and others"
-                : (st->st_mode & 070)                     ? "the group"
-                                                          : "others");
-        return -1;
-    }
-    if (st->st_size < KEY_MIN || st->st_size > KEY_MAX) {
-        fprintf(errs, "%s: the pseudonym key is %lld bytes; it must be %d to %d "
-                      "(make one with: head -c 32 /dev/urandom > %s)\n",
-                path, (long long)st->st_size, KEY_MIN, KEY_MAX, path);
-        return -1;
-    }
-    return 0;
+    return sodium_malloc(n);
 }
 
-/* Reads exactly len bytes (the size fstat gave); a file that changes meanwhile is
- * an error rather than half a key. */
-static int read_key(int fd, const char *path, unsigned char *key, size_t len, FILE *errs)
+static void key_free(void *key)
 {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, key + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            fprintf(errs, "%s: cannot read the pseudonym key: %s\n", path,
-                    n < 0 ? strerror(errno) : "the file shrank while it was read");
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    return 0;
+    sodium_free(key);
 }
 
+/* Anyone who can read the key can undo every pseudonym the school ever sent:
+ * secret_file_read refuses a file group or others may read. */
 struct pseudonym *pseudonym_open(const char *secret_file, FILE *errs)
 {
+    static const struct secret_alloc guarded = {key_alloc, key_free};
     struct pseudonym *p = NULL;
-    struct stat st;
-    int fd = -1;
+    char *key = NULL;
+    size_t len = 0;
     if (sodium_init() < 0) {
         fprintf(errs, "%s: libsodium cannot start (no random source?)\n", secret_file);
         return NULL;
     }
-    if ((fd = open(secret_file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
-        fprintf(errs, "%s: cannot open the pseudonym key: %s\n", secret_file, strerror(errno));
+    if (secret_file_read(secret_file, "pseudonym key", KEY_MAX, &guarded, &key, &len, errs) < 0)
+        return NULL;
+    if (len < KEY_MIN) {
+        fprintf(errs, "%s: the pseudonym key is %zu bytes; it must be %d to %d "
+                      "(make one with: head -c 32 /dev/urandom > %s)\n",
+                secret_file, len, KEY_MIN, KEY_MAX, secret_file);
         goto fail;
     }
-    if (check_file(secret_file, &st, errs) < 0)
-        goto fail;
-    if (!(p = calloc(1, sizeof *p)) || !(p->key = sodium_malloc((size_t)st.st_size))) {
+    if (!(p = calloc(1, sizeof *p))) {
         fprintf(errs, "%s: out of memory\n", secret_file);
         goto fail;
     }
-    p->len = (size_t)st.st_size;
-    if (read_key(fd, secret_file, p->key, p->len, errs) < 0)
-        goto fail;
-    close(fd);
+    p->key = (unsigned char *)key;
+    p->len = len;
     return p;
 fail:
-    if (fd >= 0)
-        close(fd);
-    pseudonym_free(p);
+    sodium_free(key);
     return NULL;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
 #include "config.h"
 #include "ledger_health.h"
 #include "ledger_upstream.h"
@@ -26,26 +27,8 @@
 /* Permille and centi-degrees divided by 1000 and 100 have at most 4 significant
  * digits: %.4g prints them exactly (0.571, 37.85) instead of 0.57099999999999995. */
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_REAL_PRECISION(4))
-#define ISO_LEN 32
 
 /* ---- shared pieces ----------------------------------------------------------------- */
-
-/* "2026-11-29T07:31:02.250Z": the instant in UTC, to the millisecond. */
-static const char *iso_utc(int64_t ms, char out[ISO_LEN])
-{
-    int64_t sec = ms / 1000, milli = ms % 1000;
-    if (milli < 0) { /* floor, so that instants before 1970 still print right */
-        milli += 1000;
-        sec--;
-    }
-    time_t t = (time_t)sec;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(out, ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-        snprintf(out, ISO_LEN, "1970-01-01T00:00:00");
-    size_t n = strlen(out);
-    snprintf(out + n, ISO_LEN - n, ".%03dZ", (int)milli);
-    return out;
-}
 
 static json_t *school_json(const struct config *cfg)
 {
@@ -230,11 +213,11 @@ static int figures_of(struct ledger *l, const struct config *cfg, const char *da
 static json_t *summary_json(struct ledger *l, const struct config *cfg,
                             const struct day_figures *f, int revision, int64_t generated_ms)
 {
-    char at[ISO_LEN];
+    char at[CIVIL_ISO_LEN];
     json_t *doc = json_pack(
         "{s:s, s:o, s:s, s:i, s:s, s:o, s:i, s:i, s:o, s:o, s:o, s:o}", "schema", SUMMARY_SCHEMA,
         "school", school_json(cfg), "date", f->day, "revision", revision, "generated_at",
-        iso_utc(generated_ms, at), "population",
+        civil_utc_iso(generated_ms, at), "population",
         FIGURES(f, {"student", FIG_POP_STUDENT}, {"teacher", FIG_POP_TEACHER},
                 {"staff", FIG_POP_STAFF}, {"total", FIG_POP_TOTAL}),
         "expected", f->v[FIG_EXPECTED], "on_leave", f->v[FIG_ON_LEAVE], "checks",
@@ -338,12 +321,12 @@ static int can_name(const struct config *cfg, const struct pseudonym *ps)
 static json_t *notice_head(const struct notice_build *n, const char *type, const char *what,
                            int64_t id, int64_t opened_ms, const char *day)
 {
-    char nid[CFG_NAME_MAX + 48], gen[ISO_LEN], opened[ISO_LEN];
+    char nid[CFG_NAME_MAX + 48], gen[CIVIL_ISO_LEN], opened[CIVIL_ISO_LEN];
     /* The uploader's idempotency key: the same notice always has the same id. */
     snprintf(nid, sizeof nid, "%s/%s/%" PRId64, n->cfg->school.code, what, id);
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "schema", NOTICE_SCHEMA, "type", type,
                      "notice_id", nid, "school", school_json(n->cfg), "generated_at",
-                     iso_utc(n->generated_ms, gen), "opened_at", iso_utc(opened_ms, opened),
+                     civil_utc_iso(n->generated_ms, gen), "opened_at", civil_utc_iso(opened_ms, opened),
                      "day", day);
 }
 

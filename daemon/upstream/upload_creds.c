@@ -15,6 +15,7 @@
 #include "certs.h"
 #include "clock.h"
 #include "log.h"
+#include "secret_file.h"
 #include "upload_private.h"
 #include "upstream.h"
 
@@ -49,55 +50,23 @@ static int token_text(const char *path, char *buf, size_t len, FILE *errs)
     return 0;
 }
 
-/* Checks the open token file's type, mode and size. */
-static int token_stat(const char *path, int fd, struct stat *st, FILE *errs)
+static void *heap_alloc(size_t n)
 {
-    if (fstat(fd, st) < 0) {
-        fprintf(errs, "%s: cannot read the token file: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        fprintf(errs, "%s: not a regular file; the token must be a file\n", path);
-        return -1;
-    }
-    if (st->st_mode & 077) {
-        fprintf(errs, "%s: mode %04o: the token must not be readable by group or others "
-                      "(chmod 600)\n", path, (unsigned)(st->st_mode & 07777));
-        return -1;
-    }
-    if (st->st_size == 0)
-        fprintf(errs, "%s: the token file is empty\n", path);
-    else if (st->st_size > TOKEN_MAX)
-        fprintf(errs, "%s: the token file is larger than %d bytes\n", path, TOKEN_MAX);
-    return st->st_size == 0 || st->st_size > TOKEN_MAX ? -1 : 0;
+    return malloc(n);
 }
 
 static int read_token(const char *path, char **token, FILE *errs)
 {
-    struct stat st;
-    char *buf = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    *token = NULL;
-    if (fd < 0) {
-        fprintf(errs, "%s: cannot open the token file: %s\n", path, strerror(errno));
+    static const struct secret_alloc heap = {heap_alloc, free};
+    size_t len;
+    if (secret_file_read(path, "token file", TOKEN_MAX, &heap, token, &len, errs) < 0)
+        return -1;
+    if (token_text(path, *token, len, errs) < 0) {
+        free(*token);
+        *token = NULL;
         return -1;
     }
-    if (token_stat(path, fd, &st, errs) < 0 || !(buf = calloc(1, (size_t)st.st_size + 1)))
-        goto fail;
-    ssize_t n = read(fd, buf, (size_t)st.st_size);
-    if (n < 0) {
-        fprintf(errs, "%s: cannot read the token file: %s\n", path, strerror(errno));
-        goto fail;
-    }
-    if (token_text(path, buf, (size_t)n, errs) < 0)
-        goto fail;
-    close(fd);
-    *token = buf;
     return 0;
-fail:
-    close(fd);
-    free(buf);
-    return -1;
 }
 
 static int check_readable(const char *path, const char *what, FILE *errs)
@@ -108,20 +77,6 @@ static int check_readable(const char *path, const char *what, FILE *errs)
         return -1;
     }
     close(fd);
-    return 0;
-}
-
-/* The client key lets whoever reads it speak for the school: like the token. */
-static int check_private(const char *path, const char *what, FILE *errs)
-{
-    struct stat st;
-    if (check_readable(path, what, errs) < 0)
-        return -1;
-    if (stat(path, &st) == 0 && (st.st_mode & 077)) {
-        fprintf(errs, "%s: mode %04o: the %s must not be readable by group or others "
-                      "(chmod 600)\n", path, (unsigned)(st.st_mode & 07777), what);
-        return -1;
-    }
     return 0;
 }
 
@@ -144,7 +99,7 @@ int creds_load(const struct cfg_upstream *u, struct creds *c, FILE *errs)
         log_warn("upstream: client certificate %s: nothing will be sent until it is renewed",
                  msg);
     if (*u->client_key)
-        bad |= check_private(u->client_key, "client key", errs);
+        bad |= secret_file_check(u->client_key, "client key", errs); /* like the token */
     if (*u->secret_file && !(c->ps = pseudonym_open(u->secret_file, errs)))
         bad = -1;
     if (bad)

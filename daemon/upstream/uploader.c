@@ -38,13 +38,6 @@
 #define NOTICES_RETRY_MIN_MS 1000
 #define NOTICES_RETRY_MAX_MS (10 * 60 * 1000)
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* libcurl; uploader_forget_environment has run before any thread started. */
 static int start_curl(void)
 {
@@ -103,7 +96,7 @@ static void report_retry(struct sender *s, const struct outbox_item *it, int att
                 fmt_delay(delay, at, sizeof at));
         return;
     }
-    log_limited(&s->retry_log, mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+    log_limited(&s->retry_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                 "upstream: %s not delivered (attempt %d; next in %s): %s", it->key, attempts,
                 fmt_delay(delay, at, sizeof at), error);
 }
@@ -168,7 +161,7 @@ static void queue_notices(struct sender *s, struct ledger *l, struct pass_result
 {
     int queued = 0;
     char in[32];
-    if (mono_ms() < s->notices_due_ms)
+    if (clock_mono_ms() < s->notices_due_ms)
         return;
     r->notices_failed =
         outbox_queue_notices(l, s->cfg, s->creds->ps, clock_wall_ms(), &queued) < 0;
@@ -181,7 +174,7 @@ static void queue_notices(struct sender *s, struct ledger *l, struct pass_result
         return;
     }
     int64_t delay = backoff_next(&s->notices_backoff, &s->rng);
-    s->notices_due_ms = mono_ms() + delay;
+    s->notices_due_ms = clock_mono_ms() + delay;
     if (!s->out)
         log_warn("upstream: urgent notices not all queued (see above); trying again in %s",
                  fmt_delay(delay, in, sizeof in));
@@ -299,16 +292,10 @@ static int queue_asked(struct uploader *u)
 /* Logs what the file checks wrote, line by line (stderr may be detached). */
 static int load_logged(const struct cfg_upstream *up, struct creds *c)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
     int rc = errs ? creds_load(up, c, errs) : -1;
-    if (errs)
-        fclose(errs);
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        log_err("upstream: %s", line);
-    free(text);
+    log_sink_close_prefixed(&sink, "upstream: ");
     return rc;
 }
 

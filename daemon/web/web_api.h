@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "errbuf.h"
 #include "ledger_health.h"
 #include "ledger_web.h"
 #include "web_private.h"
@@ -73,14 +74,17 @@ int wa_text(struct web_response *rs, json_t *body, const char *key, bool require
 
 /* What a ledger call writes to its `errs`, kept in memory. */
 struct wa_errs {
-    char *text;
-    size_t len;
-    FILE *f;
+    struct errbuf b;
 };
+/* The FILE to pass as `errs` (stderr, i.e. the log, when out of memory). */
 FILE *wa_errs_open(struct wa_errs *e);
 /* After the call: 0 when rc == 0; else -1 with a 409 carrying the ledger's message,
  * or a 500 when it wrote none (a database failure, logged). */
 int wa_errs_finish(struct wa_errs *e, int rc, struct web_response *rs);
+/* The ledger's message (lines joined) as the answer with `status`; with none, a 503. */
+void wa_errs_answer(struct wa_errs *e, struct web_response *rs, int status);
+/* Drops what was written (the call succeeded). */
+void wa_errs_discard(struct wa_errs *e);
 
 /* ---- JSON ------------------------------------------------------------------------- */
 

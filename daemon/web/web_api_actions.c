@@ -18,9 +18,6 @@
 #define NOTE_MAX 1000  /* notes and diagnoses: a paragraph */
 #define LINE_TEXT_MAX 200  /* an issuer, a reason: a line */
 
-static const char *const instruments[] = {"infrared", "ear", "axillary", "oral", NULL};
-static const char *const outcomes[] = {"sent_home", "hospital", "returned_to_class", NULL};
-static const char *const causes[] = {"illness", "personal", "other", NULL};
 static const char *const clinics[] = {"yes", "no", "unknown", NULL};
 static const char *const windows[] = {"morning", "noon", NULL};
 
@@ -89,7 +86,7 @@ void wa_recheck(struct web_request *rq, struct web_response *rs)
     struct recheck in = {.person = p.external_id};
     if (begin(rq, rs, keys, &l, &p, &body) == 0 && wa_temp(rq, rs, body, "temp_centi",
                                                            &in.temp_centi) == 0 &&
-        wa_enum(rs, body, "instrument", true, instruments, &in.instrument) == 0) {
+        wa_enum(rs, body, "instrument", true, ledger_instruments, &in.instrument) == 0) {
         in.threshold_centi = rq->cfg->screening.threshold_centi;
         in.by = rq->user->name;
         in.at_ms = clock_wall_ms();
@@ -127,7 +124,7 @@ void wa_referral(struct web_request *rq, struct web_response *rs)
     json_t *body;
     const char *outcome, *note;
     if (begin(rq, rs, keys, &l, &p, &body) == 0 &&
-        wa_enum(rs, body, "outcome", true, outcomes, &outcome) == 0 &&
+        wa_enum(rs, body, "outcome", true, ledger_referral_outcomes, &outcome) == 0 &&
         wa_text(rs, body, "note", false, NOTE_MAX, true, &note) == 0) {
         int64_t id;
         struct wa_errs e;
@@ -174,12 +171,11 @@ static int symptoms_value(struct web_response *rs, json_t *body, char *out, size
     }
     struct wa_errs e;
     int rc = ledger_symptoms_normalise(list, out, n, wa_errs_open(&e));
-    if (e.f)
-        fclose(e.f);
-    if (rc < 0)
-        web_error(rs, 400, "symptoms: %.*s", (int)strcspn(e.text ? e.text : "", "\n"),
-                  e.text ? e.text : "not known");
-    free(e.text);
+    const char *text = errbuf_text(&e.b);
+    if (rc < 0) /* the first line: the first unknown symptom */
+        web_error(rs, 400, "symptoms: %.*s", (int)strcspn(text, "\n"),
+                  *text ? text : "not known");
+    errbuf_free(&e.b);
     return rc;
 }
 
@@ -188,7 +184,7 @@ static int absence_values(struct web_response *rs, json_t *body, struct absence_
 {
     bool listed, onset_given;
     if (wa_day(rs, body, "day", true, true, day, NULL) < 0 ||
-        wa_enum(rs, body, "cause", true, causes, &in->cause) < 0 ||
+        wa_enum(rs, body, "cause", true, ledger_absence_causes, &in->cause) < 0 ||
         symptoms_value(rs, body, symptoms, LEDGER_SYMPTOMS_LEN, &listed) < 0 ||
         wa_day(rs, body, "onset_day", false, true, onset, &onset_given) < 0 ||
         wa_enum(rs, body, "clinic", false, clinics, &in->clinic) < 0 ||
@@ -344,7 +340,7 @@ static int check_values(struct web_request *rq, struct web_response *rs, json_t 
     bool given;
     if (wa_enum(rs, body, "window", true, windows, &in->window) < 0 ||
         wa_temp(rq, rs, body, "temp_centi", &in->temp_centi) < 0 ||
-        wa_enum(rs, body, "instrument", true, instruments, &in->instrument) < 0 ||
+        wa_enum(rs, body, "instrument", true, ledger_instruments, &in->instrument) < 0 ||
         wa_day(rs, body, "day", false, true, day, &given) < 0 ||
         (!given && wa_today_day(rs, day) < 0))
         return -1;

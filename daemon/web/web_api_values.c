@@ -240,28 +240,34 @@ int wa_text(struct web_response *rs, json_t *body, const char *key, bool require
 
 FILE *wa_errs_open(struct wa_errs *e)
 {
-    *e = (struct wa_errs){0};
-    e->f = open_memstream(&e->text, &e->len);
-    return e->f ? e->f : stderr; /* out of memory: the message goes to the log */
+    return errbuf_open(&e->b, stderr);
 }
 
 int wa_errs_finish(struct wa_errs *e, int rc, struct web_response *rs)
 {
-    if (e->f)
-        fclose(e->f);
     /* One sentence per line from the ledger: one message, lines joined. */
-    for (char *p = e->text; p && (p = strchr(p, '\n'));)
-        if (p[1])
-            *p = ';';
-        else
-            *p = '\0';
-    if (rc < 0 && e->text && *e->text)
-        web_error(rs, 409, "%s", e->text);
+    const char *text = errbuf_joined(&e->b, ';');
+    if (rc < 0 && *text)
+        web_error(rs, 409, "%s", text);
     else if (rc < 0)
         web_error(rs, 500, "the ledger could not be written (see the daemon's log)");
-    free(e->text);
-    *e = (struct wa_errs){0};
+    errbuf_free(&e->b);
     return rc < 0 ? -1 : 0;
+}
+
+void wa_errs_answer(struct wa_errs *e, struct web_response *rs, int status)
+{
+    const char *text = errbuf_joined(&e->b, ';');
+    if (*text)
+        web_error(rs, status, "%s", text);
+    else
+        web_error(rs, 503, "the ledger cannot be written now; try again");
+    errbuf_free(&e->b);
+}
+
+void wa_errs_discard(struct wa_errs *e)
+{
+    errbuf_free(&e->b);
 }
 
 /* ---- JSON ------------------------------------------------------------------------- */

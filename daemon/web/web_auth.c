@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "errbuf.h"
 #include "ledger_users.h"
 #include "log.h"
 #include "web_private.h"
@@ -77,13 +78,6 @@ int web_role_parse(const char *s)
         if (strcmp(role_names[i], s) == 0)
             return i;
     return -1;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the store ------------------------------------------------------------------------ */
@@ -173,9 +167,9 @@ bool web_session_user(struct web_sessions *s, struct MHD_Connection *conn,
 {
     const char *id = cookie_of(conn);
     pthread_mutex_lock(&s->lock);
-    struct session *x = find_locked(s, id, mono_ms());
+    struct session *x = find_locked(s, id, clock_mono_ms());
     if (x) {
-        x->used_ms = mono_ms();
+        x->used_ms = clock_mono_ms();
         *out = x->user;
         if (csrf_out)
             snprintf(csrf_out, csrf_size, "%s", x->csrf);
@@ -254,7 +248,7 @@ static void session_add(struct web_sessions *s, const struct web_user *u,
                         const unsigned char stamp[STAMP_BYTES], char id[TOKEN_LEN],
                         char csrf[TOKEN_LEN])
 {
-    int64_t now = mono_ms();
+    int64_t now = clock_mono_ms();
     pthread_mutex_lock(&s->lock);
     for (int i = s->n - 1; i >= 0; i--)
         if (now - s->s[i].used_ms > s->cfg->web.session_idle_ms ||
@@ -283,7 +277,7 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
                            size_t n)
 {
     pthread_mutex_lock(&s->lock);
-    struct session *x = find_locked(s, cookie_of(conn), mono_ms());
+    struct session *x = find_locked(s, cookie_of(conn), clock_mono_ms());
     if (x) {
         snprintf(name, n, "%s", x->user.name);
         drop_at(s, (int)(x - s->s));
@@ -297,9 +291,8 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
 /* Waits for one of the HASHERS slots; false when the server is too busy. */
 static bool hasher_take(struct web_sessions *s)
 {
-    struct timespec until; /* monotonic: a wall-clock step must not shorten the wait */
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += HASHER_WAIT_S;
+    /* monotonic: a wall-clock step must not shorten the wait */
+    struct timespec until = clock_mono_deadline(HASHER_WAIT_S * 1000);
     while (sem_clockwait(&s->hashers, CLOCK_MONOTONIC, &until) < 0)
         if (errno != EINTR)
             return false;
@@ -337,14 +330,7 @@ static void failure_delay(struct web_sessions *s, int count)
         ms *= 2;
     if (ms > DELAY_MAX_MS)
         ms = DELAY_MAX_MS;
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    struct timespec until = clock_mono_deadline(ms);
     pthread_mutex_lock(&s->lock);
     while (!s->closing && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
         ;
@@ -376,7 +362,7 @@ static void stranger_fail(struct web_sessions *s, const char *name, int64_t now,
 {
     pthread_mutex_lock(&s->lock);
     struct stranger *x = stranger_locked(s, name);
-    x->seen_ms = mono_ms();
+    x->seen_ms = clock_mono_ms();
     if (count) {
         if (x->locked_until_ms && x->locked_until_ms <= now) {
             x->failed = 0;
@@ -567,14 +553,11 @@ static void inflight_give(struct web_sessions *s, const char *name)
 /* Whether a user could have this name (the CLI's rules). */
 static bool user_name_shape(const char *name)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *errs = open_memstream(&text, &len);
+    struct errbuf e;
+    FILE *errs = errbuf_open(&e, NULL);
     bool ok = errs && strlen(name) < WEB_NAME_MAX &&
               ledger_user_check(name, "nurse", NULL, errs) == 0;
-    if (errs)
-        fclose(errs);
-    free(text);
+    errbuf_free(&e);
     return ok;
 }
 

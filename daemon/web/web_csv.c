@@ -64,18 +64,6 @@ static void row(struct csv *c, const char *const *fields, int n)
         row(c, f_, (int)(sizeof f_ / sizeof f_[0]));                         \
     } while (0)
 
-/* Local "YYYY-MM-DD HH:MM:SS" of an instant; "" for 0 (not happened). */
-static const char *local_time(int64_t ms, char *buf, size_t n)
-{
-    struct civil t;
-    if (ms == 0 || civil_from_ms(ms, &t) < 0)
-        snprintf(buf, n, "%s", "");
-    else
-        snprintf(buf, n, "%s %02d:%02d:%02d", t.day, t.second_of_day / 3600,
-                 t.second_of_day / 60 % 60, t.second_of_day % 60);
-    return buf;
-}
-
 static const char *centi(int v, char *buf, size_t n)
 {
     return tn_format_centi(v, buf, n);
@@ -94,7 +82,7 @@ static void check_row(const struct lw_check *v, void *arg)
     char t[16], th[16], at[32];
     ROW(arg, v->day, v->window, v->external_id, v->name, v->class_name,
         centi(v->temp_centi, t, sizeof t), centi(v->threshold_centi, th, sizeof th),
-        v->instrument, v->by, local_time(v->at_ms, at, sizeof at));
+        v->instrument, v->by, civil_local_text(v->at_ms, CIVIL_DAY_HHMMSS, "", at, sizeof at));
 }
 
 static int checks(struct csv *c, struct ledger *l, const char *day, const char *class_name)
@@ -110,7 +98,7 @@ static void absence_row(const struct absence_view *v, void *arg)
     char late[32], followups[16];
     ROW(arg, v->day, v->external_id, v->name, v->class_name, v->cause, v->symptoms, v->onset_day,
         clinic[v->clinic_visit >= -1 && v->clinic_visit <= 1 ? v->clinic_visit + 1 : 0],
-        v->diagnosis, v->note, local_time(v->late_ms, late, sizeof late), v->returned_day,
+        v->diagnosis, v->note, civil_local_text(v->late_ms, CIVIL_DAY_HHMMSS, "", late, sizeof late), v->returned_day,
         number(v->followups, followups, sizeof followups), v->last_followup, v->recorded_by);
 }
 
@@ -132,10 +120,10 @@ static void flag_row(const struct lw_flag *v, void *arg)
         centi(v->recheck_centi, r, sizeof r);
     if (v->referral_id)
         number(v->referral_id, ref, sizeof ref);
-    ROW(arg, id, v->day, local_time(v->opened_ms, opened, sizeof opened), v->external_id, v->name,
+    ROW(arg, id, v->day, civil_local_text(v->opened_ms, CIVIL_DAY_HHMMSS, "", opened, sizeof opened), v->external_id, v->name,
         v->class_name, card, v->lane, centi(v->screen_centi, s, sizeof s),
         centi(v->threshold_centi, th, sizeof th), v->state, r, v->recheck_instrument,
-        v->recheck_by, local_time(v->recheck_ms, rt, sizeof rt), ref, v->referral_outcome);
+        v->recheck_by, civil_local_text(v->recheck_ms, CIVIL_DAY_HHMMSS, "", rt, sizeof rt), ref, v->referral_outcome);
 }
 
 static int flags(struct csv *c, struct ledger *l, const char *day, const char *class_name)

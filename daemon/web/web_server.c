@@ -24,6 +24,9 @@
 #include "certs.h"
 #include "clock.h"
 #include "log.h"
+#include "netaddr.h"
+#include "secret_file.h"
+#include "textnum.h"
 #include "web_assets.h"
 #include "web_private.h"
 
@@ -74,13 +77,6 @@ static const struct web_route *const *route_tables(void)
     return tables;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- helpers for handlers ----------------------------------------------------------- */
 
 static void set_body(struct web_response *rs, int status, char *body, size_t len)
@@ -111,25 +107,6 @@ void web_json(struct web_response *rs, int status, json_t *j)
     set_body(rs, status, text, text ? strlen(text) : 0);
 }
 
-/* Replaces bytes that are not UTF-8 (a message quoting a URL, a truncated
- * sequence) with '?': JSON strings must be valid UTF-8. */
-static void utf8_scrub(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-    while (*p) {
-        int more = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
-                 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
-        int ok = more >= 0;
-        for (int i = 1; ok && i <= more; i++)
-            ok = (p[i] & 0xc0) == 0x80;
-        if (!ok) {
-            *p++ = '?';
-            continue;
-        }
-        p += more + 1;
-    }
-}
-
 void web_error(struct web_response *rs, int status, const char *fmt, ...)
 {
     char msg[512];
@@ -137,7 +114,7 @@ void web_error(struct web_response *rs, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    utf8_scrub(msg);
+    tn_utf8_scrub(msg, '?'); /* JSON strings must be valid UTF-8 */
     json_t *j = json_pack("{s:s}", "error", msg);
     if (!j)
         j = json_pack("{s:s}", "error", "error");
@@ -257,7 +234,7 @@ static void log_request(const struct req *r, int status)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
     log_msg(lvl, "web: %s %s -> %d (%s, %lld ms)", r->rq.method, path, status,
-            r->user.name[0] ? r->user.name : "-", (long long)(mono_ms() - r->t0_ms));
+            r->user.name[0] ? r->user.name : "-", (long long)(clock_mono_ms() - r->t0_ms));
 }
 
 static enum MHD_Result queue(struct req *r, struct MHD_Connection *conn,
@@ -574,7 +551,7 @@ static struct req *req_new(struct web *w, struct MHD_Connection *conn, const cha
         return NULL;
     }
     r->w = w;
-    r->t0_ms = mono_ms();
+    r->t0_ms = clock_mono_ms();
     r->rq.method = method; /* MHD's, valid for the whole request */
     r->rq.path = r->path;
     r->rq.conn = conn;
@@ -653,48 +630,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("web: %s", msg);
 }
 
-static bool loopback(const char *addr)
+static void *heap_alloc(size_t n)
 {
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, addr, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    return inet_pton(AF_INET6, addr, &a6) == 1 &&
-           (IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127));
+    return malloc(n);
 }
 
-/* A PEM file, whole; the key must not be readable by every user. */
+/* A PEM file, whole. The key goes through secret_file_read, the policy every key
+ * file follows (no group or other bit); the certificate is public. */
 static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
 {
+    static const struct secret_alloc heap = {heap_alloc, free};
     char *buf = NULL;
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        log_errno(LOG_LVL_ERR, errno, "web: %s %s", what, path);
-        goto fail;
+    struct log_sink sink;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "web: %s ", what);
+    FILE *errs = log_sink_open(&sink);
+    if (!errs)
+        errs = stderr;
+    if (secret)
+        secret_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    else
+        public_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    log_sink_close_prefixed(&sink, prefix);
+    if (buf && *len == 0) {
+        log_err("web: %s %s is empty", what, path);
+        free(buf);
+        buf = NULL;
     }
-    if (secret && (st.st_mode & S_IROTH)) {
-        log_err("web: %s %s can be read by every user; chmod o-r it", what, path);
-        goto fail;
-    }
-    if (st.st_size <= 0 || st.st_size > PEM_MAX || !(buf = malloc((size_t)st.st_size + 1))) {
-        log_err("web: %s %s: empty, too large or out of memory", what, path);
-        goto fail;
-    }
-    ssize_t n = read(fd, buf, (size_t)st.st_size);
-    if (n != st.st_size) {
-        log_errno(LOG_LVL_ERR, n < 0 ? errno : EIO, "web: %s %s: cannot read", what, path);
-        goto fail;
-    }
-    buf[n] = '\0';
-    *len = (size_t)n;
-    close(fd);
     return buf;
-fail:
-    if (fd >= 0)
-        close(fd);
-    free(buf);
-    return NULL;
 }
 
 static int load_tls(struct web *w)
@@ -794,7 +757,7 @@ struct web *web_start(struct config_store *store, struct gate_board *board)
         log_err("web: cannot serve on %s port %d (the reason is above)", c->listen, c->port);
         goto fail;
     }
-    if (!w->tls && !loopback(c->listen))
+    if (!w->tls && !netaddr_is_loopback(c->listen))
         log_warn("web: serving plain HTTP on %s, which is not a loopback address: health data "
                  "crosses the network unencrypted (allow_plain_http = yes)", c->listen);
     log_notice("web: serving %s on %s port %d", w->tls ? "HTTPS" : "HTTP", c->listen, c->port);

@@ -9,7 +9,7 @@
 #include "clock.h"
 #include "ledger_users.h"
 #include "log.h"
-#include "web_private.h"
+#include "web_api.h"
 
 static json_t *user_json(const struct user_row *u, int64_t now)
 {
@@ -44,44 +44,6 @@ static void h_users(struct web_request *rq, struct web_response *rs)
         return;
     }
     web_json(rs, 200, json_pack("{s:o}", "users", ul.arr));
-}
-
-/* The ledger's messages (one per line) for a 400 or 409. */
-struct msgs {
-    char *text;
-    size_t len;
-    FILE *f;
-};
-
-static FILE *msgs_open(struct msgs *m)
-{
-    *m = (struct msgs){0};
-    m->f = open_memstream(&m->text, &m->len);
-    return m->f ? m->f : stderr;
-}
-
-/* Ends the stream; with a message there, that is the answer (status); else 503. */
-static void msgs_answer(struct msgs *m, struct web_response *rs, int status)
-{
-    if (m->f)
-        fclose(m->f);
-    size_t n = m->text ? strlen(m->text) : 0;
-    while (n && m->text[n - 1] == '\n')
-        m->text[--n] = '\0';
-    if (n)
-        web_error(rs, status, "%s", m->text);
-    else
-        web_error(rs, 503, "the ledger cannot be written now; try again");
-    free(m->text);
-    *m = (struct msgs){0};
-}
-
-static void msgs_discard(struct msgs *m)
-{
-    if (m->f)
-        fclose(m->f);
-    free(m->text);
-    *m = (struct msgs){0};
 }
 
 static const char *string_field(json_t *b, const char *key, struct web_response *rs)
@@ -119,15 +81,15 @@ static int new_user_values(json_t *b, struct web_response *rs, struct user_new *
         web_error(rs, 400, "password: a string is required");
         return -1;
     }
-    struct msgs m;
-    FILE *errs = msgs_open(&m);
+    struct wa_errs m;
+    FILE *errs = wa_errs_open(&m);
     const char *pw = json_string_value(json_object_get(b, "password"));
     if (ledger_user_check(in->name, in->role, in->class_name, errs) < 0 ||
         ledger_user_check_password(pw, errs) < 0) {
-        msgs_answer(&m, rs, 400);
+        wa_errs_answer(&m, rs, 400);
         return -1;
     }
-    msgs_discard(&m);
+    wa_errs_discard(&m);
     return 0;
 }
 
@@ -148,7 +110,7 @@ static void h_user_add(struct web_request *rq, struct web_response *rs)
     char hash[WEB_PASSWORD_HASH_MAX];
     struct user_row old;
     int found;
-    struct msgs m;
+    struct wa_errs m;
     if (!b || new_user_values(b, rs, &in) < 0 || !web_ledger(rq, rs))
         goto out;
     if (ledger_user_find(rq->ledger, in.name, &old, &found) < 0 || found) {
@@ -161,10 +123,10 @@ static void h_user_add(struct web_request *rq, struct web_response *rs)
     if (hashed(rq, rs, json_string_value(json_object_get(b, "password")), hash) < 0)
         goto out;
     in.password_hash = hash;
-    if (ledger_user_add(rq->ledger, &in, msgs_open(&m)) < 0)
-        msgs_answer(&m, rs, 409);
+    if (ledger_user_add(rq->ledger, &in, wa_errs_open(&m)) < 0)
+        wa_errs_answer(&m, rs, 409);
     else {
-        msgs_discard(&m);
+        wa_errs_discard(&m);
         answer_user(rq, rs, in.name, 201);
     }
 out:
@@ -190,7 +152,7 @@ static void set_active(struct web_request *rq, struct web_response *rs, bool act
 {
     struct user_row u;
     int changed;
-    struct msgs m;
+    struct wa_errs m;
     if (!route_user(rq, rs, &u))
         return;
     if (!active && u.id == rq->user->id) {
@@ -198,11 +160,11 @@ static void set_active(struct web_request *rq, struct web_response *rs, bool act
         return;
     }
     if (ledger_user_set_active(rq->ledger, u.name, active, rq->user->name, &changed,
-                               msgs_open(&m)) < 0) {
-        msgs_answer(&m, rs, 409);
+                               wa_errs_open(&m)) < 0) {
+        wa_errs_answer(&m, rs, 409);
         return;
     }
-    msgs_discard(&m);
+    wa_errs_discard(&m);
     if (!active)
         web_sessions_end_user(rq->sessions, u.id);
     answer_user(rq, rs, u.name, 200);
@@ -224,7 +186,7 @@ static void h_user_password(struct web_request *rq, struct web_response *rs)
     json_t *b = web_body_object(rq, rs, keys);
     struct user_row u;
     char hash[WEB_PASSWORD_HASH_MAX];
-    struct msgs m;
+    struct wa_errs m;
     const char *pw = json_string_value(json_object_get(b, "password"));
     if (!b)
         return;
@@ -232,18 +194,18 @@ static void h_user_password(struct web_request *rq, struct web_response *rs)
         web_error(rs, 400, "password: a string is required");
         goto out;
     }
-    if (ledger_user_check_password(pw, msgs_open(&m)) < 0) {
-        msgs_answer(&m, rs, 400);
+    if (ledger_user_check_password(pw, wa_errs_open(&m)) < 0) {
+        wa_errs_answer(&m, rs, 400);
         goto out;
     }
-    msgs_discard(&m);
+    wa_errs_discard(&m);
     if (!route_user(rq, rs, &u) || hashed(rq, rs, pw, hash) < 0)
         goto out;
-    if (ledger_user_set_password(rq->ledger, u.name, hash, rq->user->name, msgs_open(&m)) < 0) {
-        msgs_answer(&m, rs, 409);
+    if (ledger_user_set_password(rq->ledger, u.name, hash, rq->user->name, wa_errs_open(&m)) < 0) {
+        wa_errs_answer(&m, rs, 409);
         goto out;
     }
-    msgs_discard(&m);
+    wa_errs_discard(&m);
     web_sessions_end_user(rq->sessions, u.id); /* the old password's sessions */
     answer_user(rq, rs, u.name, 200);
 out:

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config_load.h"
 #include "log.h"
 #include "scenario.h"
@@ -80,13 +81,6 @@ static void usage(FILE *out)
             "      --turnaround MS   ... plus this turnaround (default 2)\n"
             "  -v, --verbose         debug logging\n"
             "Commands are also read from stdin, one per line; each gets 'ok' or 'error: ...'.\n");
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- command line ---------------------------------------------------------- */
@@ -279,7 +273,7 @@ static void execute(struct sim *s, const struct sim_cmd *cmd)
         s->quit = true;
         return;
     }
-    simdevs_apply(s->devs, cmd, now_ms());
+    simdevs_apply(s->devs, cmd, clock_mono_ms());
     log_debug("applied a command to device %s", s->cfg->devices[cmd->device].name);
 }
 
@@ -287,7 +281,7 @@ static void execute(struct sim *s, const struct sim_cmd *cmd)
  * printed as the command that would repeat it, so tests know what was sent. */
 static void run_timeline(struct sim *s)
 {
-    int64_t elapsed = now_ms() - s->start_ms, due;
+    int64_t elapsed = clock_mono_ms() - s->start_ms, due;
     const struct sim_cmd *c;
     struct sim_cmd cmd;
     char text[160];
@@ -308,7 +302,7 @@ static int next_timeout_ms(const struct sim *s)
     int64_t next = a < 0 ? b : b < 0 || a < b ? a : b;
     if (next < 0)
         return -1;
-    int64_t wait = next - (now_ms() - s->start_ms);
+    int64_t wait = next - (clock_mono_ms() - s->start_ms);
     return wait <= 0 ? 0 : wait > 60000 ? 60000 : (int)wait;
 }
 
@@ -391,7 +385,7 @@ static int serve(struct sim *s, const struct opts *o)
     if (s->server == NULL)
         return 1;
     s->stdin_open = true;
-    s->start_ms = now_ms();
+    s->start_ms = clock_mono_ms();
     printf("ready\n");
     fflush(stdout);
     return main_loop(s);

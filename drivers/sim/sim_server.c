@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "rtu_timing.h"
 #include "sim_bus.h"
@@ -25,9 +26,7 @@ struct sim_server {
 
 int64_t simbus_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_mono_us();
 }
 
 /* ppoll rather than poll: wire timing needs better than millisecond steps. */

@@ -24,6 +24,7 @@ import os
 import re
 import sqlite3
 import ssl
+import subprocess
 import sys
 import time
 import zoneinfo
@@ -643,21 +644,32 @@ def test_plain_http(d, db):
 
 
 def test_key_readable(d, certs):
-    """A TLS key every user may read: gatescreend refuses to start (exit 1), naming it."""
+    """A TLS key group or others may read (0644, 0640): --check-config says so and
+    gatescreend refuses to start (exit 1), naming it and the fix."""
     key = os.path.join(d, "open.key")
     with open(certs["server.key"], "rb") as src, open(key, "wb") as dst:
         dst.write(src.read())
-    os.chmod(key, 0o644)
     conf = write_config(os.path.join(d, "openkey"), gslib.free_port(),
                         "tls_cert = %s\ntls_key = %s\n" % (certs["server"], key))
-    dm = gslib.Daemon(conf)
-    try:
-        rc = dm.proc.wait(20)
-    except Exception:
-        rc = None
-        dm.stop()
-    check(rc == 1 and key in dm.text() and "every user" in dm.text(),
-          "a TLS key readable by every user: exit 1 naming the file (%s)" % rc)
+    for mode in (0o644, 0o640):
+        os.chmod(key, mode)
+        said = "%s: mode %04o lets group or others read it; chmod 600 it" % (key, mode)
+        r = subprocess.run([gslib.DAEMON, "--check-config", conf], capture_output=True,
+                           text=True, timeout=20)
+        check(r.returncode == 2 and said in r.stderr,
+              "--check-config refuses a %04o TLS key (%s: %s)" % (mode, r.returncode, r.stderr))
+        dm = gslib.Daemon(conf)
+        try:
+            rc = dm.proc.wait(20)
+        except Exception:
+            rc = None
+            dm.stop()
+        check(rc == 1 and said in dm.text(),
+              "a %04o TLS key: exit 1 naming the file and chmod 600 (%s)" % (mode, rc))
+    os.chmod(key, 0o600)
+    r = subprocess.run([gslib.DAEMON, "--check-config", conf], capture_output=True, text=True,
+                       timeout=20)
+    check(r.returncode == 0, "--check-config accepts a 0600 TLS key (%s)" % r.stderr)
 
 
 def main():

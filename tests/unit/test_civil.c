@@ -98,6 +98,22 @@ static void test_from_ms_shanghai(void **state)
     }
 }
 
+/* The formatters of local and UTC times (in Asia/Shanghai, set by test_set_zone). */
+static void test_text(void **state)
+{
+    (void)state;
+    char b[CIVIL_TEXT_LEN], iso[CIVIL_ISO_LEN];
+    int64_t ms = 1709222399999; /* 2024-02-29 23:59:59.999 local */
+    assert_string_equal(civil_local_text(ms, CIVIL_HHMM, "?", b, sizeof b), "23:59");
+    assert_string_equal(civil_local_text(ms, CIVIL_DAY_HHMM, "?", b, sizeof b),
+                        "2024-02-29 23:59");
+    assert_string_equal(civil_local_text(ms, CIVIL_DAY_HHMMSS, "?", b, sizeof b),
+                        "2024-02-29 23:59:59");
+    assert_string_equal(civil_local_text(0, CIVIL_DAY_HHMM, "-", b, sizeof b), "-");
+    assert_string_equal(civil_utc_iso(ms, iso), "2024-02-29T15:59:59.999Z");
+    assert_string_equal(civil_utc_iso(-1, iso), "1969-12-31T23:59:59.999Z");
+}
+
 static void test_from_ms_out_of_range(void **state)
 {
     (void)state;
@@ -603,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_set_zone),
         cmocka_unit_test(test_from_ms_shanghai),
         cmocka_unit_test(test_from_ms_out_of_range),
+        cmocka_unit_test(test_text),
         cmocka_unit_test(test_day_add),
         cmocka_unit_test(test_day_add_bad),
         cmocka_unit_test(test_ms_at_shanghai),

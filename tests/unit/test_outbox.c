@@ -389,12 +389,12 @@ static void test_check_files(void **state)
 
     assert_int_equal(chmod(token, 0644), 0);
     assert_int_equal(uploader_check_files(f->cfg, f->e), -1);
-    snprintf(want, sizeof want, "%s: mode 0644: the token must not be readable by group or "
-                                "others (chmod 600)\n", token);
+    snprintf(want, sizeof want, "%s: mode 0644 lets group or others read it; chmod 600 it\n",
+             token);
     assert_string_equal(errs(f), want);
     assert_int_equal(chmod(token, 0640), 0);
     assert_int_equal(uploader_check_files(f->cfg, f->e), -1);
-    assert_non_null(strstr(errs(f), "mode 0640: the token must not be readable"));
+    assert_non_null(strstr(errs(f), "mode 0640 lets group or others read it"));
 
     write_file(token, "", 0, 0600);
     assert_int_equal(uploader_check_files(f->cfg, f->e), -1);

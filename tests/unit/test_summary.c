@@ -266,10 +266,11 @@ static void test_pseudonym_key_errors(void **state)
         const char *err;
     } rows[] = {
         {"short.key", 31, 0600, "short.key: the pseudonym key is 31 bytes; it must be 32 to 4096"},
-        {"world.key", 32, 0644, "world.key: mode 0644 lets group and others read the pseudonym "
-                                "key; chmod 600 it\n"},
-        {"group.key", 32, 0640, "group.key: mode 0640 lets the group read"},
-        {"other.key", 32, 0604, "other.key: mode 0604 lets others read"},
+        {"world.key", 32, 0644, "world.key: mode 0644 lets group or others read it; chmod 600 "
+                                "it\n"},
+        {"group.key", 32, 0640, "group.key: mode 0640 lets group or others read it"},
+        {"other.key", 32, 0604, "other.key: mode 0604 lets group or others read it"},
+        {"gexec.key", 32, 0610, "gexec.key: mode 0610 lets group or others read it"},
         {"big.key", sizeof big, 0600, "big.key: the pseudonym key is 4097 bytes"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

@@ -124,6 +124,14 @@ static void test_utf8(void **state)
     assert_int_equal(tn_utf8_invalid_at("x\xe5\xbc", 3), 1);        /* truncated */
     assert_int_equal(tn_utf8_invalid_at("\xed\xa0\x80", 3), 0);     /* surrogate */
     assert_int_equal(tn_utf8_invalid_at("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+    assert_int_equal(tn_utf8_length(ok, strlen(ok)), 11);
+    assert_int_equal(tn_utf8_length("a\xed\xa0\x80", 4), -1);
+    assert_int_equal(tn_utf8_char("\xe5\xbc\xa0", 3), 3);
+    assert_int_equal(tn_utf8_char("\xe5\xbc", 2), 0);
+    /* the web's scrub: surrogates and truncated sequences too (JSON refuses them) */
+    char msg[] = "x\xed\xa0\x80 \xe5\xbc\xa0\xe5";
+    tn_utf8_scrub(msg, '?');
+    assert_string_equal(msg, "x??? \xe5\xbc\xa0?");
 }
 
 int main(void)
