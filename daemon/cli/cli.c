@@ -75,15 +75,20 @@ int cli_exit_status(enum ledger_status st)
     return ledger_exits[st];
 }
 
-int cli_errs_report(struct cli_errs *e, enum ledger_status st)
+/* The ledger writes no sentence for a lock it waited for in vain (the log has the
+ * database's words): this one says what to do. */
+static int exit_busy_said(enum ledger_status st)
 {
-    errbuf_drain(&e->b, print_line, NULL);
-    /* The ledger writes no sentence for a lock it waited for in vain (the log has
-     * the database's words). */
     if (st == LEDGER_BUSY)
         fprintf(stderr, "gatescreen: the ledger is busy (another program is writing); "
                         "nothing was changed, try again\n");
     return cli_exit_status(st);
+}
+
+int cli_errs_report(struct cli_errs *e, enum ledger_status st)
+{
+    errbuf_drain(&e->b, print_line, NULL);
+    return exit_busy_said(st);
 }
 
 int cli_fail(const char *fmt, ...)
@@ -222,7 +227,7 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
     int rc = cli_open_db(cli, true);
     struct roster_import_stats s;
     if (rc == EXIT_OK)
-        rc = cli_exit_status(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
+        rc = exit_busy_said(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
     if (rc == EXIT_OK)
         print_import(file, &s, deact);
     roster_free(r);
