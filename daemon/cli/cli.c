@@ -56,10 +56,39 @@ static void print_line(const char *line, void *arg)
     fprintf(stderr, "gatescreen: %s\n", line);
 }
 
-int cli_errs_report(struct cli_errs *e, int rc)
+/* The one table from a ledger call's status to the exit status. Every refusal is
+ * 1 like any failed operation; a busy ledger is 75 so that a script can tell "run it
+ * again" from "the ledger said no". */
+static const int ledger_exits[] = {
+    [LEDGER_OK] = EXIT_OK,
+    [LEDGER_NOT_FOUND] = EXIT_FAILED,
+    [LEDGER_CONFLICT] = EXIT_FAILED,
+    [LEDGER_INVALID] = EXIT_FAILED,
+    [LEDGER_BUSY] = EXIT_TEMPFAIL,
+    [LEDGER_IO] = EXIT_FAILED,
+};
+
+int cli_exit_status(enum ledger_status st)
+{
+    if ((size_t)st >= sizeof ledger_exits / sizeof ledger_exits[0])
+        return EXIT_FAILED;
+    return ledger_exits[st];
+}
+
+/* The ledger writes no sentence for a lock it waited for in vain (the log has the
+ * database's words): this one says what to do. */
+static int exit_busy_said(enum ledger_status st)
+{
+    if (st == LEDGER_BUSY)
+        fprintf(stderr, "gatescreen: the ledger is busy (another program is writing); "
+                        "nothing was changed, try again\n");
+    return cli_exit_status(st);
+}
+
+int cli_errs_report(struct cli_errs *e, enum ledger_status st)
 {
     errbuf_drain(&e->b, print_line, NULL);
-    return rc < 0 ? EXIT_FAILED : EXIT_OK;
+    return exit_busy_said(st);
 }
 
 int cli_fail(const char *fmt, ...)
@@ -198,8 +227,7 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
     int rc = cli_open_db(cli, true);
     struct roster_import_stats s;
     if (rc == EXIT_OK)
-        rc = ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr) < 0 ? EXIT_FAILED
-                                                                                 : EXIT_OK;
+        rc = exit_busy_said(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
     if (rc == EXIT_OK)
         print_import(file, &s, deact);
     roster_free(r);

@@ -232,9 +232,9 @@ int cli_recheck(struct cli *cli, int argc, char **argv)
     in.at_ms = clock_wall_ms();
     struct recheck_result out;
     struct cli_errs e;
-    if (cli_errs_report(&e, ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out,
-                                           cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, ledger_recheck(cli->ledger, &cli->cfg->screening, &in, &out,
+                                                 cli_errs_open(&e)))) != EXIT_OK)
+        return rc;
     char t[16], th[16];
     printf("%s: recheck %s °C (%s), threshold %s: ", in.person,
            tn_format_centi(in.temp_centi, t, sizeof t), in.instrument,
@@ -305,9 +305,9 @@ int cli_check(struct cli *cli, int argc, char **argv)
     in.at_ms = clock_wall_ms();
     struct manual_check_result out;
     struct cli_errs e;
-    int failed = ledger_manual_check(cli->ledger, &in, &out, cli_errs_open(&e));
-    if (cli_errs_report(&e, failed) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status failed = ledger_manual_check(cli->ledger, &in, &out, cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, failed)) != EXIT_OK)
+        return rc;
     if (out.existed && (out.flag_id || out.open_flag_id)) {
         char t[16];
         printf("%s: %s check on %s kept (%s °C, %s); %s °C is a fever: flag %" PRId64 " %s for a "
@@ -339,10 +339,11 @@ int cli_referral(struct cli *cli, int argc, char **argv)
     underscores(a.opt[O_OUTCOME], outcome, sizeof outcome);
     int64_t id;
     struct cli_errs e;
-    if (cli_errs_report(&e, ledger_referral_outcome(cli->ledger, a.pos[0], outcome, a.opt[O_NOTE],
-                                                    by_of(&a), clock_wall_ms(), &id,
-                                                    cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status st = ledger_referral_outcome(cli->ledger, a.pos[0], outcome,
+                                                    a.opt[O_NOTE], by_of(&a), clock_wall_ms(),
+                                                    &id, cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, st)) != EXIT_OK)
+        return rc;
     printf("%s: referral %" PRId64 ": %s\n", a.pos[0], id, a.opt[O_OUTCOME]);
     if (strcmp(outcome, "returned_to_class") != 0)
         printf("a return-to-school certificate is needed before %s comes back "
@@ -418,9 +419,10 @@ int cli_absence(struct cli *cli, int argc, char **argv)
         return rc;
     struct absence_result out;
     struct cli_errs e;
-    if (cli_errs_report(&e, ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in, &out,
-                                                     cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status st = ledger_absence_set_cause(cli->ledger, &cli->cfg->screening, &in,
+                                                     &out, cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, st)) != EXIT_OK)
+        return rc;
     printf("%s: absence on %s %s: %s", in.person, in.day, out.created ? "registered" : "updated",
            in.cause);
     if (*out.symptoms)
@@ -440,10 +442,11 @@ int cli_followup(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct cli_errs e;
-    int failed = ledger_absence_followup(cli->ledger, a.pos[0], a.day, a.pos[1], by_of(&a),
-                                         clock_wall_ms(), cli_errs_open(&e));
-    if (cli_errs_report(&e, failed) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status failed = ledger_absence_followup(cli->ledger, a.pos[0], a.day, a.pos[1],
+                                                        by_of(&a), clock_wall_ms(),
+                                                        cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, failed)) != EXIT_OK)
+        return rc;
     printf("%s: follow-up added to the absence of %s\n", a.pos[0], a.day);
     return EXIT_OK;
 }
@@ -464,10 +467,10 @@ int cli_leave(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct cli_errs e;
-    int failed = ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON], by_of(&a),
-                                  clock_wall_ms(), cli_errs_open(&e));
-    if (cli_errs_report(&e, failed) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status failed = ledger_leave_add(cli->ledger, a.pos[0], from, to, a.opt[O_REASON],
+                                                 by_of(&a), clock_wall_ms(), cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, failed)) != EXIT_OK)
+        return rc;
     printf("%s: leave from %s to %s recorded\n", a.pos[0], from, to);
     return EXIT_OK;
 }
@@ -496,10 +499,11 @@ int cli_certificate(struct cli *cli, int argc, char **argv)
         return rc;
     struct certificate_result out;
     struct cli_errs e;
-    if (cli_errs_report(&e, ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER], a.day,
-                                                   by_of(&a), clock_wall_ms(), &out,
-                                                   cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    enum ledger_status st = ledger_certificate_add(cli->ledger, a.pos[0], a.opt[O_ISSUER],
+                                                   a.day, by_of(&a), clock_wall_ms(), &out,
+                                                   cli_errs_open(&e));
+    if ((rc = cli_errs_report(&e, st)) != EXIT_OK)
+        return rc;
     print_certificate(a.pos[0], a.day, &out);
     return EXIT_OK;
 }
@@ -546,9 +550,9 @@ int cli_alert_close(struct cli *cli, int argc, char **argv)
     if (rc != EXIT_OK)
         return rc;
     struct cli_errs e;
-    if (cli_errs_report(&e, ledger_alert_close(cli->ledger, id, by_of(&a), clock_wall_ms(),
-                                               cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, ledger_alert_close(cli->ledger, id, by_of(&a), clock_wall_ms(),
+                                                     cli_errs_open(&e)))) != EXIT_OK)
+        return rc;
     printf("alert %ld closed\n", id);
     return EXIT_OK;
 }
@@ -646,10 +650,12 @@ int cli_sweep(struct cli *cli, int argc, char **argv)
         return rc;
     int created, late;
     struct cli_errs e;
+    /* The sweep is the day worker's job and answers 0 / -1: a refusal or a database
+     * failure, exit 1 either way. */
     int failed = ledger_absence_sweep(cli->ledger, a.day, &cli->cfg->windows, by_of(&a),
                                       clock_wall_ms(), &created, &late, cli_errs_open(&e));
-    if (cli_errs_report(&e, failed) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, failed < 0 ? LEDGER_IO : LEDGER_OK)) != EXIT_OK)
+        return rc;
     if (created)
         printf("%s: %d absences recorded: %d came late, %d without a cause yet "
                "(gatescreen absences)\n", a.day, created, late, created - late);

@@ -13,8 +13,10 @@
 #include "log.h"
 
 /* Exit statuses: 0 done, 1 the operation failed (bad data, database), 2 usage or
- * configuration error. */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+ * configuration error, 75 the ledger was busy (EX_TEMPFAIL of sysexits.h: nothing
+ * changed, run the command again). A ledger call's status becomes one through
+ * cli_exit_status. */
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TEMPFAIL = 75 };
 
 struct cli {
     const char *config_path;
@@ -38,8 +40,12 @@ struct cli_errs {
 };
 /* The FILE to pass as `errs` (stderr itself when out of memory). */
 FILE *cli_errs_open(struct cli_errs *e);
-/* Prints what was written; returns EXIT_FAILED when rc < 0, else EXIT_OK. */
-int cli_errs_report(struct cli_errs *e, int rc);
+/* The exit status of a ledger call's status: the one table (cli.c, README "Exit
+ * statuses", docs/design.md "Errors"). */
+int cli_exit_status(enum ledger_status st);
+/* Prints what was written (or, for a busy ledger, that it was busy); returns
+ * cli_exit_status(st). */
+int cli_errs_report(struct cli_errs *e, enum ledger_status st);
 /* Loads the configuration (unless cli->cfg is loaded already) and opens the ledger. */
 int cli_open_db(struct cli *cli, bool migrate);
 

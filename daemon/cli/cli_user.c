@@ -157,9 +157,9 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
     if (!a.role)
         return cli_usage_error("user add: --role nurse|teacher|admin|gate is required%s", "");
     /* Refused values before the password is asked for, and before the ledger opens. */
-    if (cli_errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, cli_errs_open(&e))) !=
-        EXIT_OK)
-        return EXIT_FAILED;
+    rc = cli_errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, cli_errs_open(&e)));
+    if (rc != EXIT_OK)
+        return rc;
     if ((rc = cli_open_db(cli, true)) != EXIT_OK)
         return rc;
     struct user_row old;
@@ -172,8 +172,8 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
         return rc;
     struct user_new in = {.name = a.name, .role = a.role, .class_name = a.class_name,
                           .password_hash = hash, .by = a.by, .at_ms = clock_wall_ms()};
-    if (cli_errs_report(&e, ledger_user_add(cli->ledger, &in, cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, ledger_user_add(cli->ledger, &in, cli_errs_open(&e)))) != EXIT_OK)
+        return rc;
     printf("user %s added: %s%s%s\n", a.name, a.role, a.class_name ? ", class " : "",
            a.class_name ? a.class_name : "");
     return EXIT_OK;
@@ -220,9 +220,9 @@ int cli_user_passwd(struct cli *cli, int argc, char **argv)
         return cli_fail("no user named '%s'", a.name);
     if ((rc = new_password_hash(a.name, hash)) != EXIT_OK)
         return rc;
-    if (cli_errs_report(&e, ledger_user_set_password(cli->ledger, a.name, hash, a.by,
-                                                 cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, ledger_user_set_password(cli->ledger, a.name, hash, a.by,
+                                                       cli_errs_open(&e)))) != EXIT_OK)
+        return rc;
     printf("user %s: password changed; the user's web sessions end\n", a.name);
     return EXIT_OK;
 }
@@ -237,9 +237,9 @@ static int set_active(struct cli *cli, int argc, char **argv, bool active)
         rc = cli_open_db(cli, true);
     if (rc != EXIT_OK)
         return rc;
-    if (cli_errs_report(&e, ledger_user_set_active(cli->ledger, a.name, active, a.by, &changed,
-                                               cli_errs_open(&e))) != EXIT_OK)
-        return EXIT_FAILED;
+    if ((rc = cli_errs_report(&e, ledger_user_set_active(cli->ledger, a.name, active, a.by,
+                                                     &changed, cli_errs_open(&e)))) != EXIT_OK)
+        return rc;
     if (!changed)
         printf("user %s was %s already\n", a.name, active ? "enabled" : "disabled");
     else if (active)

@@ -10,6 +10,7 @@
 
 void ledger_log_error(struct ledger *l, const char *what)
 {
+    l->last_rc = sqlite3_errcode(l->db);
     log_err("%s: %s: %s", l->path, what, sqlite3_errmsg(l->db));
 }
 
@@ -27,6 +28,7 @@ int ledger_exec(struct ledger *l, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        l->last_rc = sqlite3_errcode(l->db);
         log_err("%s: %s", l->path, msg ? msg : sqlite3_errmsg(l->db));
         sqlite3_free(msg);
         return -1;
@@ -251,6 +253,8 @@ int ledger_audit(struct ledger *l, const char *actor, const char *action,
 
 int ledger_begin(struct ledger *l)
 {
+    l->refused = LEDGER_OK;
+    l->last_rc = SQLITE_OK;
     return ledger_exec(l, "BEGIN IMMEDIATE");
 }
 

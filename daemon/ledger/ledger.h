@@ -13,6 +13,27 @@
 
 struct ledger;
 
+/* What a ledger call that a person asked for (a nurse's, a teacher's or an admin's
+ * action) came to. The message for a person is written to the call's `errs`; the
+ * status tells the caller what to answer (the web: one HTTP table in web_api.c; the
+ * CLI: one exit-code table in cli.c). OK is 0 and every failure is positive. */
+enum ledger_status {
+    LEDGER_OK = 0,    /* done, committed */
+    LEDGER_NOT_FOUND, /* the caller named a person, flag, absence, alert or user that is
+                       * not in the ledger: show the message, nothing to retry */
+    LEDGER_CONFLICT,  /* the request contradicts the ledger's state (already recorded,
+                       * already closed, a duplicate name, no open flag): show the
+                       * message; the person may reload and decide again */
+    LEDGER_INVALID,   /* a bad value (date, cause, temperature, name, password):
+                       * show the message; the person corrects the value */
+    LEDGER_BUSY,      /* another writer held the lock past the busy timeout: nothing
+                       * changed, the same request may be tried again shortly */
+    LEDGER_IO,        /* any other database failure (logged, no message on errs):
+                       * nothing changed; an operator should look at the log */
+};
+/* "ok", "not_found", "conflict", "invalid", "busy", "io". */
+const char *ledger_status_name(enum ledger_status st);
+
 struct ledger_opts {
     bool synchronous_full; /* PRAGMA synchronous = FULL, else NORMAL */
     bool no_migrate;       /* open as is (e.g. `db check`); still refuse a newer schema */
@@ -42,8 +63,9 @@ struct roster_import_stats {
 
 /* Applies a parsed roster in one transaction: any conflict (a card held by someone
  * not in the file, ...) is reported as FILE:LINE on errs and nothing changes.
- * An import that changes nothing writes nothing, not even an audit row. */
-int ledger_import_roster(struct ledger *l, const struct roster *r, const char *file,
+ * An import that changes nothing writes nothing, not even an audit row.
+ * LEDGER_CONFLICT when the file contradicts the ledger. */
+enum ledger_status ledger_import_roster(struct ledger *l, const struct roster *r, const char *file,
                          bool deactivate_missing, const char *by,
                          struct roster_import_stats *stats, FILE *errs);
 

@@ -55,11 +55,11 @@ static int symptom_bits(const char *in, unsigned *bits, FILE *errs)
     }
 }
 
-int ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs)
+enum ledger_status ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs)
 {
     unsigned bits = 0;
     if (symptom_bits(in ? in : "", &bits, errs) < 0)
-        return -1;
+        return LEDGER_INVALID;
     size_t used = 0;
     out[0] = '\0';
     for (int i = 0; symptom_names[i]; i++) {
@@ -67,7 +67,7 @@ int ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs)
             continue;
         int w = snprintf(out + used, n - used, "%s%s", used ? "," : "", symptom_names[i]);
         if (w < 0 || (size_t)w >= n - used)
-            return -1; /* the caller's buffer is too small: a programming error */
+            return LEDGER_IO; /* the caller's buffer is too small: a programming error */
         used += (size_t)w;
     }
     return 0;
@@ -155,29 +155,32 @@ static int find_absence(struct ledger *l, int64_t pid, const char *day, struct a
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int validate_cause(const struct absence_cause *in, char *symptoms, FILE *errs)
+static enum ledger_status validate_cause(const struct absence_cause *in, char *symptoms,
+                                         FILE *errs)
 {
-    if (lh_check_day("date", in->day, errs) < 0)
-        return -1;
+    enum ledger_status st = lh_check_day("date", in->day, errs);
+    if (st != LEDGER_OK)
+        return st;
     if (lh_name_index(causes, in->cause) < 0) {
         fprintf(errs, "cause '%s' is not illness, personal or other\n",
                 in->cause ? in->cause : "");
-        return -1;
+        return LEDGER_INVALID;
     }
     if (in->symptoms &&
-        ledger_symptoms_normalise(in->symptoms, symptoms, LEDGER_SYMPTOMS_LEN, errs) < 0)
-        return -1;
-    if (in->onset_day && lh_check_day("onset date", in->onset_day, errs) < 0)
-        return -1;
+        (st = ledger_symptoms_normalise(in->symptoms, symptoms, LEDGER_SYMPTOMS_LEN, errs)) !=
+            LEDGER_OK)
+        return st;
+    if (in->onset_day && (st = lh_check_day("onset date", in->onset_day, errs)) != LEDGER_OK)
+        return st;
     if (in->onset_day && strcmp(in->onset_day, in->day) > 0) {
         fprintf(errs, "onset %s is after the absence day %s\n", in->onset_day, in->day);
-        return -1;
+        return LEDGER_INVALID;
     }
     if (in->clinic && lh_name_index(clinic_names, in->clinic) < 0) {
         fprintf(errs, "clinic visit '%s' is not yes, no or unknown\n", in->clinic);
-        return -1;
+        return LEDGER_INVALID;
     }
-    return 0;
+    return LEDGER_OK;
 }
 
 /* The clinic answer as SQL text: "1", "0" or NULL (not known). */
@@ -289,7 +292,7 @@ static int set_cause_body(struct ledger *l, const struct cfg_screening *s,
     if (found && strcmp(row.cause, "late") == 0 && strcmp(in->cause, "illness") == 0) {
         fprintf(errs, "%s came to school late on %s: a day at school cannot be an illness "
                 "absence (record a fever with a check instead)\n", in->person, in->day);
-        return -1;
+        return ledger_refuse(l, LEDGER_CONFLICT);
     }
     out->created = !found;
     snprintf(out->previous_cause, sizeof out->previous_cause, "%s", found ? row.cause : "");
@@ -300,21 +303,22 @@ static int set_cause_body(struct ledger *l, const struct cfg_screening *s,
     return audit_cause(l, in, out);
 }
 
-int ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
-                             const struct absence_cause *in, struct absence_result *out,
-                             FILE *errs)
+enum ledger_status ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
+                                            const struct absence_cause *in,
+                                            struct absence_result *out, FILE *errs)
 {
     char symptoms[LEDGER_SYMPTOMS_LEN] = "";
     *out = (struct absence_result){0};
-    if (validate_cause(in, symptoms, errs) < 0)
-        return -1;
+    enum ledger_status st = validate_cause(in, symptoms, errs);
+    if (st != LEDGER_OK)
+        return st;
     struct lh_person p;
     if (ledger_begin(l) < 0)
-        return -1;
+        return ledger_failure(l);
     int rc = lh_find_person(l, in->person, &p, errs);
     if (rc == 0)
         rc = set_cause_body(l, s, &p, in, symptoms, out, errs);
-    return lh_finish(l, rc);
+    return ledger_end(l, rc);
 }
 
 /* ---- follow-up, leave ------------------------------------------------------------- */
@@ -327,10 +331,12 @@ static int followup_body(struct ledger *l, const char *person, const char *day,
     if (lh_find_person(l, person, &p, errs) < 0)
         return -1;
     int found = find_absence(l, p.id, day, &row);
-    if (found == 0)
-        fprintf(errs, "%s has no absence on %s to follow up\n", person, day);
-    if (found <= 0)
+    if (found < 0)
         return -1;
+    if (found == 0) {
+        fprintf(errs, "%s has no absence on %s to follow up\n", person, day);
+        return ledger_refuse(l, LEDGER_NOT_FOUND);
+    }
     if (lh_run(l, NULL, "INSERT INTO absence_followups (absence_id, at_ms, by_user, note) "
                         "VALUES (?1, ?2, ?3, ?4)", "IItt", row.id, at_ms, by, note) < 0)
         return -1;
@@ -339,18 +345,20 @@ static int followup_body(struct ledger *l, const char *person, const char *day,
     return ledger_audit(l, by, "absence follow-up", person, detail);
 }
 
-int ledger_absence_followup(struct ledger *l, const char *person, const char *day,
-                            const char *note, const char *by, int64_t at_ms, FILE *errs)
+enum ledger_status ledger_absence_followup(struct ledger *l, const char *person,
+                                           const char *day, const char *note, const char *by,
+                                           int64_t at_ms, FILE *errs)
 {
-    if (lh_check_day("date", day, errs) < 0)
-        return -1;
+    enum ledger_status st = lh_check_day("date", day, errs);
+    if (st != LEDGER_OK)
+        return st;
     if (!note || !*note) {
         fprintf(errs, "the follow-up note is empty\n");
-        return -1;
+        return LEDGER_INVALID;
     }
     if (ledger_begin(l) < 0)
-        return -1;
-    return lh_finish(l, followup_body(l, person, day, note, by, at_ms, errs));
+        return ledger_failure(l);
+    return ledger_end(l, followup_body(l, person, day, note, by, at_ms, errs));
 }
 
 static int leave_body(struct ledger *l, const char *person, const char *from_day,
@@ -370,20 +378,22 @@ static int leave_body(struct ledger *l, const char *person, const char *from_day
     return ledger_audit(l, by, "leave", person, detail);
 }
 
-int ledger_leave_add(struct ledger *l, const char *person, const char *from_day,
-                     const char *to_day, const char *reason, const char *by, int64_t at_ms,
-                     FILE *errs)
+enum ledger_status ledger_leave_add(struct ledger *l, const char *person,
+                                    const char *from_day, const char *to_day,
+                                    const char *reason, const char *by, int64_t at_ms,
+                                    FILE *errs)
 {
-    if (lh_check_day("from date", from_day, errs) < 0 ||
-        lh_check_day("to date", to_day, errs) < 0)
-        return -1;
+    enum ledger_status st;
+    if ((st = lh_check_day("from date", from_day, errs)) != LEDGER_OK ||
+        (st = lh_check_day("to date", to_day, errs)) != LEDGER_OK)
+        return st;
     if (strcmp(from_day, to_day) > 0) {
         fprintf(errs, "leave from %s to %s ends before it begins\n", from_day, to_day);
-        return -1;
+        return LEDGER_INVALID;
     }
     if (ledger_begin(l) < 0)
-        return -1;
-    return lh_finish(l, leave_body(l, person, from_day, to_day, reason, by, at_ms, errs));
+        return ledger_failure(l);
+    return ledger_end(l, leave_body(l, person, from_day, to_day, reason, by, at_ms, errs));
 }
 
 /* ---- certificates ----------------------------------------------------------------- */
@@ -445,21 +455,23 @@ static int certificate_body(struct ledger *l, const char *person, const char *is
     return audit_certificate(l, person, issuer, issued_day, by, out);
 }
 
-int ledger_certificate_add(struct ledger *l, const char *person, const char *issuer,
-                           const char *issued_day, const char *by, int64_t at_ms,
-                           struct certificate_result *out, FILE *errs)
+enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
+                                          const char *issuer, const char *issued_day,
+                                          const char *by, int64_t at_ms,
+                                          struct certificate_result *out, FILE *errs)
 {
     *out = (struct certificate_result){0};
     if (!issuer || !*issuer) {
         fprintf(errs, "the certificate's issuer is empty\n");
-        return -1;
+        return LEDGER_INVALID;
     }
-    if (lh_check_day("issue date", issued_day, errs) < 0 ||
-        lh_check_not_future("the issue date", issued_day, at_ms, errs) < 0)
-        return -1;
+    enum ledger_status st;
+    if ((st = lh_check_day("issue date", issued_day, errs)) != LEDGER_OK ||
+        (st = lh_check_not_future("the issue date", issued_day, at_ms, errs)) != LEDGER_OK)
+        return st;
     if (ledger_begin(l) < 0)
-        return -1;
-    return lh_finish(l, certificate_body(l, person, issuer, issued_day, by, at_ms, out, errs));
+        return ledger_failure(l);
+    return ledger_end(l, certificate_body(l, person, issuer, issued_day, by, at_ms, out, errs));
 }
 
 /* ---- absence sweep ---------------------------------------------------------------- */
@@ -548,8 +560,8 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
 {
     *created = *late = 0;
     int64_t window_end_ms = 0;
-    if (lh_check_day("date", day, errs) < 0 ||
-        lh_check_not_future("the sweep's day", day, at_ms, errs) < 0 ||
+    if (lh_check_day("date", day, errs) != LEDGER_OK ||
+        lh_check_not_future("the sweep's day", day, at_ms, errs) != LEDGER_OK ||
         civil_ms_at(day, w->morning_end * 60, &window_end_ms) < 0)
         return -1;
     /* Before the window and its grace are over, everyone still on the way would

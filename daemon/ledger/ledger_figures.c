@@ -157,7 +157,11 @@ static int close_body(struct ledger *l, int64_t id, const char *by, int64_t at_m
     else if (rc != SQLITE_ROW)
         ledger_log_error(l, "find alert");
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW || closed)
+    if (rc == SQLITE_DONE)
+        return ledger_refuse(l, LEDGER_NOT_FOUND);
+    if (closed)
+        return ledger_refuse(l, LEDGER_CONFLICT);
+    if (rc != SQLITE_ROW)
         return -1;
     char target[32];
     snprintf(target, sizeof target, "alert %" PRId64, id);
@@ -167,12 +171,12 @@ static int close_body(struct ledger *l, int64_t id, const char *by, int64_t at_m
     return ledger_audit(l, by, "alert close", target, "");
 }
 
-int ledger_alert_close(struct ledger *l, int64_t alert_id, const char *by, int64_t at_ms,
-                       FILE *errs)
+enum ledger_status ledger_alert_close(struct ledger *l, int64_t alert_id, const char *by,
+                                      int64_t at_ms, FILE *errs)
 {
     if (ledger_begin(l) < 0)
-        return -1;
-    return lh_finish(l, close_body(l, alert_id, by, at_ms, errs));
+        return ledger_failure(l);
+    return ledger_end(l, close_body(l, alert_id, by, at_ms, errs));
 }
 
 int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, void *arg),

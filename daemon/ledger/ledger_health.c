@@ -126,7 +126,7 @@ int lh_find_person(struct ledger *l, const char *external_id, struct lh_person *
     if (!external_id || !*external_id) {
         if (errs)
             fprintf(errs, "no person given\n");
-        return -1;
+        return ledger_refuse(l, LEDGER_INVALID);
     }
     sqlite3_stmt *st = ledger_prepare(l, "SELECT id, class FROM people WHERE external_id = ?");
     if (!st)
@@ -144,16 +144,18 @@ int lh_find_person(struct ledger *l, const char *external_id, struct lh_person *
         ledger_log_error(l, "find person");
     }
     sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return ledger_refuse(l, LEDGER_NOT_FOUND);
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int lh_check_day(const char *what, const char *day, FILE *errs)
+enum ledger_status lh_check_day(const char *what, const char *day, FILE *errs)
 {
     int y, m, d;
     if (day && tn_date(day, &y, &m, &d) == 0)
-        return 0;
+        return LEDGER_OK;
     fprintf(errs, "%s '%s' is not a date YYYY-MM-DD\n", what, day ? day : "");
-    return -1;
+    return LEDGER_INVALID;
 }
 
 int lh_today(int64_t at_ms, char day[LEDGER_DAY_LEN])
@@ -182,32 +184,33 @@ int lh_finish(struct ledger *l, int rc)
 }
 
 /* A contact reading as the nurse typed it: a known instrument, a plausible value. */
-static int check_reading(const char *instrument, int temp_centi, FILE *errs)
+static enum ledger_status check_reading(const char *instrument, int temp_centi, FILE *errs)
 {
     char b[16];
     if (lh_name_index(ledger_instruments, instrument) < 0) {
         fprintf(errs, "instrument '%s' is not one of infrared, ear, axillary, oral\n",
                 instrument ? instrument : "");
-        return -1;
+        return LEDGER_INVALID;
     }
     if (temp_centi < TEMP_MIN_CENTI || temp_centi > TEMP_MAX_CENTI) {
         fprintf(errs, "%s °C is not a body temperature (30.00 to 45.00)\n",
                 tn_format_centi(temp_centi, b, sizeof b));
-        return -1;
+        return LEDGER_INVALID;
     }
-    return 0;
+    return LEDGER_OK;
 }
 
-int lh_check_not_future(const char *what, const char *day, int64_t at_ms, FILE *errs)
+enum ledger_status lh_check_not_future(const char *what, const char *day, int64_t at_ms,
+                                       FILE *errs)
 {
     char today[LEDGER_DAY_LEN];
     if (lh_today(at_ms, today) < 0)
-        return -1;
+        return LEDGER_IO; /* logged: the zone cannot tell the day, nothing the caller did */
     if (strcmp(day, today) > 0) {
         fprintf(errs, "%s %s is in the future (today is %s)\n", what, day, today);
-        return -1;
+        return LEDGER_INVALID;
     }
-    return 0;
+    return LEDGER_OK;
 }
 
 /* ---- manual check --------------------------------------------------------------- */
@@ -300,26 +303,27 @@ static int manual_check_body(struct ledger *l, int64_t pid, const struct manual_
     return ledger_audit(l, in->by, "manual check", in->person, detail);
 }
 
-int ledger_manual_check(struct ledger *l, const struct manual_check *in,
-                        struct manual_check_result *out, FILE *errs)
+enum ledger_status ledger_manual_check(struct ledger *l, const struct manual_check *in,
+                                       struct manual_check_result *out, FILE *errs)
 {
     *out = (struct manual_check_result){0};
-    if (lh_check_day("date", in->day, errs) < 0)
-        return -1;
+    enum ledger_status st = lh_check_day("date", in->day, errs);
+    if (st != LEDGER_OK)
+        return st;
     if (lh_name_index(windows, in->window) < 0) {
         fprintf(errs, "window '%s' is not morning or noon\n", in->window ? in->window : "");
-        return -1;
+        return LEDGER_INVALID;
     }
-    if (check_reading(in->instrument, in->temp_centi, errs) < 0 ||
-        lh_check_not_future("the check's day", in->day, in->at_ms, errs) < 0)
-        return -1;
+    if ((st = check_reading(in->instrument, in->temp_centi, errs)) != LEDGER_OK ||
+        (st = lh_check_not_future("the check's day", in->day, in->at_ms, errs)) != LEDGER_OK)
+        return st;
     struct lh_person p;
     if (ledger_begin(l) < 0)
-        return -1;
+        return ledger_failure(l);
     int rc = lh_find_person(l, in->person, &p, errs);
     if (rc == 0)
         rc = manual_check_body(l, p.id, in, out);
-    return lh_finish(l, rc);
+    return ledger_end(l, rc);
 }
 
 /* ---- recheck -------------------------------------------------------------------- */
@@ -388,7 +392,7 @@ static int recheck_body(struct ledger *l, const struct cfg_screening *s,
         return -1;
     if (of.count == 0) {
         fprintf(errs, "%s has no open fever flag to recheck\n", in->person);
-        return -1;
+        return ledger_refuse(l, LEDGER_CONFLICT);
     }
     out->flags = of.count;
     out->flag_id = of.latest;
@@ -413,19 +417,21 @@ static int recheck_body(struct ledger *l, const struct cfg_screening *s,
     return ledger_audit(l, in->by, "recheck", in->person, detail);
 }
 
-int ledger_recheck(struct ledger *l, const struct cfg_screening *s, const struct recheck *in,
-                   struct recheck_result *out, FILE *errs)
+enum ledger_status ledger_recheck(struct ledger *l, const struct cfg_screening *s,
+                                  const struct recheck *in, struct recheck_result *out,
+                                  FILE *errs)
 {
     *out = (struct recheck_result){0};
-    if (check_reading(in->instrument, in->temp_centi, errs) < 0)
-        return -1;
+    enum ledger_status st = check_reading(in->instrument, in->temp_centi, errs);
+    if (st != LEDGER_OK)
+        return st;
     struct lh_person p;
     if (ledger_begin(l) < 0)
-        return -1;
+        return ledger_failure(l);
     int rc = lh_find_person(l, in->person, &p, errs);
     if (rc == 0)
         rc = recheck_body(l, s, &p, in, out, errs);
-    return lh_finish(l, rc);
+    return ledger_end(l, rc);
 }
 
 /* ---- referral outcome ----------------------------------------------------------- */
@@ -438,9 +444,10 @@ static int outcome_body(struct ledger *l, int64_t pid, const char *person, const
                              "SELECT id FROM referrals WHERE person_id = ? AND outcome IS NULL "
                              "ORDER BY opened_ms DESC, id DESC LIMIT 1", "I", pid);
     if (found <= 0) {
-        if (found == 0)
-            fprintf(errs, "%s has no referral waiting for an outcome\n", person);
-        return -1;
+        if (found < 0)
+            return -1;
+        fprintf(errs, "%s has no referral waiting for an outcome\n", person);
+        return ledger_refuse(l, LEDGER_CONFLICT);
     }
     /* Every referral still waiting is settled at once: the gate keeps a person with
      * any of them at the nurse's, so leaving one behind would hold them forever. */
@@ -460,23 +467,24 @@ static int outcome_body(struct ledger *l, int64_t pid, const char *person, const
     return ledger_audit(l, by, "referral outcome", person, detail);
 }
 
-int ledger_referral_outcome(struct ledger *l, const char *person, const char *outcome,
-                            const char *note, const char *by, int64_t at_ms,
-                            int64_t *referral_id, FILE *errs)
+enum ledger_status ledger_referral_outcome(struct ledger *l, const char *person,
+                                           const char *outcome, const char *note,
+                                           const char *by, int64_t at_ms,
+                                           int64_t *referral_id, FILE *errs)
 {
     *referral_id = 0;
     if (lh_name_index(ledger_referral_outcomes, outcome) < 0) {
         fprintf(errs, "outcome '%s' is not sent_home, hospital or returned_to_class\n",
                 outcome ? outcome : "");
-        return -1;
+        return LEDGER_INVALID;
     }
     struct lh_person p;
     if (ledger_begin(l) < 0)
-        return -1;
+        return ledger_failure(l);
     int rc = lh_find_person(l, person, &p, errs);
     if (rc == 0)
         rc = outcome_body(l, p.id, person, outcome, note, by, at_ms, referral_id, errs);
-    return lh_finish(l, rc);
+    return ledger_end(l, rc);
 }
 
 /* ---- listings ------------------------------------------------------------------- */

@@ -5,10 +5,13 @@
  *
  * People are named by people.external_id. Days are 'YYYY-MM-DD' in the school's
  * zone (zone_set must have been called). Every function that changes the
- * ledger runs in one transaction and writes one audit row (actor = `by`); on bad
- * input (unknown person, wrong state, bad value) it writes one plain sentence per
- * problem to `errs`, changes nothing and returns -1. Database failures are logged
- * and return -1 too. */
+ * ledger runs in one transaction and writes one audit row (actor = `by`). The
+ * functions a person's action calls (they take `errs`, but the day worker's sweep)
+ * return an enum ledger_status: on bad input they write one plain sentence per
+ * problem to `errs`, change nothing and return its class (an unknown person
+ * LEDGER_NOT_FOUND, a wrong state LEDGER_CONFLICT, a bad value LEDGER_INVALID);
+ * database failures are logged and return LEDGER_BUSY or LEDGER_IO. The others
+ * return 0 / -1 (logged). */
 #ifndef GS_LEDGER_HEALTH_H
 #define GS_LEDGER_HEALTH_H
 
@@ -65,8 +68,8 @@ struct manual_check_result {
  * stays, the fever still goes to the recheck queue; below the threshold nothing
  * changes then). An absence of that day is marked as a late arrival, and earlier
  * absences get their return day, as the gate does. */
-int ledger_manual_check(struct ledger *l, const struct manual_check *in,
-                        struct manual_check_result *out, FILE *errs);
+enum ledger_status ledger_manual_check(struct ledger *l, const struct manual_check *in,
+                                       struct manual_check_result *out, FILE *errs);
 
 struct recheck {
     const char *person;
@@ -91,16 +94,16 @@ struct recheck_result {
  * latest flag, day = the day of at_ms), the person becomes confirmed then isolated
  * and the class is evaluated for clusters; below it they are cleared and the person
  * is normal again. Error when the person has no open flag. */
-int ledger_recheck(struct ledger *l, const struct cfg_screening *s, const struct recheck *in,
-                   struct recheck_result *out, FILE *errs);
+enum ledger_status ledger_recheck(struct ledger *l, const struct cfg_screening *s,
+                                  const struct recheck *in, struct recheck_result *out, FILE *errs);
 
 /* Records the outcome (sent_home | hospital | returned_to_class) of the person's
  * referral still waiting for one; *referral_id is set to it. Sent home and hospital
  * make the person absent_ill (a return certificate is needed); returned_to_class
  * normal. note may be NULL. */
-int ledger_referral_outcome(struct ledger *l, const char *person, const char *outcome,
-                            const char *note, const char *by, int64_t at_ms,
-                            int64_t *referral_id, FILE *errs);
+enum ledger_status ledger_referral_outcome(struct ledger *l, const char *person,
+                                           const char *outcome, const char *note, const char *by,
+                                           int64_t at_ms, int64_t *referral_id, FILE *errs);
 
 /* ---- absences, leave, certificates ----------------------------------------------- */
 
@@ -128,16 +131,17 @@ struct absence_result {
  * person came late (cause 'late') cannot become an illness absence. Illness makes
  * the person absent_ill (when the absence is not already covered by a certificate)
  * and evaluates the class for clusters. */
-int ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
-                             const struct absence_cause *in, struct absence_result *out,
-                             FILE *errs);
+enum ledger_status ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
+                                            const struct absence_cause *in,
+                                            struct absence_result *out, FILE *errs);
 /* Adds a follow-up note (called the family, ...) to an existing absence. */
-int ledger_absence_followup(struct ledger *l, const char *person, const char *day,
-                            const char *note, const char *by, int64_t at_ms, FILE *errs);
+enum ledger_status ledger_absence_followup(struct ledger *l, const char *person, const char *day,
+                                           const char *note, const char *by, int64_t at_ms,
+                                           FILE *errs);
 /* Leave from_day..to_day inclusive (overlaps are fine); reason may be NULL. */
-int ledger_leave_add(struct ledger *l, const char *person, const char *from_day,
-                     const char *to_day, const char *reason, const char *by, int64_t at_ms,
-                     FILE *errs);
+enum ledger_status ledger_leave_add(struct ledger *l, const char *person, const char *from_day,
+                                    const char *to_day, const char *reason, const char *by,
+                                    int64_t at_ms, FILE *errs);
 
 struct certificate_result {
     int64_t absence_id;     /* the illness absence it is linked to, 0 = none */
@@ -150,9 +154,9 @@ struct certificate_result {
  * absence up to issued_day (if any); the person becomes 'returned' unless the
  * certificate predates what it should cover. Recording one that is not needed is
  * allowed (out->was_needed tells). issued_day must not be after today. */
-int ledger_certificate_add(struct ledger *l, const char *person, const char *issuer,
-                           const char *issued_day, const char *by, int64_t at_ms,
-                           struct certificate_result *out, FILE *errs);
+enum ledger_status ledger_certificate_add(struct ledger *l, const char *person, const char *issuer,
+                                          const char *issued_day, const char *by, int64_t at_ms,
+                                          struct certificate_result *out, FILE *errs);
 
 /* The gate's contract, as the gate applies it (the views of
  * sql/002_contract_views.sql). Needs a certificate on `day`: an illness absence,
@@ -178,9 +182,9 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
                          const char *by, int64_t at_ms, int *created, int *late, FILE *errs);
 
 /* Checks and normalises a symptom list: "cough, fever,cough" -> "fever,cough"
- * (vocabulary order, no duplicates, "" for none). -1 with a message on errs for an
+ * (vocabulary order, no duplicates, "" for none). LEDGER_INVALID with a message on errs for an
  * unknown symptom or an empty item. */
-int ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs);
+enum ledger_status ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs);
 
 /* ---- cluster alerts -------------------------------------------------------------- */
 
@@ -192,8 +196,8 @@ int ledger_symptoms_normalise(const char *in, char *out, size_t n, FILE *errs);
 int ledger_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
                             const char *class_name, const char *day, const char *by,
                             int64_t at_ms, struct opened_alerts *opened);
-int ledger_alert_close(struct ledger *l, int64_t alert_id, const char *by, int64_t at_ms,
-                       FILE *errs);
+enum ledger_status ledger_alert_close(struct ledger *l, int64_t alert_id, const char *by,
+                                      int64_t at_ms, FILE *errs);
 
 /* ---- listings -------------------------------------------------------------------- */
 

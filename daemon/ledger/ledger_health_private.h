@@ -21,16 +21,17 @@ struct lh_person {
     char class_name[128];
 };
 /* Looks up an external id; "no one with id ..." on errs (logged when errs is NULL)
- * when unknown. */
+ * when unknown (refused as LEDGER_NOT_FOUND, an empty id as LEDGER_INVALID). */
 int lh_find_person(struct ledger *l, const char *external_id, struct lh_person *p,
                    FILE *errs);
-/* -1 with "WHAT 'X' is not a date YYYY-MM-DD" on errs. */
-int lh_check_day(const char *what, const char *day, FILE *errs);
+/* LEDGER_INVALID with "WHAT 'X' is not a date YYYY-MM-DD" on errs. */
+enum ledger_status lh_check_day(const char *what, const char *day, FILE *errs);
 /* The school's local day of an instant. */
 int lh_today(int64_t at_ms, char day[LEDGER_DAY_LEN]);
-/* -1 with "WHAT D is in the future" when day is after the local day of at_ms:
- * nobody can be checked, swept or certified ahead of time. */
-int lh_check_not_future(const char *what, const char *day, int64_t at_ms, FILE *errs);
+/* LEDGER_INVALID with "WHAT D is in the future" when day is after the local day of
+ * at_ms: nobody can be checked, swept or certified ahead of time. */
+enum ledger_status lh_check_not_future(const char *what, const char *day, int64_t at_ms,
+                                       FILE *errs);
 /* Index of s in a NULL-terminated list of names, or -1. */
 int lh_name_index(const char *const *names, const char *s);
 /* The SELECT ... FROM of an absence as struct absence_view shows it (followed by the

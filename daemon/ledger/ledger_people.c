@@ -252,23 +252,26 @@ done:
     return rc;
 }
 
-int ledger_import_roster(struct ledger *l, const struct roster *r, const char *file,
-                         bool deactivate_missing, const char *by,
-                         struct roster_import_stats *stats, FILE *errs)
+enum ledger_status ledger_import_roster(struct ledger *l, const struct roster *r,
+                                        const char *file, bool deactivate_missing,
+                                        const char *by, struct roster_import_stats *stats,
+                                        FILE *errs)
 {
     struct import im = {.l = l, .file = file, .errs = errs, .now = clock_wall_ms()};
     *stats = (struct roster_import_stats){0};
-    if (ledger_exec(l, "BEGIN IMMEDIATE") < 0)
-        return -1;
+    if (ledger_begin(l) < 0)
+        return ledger_failure(l);
     int rc = import_body(&im, r, deactivate_missing, by, stats);
     import_fini(&im);
-    if (rc == 0 && im.errors == 0 && ledger_exec(l, "COMMIT") == 0)
-        return 0;
-    ledger_exec(l, "ROLLBACK");
+    /* The file's problems (a card held by someone not in it, ...) were reported line
+     * by line: the file contradicts the ledger. */
+    if (rc == 0 && im.errors)
+        rc = ledger_refuse(l, LEDGER_CONFLICT);
+    enum ledger_status st = ledger_end(l, rc);
     if (im.errors)
         fprintf(errs, "%s: %d problem%s; nothing was changed\n", file, im.errors,
                 im.errors == 1 ? "" : "s");
-    return -1;
+    return st;
 }
 
 int ledger_list_people(struct ledger *l, const char *class_name, bool include_inactive,

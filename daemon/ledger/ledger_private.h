@@ -13,6 +13,13 @@ struct ledger {
     bool truncate_on_close; /* the daemon folds the WAL back at a clean stop */
     int busy_timeout_ms;    /* how long a writer waits for another's lock */
     int64_t busy_since_us;  /* monotonic start of the current wait */
+    /* Why the current call failed (reset by ledger_begin): the class a refusal gave
+     * where its message was written (ledger_refuse), else the SQLite code of the
+     * last database error (ledger_log_error, ledger_exec), classified once by
+     * ledger_failure. Kept here because the failure happens several helpers deep,
+     * and a rollback clears sqlite3_errcode before the top of the call can read it. */
+    enum ledger_status refused;
+    int last_rc;
 };
 
 /* Prepares sql on l's connection; logs and returns NULL on failure. */
@@ -34,7 +41,21 @@ int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *st
 int ledger_begin(struct ledger *l);
 int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
-/* Logs the connection's last error with context. */
+/* Logs the connection's last error with context (and keeps its code for
+ * ledger_failure). */
 void ledger_log_error(struct ledger *l, const char *what);
+
+/* SQLITE_BUSY / SQLITE_LOCKED -> BUSY, SQLITE_CONSTRAINT -> CONFLICT, any other
+ * code -> IO: the one place a database failure gets its class. */
+enum ledger_status ledger_status_of_sqlite(int rc);
+/* Records why the current call refuses (its message is on errs already) and
+ * returns -1, so that an int helper can refuse in one line. */
+int ledger_refuse(struct ledger *l, enum ledger_status st);
+/* The status of the current call's failure: the refusal's class, else the last
+ * database error's (IO when neither was recorded: a failure outside SQLite). */
+enum ledger_status ledger_failure(struct ledger *l);
+/* Commits when rc == 0, else rolls back; the call's status (ledger_failure when rc
+ * != 0 or the commit failed). */
+enum ledger_status ledger_end(struct ledger *l, int rc);
 
 #endif

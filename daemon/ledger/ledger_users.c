@@ -56,7 +56,7 @@ static int role_index(const char *role)
     return -1;
 }
 
-int ledger_user_check(const char *name, const char *role, const char *class_name, FILE *errs)
+static int user_check(const char *name, const char *role, const char *class_name, FILE *errs)
 {
     int bad = check_text("user name", name, errs);
     /* Names are URL path segments of the users API (/api/v1/users/NAME/...). */
@@ -83,7 +83,7 @@ int ledger_user_check(const char *name, const char *role, const char *class_name
     return bad;
 }
 
-int ledger_user_check_password(const char *password, FILE *errs)
+static int check_password(const char *password, FILE *errs)
 {
     long chars = tn_utf8_length(password, strlen(password));
     if (strlen(password) > USER_PASSWORD_MAX) {
@@ -100,6 +100,17 @@ int ledger_user_check_password(const char *password, FILE *errs)
         return -1;
     }
     return 0;
+}
+
+enum ledger_status ledger_user_check(const char *name, const char *role, const char *class_name,
+                                     FILE *errs)
+{
+    return user_check(name, role, class_name, errs) < 0 ? LEDGER_INVALID : LEDGER_OK;
+}
+
+enum ledger_status ledger_user_check_password(const char *password, FILE *errs)
+{
+    return check_password(password, errs) < 0 ? LEDGER_INVALID : LEDGER_OK;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
@@ -204,7 +215,7 @@ static int add_body(struct ledger *l, const struct user_new *in, FILE *errs)
         return -1;
     if (found) {
         fprintf(errs, "a user named '%s' exists already\n", in->name);
-        return -1;
+        return ledger_refuse(l, LEDGER_CONFLICT);
     }
     const char *cls = in->class_name ? in->class_name : "";
     sqlite3_stmt *st = ledger_prepare(l, "INSERT INTO users (name, role, class, password_hash, "
@@ -223,17 +234,18 @@ static int add_body(struct ledger *l, const struct user_new *in, FILE *errs)
     return ledger_audit(l, in->by, "user add", in->name, detail);
 }
 
-int ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs)
+enum ledger_status ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs)
 {
-    if (ledger_user_check(in->name, in->role, in->class_name, errs) < 0)
-        return -1;
+    enum ledger_status st = ledger_user_check(in->name, in->role, in->class_name, errs);
+    if (st != LEDGER_OK)
+        return st;
     if (!in->password_hash || strncmp(in->password_hash, "$argon2id$", 10) != 0) {
         fprintf(errs, "the password hash is not argon2id\n");
-        return -1;
+        return LEDGER_INVALID;
     }
     if (ledger_begin(l) < 0)
-        return -1;
-    return finish(l, add_body(l, in, errs));
+        return ledger_failure(l);
+    return ledger_end(l, add_body(l, in, errs));
 }
 
 /* The user must exist: "no user named ..." on errs otherwise. */
@@ -244,7 +256,7 @@ static int must_find(struct ledger *l, const char *name, struct user_row *u, FIL
         return -1;
     if (!found) {
         fprintf(errs, "no user named '%s'\n", name);
-        return -1;
+        return ledger_refuse(l, LEDGER_NOT_FOUND);
     }
     return 0;
 }
@@ -270,13 +282,13 @@ static int set_active_body(struct ledger *l, const char *name, bool active, cons
     return ledger_audit(l, by, active ? "user enable" : "user disable", name, "");
 }
 
-int ledger_user_set_active(struct ledger *l, const char *name, bool active, const char *by,
-                           int *changed, FILE *errs)
+enum ledger_status ledger_user_set_active(struct ledger *l, const char *name, bool active,
+                                          const char *by, int *changed, FILE *errs)
 {
     *changed = 0;
     if (ledger_begin(l) < 0)
-        return -1;
-    return finish(l, set_active_body(l, name, active, by, changed, errs));
+        return ledger_failure(l);
+    return ledger_end(l, set_active_body(l, name, active, by, changed, errs));
 }
 
 static int set_password_body(struct ledger *l, const char *name, const char *hash,
@@ -296,16 +308,16 @@ static int set_password_body(struct ledger *l, const char *name, const char *has
     return ledger_audit(l, by, "user password", name, "");
 }
 
-int ledger_user_set_password(struct ledger *l, const char *name, const char *hash,
-                             const char *by, FILE *errs)
+enum ledger_status ledger_user_set_password(struct ledger *l, const char *name,
+                                            const char *hash, const char *by, FILE *errs)
 {
     if (!hash || strncmp(hash, "$argon2id$", 10) != 0) {
         fprintf(errs, "the password hash is not argon2id\n");
-        return -1;
+        return LEDGER_INVALID;
     }
     if (ledger_begin(l) < 0)
-        return -1;
-    return finish(l, set_password_body(l, name, hash, by, errs));
+        return ledger_failure(l);
+    return ledger_end(l, set_password_body(l, name, hash, by, errs));
 }
 
 /* ---- login bookkeeping ---------------------------------------------------------------- */

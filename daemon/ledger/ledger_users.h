@@ -3,9 +3,11 @@
  * `gatescreen user` commands and the web server's login (web_auth.c).
  *
  * Functions that change a user run in one transaction and write one audit row
- * (actor = `by`); on bad input (unknown user, duplicate name, bad value) they write
- * one plain sentence per problem to `errs`, change nothing and return -1.
- * Database failures are logged and return -1 too. */
+ * (actor = `by`); on bad input they write one plain sentence per problem to `errs`,
+ * change nothing and return its enum ledger_status (an unknown user
+ * LEDGER_NOT_FOUND, a duplicate name LEDGER_CONFLICT, a bad value LEDGER_INVALID).
+ * Database failures are logged and return LEDGER_BUSY or LEDGER_IO. The login
+ * bookkeeping returns 0 / -1. */
 #ifndef GS_LEDGER_USERS_H
 #define GS_LEDGER_USERS_H
 
@@ -34,10 +36,11 @@ struct user_row {
 
 /* Whether a new user's values are acceptable: a name of 1..63 bytes of UTF-8 without
  * control characters, '/' or spaces at either end; a known role; teachers need a
- * class, the other roles take none. Messages on errs; 0 / -1. */
-int ledger_user_check(const char *name, const char *role, const char *class_name, FILE *errs);
+ * class, the other roles take none. Messages on errs; LEDGER_OK / LEDGER_INVALID. */
+enum ledger_status ledger_user_check(const char *name, const char *role, const char *class_name,
+                                     FILE *errs);
 /* At least USER_PASSWORD_MIN characters, at most USER_PASSWORD_MAX bytes, UTF-8. */
-int ledger_user_check_password(const char *password, FILE *errs);
+enum ledger_status ledger_user_check_password(const char *password, FILE *errs);
 
 /* *found = 0 when there is no such user (out untouched). */
 int ledger_user_find(struct ledger *l, const char *name, struct user_row *out, int *found);
@@ -55,14 +58,14 @@ struct user_new {
 };
 /* Adds an active user (values checked with ledger_user_check; a duplicate name is
  * refused). */
-int ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs);
+enum ledger_status ledger_user_add(struct ledger *l, const struct user_new *in, FILE *errs);
 /* Disables or enables a user; enabling also ends a lockout and the failed count.
  * *changed = 0 when it already was so (nothing written). */
-int ledger_user_set_active(struct ledger *l, const char *name, bool active, const char *by,
-                           int *changed, FILE *errs);
+enum ledger_status ledger_user_set_active(struct ledger *l, const char *name, bool active,
+                                          const char *by, int *changed, FILE *errs);
 /* A new password hash; also ends a lockout and the failed count. */
-int ledger_user_set_password(struct ledger *l, const char *name, const char *hash,
-                             const char *by, FILE *errs);
+enum ledger_status ledger_user_set_password(struct ledger *l, const char *name,
+                                            const char *hash, const char *by, FILE *errs);
 
 /* ---- login bookkeeping (web_auth.c) --------------------------------------------------- */
 

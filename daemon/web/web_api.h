@@ -78,11 +78,13 @@ struct wa_errs {
 };
 /* The FILE to pass as `errs` (stderr, i.e. the log, when out of memory). */
 FILE *wa_errs_open(struct wa_errs *e);
-/* After the call: 0 when rc == 0; else -1 with a 409 carrying the ledger's message,
- * or a 500 when it wrote none (a database failure, logged). */
-int wa_errs_finish(struct wa_errs *e, int rc, struct web_response *rs);
-/* The ledger's message (lines joined) as the answer with `status`; with none, a 503. */
-void wa_errs_answer(struct wa_errs *e, struct web_response *rs, int status);
+/* The HTTP status of a ledger call's failure: the one table (web_api_values.c,
+ * docs/design.md "Errors"). 200 for LEDGER_OK (a route may answer 201). */
+int wa_http_status(enum ledger_status st);
+/* After the call: 0 when st is LEDGER_OK; else -1 with the answer wa_http_status
+ * gives, carrying the ledger's message (lines joined), or for a failure without
+ * one (busy, a database error) a sentence of its own. */
+int wa_errs_finish(struct wa_errs *e, enum ledger_status st, struct web_response *rs);
 /* Drops what was written (the call succeeded). */
 void wa_errs_discard(struct wa_errs *e);
 

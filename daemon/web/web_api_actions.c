@@ -92,7 +92,7 @@ void wa_recheck(struct web_request *rq, struct web_response *rs)
         in.at_ms = clock_wall_ms();
         struct recheck_result out;
         struct wa_errs e;
-        int rc = ledger_recheck(l, &rq->cfg->screening, &in, &out, wa_errs_open(&e));
+        enum ledger_status rc = ledger_recheck(l, &rq->cfg->screening, &in, &out, wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             recheck_reply(rs, &in, &out);
     }
@@ -128,8 +128,9 @@ void wa_referral(struct web_request *rq, struct web_response *rs)
         wa_text(rs, body, "note", false, NOTE_MAX, true, &note) == 0) {
         int64_t id;
         struct wa_errs e;
-        int rc = ledger_referral_outcome(l, p.external_id, outcome, note, rq->user->name,
-                                         clock_wall_ms(), &id, wa_errs_open(&e));
+        enum ledger_status rc = ledger_referral_outcome(l, p.external_id, outcome, note,
+                                                        rq->user->name, clock_wall_ms(), &id,
+                                                        wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             referral_reply(rs, p.external_id, outcome, id);
     }
@@ -170,13 +171,13 @@ static int symptoms_value(struct web_response *rs, json_t *body, char *out, size
         return -1;
     }
     struct wa_errs e;
-    int rc = ledger_symptoms_normalise(list, out, n, wa_errs_open(&e));
+    enum ledger_status st = ledger_symptoms_normalise(list, out, n, wa_errs_open(&e));
     const char *text = errbuf_text(&e.b);
-    if (rc < 0) /* the first line: the first unknown symptom */
+    if (st != LEDGER_OK) /* the first line: the first unknown symptom */
         web_error(rs, 400, "symptoms: %.*s", (int)strcspn(text, "\n"),
                   *text ? text : "not known");
     errbuf_free(&e.b);
-    return rc;
+    return st == LEDGER_OK ? 0 : -1;
 }
 
 static int absence_values(struct web_response *rs, json_t *body, struct absence_cause *in,
@@ -237,7 +238,8 @@ void wa_absence(struct web_request *rq, struct web_response *rs)
         in.at_ms = clock_wall_ms();
         struct absence_result out;
         struct wa_errs e;
-        int rc = ledger_absence_set_cause(l, &rq->cfg->screening, &in, &out, wa_errs_open(&e));
+        enum ledger_status rc = ledger_absence_set_cause(l, &rq->cfg->screening, &in, &out,
+                                                         wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             absence_reply(rs, &in, &out);
     }
@@ -282,8 +284,8 @@ void wa_leave(struct web_request *rq, struct web_response *rs)
     if (begin(rq, rs, keys, &l, &p, &body) == 0 &&
         leave_values(rs, body, from, to, &reason) == 0) {
         struct wa_errs e;
-        int rc = ledger_leave_add(l, p.external_id, from, to, reason, rq->user->name,
-                                  clock_wall_ms(), wa_errs_open(&e));
+        enum ledger_status rc = ledger_leave_add(l, p.external_id, from, to, reason, rq->user->name,
+                                                 clock_wall_ms(), wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             leave_reply(rs, p.external_id, from, to);
     }
@@ -324,8 +326,9 @@ void wa_certificate(struct web_request *rq, struct web_response *rs)
         wa_day(rs, body, "issued_day", true, true, issued, NULL) == 0) {
         struct certificate_result out;
         struct wa_errs e;
-        int rc = ledger_certificate_add(l, p.external_id, issuer, issued, rq->user->name,
-                                        clock_wall_ms(), &out, wa_errs_open(&e));
+        enum ledger_status rc = ledger_certificate_add(l, p.external_id, issuer, issued,
+                                                       rq->user->name, clock_wall_ms(), &out,
+                                                       wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             certificate_reply(rs, p.external_id, issued, &out);
     }
@@ -413,7 +416,7 @@ void wa_check(struct web_request *rq, struct web_response *rs)
         in.at_ms = clock_wall_ms();
         struct manual_check_result out;
         struct wa_errs e;
-        int rc = ledger_manual_check(l, &in, &out, wa_errs_open(&e));
+        enum ledger_status rc = ledger_manual_check(l, &in, &out, wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             check_reply(rs, &in, &out);
     }
@@ -476,7 +479,8 @@ void wa_alert_close(struct web_request *rq, struct web_response *rs)
     if (route_alert(rq, rs, &l, &id) == 0 && (body = web_body_object(rq, rs, keys)) &&
         wa_text(rs, body, "note", false, NOTE_MAX, true, &note) == 0) {
         struct wa_errs e;
-        int rc = ledger_alert_close(l, id, rq->user->name, clock_wall_ms(), wa_errs_open(&e));
+        enum ledger_status rc = ledger_alert_close(l, id, rq->user->name, clock_wall_ms(),
+                                                   wa_errs_open(&e));
         if (wa_errs_finish(&e, rc, rs) == 0)
             alert_closed(rs, l, rq->user->name, id, note);
     }

@@ -243,26 +243,38 @@ FILE *wa_errs_open(struct wa_errs *e)
     return errbuf_open(&e->b, stderr);
 }
 
-int wa_errs_finish(struct wa_errs *e, int rc, struct web_response *rs)
+/* The one table from a ledger call's status to its answer. The message is the
+ * ledger's sentence when it wrote one; busy and database failures write none (the
+ * log has the database's words, which are not for the nurse). */
+static const struct {
+    int http;
+    const char *text; /* when the ledger wrote no message */
+} ledger_answers[] = {
+    [LEDGER_OK] = {200, ""},
+    [LEDGER_NOT_FOUND] = {404, "not found"},
+    [LEDGER_CONFLICT] = {409, "the action does not apply"},
+    [LEDGER_INVALID] = {400, "a value is not valid"},
+    [LEDGER_BUSY] = {503, "the ledger is busy; try again"},
+    [LEDGER_IO] = {500, "the ledger could not be written (see the daemon's log)"},
+};
+
+int wa_http_status(enum ledger_status st)
 {
-    /* One sentence per line from the ledger: one message, lines joined. */
-    const char *text = errbuf_joined(&e->b, ';');
-    if (rc < 0 && *text)
-        web_error(rs, 409, "%s", text);
-    else if (rc < 0)
-        web_error(rs, 500, "the ledger could not be written (see the daemon's log)");
-    errbuf_free(&e->b);
-    return rc < 0 ? -1 : 0;
+    if ((size_t)st >= sizeof ledger_answers / sizeof ledger_answers[0])
+        st = LEDGER_IO;
+    return ledger_answers[st].http;
 }
 
-void wa_errs_answer(struct wa_errs *e, struct web_response *rs, int status)
+int wa_errs_finish(struct wa_errs *e, enum ledger_status st, struct web_response *rs)
 {
+    if ((size_t)st >= sizeof ledger_answers / sizeof ledger_answers[0])
+        st = LEDGER_IO;
+    /* One sentence per line from the ledger: one message, lines joined. */
     const char *text = errbuf_joined(&e->b, ';');
-    if (*text)
-        web_error(rs, status, "%s", text);
-    else
-        web_error(rs, 503, "the ledger cannot be written now; try again");
+    if (st != LEDGER_OK)
+        web_error(rs, ledger_answers[st].http, "%s", *text ? text : ledger_answers[st].text);
     errbuf_free(&e->b);
+    return st == LEDGER_OK ? 0 : -1;
 }
 
 void wa_errs_discard(struct wa_errs *e)

@@ -556,7 +556,7 @@ static bool user_name_shape(const char *name)
     struct errbuf e;
     FILE *errs = errbuf_open(&e, NULL);
     bool ok = errs && strlen(name) < WEB_NAME_MAX &&
-              ledger_user_check(name, "nurse", NULL, errs) == 0;
+              ledger_user_check(name, "nurse", NULL, errs) == LEDGER_OK;
     errbuf_free(&e);
     return ok;
 }

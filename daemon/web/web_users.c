@@ -84,13 +84,10 @@ static int new_user_values(json_t *b, struct web_response *rs, struct user_new *
     struct wa_errs m;
     FILE *errs = wa_errs_open(&m);
     const char *pw = json_string_value(json_object_get(b, "password"));
-    if (ledger_user_check(in->name, in->role, in->class_name, errs) < 0 ||
-        ledger_user_check_password(pw, errs) < 0) {
-        wa_errs_answer(&m, rs, 400);
-        return -1;
-    }
-    wa_errs_discard(&m);
-    return 0;
+    enum ledger_status st = ledger_user_check(in->name, in->role, in->class_name, errs);
+    if (st == LEDGER_OK)
+        st = ledger_user_check_password(pw, errs);
+    return wa_errs_finish(&m, st, rs);
 }
 
 static int hashed(struct web_request *rq, struct web_response *rs, const char *pw,
@@ -123,12 +120,8 @@ static void h_user_add(struct web_request *rq, struct web_response *rs)
     if (hashed(rq, rs, json_string_value(json_object_get(b, "password")), hash) < 0)
         goto out;
     in.password_hash = hash;
-    if (ledger_user_add(rq->ledger, &in, wa_errs_open(&m)) < 0)
-        wa_errs_answer(&m, rs, 409);
-    else {
-        wa_errs_discard(&m);
+    if (wa_errs_finish(&m, ledger_user_add(rq->ledger, &in, wa_errs_open(&m)), rs) == 0)
         answer_user(rq, rs, in.name, 201);
-    }
 out:
     json_decref(b);
 }
@@ -159,12 +152,9 @@ static void set_active(struct web_request *rq, struct web_response *rs, bool act
         web_error(rs, 409, "you cannot disable your own account");
         return;
     }
-    if (ledger_user_set_active(rq->ledger, u.name, active, rq->user->name, &changed,
-                               wa_errs_open(&m)) < 0) {
-        wa_errs_answer(&m, rs, 409);
+    if (wa_errs_finish(&m, ledger_user_set_active(rq->ledger, u.name, active, rq->user->name,
+                                                  &changed, wa_errs_open(&m)), rs) < 0)
         return;
-    }
-    wa_errs_discard(&m);
     if (!active)
         web_sessions_end_user(rq->sessions, u.id);
     answer_user(rq, rs, u.name, 200);
@@ -194,18 +184,13 @@ static void h_user_password(struct web_request *rq, struct web_response *rs)
         web_error(rs, 400, "password: a string is required");
         goto out;
     }
-    if (ledger_user_check_password(pw, wa_errs_open(&m)) < 0) {
-        wa_errs_answer(&m, rs, 400);
+    if (wa_errs_finish(&m, ledger_user_check_password(pw, wa_errs_open(&m)), rs) < 0)
         goto out;
-    }
-    wa_errs_discard(&m);
     if (!route_user(rq, rs, &u) || hashed(rq, rs, pw, hash) < 0)
         goto out;
-    if (ledger_user_set_password(rq->ledger, u.name, hash, rq->user->name, wa_errs_open(&m)) < 0) {
-        wa_errs_answer(&m, rs, 409);
+    if (wa_errs_finish(&m, ledger_user_set_password(rq->ledger, u.name, hash, rq->user->name,
+                                                    wa_errs_open(&m)), rs) < 0)
         goto out;
-    }
-    wa_errs_discard(&m);
     web_sessions_end_user(rq->sessions, u.id); /* the old password's sessions */
     answer_user(rq, rs, u.name, 200);
 out:

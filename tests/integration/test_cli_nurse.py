@@ -257,7 +257,28 @@ def test_bad_input(conf, db):
         check(dump(db) == before, "   ... ledger unchanged")
 
 
+def test_exit_statuses(conf, db):
+    """The exit-code table (cli.c): a refusal is 1 (here an unknown person), a ledger
+    another writer holds past the busy timeout is 75 (EX_TEMPFAIL: run it again), and
+    neither writes anything."""
+    before = dump(db)
+    r = gslib.cli(conf, "recheck", "NOPE", "38.0", "--instrument", "ear")
+    check(r.returncode == 1 and "no one with id 'NOPE'" in r.stderr,
+          "an unknown person -> 1 (%d)" % r.returncode)
+    con = sqlite3.connect(db, timeout=10, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        r = gslib.cli(conf, "leave", S(3), "--from", DAY, "--to", DAY)
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    check(r.returncode == 75 and "busy" in r.stderr and "try again" in r.stderr,
+          "a locked ledger -> 75 (%d %r)" % (r.returncode, r.stderr.strip()[-200:]))
+    check(dump(db) == before, "   ... ledger unchanged")
+
+
 if __name__ == "__main__":
     conf, db = test_nurse_day()
     test_bad_input(conf, db)
+    test_exit_statuses(conf, db)
     gslib.finish()

@@ -2,6 +2,7 @@
 import csv
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -130,6 +131,18 @@ def test_bad_roster_changes_nothing():
     check(r.returncode == 1 and clash + ":2: card" in r.stderr and people[0][0] in r.stderr,
           "card clash names the holder: " + r.stderr.strip().splitlines()[0])
     check(gslib.db_dump(db) == before, "ledger identical after a card clash")
+
+    # Another program holds the write lock past the busy timeout: 75, run it again.
+    con = sqlite3.connect(db, timeout=10, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        r = gslib.cli(conf, "roster", "import", good)
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    check(r.returncode == 75 and "the ledger is busy" in r.stderr,
+          "a locked ledger: exit status 75 (%d)" % r.returncode)
+    check(gslib.db_dump(db) == before, "ledger identical after a busy import")
 
     for args in (["roster", "import"], ["roster", "import", "/nonexistent.csv"],
                  ["roster", "frobnicate"], ["nothing"], ["roster", "list", "--bogus"]):

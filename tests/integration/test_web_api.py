@@ -468,6 +468,27 @@ def test_conflicts(s, clients):
     check(s.dump() == before, "the 409s wrote nothing")
 
 
+def test_busy(s, clients):
+    """Another writer holds the ledger's lock past the web's busy timeout (2 s): the
+    action is 503 "try again" and writes nothing; once the lock is gone the same request
+    gets the ledger's own answer."""
+    nurse = clients["nurse1"]
+    path, body = "/api/v1/people/S1/recheck", {"temp_centi": 3800, "instrument": "ear"}
+    con = sqlite3.connect(s.db, timeout=10, isolation_level=None)
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        before = s.dump()
+        r = nurse.post(path, body)
+        check(r.status == 503 and "try again" in r.error(),
+              "503 for a locked ledger: %d %s" % (r.status, r.error()))
+        check(s.dump() == before, "the 503 wrote nothing")
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    r = nurse.post(path, body)
+    check(r.status == 409, "the lock gone, the ledger's own answer: %d %s" % (r.status, r.error()))
+
+
 def test_bad_requests(s, clients):
     nurse = clients["nurse1"]
     future = (s.today + datetime.timedelta(days=3)).isoformat()
@@ -811,6 +832,7 @@ def main():
         test_today(s, clients)
         test_actions(s, clients)
         test_conflicts(s, clients)
+        test_busy(s, clients)
         test_bad_requests(s, clients)
         test_teacher(s, clients)
         test_people(s, clients)

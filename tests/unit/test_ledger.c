@@ -205,7 +205,7 @@ static void test_roster_conflict_leaves_ledger_as_it_was(void **state)
     /* A file without S1 that gives S1's card to a new person: S1 keeps it. */
     struct roster_row second[] = {row(2, "S2", "李娜", "2班", 1002),
                                   row(3, "S9", "王芳", "1班", 1001)};
-    assert_int_equal(import(l, second, 2, true, &s, &errs), -1);
+    assert_int_equal(import(l, second, 2, true, &s, &errs), LEDGER_CONFLICT);
     assert_non_null(strstr(errs, "r.csv:3: card 1001 already belongs to S1 (张伟)"));
     assert_non_null(strstr(errs, "nothing was changed"));
     free(errs);

@@ -143,7 +143,7 @@ static void test_symptoms_normalise(void **state)
             assert_string_equal(out, rows[i].out);
             assert_string_equal(e, "");
         } else {
-            assert_int_equal(rc, -1);
+            assert_int_equal(rc, LEDGER_INVALID);
             assert_non_null(strstr(e, rows[i].err));
         }
     }
@@ -260,7 +260,9 @@ static void test_manual_check_bad_input_changes_nothing(void **state)
         char *before = dump(f);
         struct manual_check in = mcheck(rows[i].who, rows[i].day, rows[i].window, rows[i].centi);
         in.instrument = rows[i].instrument;
-        assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), -1);
+        /* An unknown person is not found; every other row is a bad value. */
+        assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e),
+                         i == 0 ? LEDGER_NOT_FOUND : LEDGER_INVALID);
         const char *e = errs(f);
         if (!strstr(e, rows[i].err))
             fail_msg("row %zu: '%s' lacks '%s'", i, e, rows[i].err);
@@ -324,12 +326,12 @@ static void test_recheck_wrong_state_changes_nothing(void **state)
     struct recheck_result out;
     student(f, "S1", "1班");
     char *before = dump(f);
-    assert_int_equal(recheck(f, "S1", 3800, &out), -1);
+    assert_int_equal(recheck(f, "S1", 3800, &out), LEDGER_CONFLICT);
     assert_non_null(strstr(errs(f), "S1 has no open fever flag to recheck"));
     assert_unchanged(f, before);
 
     before = dump(f);
-    assert_int_equal(recheck(f, "NOPE", 3800, &out), -1);
+    assert_int_equal(recheck(f, "NOPE", 3800, &out), LEDGER_NOT_FOUND);
     assert_non_null(strstr(errs(f), "no one with id 'NOPE'"));
     assert_unchanged(f, before);
 
@@ -337,14 +339,14 @@ static void test_recheck_wrong_state_changes_nothing(void **state)
     before = dump(f);
     struct recheck in = {.person = "S1", .temp_centi = 3800, .instrument = "gate",
                          .threshold_centi = 3730, .by = "nurse", .at_ms = NOW};
-    assert_int_equal(ledger_recheck(f->l, &f->s, &in, &out, f->e), -1);
+    assert_int_equal(ledger_recheck(f->l, &f->s, &in, &out, f->e), LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "instrument 'gate'"));
     assert_unchanged(f, before);
 
     /* Cleared once: a second recheck has nothing to settle. */
     assert_int_equal(recheck(f, "S1", 3650, &out), 0);
     before = dump(f);
-    assert_int_equal(recheck(f, "S1", 3800, &out), -1);
+    assert_int_equal(recheck(f, "S1", 3800, &out), LEDGER_CONFLICT);
     assert_unchanged(f, before);
 }
 
@@ -392,7 +394,7 @@ static void test_referral_outcomes(void **state)
         /* No referral waits any more: a second outcome is a wrong state. */
         char *before = dump(f);
         assert_int_equal(ledger_referral_outcome(f->l, who, rows[i].outcome, NULL, "nurse", NOW,
-                                                 &id, f->e), -1);
+                                                 &id, f->e), LEDGER_CONFLICT);
         assert_non_null(strstr(errs(f), "has no referral waiting for an outcome"));
         assert_unchanged(f, before);
     }
@@ -400,7 +402,7 @@ static void test_referral_outcomes(void **state)
     char *before = dump(f);
     int64_t id;
     assert_int_equal(ledger_referral_outcome(f->l, "S0", "sent-home", NULL, "nurse", NOW, &id,
-                                             f->e), -1);
+                                             f->e), LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "outcome 'sent-home' is not"));
     assert_unchanged(f, before);
 }
@@ -454,7 +456,7 @@ static void test_absence_late_cannot_be_illness(void **state)
     sql(f, "INSERT INTO absences (person_id, day, cause, recorded_ms, late_ms) VALUES "
            "(" PID("S1") ", '" D0 "', 'late', 0, %lld)", (long long)at(D0, 9, 5));
     char *before = dump(f);
-    assert_int_equal(absence(f, "S1", D0, "illness", "fever", &out), -1);
+    assert_int_equal(absence(f, "S1", D0, "illness", "fever", &out), LEDGER_CONFLICT);
     assert_non_null(strstr(errs(f), "S1 came to school late on " D0
                                     ": a day at school cannot be an illness absence"));
     assert_unchanged(f, before);
@@ -486,7 +488,8 @@ static void test_absence_bad_input_changes_nothing(void **state)
                                    .cause = rows[i].cause, .symptoms = rows[i].symptoms,
                                    .onset_day = rows[i].onset, .clinic = rows[i].clinic,
                                    .by = "nurse", .at_ms = NOW};
-        assert_int_equal(ledger_absence_set_cause(f->l, &f->s, &in, &out, f->e), -1);
+        assert_int_equal(ledger_absence_set_cause(f->l, &f->s, &in, &out, f->e),
+                         i == 0 ? LEDGER_NOT_FOUND : LEDGER_INVALID);
         const char *e = errs(f);
         if (!strstr(e, rows[i].err))
             fail_msg("row %zu: '%s' lacks '%s'", i, e, rows[i].err);
@@ -500,9 +503,11 @@ static void test_followup_and_leave(void **state)
     struct absence_result out;
     student(f, "S1", "1班");
     char *before = dump(f);
-    assert_int_equal(ledger_absence_followup(f->l, "S1", D0, "called", "nurse", NOW, f->e), -1);
+    assert_int_equal(ledger_absence_followup(f->l, "S1", D0, "called", "nurse", NOW, f->e),
+                     LEDGER_NOT_FOUND);
     assert_non_null(strstr(errs(f), "S1 has no absence on " D0 " to follow up"));
-    assert_int_equal(ledger_absence_followup(f->l, "S1", D0, "", "nurse", NOW, f->e), -1);
+    assert_int_equal(ledger_absence_followup(f->l, "S1", D0, "", "nurse", NOW, f->e),
+                     LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "note is empty"));
     assert_unchanged(f, before);
 
@@ -513,12 +518,14 @@ static void test_followup_and_leave(void **state)
     assert_int_equal(audits(f, "absence follow-up", "nurse"), 2);
 
     before = dump(f);
-    assert_int_equal(ledger_leave_add(f->l, "S1", D0, DM1, "trip", "teacher", NOW, f->e), -1);
+    assert_int_equal(ledger_leave_add(f->l, "S1", D0, DM1, "trip", "teacher", NOW, f->e),
+                     LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "ends before it begins"));
     assert_int_equal(ledger_leave_add(f->l, "S1", "2024-13-01", D0, NULL, "teacher", NOW, f->e),
-                     -1);
+                     LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "from date '2024-13-01'"));
-    assert_int_equal(ledger_leave_add(f->l, "S7", D0, D0, NULL, "teacher", NOW, f->e), -1);
+    assert_int_equal(ledger_leave_add(f->l, "S7", D0, D0, NULL, "teacher", NOW, f->e),
+                     LEDGER_NOT_FOUND);
     assert_non_null(strstr(errs(f), "no one with id 'S7'"));
     assert_unchanged(f, before);
     assert_int_equal(ledger_leave_add(f->l, "S1", D0, DP1, "trip", "teacher", NOW, f->e), 0);
@@ -619,11 +626,13 @@ static void test_certificate_add(void **state)
 
     char *before = dump(f);
     assert_int_equal(ledger_certificate_add(f->l, "S2", "clinic", DP1, "nurse", NOW, &out, f->e),
-                     -1);
+                     LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "is in the future"));
-    assert_int_equal(ledger_certificate_add(f->l, "S2", "", D0, "nurse", NOW, &out, f->e), -1);
+    assert_int_equal(ledger_certificate_add(f->l, "S2", "", D0, "nurse", NOW, &out, f->e),
+                     LEDGER_INVALID);
     assert_non_null(strstr(errs(f), "issuer is empty"));
-    assert_int_equal(ledger_certificate_add(f->l, "S9", "x", D0, "nurse", NOW, &out, f->e), -1);
+    assert_int_equal(ledger_certificate_add(f->l, "S9", "x", D0, "nurse", NOW, &out, f->e),
+                     LEDGER_NOT_FOUND);
     assert_non_null(strstr(errs(f), "no one with id 'S9'"));
     assert_unchanged(f, before);
 }
@@ -900,6 +909,30 @@ static void test_cluster_day_rule_one_below(void **state)
     assert_int_equal(o.count, 0);
 }
 
+/* A writer that holds the lock past the busy timeout makes a nurse's action BUSY
+ * (nothing written, the caller may try again), not a database failure. */
+static void test_locked_ledger_is_busy(void **state)
+{
+    struct fx *f = *state;
+    struct manual_check_result out;
+    student(f, "S1", "1班");
+    struct ledger_opts o = {.busy_timeout_ms = 50};
+    struct ledger *l2;
+    assert_int_equal(ledger_open(f->path, &o, &l2), 0);
+    sql(f, "BEGIN IMMEDIATE");
+    struct manual_check in = mcheck("S1", D0, "morning", 3650);
+    assert_int_equal(ledger_manual_check(l2, &in, &out, f->e), LEDGER_BUSY);
+    assert_string_equal(errs(f), "");
+    sql(f, "ROLLBACK");
+    assert_int_equal(ledger_manual_check(l2, &in, &out, f->e), LEDGER_OK);
+    ledger_close(l2);
+    assert_int_equal(ledger_status_of_sqlite(SQLITE_BUSY_SNAPSHOT), LEDGER_BUSY);
+    assert_int_equal(ledger_status_of_sqlite(SQLITE_LOCKED), LEDGER_BUSY);
+    assert_int_equal(ledger_status_of_sqlite(SQLITE_CONSTRAINT_UNIQUE), LEDGER_CONFLICT);
+    assert_int_equal(ledger_status_of_sqlite(SQLITE_IOERR_WRITE), LEDGER_IO);
+    assert_string_equal(ledger_status_name(LEDGER_NOT_FOUND), "not_found");
+}
+
 static void test_alert_close(void **state)
 {
     struct fx *f = *state;
@@ -912,9 +945,9 @@ static void test_alert_close(void **state)
     assert_string_equal(qtext(f, "SELECT closed_by FROM alerts"), "nurse");
     assert_int_equal(audits(f, "alert close", "nurse"), 1);
     char *before = dump(f);
-    assert_int_equal(ledger_alert_close(f->l, id, "nurse", NOW, f->e), -1);
+    assert_int_equal(ledger_alert_close(f->l, id, "nurse", NOW, f->e), LEDGER_CONFLICT);
     assert_non_null(strstr(errs(f), "is already closed (by nurse)"));
-    assert_int_equal(ledger_alert_close(f->l, 99, "nurse", NOW, f->e), -1);
+    assert_int_equal(ledger_alert_close(f->l, 99, "nurse", NOW, f->e), LEDGER_NOT_FOUND);
     assert_non_null(strstr(errs(f), "no cluster alert 99"));
     assert_unchanged(f, before);
 }
@@ -1082,6 +1115,7 @@ int main(void)
         T(test_absence_late_cannot_be_illness),
         T(test_absence_bad_input_changes_nothing),
         T(test_followup_and_leave),
+        T(test_locked_ledger_is_busy),
         T(test_certificate_contract),
         T(test_certificate_add),
         T(test_open_case),
