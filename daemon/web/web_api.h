@@ -85,8 +85,6 @@ int wa_http_status(enum ledger_status st);
  * gives, carrying the ledger's message (lines joined), or for a failure without
  * one (busy, a database error) a sentence of its own. */
 int wa_errs_finish(struct wa_errs *e, enum ledger_status st, struct web_response *rs);
-/* Drops what was written (the call succeeded). */
-void wa_errs_discard(struct wa_errs *e);
 
 /* ---- JSON ------------------------------------------------------------------------- */
 

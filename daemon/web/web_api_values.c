@@ -277,11 +277,6 @@ int wa_errs_finish(struct wa_errs *e, enum ledger_status st, struct web_response
     return st == LEDGER_OK ? 0 : -1;
 }
 
-void wa_errs_discard(struct wa_errs *e)
-{
-    errbuf_free(&e->b);
-}
-
 /* ---- JSON ------------------------------------------------------------------------- */
 
 /* A copy with every invalid byte replaced by U+FFFD (text the ledger got from
