@@ -13,7 +13,8 @@
 static const char *const symptom_names[] = {"fever", "cough", "sore_throat", "diarrhoea",
                                             "vomiting", "rash", "conjunctivitis", "other",
                                             NULL};
-static const char *const causes[] = {"illness", "personal", "other", NULL};
+/* ledger_health's list of the causes, which the web checks against too. */
+static const char *const *const causes = ledger_absence_causes;
 static const char *const clinic_names[] = {"no", "yes", "unknown", NULL};
 
 /* ---- symptoms --------------------------------------------------------------------- */
