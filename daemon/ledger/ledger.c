@@ -230,6 +230,17 @@ int ledger_integrity_check(struct ledger *l, FILE *out)
     return problems ? -1 : 0;
 }
 
+/* Steps a bound statement that returns no rows and finalizes it; a failure is
+ * logged as `what`. */
+static int run_insert(struct ledger *l, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        ledger_log_error(l, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int ledger_audit(struct ledger *l, const char *actor, const char *action,
                  const char *target, const char *detail)
 {
@@ -242,11 +253,22 @@ int ledger_audit(struct ledger *l, const char *actor, const char *action,
     ledger_bind_text(st, 3, action);
     ledger_bind_text(st, 4, target ? target : "");
     ledger_bind_text(st, 5, detail ? detail : "");
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "audit log");
+    return run_insert(l, st, "audit log");
+}
+
+int ledger_each_row(struct ledger *l, sqlite3_stmt *st, const char *what,
+                    void (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        row(st, ctx);
     sqlite3_finalize(st);
-    return rc;
+    if (rc == SQLITE_DONE)
+        return 0;
+    ledger_log_error(l, what);
+    return -1;
 }
 
 int ledger_begin(struct ledger *l)
@@ -278,11 +300,7 @@ static int health_history_add(struct ledger *l, int64_t person_id, const char *s
     ledger_bind_text(st, 3, status);
     ledger_bind_text(st, 4, reason ? reason : "");
     ledger_bind_text(st, 5, by ? by : "");
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "health status history");
-    sqlite3_finalize(st);
-    return rc;
+    return run_insert(l, st, "health status history");
 }
 
 int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *status,

@@ -572,9 +572,10 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
 
 /* ---- listing ---------------------------------------------------------------------- */
 
-void lh_absence_view(sqlite3_stmt *st, struct absence_view *v)
+void lh_absence_row(sqlite3_stmt *st, void *ctx)
 {
-    *v = (struct absence_view){
+    struct lh_absence_cb *cb = ctx;
+    struct absence_view v = {
         .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
         .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
         .cause = ledger_col_text(st, 4), .symptoms = ledger_col_text(st, 5),
@@ -584,21 +585,16 @@ void lh_absence_view(sqlite3_stmt *st, struct absence_view *v)
         .returned_day = ledger_col_text(st, 12), .followups = sqlite3_column_int(st, 13),
         .last_followup = ledger_col_text(st, 14),
     };
+    cb->fn(&v, cb->arg);
 }
 
 int ledger_list_absences(struct ledger *l, const char *day, const char *class_name,
                          void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
+    struct lh_absence_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
         "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) ORDER BY p.class, p.external_id");
-    if (!st)
-        return -1;
-    lh_bind(st, "tt", day, class_name);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct absence_view v;
-        lh_absence_view(st, &v);
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "list absences");
+    if (st)
+        lh_bind(st, "tt", day, class_name);
+    return ledger_each_row(l, st, "list absences", lh_absence_row, &cb);
 }
