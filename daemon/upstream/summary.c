@@ -12,6 +12,7 @@
  * runs no SQL of its own. */
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -334,6 +335,19 @@ static void referral_json(const struct referral_notice_view *v, void *arg)
                                    "recheck_instrument", text_or_null(v->recheck_instrument)));
 }
 
+/* The end of a notice: found is the ledger's read (1 found, 0 no such case, -1
+ * error); the document goes to *json when it was found. `what` names the case
+ * ("referral") in the logs. */
+static int notice_done(const struct notice_build *n, int found, const char *what, int64_t id,
+                       char **json)
+{
+    if (found == 0)
+        log_err("notice: no %s %" PRId64 " in the ledger", what, id);
+    char label[64];
+    snprintf(label, sizeof label, "%s notice", what);
+    return found == 1 ? finish(n->doc, label, json) : -1;
+}
+
 int notice_build_referral(struct ledger *l, const struct config *cfg,
                           const struct pseudonym *ps, int64_t referral_id, int64_t generated_ms,
                           char **json)
@@ -342,10 +356,8 @@ int notice_build_referral(struct ledger *l, const struct config *cfg,
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    int found = ledger_referral_notice(l, referral_id, referral_json, &n);
-    if (found == 0)
-        log_err("notice: no referral %" PRId64 " in the ledger", referral_id);
-    return found == 1 ? finish(n.doc, "referral notice", json) : -1;
+    return notice_done(&n, ledger_referral_notice(l, referral_id, referral_json, &n),
+                       "referral", referral_id, json);
 }
 
 struct case_list {
@@ -392,8 +404,6 @@ int notice_build_alert(struct ledger *l, const struct config *cfg, const struct 
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    int found = ledger_alert_notice(l, alert_id, alert_json, &n);
-    if (found == 0)
-        log_err("notice: no cluster alert %" PRId64 " in the ledger", alert_id);
-    return found == 1 ? finish(n.doc, "alert notice", json) : -1;
+    return notice_done(&n, ledger_alert_notice(l, alert_id, alert_json, &n), "cluster alert",
+                       alert_id, json);
 }
