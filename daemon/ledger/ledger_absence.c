@@ -137,23 +137,31 @@ struct absence_row {
     char cause[16];
 };
 
-/* 1 and the row when the person has an absence that day, 0 when not. */
-static int find_absence(struct ledger *l, int64_t pid, const char *day, struct absence_row *row)
+/* The first row of sql (?1 the person, ?2 a day), an absence's id and one text
+ * column: 1 and *id, text; 0 when none; -1 on a database error (logged as `what`). */
+static int absence_id_text(struct ledger *l, const char *sql, int64_t pid, const char *day,
+                           int64_t *id, char *text, size_t n, const char *what)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, cause FROM absences "
-                                         "WHERE person_id = ?1 AND day = ?2");
+    sqlite3_stmt *st = ledger_prepare(l, sql);
     if (!st)
         return -1;
     lh_bind(st, "It", pid, day);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        row->id = sqlite3_column_int64(st, 0);
-        snprintf(row->cause, sizeof row->cause, "%s", ledger_col_text(st, 1));
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(text, n, "%s", ledger_col_text(st, 1));
     } else if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "find absence");
+        ledger_log_error(l, what);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 and the row when the person has an absence that day, 0 when not. */
+static int find_absence(struct ledger *l, int64_t pid, const char *day, struct absence_row *row)
+{
+    return absence_id_text(l, "SELECT id, cause FROM absences WHERE person_id = ?1 AND day = ?2",
+                           pid, day, &row->id, row->cause, sizeof row->cause, "find absence");
 }
 
 static int validate_cause(const struct absence_cause *in, char *symptoms, FILE *errs)
@@ -393,21 +401,11 @@ int ledger_leave_add(struct ledger *l, const char *person, const char *from_day,
 static int latest_illness(struct ledger *l, int64_t pid, const char *issued_day,
                           struct certificate_result *out)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, day FROM absences WHERE person_id = ?1 AND "
-                                         "cause = 'illness' AND day <= ?2 "
-                                         "ORDER BY day DESC LIMIT 1");
-    if (!st)
-        return -1;
-    lh_bind(st, "It", pid, issued_day);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->absence_id = sqlite3_column_int64(st, 0);
-        snprintf(out->absence_day, sizeof out->absence_day, "%s", ledger_col_text(st, 1));
-    } else if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "latest illness absence");
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    int rc = absence_id_text(l, "SELECT id, day FROM absences WHERE person_id = ?1 AND "
+                                "cause = 'illness' AND day <= ?2 ORDER BY day DESC LIMIT 1",
+                             pid, issued_day, &out->absence_id, out->absence_day,
+                             sizeof out->absence_day, "latest illness absence");
+    return rc < 0 ? -1 : 0;
 }
 
 static int audit_certificate(struct ledger *l, const char *person, const char *issuer,
