@@ -230,13 +230,15 @@ int ledger_integrity_check(struct ledger *l, FILE *out)
     return problems ? -1 : 0;
 }
 
-/* Steps a bound statement that returns no rows and finalizes it; a failure is
- * logged as `what`. */
-static int run_insert(struct ledger *l, sqlite3_stmt *st, const char *what)
+int ledger_step_done(struct ledger *l, sqlite3_stmt *st, int *changes, const char *what)
 {
+    if (!st)
+        return -1;
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc < 0)
         ledger_log_error(l, what);
+    else if (changes)
+        *changes = sqlite3_changes(l->db);
     sqlite3_finalize(st);
     return rc;
 }
@@ -253,7 +255,7 @@ int ledger_audit(struct ledger *l, const char *actor, const char *action,
     ledger_bind_text(st, 3, action);
     ledger_bind_text(st, 4, target ? target : "");
     ledger_bind_text(st, 5, detail ? detail : "");
-    return run_insert(l, st, "audit log");
+    return ledger_step_done(l, st, NULL, "audit log");
 }
 
 int ledger_each_row(struct ledger *l, sqlite3_stmt *st, const char *what,
@@ -300,7 +302,7 @@ static int health_history_add(struct ledger *l, int64_t person_id, const char *s
     ledger_bind_text(st, 3, status);
     ledger_bind_text(st, 4, reason ? reason : "");
     ledger_bind_text(st, 5, by ? by : "");
-    return run_insert(l, st, "health status history");
+    return ledger_step_done(l, st, NULL, "health status history");
 }
 
 int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *status,
@@ -314,11 +316,8 @@ int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *st
     sqlite3_bind_int64(st, 2, at_ms);
     sqlite3_bind_int64(st, 3, person_id);
     ledger_bind_text(st, 4, status);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "set health status");
-    int changed = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
+    int changed = 0;
+    int rc = ledger_step_done(l, st, &changed, "set health status");
     if (rc == 0 && changed > 0)
         rc = health_history_add(l, person_id, status, reason, by, at_ms);
     return rc;

@@ -94,15 +94,7 @@ int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, .
     va_start(ap, types);
     sqlite3_stmt *st = prepare_va(l, sql, types, ap);
     va_end(ap);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "write");
-    else if (changes)
-        *changes = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
-    return rc;
+    return ledger_step_done(l, st, changes, "write");
 }
 
 int lh_query_i64(struct ledger *l, int64_t *out, const char *sql, const char *types, ...)

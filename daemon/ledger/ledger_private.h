@@ -36,6 +36,10 @@ int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
 /* Logs the connection's last error with context. */
 void ledger_log_error(struct ledger *l, const char *what);
+/* Steps a bound statement that returns no rows (NULL: its prepare or bind failed,
+ * logged) and finalizes it: 0 and *changes (may be NULL) = rows changed, or -1 with
+ * the database's error logged as `what`. */
+int ledger_step_done(struct ledger *l, sqlite3_stmt *st, int *changes, const char *what);
 /* Every listing's loop: steps a prepared and bound statement (NULL: it failed
  * already, and was logged) to the end, handing each row to `row`, and finalizes it.
  * 0, or -1 with the database's error logged as `what`. */

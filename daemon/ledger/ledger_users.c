@@ -177,15 +177,7 @@ int ledger_user_list(struct ledger *l, void (*fn)(const struct user_row *u, void
 /* Runs one statement (already bound) that returns no rows; *changes = rows changed. */
 static int run(struct ledger *l, sqlite3_stmt *st, int *changes)
 {
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "users: write");
-    else if (changes)
-        *changes = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
-    return rc;
+    return ledger_step_done(l, st, changes, "users: write");
 }
 
 static int finish(struct ledger *l, int rc)
