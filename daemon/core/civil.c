@@ -128,11 +128,13 @@ int civil_ms_at(const char *day, int second_of_day, int64_t *out)
 
 /* ---- windows ------------------------------------------------------------------------ */
 
+const char *const check_window_names[] = {"morning", "noon", NULL};
+
 const char *check_window_name(enum check_window w)
 {
     switch (w) {
-    case WIN_MORNING: return "morning";
-    case WIN_NOON: return "noon";
+    case WIN_MORNING:
+    case WIN_NOON: return check_window_names[w - WIN_MORNING];
     case WIN_NONE: break;
     }
     return "none";

@@ -46,6 +46,9 @@ const char *civil_local_text(int64_t wall_ms, enum civil_form form, const char *
 const char *civil_utc_iso(int64_t wall_ms, char out[CIVIL_ISO_LEN]);
 
 enum check_window { WIN_NONE, WIN_MORNING, WIN_NOON };
+/* The windows' names, NULL-terminated, in enum order from WIN_MORNING: the one list
+ * the ledger and the web check a manual check's window against. */
+extern const char *const check_window_names[];
 /* "morning", "noon", "none". */
 const char *check_window_name(enum check_window w);
 /* The window a local minute falls in: [start, end) of each configured window. */

@@ -232,6 +232,19 @@ int ledger_integrity_check(struct ledger *l, FILE *out)
     return problems ? -1 : 0;
 }
 
+int ledger_step_done(struct ledger *l, sqlite3_stmt *st, int *changes, const char *what)
+{
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc < 0)
+        ledger_log_error(l, what);
+    else if (changes)
+        *changes = sqlite3_changes(l->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int ledger_audit(struct ledger *l, const char *actor, const char *action,
                  const char *target, const char *detail)
 {
@@ -244,11 +257,22 @@ int ledger_audit(struct ledger *l, const char *actor, const char *action,
     ledger_bind_text(st, 3, action);
     ledger_bind_text(st, 4, target ? target : "");
     ledger_bind_text(st, 5, detail ? detail : "");
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "audit log");
+    return ledger_step_done(l, st, NULL, "audit log");
+}
+
+int ledger_each_row(struct ledger *l, sqlite3_stmt *st, const char *what,
+                    void (*row)(sqlite3_stmt *st, void *ctx), void *ctx)
+{
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        row(st, ctx);
     sqlite3_finalize(st);
-    return rc;
+    if (rc == SQLITE_DONE)
+        return 0;
+    ledger_log_error(l, what);
+    return -1;
 }
 
 int ledger_begin(struct ledger *l)
@@ -282,11 +306,7 @@ static int health_history_add(struct ledger *l, int64_t person_id, const char *s
     ledger_bind_text(st, 3, status);
     ledger_bind_text(st, 4, reason ? reason : "");
     ledger_bind_text(st, 5, by ? by : "");
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "health status history");
-    sqlite3_finalize(st);
-    return rc;
+    return ledger_step_done(l, st, NULL, "health status history");
 }
 
 int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *status,
@@ -300,11 +320,8 @@ int ledger_set_health_status(struct ledger *l, int64_t person_id, const char *st
     sqlite3_bind_int64(st, 2, at_ms);
     sqlite3_bind_int64(st, 3, person_id);
     ledger_bind_text(st, 4, status);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "set health status");
-    int changed = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
+    int changed = 0;
+    int rc = ledger_step_done(l, st, &changed, "set health status");
     if (rc == 0 && changed > 0)
         rc = health_history_add(l, person_id, status, reason, by, at_ms);
     return rc;

@@ -13,7 +13,8 @@
 static const char *const symptom_names[] = {"fever", "cough", "sore_throat", "diarrhoea",
                                             "vomiting", "rash", "conjunctivitis", "other",
                                             NULL};
-static const char *const causes[] = {"illness", "personal", "other", NULL};
+/* ledger_health's list of the causes, which the web checks against too. */
+static const char *const *const causes = ledger_absence_causes;
 static const char *const clinic_names[] = {"no", "yes", "unknown", NULL};
 
 /* ---- symptoms --------------------------------------------------------------------- */
@@ -136,23 +137,31 @@ struct absence_row {
     char cause[16];
 };
 
-/* 1 and the row when the person has an absence that day, 0 when not. */
-static int find_absence(struct ledger *l, int64_t pid, const char *day, struct absence_row *row)
+/* The first row of sql (?1 the person, ?2 a day), an absence's id and one text
+ * column: 1 and *id, text; 0 when none; -1 on a database error (logged as `what`). */
+static int absence_id_text(struct ledger *l, const char *sql, int64_t pid, const char *day,
+                           int64_t *id, char *text, size_t n, const char *what)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, cause FROM absences "
-                                         "WHERE person_id = ?1 AND day = ?2");
+    sqlite3_stmt *st = ledger_prepare(l, sql);
     if (!st)
         return -1;
     lh_bind(st, "It", pid, day);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        row->id = sqlite3_column_int64(st, 0);
-        snprintf(row->cause, sizeof row->cause, "%s", ledger_col_text(st, 1));
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(text, n, "%s", ledger_col_text(st, 1));
     } else if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "find absence");
+        ledger_log_error(l, what);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 and the row when the person has an absence that day, 0 when not. */
+static int find_absence(struct ledger *l, int64_t pid, const char *day, struct absence_row *row)
+{
+    return absence_id_text(l, "SELECT id, cause FROM absences WHERE person_id = ?1 AND day = ?2",
+                           pid, day, &row->id, row->cause, sizeof row->cause, "find absence");
 }
 
 static enum ledger_status validate_cause(const struct absence_cause *in, char *symptoms,
@@ -402,21 +411,11 @@ enum ledger_status ledger_leave_add(struct ledger *l, const char *person,
 static int latest_illness(struct ledger *l, int64_t pid, const char *issued_day,
                           struct certificate_result *out)
 {
-    sqlite3_stmt *st = ledger_prepare(l, "SELECT id, day FROM absences WHERE person_id = ?1 AND "
-                                         "cause = 'illness' AND day <= ?2 "
-                                         "ORDER BY day DESC LIMIT 1");
-    if (!st)
-        return -1;
-    lh_bind(st, "It", pid, issued_day);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->absence_id = sqlite3_column_int64(st, 0);
-        snprintf(out->absence_day, sizeof out->absence_day, "%s", ledger_col_text(st, 1));
-    } else if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "latest illness absence");
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    int rc = absence_id_text(l, "SELECT id, day FROM absences WHERE person_id = ?1 AND "
+                                "cause = 'illness' AND day <= ?2 ORDER BY day DESC LIMIT 1",
+                             pid, issued_day, &out->absence_id, out->absence_day,
+                             sizeof out->absence_day, "latest illness absence");
+    return rc < 0 ? -1 : 0;
 }
 
 static int audit_certificate(struct ledger *l, const char *person, const char *issuer,
@@ -583,9 +582,10 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
 
 /* ---- listing ---------------------------------------------------------------------- */
 
-void lh_absence_view(sqlite3_stmt *st, struct absence_view *v)
+void lh_absence_row(sqlite3_stmt *st, void *ctx)
 {
-    *v = (struct absence_view){
+    struct lh_absence_cb *cb = ctx;
+    struct absence_view v = {
         .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
         .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
         .cause = ledger_col_text(st, 4), .symptoms = ledger_col_text(st, 5),
@@ -595,21 +595,16 @@ void lh_absence_view(sqlite3_stmt *st, struct absence_view *v)
         .returned_day = ledger_col_text(st, 12), .followups = sqlite3_column_int(st, 13),
         .last_followup = ledger_col_text(st, 14),
     };
+    cb->fn(&v, cb->arg);
 }
 
 int ledger_list_absences(struct ledger *l, const char *day, const char *class_name,
                          void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
+    struct lh_absence_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
         "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) ORDER BY p.class, p.external_id");
-    if (!st)
-        return -1;
-    lh_bind(st, "tt", day, class_name);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct absence_view v;
-        lh_absence_view(st, &v);
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "list absences");
+    if (st)
+        lh_bind(st, "tt", day, class_name);
+    return ledger_each_row(l, st, "list absences", lh_absence_row, &cb);
 }

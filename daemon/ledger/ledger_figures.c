@@ -179,9 +179,28 @@ enum ledger_status ledger_alert_close(struct ledger *l, int64_t alert_id, const 
     return ledger_end(l, close_body(l, alert_id, by, at_ms, errs));
 }
 
+struct alert_cb {
+    void (*fn)(const struct alert_view *v, void *arg);
+    void *arg;
+};
+
+static void alert_row(sqlite3_stmt *st, void *ctx)
+{
+    struct alert_cb *cb = ctx;
+    struct alert_view v = {
+        .id = sqlite3_column_int64(st, 0), .class_name = ledger_col_text(st, 1),
+        .rule = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
+        .opened_ms = sqlite3_column_int64(st, 4), .closed_ms = sqlite3_column_int64(st, 5),
+        .closed_by = ledger_col_text(st, 6), .cases = sqlite3_column_int(st, 7),
+        .people = ledger_col_text(st, 8),
+    };
+    cb->fn(&v, cb->arg);
+}
+
 int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, void *arg),
                        void *arg)
 {
+    struct alert_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT a.id, a.class, a.rule, a.day, a.opened_ms, coalesce(a.closed_ms, 0), "
         "       coalesce(a.closed_by, ''), a.cases, "
@@ -190,20 +209,7 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
         "                  JOIN people p ON p.id = c.person_id WHERE c.alert_id = a.id "
         "                  ORDER BY ext)), '') "
         "FROM alerts a ORDER BY a.closed_ms IS NOT NULL, a.day DESC, a.id");
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct alert_view v = {
-            .id = sqlite3_column_int64(st, 0), .class_name = ledger_col_text(st, 1),
-            .rule = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
-            .opened_ms = sqlite3_column_int64(st, 4), .closed_ms = sqlite3_column_int64(st, 5),
-            .closed_by = ledger_col_text(st, 6), .cases = sqlite3_column_int(st, 7),
-            .people = ledger_col_text(st, 8),
-        };
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "list alerts");
+    return ledger_each_row(l, st, "list alerts", alert_row, &cb);
 }
 
 /* ---- day figures ------------------------------------------------------------------ */

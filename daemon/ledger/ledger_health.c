@@ -20,7 +20,8 @@ const char *const ledger_referral_outcomes[] = {"sent_home", "hospital", "return
                                                 NULL};
 /* ledger_absence.c still holds a private copy of this list (its owner is to switch). */
 const char *const ledger_absence_causes[] = {"illness", "personal", "other", NULL};
-static const char *const windows[] = {"morning", "noon", NULL};
+/* civil's list of the windows, which the web checks against too. */
+static const char *const *const windows = check_window_names;
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -93,15 +94,7 @@ int lh_run(struct ledger *l, int *changes, const char *sql, const char *types, .
     va_start(ap, types);
     sqlite3_stmt *st = prepare_va(l, sql, types, ap);
     va_end(ap);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "write");
-    else if (changes)
-        *changes = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
-    return rc;
+    return ledger_step_done(l, st, changes, "write");
 }
 
 int lh_query_i64(struct ledger *l, int64_t *out, const char *sql, const char *types, ...)
@@ -498,11 +491,32 @@ int lh_list_done(struct ledger *l, sqlite3_stmt *st, int rc, const char *what)
     return -1;
 }
 
+struct flag_cb {
+    void (*fn)(const struct flag_view *v, void *arg);
+    void *arg;
+};
+
+static void flag_row(sqlite3_stmt *st, void *ctx)
+{
+    struct flag_cb *cb = ctx;
+    struct flag_view v = {
+        .id = sqlite3_column_int64(st, 0), .external_id = ledger_col_text(st, 1),
+        .name = ledger_col_text(st, 2), .class_name = ledger_col_text(st, 3),
+        .day = ledger_col_text(st, 4), .lane = ledger_col_text(st, 5),
+        .opened_ms = sqlite3_column_int64(st, 6), .screen_centi = sqlite3_column_int(st, 7),
+        .threshold_centi = sqlite3_column_int(st, 8),
+        .has_card = sqlite3_column_type(st, 9) != SQLITE_NULL,
+        .card = (uint64_t)sqlite3_column_int64(st, 9),
+    };
+    cb->fn(&v, cb->arg);
+}
+
 /* The open cases of the gate's contract (view contract_open_case), one list per
  * kind. */
 int ledger_list_open_flags(struct ledger *l, void (*fn)(const struct flag_view *v, void *arg),
                            void *arg)
 {
+    struct flag_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT f.id, coalesce(p.external_id, ''), coalesce(p.name, ''), coalesce(p.class, ''), "
         "       f.day, coalesce(ln.name, ''), f.opened_ms, f.screen_centi, f.threshold_centi, "
@@ -511,27 +525,31 @@ int ledger_list_open_flags(struct ledger *l, void (*fn)(const struct flag_view *
         "LEFT JOIN people p ON p.id = f.person_id "
         "LEFT JOIN readings r ON r.id = f.reading_id LEFT JOIN lanes ln ON ln.id = r.lane_id "
         "WHERE oc.kind = 'flag' ORDER BY f.opened_ms, f.id");
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct flag_view v = {
-            .id = sqlite3_column_int64(st, 0), .external_id = ledger_col_text(st, 1),
-            .name = ledger_col_text(st, 2), .class_name = ledger_col_text(st, 3),
-            .day = ledger_col_text(st, 4), .lane = ledger_col_text(st, 5),
-            .opened_ms = sqlite3_column_int64(st, 6), .screen_centi = sqlite3_column_int(st, 7),
-            .threshold_centi = sqlite3_column_int(st, 8),
-            .has_card = sqlite3_column_type(st, 9) != SQLITE_NULL,
-            .card = (uint64_t)sqlite3_column_int64(st, 9),
-        };
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "list flags");
+    return ledger_each_row(l, st, "list flags", flag_row, &cb);
+}
+
+struct referral_cb {
+    void (*fn)(const struct referral_view *v, void *arg);
+    void *arg;
+};
+
+static void referral_row(sqlite3_stmt *st, void *ctx)
+{
+    struct referral_cb *cb = ctx;
+    struct referral_view v = {
+        .id = sqlite3_column_int64(st, 0), .external_id = ledger_col_text(st, 1),
+        .name = ledger_col_text(st, 2), .class_name = ledger_col_text(st, 3),
+        .day = ledger_col_text(st, 4), .opened_ms = sqlite3_column_int64(st, 5),
+        .screen_centi = sqlite3_column_int(st, 6), .recheck_centi = sqlite3_column_int(st, 7),
+        .recheck_instrument = ledger_col_text(st, 8),
+    };
+    cb->fn(&v, cb->arg);
 }
 
 int ledger_list_open_referrals(struct ledger *l,
                                void (*fn)(const struct referral_view *v, void *arg), void *arg)
 {
+    struct referral_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT r.id, coalesce(p.external_id, ''), coalesce(p.name, ''), coalesce(p.class, ''), "
         "       r.day, r.opened_ms, f.screen_centi, coalesce(f.recheck_centi, 0), "
@@ -539,18 +557,5 @@ int ledger_list_open_referrals(struct ledger *l,
         "FROM contract_open_case oc JOIN referrals r ON r.id = oc.id "
         "JOIN flags f ON f.id = r.flag_id LEFT JOIN people p ON p.id = r.person_id "
         "WHERE oc.kind = 'referral' ORDER BY r.opened_ms, r.id");
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct referral_view v = {
-            .id = sqlite3_column_int64(st, 0), .external_id = ledger_col_text(st, 1),
-            .name = ledger_col_text(st, 2), .class_name = ledger_col_text(st, 3),
-            .day = ledger_col_text(st, 4), .opened_ms = sqlite3_column_int64(st, 5),
-            .screen_centi = sqlite3_column_int(st, 6), .recheck_centi = sqlite3_column_int(st, 7),
-            .recheck_instrument = ledger_col_text(st, 8),
-        };
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "list referrals");
+    return ledger_each_row(l, st, "list referrals", referral_row, &cb);
 }

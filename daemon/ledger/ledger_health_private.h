@@ -45,7 +45,12 @@ int lh_name_index(const char *const *names, const char *s);
     "       coalesce((SELECT note FROM absence_followups WHERE absence_id = a.id "         \
     "                 ORDER BY at_ms DESC, id DESC LIMIT 1), '') "                         \
     "FROM absences a JOIN people p ON p.id = a.person_id "
-void lh_absence_view(sqlite3_stmt *st, struct absence_view *v);
+struct lh_absence_cb {
+    void (*fn)(const struct absence_view *v, void *arg);
+    void *arg;
+};
+/* ledger_each_row's row of LH_ABSENCE_SELECT; ctx is a struct lh_absence_cb. */
+void lh_absence_row(sqlite3_stmt *st, void *ctx);
 /* Commits when rc == 0, else rolls back; returns rc (or -1 if the commit failed). */
 int lh_finish(struct ledger *l, int rc);
 /* Ends a listing stepped to rc: finalizes st; 0 when it ran to SQLITE_DONE, else

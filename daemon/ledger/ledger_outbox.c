@@ -227,24 +227,30 @@ int outbox_make_due(struct ledger *l, int64_t now_ms, int *count)
 
 /* ---- listing -------------------------------------------------------------------------- */
 
+struct outbox_cb {
+    void (*fn)(const struct outbox_view *v, void *arg);
+    void *arg;
+};
+
+static void outbox_row(sqlite3_stmt *st, void *ctx)
+{
+    struct outbox_cb *cb = ctx;
+    struct outbox_view v = {
+        .id = sqlite3_column_int64(st, 0), .kind = ledger_col_text(st, 1),
+        .key = ledger_col_text(st, 2), .state = ledger_col_text(st, 3),
+        .attempts = sqlite3_column_int(st, 4), .created_ms = sqlite3_column_int64(st, 5),
+        .sent_ms = sqlite3_column_int64(st, 6), .next_attempt_ms = sqlite3_column_int64(st, 7),
+        .last_error = ledger_col_text(st, 8)};
+    cb->fn(&v, cb->arg);
+}
+
 int outbox_list(struct ledger *l, void (*fn)(const struct outbox_view *v, void *arg), void *arg)
 {
+    struct outbox_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT id, kind, idempotency_key, state, attempts, created_ms, coalesce(sent_ms, 0), "
         "       next_attempt_ms, last_error FROM outbox ORDER BY id");
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct outbox_view v = {
-            .id = sqlite3_column_int64(st, 0), .kind = ledger_col_text(st, 1),
-            .key = ledger_col_text(st, 2), .state = ledger_col_text(st, 3),
-            .attempts = sqlite3_column_int(st, 4), .created_ms = sqlite3_column_int64(st, 5),
-            .sent_ms = sqlite3_column_int64(st, 6), .next_attempt_ms = sqlite3_column_int64(st, 7),
-            .last_error = ledger_col_text(st, 8)};
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "outbox list");
+    return ledger_each_row(l, st, "outbox list", outbox_row, &cb);
 }
 
 int outbox_count(struct ledger *l, struct outbox_counts *c)

@@ -274,9 +274,27 @@ enum ledger_status ledger_import_roster(struct ledger *l, const struct roster *r
     return st;
 }
 
+struct person_cb {
+    void (*fn)(const struct person_view *p, void *arg);
+    void *arg;
+};
+
+static void person_row(sqlite3_stmt *st, void *ctx)
+{
+    struct person_cb *cb = ctx;
+    struct person_view p = {
+        .external_id = ledger_col_text(st, 0), .kind = ledger_col_text(st, 1),
+        .name = ledger_col_text(st, 2), .grade = ledger_col_text(st, 3),
+        .class_name = ledger_col_text(st, 4), .active = sqlite3_column_int(st, 5),
+        .cards = ledger_col_text(st, 6),
+    };
+    cb->fn(&p, cb->arg);
+}
+
 int ledger_list_people(struct ledger *l, const char *class_name, bool include_inactive,
                        void (*fn)(const struct person_view *p, void *arg), void *arg)
 {
+    struct person_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT p.external_id, p.kind, p.name, p.grade, p.class, p.active, "
         "       coalesce((SELECT group_concat(card_no, ',') FROM "
@@ -284,26 +302,11 @@ int ledger_list_people(struct ledger *l, const char *class_name, bool include_in
         "                '') "
         "FROM people p WHERE (?1 IS NULL OR p.class = ?1) AND (?2 OR p.active = 1) "
         "ORDER BY p.class, p.external_id");
-    if (!st)
-        return -1;
-    ledger_bind_text(st, 1, class_name);
-    sqlite3_bind_int(st, 2, include_inactive);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct person_view p = {
-            .external_id = ledger_col_text(st, 0), .kind = ledger_col_text(st, 1),
-            .name = ledger_col_text(st, 2), .grade = ledger_col_text(st, 3),
-            .class_name = ledger_col_text(st, 4), .active = sqlite3_column_int(st, 5),
-            .cards = ledger_col_text(st, 6),
-        };
-        fn(&p, arg);
+    if (st) {
+        ledger_bind_text(st, 1, class_name);
+        sqlite3_bind_int(st, 2, include_inactive);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "list people");
-        return -1;
-    }
-    return 0;
+    return ledger_each_row(l, st, "list people", person_row, &cb);
 }
 
 int ledger_count_people(struct ledger *l, int *active_count)

@@ -44,6 +44,15 @@ void ledger_rollback(struct ledger *l);
 /* Logs the connection's last error with context (and keeps its code for
  * ledger_failure). */
 void ledger_log_error(struct ledger *l, const char *what);
+/* Steps a bound statement that returns no rows (NULL: its prepare or bind failed,
+ * logged) and finalizes it: 0 and *changes (may be NULL) = rows changed, or -1 with
+ * the database's error logged as `what`. */
+int ledger_step_done(struct ledger *l, sqlite3_stmt *st, int *changes, const char *what);
+/* Every listing's loop: steps a prepared and bound statement (NULL: it failed
+ * already, and was logged) to the end, handing each row to `row`, and finalizes it.
+ * 0, or -1 with the database's error logged as `what`. */
+int ledger_each_row(struct ledger *l, sqlite3_stmt *st, const char *what,
+                    void (*row)(sqlite3_stmt *st, void *ctx), void *ctx);
 
 /* SQLITE_BUSY / SQLITE_LOCKED -> BUSY, SQLITE_CONSTRAINT -> CONFLICT, any other
  * code -> IO: the one place a database failure gets its class. */

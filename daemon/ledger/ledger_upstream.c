@@ -109,24 +109,30 @@ int ledger_alert_notice(struct ledger *l, int64_t id,
     return st ? one_row(l, st, "alert notice", alert_row, &cb) : -1;
 }
 
+struct case_cb {
+    void (*fn)(const struct alert_case_view *v, void *arg);
+    void *arg;
+};
+
+static void case_row(sqlite3_stmt *st, void *ctx)
+{
+    struct case_cb *cb = ctx;
+    struct alert_case_view v = {
+        .person = {ledger_col_text(st, 0), ledger_col_text(st, 1), ledger_col_text(st, 2),
+                   ledger_col_text(st, 3)},
+        .case_kind = ledger_col_text(st, 4), .day = ledger_col_text(st, 5)};
+    cb->fn(&v, cb->arg);
+}
+
 int ledger_list_alert_cases(struct ledger *l, int64_t alert_id,
                             void (*fn)(const struct alert_case_view *v, void *arg), void *arg)
 {
+    struct case_cb cb = {fn, arg};
     sqlite3_stmt *st = prepare_id(l,
         "SELECT p.external_id, p.name, p.class, p.kind, c.case_kind, c.day "
         "FROM alert_cases c JOIN people p ON p.id = c.person_id WHERE c.alert_id = ? "
         "ORDER BY c.day, c.case_kind, p.external_id", alert_id);
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct alert_case_view v = {
-            .person = {ledger_col_text(st, 0), ledger_col_text(st, 1), ledger_col_text(st, 2),
-                       ledger_col_text(st, 3)},
-            .case_kind = ledger_col_text(st, 4), .day = ledger_col_text(st, 5)};
-        fn(&v, arg);
-    }
-    return lh_list_done(l, st, rc, "alert notice cases");
+    return ledger_each_row(l, st, "alert notice cases", case_row, &cb);
 }
 
 /* ---- figures and revisions -------------------------------------------------------- */

@@ -129,58 +129,58 @@ static void read_row(sqlite3_stmt *st, struct user_row *u)
     u->created_ms = sqlite3_column_int64(st, 8);
 }
 
-/* One row by the bound key: 1 found, 0 none, -1 error. Finalizes st. */
-static int one_row(struct ledger *l, sqlite3_stmt *st, struct user_row *out)
+/* The one row by the bound key (NULL st: its prepare failed, logged): *found, and
+ * 0 or -1 on error. Finalizes st. */
+static int one_row(struct ledger *l, sqlite3_stmt *st, struct user_row *out, int *found)
 {
+    *found = 0;
+    if (!st)
+        return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_row(st, out);
     else if (rc != SQLITE_DONE)
         ledger_log_error(l, "users: read");
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    *found = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 int ledger_user_find(struct ledger *l, const char *name, struct user_row *out, int *found)
 {
     sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users WHERE name = ?");
-    if (!st)
-        return -1;
-    ledger_bind_text(st, 1, name);
-    int rc = one_row(l, st, out);
-    *found = rc > 0;
-    return rc < 0 ? -1 : 0;
+    if (st)
+        ledger_bind_text(st, 1, name);
+    return one_row(l, st, out, found);
 }
 
 int ledger_user_get(struct ledger *l, int64_t id, struct user_row *out, int *found)
 {
     sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = one_row(l, st, out);
-    *found = rc > 0;
-    return rc < 0 ? -1 : 0;
+    if (st)
+        sqlite3_bind_int64(st, 1, id);
+    return one_row(l, st, out, found);
+}
+
+struct user_cb {
+    void (*fn)(const struct user_row *u, void *arg);
+    void *arg;
+};
+
+static void user_row(sqlite3_stmt *st, void *ctx)
+{
+    struct user_cb *cb = ctx;
+    struct user_row u;
+    read_row(st, &u);
+    cb->fn(&u, cb->arg);
 }
 
 int ledger_user_list(struct ledger *l, void (*fn)(const struct user_row *u, void *arg),
                      void *arg)
 {
+    struct user_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, "SELECT " USER_COLUMNS " FROM users ORDER BY name");
-    if (!st)
-        return -1;
-    int rc;
-    struct user_row u;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        read_row(st, &u);
-        fn(&u, arg);
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        ledger_log_error(l, "users: list");
-        return -1;
-    }
-    return 0;
+    return ledger_each_row(l, st, "users: list", user_row, &cb);
 }
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -188,15 +188,7 @@ int ledger_user_list(struct ledger *l, void (*fn)(const struct user_row *u, void
 /* Runs one statement (already bound) that returns no rows; *changes = rows changed. */
 static int run(struct ledger *l, sqlite3_stmt *st, int *changes)
 {
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc < 0)
-        ledger_log_error(l, "users: write");
-    else if (changes)
-        *changes = sqlite3_changes(l->db);
-    sqlite3_finalize(st);
-    return rc;
+    return ledger_step_done(l, st, changes, "users: write");
 }
 
 static int finish(struct ledger *l, int rc)

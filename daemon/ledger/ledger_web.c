@@ -11,8 +11,6 @@
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-typedef void (*row_fn)(sqlite3_stmt *st, void *ctx);
-
 /* A bind that failed (out of memory, ...): logged, the statement dropped. */
 static sqlite3_stmt *bind_failed(struct ledger *l, sqlite3_stmt *st, const char *what)
 {
@@ -21,17 +19,6 @@ static sqlite3_stmt *bind_failed(struct ledger *l, sqlite3_stmt *st, const char 
     return NULL;
 }
 
-/* Steps a prepared and bound statement (NULL: it failed already) to the end,
- * handing each row to `row`; finalizes it. */
-static int each_row(struct ledger *l, sqlite3_stmt *st, const char *what, row_fn row, void *ctx)
-{
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        row(st, ctx);
-    return lh_list_done(l, st, rc, what);
-}
 
 static void copy(char *dst, size_t n, sqlite3_stmt *st, int col)
 {
@@ -115,7 +102,7 @@ int ledger_web_search(struct ledger *l, const char *text, const char *class_name
     if (st && tn_long(text, 0, LONG_MAX, &card) == 0 &&
         sqlite3_bind_int64(st, 2, card) != SQLITE_OK)
         st = bind_failed(l, st, "search people");
-    return each_row(l, st, "search people", person_row, &cb);
+    return ledger_each_row(l, st, "search people", person_row, &cb);
 }
 
 /* ---- readings, checks ------------------------------------------------------------- */
@@ -147,7 +134,7 @@ int ledger_web_readings(struct ledger *l, int64_t person_id, int64_t since_ms,
         "WHERE r.person_id = ?1 AND r.at_ms >= ?2 ORDER BY r.at_ms DESC, r.id DESC");
     if (st && lh_bind(st, "II", person_id, since_ms) < 0)
         st = bind_failed(l, st, "person readings");
-    return each_row(l, st, "person readings", reading_row, &cb);
+    return ledger_each_row(l, st, "person readings", reading_row, &cb);
 }
 
 struct check_cb {
@@ -181,7 +168,7 @@ int ledger_web_person_checks(struct ledger *l, int64_t person_id, const char *si
                                                     "ORDER BY c.day DESC, c.window DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person checks");
-    return each_row(l, st, "person checks", check_row, &cb);
+    return ledger_each_row(l, st, "person checks", check_row, &cb);
 }
 
 int ledger_web_day_checks(struct ledger *l, const char *day, const char *class_name,
@@ -193,7 +180,7 @@ int ledger_web_day_checks(struct ledger *l, const char *day, const char *class_n
                                                     "ORDER BY c.window, p.class, p.external_id");
     if (st && lh_bind(st, "tt", day, class_name) < 0)
         st = bind_failed(l, st, "day checks");
-    return each_row(l, st, "day checks", check_row, &cb);
+    return ledger_each_row(l, st, "day checks", check_row, &cb);
 }
 
 /* ---- flags, referrals ------------------------------------------------------------- */
@@ -241,7 +228,7 @@ int ledger_web_person_flags(struct ledger *l, int64_t person_id, const char *sin
                                                    "ORDER BY f.opened_ms DESC, f.id DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person flags");
-    return each_row(l, st, "person flags", flag_row, &cb);
+    return ledger_each_row(l, st, "person flags", flag_row, &cb);
 }
 
 int ledger_web_day_flags(struct ledger *l, const char *day, const char *class_name,
@@ -254,7 +241,7 @@ int ledger_web_day_flags(struct ledger *l, const char *day, const char *class_na
         "AND (?2 IS NULL OR p.class = ?2) ORDER BY f.opened_ms, f.id");
     if (st && lh_bind(st, "tt", day, class_name) < 0)
         st = bind_failed(l, st, "day flags");
-    return each_row(l, st, "day flags", flag_row, &cb);
+    return ledger_each_row(l, st, "day flags", flag_row, &cb);
 }
 
 struct referral_cb {
@@ -286,47 +273,33 @@ int ledger_web_person_referrals(struct ledger *l, int64_t person_id, const char 
         "WHERE f.person_id = ?1 AND r.day >= ?2 ORDER BY r.opened_ms DESC, r.id DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person referrals");
-    return each_row(l, st, "person referrals", referral_row, &cb);
+    return ledger_each_row(l, st, "person referrals", referral_row, &cb);
 }
 
 /* ---- absences, certificates, leave ------------------------------------------------ */
 
-struct absence_cb {
-    void (*fn)(const struct absence_view *v, void *arg);
-    void *arg;
-};
-
-
-static void absence_row(sqlite3_stmt *st, void *ctx)
-{
-    struct absence_cb *cb = ctx;
-    struct absence_view v;
-    lh_absence_view(st, &v);
-    cb->fn(&v, cb->arg);
-}
-
 int ledger_web_person_absences(struct ledger *l, int64_t person_id, const char *since_day,
                                void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
-    struct absence_cb cb = {fn, arg};
+    struct lh_absence_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT "WHERE a.person_id = ?1 AND a.day >= ?2 "
                                                       "ORDER BY a.day DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person absences");
-    return each_row(l, st, "person absences", absence_row, &cb);
+    return ledger_each_row(l, st, "person absences", lh_absence_row, &cb);
 }
 
 int ledger_web_unexplained(struct ledger *l, const char *day, const char *class_name, int limit,
                            void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {
-    struct absence_cb cb = {fn, arg};
+    struct lh_absence_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l, LH_ABSENCE_SELECT
         "WHERE a.id IN (SELECT id FROM contract_untraced_absence WHERE day <= ?1) "
         "AND (?2 IS NULL OR p.class = ?2) "
         "ORDER BY a.day DESC, p.class, p.external_id LIMIT ?3");
     if (st && lh_bind(st, "ttd", day, class_name, limit) < 0)
         st = bind_failed(l, st, "unexplained absences");
-    return each_row(l, st, "unexplained absences", absence_row, &cb);
+    return ledger_each_row(l, st, "unexplained absences", lh_absence_row, &cb);
 }
 
 int ledger_web_count_unexplained(struct ledger *l, const char *day, const char *class_name,
@@ -368,7 +341,7 @@ int ledger_web_person_certificates(struct ledger *l, int64_t person_id, const ch
         "WHERE c.person_id = ?1 AND c.issued_day >= ?2 ORDER BY c.issued_day DESC, c.id DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person certificates");
-    return each_row(l, st, "person certificates", certificate_row, &cb);
+    return ledger_each_row(l, st, "person certificates", certificate_row, &cb);
 }
 
 struct leave_cb {
@@ -396,7 +369,7 @@ int ledger_web_person_leaves(struct ledger *l, int64_t person_id, const char *si
         "WHERE person_id = ?1 AND to_day >= ?2 ORDER BY from_day DESC, id DESC");
     if (st && lh_bind(st, "It", person_id, since_day) < 0)
         st = bind_failed(l, st, "person leave");
-    return each_row(l, st, "person leave", leave_row, &cb);
+    return ledger_each_row(l, st, "person leave", leave_row, &cb);
 }
 
 /* ---- returns without a certificate ------------------------------------------------ */
@@ -476,7 +449,7 @@ int ledger_web_returns(struct ledger *l, const char *day, const char *class_name
     sqlite3_stmt *st = ledger_prepare(l, RETURNS_SQL);
     if (st && lh_bind(st, "tIIt", day, from, to, class_name) < 0)
         st = bind_failed(l, st, "returns");
-    return each_row(l, st, "returns", return_row, &cb);
+    return ledger_each_row(l, st, "returns", return_row, &cb);
 }
 
 int ledger_web_alert_class(struct ledger *l, int64_t id, char *class_name, size_t n)
@@ -532,5 +505,5 @@ int ledger_web_uploads(struct ledger *l, const char *school_code, const char *da
     sqlite3_stmt *st = ledger_prepare(l, UPLOADS_SQL);
     if (st && lh_bind(st, "tt", school_code, day) < 0)
         st = bind_failed(l, st, "day uploads");
-    return each_row(l, st, "day uploads", upload_row, &cb);
+    return ledger_each_row(l, st, "day uploads", upload_row, &cb);
 }

@@ -12,6 +12,7 @@
  * runs no SQL of its own. */
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -73,26 +74,23 @@ int summary_pretty(const char *json, char **out)
 
 /* ---- the daily summary ------------------------------------------------------------- */
 
-struct fig_key {
-    const char *key;
-    enum day_figure fig;
-};
-
-/* {"key": figure, ...} for a group of figures. */
-static json_t *figures_object(const struct day_figures *f, const struct fig_key *keys, size_t n)
+/* {"name": n, ...} for the figures first..last (one group, in the ledger's order),
+ * named as in day_figures without the group's prefix: "absences.illness" is
+ * "illness". The ledger's table names the document's keys, so no second list. */
+static json_t *group_json(const struct day_figures *f, enum day_figure first,
+                          enum day_figure last)
 {
     json_t *o = json_object();
-    for (size_t i = 0; o && i < n; i++)
-        if (json_object_set_new(o, keys[i].key, json_integer(f->v[keys[i].fig])) < 0) {
+    for (int i = (int)first; o && i <= (int)last; i++) {
+        const char *name = day_figure_name(i);
+        const char *dot = strchr(name, '.');
+        if (json_object_set_new(o, dot ? dot + 1 : name, json_integer(f->v[i])) < 0) {
             json_decref(o);
             return NULL;
         }
+    }
     return o;
 }
-
-#define FIGURES(f, ...)                                                                  \
-    figures_object(f, (const struct fig_key[]){__VA_ARGS__},                             \
-                   sizeof((const struct fig_key[]){__VA_ARGS__}) / sizeof(struct fig_key))
 
 static json_t *window_json(const struct day_figures *f, enum day_figure done,
                            enum day_figure all, enum day_figure coverage)
@@ -112,33 +110,18 @@ static json_t *checks_json(const struct config *cfg, const struct day_figures *f
                                   : json_null());
 }
 
-/* The symptoms, named as in day_figures without their "symptoms." prefix. */
-static json_t *symptoms_json(const struct day_figures *f)
-{
-    json_t *o = json_object();
-    for (int i = FIG_SYM_FEVER; o && i <= FIG_SYM_OTHER; i++)
-        if (json_object_set_new(o, day_figure_name(i) + strlen("symptoms."),
-                                json_integer(f->v[i])) < 0) {
-            json_decref(o);
-            return NULL;
-        }
-    return o;
-}
-
 /* all = by_cause (illness, personal, other, late) + unexplained (cause unknown). */
 static json_t *absences_json(const struct day_figures *f)
 {
     return json_pack("{s:i, s:o, s:i, s:o}", "all", f->v[FIG_ABSENCES], "by_cause",
-                     FIGURES(f, {"illness", FIG_ABS_ILLNESS}, {"personal", FIG_ABS_PERSONAL},
-                             {"other", FIG_ABS_OTHER}, {"late", FIG_ABS_LATE}),
-                     "unexplained", f->v[FIG_ABS_UNKNOWN], "by_symptom", symptoms_json(f));
+                     group_json(f, FIG_ABS_ILLNESS, FIG_ABS_LATE), "unexplained",
+                     f->v[FIG_ABS_UNKNOWN], "by_symptom", group_json(f, FIG_SYM_FEVER, FIG_SYM_OTHER));
 }
 
 static json_t *referrals_json(const struct day_figures *f)
 {
     return json_pack("{s:i, s:o, s:i}", "opened", f->v[FIG_REFERRALS], "by_outcome",
-                     FIGURES(f, {"sent_home", FIG_REF_SENT_HOME}, {"hospital", FIG_REF_HOSPITAL},
-                             {"returned_to_class", FIG_REF_RETURNED}),
+                     group_json(f, FIG_REF_SENT_HOME, FIG_REF_RETURNED),
                      "pending", f->v[FIG_REF_PENDING]);
 }
 
@@ -218,17 +201,16 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
         "{s:s, s:o, s:s, s:i, s:s, s:o, s:i, s:i, s:o, s:o, s:o, s:o}", "schema", SUMMARY_SCHEMA,
         "school", school_json(cfg), "date", f->day, "revision", revision, "generated_at",
         civil_utc_iso(generated_ms, at), "population",
-        FIGURES(f, {"student", FIG_POP_STUDENT}, {"teacher", FIG_POP_TEACHER},
-                {"staff", FIG_POP_STAFF}, {"total", FIG_POP_TOTAL}),
+        group_json(f, FIG_POP_STUDENT, FIG_POP_TOTAL),
         "expected", f->v[FIG_EXPECTED], "on_leave", f->v[FIG_ON_LEAVE], "checks",
         checks_json(cfg, f), "fevers",
-        FIGURES(f, {"screens", FIG_SCREENS}, {"confirmed", FIG_CONFIRMED},
-                {"cleared", FIG_CLEARED}, {"open", FIG_SCREENS_OPEN}),
+        group_json(f, FIG_SCREENS, FIG_SCREENS_OPEN),
         "referrals", referrals_json(f), "absences", absences_json(f));
     /* In two parts, to keep each json_pack call readable. */
-    return merge(doc, json_pack("{s:o, s:o, s:o}", "returns",
-                                FIGURES(f, {"after_illness", FIG_RETURNS_AFTER_ILLNESS},
-                                        {"certificates_recorded", FIG_CERTIFICATES}),
+    /* Returns are two groups of the ledger's (returns., certificates.). */
+    return merge(doc, json_pack("{s:{s:i, s:i}, s:o, s:o}", "returns", "after_illness",
+                                f->v[FIG_RETURNS_AFTER_ILLNESS], "certificates_recorded",
+                                f->v[FIG_CERTIFICATES],
                                 "alerts", alerts_json(l, f), "devices",
                                 devices_json(l, cfg, f->day)));
 }
@@ -353,6 +335,19 @@ static void referral_json(const struct referral_notice_view *v, void *arg)
                                    "recheck_instrument", text_or_null(v->recheck_instrument)));
 }
 
+/* The end of a notice: found is the ledger's read (1 found, 0 no such case, -1
+ * error); the document goes to *json when it was found. `what` names the case
+ * ("referral") in the logs. */
+static int notice_done(const struct notice_build *n, int found, const char *what, int64_t id,
+                       char **json)
+{
+    if (found == 0)
+        log_err("notice: no %s %" PRId64 " in the ledger", what, id);
+    char label[64];
+    snprintf(label, sizeof label, "%s notice", what);
+    return found == 1 ? finish(n->doc, label, json) : -1;
+}
+
 int notice_build_referral(struct ledger *l, const struct config *cfg,
                           const struct pseudonym *ps, int64_t referral_id, int64_t generated_ms,
                           char **json)
@@ -361,10 +356,8 @@ int notice_build_referral(struct ledger *l, const struct config *cfg,
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    int found = ledger_referral_notice(l, referral_id, referral_json, &n);
-    if (found == 0)
-        log_err("notice: no referral %" PRId64 " in the ledger", referral_id);
-    return found == 1 ? finish(n.doc, "referral notice", json) : -1;
+    return notice_done(&n, ledger_referral_notice(l, referral_id, referral_json, &n),
+                       "referral", referral_id, json);
 }
 
 struct case_list {
@@ -411,8 +404,6 @@ int notice_build_alert(struct ledger *l, const struct config *cfg, const struct 
     *json = NULL;
     if (can_name(cfg, ps) < 0)
         return -1;
-    int found = ledger_alert_notice(l, alert_id, alert_json, &n);
-    if (found == 0)
-        log_err("notice: no cluster alert %" PRId64 " in the ledger", alert_id);
-    return found == 1 ? finish(n.doc, "alert notice", json) : -1;
+    return notice_done(&n, ledger_alert_notice(l, alert_id, alert_json, &n), "cluster alert",
+                       alert_id, json);
 }

@@ -19,7 +19,6 @@
 #define LINE_TEXT_MAX 200  /* an issuer, a reason: a line */
 
 static const char *const clinics[] = {"yes", "no", "unknown", NULL};
-static const char *const windows[] = {"morning", "noon", NULL};
 
 /* The request's person, then its body with only `keys`: 0, or -1 with the
  * response set. *body is the caller's to json_decref. */
@@ -341,7 +340,7 @@ static int check_values(struct web_request *rq, struct web_response *rs, json_t 
                         struct manual_check *in, char *day)
 {
     bool given;
-    if (wa_enum(rs, body, "window", true, windows, &in->window) < 0 ||
+    if (wa_enum(rs, body, "window", true, check_window_names, &in->window) < 0 ||
         wa_temp(rq, rs, body, "temp_centi", &in->temp_centi) < 0 ||
         wa_enum(rs, body, "instrument", true, ledger_instruments, &in->instrument) < 0 ||
         wa_day(rs, body, "day", false, true, day, &given) < 0 ||
