@@ -206,6 +206,15 @@ def school_zone(local_hour=9):
     return zone, utc + datetime.timedelta(hours=off)
 
 
+def busy_lanes_config(n, poll="25ms"):
+    """n lanes with the test indicator, two to a gate, and one device each on bus gw
+    (units 1..n), as config text: the busy gate of the crash and reload tests."""
+    lanes = "".join("[lane l%d]\ngate = G%d\nindicator = test\n" % (i, i // 2) for i in range(n))
+    devices = "".join("[device ir-%d]\nbus = gw\nunit = %d\npoll = %s\nlane = l%d\n"
+                      % (i, i + 1, poll, i) for i in range(n))
+    return lanes + "\n" + devices
+
+
 def hhmm(dt):
     return "%02d:%02d" % (dt.hour, dt.minute)
 

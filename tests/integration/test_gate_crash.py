@@ -18,9 +18,6 @@ def config(port, zone, now):
     import datetime
     start = now - datetime.timedelta(minutes=5)
     end = now + datetime.timedelta(minutes=30)
-    lanes = "".join("[lane l%d]\ngate = G%d\nindicator = test\n" % (i, i // 2) for i in range(LANES))
-    devices = "".join("[device ir-%d]\nbus = gw\nunit = %d\npoll = 25ms\nlane = l%d\n" % (i, i + 1, i)
-                      for i in range(LANES))
     return """\
 [school]
 code = CRASH
@@ -49,8 +46,7 @@ buzzer = 50ms
 [bus gw]
 tcp = 127.0.0.1:%d
 
-%s
-%s""" % (zone, gslib.hhmm(start), gslib.hhmm(end), port, lanes, devices)
+%s""" % (zone, gslib.hhmm(start), gslib.hhmm(end), port, gslib.busy_lanes_config(LANES))
 
 
 def decisions(lights):

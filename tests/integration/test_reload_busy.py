@@ -27,10 +27,6 @@ PAGES = ("/api/v1/today", "/api/v1/day", "/api/v1/gates", "/api/v1/people?q=S")
 def config(bus_port, web_port, zone, now, threshold):
     start = now - datetime.timedelta(minutes=5)
     end = now + datetime.timedelta(minutes=30)
-    lanes = "".join("[lane l%d]\ngate = G%d\nindicator = test\n" % (i, i // 2)
-                    for i in range(LANES))
-    devices = "".join("[device ir-%d]\nbus = gw\nunit = %d\npoll = 25ms\nlane = l%d\n"
-                      % (i, i + 1, i) for i in range(LANES))
     return """\
 [school]
 code = RELOAD
@@ -65,9 +61,8 @@ port = %d
 [bus gw]
 tcp = 127.0.0.1:%d
 
-%s
-%s""" % (zone, gslib.hhmm(start), gslib.hhmm(end), threshold, web_port, bus_port, lanes,
-         devices)
+%s""" % (zone, gslib.hhmm(start), gslib.hhmm(end), threshold, web_port, bus_port,
+         gslib.busy_lanes_config(LANES))
 
 
 class Reader(threading.Thread):
