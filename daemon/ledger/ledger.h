@@ -31,8 +31,6 @@ enum ledger_status {
     LEDGER_IO,        /* any other database failure (logged, no message on errs):
                        * nothing changed; an operator should look at the log */
 };
-/* "ok", "not_found", "conflict", "invalid", "busy", "io". */
-const char *ledger_status_name(enum ledger_status st);
 
 struct ledger_opts {
     bool synchronous_full; /* PRAGMA synchronous = FULL, else NORMAL */

@@ -2,25 +2,6 @@
  * database error becomes one. */
 #include "ledger_private.h"
 
-const char *ledger_status_name(enum ledger_status st)
-{
-    switch (st) {
-    case LEDGER_OK:
-        return "ok";
-    case LEDGER_NOT_FOUND:
-        return "not_found";
-    case LEDGER_CONFLICT:
-        return "conflict";
-    case LEDGER_INVALID:
-        return "invalid";
-    case LEDGER_BUSY:
-        return "busy";
-    case LEDGER_IO:
-        return "io";
-    }
-    return "io";
-}
-
 enum ledger_status ledger_status_of_sqlite(int rc)
 {
     switch (rc & 0xff) { /* the primary code of an extended one */

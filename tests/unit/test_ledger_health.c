@@ -930,7 +930,6 @@ static void test_locked_ledger_is_busy(void **state)
     assert_int_equal(ledger_status_of_sqlite(SQLITE_LOCKED), LEDGER_BUSY);
     assert_int_equal(ledger_status_of_sqlite(SQLITE_CONSTRAINT_UNIQUE), LEDGER_CONFLICT);
     assert_int_equal(ledger_status_of_sqlite(SQLITE_IOERR_WRITE), LEDGER_IO);
-    assert_string_equal(ledger_status_name(LEDGER_NOT_FOUND), "not_found");
 }
 
 static void test_alert_close(void **state)
