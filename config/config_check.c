@@ -75,10 +75,10 @@ static void check_order(struct parser *p, enum sect s, int i, const char *lo_key
 {
     if (lo <= hi || cp_failed(p, s, i, lo_key) || cp_failed(p, s, i, hi_key))
         return;
-    char a[24], b[24];
+    char a[TN_DURATION_LEN], b[TN_DURATION_LEN];
     const char *key = cp_given(p, s, i, hi_key) ? hi_key : lo_key;
     cp_key_problem(p, s, i, cp_line_of(p, s, i, key), key, "%s %s is shorter than %s %s", hi_key,
-                   cp_fmt_ms(hi, a), lo_key, cp_fmt_ms(lo, b));
+                   tn_format_ms(hi, a), lo_key, tn_format_ms(lo, b));
 }
 
 void cp_check_upstream(struct parser *p, int i)

@@ -150,7 +150,6 @@ void cp_bad(struct parser *p, const struct keydef *k, const char *fmt, ...);
 GS_PRINTF(4, 5)
 void cp_bad_value(struct parser *p, const struct keydef *k, const char *v, const char *fmt,
                   ...);
-const char *cp_fmt_ms(long ms, char buf[24]);
 const char *cp_fmt_hhmm(int minutes, char buf[8]);
 struct inst *cp_inst_of(struct parser *p, enum sect s, int i);
 int cp_key_index(enum sect s, const char *key);

@@ -153,20 +153,6 @@ void cp_bad_value(struct parser *p, const struct keydef *k, const char *v, const
     va_end(ap);
 }
 
-/* Milliseconds the way tn_duration_ms reads them: 600000 -> "10min". */
-const char *cp_fmt_ms(long ms, char buf[24])
-{
-    if (ms != 0 && ms % HOUR == 0)
-        snprintf(buf, 24, "%ldh", ms / HOUR);
-    else if (ms != 0 && ms % MINUTE == 0)
-        snprintf(buf, 24, "%ldmin", ms / MINUTE);
-    else if (ms != 0 && ms % SEC == 0)
-        snprintf(buf, 24, "%lds", ms / SEC);
-    else
-        snprintf(buf, 24, "%ldms", ms);
-    return buf;
-}
-
 const char *cp_fmt_hhmm(int minutes, char buf[8])
 {
     snprintf(buf, 8, "%02d:%02d", (minutes / 60) % 100, minutes % 60);

@@ -129,10 +129,10 @@ void cp_parse_mask(struct parser *p, const struct keydef *k, void *obj, const ch
 void cp_parse_duration(struct parser *p, const struct keydef *k, void *obj, const char *v)
 {
     int64_t ms;
-    char lo[24], hi[24];
+    char lo[TN_DURATION_LEN], hi[TN_DURATION_LEN];
     if (tn_duration_ms(v, k->min, k->max, &ms) < 0) {
         cp_bad_value(p, k, v, "a duration between %s and %s (e.g. 500ms, 2s, 5min, 1h)",
-                     cp_fmt_ms(k->min, lo), cp_fmt_ms(k->max, hi));
+                     tn_format_ms(k->min, lo), tn_format_ms(k->max, hi));
         return;
     }
     *(int64_t *)cp_member(obj, k->off) = ms;

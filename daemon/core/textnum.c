@@ -265,3 +265,18 @@ void tn_append(char *buf, size_t n, const char *fmt, ...)
     vsnprintf(buf + used, n - used, fmt, ap);
     va_end(ap);
 }
+
+const char *tn_format_ms(int64_t ms, char buf[TN_DURATION_LEN])
+{
+    static const struct {
+        int64_t ms;
+        const char *unit;
+    } units[] = {{3600000, "h"}, {60000, "min"}, {1000, "s"}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms != 0 && ms % units[i].ms == 0) {
+            snprintf(buf, TN_DURATION_LEN, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+            return buf;
+        }
+    snprintf(buf, TN_DURATION_LEN, "%lldms", (long long)ms);
+    return buf;
+}

@@ -21,6 +21,10 @@ char *tn_format_centi(long centi, char *buf, size_t n);
 int tn_double(const char *s, double min, double max, double *out);
 /* Duration with a unit: "250ms", "2s", "1.5s", "5min", "2h" -> milliseconds. */
 int tn_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *out);
+/* A duration as the config file would write it: "2h", "5min", "2s", "250ms" (the
+ * largest unit that divides it), into buf; returns buf. */
+#define TN_DURATION_LEN 24
+const char *tn_format_ms(int64_t ms, char buf[TN_DURATION_LEN]);
 /* The same in microseconds, also "20us": Wiegand pulse limits. */
 int tn_duration_us(const char *s, int64_t min_us, int64_t max_us, int64_t *out);
 /* "HH:MM" (00:00..23:59) -> minutes after midnight. */

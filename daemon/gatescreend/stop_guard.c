@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "textnum.h"
 
 struct stop_guard {
     pthread_mutex_t lock;
@@ -20,16 +21,6 @@ struct stop_guard {
     struct timespec deadline;
     char step[96];
 };
-
-/* "2s", "1500 ms": as the config file would say it, when it can. */
-static const char *fmt_timeout(int64_t ms, char buf[32])
-{
-    if (ms % 1000 == 0)
-        snprintf(buf, 32, "%llds", (long long)(ms / 1000));
-    else
-        snprintf(buf, 32, "%lldms", (long long)ms);
-    return buf;
-}
 
 /* Nothing is joined or freed on the way out: the stuck thread may hold anything.
  * The lights are the stop's first step, so any later step finds them safe; the
@@ -45,9 +36,9 @@ static void *watch(void *arg)
         pthread_mutex_unlock(&g->lock);
         return NULL;
     }
-    char t[32];
+    char t[TN_DURATION_LEN];
     log_err("stop did not finish within %s ([daemon] stop_timeout): still waiting for %s; "
-            "exiting with status %d", fmt_timeout(g->timeout_ms, t), g->step, STOP_GUARD_STATUS);
+            "exiting with status %d", tn_format_ms(g->timeout_ms, t), g->step, STOP_GUARD_STATUS);
     _exit(STOP_GUARD_STATUS);
 }
 

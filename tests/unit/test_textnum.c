@@ -65,6 +65,21 @@ static void test_duration(void **state)
     assert_int_equal(v, 2);
 }
 
+/* The formatter writes what the parser reads back, in the largest unit. */
+static void test_format_ms(void **state)
+{
+    (void)state;
+    char b[TN_DURATION_LEN];
+    assert_string_equal(tn_format_ms(7200000, b), "2h");
+    assert_string_equal(tn_format_ms(600000, b), "10min");
+    assert_string_equal(tn_format_ms(2000, b), "2s");
+    assert_string_equal(tn_format_ms(1500, b), "1500ms");
+    assert_string_equal(tn_format_ms(0, b), "0ms");
+    int64_t back = 0;
+    assert_int_equal(tn_duration_ms(tn_format_ms(90000, b), 0, 86400000, &back), 0);
+    assert_int_equal(back, 90000);
+}
+
 static void test_duration_us(void **state)
 {
     (void)state;
@@ -139,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_long),     cmocka_unit_test(test_centi_exact),
         cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_us),
+        cmocka_unit_test(test_format_ms),
         cmocka_unit_test(test_times_and_dates),
         cmocka_unit_test(test_bool),     cmocka_unit_test(test_utf8),
     };
