@@ -13,7 +13,7 @@ DEMO_DIR   := $(BUILD)/demo
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: all deps build build-sanitize build-tsan test test-normal test-sanitize test-tsan \
-        test-gpiod2 demo install \
+        test-gpiod2 reliability-long demo install \
         fuzz clean
 
 all: build
@@ -68,6 +68,10 @@ test-tsan: build-tsan
 	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'
 
 test: test-normal test-sanitize test-tsan test-gpiod2
+
+# The fault-injection suite's long versions (tests/reliability/README.md): on demand.
+reliability-long: build
+	cd $(BUILD) && GS_LONG=1 ctest $(CTEST_ARGS) -L reliability --timeout 7200
 
 # A whole simulated school day in a few minutes (tests/tools/demo_day.py): a fresh
 # database under build/demo with the demo roster, the device simulator serving the
