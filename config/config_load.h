@@ -22,6 +22,10 @@ void config_free(struct config *cfg);
 int config_find_lane(const struct config *cfg, const char *name);
 int config_find_device(const struct config *cfg, const char *name);
 
+/* Clears the section header line numbers (kept for messages only), so that two
+ * loads of a file compare equal when only comments or blank lines moved. */
+void config_forget_lines(struct config *cfg);
+
 /* The built-in profiles, also present in every loaded config. */
 const struct cfg_profile *config_builtin_profiles(int *count);
 

@@ -391,6 +391,18 @@ struct config *config_load(const char *path, FILE *errs)
 
 void config_free(struct config *cfg) { free(cfg); }
 
+void config_forget_lines(struct config *cfg)
+{
+    for (int i = 0; i < cfg->nbuses; i++)
+        cfg->buses[i].line = 0;
+    for (int i = 0; i < cfg->nprofiles; i++)
+        cfg->profiles[i].line = 0;
+    for (int i = 0; i < cfg->ndevices; i++)
+        cfg->devices[i].line = 0;
+    for (int i = 0; i < cfg->nlanes; i++)
+        cfg->lanes[i].line = 0;
+}
+
 int config_find_lane(const struct config *cfg, const char *name)
 {
     return cp_find_named(cfg, S_LANE, name);

@@ -25,6 +25,15 @@ def test_start_reload_stop():
     check(dm.wait_for("configuration " + os.path.realpath(conf) + " applied"),
           "SIGHUP reloads a valid config")
 
+    # A comment added at the top moves every section's line: no change to report
+    # (issue 14 finding 10: it logged "[bus]/[profile]/[device] changed; restart").
+    text = open(conf, encoding="utf-8").read()
+    open(conf, "w", encoding="utf-8").write("# moved down by a comment\n\n" + text)
+    dm.send(signal.SIGHUP)
+    check(dm.wait_for("applied", count=2), "a reload after adding a comment applies")
+    check("changed; restart" not in dm.text(),
+          "a comment line moves nothing that needs a restart (no 'changed; restart')")
+
     # A broken one is refused with the line, and the daemon keeps running.
     with open(conf, "a", encoding="utf-8") as f:
         f.write("bogus_key = 1\n")
