@@ -230,6 +230,8 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
         rc = exit_busy_said(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
     if (rc == EXIT_OK)
         print_import(file, &s, deact);
+    if (rc == EXIT_OK && ledger_expect_note(cli->ledger) < 0)
+        perror("warning: the ledger's .expected marker");
     roster_free(r);
     return rc;
 }

@@ -132,6 +132,11 @@ void lane_set_offline(struct lane *ln, bool offline, int64_t now)
     ln->offline = offline;
 }
 
+void lane_hide_decision(struct lane *ln)
+{
+    ln->showing = false;
+}
+
 static bool still_shown(const struct lane *ln, int64_t now)
 {
     return ln->showing && (ln->shown.hold_ms == 0 || now < ln->shown_at + ln->shown.hold_ms);

@@ -59,6 +59,10 @@ int lane_tick(struct lane *ln, int64_t now, struct lane_request *req);
 void lane_decided(struct lane *ln, const struct lane_request *req, enum outcome o,
                   const struct display *d, int64_t now);
 
+/* The next decision is late (the ledger is busy): the one shown before ends now,
+ * so that nobody walks through on the previous person's green. */
+void lane_hide_decision(struct lane *ln);
+
 /* Lane's device offline (amber blinking when nothing else is shown) or back. */
 void lane_set_offline(struct lane *ln, bool offline, int64_t now);
 

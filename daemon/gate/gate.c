@@ -12,6 +12,7 @@
 #include "ledger_gate.h"
 #include "log.h"
 #include "screening.h"
+#include "sdnotify.h"
 
 #define PERSON_TEXT 264 /* external id, name and class, each at its gate_person size */
 
@@ -41,10 +42,14 @@ struct gate_lane {
     struct shown_context ctx;
 };
 
-/* A decision written in the open transaction, waiting for its commit. */
+/* A request waiting for its transaction: decided (card looked up, rules applied,
+ * rows written) inside the transaction that commits it, so a ledger that is busy
+ * for a moment only delays it. */
 struct pending {
     int lane;
     struct lane_request req;
+    int64_t at_ms;     /* the decision's wall time (the reading's, else its arrival) */
+    int64_t queued_ms; /* loop_now_ms() when it arrived: the wait is bounded from here */
     enum outcome outcome;
     struct shown_context ctx;
 };
@@ -54,21 +59,45 @@ struct pending {
  * decisions/s; 1024 made lights wait ~50 ms). */
 #define MAX_PENDING 128
 
+/* The main loop never waits on the ledger for long: each BEGIN waits at most
+ * LOCK_NAP_MS for another writer (most hold it for one commit, well under that),
+ * a busy ledger is tried again from a timer every RETRY_MS, and a decision that
+ * has waited WAIT_MS is shown amber. After that the ledger counts as locked (an
+ * sqlite3 shell, a backup): decisions are amber at once, and a probe every
+ * PROBE_MS notices the lock's end. The files are checked before every write and
+ * every FILES_CHECK_MS when idle. */
+#define LOCK_NAP_MS 2
+#define RETRY_MS 10
+#define WAIT_MS 1000
+#define PROBE_MS 50
+#define FILES_CHECK_MS 1000
+#define LOG_EVERY_MS 60000
+
+/* Why every lane blinks amber whatever its devices do. */
+enum gate_alarm { ALARM_NONE, ALARM_LOCKED, ALARM_LOST };
+static const char *const alarm_reason[] = {"", "ledger-locked", "ledger-lost"};
+
 struct gate {
     const struct config *cfg;
     struct ledger *ledger;
     struct loop *loop;
     struct ledger_gate *sql;
+    bool synced;                /* lanes and devices have their rows (lane_ids, device_ids) */
     int64_t lane_ids[CFG_MAX_LANES], device_ids[CFG_MAX_DEVICES];
     enum device_state dev_state[CFG_MAX_DEVICES];
     struct gate_lane lanes[CFG_MAX_LANES];
     const struct indicator_ops *ops[3];
     void *handles[3];
-    bool in_tx, batch_failed;
     bool stopping;              /* lanes show their safe state; decisions are not shown */
+    bool waiting;               /* the pending decisions wait for a busy ledger */
+    enum gate_alarm alarm;
+    int64_t alarm_since_ms;
+    bool rescued;               /* ALARM_LOST: what the connection held is saved */
+    uint64_t ledger_timer, files_timer;
     int npending;
     struct pending pending[MAX_PENDING];
-    uint64_t decisions[OUT_COUNT], ledger_errors;
+    uint64_t decisions[OUT_COUNT], ledger_errors, alarm_ambers;
+    struct log_limit notrecorded_log;
     struct gate_board *board;   /* the web page's copy of the lanes; NULL: none */
 };
 
@@ -111,35 +140,20 @@ static void fill_row(struct gate *g, int lane, const struct lane_request *req,
     row->quality = screening_quality(&g->cfg->screening, r);
 }
 
-static int begin_batch(struct gate *g)
+/* Looks the card up, applies the rules and writes the rows, inside the open
+ * transaction; the lights wait for its commit. */
+static int decide_one(struct gate *g, struct pending *pd)
 {
-    if (g->in_tx)
-        return 0;
-    if (ledger_gate_begin(g->sql) < 0)
-        return -1;
-    g->in_tx = true;
-    return 0;
-}
-
-/* Looks the card up, applies the rules and writes the rows; the lights wait for
- * gate_flush. Any failure fails the whole batch (it is rolled back). */
-static void decide(struct gate *g, int lane, const struct lane_request *req, int64_t from_us)
-{
-    if (g->npending == MAX_PENDING)
-        gate_flush(g);
-    struct pending *pd = &g->pending[g->npending++];
-    *pd = (struct pending){.lane = lane, .req = *req, .ctx.from_us = from_us};
-    struct gate_row row = {.at_ms = req->has_reading ? req->reading.wall_ms : clock_wall_ms()};
+    const struct lane_request *req = &pd->req;
+    struct gate_row row = {.at_ms = pd->at_ms};
     struct civil now;
     struct gate_person p = {0};
-    if (civil_from_ms(row.at_ms, &now) < 0 || begin_batch(g) < 0 ||
-        (req->has_card && ledger_gate_lookup(g->sql, req->card, now.day, &p) < 0)) {
-        g->batch_failed = true;
-        return;
-    }
+    if (civil_from_ms(row.at_ms, &now) < 0 ||
+        (req->has_card && ledger_gate_lookup(g->sql, req->card, now.day, &p) < 0))
+        return -1;
     row.day = now.day;
     row.window = civil_window(&g->cfg->windows, now.minute);
-    fill_row(g, lane, req, &p, &row);
+    fill_row(g, pd->lane, req, &p, &row);
     struct decision_input in = {.has_measurement = req->has_reading, .quality = row.quality,
                                 .body_centi = row.body_centi, .has_identity = req->has_card,
                                 .person = p.state};
@@ -149,8 +163,46 @@ static void decide(struct gate *g, int lane, const struct lane_request *req, int
     snprintf(pd->ctx.external_id, sizeof pd->ctx.external_id, "%s", p.external_id);
     pd->ctx.has_body = req->has_reading;
     pd->ctx.body_centi = row.body_centi;
-    if (ledger_gate_record(g->sql, &row) < 0)
-        g->batch_failed = true;
+    return ledger_gate_record(g->sql, &row);
+}
+
+/* The config's lanes and devices as rows (once; retried while the ledger is
+ * locked at start). */
+static enum ledger_status sync_rows(struct gate *g)
+{
+    if (g->synced)
+        return LEDGER_OK;
+    enum ledger_status st = ledger_gate_sync(g->sql, g->cfg, g->lane_ids, g->device_ids);
+    g->synced = st == LEDGER_OK;
+    return st;
+}
+
+/* One transaction for every pending decision. BUSY: nothing was written. */
+static enum ledger_status commit_pending(struct gate *g)
+{
+    enum ledger_status st = sync_rows(g);
+    if (st == LEDGER_OK)
+        st = ledger_gate_begin(g->sql);
+    if (st != LEDGER_OK)
+        return st;
+    for (int i = 0; i < g->npending; i++)
+        if (decide_one(g, &g->pending[i]) < 0)
+            goto fail;
+    if (ledger_gate_commit(g->sql) == 0)
+        return LEDGER_OK;
+fail:
+    ledger_gate_rollback(g->sql);
+    return LEDGER_IO;
+}
+
+static void decide(struct gate *g, int lane, const struct lane_request *req, int64_t from_us)
+{
+    if (g->npending == MAX_PENDING && gate_flush(g) == 0 && g->npending == MAX_PENDING)
+        gate_fail_pending(g); /* still waiting: the oldest have waited long enough */
+    struct pending *pd = &g->pending[g->npending++];
+    *pd = (struct pending){.lane = lane, .req = *req, .queued_ms = loop_now_ms(),
+                           .at_ms = req->has_reading ? req->reading.wall_ms : clock_wall_ms(),
+                           .outcome = OUT_INVALID, .ctx.from_us = from_us};
 }
 
 static void decide_all(struct gate *g, int lane, const struct lane_request *req, int n,
@@ -180,22 +232,160 @@ static void show_pending(struct gate *g, const struct pending *pd, bool committe
     refresh(gl);
 }
 
+/* Shows every pending decision: as decided when committed, else amber. */
+static int show_all(struct gate *g, bool committed)
+{
+    int n = g->npending;
+    g->npending = 0;
+    g->waiting = false;
+    if (!committed) {
+        g->ledger_errors += (uint64_t)n;
+        if (g->alarm != ALARM_NONE)
+            g->alarm_ambers += (uint64_t)n;
+        else
+            log_limited(&g->notrecorded_log, loop_now_ms(), LOG_EVERY_MS, LOG_LVL_ERR,
+                        "ledger: %d decisions not recorded; their lanes show amber", n);
+    }
+    for (int i = 0; i < n; i++)
+        show_pending(g, &g->pending[i], committed);
+    return committed ? n : -1;
+}
+
+void gate_fail_pending(struct gate *g)
+{
+    if (g->npending)
+        show_all(g, false);
+}
+
+static void on_ledger_timer(struct loop *loop, void *arg);
+
+static void arm_ledger_timer(struct gate *g, int64_t ms)
+{
+    if (!g->ledger_timer && !(g->ledger_timer = loop_timer_add(g->loop, ms, 0, on_ledger_timer, g)))
+        log_err("ledger: out of memory for a timer");
+}
+
+/* Every lane blinks amber while the gate has an alarm or a device of the lane is
+ * offline. */
+static void update_offline(struct gate *g, int lane)
+{
+    bool offline = g->alarm != ALARM_NONE;
+    for (int i = 0; i < g->cfg->ndevices; i++)
+        offline |= g->cfg->devices[i].lane == lane && g->dev_state[i] == DEV_OFFLINE;
+    lane_set_offline(&g->lanes[lane].sm, offline, loop_now_ms());
+    refresh(&g->lanes[lane]);
+}
+
+static void set_alarm(struct gate *g, enum gate_alarm a)
+{
+    g->alarm = a;
+    g->alarm_since_ms = loop_now_ms();
+    g->alarm_ambers = 0;
+    for (int i = 0; i < g->cfg->nlanes; i++)
+        update_offline(g, i);
+}
+
+static void enter_locked(struct gate *g)
+{
+    if (g->alarm != ALARM_NONE)
+        return;
+    log_err("ledger: another program holds its write lock (an sqlite3 shell, a backup, a "
+            "long command); every lane shows amber until it is free");
+    sdn_status("lanes amber: the ledger is locked by another program");
+    set_alarm(g, ALARM_LOCKED);
+    arm_ledger_timer(g, PROBE_MS);
+}
+
+static void leave_locked(struct gate *g)
+{
+    if (g->alarm != ALARM_LOCKED)
+        return;
+    log_notice("ledger: writable again after %.1f s; %llu decisions were shown amber meanwhile",
+               (double)(loop_now_ms() - g->alarm_since_ms) / 1000.0,
+               (unsigned long long)g->alarm_ambers);
+    sdn_status("running");
+    set_alarm(g, ALARM_NONE);
+}
+
+/* The database or its WAL is gone from under us: amber for good (until a
+ * restart), and save what this connection still holds. */
+static void check_files(struct gate *g)
+{
+    enum ledger_files f = ledger_files_check(g->ledger);
+    if (f == LEDGER_FILES_OK || (g->alarm == ALARM_LOST && g->rescued))
+        return;
+    if (g->alarm != ALARM_LOST) {
+        log_crit("ledger %s: %s while gatescreend had it open; every lane shows amber and "
+                 "nothing more is written; restart gatescreend once the ledger is back",
+                 ledger_path(g->ledger), ledger_files_text(f));
+        sdn_status("lanes amber: the ledger file was deleted or replaced");
+        gate_fail_pending(g);
+        set_alarm(g, ALARM_LOST);
+    }
+    char saved[4200];
+    if (ledger_files_rescue(g->ledger, f, saved, sizeof saved) == 0) {
+        g->rescued = true;
+        log_crit("ledger: everything committed until now is saved in %s", saved);
+    }
+}
+
+/* Amber at once while the ledger is locked or lost; a busy ledger otherwise gets
+ * RETRY_MS tries until the oldest decision has waited WAIT_MS. */
 int gate_flush(struct gate *g)
 {
-    if (!g->in_tx && g->npending == 0)
+    if (g->npending == 0)
         return 0;
-    bool ok = !g->batch_failed && g->in_tx && ledger_gate_commit(g->sql) == 0;
-    if (!ok) {
-        ledger_gate_rollback(g->sql);
-        g->ledger_errors += (uint64_t)g->npending;
-        log_err("ledger: %d decisions not recorded; their lanes show amber", g->npending);
+    if (g->alarm == ALARM_LOST)
+        return show_all(g, false);
+    enum ledger_status st = commit_pending(g);
+    if (st == LEDGER_OK) {
+        leave_locked(g);
+        return show_all(g, true);
     }
-    int n = g->npending;
-    g->in_tx = g->batch_failed = false;
-    g->npending = 0;
-    for (int i = 0; i < n; i++)
-        show_pending(g, &g->pending[i], ok);
-    return ok ? n : -1;
+    if (st == LEDGER_BUSY && g->alarm == ALARM_NONE &&
+        loop_now_ms() - g->pending[0].queued_ms < WAIT_MS) {
+        if (!g->waiting)
+            for (int i = 0; i < g->npending; i++)
+                lane_hide_decision(&g->lanes[g->pending[i].lane].sm);
+        g->waiting = true;
+        for (int i = 0; i < g->npending; i++)
+            refresh(&g->lanes[g->pending[i].lane]);
+        arm_ledger_timer(g, RETRY_MS);
+        return 0;
+    }
+    int rc = show_all(g, false); /* the decisions first, then the lanes' alarm */
+    if (st == LEDGER_BUSY)
+        enter_locked(g);
+    else
+        check_files(g);
+    return rc;
+}
+
+/* Pending decisions: try again. Locked: probe for the lock's end. */
+static void on_ledger_timer(struct loop *loop, void *arg)
+{
+    (void)loop;
+    struct gate *g = arg;
+    g->ledger_timer = 0;
+    if (g->npending) {
+        gate_flush(g);
+    } else if (g->alarm == ALARM_LOCKED) {
+        enum ledger_status st = sync_rows(g);
+        if (st == LEDGER_OK && (st = ledger_gate_begin(g->sql)) == LEDGER_OK)
+            ledger_gate_rollback(g->sql);
+        if (st == LEDGER_OK)
+            leave_locked(g);
+        else if (st == LEDGER_IO)
+            check_files(g);
+    }
+    if (g->alarm == ALARM_LOCKED)
+        arm_ledger_timer(g, PROBE_MS);
+}
+
+static void on_files_timer(struct loop *loop, void *arg)
+{
+    (void)loop;
+    check_files(arg);
 }
 
 static bool same_display(const struct display *a, const struct display *b)
@@ -211,7 +401,9 @@ static const char *idle_reason(const struct gate_lane *gl, enum outcome o)
     if (gl->sm.showing && gl->sm.shown_outcome == OUT_COUNT &&
         loop_now_ms() < gl->sm.shown_at + gl->sm.shown.hold_ms)
         return "ledger-error";
-    return gl->sm.offline ? "offline" : "idle";
+    if (!gl->sm.offline)
+        return "idle";
+    return gl->g->alarm != ALARM_NONE ? alarm_reason[gl->g->alarm] : "offline";
 }
 
 static void send_change(struct gate_lane *gl, const struct display *d, enum outcome o,
@@ -312,12 +504,7 @@ void gate_on_device_state(struct gate *g, int device, enum device_state state)
 {
     g->dev_state[device] = state;
     gate_board_device(g->board, device, state);
-    int lane = g->cfg->devices[device].lane;
-    bool offline = false;
-    for (int i = 0; i < g->cfg->ndevices; i++)
-        offline |= g->cfg->devices[i].lane == lane && g->dev_state[i] == DEV_OFFLINE;
-    lane_set_offline(&g->lanes[lane].sm, offline, loop_now_ms());
-    refresh(&g->lanes[lane]);
+    update_offline(g, g->cfg->devices[device].lane);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -351,15 +538,22 @@ struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *l
         g->lanes[i].g = g; /* before anything can fail: gate_free walks the lanes */
         g->lanes[i].index = i;
     }
-    if (ledger_gate_open(l, &g->sql) < 0 ||
-        ledger_gate_sync(g->sql, cfg, g->lane_ids, g->device_ids) < 0 ||
-        open_backends(g, backend) < 0)
+    /* The gate's handle waits only briefly for another writer: the loop retries. */
+    ledger_set_busy_timeout(l, LOCK_NAP_MS);
+    if (ledger_gate_open(l, &g->sql) < 0 || open_backends(g, backend) < 0)
         goto fail;
     for (int i = 0; i < cfg->nlanes; i++) {
         struct gate_lane *gl = &g->lanes[i];
         lane_init(&gl->sm, cfg->lanes[i].identity, cfg->screening.pair_window_ms);
         refresh(gl); /* the lights start off: the lane is ready */
     }
+    if (!(g->files_timer = loop_timer_add(loop, FILES_CHECK_MS, FILES_CHECK_MS, on_files_timer, g)))
+        goto fail;
+    enum ledger_status st = sync_rows(g);
+    if (st == LEDGER_BUSY)
+        enter_locked(g); /* starts anyway: amber lanes until the lock ends */
+    else if (st != LEDGER_OK)
+        goto fail;
     return g;
 fail:
     gate_free(g);
@@ -382,6 +576,7 @@ void gate_stop(struct gate *g)
         return;
     if (g->sql)
         gate_flush(g);
+    gate_fail_pending(g); /* still waiting for a busy ledger: not recorded, amber */
     g->stopping = true;
     for (int i = 0; i < g->cfg->nlanes; i++)
         safe_state(&g->lanes[i]);
@@ -394,6 +589,11 @@ void gate_free(struct gate *g)
     if (g->sql)
         gate_flush(g); /* decisions drained after gate_stop: committed, not shown */
     gate_stop(g);
+    gate_fail_pending(g);
+    if (g->ledger_timer)
+        loop_timer_cancel(g->loop, g->ledger_timer);
+    if (g->files_timer)
+        loop_timer_cancel(g->loop, g->files_timer);
     for (int k = 0; k < 3; k++)
         if (g->ops[k])
             g->ops[k]->close(g->handles[k]);
@@ -426,4 +626,12 @@ void gate_log_counters(const struct gate *g)
         n += (size_t)snprintf(text + n, sizeof text - n, " %s %llu", outcome_name(o),
                               (unsigned long long)g->decisions[o]);
     log_info("decisions:%s; not recorded %llu", text, (unsigned long long)g->ledger_errors);
+}
+
+const char *gate_alarm_text(const struct gate *g)
+{
+    static const char *const text[] = {
+        NULL, "lanes amber: waiting for the ledger, locked by another program",
+        "lanes amber: the ledger file was deleted or replaced; restart needed"};
+    return text[g->alarm];
 }

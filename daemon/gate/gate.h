@@ -38,8 +38,16 @@ void gate_on_presence(struct gate *g, int lane, int64_t received_us);
 void gate_on_device_state(struct gate *g, int device, enum device_state state);
 
 /* Commits the decisions made since the last flush and shows them. Returns the
- * number shown, -1 when the commit failed (those lanes show amber). */
+ * number shown, -1 when the commit failed (those lanes show amber), 0 when the
+ * ledger is busy for a moment: they wait, retried from a timer, at most 1 s, then
+ * show amber. While another program holds the ledger's write lock past that, or
+ * after its file was deleted, every lane blinks amber and decisions are amber at
+ * once (the lock's end is noticed within 50 ms; a deleted file needs a restart). */
 int gate_flush(struct gate *g);
+/* Shows the decisions still waiting amber, unrecorded (a stop, a full batch). */
+void gate_fail_pending(struct gate *g);
+/* Why every lane is amber (for the start-up status), NULL when nothing is wrong. */
+const char *gate_alarm_text(const struct gate *g);
 
 /* Publishes every later light change and device state to `board` (the web page's
  * live gates); NULL stops it. The board must outlive the gate. */

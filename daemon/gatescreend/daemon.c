@@ -30,7 +30,9 @@
 #include "zone.h"
 
 #define EVENT_QUEUE_CAPACITY 4096
-#define GATE_BUSY_TIMEOUT_MS 1000
+/* Opening waits this long for another writer (a migration needs the lock); the
+ * gate then sets its own short wait (gate.c). */
+#define OPEN_BUSY_TIMEOUT_MS 5000
 
 struct daemon {
     const struct daemon_opts *opts;
@@ -163,16 +165,34 @@ static int start_loop(struct daemon *d)
     return 0;
 }
 
+/* A ledger that held people does not silently become an empty one: its marker
+ * (ledger_expect_note) says one is expected at the path. */
+static int check_ledger_present(const struct daemon *d)
+{
+    const char *path = d->cfg->ledger.database;
+    if (!ledger_expected_but_missing(path))
+        return 0;
+    if (!d->opts->new_ledger) {
+        log_err("%s: the ledger is missing, but it held a roster (%s.expected says so); "
+                "refusing to start with an empty one. Restore it from a backup (or a "
+                "%s.rescued-* copy), or start once with --new-ledger", path, path, path);
+        return -1;
+    }
+    log_warn("%s: missing; starting a new, empty ledger (--new-ledger)", path);
+    return ledger_expect_forget(path);
+}
+
 static int open_ledger(struct daemon *d)
 {
-    /* The lanes wait for another writer (the CLI, an import) at most this long; then
-     * the batch shows amber rather than freezing every lane's lights. */
     struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full,
-                             .busy_timeout_ms = GATE_BUSY_TIMEOUT_MS,
+                             .busy_timeout_ms = OPEN_BUSY_TIMEOUT_MS,
                              .truncate_on_close = true};
-    if (zone_set(d->cfg->school.timezone) < 0 ||
+    if (zone_set(d->cfg->school.timezone) < 0 || check_ledger_present(d) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;
+    if (ledger_expect_note(d->ledger) < 0)
+        log_errno(LOG_LVL_WARN, errno, "%s.expected: cannot write the marker",
+                  d->cfg->ledger.database);
     return 0;
 }
 
@@ -264,8 +284,9 @@ static void announce_ready(struct daemon *d)
     int people = 0;
     ledger_count_people(d->ledger, &people);
     char status[160];
-    snprintf(status, sizeof status, "%d lanes, %d devices, %d active people", d->cfg->nlanes,
-             d->cfg->ndevices, people);
+    const char *alarm = gate_alarm_text(d->gate);
+    snprintf(status, sizeof status, "%d lanes, %d devices, %d active people%s%s",
+             d->cfg->nlanes, d->cfg->ndevices, people, alarm ? "; " : "", alarm ? alarm : "");
     log_notice("ready: school %s (%s), %s; ledger %s (schema v%d)", d->cfg->school.code,
                d->cfg->school.name, status, d->cfg->ledger.database,
                ledger_schema_version(d->ledger));
@@ -351,28 +372,48 @@ static struct config *load_config_logged(const char *path)
 #define SAME(a, b, field) (memcmp(&(a)->field, &(b)->field, sizeof (a)->field) == 0)
 #define KEEP(to, from, field) memcpy(&(to)->field, &(from)->field, sizeof (to)->field)
 
+/* Logs the restart-only parts that differ, compared without the section line
+ * numbers (a comment added at the top moves them all). */
+static void log_fixed_changes(const struct config *cur, const struct config *next)
+{
+    static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
+                                              "[lane]", "[web]", "[gpio]",
+                                              "[school] timezone"};
+    struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        log_warn("reload: out of memory comparing the configurations");
+        return;
+    }
+    *a = *cur;
+    *b = *next;
+    config_forget_lines(a);
+    config_forget_lines(b);
+    int same[] = {
+        SAME(a, b, ledger),
+        SAME(a, b, nbuses) && SAME(a, b, buses) && SAME(a, b, nprofiles) &&
+            SAME(a, b, profiles) && SAME(a, b, ndevices) && SAME(a, b, devices),
+        SAME(a, b, nlanes) && SAME(a, b, lanes),
+        SAME(a, b, web),
+        SAME(a, b, gpio), /* the GPIO input thread reads it */
+        /* The zone is the process's TZ, read by every thread: changing it under
+         * them is not safe. */
+        strcmp(a->school.timezone, b->school.timezone) == 0,
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        if (!same[i])
+            log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
+    free(a);
+    free(b);
+}
+
 /* Parts that threads, sockets or the open database were built from need a restart:
  * say which, and keep the running ones in the new snapshot, so that a snapshot
  * always describes what runs. */
 static void keep_fixed_parts(const struct config *cur, struct config *next)
 {
-    static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
-                                              "[lane]", "[web]", "[gpio]",
-                                              "[school] timezone"};
-    int same[] = {
-        SAME(cur, next, ledger),
-        SAME(cur, next, nbuses) && SAME(cur, next, buses) && SAME(cur, next, nprofiles) &&
-            SAME(cur, next, profiles) && SAME(cur, next, ndevices) && SAME(cur, next, devices),
-        SAME(cur, next, nlanes) && SAME(cur, next, lanes),
-        SAME(cur, next, web),
-        SAME(cur, next, gpio), /* the GPIO input thread reads it */
-        /* The zone is the process's TZ, read by every thread: changing it under
-         * them is not safe. */
-        strcmp(cur->school.timezone, next->school.timezone) == 0,
-    };
-    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
-        if (!same[i])
-            log_warn("reload: %s changed; restart gatescreend to apply it", fixed_names[i]);
+    log_fixed_changes(cur, next);
     KEEP(next, cur, ledger);
     KEEP(next, cur, nbuses);
     KEEP(next, cur, buses);

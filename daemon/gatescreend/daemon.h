@@ -9,6 +9,7 @@ struct daemon_opts {
     const char *config_path;
     bool foreground; /* stay attached, log to stderr (also under systemd) */
     int verbose;     /* -v count: 1 = debug logging regardless of the config */
+    bool new_ledger; /* start with an empty ledger although one is expected */
 };
 
 /* Runs the daemon until SIGTERM/SIGINT; returns the process exit status:

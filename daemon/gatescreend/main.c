@@ -14,12 +14,14 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: gatescreend [-c FILE] [-f] [-v]\n"
+            "usage: gatescreend [-c FILE] [-f] [-v] [--new-ledger]\n"
             "       gatescreend --check-config [FILE]\n"
             "  -c, --config FILE   configuration file (default " DEFAULT_CONFIG ")\n"
             "  -f, --foreground    stay in the foreground and log to stderr (systemd)\n"
             "  -v, --verbose       debug logging\n"
             "      --check-config  validate the configuration, print 'configuration OK'\n"
+            "      --new-ledger    start with a new, empty ledger when the configured one\n"
+            "                      is missing although it held a roster (see gatescreend(8))\n"
             "  -V, --version       print the version\n");
 }
 
@@ -43,6 +45,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
         {"verbose", no_argument, NULL, 'v'},      {"check-config", no_argument, NULL, 'C'},
         {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+        {"new-ledger", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     uploader_forget_environment();
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
         case 'f': o.foreground = true; break;
         case 'v': o.verbose++; break;
         case 'C': check = 1; break;
+        case 'N': o.new_ledger = true; break;
         case 'V': printf("gatescreend " GS_VERSION "\n"); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;

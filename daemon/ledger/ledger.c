@@ -8,10 +8,14 @@
 #include "clock.h"
 #include "log.h"
 
+/* Repeats of a lasting fault: at most once a minute after the first few. */
+#define ERROR_LOG_EVERY_MS 60000
+
 void ledger_log_error(struct ledger *l, const char *what)
 {
     l->last_rc = sqlite3_errcode(l->db);
-    log_err("%s: %s: %s", l->path, what, sqlite3_errmsg(l->db));
+    log_limited(&l->errlog, clock_mono_ms(), ERROR_LOG_EVERY_MS, LOG_LVL_ERR, "%s: %s: %s",
+                l->path, what, sqlite3_errmsg(l->db));
 }
 
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql)
@@ -29,7 +33,8 @@ int ledger_exec(struct ledger *l, const char *sql)
     char *msg = NULL;
     if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         l->last_rc = sqlite3_errcode(l->db);
-        log_err("%s: %s", l->path, msg ? msg : sqlite3_errmsg(l->db));
+        log_limited(&l->errlog, clock_mono_ms(), ERROR_LOG_EVERY_MS, LOG_LVL_ERR, "%s: %s",
+                    l->path, msg ? msg : sqlite3_errmsg(l->db));
         sqlite3_free(msg);
         return -1;
     }
@@ -64,6 +69,11 @@ int ledger_query_int(struct ledger *l, const char *sql, int *out)
         *out = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+const char *ledger_path(const struct ledger *l)
+{
+    return l->path;
 }
 
 int ledger_schema_version(struct ledger *l)
@@ -176,6 +186,7 @@ int ledger_open(const char *path, const struct ledger_opts *opts, struct ledger 
     sqlite3_extended_result_codes(l->db, 1);
     if (set_pragmas(l, o->synchronous_full, o->busy_timeout_ms) < 0 || migrate(l, o) < 0)
         goto fail;
+    ledger_files_note_wal(l);
     *out = l;
     return 0;
 fail:
@@ -275,16 +286,50 @@ int ledger_each_row(struct ledger *l, sqlite3_stmt *st, const char *what,
     return -1;
 }
 
-int ledger_begin(struct ledger *l)
+void ledger_set_busy_timeout(struct ledger *l, int ms)
+{
+    l->busy_timeout_ms = ms;
+}
+
+enum ledger_status ledger_try_begin(struct ledger *l)
 {
     l->refused = LEDGER_OK;
     l->last_rc = SQLITE_OK;
-    return ledger_exec(l, "BEGIN IMMEDIATE");
+    enum ledger_files files = ledger_files_check(l);
+    if (files != LEDGER_FILES_OK) {
+        log_limited(&l->gonelog, clock_mono_ms(), ERROR_LOG_EVERY_MS, LOG_LVL_ERR,
+                    "%s: not writing: %s while this program had it open; restart it once "
+                    "the ledger is back", l->path, ledger_files_text(files));
+        ledger_refuse(l, LEDGER_IO);
+        return LEDGER_IO;
+    }
+    if (sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+        return LEDGER_OK;
+    l->last_rc = sqlite3_errcode(l->db);
+    if (ledger_status_of_sqlite(l->last_rc) == LEDGER_BUSY)
+        return LEDGER_BUSY;
+    ledger_log_error(l, "begin");
+    return LEDGER_IO;
+}
+
+int ledger_begin(struct ledger *l)
+{
+    enum ledger_status st = ledger_try_begin(l);
+    if (st == LEDGER_BUSY)
+        log_warn("%s: another program held the write lock for %d ms; try again", l->path,
+                 l->busy_timeout_ms);
+    return st == LEDGER_OK ? 0 : -1;
 }
 
 int ledger_commit(struct ledger *l)
 {
-    return ledger_exec(l, "COMMIT");
+    if (ledger_exec(l, "COMMIT") < 0)
+        return -1;
+    uint64_t failed = log_limit_reset(&l->errlog);
+    if (failed > 1)
+        log_notice("%s: writes succeed again (after %llu database errors)", l->path,
+                   (unsigned long long)failed);
+    return 0;
 }
 
 void ledger_rollback(struct ledger *l)

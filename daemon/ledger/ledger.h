@@ -47,6 +47,40 @@ int ledger_open(const char *path, const struct ledger_opts *opts, struct ledger 
 /* Checkpoints the WAL into the main file and closes. NULL is fine. */
 void ledger_close(struct ledger *l);
 
+/* How long a writer on this handle waits for another's lock from now on (the
+ * daemon opens with a long wait for its migrations, then the gate's short one). */
+void ledger_set_busy_timeout(struct ledger *l, int ms);
+
+/* BEGIN IMMEDIATE without waiting longer than the busy timeout, for a caller that
+ * retries by itself (the gate): BUSY is not logged; IO is (rate-limited). Refuses
+ * (IO) to write to files nobody else can see (ledger_files_check). */
+enum ledger_status ledger_try_begin(struct ledger *l);
+
+/* ---- the files under a running program (ledger_files.c) ---- */
+
+/* Whether the database file or its WAL was deleted or replaced under the open
+ * connection (an `rm`, a restore copied over it). Writing on would put rows where
+ * no other program, and no restart, would find them. */
+enum ledger_files { LEDGER_FILES_OK, LEDGER_FILES_DB_GONE, LEDGER_FILES_WAL_GONE };
+enum ledger_files ledger_files_check(struct ledger *l);
+const char *ledger_files_text(enum ledger_files f);
+/* Saves what the open connection still holds: DB_GONE, a whole copy beside the
+ * path ("<database>.rescued-<UTC time>", written to out); WAL_GONE, the WAL's
+ * frames folded into the database file (out: its path). 0 when everything
+ * committed is saved; -1 (logged): try again later. */
+int ledger_files_rescue(struct ledger *l, enum ledger_files what, char *out, size_t n);
+
+/* "<database>.expected" marks a ledger that held people: written once there are
+ * any (the daemon at start, the CLI after a roster import), so that a ledger that
+ * disappears is noticed at the next start instead of replaced by an empty one. */
+int ledger_expect_note(struct ledger *l);
+/* The database file is missing but its marker is there. */
+bool ledger_expected_but_missing(const char *db_path);
+/* Removes the marker (gatescreend --new-ledger). */
+int ledger_expect_forget(const char *db_path);
+
+/* The database file's path as opened. */
+const char *ledger_path(const struct ledger *l);
 int ledger_schema_version(struct ledger *l);
 /* The schema version this program creates (the highest embedded migration). */
 int ledger_latest_version(void);

@@ -141,11 +141,12 @@ static int sync_devices(struct ledger *l, const struct config *cfg, const int64_
     return rc;
 }
 
-int ledger_gate_sync(struct ledger_gate *g, const struct config *cfg, int64_t *lane_ids,
-                     int64_t *device_ids)
+enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *cfg,
+                                    int64_t *lane_ids, int64_t *device_ids)
 {
-    if (ledger_begin(g->l) < 0)
-        return -1;
+    enum ledger_status st = ledger_try_begin(g->l);
+    if (st != LEDGER_OK)
+        return st;
     for (int i = 0; i < cfg->nlanes; i++)
         if (upsert_named(g->l,
                          "INSERT INTO lanes (name, gate) VALUES (?, ?) ON CONFLICT (name)"
@@ -154,10 +155,10 @@ int ledger_gate_sync(struct ledger_gate *g, const struct config *cfg, int64_t *l
             goto fail;
     if (sync_devices(g->l, cfg, lane_ids, device_ids) < 0 || ledger_commit(g->l) < 0)
         goto fail;
-    return 0;
+    return LEDGER_OK;
 fail:
     ledger_rollback(g->l);
-    return -1;
+    return LEDGER_IO;
 }
 
 static void copy_col(sqlite3_stmt *st, int col, char *out, size_t n)
@@ -311,9 +312,9 @@ int ledger_gate_record(struct ledger_gate *g, const struct gate_row *r)
     return 0;
 }
 
-int ledger_gate_begin(struct ledger_gate *g)
+enum ledger_status ledger_gate_begin(struct ledger_gate *g)
 {
-    return ledger_begin(g->l);
+    return ledger_try_begin(g->l);
 }
 
 int ledger_gate_commit(struct ledger_gate *g)

@@ -20,9 +20,10 @@ int ledger_gate_open(struct ledger *l, struct ledger_gate **out);
 void ledger_gate_close(struct ledger_gate *g);
 
 /* Makes the config's lanes and devices rows (kept when they leave the config) and
- * returns their ids, indexed like the config. */
-int ledger_gate_sync(struct ledger_gate *g, const struct config *cfg, int64_t *lane_ids,
-                     int64_t *device_ids);
+ * returns their ids, indexed like the config, in one transaction. BUSY (not
+ * logged): another writer holds the lock; try again later. */
+enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *cfg,
+                                    int64_t *lane_ids, int64_t *device_ids);
 
 struct gate_person {
     int64_t id;          /* 0 when the card is unknown */
@@ -58,8 +59,9 @@ struct gate_row {
  * (ledger_gate_begin); the lights wait for ledger_gate_commit. */
 int ledger_gate_record(struct ledger_gate *g, const struct gate_row *row);
 
-/* One transaction around a batch of decisions (group commit across lanes). */
-int ledger_gate_begin(struct ledger_gate *g);
+/* One transaction around a batch of decisions (group commit across lanes). BUSY
+ * (not logged): another writer held the lock past the handle's busy timeout. */
+enum ledger_status ledger_gate_begin(struct ledger_gate *g);
 int ledger_gate_commit(struct ledger_gate *g);
 void ledger_gate_rollback(struct ledger_gate *g);
 

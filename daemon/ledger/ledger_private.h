@@ -4,8 +4,10 @@
 #define GS_LEDGER_PRIVATE_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "ledger.h"
+#include "log.h"
 
 struct ledger {
     sqlite3 *db;
@@ -20,8 +22,17 @@ struct ledger {
      * and a rollback clears sqlite3_errcode before the top of the call can read it. */
     enum ledger_status refused;
     int last_rc;
+    /* Database errors repeat while a fault lasts (a full disk fails every
+     * decision): logged at a decreasing rate, reset by the next commit. */
+    struct log_limit errlog;
+    /* Writes refused because the files were deleted or replaced (ledger_try_begin). */
+    struct log_limit gonelog;
+    dev_t wal_dev;          /* the WAL this connection uses (ledger_files.c); 0: not seen */
+    ino_t wal_ino;
 };
 
+/* Remembers which file the WAL is (ledger_files_check compares). */
+void ledger_files_note_wal(struct ledger *l);
 /* Prepares sql on l's connection; logs and returns NULL on failure. */
 sqlite3_stmt *ledger_prepare(struct ledger *l, const char *sql);
 /* The first column of the first row of a one-value query (count, pragma). */

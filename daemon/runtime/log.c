@@ -17,8 +17,8 @@ static int log_journal; /* prefix <N> instead of a timestamp */
 static enum log_output log_out = LOG_OUT_STDERR;
 
 static const char *const level_names[] = {
-    [LOG_LVL_ERR] = "error", [LOG_LVL_WARN] = "warning", [LOG_LVL_NOTICE] = "notice",
-    [LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
+    [LOG_LVL_CRIT] = "critical", [LOG_LVL_ERR] = "error", [LOG_LVL_WARN] = "warning",
+    [LOG_LVL_NOTICE] = "notice", [LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
 };
 
 void log_init(const char *ident, enum log_level max_level, enum log_output out)

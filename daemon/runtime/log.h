@@ -11,7 +11,7 @@
 
 #include "errbuf.h"
 
-enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6,
+enum log_level { LOG_LVL_CRIT = 2, LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6,
                  LOG_LVL_DEBUG = 7 };
 
 #define GS_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -29,6 +29,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...) GS_PRINTF(2, 3);
 /* Appends ": strerror(err)". */
 void log_errno(enum log_level lvl, int err, const char *fmt, ...) GS_PRINTF(3, 4);
 
+/* Critical: the gate cannot do its job until a person acts (the ledger's file was
+ * deleted). Always logged, whatever the configured level. */
+#define log_crit(...) log_msg(LOG_LVL_CRIT, __VA_ARGS__)
 #define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)

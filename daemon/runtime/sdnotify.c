@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 void sdn_ready(const char *status) { sd_notifyf(0, "READY=1\nSTATUS=%s", status); }
+void sdn_status(const char *status) { sd_notifyf(0, "STATUS=%s", status); }
 void sdn_reloading(void) { sd_notify(0, "RELOADING=1"); }
 void sdn_stopping(void) { sd_notify(0, "STOPPING=1"); }
 void sdn_watchdog(void) { sd_notify(0, "WATCHDOG=1"); }
@@ -19,6 +20,7 @@ int64_t sdn_watchdog_interval_ms(void)
 #else
 
 void sdn_ready(const char *status) { (void)status; }
+void sdn_status(const char *status) { (void)status; }
 void sdn_reloading(void) {}
 void sdn_stopping(void) {}
 void sdn_watchdog(void) {}

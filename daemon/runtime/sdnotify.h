@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 void sdn_ready(const char *status);
+/* The one-line state `systemctl status` shows (e.g. why the lanes are amber). */
+void sdn_status(const char *status);
 void sdn_reloading(void);
 void sdn_stopping(void);
 void sdn_watchdog(void);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "clock.h"
 #include "config_load.h"
 #include "gate.h"
 #include "indicator.h"
@@ -578,28 +579,175 @@ static void test_decision_overrides_blink_then_it_returns(void **state)
 
 /* ---- failures and shutdown ---------------------------------------------------------- */
 
-/* Another connection holds the write lock longer than the busy timeout (5 s). */
-static void test_commit_failure_shows_amber_never_green(void **state)
+/* ---- a busy, locked or lost ledger ---------------------------------------------- */
+
+static sqlite3 *lock_ledger(const struct fx *f)
 {
-    struct fx *f = *state;
     sqlite3 *locker;
     assert_int_equal(sqlite3_open(f->path, &locker), SQLITE_OK);
     assert_int_equal(sqlite3_exec(locker, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    int from = rec.n;
-    feed(f, DEV_A, 3650, 1001, T0730);
-    assert_int_equal(gate_flush(f->g), -1);
+    return locker;
+}
+
+static void unlock_ledger(sqlite3 *locker)
+{
     assert_int_equal(sqlite3_exec(locker, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(locker);
+}
+
+static void unlock_cb(struct loop *loop, void *arg)
+{
+    (void)loop;
+    unlock_ledger(arg);
+}
+
+/* A flush while another writer holds the lock returns at once (the loop never
+ * waits on the ledger for more than the gate's few-ms busy timeout). */
+static int64_t timed_flush(struct fx *f, int *shown)
+{
+    int64_t t0 = clock_mono_us();
+    *shown = gate_flush(f->g);
+    return clock_mono_us() - t0;
+}
+
+/* A lock held for a moment (another thread's commit) only delays the decision:
+ * retried from a timer, it is green once the lock ends. */
+static void test_short_lock_delays_the_light(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *locker = lock_ledger(f);
+    int from = rec.n, shown;
+    feed(f, DEV_A, 3650, 1001, T0730);
+    assert_true(timed_flush(f, &shown) < 20000);
+    assert_int_equal(shown, 0);
+    assert_true(loop_timer_add(f->loop, 100, 0, unlock_cb, locker) > 0);
+    run_ms(f, 200);
     const struct change *c[4];
     assert_int_equal(changes_on(LANE_A, from, c, 4), 1);
+    assert_shows(c[0], LAMP_GREEN, false, false, OUT_ADMIT, NULL);
+    assert_int_equal(q_int("SELECT count(*) FROM readings"), 1);
+}
+
+/* While the next person's decision waits for the ledger, the previous person's
+ * green is not left on for them to walk through. */
+static void test_waiting_decision_ends_the_previous_green(void **state)
+{
+    struct fx *f = *state;
+    decide(f, DEV_A, 3650, 1001, T0730);
+    assert_shows(last_on(LANE_A), LAMP_GREEN, false, false, OUT_ADMIT, NULL);
+    sqlite3 *locker = lock_ledger(f);
+    int shown;
+    feed(f, DEV_A, 3650, 1002, T0730 + 1000);
+    timed_flush(f, &shown);
+    assert_int_equal(shown, 0);
+    assert_shows(last_on(LANE_A), LAMP_OFF, false, false, OUT_COUNT, "idle");
+    unlock_ledger(locker);
+    run_ms(f, 50);
+    assert_shows(last_on(LANE_A), LAMP_GREEN, false, false, OUT_ADMIT, NULL);
+}
+
+/* Another program holds the lock (an sqlite3 shell): after 1 s the decision is
+ * amber, every lane blinks "ledger-locked", later decisions are amber at once
+ * without waiting, and the lock's end is noticed within the probe interval. */
+static void test_held_lock_amber_then_alarm_then_recovers(void **state)
+{
+    struct fx *f = *state;
+    sqlite3 *locker = lock_ledger(f);
+    int from = rec.n, shown;
+    feed(f, DEV_A, 3650, 1001, T0730);
+    assert_true(timed_flush(f, &shown) < 20000);
+    assert_int_equal(shown, 0);
+    run_ms(f, 1100);
+    const struct change *c[8];
+    assert_true(changes_on(LANE_A, from, c, 8) >= 1);
     assert_shows(c[0], LAMP_AMBER, false, false, OUT_COUNT, "ledger-error");
     assert_false(c[0]->relay);
-    assert_int_equal(q_int("SELECT count(*) FROM readings"), 0);
     run_ms(f, HOLD_INVALID + 100);
+    assert_shows(last_on(LANE_A), LAMP_AMBER, true, false, OUT_COUNT, "ledger-locked");
+    assert_shows(last_on(LANE_W), LAMP_AMBER, true, false, OUT_COUNT, "ledger-locked");
+    /* Locked: the next decision is amber at once. */
+    feed(f, DEV_A, 3650, 1002, T0730 + 2000);
+    assert_true(timed_flush(f, &shown) < 20000);
+    assert_int_equal(shown, -1);
+    assert_shows(last_on(LANE_A), LAMP_AMBER, false, false, OUT_COUNT, "ledger-error");
+    assert_int_equal(q_int("SELECT count(*) FROM readings"), 0);
+    unlock_ledger(locker);
+    run_ms(f, 100);
+    run_ms(f, HOLD_INVALID);
+    assert_shows(last_on(LANE_W), LAMP_OFF, false, false, OUT_COUNT, "idle");
     assert_shows(last_on(LANE_A), LAMP_OFF, false, false, OUT_COUNT, "idle");
-    /* The ledger is back: the next person gets their light. */
     decide(f, DEV_A, 3650, 1001, T0730 + MIN_MS);
     assert_shows(last_on(LANE_A), LAMP_GREEN, false, false, OUT_ADMIT, NULL);
+}
+
+static void unlink_ledger(const struct fx *f, const char *suffix)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s%s", f->path, suffix);
+    assert_int_equal(unlink(p), 0);
+}
+
+static long long count_in(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+/* `rm ledger.db*` under the running gate: the next decision is amber, every lane
+ * blinks "ledger-lost", and a copy beside the path keeps every committed row. */
+static void test_deleted_database_alarm_and_rescue(void **state)
+{
+    struct fx *f = *state;
+    decide(f, DEV_A, 3650, 1001, T0730);
+    unlink_ledger(f, "");
+    unlink_ledger(f, "-wal");
+    unlink_ledger(f, "-shm");
+    int from = rec.n, shown;
+    feed(f, DEV_A, 3650, 1002, T0730 + 1000);
+    timed_flush(f, &shown);
+    assert_int_equal(shown, -1);
+    const struct change *c[8];
+    assert_true(changes_on(LANE_A, from, c, 8) >= 1);
+    for (int i = 0; i < changes_on(LANE_A, from, c, 8); i++)
+        assert_int_not_equal(c[i]->lamp, LAMP_GREEN);
+    run_ms(f, HOLD_INVALID + 100);
+    assert_shows(last_on(LANE_W), LAMP_AMBER, true, false, OUT_COUNT, "ledger-lost");
+    char cmd[256], rescued[200] = "";
+    snprintf(cmd, sizeof cmd, "ls %s/ledger.db.rescued-* 2>/dev/null", f->dir);
+    FILE *ls = popen(cmd, "r");
+    assert_non_null(ls);
+    assert_non_null(fgets(rescued, sizeof rescued, ls));
+    pclose(ls);
+    rescued[strcspn(rescued, "\n")] = '\0';
+    assert_int_equal(count_in(rescued, "SELECT count(*) FROM readings"), 1);
+    assert_int_equal(unlink(rescued), 0);
+    /* The lost ledger is never written again: amber at once. */
+    feed(f, DEV_A, 3650, 1001, T0730 + 2000);
+    assert_int_equal(gate_flush(f->g), -1);
+}
+
+/* `rm ledger.db-wal`: noticed by the idle check within a second, and the rows the
+ * WAL held are folded into the database file, where a fresh reader finds them. */
+static void test_deleted_wal_alarm_and_saved(void **state)
+{
+    struct fx *f = *state;
+    decide(f, DEV_A, 3650, 1001, T0730);
+    decide(f, DEV_A, 3650, 1002, T0730 + 1000);
+    unlink_ledger(f, "-wal");
+    run_ms(f, 1100);
+    assert_shows(last_on(LANE_W), LAMP_AMBER, true, false, OUT_COUNT, "ledger-lost");
+    sqlite3_close(rec.side); /* a fresh connection reads the file as a restart would */
+    rec.side = NULL;
+    assert_int_equal(count_in(f->path, "SELECT count(*) FROM readings"), 2);
+    assert_int_equal(sqlite3_open(f->path, &rec.side), SQLITE_OK);
+    feed(f, DEV_A, 3650, 1001, T0730 + 2000);
+    assert_int_equal(gate_flush(f->g), -1);
 }
 
 static void test_free_commits_then_every_lane_amber_stopped(void **state)
@@ -798,7 +946,11 @@ int main(void)
         T(test_wiegand_card_alone_becomes_no_measurement),
         T(test_offline_blinks_only_that_lane),
         T(test_decision_overrides_blink_then_it_returns),
-        T(test_commit_failure_shows_amber_never_green),
+        T(test_short_lock_delays_the_light),
+        T(test_waiting_decision_ends_the_previous_green),
+        T(test_held_lock_amber_then_alarm_then_recovers),
+        T(test_deleted_database_alarm_and_rescue),
+        T(test_deleted_wal_alarm_and_saved),
         T(test_free_commits_then_every_lane_amber_stopped),
         T(test_stop_safe_first_then_rows_not_lights),
         T(test_new_fails_cleanly_without_a_backend),
