@@ -15,6 +15,7 @@ LAYERS = {
     "core": ("daemon/core", ["config_types"]),
     "runtime": ("daemon/runtime", ["core"]),
     "config": ("config", ["runtime"]),       # the parser: everything in config/ but config.h
+    "documents": ("daemon/documents", ["core"]),  # the bureau's documents: schemas
     "drivers": ("drivers", ["runtime"]),
     "ledger": ("daemon/ledger", ["runtime"]),
     "upstream": ("daemon/upstream", ["ledger"]),
