@@ -418,8 +418,11 @@ class BusyGate:
         """Until at least n committed decisions were shown in all."""
         return wait_until(lambda: len(committed(self.read())) >= n, timeout, 0.05)
 
-    def reading_ids(self):
-        return set(r[0] for r in db_query(self.db, "SELECT id FROM readings"))
+    def reading_keys(self, db=None):
+        """Every readings row as (id, at_ms, lane, card, body): a lost row is missing
+        even when a later row took its id."""
+        return set(db_query(db or self.db, "SELECT id, at_ms, lane_id, card_no, body_centi"
+                                           " FROM readings"))
 
     def close(self):
         if self.sim.proc.poll() is None:
@@ -429,3 +432,54 @@ class BusyGate:
 def mono_us():
     """The clock of the light lines' mono_us (CLOCK_MONOTONIC, as time.monotonic)."""
     return int(time.monotonic() * 1e6)
+
+
+def log_lines_since(text, start, levels=("error", "warning")):
+    """The log lines after character offset start whose level is one of levels."""
+    return [ln for ln in text[start:].splitlines()
+            if any(" %s: " % lv in ln for lv in levels)]
+
+
+LOST_DETECT_MAX_MS = 1500  # "at the latest ~1 s": the next decision or a 1 s check
+
+
+def check_ledger_lost(g, dm, t_rm, observe_s):
+    """After a ledger file was removed at t_rm (time.monotonic) under a running,
+    busy daemon: it logs a line containing "deleted or replaced" within ~1 s,
+    every lane shows amber with the reason "ledger-lost", and nothing but amber
+    (never green) is shown after that, for observe_s seconds of traffic. Returns
+    the instant from which no green may be shown."""
+    log_at = len(dm.text())  # called right after the rm
+    seen = dm.wait_for("deleted or replaced", 5.0)
+    t_seen = time.monotonic()
+    detect_ms = (t_seen - t_rm) * 1000.0 if seen else float("inf")
+    figure("detect_ms", "%.0f" % detect_ms)
+    line = [ln for ln in dm.text().splitlines() if "deleted or replaced" in ln]
+    check(seen and detect_ms <= LOST_DETECT_MAX_MS, "the daemon logs 'deleted or replaced' "
+          "within %d ms of the rm (%s)" % (LOST_DETECT_MAX_MS, line[0] if line else "not logged"))
+    end = time.monotonic() + observe_s
+    while time.monotonic() < end and dm.proc.poll() is None:
+        time.sleep(0.05)
+    check(dm.proc.poll() is None, "the daemon keeps running (the lanes show why they wait)")
+    figure("log_problems_after_rm", len(log_lines_since(dm.text(), log_at)))
+    cut = min(t_seen, t_rm + LOST_DETECT_MAX_MS / 1000.0)
+    lights = read_lights(g.lights)
+    after_rm = [ln for ln in lights if int(ln["mono_us"]) >= int(t_rm * 1e6)]
+    after = [ln for ln in lights if int(ln["mono_us"]) >= int(cut * 1e6)]
+    figure("greens_after_rm", sum(1 for ln in after_rm if ln["lamp"] == "green"))
+    figure("committed_after_rm", len(committed(after_rm)))
+    greens = [ln for ln in after if ln["lamp"] == "green"]
+    figure("greens_after_detection", len(greens))
+    check(not greens, "no green after the detection (%d greens)" % len(greens))
+    not_amber = [ln for ln in after if ln["lamp"] != "amber"]
+    check(not not_amber, "only amber after the detection (%d lights not amber: %r)"
+          % (len(not_amber), [(ln["lane"], ln["lamp"], ln["outcome"]) for ln in not_amber[:3]]))
+    last = {}
+    for ln in lights:
+        last[ln["lane"]] = ln
+    shown = sorted((k, v["lamp"], v["outcome"]) for k, v in last.items())
+    figure("lanes_after_rm", ";".join("%s=%s/%s" % s for s in shown))
+    check(len(last) == g.lanes and all(v["lamp"] == "amber" and v["outcome"] == "ledger-lost"
+                                       for v in last.values()),
+          "every lane shows amber 'ledger-lost' (%r)" % shown)
+    return cut

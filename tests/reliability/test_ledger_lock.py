@@ -192,7 +192,7 @@ def running_lock(g, notify):
     check(gslib.wait_until(lambda: notify.times("READY=1"), 20), "daemon ready (READY=1)")
     check(g.wait_decisions(60, 30), "a busy morning: 60 decisions before the lock")
     time.sleep(3.0)  # watchdog and latencies before the lock
-    before_ids = g.reading_ids()
+    before_ids = g.reading_keys()
     pings = notify.times("WATCHDOG=1")
     gaps = sorted(b - a for a, b in zip(pings, pings[1:]))
     nominal_ms = gaps[len(gaps) // 2] * 1000.0 if gaps else WATCHDOG_USEC / 2000.0
@@ -308,7 +308,7 @@ def running_lock(g, notify):
     figure("green_without_row", sum(1 for k in missing if k[1] == "admit"))
     check(not missing, "never green without a committed row: every decision shown is in the "
           "ledger (missing %d: %r)" % (len(missing), missing[:3]))
-    lost = before_ids - g.reading_ids()
+    lost = before_ids - g.reading_keys()
     figure("rows_lost", len(lost))
     check(not lost, "nothing lost: the %d rows committed before the lock are there"
           % len(before_ids))
