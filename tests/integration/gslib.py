@@ -440,6 +440,16 @@ def log_lines_since(text, start, levels=("error", "warning")):
             if any(" %s: " % lv in ln for lv in levels)]
 
 
+def last_idle(lights):
+    """Per lane, the last light line not caused by a reading: what the lane shows
+    between decisions (idle, offline, or why it cannot decide)."""
+    last = {}
+    for ln in lights:
+        if ln["latency_us"] == "-1":
+            last[ln["lane"]] = ln
+    return last
+
+
 LOST_DETECT_MAX_MS = 1500  # "at the latest ~1 s": the next decision or a 1 s check
 
 
@@ -474,9 +484,7 @@ def check_ledger_lost(g, dm, t_rm, observe_s):
     not_amber = [ln for ln in after if ln["lamp"] != "amber"]
     check(not not_amber, "only amber after the detection (%d lights not amber: %r)"
           % (len(not_amber), [(ln["lane"], ln["lamp"], ln["outcome"]) for ln in not_amber[:3]]))
-    last = {}
-    for ln in lights:
-        last[ln["lane"]] = ln
+    last = last_idle(lights)
     shown = sorted((k, v["lamp"], v["outcome"]) for k, v in last.items())
     figure("lanes_after_rm", ";".join("%s=%s/%s" % s for s in shown))
     check(len(last) == g.lanes and all(v["lamp"] == "amber" and v["outcome"] == "ledger-lost"
