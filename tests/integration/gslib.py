@@ -74,12 +74,13 @@ def cli(conf, *args, input_text=None):
 
 
 class Daemon:
-    """gatescreend -f on a config; stderr collected into a file to read from."""
+    """gatescreend -f on a config; stderr collected into a file to read from (the
+    config's path + .log unless log_path is given); env: the daemon's environment."""
 
-    def __init__(self, conf, *extra):
-        self.log_path = conf + ".log"
+    def __init__(self, conf, *extra, env=None, log_path=None):
+        self.log_path = log_path or conf + ".log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([DAEMON, "-f", "-c", conf, *extra],
+        self.proc = subprocess.Popen([DAEMON, "-f", "-c", conf, *extra], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
 
     def text(self):
@@ -267,3 +268,226 @@ def gate_row(db, zone, day, who, hhmm, body, quality="valid", outcome="admit", w
             if pid:
                 con.execute("UPDATE people SET health_status = 'screened' WHERE id = ?", (pid,))
     con.close()
+
+
+# ---- the busy gate (the crash test and tests/reliability) -------------------
+
+LONG = os.environ.get("GS_LONG", "") not in ("", "0")
+
+# The decisions the screening rules make (screening.c outcome_names): a light line
+# whose outcome is one of these showed a decision that was committed. Anything else
+# (ledger-error, ...) is a reason shown instead of a decision.
+OUTCOMES = frozenset(("admit", "fever", "invalid", "unknown_card", "no_identity", "see_nurse",
+                      "no_measurement"))
+
+
+def figure(name, value):
+    """One measured figure, in the form the reliability suite reports."""
+    print("figure: %s %s" % (name, value))
+    sys.stdout.flush()
+
+
+def decision_lines(lights):
+    """Every light a reading (or card) caused, recorded or not (latency_us set)."""
+    return [ln for ln in lights if ln["latency_us"] != "-1"]
+
+
+def committed(lights):
+    """The decisions shown as decisions: each must have its readings row."""
+    return [ln for ln in decision_lines(lights) if ln["outcome"] in OUTCOMES]
+
+
+def posted_us(line):
+    """Monotonic µs at which the reading that caused this light was received."""
+    return int(line["mono_us"]) - int(line["latency_us"])
+
+
+def unmatched(db, lights):
+    """Committed decisions shown without a readings row (same lane, outcome, body,
+    person); returns (missing keys, number of readings rows)."""
+    rows = db_query(
+        db, "SELECT l.name, r.outcome, coalesce(printf('%.2f', r.body_centi / 100.0), '-'),"
+            " coalesce(p.external_id, '-') FROM readings r JOIN lanes l ON l.id = r.lane_id"
+            " LEFT JOIN people p ON p.id = r.person_id")
+    pool = {}
+    for r in rows:
+        pool[r] = pool.get(r, 0) + 1
+    missing = []
+    for ln in committed(lights):
+        key = (ln["lane"], ln["outcome"], ln["body"], ln["person"])
+        if pool.get(key, 0):
+            pool[key] -= 1
+        else:
+            missing.append(key)
+    return missing, len(rows)
+
+
+def wrong_checks(db):
+    """Checks that are not their person's first valid reading of the day."""
+    return db_query(
+        db, "SELECT c.person_id FROM checks c WHERE c.temp_centi <> (SELECT r.body_centi"
+            " FROM readings r WHERE r.person_id = c.person_id AND r.day = c.day"
+            " AND r.quality = 'valid' ORDER BY r.at_ms, r.id LIMIT 1)")
+
+
+def busy_config(port, zone, now, code, database="ledger.db", lanes=4):
+    """A morning window around now, 100 ms holds, n busy lanes on bus gw."""
+    import datetime
+    start = now - datetime.timedelta(minutes=5)
+    end = now + datetime.timedelta(minutes=30)
+    return """\
+[school]
+code = %s
+name = 测试学校
+timezone = %s
+
+[ledger]
+database = %s
+
+[daemon]
+indicator_log = lights.log
+
+[windows]
+morning = %s-%s
+days = mon-sun
+
+[screening]
+hold_admit = 100ms
+hold_fever = 100ms
+hold_invalid = 100ms
+hold_deny = 100ms
+hold_nurse = 100ms
+hold_no_measurement = 100ms
+buzzer = 50ms
+
+[bus gw]
+tcp = 127.0.0.1:%d
+
+%s""" % (code, zone, database, hhmm(start), hhmm(end), port, busy_lanes_config(lanes))
+
+
+class BusyGate:
+    """A scratch folder with a busy morning: the config (lanes l0.. with devices
+    ir-0.., the test indicator writing lights.log), 400 students and 20 staff
+    imported, and the simulator's random morning at `rate` arrivals a minute per
+    lane (240: about 16 readings a second over 4 lanes). The last `reserved`
+    students are in the ledger but not in the simulator's roster: nobody else
+    brings their card, so arrive() with a normal temperature gives them green."""
+
+    def __init__(self, code, seed=7, sim_seed=None, duration=120, rate=240, lanes=4,
+                 database="ledger.db", reserved=0):
+        import csv
+        import io
+        zone, now = school_zone(9)
+        self.lanes = lanes
+        self.d, self.conf = scratch(busy_config(free_port(), zone, now, code, database, lanes))
+        self.db = os.path.join(self.d, database)  # an absolute database stays itself
+        self.lights = os.path.join(self.d, "lights.log")
+        text = subprocess.run([sys.executable, MAKE_ROSTER, "--students", "400", "--staff", "20",
+                               "--classes", "12", "--seed", str(seed)], capture_output=True,
+                              text=True, check=True).stdout
+        rows = list(csv.DictReader(io.StringIO(text)))
+        students = [r for r in rows if r["kind"] == "student" and r["card"] and
+                    r["active"] == "yes"]
+        self.reserved = [(r["external_id"], r["card"]) for r in students[-reserved:]] \
+            if reserved else []
+        keep = set(p for p, _ in self.reserved)
+        roster = os.path.join(self.d, "roster.csv")
+        with open(roster, "w", encoding="utf-8") as f:
+            f.write(text)
+        sim_roster = os.path.join(self.d, "sim-roster.csv")
+        with open(sim_roster, "w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator="\n")
+            w.writeheader()
+            w.writerows(r for r in rows if r["external_id"] not in keep)
+        r = cli(self.conf, "roster", "import", roster)
+        check(r.returncode == 0, "roster imported " + r.stderr.strip())
+        self.sim = Sim(self.conf, "--random", str(seed if sim_seed is None else sim_seed),
+                       "--roster", sim_roster, "--rate",
+                       str(rate), "--duration", "%ds" % duration)
+        check(self.sim.wait_ready(), "simulator ready")
+
+    def read(self):
+        return read_lights(self.lights)
+
+    def arrive(self, lane, card, temp="36.50"):
+        """One person at lane's device; returns the simulator's reply."""
+        return self.sim.cmd("arrive ir-%d temp=%s card=%s" % (lane, temp, card))
+
+    def wait_decisions(self, n, timeout=30.0):
+        """Until at least n committed decisions were shown in all."""
+        return wait_until(lambda: len(committed(self.read())) >= n, timeout, 0.05)
+
+    def reading_keys(self, db=None):
+        """Every readings row as (id, at_ms, lane, card, body): a lost row is missing
+        even when a later row took its id."""
+        return set(db_query(db or self.db, "SELECT id, at_ms, lane_id, card_no, body_centi"
+                                           " FROM readings"))
+
+    def close(self):
+        if self.sim.proc.poll() is None:
+            self.sim.kill(signal.SIGTERM)
+
+
+def mono_us():
+    """The clock of the light lines' mono_us (CLOCK_MONOTONIC, as time.monotonic)."""
+    return int(time.monotonic() * 1e6)
+
+
+def log_lines_since(text, start, levels=("error", "warning")):
+    """The log lines after character offset start whose level is one of levels."""
+    return [ln for ln in text[start:].splitlines()
+            if any(" %s: " % lv in ln for lv in levels)]
+
+
+def last_idle(lights):
+    """Per lane, the last light line not caused by a reading: what the lane shows
+    between decisions (idle, offline, or why it cannot decide)."""
+    last = {}
+    for ln in lights:
+        if ln["latency_us"] == "-1":
+            last[ln["lane"]] = ln
+    return last
+
+
+LOST_DETECT_MAX_MS = 1500  # "at the latest ~1 s": the next decision or a 1 s check
+
+
+def check_ledger_lost(g, dm, t_rm, observe_s):
+    """After a ledger file was removed at t_rm (time.monotonic) under a running,
+    busy daemon: it logs a line containing "deleted or replaced" within ~1 s,
+    every lane shows amber with the reason "ledger-lost", and nothing but amber
+    (never green) is shown after that, for observe_s seconds of traffic. Returns
+    the instant from which no green may be shown."""
+    log_at = len(dm.text())  # called right after the rm
+    seen = dm.wait_for("deleted or replaced", 5.0)
+    t_seen = time.monotonic()
+    detect_ms = (t_seen - t_rm) * 1000.0 if seen else float("inf")
+    figure("detect_ms", "%.0f" % detect_ms)
+    line = [ln for ln in dm.text().splitlines() if "deleted or replaced" in ln]
+    check(seen and detect_ms <= LOST_DETECT_MAX_MS, "the daemon logs 'deleted or replaced' "
+          "within %d ms of the rm (%s)" % (LOST_DETECT_MAX_MS, line[0] if line else "not logged"))
+    end = time.monotonic() + observe_s
+    while time.monotonic() < end and dm.proc.poll() is None:
+        time.sleep(0.05)
+    check(dm.proc.poll() is None, "the daemon keeps running (the lanes show why they wait)")
+    figure("log_problems_after_rm", len(log_lines_since(dm.text(), log_at)))
+    cut = min(t_seen, t_rm + LOST_DETECT_MAX_MS / 1000.0)
+    lights = read_lights(g.lights)
+    after_rm = [ln for ln in lights if int(ln["mono_us"]) >= int(t_rm * 1e6)]
+    after = [ln for ln in lights if int(ln["mono_us"]) >= int(cut * 1e6)]
+    figure("greens_after_rm", sum(1 for ln in after_rm if ln["lamp"] == "green"))
+    figure("committed_after_rm", len(committed(after_rm)))
+    greens = [ln for ln in after if ln["lamp"] == "green"]
+    figure("greens_after_detection", len(greens))
+    check(not greens, "no green after the detection (%d greens)" % len(greens))
+    not_amber = [ln for ln in after if ln["lamp"] != "amber"]
+    check(not not_amber, "only amber after the detection (%d lights not amber: %r)"
+          % (len(not_amber), [(ln["lane"], ln["lamp"], ln["outcome"]) for ln in not_amber[:3]]))
+    last = last_idle(lights)
+    shown = sorted((k, v["lamp"], v["outcome"]) for k, v in last.items())
+    figure("lanes_after_rm", ";".join("%s=%s/%s" % s for s in shown))
+    check(len(last) == g.lanes and all(v["lamp"] == "amber" and v["outcome"] == "ledger-lost"
+                                       for v in last.values()),
+          "every lane shows amber 'ledger-lost' (%r)" % shown)
+    return cut
