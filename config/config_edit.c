@@ -207,3 +207,14 @@ int config_edit_section(const char *name, const char *text, size_t len, const ch
     }
     return 0;
 }
+
+int config_key_line(const char *text, size_t len, const char *section, const char *key)
+{
+    struct config_setting one = {key, ""};
+    struct plan p;
+    FILE *devnull = fopen("/dev/null", "w");
+    int rc = devnull ? make_plan("", text, len, section, &one, 1, &p, devnull) : -1;
+    if (devnull)
+        fclose(devnull);
+    return rc == 0 ? p.at[0] + 1 : 0;
+}

@@ -22,5 +22,8 @@ struct config_setting {
 int config_edit_section(const char *name, const char *text, size_t len, const char *section,
                         const struct config_setting *set, int n, char **out, size_t *out_len,
                         FILE *errs);
+/* The line (from 1) of `key` in [section], or 0 when it is not there (or the section
+ * is there twice), for messages that point at the file. */
+int config_key_line(const char *text, size_t len, const char *section, const char *key);
 
 #endif

@@ -127,6 +127,16 @@ static void test_refused(void **state)
     assert_non_null(strstr(errs, "\" ;\" would start a comment"));
 }
 
+static void test_key_line(void **state)
+{
+    (void)state;
+    static const char text[] = "[school]\ncode = X\n[upstream]\n# code = no\ncode: y\n";
+    assert_int_equal(config_key_line(text, strlen(text), "school", "code"), 2);
+    assert_int_equal(config_key_line(text, strlen(text), "upstream", "code"), 5);
+    assert_int_equal(config_key_line(text, strlen(text), "web", "code"), 0);
+    assert_int_equal(config_key_line(text, strlen(text), "school", "name"), 0);
+}
+
 /* The real parser reads back what was set, and everything else as before. */
 static void test_parser_agrees(void **state)
 {
@@ -165,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_section_added),
         cmocka_unit_test(test_line_ends_kept),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_key_line),
         cmocka_unit_test(test_parser_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
