@@ -85,6 +85,23 @@ static bool same(const char *a, size_t an, const char *b)
     return an == strlen(b) && memcmp(a, b, an) == 0;
 }
 
+/* Line i of the section holds key k: the line of the setting it is, if any. */
+static int note_key(const char *name, const char *section, const struct config_setting *set,
+                    int n, struct plan *p, int i, const char *k, size_t kn, FILE *errs)
+{
+    for (int j = 0; j < n; j++) {
+        if (!same(k, kn, set[j].key))
+            continue;
+        if (p->at[j] >= 0) {
+            fprintf(errs, "%s:%d: [%s] %s again (first on line %d)\n", name, i + 1, section,
+                    set[j].key, p->at[j] + 1);
+            return -1;
+        }
+        p->at[j] = i;
+    }
+    return 0;
+}
+
 /* Where the section and its keys are; -1 on a repeated section or key. */
 static int make_plan(const char *name, const char *text, size_t len, const char *section,
                      const struct config_setting *set, int n, struct plan *p, FILE *errs)
@@ -111,16 +128,8 @@ static int make_plan(const char *name, const char *text, size_t len, const char 
         if (!inside || !(k = key_of(&l, &kn)))
             continue;
         p->anchor = i;
-        for (int j = 0; j < n; j++) {
-            if (!same(k, kn, set[j].key))
-                continue;
-            if (p->at[j] >= 0) {
-                fprintf(errs, "%s:%d: [%s] %s again (first on line %d)\n", name, i + 1,
-                        section, set[j].key, p->at[j] + 1);
-                return -1;
-            }
-            p->at[j] = i;
-        }
+        if (note_key(name, section, set, n, p, i, k, kn, errs) < 0)
+            return -1;
     }
     return 0;
 }

@@ -192,6 +192,28 @@ static json_t *to_json(const struct bundle *b)
     return o;
 }
 
+/* The JSON text with a final line end, written 0600, never over another file; the
+ * text is wiped, it holds the key. */
+static int write_text(char *text, const char *path, FILE *errs)
+{
+    static const struct file_spec spec = {.mode = 0600, .uid = (uid_t)-1, .gid = (gid_t)-1,
+                                          .no_clobber = true};
+    size_t n = strlen(text);
+    char *line = realloc(text, n + 2);
+    int rc = -1;
+    if (line) {
+        text = line;
+        text[n++] = '\n';
+        text[n] = '\0';
+        rc = file_write_atomic(path, text, n, &spec, errs);
+    } else {
+        fprintf(errs, "%s: out of memory\n", path);
+    }
+    OPENSSL_cleanse(text, n);
+    free(text);
+    return rc;
+}
+
 int bundle_write(const struct bundle *b, const char *path, int64_t now, FILE *errs)
 {
     if (bundle_check(b, path, now, errs) < 0)
@@ -199,22 +221,10 @@ int bundle_write(const struct bundle *b, const char *path, int64_t now, FILE *er
     json_t *o = to_json(b);
     char *text = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
     int rc = -1;
-    if (!text) {
+    if (text)
+        rc = write_text(text, path, errs);
+    else
         fprintf(errs, "%s: out of memory\n", path);
-    } else {
-        size_t n = strlen(text);
-        struct file_spec spec = {.mode = 0600, .uid = (uid_t)-1, .gid = (gid_t)-1,
-                                 .no_clobber = true};
-        char *line = realloc(text, n + 2); /* a text file ends in a newline */
-        if (line) {
-            text = line;
-            text[n++] = '\n';
-            text[n] = '\0';
-            rc = file_write_atomic(path, text, n, &spec, errs);
-        }
-        OPENSSL_cleanse(text, n);
-        free(text);
-    }
     if (o) {
         wipe_strings(o);
         json_decref(o);

@@ -84,10 +84,9 @@ static const char *listing(void)
     int n = scandir(dir, &names, NULL, alphasort);
     out[0] = '\0';
     for (int i = 0; i < n; i++) {
-        if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
-            strncat(out, names[i]->d_name, sizeof out - strlen(out) - 2);
-            strcat(out, " ");
-        }
+        size_t used = strlen(out);
+        if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
+            snprintf(out + used, sizeof out - used, "%s ", names[i]->d_name);
         free(names[i]);
     }
     free(names);
