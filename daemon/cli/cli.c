@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "cli_enrol.h"
 #include "cli_nurse.h"
 #include "cli_outbox.h"
 #include "cli_upstream.h"
@@ -327,6 +328,8 @@ static const struct command *commands(int *count)
         {"summary", NULL, cli_summary, "summary [--date D]"},
         {"upload", NULL, cli_upload, "upload [--date D] [--now] [--retry-parked]"},
         {"outbox", NULL, cli_outbox, "outbox [--all]"},
+        {"upstream", "enrol", cli_upstream_enrol, "upstream enrol BUNDLE [--dir DIR] "
+                                                  "[--config FILE] [--user NAME]"},
         {"user", "add", cli_user_add, "user add NAME --role nurse|teacher|admin|gate "
                                       "[--class CLASS] [--by NAME]"},
         {"user", "list", cli_user_list, "user list"},

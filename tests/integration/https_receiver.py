@@ -11,8 +11,9 @@ certificate issued by that CA), prints `ready https=P control=C` once listening,
 answers POSTs like a bureau would: it de-duplicates on the Idempotency-Key header (the
 first 2xx for a key is "accepted", a repeat gets 200 {"status":"duplicate"}). Every
 request is written to D/requests.jsonl twice: an event "received" as soon as the body
-is read (headers, body, time, client certificate subject) and an event "answered"
-(status, accepted, duplicate, conflict = a repeat with another body) once handled.
+is read (headers, body, time, client certificate subject, subjectAltName and SHA-256)
+and an event "answered" (status, accepted, duplicate, conflict = a repeat with another
+body) once handled.
 Failed TLS handshakes go to D/tls_errors.jsonl. Accepted keys are read back from
 requests.jsonl at start, so a restarted receiver still de-duplicates.
 
@@ -105,6 +106,18 @@ def subject_of(cert):
     return ",".join("%s=%s" % kv for rdn in cert.get("subject", ()) for kv in rdn)
 
 
+def san_of(cert):
+    """The client certificate's subjectAltName as ["URI:urn:...", ...]."""
+    return ["%s:%s" % kv for kv in (cert or {}).get("subjectAltName", ())] or None
+
+
+def sha256_of(der):
+    """The client certificate's fingerprint as the bureau keeps it: SHA-256 of the DER,
+    lowercase hex (credentials.cert_sha256)."""
+    import hashlib
+    return hashlib.sha256(der).hexdigest() if der else None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"  # one request per connection: "down" is really down
     server_version = "bureau-test/1"
@@ -136,7 +149,9 @@ class Handler(BaseHTTPRequestHandler):
             "event": "received", "seq": seq, "t": time.time(), "method": self.command,
             "path": self.path, "headers": headers, "body": body, "body_utf8": _utf8(raw),
             "key": key, "kind": headers.get("x-gatescreen-kind"),
-            "client_subject": subject_of(self.connection.getpeercert())})
+            "client_subject": subject_of(self.connection.getpeercert()),
+            "client_san": san_of(self.connection.getpeercert()),
+            "client_sha256": sha256_of(self.connection.getpeercert(binary_form=True))})
         delay = b.mode.get("delay") or 0
         if delay:
             time.sleep(delay)

@@ -24,6 +24,7 @@ LAYERS = {
     "cli": ("daemon/cli", ["upstream", "config"]),
     "gatescreend": ("daemon/gatescreend", ["web", "config"]),
     "sim": ("drivers/sim", ["drivers", "config"]),
+    "enrol": ("bureau/enrol", ["runtime"]),  # the bureau's CA and schools' credentials
 }
 
 
