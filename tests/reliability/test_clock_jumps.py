@@ -156,7 +156,8 @@ def back_across_midnight(s):
     figure("night.monday_events_again", len(again))
     check(not again, "Monday's events do not run again: %r" % again)
     now = {n: s.stored(MON, n) for n in kept}
-    figure("night.stored_fever_screens", "%s -> %s" % (kept["fevers.screens"], now["fevers.screens"]))
+    figure("night.stored_fever_screens", "%s -> %s" % (kept["fevers.screens"],
+                                                       now["fevers.screens"]))
     figure("night.stored_unexplained", "%s -> %s" % (kept["absences.unknown"],
                                                      now["absences.unknown"]))
     check(now == kept, "Monday's stored figures unchanged: %r (were %r)" % (now, kept))

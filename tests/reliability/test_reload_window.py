@@ -96,7 +96,8 @@ class Reloads:
         self.applied += 1
         self.s.dm.send(signal.SIGHUP)
         check(self.s.dm.wait_for("reload: configuration", count=self.applied),
-              "reload %d applied%s" % (self.applied, " (morning = %s)" % morning if morning else ""))
+              "reload %d applied%s" % (self.applied,
+                                       " (morning = %s)" % morning if morning else ""))
 
 
 def window_cut(r):

@@ -422,7 +422,8 @@ static void test_clock_first_call(void **state)
         {"08:30:00", "rollover 03-04, morning-closed 03-04"},
         {"08:59:59", "rollover 03-04, morning-closed 03-04"},
         {"09:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04"},
-        {"13:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04"},
+        {"13:00:00",
+         "rollover 03-04, morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04"},
         {"23:59:59", "rollover 03-04, " ALL_MON},
     };
     for (size_t i = 0; i < ARRAY_LEN(t); i++) {
