@@ -154,6 +154,12 @@ bool civil_school_day(const struct cfg_windows *w, int weekday)
     return weekday >= 0 && weekday <= 6 && (w->school_days >> weekday & 1u) != 0;
 }
 
+bool civil_school_date(const struct cfg_windows *w, const char *day)
+{
+    int64_t num = day_number(day);
+    return num >= 0 && civil_school_day(w, weekday_of(num));
+}
+
 /* ---- the day's events -------------------------------------------------------------- */
 
 const char *day_event_name(enum day_event e)
@@ -174,8 +180,9 @@ struct timed {
 };
 
 #define SCHEDULE_MAX 4
-/* Per call: the rest of the old day, the rollover, the new day so far. */
-_Static_assert(2 * SCHEDULE_MAX + 1 <= DAY_CLOCK_MAX_EVENTS, "DAY_CLOCK_MAX_EVENTS");
+/* Per call: the rest of the old day, the days caught up, the rollover, the new day. */
+_Static_assert(SCHEDULE_MAX * (DAY_CLOCK_CATCH_UP_DAYS + 2) + 1 <= DAY_CLOCK_MAX_EVENTS,
+               "DAY_CLOCK_MAX_EVENTS");
 
 /* A school day's events by time; events at the same second stay in enum order. */
 static int schedule(const struct cfg_windows *w, int day_end_minute, struct timed *ev)
@@ -203,31 +210,47 @@ static int push(struct day_event_at *out, int n, enum day_event e, const char *d
     return n + 1;
 }
 
-/* Appends the events of `day` at seconds in (after, upto]; nothing on other days. */
-static int emit_day(const struct cfg_windows *w, int day_end_minute, const char *day, int after,
-                    int upto, struct day_event_at *out, int n)
+/* Appends the events of `day` due by second `upto` whose bit is not in *reported,
+ * and sets their bits; nothing on days that are not school days. */
+static int emit_day(const struct cfg_windows *w, int day_end_minute, const char *day, int upto,
+                    unsigned *reported, struct day_event_at *out, int n)
 {
     struct timed ev[SCHEDULE_MAX];
-    int64_t num = day_number(day);
-    if (num < 0 || !civil_school_day(w, weekday_of(num)))
+    if (!civil_school_date(w, day))
         return n;
     int count = schedule(w, day_end_minute, ev);
     for (int i = 0; i < count; i++)
-        if (ev[i].second > after && ev[i].second <= upto)
+        if (ev[i].second <= upto && !(*reported & 1u << ev[i].event)) {
             n = push(out, n, ev[i].event, day);
+            *reported |= 1u << ev[i].event;
+        }
     return n;
 }
 
-static void remember(struct day_clock *c, const struct civil *now)
+/* The school days after `from` and before `to` (both well-formed), at most the last
+ * DAY_CLOCK_CATCH_UP_DAYS of them: every event of each, in order. */
+static int emit_between(const struct cfg_windows *w, int day_end_minute, const char *from,
+                        const char *to, struct day_event_at *out, int n)
 {
-    c->started = true;
-    memcpy(c->day, now->day, CIVIL_DAY_LEN);
-    c->second_of_day = now->second_of_day;
+    int64_t first = day_number(from) + 1, end = day_number(to);
+    if (end - first > DAY_CLOCK_CATCH_UP_DAYS)
+        first = end - DAY_CLOCK_CATCH_UP_DAYS;
+    for (int64_t d = first; d < end; d++) {
+        char day[CIVIL_DAY_LEN];
+        int64_t y;
+        int m, dd;
+        unsigned none = 0;
+        civil_from_days(d, &y, &m, &dd);
+        if (format_day(y, m, dd, day) == 0)
+            n = emit_day(w, day_end_minute, day, LAST_SECOND, &none, out, n);
+    }
+    return n;
 }
 
 /* An earlier day is a change of day too: a wall clock that was wrong in the future
  * and then corrected must not stall the school until that day comes. The abandoned
- * day is not finished (an absence sweep for a day still to come would be wrong). */
+ * later day is not finished (an absence sweep for a day still to come would be
+ * wrong). */
 int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_end_minute,
                       const struct civil *now, struct day_event_at *out)
 {
@@ -235,24 +258,18 @@ int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_
     if (day_number(now->day) < 0 || sec < 0 || sec > LAST_SECOND || day_end_minute < 0 ||
         day_end_minute >= 24 * 60)
         return -1;
-    if (!c->started) {
-        remember(c, now);
-        return emit_day(w, day_end_minute, now->day, -1, sec, out, 0);
+    int cmp = c->started ? strcmp(now->day, c->day) : 0, n = 0;
+    if (c->started && cmp == 0)
+        return emit_day(w, day_end_minute, now->day, sec, &c->reported, out, 0);
+    if (cmp > 0) { /* the old day's rest, then the days the clock jumped over */
+        n = emit_day(w, day_end_minute, c->day, LAST_SECOND, &c->reported, out, n);
+        n = emit_between(w, day_end_minute, c->day, now->day, out, n);
     }
-    int cmp = strcmp(now->day, c->day), n = 0;
-    if (cmp == 0) {
-        if (sec <= c->second_of_day)
-            return 0; /* same second, or backwards: keep the high-water mark */
-        n = emit_day(w, day_end_minute, now->day, c->second_of_day, sec, out, 0);
-        c->second_of_day = sec;
-        return n;
-    }
-    if (cmp > 0)
-        n = emit_day(w, day_end_minute, c->day, c->second_of_day, LAST_SECOND, out, n);
+    c->started = true;
+    memcpy(c->day, now->day, CIVIL_DAY_LEN);
+    c->reported = 1u << DAY_ROLLOVER;
     n = push(out, n, DAY_ROLLOVER, now->day);
-    n = emit_day(w, day_end_minute, now->day, -1, sec, out, n);
-    remember(c, now);
-    return n;
+    return emit_day(w, day_end_minute, now->day, sec, &c->reported, out, n);
 }
 
 const char *civil_local_text(int64_t wall_ms, enum civil_form form, const char *none,

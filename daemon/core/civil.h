@@ -56,15 +56,18 @@ enum check_window civil_window(const struct cfg_windows *w, int minute);
 /* Whether the weekday (0 = Sunday) is a school day ([windows] days); false outside
  * 0..6. */
 bool civil_school_day(const struct cfg_windows *w, int weekday);
+/* Whether `day` ("YYYY-MM-DD") is a school day; false when malformed. */
+bool civil_school_date(const struct cfg_windows *w, const char *day);
 
 /* The day's events, in the order they happen within a day. */
 enum day_event {
-    DAY_ROLLOVER,        /* local midnight passed: `day` is the new day */
+    DAY_ROLLOVER,        /* a day begins on the clock: `day` is the new day */
     DAY_MORNING_CLOSED,  /* end of the morning window */
     DAY_ABSENCE_SWEEP,   /* morning end + absence grace (capped at 23:59:59) */
     DAY_NOON_CLOSED,     /* end of the noon window (when enabled) */
     DAY_END,             /* [upstream] day_end: the day's final figures */
 };
+/* "rollover", "morning-closed", ...: also the names the ledger records them by. */
 const char *day_event_name(enum day_event e);
 
 struct day_event_at {
@@ -72,29 +75,42 @@ struct day_event_at {
     char day[CIVIL_DAY_LEN]; /* the day the event belongs to */
 };
 
-/* Remembers how far the day's events have been reported. Zero-initialise. */
+/* Which of the day's events have been reported: the day the clock was on at the
+ * last call and a bit (1u << enum day_event) per event reported for it.
+ * Zero-initialise. */
 struct day_clock {
     bool started;
     char day[CIVIL_DAY_LEN];
-    int second_of_day;
+    unsigned reported;
 };
 
-#define DAY_CLOCK_MAX_EVENTS 16
+/* A forward jump catches up at most this many school days before the new day (a
+ * controller whose clock comes back from 1970 must not sweep fifty years). */
+#define DAY_CLOCK_CATCH_UP_DAYS 7
+#define DAY_CLOCK_MAX_EVENTS 40
 
-/* Reports every event between the previous call and `now`, in order, into out
- * (at most DAY_CLOCK_MAX_EVENTS; returns the count). The first call reports the
- * events of today that are already past (their handlers are idempotent, so a
- * restart in the middle of a day catches up without doing anything twice). When
- * the day changed, the old day's remaining events come first, then DAY_ROLLOVER,
- * then the new day's past events; if more than one day passed (the controller was
- * off), only the last old day is finished. Window, sweep and end-of-day events
- * happen on school days only; DAY_ROLLOVER every day. A clock that went backwards
- * within the same day reports nothing (and the clock keeps its furthest point, so
- * nothing is reported twice). A day earlier than the remembered one (wall clock set
- * back across midnight) is a change of day without finishing the abandoned day.
- * An event at second S of a day is due once now.second_of_day >= S; events at the
- * same second come in enum order. The school day is taken from the date, not from
- * now->weekday. -1 (clock unchanged) on a malformed `now` or day_end_minute. */
+/* Reports, in order, the events due at `now` that this clock has not reported
+ * for their day (into out, at most DAY_CLOCK_MAX_EVENTS; returns the count).
+ * Events are keyed on days, not on clock readings: an event of the clock's day is
+ * due once now->second_of_day has reached its time as `w` and day_end_minute say
+ * *now*, and it is reported once. So a clock set back within the day reports
+ * nothing again, a reload that moves an event's time into the past reports it at
+ * once, and one that moves it to the future after it was reported does not
+ * report it again. Window, sweep and end-of-day events happen on school days
+ * only (the school day is taken from the date, not from now->weekday); events at
+ * the same second come in enum order.
+ *
+ * When the day changes forward, the old day's unreported events come first; then
+ * the school days in between, in order (at most the last
+ * DAY_CLOCK_CATCH_UP_DAYS, each with its window, sweep and end events, no
+ * rollover); then DAY_ROLLOVER of the new day and its due events. The first call
+ * reports DAY_ROLLOVER of today and today's due events. A day earlier than the
+ * clock's (the wall clock set back across midnight) is a change of day too: its
+ * rollover and due events are reported, because this clock remembers one day. So
+ * an event may be reported for a day that already had it (before a restart, or
+ * before the clock went back): the caller keeps the record of what was done (the
+ * ledger's day_events) and does nothing twice. -1 (clock unchanged) on a
+ * malformed `now` or day_end_minute. */
 int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_end_minute,
                       const struct civil *now, struct day_event_at *out);
 

@@ -42,17 +42,18 @@ struct dayworker {
     void *hook_arg;
 };
 
-const char *day_job_name(enum day_job_kind k)
-{
-    static const char *const names[] = {"purge", "catch-up", "sweep", "checks", "day end"};
-    return k >= 0 && k < (int)(sizeof names / sizeof names[0]) ? names[k] : "?";
-}
-
 /* ---- the jobs (worker thread) --------------------------------------------- */
 
-/* The sweep's messages (a day in the future, ...) go to the log. */
-static int sweep(struct dayworker *w, const struct day_job *j)
+/* The sweep's messages (a day in the future, ...) go to the log. A day the clock
+ * jumped over, on which the gate recorded nothing, gets no absences: nobody was
+ * seen, so nobody can be told absent (and sent to the nurse the next morning). */
+static int sweep(struct dayworker *w, const struct day_job *j, bool worked)
 {
+    if (!worked) {
+        log_notice("absence sweep for %s: the gate recorded nothing that day; no absences "
+                   "made", j->day);
+        return 0;
+    }
     struct log_sink sink;
     FILE *errs = log_sink_open(&sink);
     int created = 0, late = 0;
@@ -86,12 +87,12 @@ static int log_checks(struct dayworker *w, const struct day_job *j)
     struct day_figures f;
     if (ledger_day_figures(w->ledger, j->day, &j->windows, &f) < 0)
         return -1;
-    bool noon = strcmp(j->window, "noon") == 0;
+    bool noon = j->event == DAY_NOON_CLOSED;
     int done = f.v[noon ? FIG_NOON_DONE : FIG_MORNING_DONE];
     int permille = f.v[noon ? FIG_NOON_COVERAGE : FIG_MORNING_COVERAGE];
     log_notice("%s window closed on %s: %d of %d expected checked (%d.%d%%), %d fever screens",
-               j->window, j->day, done, f.v[FIG_EXPECTED], permille / 10, permille % 10,
-               f.v[FIG_SCREENS]);
+               noon ? "noon" : "morning", j->day, done, f.v[FIG_EXPECTED], permille / 10,
+               permille % 10, f.v[FIG_SCREENS]);
     return 0;
 }
 
@@ -109,10 +110,11 @@ static int day_end(struct dayworker *w, const struct day_job *j)
     return 0;
 }
 
-/* Readings older than the retention period go; their days' figures stay. */
+/* A new day: readings older than the retention period go; their days' figures stay. */
 static int purge(struct dayworker *w, const struct day_job *j)
 {
     int deleted = 0, days = 0;
+    log_notice("day rollover: %s begins", j->day);
     if (ledger_purge(w->ledger, &j->windows, j->before_ms, "gatescreend", &deleted, &days) < 0) {
         log_err("purge of readings older than %d days failed", j->retention_days);
         return -1;
@@ -123,48 +125,57 @@ static int purge(struct dayworker *w, const struct day_job *j)
     return 0;
 }
 
-/* The controller may have been off at the day's sweep or end (switched off at
- * 17:00, a crash before 09:00). If the gate worked that day (it has readings: not
- * a fresh install, not a holiday), finish it: the sweep is idempotent, and figures
- * already stored are kept. */
-static int catch_up(struct dayworker *w, struct day_job *j)
+static int run_event(struct dayworker *w, const struct day_job *j, bool worked)
 {
-    struct day_figures f;
-    struct civil noon;
-    int64_t noon_ms;
-    int stored = 0;
-    bool report = j->report;
-    j->report = false; /* no summary for a day nothing happened on */
-    if (civil_ms_at(j->day, 12 * 3600, &noon_ms) < 0 || civil_from_ms(noon_ms, &noon) < 0 ||
-        !civil_school_day(&j->windows, noon.weekday))
-        return 0;
-    if (ledger_day_figures(w->ledger, j->day, &j->windows, &f) < 0)
-        return -1;
-    if (f.v[FIG_READINGS] == 0)
-        return 0;
-    j->report = report;
-    log_info("catching up with %s", j->day);
-    int rc = sweep(w, j);
-    if (ledger_load_day_figures(w->ledger, j->day, &f, &stored) == 0 && !stored)
-        rc |= day_end(w, j);
-    return rc;
-}
-
-static int run_job(struct dayworker *w, struct day_job *j)
-{
-    switch (j->kind) {
-    case JOB_PURGE:
+    switch (j->event) {
+    case DAY_ROLLOVER:
         return purge(w, j);
-    case JOB_CATCH_UP:
-        return catch_up(w, j);
-    case JOB_SWEEP:
-        return sweep(w, j);
-    case JOB_CHECKS:
+    case DAY_MORNING_CLOSED:
+    case DAY_NOON_CLOSED:
         return store_availability(w, j) | log_checks(w, j);
-    case JOB_DAY_END:
+    case DAY_ABSENCE_SWEEP:
+        return sweep(w, j, worked);
+    case DAY_END:
         return store_availability(w, j) | day_end(w, j);
     }
     return -1;
+}
+
+/* An event the ledger has done for the day is not done again. At start the
+ * summary of a day already done is asked for again: it may have been lost with the
+ * stop, and the same facts make no new revision. */
+static void skip_done(struct day_job *j)
+{
+    if (j->at_start) {
+        log_debug("%s of %s: done already", day_event_name(j->event), j->day);
+        return;
+    }
+    log_info("%s of %s was done already: not again", day_event_name(j->event), j->day);
+    j->report = false;
+}
+
+/* Runs the job's event once for its day (dayworker.h) and records it. */
+static int run_job(struct dayworker *w, struct day_job *j)
+{
+    const char *event = day_event_name(j->event);
+    bool done = false, worked = true;
+    if (!j->again && ledger_day_event_done(w->ledger, j->day, event, &done) < 0)
+        return -1;
+    if (done) {
+        skip_done(j);
+        return 0;
+    }
+    if (j->past && ledger_day_worked(w->ledger, j->day, &worked) < 0)
+        return -1;
+    if (!worked && j->at_start) {
+        j->report = false; /* no summary for a day nothing happened on */
+        return 0;
+    }
+    int rc = run_event(w, j, worked);
+    if (rc == 0 && worked && !j->again &&
+        ledger_day_event_record(w->ledger, j->day, event, clock_wall_ms()) < 0)
+        rc = -1;
+    return rc;
 }
 
 /* ---- the thread ------------------------------------------------------------ */
@@ -204,9 +215,9 @@ static void *worker_main(void *arg)
             hook(&n->job, hook_arg);
         int64_t t0 = clock_mono_ms();
         int rc = run_job(w, &n->job);
-        log_debug("day worker: %s for %s done in %lld ms", day_job_name(n->job.kind),
+        log_debug("day worker: %s for %s done in %lld ms", day_event_name(n->job.event),
                   n->job.day, (long long)(clock_mono_ms() - t0));
-        struct day_done d = {.kind = n->job.kind, .ok = rc == 0, .report = n->job.report,
+        struct day_done d = {.event = n->job.event, .ok = rc == 0, .report = n->job.report,
                              .off_main = true};
         snprintf(d.day, sizeof d.day, "%s", n->job.day);
         free(n);

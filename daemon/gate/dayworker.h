@@ -10,9 +10,21 @@
  * through an eventfd queue and calls `done` (schedule.c then asks the uploader
  * for the day's summary, which must follow the stored figures).
  *
- * Every job is idempotent: at stop the job under way finishes, jobs still queued
- * are dropped, and the schedule's catch-up at the next start does them again (a
- * purge or sweep cut short by a crash leaves whole batches: redone the same way). */
+ * A job is one of the day's events (civil.h) for one day, and runs once: the
+ * worker looks it up in the ledger's record (day_events) first and records it once
+ * done, so a wall clock set back, a reload that moves a window or a restart never
+ * runs a day's rollover, window close, sweep or day end twice, and the figures a
+ * day end stored are not overwritten. One exception keeps a day open: a day
+ * before the clock's (`past`) on which the gate recorded no reading (the clock
+ * jumped over it, or the daemon was off) gets its figures and summary but no
+ * absences, and is not recorded, so that if the day is still to come (a clock that
+ * was wrong in the future) it runs normally then; at start (`at_start`) such a day
+ * gets nothing at all (a holiday, a switched-off box).
+ *
+ * At stop the job under way finishes, jobs still queued are dropped, and the
+ * schedule's catch-up at the next start does them (a purge or sweep cut short by a
+ * crash leaves whole batches: redone the same way; a crash between a job and its
+ * record redoes the job, each handler being idempotent). */
 #ifndef GS_DAYWORKER_H
 #define GS_DAYWORKER_H
 
@@ -23,34 +35,32 @@
 #include "config.h"
 #include "loop.h"
 
-enum day_job_kind {
-    JOB_PURGE,    /* readings before `before_ms`, their days' figures stored first */
-    JOB_CATCH_UP, /* `day` was a working day the daemon may have missed: sweep, figures */
-    JOB_SWEEP,    /* the absence sweep of `day` */
-    JOB_CHECKS,   /* a check window of `day` closed: availability stored, figures logged */
-    JOB_DAY_END,  /* `day` ended: availability and the figures stored */
-};
-
+/* What each event does:
+ *   DAY_ROLLOVER        readings before `before_ms` go, their days' figures stored first
+ *   DAY_MORNING_CLOSED,
+ *   DAY_NOON_CLOSED     availability stored, the window's checks logged
+ *   DAY_ABSENCE_SWEEP   the absence sweep of `day`
+ *   DAY_END             availability and the day's figures stored */
 struct day_job {
-    enum day_job_kind kind;
+    enum day_event event;
     char day[CIVIL_DAY_LEN];
     /* Copied: a reload changes the config's windows on the main thread. */
     struct cfg_windows windows;
-    int64_t before_ms;       /* JOB_PURGE */
-    int retention_days;      /* JOB_PURGE: for the log line */
-    const char *window;      /* JOB_CHECKS: "morning" or "noon" (static text) */
-    /* Availability of each lane, -1 when the lane was not sampled (JOB_CHECKS, JOB_DAY_END). */
+    int64_t before_ms;       /* DAY_ROLLOVER */
+    int retention_days;      /* DAY_ROLLOVER: for the log line */
+    /* Availability of each lane, -1 when the lane was not sampled (closes, day end). */
     int permille[CFG_MAX_LANES];
     bool report;             /* the day's summary is wanted once the job is done */
+    bool past;               /* `day` is before the clock's day (see above) */
+    bool at_start;           /* the start's catch-up of a missed day (see above) */
+    bool again;              /* benchmarks: run even if done, record nothing */
 };
-
-const char *day_job_name(enum day_job_kind k);
 
 /* What the main loop hears of a finished job. */
 struct day_done {
-    enum day_job_kind kind;
+    enum day_event event;
     char day[CIVIL_DAY_LEN];
-    bool ok, report;
+    bool ok, report;         /* report: it ran (or was asked again at start) */
     bool off_main;           /* it ran on the worker's thread (tests) */
 };
 

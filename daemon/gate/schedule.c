@@ -21,15 +21,16 @@ struct schedule {
     struct uploader *uploader;
     uint64_t timer;
     struct day_clock clock;
-    /* seconds of today's school day seen, and of those with the lane online;
-     * counted from the daemon's start when it started during the day */
+    /* Seconds of sampled_day's school day seen, and of those with the lane online;
+     * counted from the daemon's start when it started during the day. */
+    char sampled_day[CIVIL_DAY_LEN];
     int observed_s[CFG_MAX_LANES], online_s[CFG_MAX_LANES];
 };
 
 /* A job for the day worker with what it needs copied from the config now. */
-static struct day_job job_for(const struct schedule *s, enum day_job_kind kind, const char *day)
+static struct day_job job_for(const struct schedule *s, enum day_event event, const char *day)
 {
-    struct day_job j = {.kind = kind, .windows = s->cfg->windows,
+    struct day_job j = {.event = event, .windows = s->cfg->windows,
                         .retention_days = s->cfg->ledger.retention_days};
     snprintf(j.day, sizeof j.day, "%s", day);
     for (int i = 0; i < CFG_MAX_LANES; i++)
@@ -41,35 +42,30 @@ static void post(struct schedule *s, const struct day_job *j)
 {
     if (dayworker_post(s->worker, j) < 0)
         log_err("the day's %s for %s not queued; the next start catches up",
-                day_job_name(j->kind), j->day);
+                day_event_name(j->event), j->day);
 }
 
-/* Readings older than the retention period go; their days' figures stay. */
-static void purge(struct schedule *s)
+/* The share of the school day so far each lane was online, for the worker to store:
+ * only for the day the counters are about (not for a day the clock jumped over). */
+static void add_availability(const struct schedule *s, struct day_job *j)
 {
-    char today[CIVIL_DAY_LEN];
-    int64_t now = clock_wall_ms();
-    if (civil_day_of(now, today) < 0)
+    if (strcmp(j->day, s->sampled_day) != 0)
         return;
-    struct day_job j = job_for(s, JOB_PURGE, today);
-    j.before_ms = now - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
-    post(s, &j);
-}
-
-/* The share of the school day so far each lane was online, for the worker to store. */
-static void post_with_availability(struct schedule *s, struct day_job *j)
-{
     for (int i = 0; i < s->cfg->nlanes; i++)
         if (s->observed_s[i] > 0)
             j->permille[i] = (int)((int64_t)s->online_s[i] * 1000 / s->observed_s[i]);
-    j->report = true;
-    post(s, j);
 }
 
-/* During the school day, one more second for every lane, online or not. */
+/* During the school day, one more second for every lane, online or not; the
+ * counters start again whenever the clock shows another day. */
 static void sample_lanes(struct schedule *s, const struct civil *now)
 {
     const struct cfg_windows *w = &s->cfg->windows;
+    if (strcmp(now->day, s->sampled_day) != 0) {
+        memcpy(s->sampled_day, now->day, sizeof s->sampled_day);
+        memset(s->observed_s, 0, sizeof s->observed_s);
+        memset(s->online_s, 0, sizeof s->online_s);
+    }
     if (!civil_school_day(w, now->weekday) || now->minute < w->morning_start ||
         now->minute >= s->cfg->upstream.day_end)
         return;
@@ -94,61 +90,80 @@ static void on_job_done(const struct day_done *d, void *arg)
         report(s, d->day);
 }
 
-static void handle(struct schedule *s, const struct day_event_at *e)
+/* One due event of the clock (now: the clock's reading it came with). */
+static void handle(struct schedule *s, const struct day_event_at *e, const struct civil *now,
+                   int64_t now_ms)
 {
-    struct day_job j;
-    switch (e->event) {
-    case DAY_ROLLOVER:
-        log_notice("day rollover: %s begins", e->day);
-        memset(s->observed_s, 0, sizeof s->observed_s);
-        memset(s->online_s, 0, sizeof s->online_s);
-        purge(s);
-        break;
-    case DAY_MORNING_CLOSED:
-    case DAY_NOON_CLOSED:
-        j = job_for(s, JOB_CHECKS, e->day);
-        j.window = e->event == DAY_NOON_CLOSED ? "noon" : "morning";
-        post_with_availability(s, &j);
-        break;
-    case DAY_ABSENCE_SWEEP:
-        j = job_for(s, JOB_SWEEP, e->day);
-        post(s, &j);
-        break;
-    case DAY_END:
-        j = job_for(s, JOB_DAY_END, e->day);
-        post_with_availability(s, &j);
-        break;
+    struct day_job j = job_for(s, e->event, e->day);
+    j.past = strcmp(e->day, now->day) < 0;
+    if (e->event == DAY_ROLLOVER) {
+        j.before_ms = now_ms - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
+    } else if (e->event != DAY_ABSENCE_SWEEP) {
+        add_availability(s, &j);
+        j.report = true;
     }
+    post(s, &j);
+}
+
+/* A wall clock that jumps over days or goes back a day is worth a line: the
+ * administrator sees why days were caught up, or why nothing ran again. */
+static void note_jump(const struct day_clock *before, const struct civil *now)
+{
+    char next[CIVIL_DAY_LEN];
+    if (!before->started || strcmp(before->day, now->day) == 0 ||
+        (civil_day_add(before->day, 1, next) == 0 && strcmp(next, now->day) == 0))
+        return;
+    if (strcmp(now->day, before->day) < 0)
+        log_notice("the wall clock went back from %s to %s: what %s has done already is not "
+                   "done again", before->day, now->day, now->day);
+    else
+        log_notice("the wall clock jumped from %s to %s: the school days between are caught "
+                   "up (the last %d at most)", before->day, now->day, DAY_CLOCK_CATCH_UP_DAYS);
+}
+
+void schedule_tick(struct schedule *s)
+{
+    struct civil now;
+    struct day_event_at ev[DAY_CLOCK_MAX_EVENTS];
+    int64_t now_ms = clock_wall_ms();
+    if (civil_from_ms(now_ms, &now) < 0)
+        return;
+    struct day_clock before = s->clock;
+    int n = day_clock_advance(&s->clock, &s->cfg->windows, s->cfg->upstream.day_end, &now, ev);
+    note_jump(&before, &now);
+    for (int i = 0; i < n; i++) {
+        log_debug("day event due: %s (%s)", day_event_name(ev[i].event), ev[i].day);
+        handle(s, &ev[i], &now, now_ms);
+    }
+    /* After the events: the old day's close and end take the old day's counters. */
+    sample_lanes(s, &now);
 }
 
 static void on_tick(struct loop *loop, void *arg)
 {
     (void)loop;
-    struct schedule *s = arg;
-    struct civil now;
-    struct day_event_at ev[DAY_CLOCK_MAX_EVENTS];
-    if (civil_from_ms(clock_wall_ms(), &now) < 0)
-        return;
-    int n = day_clock_advance(&s->clock, &s->cfg->windows, s->cfg->upstream.day_end, &now, ev);
-    sample_lanes(s, &now);
-    for (int i = 0; i < n; i++) {
-        log_info("day event: %s (%s)", day_event_name(ev[i].event), ev[i].day);
-        handle(s, &ev[i]);
-    }
+    schedule_tick(arg);
 }
 
-/* The controller may have been off at yesterday's sweep or end of day; the worker
- * finishes that day if the gate worked (see dayworker.c). The end-of-day summary
- * may have been asked for and lost with the stop; the same facts make no new
- * revision, so asking again costs nothing. */
-static void finish_yesterday(struct schedule *s)
+/* The controller may have been off at a day's sweep or end (switched off at 17:00
+ * on Friday, a crash before 09:00). The school days of the last week, oldest
+ * first: their sweep and day end, which the worker does only if the ledger does not
+ * have them done and the gate worked that day (not a holiday, not a fresh install). */
+static void catch_up(struct schedule *s)
 {
     char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN];
-    if (civil_day_of(clock_wall_ms(), today) < 0 || civil_day_add(today, -1, day) < 0)
+    if (civil_day_of(clock_wall_ms(), today) < 0)
         return;
-    struct day_job j = job_for(s, JOB_CATCH_UP, day);
-    j.report = true;
-    post(s, &j);
+    for (int back = DAY_CLOCK_CATCH_UP_DAYS; back >= 1; back--) {
+        if (civil_day_add(today, -back, day) < 0 || !civil_school_date(&s->cfg->windows, day))
+            continue;
+        struct day_job sweep = job_for(s, DAY_ABSENCE_SWEEP, day);
+        struct day_job end = job_for(s, DAY_END, day);
+        sweep.past = end.past = sweep.at_start = end.at_start = true;
+        end.report = true;
+        post(s, &sweep);
+        post(s, &end);
+    }
 }
 
 struct schedule *schedule_new(const struct config *cfg, struct loop *loop,
@@ -162,9 +177,8 @@ struct schedule *schedule_new(const struct config *cfg, struct loop *loop,
         free(s);
         return NULL;
     }
-    purge(s);
-    finish_yesterday(s);
-    on_tick(loop, s); /* catch up with today at once */
+    catch_up(s);
+    schedule_tick(s); /* today's rollover and what is due already, at once */
     if (!(s->timer = loop_timer_add(loop, TICK_MS, TICK_MS, on_tick, s))) {
         schedule_free(s);
         return NULL;
@@ -175,6 +189,11 @@ struct schedule *schedule_new(const struct config *cfg, struct loop *loop,
 void schedule_reconfigure(struct schedule *s, const struct config *cfg)
 {
     s->cfg = cfg;
+}
+
+int schedule_pending(const struct schedule *s)
+{
+    return dayworker_pending(s->worker);
 }
 
 void schedule_free(struct schedule *s)

@@ -120,11 +120,14 @@ int ledger_open_case(struct ledger *l, const char *person, bool *open_case)
 
 int lh_note_arrival(struct ledger *l, int64_t person_id, const char *day, int64_t at_ms)
 {
-    /* The same rules as the gate's (ledger_gate.c): a same-day absence becomes a
-     * late arrival, earlier absences end. */
+    /* The same rules as the gate's (ledger_gate.c, SQL_LATE): a same-day absence
+     * becomes a late arrival unless the person has the day's morning check (which
+     * withdrew the sweep's absence: sql/003's trigger), earlier absences end. */
     if (lh_run(l, NULL, "UPDATE absences SET late_ms = ?3, cause = CASE cause WHEN 'unknown' "
                         "THEN 'late' ELSE cause END WHERE person_id = ?1 AND day = ?2 "
-                        "AND late_ms IS NULL", "ItI", person_id, day, at_ms) < 0)
+                        "AND late_ms IS NULL AND NOT EXISTS (SELECT 1 FROM checks WHERE "
+                        "person_id = ?1 AND day = ?2 AND window = 'morning')",
+               "ItI", person_id, day, at_ms) < 0)
         return -1;
     return lh_run(l, NULL, "UPDATE absences SET returned_day = ?2 WHERE person_id = ?1 "
                            "AND day < ?2 AND returned_day IS NULL", "It", person_id, day);

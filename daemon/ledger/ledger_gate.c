@@ -46,9 +46,15 @@ static const char *const gate_sql_text[SQL_COUNT] = {
         "INSERT INTO flags (person_id, reading_id, opened_ms, day, screen_centi, threshold_centi)"
         " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE ?1 IS NULL OR NOT EXISTS"
         " (SELECT 1 FROM flags WHERE person_id = ?1 AND state = 'open' AND day = ?4)",
+    /* A person with a morning check that day did not come late, whatever the clock
+     * did since: the check withdrew the sweep's absence (the trigger of
+     * sql/003_day_events.sql), and an absence a person has worked on stays as it is.
+     * Someone seen only after the window: 'unknown' becomes 'late'. */
     [SQL_LATE] =
         "UPDATE absences SET late_ms = ?1, cause = CASE cause WHEN 'unknown' THEN 'late'"
-        " ELSE cause END WHERE person_id = ?2 AND day = ?3 AND late_ms IS NULL",
+        " ELSE cause END WHERE person_id = ?2 AND day = ?3 AND late_ms IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM checks WHERE person_id = ?2 AND day = ?3"
+        " AND window = 'morning')",
     [SQL_RETURNED] =
         "UPDATE absences SET returned_day = ?1 WHERE person_id = ?2 AND day < ?1"
         " AND returned_day IS NULL",
@@ -279,7 +285,8 @@ static int open_flag(struct ledger_gate *g, const struct gate_row *r, int64_t re
 }
 
 /* Someone we know came through the gate: a same-day absence becomes a late
- * arrival, and earlier absences end (follow-up stops when the person is back). */
+ * arrival, unless they have the day's morning check (SQL_LATE), and earlier
+ * absences end (follow-up stops when the person is back). */
 static int mark_arrival(struct ledger_gate *g, const struct gate_row *r)
 {
     sqlite3_stmt *late = g->st[SQL_LATE];

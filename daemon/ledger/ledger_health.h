@@ -175,7 +175,10 @@ int ledger_open_case(struct ledger *l, const char *person, bool *open_case);
  * came before the window closed but have no check (an early arrival, an invalid
  * reading only) are present: no absence; they count as unchecked in the figures.
  * *created counts all new absences, *late those that were late. Idempotent; an
- * audit row only when something was created; by NULL means "gatescreend".
+ * audit row only when something was created; by NULL means "gatescreend". A
+ * morning check recorded after the sweep (the clock set back into the window, a
+ * window stretched by a reload) withdraws the absence it made, unless someone
+ * gave it a cause or a follow-up (the trigger of sql/003_day_events.sql).
  * Written 500 people a transaction (the gate's writes wait for one batch, not the
  * school): a failure keeps the batches before it, and a second sweep does the rest. */
 int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
@@ -341,5 +344,16 @@ int ledger_load_day_figures(struct ledger *l, const char *day, struct day_figure
  * readings a transaction: a failure keeps what was done, a second purge does the rest. */
 int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_ms,
                  const char *by, int *deleted, int *days);
+
+/* The record of the day's events done (table day_events, sql/003_day_events.sql):
+ * the day worker looks an event up before its job and records it once the job is
+ * done, so each runs once a day however the wall clock or the configuration moves.
+ * `event` is civil.h's day_event_name. */
+int ledger_day_event_done(struct ledger *l, const char *day, const char *event, bool *done);
+int ledger_day_event_record(struct ledger *l, const char *day, const char *event,
+                            int64_t at_ms);
+/* Whether the gate worked on `day`: it recorded a reading (any decision) that day.
+ * Readings by their instant, on the readings_at index. */
+int ledger_day_worked(struct ledger *l, const char *day, bool *worked);
 
 #endif

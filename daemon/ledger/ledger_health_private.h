@@ -63,8 +63,9 @@ int lh_open_case(struct ledger *l, int64_t person_id, bool *open_case);
 int lh_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
                         const char *class_name, const char *day, const char *by,
                         int64_t at_ms, struct opened_alerts *opened);
-/* The gate's arrival rules for a manual check: an 'unknown' absence of that day
- * becomes 'late', others get late_ms; earlier absences get their return day. */
+/* The gate's arrival rules for a manual check: unless the person has the day's
+ * morning check, an 'unknown' absence of that day becomes 'late', others get
+ * late_ms; earlier absences get their return day. */
 int lh_note_arrival(struct ledger *l, int64_t person_id, const char *day, int64_t at_ms);
 int lh_store_figures(struct ledger *l, const struct day_figures *f);
 

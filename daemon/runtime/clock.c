@@ -8,9 +8,16 @@ static int64_t read_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t (*fake_wall)(void);
+
 int64_t clock_wall_ms(void)
 {
-    return read_ms(CLOCK_REALTIME);
+    return fake_wall ? fake_wall() : read_ms(CLOCK_REALTIME);
+}
+
+void clock_fake_wall(int64_t (*fake)(void))
+{
+    fake_wall = fake;
 }
 
 int64_t clock_mono_ms(void)

@@ -9,6 +9,9 @@
 
 /* CLOCK_REALTIME in ms since the epoch (UTC). */
 int64_t clock_wall_ms(void);
+/* Tests: clock_wall_ms returns fake() from now on (NULL: CLOCK_REALTIME again), for
+ * the whole process. Set it before starting threads that read the clock. */
+void clock_fake_wall(int64_t (*fake)(void));
 /* CLOCK_MONOTONIC in ms and in µs. */
 int64_t clock_mono_ms(void);
 int64_t clock_mono_us(void);

@@ -346,7 +346,7 @@ static void on_figures_loop(struct loop *loop, void *arg)
  * own thread and connection; as soon as one build is done the next is asked for. */
 static void post_figures_job(struct run *r)
 {
-    struct day_job j = {.kind = JOB_DAY_END, .windows = r->cfg->windows};
+    struct day_job j = {.event = DAY_END, .windows = r->cfg->windows, .again = true};
     snprintf(j.day, sizeof j.day, "%s", r->day);
     for (int i = 0; i < CFG_MAX_LANES; i++)
         j.permille[i] = -1;

@@ -383,14 +383,15 @@ static void run_steps(const char *name, const struct cfg_windows *w, int day_end
 #define SAT "2024-03-09"
 #define SUN "2024-03-10"
 #define NEXT_MON "2024-03-11"
-#define ALL_MON "morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04, day-end 03-04"
+#define ALL(d) "morning-closed " d ", absence-sweep " d ", noon-closed " d ", day-end " d
+#define ALL_MON ALL("03-04")
 #define END_MINUTE (18 * 60)
 
 static void test_clock_through_a_day(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {MON, "06:00:00", ""},
+        {MON, "06:00:00", "rollover 03-04"},
         {MON, "08:29:59", ""},
         {MON, "08:30:00", "morning-closed 03-04"},
         {MON, "08:30:00", ""},
@@ -415,14 +416,15 @@ static void test_clock_first_call(void **state)
     static const struct {
         const char *time, *expect;
     } t[] = {
-        {"00:00:00", ""},
-        {"06:00:00", ""},
-        {"08:29:59", ""},
-        {"08:30:00", "morning-closed 03-04"},
-        {"08:59:59", "morning-closed 03-04"},
-        {"09:00:00", "morning-closed 03-04, absence-sweep 03-04"},
-        {"13:00:00", "morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04"},
-        {"23:59:59", ALL_MON},
+        {"00:00:00", "rollover 03-04"},
+        {"06:00:00", "rollover 03-04"},
+        {"08:29:59", "rollover 03-04"},
+        {"08:30:00", "rollover 03-04, morning-closed 03-04"},
+        {"08:59:59", "rollover 03-04, morning-closed 03-04"},
+        {"09:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04"},
+        {"13:00:00",
+         "rollover 03-04, morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04"},
+        {"23:59:59", "rollover 03-04, " ALL_MON},
     };
     for (size_t i = 0; i < ARRAY_LEN(t); i++) {
         struct step steps[] = {{MON, t[i].time, t[i].expect}, END_OF_STEPS};
@@ -434,25 +436,51 @@ static void test_clock_rollover(void **state)
 {
     (void)state;
     static const struct step next_day[] = {
-        {MON, "08:45:00", "morning-closed 03-04"},
+        {MON, "08:45:00", "rollover 03-04, morning-closed 03-04"},
         {TUE, "08:45:00", "absence-sweep 03-04, noon-closed 03-04, day-end 03-04, "
                           "rollover 03-05, morning-closed 03-05"},
         {TUE, "08:45:01", ""},
         END_OF_STEPS,
     };
     run_steps("next day", &windows, END_MINUTE, next_day);
-    /* The controller was off from Monday to Thursday: Monday is finished, Tuesday and
-     * Wednesday get nothing, Thursday catches up. */
+    /* The clock jumps from Monday to Thursday: Monday is finished, Tuesday and
+     * Wednesday are caught up in order (no rollover of their own), then Thursday. */
     static const struct step jump[] = {
-        {MON, "10:00:00", "morning-closed 03-04, absence-sweep 03-04"},
-        {THU, "14:00:00", "noon-closed 03-04, day-end 03-04, rollover 03-07, "
-                          "morning-closed 03-07, absence-sweep 03-07, noon-closed 03-07"},
+        {MON, "10:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04"},
+        {THU, "14:00:00", "noon-closed 03-04, day-end 03-04, " ALL("03-05") ", " ALL("03-06")
+                          ", rollover 03-07, morning-closed 03-07, absence-sweep 03-07, "
+                          "noon-closed 03-07"},
+        {THU, "14:00:01", ""},
         END_OF_STEPS,
     };
     run_steps("multi-day jump", &windows, END_MINUTE, jump);
+    /* Sixteen days: only the last DAY_CLOCK_CATCH_UP_DAYS (7) before the new day are
+     * caught up, weekend days have nothing. */
+    static const struct step far[] = {
+        {MON, "10:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04"},
+        {"2024-03-20", "09:00:00", "noon-closed 03-04, day-end 03-04, " ALL("03-13") ", "
+                                   ALL("03-14") ", " ALL("03-15") ", " ALL("03-18") ", "
+                                   ALL("03-19") ", rollover 03-20, morning-closed 03-20, "
+                                   "absence-sweep 03-20"},
+        END_OF_STEPS,
+    };
+    run_steps("far jump", &windows, END_MINUTE, far);
+    /* The most in one call: the old day's rest, seven whole school days (a week with no
+     * weekend), the rollover and the whole new day. */
+    struct cfg_windows every_day = windows;
+    every_day.school_days = 0x7f;
+    static const struct step widest[] = {
+        {MON, "00:00:00", "rollover 03-04"},
+        {"2024-03-12", "23:59:59", ALL_MON ", " ALL("03-05") ", " ALL("03-06") ", "
+                                   ALL("03-07") ", " ALL("03-08") ", " ALL("03-09") ", "
+                                   ALL("03-10") ", " ALL("03-11") ", rollover 03-12, "
+                                   ALL("03-12")},
+        END_OF_STEPS,
+    };
+    run_steps("widest", &every_day, END_MINUTE, widest);
     /* The most in one call: all of one day, the rollover, all of the next. */
     static const struct step most[] = {
-        {MON, "00:00:00", ""},
+        {MON, "00:00:00", "rollover 03-04"},
         {TUE, "23:59:59", ALL_MON ", rollover 03-05, morning-closed 03-05, "
                           "absence-sweep 03-05, noon-closed 03-05, day-end 03-05"},
         END_OF_STEPS,
@@ -464,8 +492,8 @@ static void test_clock_weekend(void **state)
 {
     (void)state;
     static const struct step steps[] = {
-        {FRI, "19:00:00", "morning-closed 03-08, absence-sweep 03-08, noon-closed 03-08, "
-                          "day-end 03-08"},
+        {FRI, "19:00:00", "rollover 03-08, morning-closed 03-08, absence-sweep 03-08, "
+                          "noon-closed 03-08, day-end 03-08"},
         {SAT, "00:00:01", "rollover 03-09"},
         {SAT, "20:00:00", ""},
         {SUN, "10:00:00", "rollover 03-10"},
@@ -475,7 +503,7 @@ static void test_clock_weekend(void **state)
     };
     run_steps("weekend", &windows, END_MINUTE, steps);
     static const struct step first_on_saturday[] = {
-        {SAT, "20:00:00", ""},
+        {SAT, "20:00:00", "rollover 03-09"},
         {FRI, "20:00:00", "rollover 03-08, morning-closed 03-08, absence-sweep 03-08, "
                           "noon-closed 03-08, day-end 03-08"},
         END_OF_STEPS,
@@ -487,7 +515,7 @@ static void test_clock_backwards(void **state)
 {
     (void)state;
     static const struct step within_day[] = {
-        {MON, "10:00:00", "morning-closed 03-04, absence-sweep 03-04"},
+        {MON, "10:00:00", "rollover 03-04, morning-closed 03-04, absence-sweep 03-04"},
         {MON, "08:00:00", ""},
         {MON, "08:30:00", ""}, /* already reported */
         {MON, "09:30:00", ""},
@@ -497,10 +525,12 @@ static void test_clock_backwards(void **state)
         END_OF_STEPS,
     };
     run_steps("backwards within a day", &windows, END_MINUTE, within_day);
-    /* Set back across midnight: the earlier day is current again and catches up (its
-     * handlers are idempotent); the abandoned later day is not finished. */
+    /* Set back across midnight: the earlier day is current again and its events are
+     * reported again (the clock remembers one day: the caller's record of what was
+     * done, the ledger's day_events, keeps them from running twice); the abandoned
+     * later day is not finished. */
     static const struct step across_midnight[] = {
-        {TUE, "00:00:05", ""},
+        {TUE, "00:00:05", "rollover 03-05"},
         {MON, "23:59:58", "rollover 03-04, " ALL_MON},
         {TUE, "00:00:06", "rollover 03-05"},
         END_OF_STEPS,
@@ -514,7 +544,7 @@ static void test_clock_same_second(void **state)
     struct cfg_windows w = windows;
     w.absence_grace_ms = 0;
     static const struct step ties[] = {
-        {MON, "08:29:59", ""},
+        {MON, "08:29:59", "rollover 03-04"},
         {MON, "08:30:00", "morning-closed 03-04, absence-sweep 03-04, day-end 03-04"},
         {MON, "13:00:00", "noon-closed 03-04"},
         END_OF_STEPS,
@@ -522,7 +552,7 @@ static void test_clock_same_second(void **state)
     run_steps("ties", &w, 8 * 60 + 30, ties);
     /* A day end before the morning window closes comes first: events go by time. */
     static const struct step early_end[] = {
-        {MON, "07:59:59", ""},
+        {MON, "07:59:59", "rollover 03-04"},
         {MON, "08:00:00", "day-end 03-04"},
         {MON, "23:00:00", "morning-closed 03-04, absence-sweep 03-04, noon-closed 03-04"},
         END_OF_STEPS,
@@ -534,7 +564,7 @@ static void test_clock_same_second(void **state)
     w.noon_enabled = false;
     w.absence_grace_ms = 6 * HOUR_MS;
     static const struct step capped[] = {
-        {MON, "23:59:58", "day-end 03-04, morning-closed 03-04"},
+        {MON, "23:59:58", "rollover 03-04, day-end 03-04, morning-closed 03-04"},
         {TUE, "00:00:00", "absence-sweep 03-04, rollover 03-05"},
         {TUE, "23:59:58", "day-end 03-05, morning-closed 03-05"},
         {TUE, "23:59:59", "absence-sweep 03-05"},
@@ -543,13 +573,58 @@ static void test_clock_same_second(void **state)
     run_steps("capped sweep", &w, END_MINUTE, capped);
 }
 
+/* Events are keyed on the day, not on the clock: a reload (SIGHUP) that moves an
+ * event's time before now makes it due at once; one that moves it after now once it
+ * was reported does not report it again (issue 14, finding 5). */
+static void test_clock_reload(void **state)
+{
+    (void)state;
+    struct day_clock clock = {0};
+    struct day_event_at out[DAY_CLOCK_MAX_EVENTS];
+    char got[512];
+    struct cfg_windows w = windows; /* morning ends 08:30, 30 min grace: sweep 09:00 */
+    w.absence_grace_ms = 60000;     /* sweep 08:31 */
+    struct civil now = at(MON, "07:59:00");
+    int n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    describe(out, n, got, sizeof got);
+    assert_string_equal(got, "rollover 03-04");
+    /* 07:59, morning = 07:00-07:50: the close (07:50) and the sweep (07:51) are past. */
+    w.morning_end = 7 * 60 + 50;
+    now = at(MON, "07:59:01");
+    n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    describe(out, n, got, sizeof got);
+    assert_string_equal(got, "morning-closed 03-04, absence-sweep 03-04");
+    /* Back to 08:30 (sweep 08:31): in the future again, but reported already. */
+    w.morning_end = 8 * 60 + 30;
+    static const char *const later[] = {"08:30:00", "08:31:00", "12:00:00"};
+    for (size_t i = 0; i < ARRAY_LEN(later); i++) {
+        now = at(MON, later[i]);
+        assert_int_equal(day_clock_advance(&clock, &w, END_MINUTE, &now, out), 0);
+    }
+    /* The noon window moved before now: due at once; the day end too. */
+    w.noon_end = 11 * 60;
+    now = at(MON, "12:00:01");
+    n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    describe(out, n, got, sizeof got);
+    assert_string_equal(got, "noon-closed 03-04");
+    now = at(MON, "12:00:02");
+    n = day_clock_advance(&clock, &w, 12 * 60, &now, out);
+    describe(out, n, got, sizeof got);
+    assert_string_equal(got, "day-end 03-04");
+    /* Tuesday goes by the configuration as it is then. */
+    now = at(TUE, "08:30:00");
+    n = day_clock_advance(&clock, &w, 12 * 60, &now, out);
+    describe(out, n, got, sizeof got);
+    assert_string_equal(got, "rollover 03-05, morning-closed 03-05");
+}
+
 static void test_clock_bad_input(void **state)
 {
     (void)state;
     struct day_clock clock = {0};
     struct day_event_at out[DAY_CLOCK_MAX_EVENTS];
     struct civil now = at(MON, "10:00:00");
-    assert_int_equal(day_clock_advance(&clock, &windows, END_MINUTE, &now, out), 2);
+    assert_int_equal(day_clock_advance(&clock, &windows, END_MINUTE, &now, out), 3);
     struct civil bad[] = {at(MON, "10:00:00"), at(MON, "10:00:00"), at(MON, "10:00:00")};
     snprintf(bad[0].day, sizeof bad[0].day, "2024-02-30");
     bad[1].second_of_day = 86400;
@@ -561,7 +636,8 @@ static void test_clock_bad_input(void **state)
     assert_int_equal(day_clock_advance(&clock, &windows, -1, &now, out), -1);
     /* The clock did not move. */
     assert_string_equal(clock.day, MON);
-    assert_int_equal(clock.second_of_day, 10 * 3600);
+    assert_int_equal(clock.reported,
+                     1u << DAY_ROLLOVER | 1u << DAY_MORNING_CLOSED | 1u << DAY_ABSENCE_SWEEP);
     assert_int_equal(day_clock_advance(&clock, &windows, END_MINUTE, &now, out), 2);
     assert_string_equal(day_event_name(DAY_ROLLOVER), "rollover");
     assert_string_equal(day_event_name(DAY_MORNING_CLOSED), "morning-closed");
@@ -604,7 +680,7 @@ static void test_clock_each_event_once(void **state)
     }
     for (int d = 0; d < DAYS; d++) {
         int school = (1 + d) % 7 >= 1 && (1 + d) % 7 <= 5;
-        assert_int_equal(seen[d][DAY_ROLLOVER], d > 0);
+        assert_int_equal(seen[d][DAY_ROLLOVER], 1);
         for (int e = DAY_MORNING_CLOSED; e <= DAY_END; e++)
             if (seen[d][e] != school)
                 fail_msg("day %d, %s: %d times", d, day_event_name((enum day_event)e),
@@ -632,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_clock_weekend),
         cmocka_unit_test(test_clock_backwards),
         cmocka_unit_test(test_clock_same_second),
+        cmocka_unit_test(test_clock_reload),
         cmocka_unit_test(test_clock_bad_input),
         cmocka_unit_test(test_clock_each_event_once),
     };

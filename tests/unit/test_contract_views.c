@@ -273,7 +273,7 @@ static void test_views_exist(void **state)
     assert_int_equal(qint(f, "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name "
                              "IN ('contract_open_case', 'contract_certificate_event', "
                              "'contract_uncovered_event', 'contract_untraced_absence')"), 4);
-    assert_int_equal(qint(f, "PRAGMA user_version"), 2);
+    assert_true(qint(f, "PRAGMA user_version") >= 2); /* the views came with 002 */
 }
 
 int main(void)

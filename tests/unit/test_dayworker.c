@@ -125,7 +125,7 @@ static void day_end_figures_off_main(void **state)
     struct dayworker *dw = dayworker_start(f->cfg, w.loop, on_done, &w);
     assert_non_null(dw);
     dayworker_set_hook(dw, hold_job, &w);
-    struct day_job j = {.kind = JOB_DAY_END, .day = D0, .windows = f->cfg->windows,
+    struct day_job j = {.event = DAY_END, .day = D0, .windows = f->cfg->windows,
                         .report = true};
     for (int i = 0; i < CFG_MAX_LANES; i++)
         j.permille[i] = -1;
@@ -164,7 +164,7 @@ static void stop_drops_queued_jobs(void **state)
     struct loop *loop = loop_new();
     struct dayworker *dw = dayworker_start(f->cfg, loop, NULL, NULL);
     assert_non_null(dw);
-    struct day_job j = {.kind = JOB_DAY_END, .day = D0, .windows = f->cfg->windows};
+    struct day_job j = {.event = DAY_END, .day = D0, .windows = f->cfg->windows};
     for (int i = 0; i < CFG_MAX_LANES; i++)
         j.permille[i] = -1;
     for (int i = 0; i < 20; i++)

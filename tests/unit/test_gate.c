@@ -463,28 +463,58 @@ static void test_certificate_clears_see_nurse(void **state)
     assert_shows(last_on(LANE_A), LAMP_GREEN, false, false, OUT_ADMIT, NULL);
 }
 
+/* The sweep's absence (cause 'unknown') of someone who then comes after the window
+ * (08:10) becomes a late arrival. */
 static void test_unknown_absence_today_becomes_late(void **state)
 {
     struct fx *f = *state;
     side_exec("INSERT INTO absences (person_id, day, recorded_ms)"
               " SELECT id, '" DAY "', 0 FROM people WHERE external_id = 'S001'");
-    decide(f, DEV_A, 3650, 1001, T0730);
+    decide(f, DEV_A, 3650, 1001, T0730 + 60 * MIN_MS);
     assert_string_equal(q_text("SELECT cause || ',' || late_ms || ','"
                                " || coalesce(returned_day, 'null') FROM absences"),
-                        "late,1795995000000,null");
+                        "late,1795998600000,null");
 }
 
-static void test_illness_absence_today_keeps_cause(void **state)
+/* Issue 14: a check in the morning window after the sweep (the clock was set back,
+ * the window stretched by a reload) withdraws the sweep's absence instead: a check
+ * and a late absence never stand together. The withdrawal is audited. */
+static void test_unknown_absence_withdrawn_by_a_check_in_the_window(void **state)
 {
     struct fx *f = *state;
     side_exec("INSERT INTO absences (person_id, day, cause, recorded_ms)"
-              " SELECT id, '" DAY "', 'illness', 0 FROM people WHERE external_id = 'S001'");
+              " SELECT id, '" DAY "', 'unknown', 0 FROM people WHERE external_id = 'S001';"
+              "INSERT INTO absences (person_id, day, cause, recorded_ms, late_ms)"
+              " SELECT id, '" DAY "', 'late', 0, 1 FROM people WHERE external_id = 'S002'");
     decide(f, DEV_A, 3650, 1001, T0730);
-    assert_string_equal(q_text("SELECT cause || ',' || late_ms FROM absences"),
-                        "illness,1795995000000");
-    /* A second arrival keeps the first one's time. */
-    decide(f, DEV_A, 3650, 1001, T0730 + MIN_MS);
-    assert_int_equal(q_int("SELECT late_ms FROM absences"), T0730);
+    decide(f, DEV_A, 3650, 1002, T0730 + MIN_MS);
+    assert_shows(last_on(LANE_A), LAMP_GREEN, false, false, OUT_ADMIT, NULL);
+    assert_int_equal(q_int("SELECT count(*) FROM checks WHERE window = 'morning'"), 2);
+    assert_int_equal(q_int("SELECT count(*) FROM absences"), 0);
+    assert_string_equal(q_text("SELECT group_concat(x, '; ') FROM (SELECT actor || ' ' || target"
+                               " || ' ' || detail AS x FROM audit_log"
+                               " WHERE action = 'absence withdrawn' ORDER BY id)"),
+                        "gate S001 " DAY ": unknown absence of the sweep; a morning check came; "
+                        "gate S002 " DAY ": late absence of the sweep; a morning check came");
+}
+
+/* A cause someone gave stays. A check in the window is no late arrival; after the
+ * window the arrival time is noted, the first one's. */
+static void test_illness_absence_today_keeps_cause(void **state)
+{
+    struct fx *f = *state;
+    side_exec("INSERT INTO absences (person_id, day, cause, recorded_ms) SELECT id, '" DAY "',"
+              " 'illness', 0 FROM people WHERE external_id IN ('S001', 'S002')");
+    decide(f, DEV_A, 3650, 1001, T0730);
+    assert_string_equal(q_text("SELECT cause || ',' || coalesce(late_ms, 'null') FROM absences"
+                               " WHERE person_id = (SELECT id FROM people"
+                               " WHERE external_id = 'S001')"),
+                        "illness,null");
+    decide(f, DEV_A, 3650, 1002, T0730 + 60 * MIN_MS);
+    decide(f, DEV_A, 3650, 1002, T0730 + 61 * MIN_MS);
+    assert_string_equal(q_text("SELECT cause || ',' || late_ms FROM absences WHERE person_id ="
+                               " (SELECT id FROM people WHERE external_id = 'S002')"),
+                        "illness,1795998600000");
 }
 
 static void test_earlier_absence_gets_returned_day(void **state)
@@ -940,6 +970,7 @@ int main(void)
         T(test_open_flag_sends_to_nurse),
         T(test_certificate_clears_see_nurse),
         T(test_unknown_absence_today_becomes_late),
+        T(test_unknown_absence_withdrawn_by_a_check_in_the_window),
         T(test_illness_absence_today_keeps_cause),
         T(test_earlier_absence_gets_returned_day),
         T(test_wiegand_card_then_reading_pairs),

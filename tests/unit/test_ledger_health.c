@@ -226,7 +226,8 @@ static void test_manual_check_marks_arrival(void **state)
     sql(f, "INSERT INTO absences (person_id, day, cause, recorded_ms) VALUES "
            "(" PID("S1") ", '" D0 "', 'unknown', 0), (" PID("S1") ", '" DM1 "', 'illness', 0), "
            "(" PID("S2") ", '" D0 "', 'personal', 0)");
-    struct manual_check in = mcheck("S1", D0, "morning", 3650);
+    /* A noon check is an arrival after the morning window: late. */
+    struct manual_check in = mcheck("S1", D0, "noon", 3650);
     assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
     in.person = "S2";
     assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
@@ -237,6 +238,39 @@ static void test_manual_check_marks_arrival(void **state)
     assert_string_equal(qtext(f, "SELECT cause FROM absences WHERE person_id = " PID("S2")),
                         "personal");
     assert_int_equal(qint(f, "SELECT late_ms FROM absences WHERE person_id = " PID("S2")), NOW);
+}
+
+/* Issue 14: a morning check recorded after the sweep (taken in the window, entered
+ * later; or the clock was set back) withdraws the sweep's absence, 'unknown' or
+ * 'late', with an audit row. An absence someone worked on (a cause, a follow-up)
+ * stays as it is, and a morning check is no late arrival. */
+static void test_manual_morning_check_withdraws_sweep_absence(void **state)
+{
+    struct fx *f = *state;
+    struct manual_check_result out;
+    static const char *const who[] = {"S1", "S2", "S3", "S4"};
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++)
+        student(f, who[i], "1班");
+    sql(f, "INSERT INTO absences (person_id, day, cause, recorded_ms, late_ms) VALUES "
+           "(" PID("S1") ", '" D0 "', 'unknown', 0, NULL), "
+           "(" PID("S2") ", '" D0 "', 'late', 0, 5), "
+           "(" PID("S3") ", '" D0 "', 'personal', 0, NULL), "
+           "(" PID("S4") ", '" D0 "', 'unknown', 0, NULL)");
+    sql(f, "INSERT INTO absence_followups (absence_id, at_ms, by_user, note) SELECT id, 1, "
+           "'nurse', 'called home' FROM absences WHERE person_id = " PID("S4"));
+    for (size_t i = 0; i < sizeof who / sizeof who[0]; i++) {
+        struct manual_check in = mcheck(who[i], D0, "morning", 3650);
+        assert_int_equal(ledger_manual_check(f->l, &in, &out, f->e), 0);
+    }
+    assert_string_equal(qtext(f, "SELECT group_concat(x, ', ') FROM (SELECT p.external_id || "
+                                 "' ' || a.cause || ' ' || coalesce(a.late_ms, '-') AS x FROM "
+                                 "absences a JOIN people p ON p.id = a.person_id ORDER BY x)"),
+                        "S3 personal -, S4 unknown -");
+    assert_string_equal(qtext(f, "SELECT group_concat(x, ', ') FROM (SELECT actor || ' ' || "
+                                 "target AS x FROM audit_log WHERE action = 'absence withdrawn' "
+                                 "ORDER BY id)"),
+                        "teacher S1, teacher S2");
+    assert_int_equal(qint(f, "SELECT count(*) FROM absence_followups"), 1);
 }
 
 static void test_manual_check_bad_input_changes_nothing(void **state)
@@ -1104,6 +1138,7 @@ int main(void)
         T(test_symptoms_normalise),
         T(test_manual_check),
         T(test_manual_check_marks_arrival),
+        T(test_manual_morning_check_withdraws_sweep_absence),
         T(test_manual_check_bad_input_changes_nothing),
         T(test_recheck_threshold_edges),
         T(test_recheck_wrong_state_changes_nothing),
