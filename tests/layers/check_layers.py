@@ -24,6 +24,9 @@ LAYERS = {
     "cli": ("daemon/cli", ["upstream", "config"]),
     "gatescreend": ("daemon/gatescreend", ["web", "config"]),
     "sim": ("drivers/sim", ["drivers", "config"]),
+    # The bureau's programs (docs/bureau.md): beside the school's, sharing only the
+    # core, the runtime and the documents.
+    "bcommon": ("bureau/common", ["runtime"]),
 }
 
 
