@@ -27,6 +27,8 @@ LAYERS = {
     # The bureau's programs (docs/bureau.md): beside the school's, sharing only the
     # core, the runtime and the documents.
     "bcommon": ("bureau/common", ["runtime"]),
+    "bstore": ("bureau/store", ["bcommon"]),
+    "bcli": ("bureau/cli", ["bstore"]),
 }
 
 
