@@ -7,7 +7,8 @@
  *                connection_timeout, max_body, log_level
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
  *
- * A loaded struct bconfig is never changed: a reload loads a new one. */
+ * A reload loads a new struct bconfig and replaces the one in force (the collector's
+ * threads read only what they copied at start, and the live body limit). */
 #ifndef GS_BCONFIG_H
 #define GS_BCONFIG_H
 

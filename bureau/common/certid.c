@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/bn.h>
-#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <string.h>
 #include <time.h>
+
+#include "sha256hex.h"
 
 #define MAX_URIS 8
 
@@ -70,16 +71,6 @@ int certid_pick_code(const char *cn, const char *const *uris, int nuris,
 }
 
 /* ---- libcrypto ------------------------------------------------------------------ */
-
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* The subject's one commonName as UTF-8 into buf; "" when there is none, -1 when
  * there are several (which one would count?). */
@@ -144,17 +135,13 @@ static int serial_and_expiry(X509 *x, struct certid *id)
 static int identify(X509 *x, const unsigned char *der, size_t len, struct certid *id,
                     char *why, size_t why_size)
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
     char cn[256], store[MAX_URIS][128];
     const char *uris[MAX_URIS];
     memset(id, 0, sizeof *id);
-    if (!EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != sizeof md ||
-        serial_and_expiry(x, id) < 0) {
+    if (sha256_hex(der, len, id->sha256) < 0 || serial_and_expiry(x, id) < 0) {
         snprintf(why, why_size, "the certificate cannot be read (serial, dates)");
         return -1;
     }
-    hex(md, sizeof md, id->sha256);
     if (common_name(x, cn, sizeof cn) < 0) {
         snprintf(why, why_size, "the certificate's subject has several or unreadable CNs");
         return -1;

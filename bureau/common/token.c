@@ -2,8 +2,9 @@
 #include "token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <string.h>
+
+#include "sha256hex.h"
 
 bool token_valid(const char *token, size_t len)
 {
@@ -24,19 +25,7 @@ size_t token_trim(char *text, size_t len)
 
 void token_sha256_hex(const char *token, size_t len, char out[65])
 {
-    static const char digits[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int n = 0;
-    if (!EVP_Digest(token, len, md, &n, EVP_sha256(), NULL) || n != sizeof md) {
-        memset(out, 'x', 64); /* matches no stored digest: the token is refused */
-        out[64] = '\0';
-        return;
-    }
-    for (size_t i = 0; i < sizeof md; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[64] = '\0';
+    sha256_hex(token, len, out); /* on failure 64 'x': matches no stored digest */
 }
 
 bool token_digest_equal(const char *a, const char *b)

@@ -46,7 +46,7 @@ static int insert_document(struct bstore *s, const struct bstore_doc *d, long lo
     const char *p[] = {d->school_code, d->kind, d->idem_key, d->body_sha256, d->body,
                        d->received_by};
     PGresult *r = bs_run(s, "INSERT INTO documents (school_code, kind, idem_key, body_sha256, "
-                            "body, doc, received_by) VALUES ($1, $2, $3, $4, $5, $5::jsonb, $6) "
+                            "body, doc, received_by) VALUES ($1, $2, $3, $4, $5::text, $5::text::jsonb, $6) "
                             "ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id",
                          6, p);
     long id = 0;

@@ -29,6 +29,8 @@ LAYERS = {
     "bcommon": ("bureau/common", ["runtime"]),
     "bstore": ("bureau/store", ["bcommon"]),
     "bcli": ("bureau/cli", ["bstore"]),
+    "collector": ("bureau/collector", ["bstore", "documents"]),
+    "bureaud": ("bureau/bureaud", ["collector"]),
 }
 
 
