@@ -79,12 +79,23 @@ static void quarantine(struct creq *r, struct bstore *s, const struct intake_ver
     count(r, CC_QUARANTINED);
 }
 
+/* The credential, looked up again once when the connection broke (the database
+ * restarted since this connection was last used): the first statement notices. */
+static enum bstore_status credential(struct creq *r, struct bstore *s,
+                                     struct bstore_credential *cred)
+{
+    enum bstore_status st = bstore_credential_by_cert(s, r->cert.sha256, cred);
+    if (st == BSTORE_UNAVAILABLE && bstore_ensure(s) == 0)
+        st = bstore_credential_by_cert(s, r->cert.sha256, cred);
+    return st;
+}
+
 /* Step 2: 0 when the certificate's credential is in force and the token is its. */
 static int check_sender(struct creq *r, struct bstore *s, struct intake_verdict *v)
 {
     struct bstore_credential cred;
     char digest[65];
-    enum bstore_status st = bstore_credential_by_cert(s, r->cert.sha256, &cred);
+    enum bstore_status st = credential(r, s, &cred);
     token_sha256_hex(r->token, r->token_len, digest);
     if (st == BSTORE_NOT_FOUND)
         intake_refuse(v, 403, "this client certificate (SHA-256 %s) is not enrolled with the "
