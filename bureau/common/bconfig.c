@@ -40,10 +40,18 @@ struct bkey {
     bool required;
 };
 
+#define MAX_MESSAGES 200
+
+struct bmessage {
+    int line, seq;
+    char text[600];
+};
+
 struct bparser {
     const char *name;
     FILE *errs;
     int count;
+    struct bmessage *msgs; /* the first MAX_MESSAGES, written sorted by line at the end */
     const char *base_dir;
     struct bconfig *cfg;
     const char *text;
@@ -88,18 +96,43 @@ _Static_assert(NKEYS <= sizeof((struct bparser *)0)->key_line / sizeof(int), "ke
 
 /* ---- problems ------------------------------------------------------------------ */
 
+/* Problems are kept and written sorted by line at the end, so that the checks made
+ * once the whole file is read (missing keys) appear where they belong. */
 GS_PRINTF(3, 4)
 static void problem(struct bparser *p, int line, const char *fmt, ...)
 {
     va_list ap;
-    p->count++;
-    if (!p->errs)
+    int k = p->count++;
+    if (!p->errs || !p->msgs || k >= MAX_MESSAGES)
         return;
     va_start(ap, fmt);
-    fprintf(p->errs, "%s:%d: ", p->name, line);
-    vfprintf(p->errs, fmt, ap);
-    fputc('\n', p->errs);
+    p->msgs[k].line = line;
+    p->msgs[k].seq = k;
+    vsnprintf(p->msgs[k].text, sizeof p->msgs[k].text, fmt, ap);
     va_end(ap);
+}
+
+static int by_line(const void *a, const void *b)
+{
+    const struct bmessage *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void flush_problems(struct bparser *p)
+{
+    int n = p->count < MAX_MESSAGES ? p->count : MAX_MESSAGES;
+    if (!p->errs)
+        return;
+    if (!p->msgs && p->count)
+        fprintf(p->errs, "%s: %d problems (out of memory to say which)\n", p->name, p->count);
+    if (p->msgs)
+        qsort(p->msgs, (size_t)n, sizeof *p->msgs, by_line);
+    for (int i = 0; p->msgs && i < n; i++)
+        fprintf(p->errs, "%s:%d: %s\n", p->name, p->msgs[i].line, p->msgs[i].text);
+    if (p->count > MAX_MESSAGES)
+        fprintf(p->errs, "%s: ... and %d more problems\n", p->name, p->count - MAX_MESSAGES);
 }
 
 /* "[collector] max_body: " before the message, at the key's line. */
@@ -407,12 +440,15 @@ struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
         return NULL;
     }
     defaults(c);
+    p.msgs = calloc(MAX_MESSAGES, sizeof *p.msgs);
     int rc = ini_parse_stream(read_line, &p, on_key, &p);
     if (rc < 0)
         problem(&p, p.lineno, "out of memory");
     else if (rc > 0)
         problem(&p, rc, "syntax error (expected [section] or key = value)");
     check_all(&p);
+    flush_problems(&p);
+    free(p.msgs);
     if (p.count > 0) {
         free(c);
         return NULL;
