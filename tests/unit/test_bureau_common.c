@@ -61,6 +61,24 @@ static void test_config_good(void **state)
     free(errs);
 }
 
+/* The example every key is documented in loads as it is shipped. */
+static void test_config_example(void **state)
+{
+    (void)state;
+    size_t n;
+    char *errs = NULL;
+    FILE *f = open_memstream(&errs, &n);
+    struct bconfig *c = bconfig_load(GS_SOURCE_DIR "/config/bureau.conf", f);
+    fclose(f);
+    if (!c)
+        fail_msg("config/bureau.conf: %s", errs);
+    assert_int_equal(c->collector.port, 8443);
+    assert_int_equal(c->collector.max_body, 256 * 1024);
+    assert_non_null(strstr(c->collector.tls_cert, "/config/collector.pem"));
+    bconfig_free(c);
+    free(errs);
+}
+
 static void test_config_values(void **state)
 {
     (void)state;
@@ -221,7 +239,8 @@ static void test_school_list_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_config_good),   cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_good),   cmocka_unit_test(test_config_example),
+        cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_errors), cmocka_unit_test(test_pick_code),
         cmocka_unit_test(test_school_list),   cmocka_unit_test(test_school_list_errors),
     };
