@@ -85,11 +85,16 @@ class Collector:
 
     def start(self, wait=True, extra=()):
         self.log = open(self.log_path, "a")
+        self.starts = (self.text().count("ready:") if os.path.exists(self.log_path) else 0) + 1
         self.proc = subprocess.Popen([BUREAUD, "-c", self.conf, *extra], stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        if wait and not self.wait_for("ready:", 20):
+        if wait and not self.wait_ready():
             raise RuntimeError("%s did not start:\n%s" % (self.name, self.text()[-3000:]))
         return self
+
+    def wait_ready(self, timeout=20.0):
+        """This start's "ready:" (the log file keeps the earlier starts' lines)."""
+        return self.wait_for("ready:", timeout, count=self.starts)
 
     def text(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:

@@ -38,7 +38,7 @@ def at_once(jobs):
 def start_together(b):
     a, c = b.collector("bureau-a", start=False), b.collector("bureau-b", start=False)
     at_once([lambda: a.start(wait=False), lambda: c.start(wait=False)])
-    ok = a.wait_for("ready:", 20) and c.wait_for("ready:", 20)
+    ok = a.wait_ready() and c.wait_ready()
     check(ok, "two collectors started at the same moment on an empty database are ready")
     applied = a.text().count("applied migration") + c.text().count("applied migration")
     rows = b.sql("SELECT version FROM schema_migrations")
