@@ -95,14 +95,19 @@ static void release_slot(struct bstore_pool *p, int i)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Opens the slot's first connection; its failure is logged. */
+/* Opens the slot's first connection (outside the lock: it may take a while); its
+ * failure is logged. Every write of a slot's s is under the lock. */
 static void open_slot(struct bstore_pool *p, struct slot *sl)
 {
     struct errbuf e;
+    struct bstore *s = NULL;
     FILE *errs = errbuf_open(&e, stderr);
-    if (bstore_open(&p->opts, &sl->s, errs) < 0)
+    if (bstore_open(&p->opts, &s, errs) < 0)
         log_warn("database: %s", errbuf_joined(&e, ' '));
     errbuf_free(&e);
+    pthread_mutex_lock(&p->mu);
+    sl->s = s;
+    pthread_mutex_unlock(&p->mu);
 }
 
 struct bstore *bstore_pool_get(struct bstore_pool *p, int64_t wait_ms)
@@ -112,7 +117,7 @@ struct bstore *bstore_pool_get(struct bstore_pool *p, int64_t wait_ms)
         log_warn("database: all %d connections busy for %lld ms", p->size, (long long)wait_ms);
         return NULL;
     }
-    struct slot *sl = &p->slots[i]; /* ours while busy: no lock needed */
+    struct slot *sl = &p->slots[i]; /* ours while busy: only we change it */
     if (!sl->s)
         open_slot(p, sl);
     else if (bstore_ensure(sl->s) < 0) /* kept: the next get connects again */
@@ -126,11 +131,15 @@ unusable:
 
 void bstore_pool_put(struct bstore_pool *p, struct bstore *s)
 {
+    /* Under the lock: another thread may be setting its own slot's connection. */
+    pthread_mutex_lock(&p->mu);
     for (int i = 0; i < p->size; i++)
-        if (p->slots[i].s == s) {
-            release_slot(p, i);
-            return;
+        if (p->slots[i].busy && p->slots[i].s == s) {
+            p->slots[i].busy = false;
+            pthread_cond_signal(&p->freed);
+            break;
         }
+    pthread_mutex_unlock(&p->mu);
 }
 
 void bstore_pool_free(struct bstore_pool *p)
