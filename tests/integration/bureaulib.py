@@ -6,6 +6,7 @@ collector with a school's certificate the way gatescreen's uploader does."""
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -197,6 +198,8 @@ class Bureau:
             if c.proc and c.proc.poll() is None:
                 c.stop(signal.SIGKILL)
         self.pg.close()
+        if gslib.failures == 0:  # kept when something failed: logs, certificates
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
         return self
