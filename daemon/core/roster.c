@@ -6,12 +6,15 @@
  * spaces around fields) and strict everywhere a mistake could put a wrong name or
  * card on a child. Every problem is reported, so one import run shows them all.
  *
+ * The records come from core/csv.c.
+ *
  * Header names, case-insensitive (English) or exact (Chinese aliases):
  *   external_id  学号, 工号      kind   类别      name  姓名
  *   grade        年级           class  班级      card  卡号      active  在校
  */
 #include "roster.h"
 
+#include "csv.h"
 #include "textnum.h"
 
 #include <assert.h>
@@ -70,218 +73,6 @@ static int shown(const char *s, size_t n)
 }
 
 #define SHOW(s, n) shown((s), (n)), (s), (n) > SHOW_MAX ? "..." : ""
-
-/* ---- CSV records --------------------------------------------------------------- */
-
-struct field {
-    size_t off, len; /* in csv.text; each field is NUL-terminated there */
-    bool quoted;
-    bool clean; /* valid UTF-8 and no control characters */
-};
-
-/* What reading stopped at: a separator (more fields follow), the end of a record,
- * the end of the file, malformed quoting (csv.why says how), or no memory. */
-enum rd { RD_FIELD, RD_RECORD, RD_EOF, RD_BAD, RD_UNTERMINATED, RD_NOMEM };
-
-struct csv {
-    const char *buf;
-    size_t len, pos;
-    int line;          /* line of buf[pos] */
-    size_t rec_pos;    /* where the current record starts */
-    int rec_line;
-    bool recovered;    /* already resumed once after an unterminated quote */
-    const char *why;   /* what was wrong with the last bad record */
-    char *text;        /* the current record's field bytes, unescaped */
-    size_t ntext, captext;
-    struct field *f;
-    size_t nf, capf;
-};
-
-/* An array of `size`-byte items with room for `need` of them (doubling, so appends
- * are amortised O(1)): the new pointer, or NULL with `ptr` still valid. */
-static void *grow(void *ptr, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return ptr;
-    size_t n = *cap ? *cap : 16;
-    while (n < need && n <= SIZE_MAX / 2)
-        n *= 2;
-    if (n < need || n > SIZE_MAX / size)
-        return NULL;
-    void *q = realloc(ptr, n * size);
-    if (q != NULL)
-        *cap = n;
-    return q;
-}
-
-static int put(struct csv *c, char ch)
-{
-    if (c->ntext == c->captext) {
-        char *t = grow(c->text, &c->captext, c->ntext + 1, 1);
-        if (t == NULL)
-            return -1;
-        c->text = t;
-    }
-    c->text[c->ntext++] = ch;
-    return 0;
-}
-
-static void next_line(struct csv *c)
-{
-    if (c->line < INT_MAX)
-        c->line++;
-}
-
-static int field_begin(struct csv *c, bool quoted)
-{
-    struct field *f = grow(c->f, &c->capf, c->nf + 1, sizeof *c->f);
-    if (f == NULL)
-        return -1;
-    c->f = f;
-    c->f[c->nf++] = (struct field){.off = c->ntext, .quoted = quoted};
-    return 0;
-}
-
-/* Unquoted fields lose trailing blanks (the leading ones were never read). */
-static int field_end(struct csv *c)
-{
-    struct field *f = &c->f[c->nf - 1];
-    if (!f->quoted)
-        while (c->ntext > f->off && (c->text[c->ntext - 1] == ' ' || c->text[c->ntext - 1] == '\t'))
-            c->ntext--;
-    f->len = c->ntext - f->off;
-    return put(c, '\0');
-}
-
-static void skip_blanks(struct csv *c)
-{
-    while (c->pos < c->len && (c->buf[c->pos] == ' ' || c->buf[c->pos] == '\t'))
-        c->pos++;
-}
-
-static bool at_eol(const struct csv *c)
-{
-    const char *b = c->buf + c->pos;
-    size_t left = c->len - c->pos;
-    return left > 0 && (b[0] == '\n' || (b[0] == '\r' && left > 1 && b[1] == '\n'));
-}
-
-static enum rd bad(struct csv *c, const char *why)
-{
-    c->why = why;
-    return RD_BAD;
-}
-
-/* After a field: a separator, the end of the line, or the end of the file. */
-static enum rd after_field(struct csv *c)
-{
-    if (c->pos == c->len)
-        return RD_RECORD;
-    if (c->buf[c->pos] == ',') {
-        c->pos++;
-        return RD_FIELD;
-    }
-    if (!at_eol(c))
-        return bad(c, "text after the closing quote");
-    c->pos += c->buf[c->pos] == '\r' ? 2 : 1;
-    next_line(c);
-    return RD_RECORD;
-}
-
-static enum rd read_unquoted(struct csv *c)
-{
-    while (c->pos < c->len && c->buf[c->pos] != ',' && !at_eol(c)) {
-        if (c->buf[c->pos] == '"')
-            return bad(c, "a quote inside an unquoted field (quote the whole field and "
-                          "double the quote)");
-        if (put(c, c->buf[c->pos++]) < 0)
-            return RD_NOMEM;
-    }
-    return field_end(c) < 0 ? RD_NOMEM : after_field(c);
-}
-
-/* From just after the opening quote; "" is a quote, anything else is taken as is
- * (line breaks too: CSV allows them; the row check then refuses them). */
-static enum rd read_quoted(struct csv *c)
-{
-    for (;;) {
-        if (c->pos == c->len)
-            return RD_UNTERMINATED;
-        char ch = c->buf[c->pos++];
-        if (ch == '"' && (c->pos == c->len || c->buf[c->pos] != '"'))
-            break;
-        if (ch == '"')
-            c->pos++;
-        else if (ch == '\n')
-            next_line(c);
-        if (put(c, ch) < 0)
-            return RD_NOMEM;
-    }
-    if (field_end(c) < 0)
-        return RD_NOMEM;
-    skip_blanks(c); /* `"a" ,b` is a common hand-edit; blanks are not text */
-    return after_field(c);
-}
-
-static enum rd read_field(struct csv *c)
-{
-    skip_blanks(c);
-    bool quoted = c->pos < c->len && c->buf[c->pos] == '"';
-    if (field_begin(c, quoted) < 0)
-        return RD_NOMEM;
-    if (!quoted)
-        return read_unquoted(c);
-    c->pos++;
-    return read_quoted(c);
-}
-
-/* Reads one record: RD_RECORD, RD_EOF, RD_BAD/RD_UNTERMINATED or RD_NOMEM. */
-static enum rd read_record(struct csv *c)
-{
-    c->nf = 0;
-    c->ntext = 0;
-    c->rec_pos = c->pos;
-    c->rec_line = c->line;
-    if (c->pos == c->len)
-        return RD_EOF;
-    enum rd r;
-    while ((r = read_field(c)) == RD_FIELD)
-        ;
-    if (r == RD_UNTERMINATED)
-        c->why = "the quote is never closed (the field runs to the end of the file)";
-    return r;
-}
-
-/* Goes on at the next line after a bad record. An unterminated quote swallowed the
- * rest of the file, so the lines after the record's start are read again: once only,
- * which keeps the whole parse linear. */
-static void resync(struct csv *c, enum rd r)
-{
-    if (r == RD_UNTERMINATED) {
-        if (c->recovered) {
-            c->pos = c->len;
-            return;
-        }
-        c->recovered = true;
-        c->pos = c->rec_pos;
-        c->line = c->rec_line;
-    }
-    const char *nl = memchr(c->buf + c->pos, '\n', c->len - c->pos);
-    c->pos = nl ? (size_t)(nl - c->buf) + 1 : c->len;
-    if (nl)
-        next_line(c);
-}
-
-/* A line of nothing but blanks. */
-static bool blank_record(const struct csv *c)
-{
-    return c->nf == 1 && !c->f[0].quoted && c->f[0].len == 0;
-}
-
-static const char *field_text(const struct csv *c, size_t i)
-{
-    return c->text + c->f[i].off;
-}
 
 /* ---- columns ------------------------------------------------------------------- */
 
@@ -464,7 +255,7 @@ static void check_fields(struct parser *p)
     struct csv *c = &p->csv;
     char what[32];
     for (size_t i = 0; i < c->nf; i++) {
-        const char *s = field_text(c, i);
+        const char *s = csv_field_text(c, i);
         field_label(p, i, what, sizeof what);
         long at = tn_utf8_invalid_at(s, c->f[i].len);
         if (at < 0 && (at = control_at(s, c->f[i].len)) >= 0)
@@ -483,7 +274,7 @@ static void check_fields(struct parser *p)
 static void header_field(struct parser *p, size_t i)
 {
     const struct csv *c = &p->csv;
-    const char *s = field_text(c, i);
+    const char *s = csv_field_text(c, i);
     size_t n = c->f[i].len;
     int k = column_lookup(s);
     if (k < 0 && n == 0)
@@ -614,8 +405,9 @@ static setter *const setters[NCOLS] = {
 static struct roster_row *new_row(struct parser *p)
 {
     struct roster *ro = p->ro;
-    struct roster_row *rows = ro->nrows == INT_MAX ? NULL
-                              : grow(ro->rows, &p->caprows, (size_t)ro->nrows + 1, sizeof *rows);
+    struct roster_row *rows =
+        ro->nrows == INT_MAX ? NULL
+                             : csv_grow(ro->rows, &p->caprows, (size_t)ro->nrows + 1, sizeof *rows);
     if (rows == NULL)
         return NULL;
     ro->rows = rows;
@@ -656,47 +448,46 @@ static void parse_row(struct parser *p)
     for (int k = 0; k < NCOLS; k++) {
         int i = p->col_field[k];
         if (i >= 0 && c->f[i].clean)
-            setters[k](p, r, field_text(c, (size_t)i), c->f[i].len);
+            setters[k](p, r, csv_field_text(c, (size_t)i), c->f[i].len);
     }
     check_unique(p, (int)(r - p->ro->rows));
 }
 
 /* ---- the file ------------------------------------------------------------------ */
 
-/* The next record that is not a blank line: RD_RECORD; RD_BAD (reported, and the
- * reading resumes on the next line); RD_EOF at the end of the file or of memory. */
-static enum rd next_record(struct parser *p)
+/* The next record that is not a blank line: CSV_RECORD; CSV_BAD (reported, and the
+ * reading resumes on the next line); CSV_EOF at the end of the file or of memory. */
+static enum csv_rd next_record(struct parser *p)
 {
-    enum rd r;
-    while ((r = read_record(&p->csv)) == RD_RECORD && blank_record(&p->csv))
+    enum csv_rd r;
+    while ((r = csv_read_record(&p->csv)) == CSV_RECORD && csv_blank_record(&p->csv))
         ;
-    if (r == RD_NOMEM)
+    if (r == CSV_NOMEM)
         out_of_memory(p);
-    if (r == RD_BAD || r == RD_UNTERMINATED) {
+    if (r == CSV_BAD || r == CSV_UNTERMINATED) {
         problem(&p->rep, p->csv.rec_line, "field %zu: %s", p->csv.nf, p->csv.why);
-        resync(&p->csv, r);
-        return RD_BAD;
+        csv_resync(&p->csv, r);
+        return CSV_BAD;
     }
-    return r == RD_RECORD ? RD_RECORD : RD_EOF;
+    return r == CSV_RECORD ? CSV_RECORD : CSV_EOF;
 }
 
 static void parse_file(struct parser *p)
 {
-    enum rd r = next_record(p);
-    if (r == RD_EOF && !p->nomem)
+    enum csv_rd r = next_record(p);
+    if (r == CSV_EOF && !p->nomem)
         problem(&p->rep, 1, "no header (the file is empty; the first row names the columns: "
                 "external_id,kind,name,...)");
-    if (r != RD_RECORD || parse_header(p) > 0)
+    if (r != CSV_RECORD || parse_header(p) > 0)
         return; /* without a sound header, rows cannot be read */
-    while (!p->nomem && (r = next_record(p)) != RD_EOF)
-        if (r == RD_RECORD)
+    while (!p->nomem && (r = next_record(p)) != CSV_EOF)
+        if (r == CSV_RECORD)
             parse_row(p);
 }
 
 static void parser_fini(struct parser *p)
 {
-    free(p->csv.text);
-    free(p->csv.f);
+    csv_fini(&p->csv);
     free(p->ids.slot);
     free(p->cards.slot);
 }
@@ -706,14 +497,12 @@ static void parser_init(struct parser *p, const char *name, const char *buf, siz
 {
     *p = (struct parser){
         .rep = {.name = name, .errs = errs},
-        .csv = {.buf = buf ? buf : "", .len = len, .line = 1},
         .ids = {.key = KEY_ID},
         .cards = {.key = KEY_CARD},
     };
+    csv_init(&p->csv, buf, len);
     for (int k = 0; k < NCOLS; k++)
         p->col_field[k] = -1;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-        p->csv.pos = 3; /* Excel's "UTF-8 CSV" starts with a byte order mark */
 }
 
 int roster_parse(const char *name, const char *buf, size_t len, struct roster **out,

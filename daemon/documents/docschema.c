@@ -367,15 +367,59 @@ static int count_matches(struct walk *w, const json_t *list, const json_t *doc, 
     return n;
 }
 
+static const json_t *resolve(const struct docschema *s, const char *ref);
+
+/* Whether an alternative is plainly not meant for the value: its type does not fit,
+ * or a member it fixes with "const" (a notice's "type") has another value. */
+static bool ruled_out(const struct walk *w, const json_t *alt, const json_t *doc)
+{
+    const json_t *ref = json_object_get(alt, "$ref"), *type, *props, *sub;
+    const char *key;
+    if (json_is_string(ref) && resolve(w->s, json_string_value(ref)))
+        alt = resolve(w->s, json_string_value(ref));
+    type = json_object_get(alt, "type");
+    if (json_is_string(type) && !has_type(doc, json_string_value(type)))
+        return true;
+    props = json_object_get(alt, "properties");
+    json_object_foreach((json_t *)props, key, sub) {
+        const json_t *c = json_object_get(sub, "const"), *v = json_object_get(doc, key);
+        if (c && v && !same_value(c, v))
+            return true;
+    }
+    return false;
+}
+
+/* The value matches none of the alternatives. When only one of them can be meant
+ * for it (the notice whose "type" is cluster_alert, a window that is an object, not
+ * null), its own first problem says more, with a deeper pointer, than "matches
+ * none". */
+static int explain_none(struct walk *w, const json_t *list, const json_t *doc, int depth,
+                        const char *fmt)
+{
+    const json_t *meant = NULL, *alt;
+    size_t i;
+    int n = 0;
+    json_array_foreach(list, i, alt)
+        if (!ruled_out(w, alt, doc)) {
+            meant = alt;
+            n++;
+        }
+    if (n == 1 && check(w, meant, doc, depth + 1) < 0)
+        return -1;
+    return problem(w, fmt, "");
+}
+
 static int check_combined(struct walk *w, const json_t *schema, const json_t *doc, int depth)
 {
     const json_t *one = json_object_get(schema, "oneOf");
     const json_t *any = json_object_get(schema, "anyOf");
     const json_t *all = json_object_get(schema, "allOf");
-    if (one && count_matches(w, one, doc, depth) != 1)
-        return problem(w, "matches not exactly one of its alternatives%s", "");
+    int n;
+    if (one && (n = count_matches(w, one, doc, depth)) != 1)
+        return n == 0 ? explain_none(w, one, doc, depth, "matches none of its alternatives%s")
+                      : problem(w, "matches more than one of its alternatives%s", "");
     if (any && count_matches(w, any, doc, depth) == 0)
-        return problem(w, "matches none of its alternatives%s", "");
+        return explain_none(w, any, doc, depth, "matches none of its alternatives%s");
     size_t i;
     const json_t *sub;
     json_array_foreach(all, i, sub)

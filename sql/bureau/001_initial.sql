@@ -105,19 +105,21 @@ CREATE INDEX notices_unacknowledged ON notices (received_at) WHERE acknowledged_
 
 -- What was refused after the sender was known to be an enrolled school (schema
 -- failures, a key reused with another body, a school code that is not the
--- certificate's): kept for the bureau's IT, never silently dropped. The body is kept
--- up to the collector's size limit.
+-- certificate's, a body too large): kept for the bureau's IT, never silently
+-- dropped. The body is kept byte for byte (bytea: it may not even be UTF-8) up to
+-- the collector's size limit; a body over the limit is not read, so it is NULL.
 CREATE TABLE quarantine (
     id bigserial PRIMARY KEY,
     received_at timestamptz NOT NULL DEFAULT now(),
     received_by text NOT NULL,
     school_code text,        -- the certificate's school
-    kind text,
-    idem_key text,
+    cert_sha256 text,        -- the certificate it came with
+    kind text,               -- X-Gatescreen-Kind as sent
+    idem_key text,           -- Idempotency-Key as sent
     http_status integer NOT NULL,
     reason text NOT NULL,
     json_pointer text,
-    body text
+    body bytea
 );
 CREATE INDEX quarantine_time ON quarantine (received_at);
 

@@ -25,6 +25,13 @@ LAYERS = {
     "gatescreend": ("daemon/gatescreend", ["web", "config"]),
     "sim": ("drivers/sim", ["drivers", "config"]),
     "enrol": ("bureau/enrol", ["runtime"]),  # the bureau's CA and schools' credentials
+    # The bureau's programs (docs/bureau.md): beside the school's, sharing only the
+    # core, the runtime and the documents.
+    "bcommon": ("bureau/common", ["runtime"]),
+    "bstore": ("bureau/store", ["bcommon"]),
+    "bcli": ("bureau/cli", ["bstore"]),
+    "collector": ("bureau/collector", ["bstore", "documents"]),
+    "bureaud": ("bureau/bureaud", ["collector"]),
 }
 
 

@@ -18,6 +18,11 @@ What is made (EC P-256 keys, SHA-256):
                                   (`req -x509 -not_after` needs OpenSSL 3.4, faketime is
                                   not at hand, and `x509 -days` cannot go backwards)
   stranger.pem / stranger.key     a client certificate from the unrelated CA
+
+For the bureau's collector, school_client(d, CODE) makes a school's client certificate
+from the client CA the way the bureau enrols a school (docs/bureau.md, "Identity"):
+SAN URI urn:gatescreen:school:CODE and a CN naming the school (or, with uri=False,
+only CN=CODE). `make_certs.py DIR CODE...` also makes school-CODE.pem/.key for each.
 """
 import json
 import os
@@ -40,7 +45,7 @@ def _ca(d, name, cn):
           "-addext", "keyUsage=critical,keyCertSign,cRLSign"], d)
 
 
-def _leaf(d, name, ca, cn, ext):
+def _leaf(d, name, ca, cn, ext, days=30):
     """A key and CSR for `name`, signed by `ca` now for 30 days with extensions ext."""
     with open(os.path.join(d, name + ".ext"), "w") as f:
         f.write("basicConstraints = critical,CA:FALSE\n"
@@ -49,7 +54,7 @@ def _leaf(d, name, ca, cn, ext):
     _run(["req", "-new", *EC, "-keyout", name + ".key", "-out", name + ".csr",
           "-subj", "/O=gatescreen tests/CN=" + cn], d)
     _run(["x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + ".key",
-          "-set_serial", "0x" + os.urandom(8).hex(), "-days", "30", "-sha256",
+          "-set_serial", "0x" + os.urandom(8).hex(), "-days", str(days), "-sha256",
           "-extfile", name + ".ext", "-out", name + ".pem"], d)
 
 
@@ -96,6 +101,22 @@ def _expired(d, name, ca, cn):
           "-startdate", "20200101000000Z", "-enddate", "20200102000000Z"], d)
 
 
+def school_client(d, code, name=None, cn=None, uri=True, ca="client-ca", ext=None):
+    """A school's client certificate school-CODE.pem / .key (or NAME.pem) from `ca`:
+    SAN URI urn:gatescreen:school:CODE with CN "gatescreen school CODE" (uri=True), or
+    CN=CODE alone (uri=False), or the CN given. Returns (cert path, key path)."""
+    d = os.path.abspath(d)
+    name = name or "school-" + code
+    if ext is None:
+        ext = CLIENT_EXT + ("subjectAltName = URI:urn:gatescreen:school:%s\n" % code
+                            if uri else "")
+    _leaf(d, name, ca, cn or ("gatescreen school " + code if uri else code), ext)
+    out = (os.path.join(d, name + ".pem"), os.path.join(d, name + ".key"))
+    for path in out:
+        os.chmod(path, 0o600)
+    return out
+
+
 def make_certs(d):
     """Writes every certificate and key into d; returns {name: absolute path}."""
     d = os.path.abspath(d)
@@ -120,9 +141,12 @@ def make_certs(d):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: make_certs.py DIR")
-    print(json.dumps(make_certs(sys.argv[1]), indent=2))
+    if len(sys.argv) < 2:
+        sys.exit("usage: make_certs.py DIR [SCHOOL_CODE...]")
+    out = make_certs(sys.argv[1])
+    for code in sys.argv[2:]:
+        out["school-" + code], out["school-" + code + ".key"] = school_client(sys.argv[1], code)
+    print(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":

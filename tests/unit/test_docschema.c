@@ -75,6 +75,43 @@ static void test_pointer_names_the_first_problem(void **state)
     docschema_free(s);
 }
 
+/* A oneOf that nothing matches names the problem of the alternative that can be
+ * meant (by type, or by a member fixed with const), not only "matches none". */
+static const char ONEOF[] =
+    "{\"oneOf\": [{\"$ref\": \"#/$defs/x\"}, {\"$ref\": \"#/$defs/y\"}],"
+    " \"$defs\": {\"x\": {\"type\": \"object\", \"required\": [\"kind\", \"n\"],"
+    "   \"properties\": {\"kind\": {\"const\": \"x\"}, \"n\": {\"type\": \"integer\"}}},"
+    "  \"y\": {\"type\": \"object\", \"required\": [\"kind\", \"w\"],"
+    "   \"properties\": {\"kind\": {\"const\": \"y\"},"
+    "    \"w\": {\"oneOf\": [{\"type\": \"null\"}, {\"type\": \"array\", \"minItems\": 2}]}}}}}";
+
+static void test_oneof_names_the_meant_alternative(void **state)
+{
+    (void)state;
+    char errs[256] = "";
+    struct docschema *s = load(ONEOF, errs, sizeof errs);
+    assert_non_null(s);
+    struct docschema_problem p;
+    assert_int_equal(verdict(s, "{\"kind\": \"y\", \"w\": [1, 2]}", &p), 0);
+    assert_int_equal(verdict(s, "{\"kind\": \"x\", \"n\": \"1\"}", &p), -1);
+    assert_string_equal(p.pointer, "/n");
+    assert_non_null(strstr(p.message, "integer"));
+    assert_int_equal(verdict(s, "{\"kind\": \"y\"}", &p), -1);
+    assert_string_equal(p.pointer, "");
+    assert_non_null(strstr(p.message, "\"w\""));
+    assert_int_equal(verdict(s, "{\"kind\": \"y\", \"w\": [1]}", &p), -1);
+    assert_string_equal(p.pointer, "/w");
+    assert_non_null(strstr(p.message, "too few"));
+    /* nothing says which one is meant: the general message */
+    assert_int_equal(verdict(s, "{\"kind\": \"z\"}", &p), -1);
+    assert_string_equal(p.pointer, "");
+    assert_non_null(strstr(p.message, "none of its alternatives"));
+    assert_int_equal(verdict(s, "{\"kind\": \"y\", \"w\": 3}", &p), -1);
+    assert_string_equal(p.pointer, "/w");
+    assert_non_null(strstr(p.message, "none of its alternatives"));
+    docschema_free(s);
+}
+
 static void test_builtin_schemas_load(void **state)
 {
     (void)state;
@@ -92,6 +129,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unknown_keyword_refused),
         cmocka_unit_test(test_pointer_names_the_first_problem),
+        cmocka_unit_test(test_oneof_names_the_meant_alternative),
         cmocka_unit_test(test_builtin_schemas_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,59 @@
+/* Private to bureau/collector/: the server's state and one request's, shared by
+ * collector.c (the HTTP side) and collector_upload.c (what an upload does). */
+#ifndef GS_COLLECTOR_PRIVATE_H
+#define GS_COLLECTOR_PRIVATE_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "certid.h"
+#include "collector.h"
+#include "intake.h"
+
+/* Outcomes counted for the log. */
+enum collector_count { CC_STORED, CC_DUPLICATE, CC_REFUSED, CC_QUARANTINED, CC_UNAVAILABLE,
+                       CC_COUNT };
+
+struct collector {
+    struct MHD_Daemon *mhd;
+    struct bstore_pool *pool;
+    struct intake *intake;
+    char instance[64];
+    atomic_long max_body;           /* live: a reload sets it */
+    atomic_ullong count[CC_COUNT];
+    char *cert, *key, *trust;       /* PEM text; MHD keeps pointers to them */
+    size_t key_len;
+};
+
+/* One request, from its headers to its answer. */
+struct creq {
+    struct collector *c;
+    const char *method;          /* MHD's, valid for the whole request */
+    char path[128];
+    char peer_addr[64];          /* for the log */
+    struct intake_headers h;     /* MHD's header values, valid for the whole request */
+    enum doc_kind kind;
+    const char *token;           /* in h.authorization */
+    size_t token_len;
+    struct certid cert;
+    bool cert_ok;
+    struct intake_verdict early; /* a refusal decided at the headers */
+    long long announced;         /* Content-Length; -1 none or chunked */
+    char *body;
+    size_t len, cap, drained;
+    bool too_big, answered;
+    int64_t t0_ms;
+};
+
+/* The answer to an upload whose body is in (collector_upload.c): status, JSON body
+ * (malloc'ed) and whether to add Retry-After. */
+struct canswer {
+    int status;
+    char *json;
+    bool retry_after;
+};
+void collector_upload(struct creq *r, struct canswer *a);
+
+#endif

@@ -1,0 +1,215 @@
+/* What one upload does once its body is in (collector_private.h), in this order:
+ *
+ *   1. refusals decided at the headers (certificate, type, kind, key, no token);
+ *   2. the credential of the certificate's fingerprint: enrolled, not revoked, its
+ *      school active and the certificate's; then the token against its digest;
+ *   -- from here the sender is a known school, and every refusal is also kept in
+ *      the quarantine (if that cannot be written, the answer is 503: try again) --
+ *   3. the size, then the document (intake_document);
+ *   4. the document into the database in one transaction (bstore_ingest): 201 when
+ *      it is new, 200 when it is the same again, 409 when the key was used for
+ *      another body.
+ *
+ * A database that is not there gives 503 with Retry-After; the school's uploader
+ * tries again later with the same key, which is what makes that safe. */
+#include "collector_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bstore_ingest.h"
+#include "log.h"
+#include "token.h"
+
+#define POOL_WAIT_MS 5000
+
+static void count(struct creq *r, enum collector_count k)
+{
+    atomic_fetch_add(&r->c->count[k], 1);
+}
+
+static void answer_json(struct canswer *a, int status, json_t *j)
+{
+    a->status = status;
+    a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+}
+
+static void refusal(struct canswer *a, const struct intake_verdict *v)
+{
+    a->status = v->status;
+    a->json = intake_verdict_json(v);
+}
+
+static void unavailable(struct creq *r, struct canswer *a, const char *why)
+{
+    struct intake_verdict v;
+    intake_refuse(&v, 503, "the bureau's database is not available now (%s); send it again "
+                           "later", why);
+    refusal(a, &v);
+    a->retry_after = true;
+    count(r, CC_UNAVAILABLE);
+}
+
+/* The log line of a refusal: who, what, why. */
+static void log_refusal(const struct creq *r, const struct intake_verdict *v)
+{
+    log_notice("collector: %s %s %s %s -> %d %s%s%s", r->peer_addr,
+               r->cert_ok ? r->cert.code : "-", r->h.kind ? r->h.kind : "-",
+               r->h.idem_key ? r->h.idem_key : "-", v->status, v->error,
+               v->has_pointer ? " at " : "", v->has_pointer ? v->pointer : "");
+}
+
+/* A refusal of a known school's upload: kept in the quarantine first. */
+static void quarantine(struct creq *r, struct bstore *s, const struct intake_verdict *v,
+                       struct canswer *a)
+{
+    struct bstore_quarantine q = {
+        .received_by = r->c->instance, .school_code = r->cert.code,
+        .cert_sha256 = r->cert.sha256, .kind = r->h.kind, .idem_key = r->h.idem_key,
+        .http_status = v->status, .reason = v->error,
+        .json_pointer = v->has_pointer ? v->pointer : NULL,
+        .body = r->too_big ? NULL : (r->body ? r->body : ""), .body_len = r->len};
+    log_refusal(r, v);
+    if (bstore_quarantine_add(s, &q) != BSTORE_OK) {
+        unavailable(r, a, "the refusal could not be kept");
+        return;
+    }
+    refusal(a, v);
+    count(r, CC_QUARANTINED);
+}
+
+/* The credential, looked up again once when the connection broke (the database
+ * restarted since this connection was last used): the first statement notices. */
+static enum bstore_status credential(struct creq *r, struct bstore *s,
+                                     struct bstore_credential *cred)
+{
+    enum bstore_status st = bstore_credential_by_cert(s, r->cert.sha256, cred);
+    if (st == BSTORE_UNAVAILABLE && bstore_ensure(s) == 0)
+        st = bstore_credential_by_cert(s, r->cert.sha256, cred);
+    return st;
+}
+
+/* Step 2: 0 when the certificate's credential is in force and the token is its. */
+static int check_sender(struct creq *r, struct bstore *s, struct intake_verdict *v)
+{
+    struct bstore_credential cred;
+    char digest[65];
+    enum bstore_status st = credential(r, s, &cred);
+    token_sha256_hex(r->token, r->token_len, digest);
+    if (st == BSTORE_NOT_FOUND)
+        intake_refuse(v, 403, "this client certificate (SHA-256 %s) is not enrolled with the "
+                              "bureau", r->cert.sha256);
+    else if (st != BSTORE_OK)
+        intake_refuse(v, 503, "the bureau's database is not available now; send it again later");
+    else if (cred.revoked)
+        intake_refuse(v, 403, "this credential of school %s was revoked", cred.school_code);
+    else if (!cred.school_active)
+        intake_refuse(v, 403, "school %s is disabled at the bureau", cred.school_code);
+    else if (strcmp(cred.school_code, r->cert.code) != 0)
+        intake_refuse(v, 403, "the certificate names school %s but is enrolled for %s",
+                      r->cert.code, cred.school_code);
+    else if (!token_digest_equal(digest, cred.token_sha256))
+        intake_refuse(v, 401, "the bearer token is not this school's");
+    else
+        return 0;
+    return -1;
+}
+
+static void stored(struct creq *r, enum bstore_outcome o, long long id, struct canswer *a)
+{
+    bool dup = o == BSTORE_DUPLICATE;
+    answer_json(a, dup ? 200 : 201,
+                json_pack("{s:s,s:s,s:I}", "status", dup ? "duplicate" : "stored", "key",
+                          r->h.idem_key, "document", (json_int_t)id));
+    count(r, dup ? CC_DUPLICATE : CC_STORED);
+    log_info("collector: %s %s %s -> %d %s (document %lld)", r->cert.code, r->h.kind,
+             r->h.idem_key, a->status, dup ? "the same again" : "stored", id);
+}
+
+/* Step 4, tried twice when the connection broke (the server restarted): the key makes
+ * a second try safe whatever the first did. */
+static enum bstore_status ingest(struct bstore *s, const struct bstore_doc *d,
+                                 enum bstore_outcome *o, long long *id, char *why, size_t n)
+{
+    enum bstore_status st = bstore_ingest(s, d, o, id, why, n);
+    if (st == BSTORE_UNAVAILABLE && bstore_ensure(s) == 0)
+        st = bstore_ingest(s, d, o, id, why, n);
+    return st;
+}
+
+static void store(struct creq *r, struct bstore *s, const struct intake_doc *doc,
+                  struct canswer *a)
+{
+    struct bstore_doc d = {
+        .school_code = doc->school_code, .kind = doc_kind_name(doc->kind),
+        .idem_key = r->h.idem_key, .body = r->body, .body_sha256 = doc->sha256,
+        .received_by = r->c->instance, .day = doc->day, .revision = doc->revision,
+        .generated_at = doc->generated_at, .notice_id = doc->notice_id,
+        .notice_type = doc->notice_type, .opened_at = doc->opened_at};
+    enum bstore_outcome o = BSTORE_STORED;
+    long long id = 0;
+    char why[256] = "";
+    struct intake_verdict v;
+    enum bstore_status st = ingest(s, &d, &o, &id, why, sizeof why);
+    if (st == BSTORE_OK && o != BSTORE_KEY_CONFLICT)
+        stored(r, o, id, a);
+    else if (st == BSTORE_OK) {
+        intake_refuse(&v, 409, "the Idempotency-Key %s was used for another document "
+                               "(document %lld); this one is kept aside", r->h.idem_key, id);
+        quarantine(r, s, &v, a);
+    } else if (st == BSTORE_INVALID) {
+        intake_refuse(&v, 400, "the database refused the document: %s", why);
+        quarantine(r, s, &v, a);
+    } else if (st == BSTORE_UNAVAILABLE) {
+        unavailable(r, a, why[0] ? why : "no connection");
+    } else {
+        intake_refuse(&v, 500, "the document could not be stored (the collector's log says "
+                               "why); send it again later");
+        refusal(a, &v);
+    }
+}
+
+/* Steps 3 and 4, for a known school. */
+static void known_sender(struct creq *r, struct bstore *s, struct canswer *a)
+{
+    struct intake_verdict v = {0};
+    struct intake_doc doc = {0};
+    if (r->too_big) {
+        intake_refuse(&v, 413, "the body is larger than %ld bytes (not read)",
+                      atomic_load(&r->c->max_body));
+        quarantine(r, s, &v, a);
+        return;
+    }
+    if (intake_document(r->c->intake, r->cert.code, r->kind, r->h.idem_key,
+                        r->body ? r->body : "", r->len, &doc, &v) < 0)
+        quarantine(r, s, &v, a);
+    else
+        store(r, s, &doc, a);
+    intake_doc_free(&doc);
+}
+
+void collector_upload(struct creq *r, struct canswer *a)
+{
+    struct intake_verdict v = {0};
+    if (r->early.status) {
+        log_refusal(r, &r->early);
+        refusal(a, &r->early);
+        count(r, CC_REFUSED);
+        return;
+    }
+    struct bstore *s = bstore_pool_get(r->c->pool, POOL_WAIT_MS);
+    if (!s) {
+        unavailable(r, a, "no connection");
+        return;
+    }
+    if (check_sender(r, s, &v) < 0) {
+        log_refusal(r, &v);
+        refusal(a, &v);
+        a->retry_after = v.status == 503;
+        count(r, v.status == 503 ? CC_UNAVAILABLE : CC_REFUSED);
+    } else {
+        known_sender(r, s, a);
+    }
+    bstore_pool_put(r->c->pool, s);
+}

@@ -1,0 +1,67 @@
+/* The bureau's configuration file (gatescreen-bureaud and gatescreen-bureau read the
+ * same one): INI read with inih, every value checked, every problem reported as
+ * "FILE:LINE: message" before anything is used. The reference for every key is
+ * config/bureau.conf. Sections:
+ *
+ *   [collector]  listen, tls_cert, tls_key, client_ca, instance, threads,
+ *                connection_timeout, max_body, log_level
+ *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
+ *
+ * A reload loads a new struct bconfig and replaces the one in force (the collector's
+ * threads read only what they copied at start, and the live body limit). */
+#ifndef GS_BCONFIG_H
+#define GS_BCONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define BCFG_TEXT_MAX 256  /* paths and names */
+#define BCFG_DSN_MAX 1024  /* a libpq connection string */
+#define BCFG_INSTANCE_MAX 64
+
+struct bcfg_collector {
+    char listen[BCFG_TEXT_MAX];      /* the address as written, for messages */
+    char address[64];                /* IPv4 or IPv6 address, without brackets */
+    int port;
+    char tls_cert[BCFG_TEXT_MAX];    /* absolute after loading */
+    char tls_key[BCFG_TEXT_MAX];
+    char client_ca[BCFG_TEXT_MAX];   /* the CA that issued the schools' certificates */
+    char instance[BCFG_INSTANCE_MAX]; /* this collector's name in documents.received_by */
+    int threads;                     /* request threads = database connections */
+    int64_t connection_timeout_ms;   /* an idle or stalled connection is closed */
+    long max_body;                   /* bytes; a larger body is 413 (live on reload) */
+    int log_level;                   /* enum log_level (live on reload) */
+};
+
+struct bcfg_database {
+    char dsn[BCFG_DSN_MAX];          /* "" when dsn_file is used */
+    char dsn_file[BCFG_TEXT_MAX];    /* a secret file holding the connection string */
+    int64_t connect_timeout_ms;
+    int64_t statement_timeout_ms;
+};
+
+struct bconfig {
+    char path[BCFG_TEXT_MAX];        /* the file, absolute */
+    struct bcfg_collector collector;
+    struct bcfg_database database;
+};
+
+/* Loads and checks FILE; every problem on errs as "FILE:LINE: message"; NULL when
+ * there was any. Relative paths are taken relative to the file's folder. */
+struct bconfig *bconfig_load(const char *path, FILE *errs);
+/* The same from text (tests, fuzzing): `name` for messages, `base_dir` for paths. */
+struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
+                              const char *base_dir, FILE *errs);
+void bconfig_free(struct bconfig *c);
+
+/* What a start would refuse about the files the configuration names: the TLS key
+ * and the dsn_file must be secret files (no group or other bit), the certificates
+ * readable. 0, or -1 with "PATH: ..." lines on errs. */
+int bconfig_check_files(const struct bconfig *c, FILE *errs);
+
+/* The connection string: dsn, or dsn_file's text without its trailing newline.
+ * *out is malloc'ed (the caller wipes and frees it: it may hold a password).
+ * 0, or -1 with a message on errs. */
+int bconfig_dsn(const struct bconfig *c, char **out, FILE *errs);
+
+#endif

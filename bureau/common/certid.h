@@ -1,0 +1,47 @@
+/* Who a school's client certificate says it is: its SHA-256 fingerprint (the key of
+ * credentials.cert_sha256), serial, expiry and the school code it carries. The
+ * collector reads the certificate a school presented in the TLS handshake (DER, from
+ * GnuTLS); the CLI reads the PEM file an administrator registers. Both go through
+ * certid_from_der, so both agree on the fingerprint and the code. Parsing is
+ * libcrypto's; the rule for the code is certid_pick_code, a pure function.
+ *
+ * The school code in a certificate (docs/bureau.md, "Identity"):
+ *   - a subjectAltName URI "urn:gatescreen:school:CODE" (the form the bureau's CA
+ *     issues; every such URI must name the same code), or, when there is none,
+ *   - the subject's commonName, which must then be the code itself.
+ *   CODE is 1 to 31 of [A-Za-z0-9_-], as in the documents' schemas. */
+#ifndef GS_CERTID_H
+#define GS_CERTID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CERTID_CODE_MAX 32
+#define CERTID_URI_PREFIX "urn:gatescreen:school:"
+
+struct certid {
+    char sha256[65];              /* lower-case hex of SHA-256 over the DER */
+    char serial[84];              /* lower-case hex */
+    char code[CERTID_CODE_MAX];   /* the school it names */
+    int64_t not_after_ms;         /* UTC ms */
+};
+
+/* A school code: 1 to 31 of [A-Za-z0-9_-]. */
+bool certid_code_valid(const char *code);
+
+/* The school code from the subject's commonName (NULL: none) and the certificate's
+ * subjectAltName URIs, by the rule above. 0, or -1 with the reason in why. */
+int certid_pick_code(const char *cn, const char *const *uris, int nuris,
+                     char code[CERTID_CODE_MAX], char *why, size_t why_size);
+
+/* Everything above from a DER certificate. 0, or -1 with the reason in why (the
+ * certificate cannot be parsed, or names no school). */
+int certid_from_der(const unsigned char *der, size_t len, struct certid *id, char *why,
+                    size_t why_size);
+
+/* The same from a PEM file (its first certificate); problems as "PATH: ..." on errs. */
+int certid_from_pem_file(const char *path, struct certid *id, FILE *errs);
+
+#endif

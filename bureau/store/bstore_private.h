@@ -1,0 +1,43 @@
+/* Private to bureau/store/: the connection's body and the statement helpers its
+ * files share. */
+#ifndef GS_BSTORE_PRIVATE_H
+#define GS_BSTORE_PRIVATE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "bstore.h"
+
+struct bstore {
+    PGconn *conn;
+    char *conninfo;               /* kept to connect again */
+    struct bstore_opts opts;      /* its strings point at conninfo and app */
+    char app[128];
+    enum bstore_status failed;    /* of the last statement that failed, or a refusal */
+    bool refused;                 /* failed is a refusal, its sentence already written */
+    char sqlstate[6];
+    char msg[256];                /* PostgreSQL's primary message, one line */
+};
+
+/* Runs one statement with text parameters (NULL = SQL NULL). The result (the caller
+ * PQclears it) when it succeeded; NULL when it failed, with s->failed, s->sqlstate
+ * and s->msg set and the failure logged. */
+PGresult *bs_run(struct bstore *s, const char *sql, int n, const char *const *params);
+/* The same with lengths and formats (1 = binary) per parameter, for bytea. */
+PGresult *bs_run_bin(struct bstore *s, const char *sql, int n, const char *const *params,
+                     const int *lengths, const int *formats);
+/* A statement whose result is not needed: 0, or -1 as above. */
+int bs_exec(struct bstore *s, const char *sql, int n, const char *const *params);
+
+int bs_begin(struct bstore *s);
+/* COMMIT when rc is 0 (its failure is the call's), else ROLLBACK: the status. */
+enum bstore_status bs_end(struct bstore *s, int rc);
+
+/* The class of a failed result (SQLSTATE, or the connection's state). */
+enum bstore_status bs_status_of(const PGresult *r, PGconn *conn);
+
+/* One row in audit_log, in the caller's transaction. */
+int bs_audit(struct bstore *s, const char *actor, const char *action, const char *target,
+             const char *detail);
+
+#endif
