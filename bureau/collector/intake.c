@@ -8,7 +8,7 @@
 
 #include "docschema.h"
 #include "log.h"
-#include "sha256hex.h"
+#include "pem.h"
 #include "textnum.h"
 
 #define KEY_MAX 200 /* the longest key gatescreen makes is ~60 bytes */
@@ -265,7 +265,7 @@ int intake_document(const struct intake *in, const char *school, enum doc_kind k
     if ((kind == DOC_SUMMARY ? summary_fields(d, v) : notice_fields(d, v)) < 0 ||
         own_key(d, key, v) < 0)
         return -1;
-    sha256_hex(body, len, d->sha256);
+    pem_sha256_hex(body, len, d->sha256);
     return 0;
 }
 

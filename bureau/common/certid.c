@@ -10,36 +10,22 @@
 #include <string.h>
 #include <time.h>
 
-#include "sha256hex.h"
+#include "pem.h"
 
 #define MAX_URIS 8
-
-bool certid_code_valid(const char *code)
-{
-    size_t n = code ? strlen(code) : 0;
-    if (n == 0 || n >= CERTID_CODE_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = code[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 /* The code of the URIs that carry one, "" when none does; -1 when they disagree or
  * one is not a code. */
 static int code_of_uris(const char *const *uris, int nuris, char code[CERTID_CODE_MAX],
                         char *why, size_t why_size)
 {
-    size_t plen = strlen(CERTID_URI_PREFIX);
+    size_t plen = strlen(SCHOOL_URI_PREFIX);
     code[0] = '\0';
     for (int i = 0; i < nuris; i++) {
-        if (strncmp(uris[i], CERTID_URI_PREFIX, plen) != 0)
+        if (strncmp(uris[i], SCHOOL_URI_PREFIX, plen) != 0)
             continue;
         const char *c = uris[i] + plen;
-        if (!certid_code_valid(c)) {
+        if (!school_code_ok(c)) {
             snprintf(why, why_size, "the subjectAltName URI %.80s does not end in a school "
                                     "code (1 to 31 of A-Z a-z 0-9 _ -)", uris[i]);
             return -1;
@@ -60,12 +46,12 @@ int certid_pick_code(const char *cn, const char *const *uris, int nuris,
         return -1;
     if (code[0])
         return 0;
-    if (cn && certid_code_valid(cn)) {
+    if (cn && school_code_ok(cn)) {
         snprintf(code, CERTID_CODE_MAX, "%s", cn);
         return 0;
     }
     snprintf(why, why_size, "the certificate names no school: no subjectAltName URI "
-                            CERTID_URI_PREFIX "CODE, and its subject CN %s%.64s%s is not a "
+                            SCHOOL_URI_PREFIX "CODE, and its subject CN %s%.64s%s is not a "
                             "school code", cn ? "\"" : "", cn ? cn : "(none)", cn ? "\"" : "");
     return -1;
 }
@@ -138,7 +124,7 @@ static int identify(X509 *x, const unsigned char *der, size_t len, struct certid
     char cn[256], store[MAX_URIS][128];
     const char *uris[MAX_URIS];
     memset(id, 0, sizeof *id);
-    if (sha256_hex(der, len, id->sha256) < 0 || serial_and_expiry(x, id) < 0) {
+    if (pem_sha256_hex(der, len, id->sha256) < 0 || serial_and_expiry(x, id) < 0) {
         snprintf(why, why_size, "the certificate cannot be read (serial, dates)");
         return -1;
     }

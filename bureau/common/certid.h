@@ -18,8 +18,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CERTID_CODE_MAX 32
-#define CERTID_URI_PREFIX "urn:gatescreen:school:"
+#include "school_cert.h"
+
+/* The code and the URI's form are runtime/school_cert.h's: one rule for what a school
+ * code is, shared with the bureau's CA and the school's `upstream enrol`. This file
+ * adds the collector's one leniency: a certificate made by hand may carry the code
+ * in its CN alone. */
+#define CERTID_CODE_MAX (SCHOOL_CODE_MAX + 1)
 
 struct certid {
     char sha256[65];              /* lower-case hex of SHA-256 over the DER */
@@ -27,9 +32,6 @@ struct certid {
     char code[CERTID_CODE_MAX];   /* the school it names */
     int64_t not_after_ms;         /* UTC ms */
 };
-
-/* A school code: 1 to 31 of [A-Za-z0-9_-]. */
-bool certid_code_valid(const char *code);
 
 /* The school code from the subject's commonName (NULL: none) and the certificate's
  * subjectAltName URIs, by the rule above. 0, or -1 with the reason in why. */

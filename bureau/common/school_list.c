@@ -92,7 +92,7 @@ int school_set(struct school_row *r, enum school_field f, const char *v, char *w
     long num;
     switch (f) {
     case SF_CODE:
-        if (certid_code_valid(v))
+        if (school_code_ok(v))
             return set_text(r->code, sizeof r->code, v, true, "code", why, n);
         snprintf(why, n, "code \"%.48s\" is not 1 to 31 of A-Z a-z 0-9 _ -", v);
         return -1;

@@ -4,7 +4,7 @@
 #include <openssl/crypto.h>
 #include <string.h>
 
-#include "sha256hex.h"
+#include "pem.h"
 
 bool token_valid(const char *token, size_t len)
 {
@@ -25,7 +25,7 @@ size_t token_trim(char *text, size_t len)
 
 void token_sha256_hex(const char *token, size_t len, char out[65])
 {
-    sha256_hex(token, len, out); /* on failure 64 'x': matches no stored digest */
+    pem_sha256_hex(token, len, out); /* on failure 64 'x': matches no stored digest */
 }
 
 bool token_digest_equal(const char *a, const char *b)

@@ -151,12 +151,17 @@ static void to_hex(const unsigned char *d, size_t n, char *hex)
     hex[2 * n] = '\0';
 }
 
-void pem_sha256_hex(const void *data, size_t len, char hex[PEM_SHA256_HEX])
+int pem_sha256_hex(const void *data, size_t len, char hex[PEM_SHA256_HEX])
 {
     unsigned char md[32];
     unsigned int n = sizeof md;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != sizeof md) {
+        memset(hex, 'x', PEM_SHA256_HEX - 1); /* a digest no stored one can equal */
+        hex[PEM_SHA256_HEX - 1] = '\0';
+        return -1;
+    }
     to_hex(md, sizeof md, hex);
+    return 0;
 }
 
 int pem_cert_sha256(X509 *x, char hex[PEM_SHA256_HEX])

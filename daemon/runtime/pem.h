@@ -27,7 +27,9 @@ char *pem_of_cert(X509 *x);
 char *pem_of_key(EVP_PKEY *key);
 /* Lowercase hex SHA-256 of data, and of a certificate's DER encoding (the value of
  * `openssl x509 -fingerprint -sha256` without its colons, in lower case). */
-void pem_sha256_hex(const void *data, size_t len, char hex[PEM_SHA256_HEX]);
+/* SHA-256 of any bytes as lowercase hex (certificates, tokens, bodies): the one
+ * digest of the tree. -1 (64 'x', equal to no real digest) if libcrypto fails. */
+int pem_sha256_hex(const void *data, size_t len, char hex[PEM_SHA256_HEX]);
 int pem_cert_sha256(X509 *x, char hex[PEM_SHA256_HEX]);
 
 #endif

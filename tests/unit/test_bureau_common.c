@@ -167,9 +167,9 @@ static void test_pick_code(void **state)
     assert_int_equal(certid_pick_code("gatescreen T school", NULL, 0, code, why, sizeof why), -1);
     expect(why, "names no school");
     assert_int_equal(certid_pick_code(NULL, NULL, 0, code, why, sizeof why), -1);
-    assert_false(certid_code_valid(""));
-    assert_false(certid_code_valid("0123456789012345678901234567890123"));
-    assert_true(certid_code_valid("0123456789012345678901234567890"));
+    assert_false(school_code_ok(""));
+    assert_false(school_code_ok("0123456789012345678901234567890123"));
+    assert_true(school_code_ok("0123456789012345678901234567890"));
 }
 
 static int parse_list(const char *text, struct school_list **l, char **errs)
