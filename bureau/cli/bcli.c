@@ -22,16 +22,19 @@ struct command {
 static int cmd_db_check(struct bcli *cli, int argc, char **argv);
 static int cmd_version(struct bcli *cli, int argc, char **argv);
 
-/* `school enrol CODE` (a key pair and certificate from the bureau's own CA, a token,
- * one bundle file for the school) comes with bureau/enrol/; it registers what it
- * issues through bstore_credential_add, as `credential add` does for a certificate
- * made elsewhere. */
+/* `school enrol` issues a credential from the bureau's own CA (bcli_enrol.c);
+ * `credential add` registers a certificate made elsewhere. Both go through
+ * bstore_credential_add. */
 static const struct command cmds[] = {
     {"school", "add", bcli_school_add, "school add CODE --name NAME --county COUNTY --kind KIND "
                                        "[--enrolment N] [--contact NAME] [--phone PHONE]"},
     {"school", "import", bcli_school_import, "school import FILE.csv"},
     {"school", "list", bcli_school_list, "school list [--all]"},
     {"school", "disable", bcli_school_disable, "school disable CODE"},
+    {"school", "enrol", bcli_school_enrol, "school enrol CODE --ca DIR --url URL --server-ca FILE "
+                                           "--out BUNDLE [--days N]"},
+    {"school", "revoke", bcli_credential_revoke, "school revoke CODE (= credential revoke)"},
+    {"ca", "init", bcli_ca_init, "ca init DIR [--name NAME] [--days N]"},
     {"credential", "add", bcli_credential_add, "credential add CODE --cert FILE.pem "
                                                "--token-file FILE"},
     {"credential", "revoke", bcli_credential_revoke, "credential revoke CODE"},

@@ -37,7 +37,7 @@ const char *bcli_actor(void);
 FILE *bcli_errs_open(struct errbuf *e);
 int bcli_errs_report(struct errbuf *e, enum bstore_status st);
 
-/* The commands (bcli_school.c, bcli_credential.c). */
+/* The commands (bcli_school.c, bcli_credential.c, bcli_enrol.c). */
 int bcli_school_add(struct bcli *cli, int argc, char **argv);
 int bcli_school_import(struct bcli *cli, int argc, char **argv);
 int bcli_school_list(struct bcli *cli, int argc, char **argv);
@@ -45,5 +45,8 @@ int bcli_school_disable(struct bcli *cli, int argc, char **argv);
 int bcli_credential_add(struct bcli *cli, int argc, char **argv);
 int bcli_credential_revoke(struct bcli *cli, int argc, char **argv);
 int bcli_quarantine_list(struct bcli *cli, int argc, char **argv);
+/* bcli_enrol.c */
+int bcli_ca_init(struct bcli *cli, int argc, char **argv);
+int bcli_school_enrol(struct bcli *cli, int argc, char **argv);
 
 #endif

@@ -108,7 +108,7 @@ int bcli_credential_revoke(struct bcli *cli, int argc, char **argv)
     struct errbuf e;
     int rc, n = 0;
     if (argc != 2 || argv[1][0] == '-')
-        return bcli_usage_error("credential revoke: expected one CODE");
+        return bcli_usage_error("revoke: expected one school CODE");
     if ((rc = bcli_open(cli)) != EXIT_OK)
         return rc;
     FILE *errs = bcli_errs_open(&e);

@@ -29,7 +29,7 @@ LAYERS = {
     # core, the runtime and the documents.
     "bcommon": ("bureau/common", ["runtime"]),
     "bstore": ("bureau/store", ["bcommon"]),
-    "bcli": ("bureau/cli", ["bstore"]),
+    "bcli": ("bureau/cli", ["bstore", "enrol"]),
     "collector": ("bureau/collector", ["bstore", "documents"]),
     "bureaud": ("bureau/bureaud", ["collector"]),
 }
