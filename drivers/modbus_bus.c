@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "busload.h"
 #include "clock.h"
 #include "events.h"
 #include "log.h"
@@ -353,6 +354,17 @@ static int add_devices(struct mbus *b, int bus)
     return 0;
 }
 
+/* Said at start too (not only by --check-config): the polls asked for that the
+ * bus cannot carry explain devices read less often than configured. */
+static void warn_load(const struct mbus *b, int bus)
+{
+    struct busload l;
+    char text[512];
+    busload_of(b->cfg, bus, &l);
+    if (busload_over(&l))
+        log_warn("bus %s: %s", b->bus->name, busload_describe(&l, b->bus, text, sizeof text));
+}
+
 static void free_bus(struct mbus *b)
 {
     if (!b)
@@ -392,6 +404,7 @@ struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events,
         goto fail;
     }
     set_timeouts(b);
+    warn_load(b, bus);
     if (pthread_create(&b->thread, NULL, bus_thread, b) != 0) {
         log_err("bus %s: cannot start its thread", b->bus->name);
         goto fail;
