@@ -17,6 +17,7 @@
 #include "events.h"
 #include "log.h"
 #include "loop.h"
+#include "modbus_tcp.h"
 #include "rtu_timing.h"
 #include "thermal.h"
 
@@ -54,6 +55,7 @@ struct mbus {
     int started;
     int64_t gap_us;                /* silence kept after each transaction */
     int64_t quiet_until_us;        /* end of that silence after the last one */
+    uint16_t tid;                  /* TCP: the last request's transaction id */
     int stop_fd;                   /* eventfd: readable once a stop is asked */
     atomic_int stop;
 };
@@ -213,25 +215,61 @@ static void poll_failed(struct mbus *b, struct mdev *d, int err, int64_t now)
 
 /* ---- polling --------------------------------------------------------------- */
 
+/* TCP: our own exchange on libmodbus's socket, which drops late replies to
+ * earlier requests by their transaction id (modbus_tcp.h says why). */
+static int read_block_tcp(struct mbus *b, struct mdev *d, const struct cfg_block *blk,
+                          uint16_t *dst)
+{
+    struct mbtcp_read rq = {.tid = ++b->tid, .unit = d->cfg->unit_id,
+                            .function = blk->function, .start = blk->start,
+                            .count = blk->count,
+                            .deadline_us = clock_mono_us() + b->bus->response_timeout_ms * 1000,
+                            .byte_timeout_us = b->bus->byte_timeout_ms * 1000};
+    int stale = 0, rc = mbtcp_read_registers(modbus_get_socket(b->ctx), &rq, dst, &stale);
+    if (stale > 0)
+        log_debug("bus %s: dropped %d late replies while reading %s", b->bus->name, stale,
+                  d->cfg->name);
+    return rc;
+}
+
+static int read_block(struct mbus *b, struct mdev *d, const struct cfg_block *blk,
+                      uint16_t *dst)
+{
+    if (b->bus->is_tcp)
+        return read_block_tcp(b, d, blk, dst);
+    modbus_flush(b->ctx); /* drop anything a slow unit sent too late */
+    int n = blk->function == 4 ? modbus_read_input_registers(b->ctx, blk->start, blk->count, dst)
+                               : modbus_read_registers(b->ctx, blk->start, blk->count, dst);
+    if (n == blk->count)
+        return 0;
+    if (n >= 0)
+        errno = EMBBADDATA;
+    return -1;
+}
+
 static int read_blocks(struct mbus *b, struct mdev *d)
 {
     const struct cfg_profile *p = d->profile;
     for (int i = 0; i < p->nblocks; i++) {
-        const struct cfg_block *blk = &p->blocks[i];
-        uint16_t *dst = d->regs + d->map.offset[i];
         d->counters.polls++;
-        if (!b->bus->is_tcp)
-            modbus_flush(b->ctx); /* drop anything a slow unit sent too late */
-        int n = blk->function == 4
-                    ? modbus_read_input_registers(b->ctx, blk->start, blk->count, dst)
-                    : modbus_read_registers(b->ctx, blk->start, blk->count, dst);
-        if (n != blk->count) {
-            if (n >= 0)
-                errno = EMBBADDATA;
+        if (read_block(b, d, &p->blocks[i], d->regs + d->map.offset[i]) < 0)
             return -1;
-        }
     }
     return 0;
+}
+
+/* TCP: late replies that came between two polls are dropped before the request
+ * (a stream cut short in one of them is mended with a new connection, which is
+ * not this device's failure). */
+static void drain_tcp(struct mbus *b)
+{
+    if (!b->bus->is_tcp || !b->connected)
+        return;
+    int n = mbtcp_drain(modbus_get_socket(b->ctx), b->bus->byte_timeout_ms * 1000);
+    if (n > 0)
+        log_debug("bus %s: dropped %d late replies", b->bus->name, n);
+    if (n < 0)
+        disconnect(b);
 }
 
 /* The lane's GPIO presence edges so far, or false when it has no sensor. Read
@@ -269,6 +307,7 @@ static void poll_device(struct mbus *b, struct mdev *d)
     int64_t start = loop_now_ms();
     uint32_t edges = 0;
     bool has_edges = presence_edges(b, d, &edges);
+    drain_tcp(b);
     if ((!b->connected && connect_bus(b, d) < 0) ||
         modbus_set_slave(b->ctx, d->cfg->unit_id) < 0 || read_blocks(b, d) < 0) {
         poll_failed(b, d, errno, loop_now_ms());
