@@ -111,8 +111,8 @@ static int take_reply(const struct mbtcp_read *rq, const uint8_t *f, int len, ui
         errno = f[8] > 0 && f[8] < MODBUS_EXCEPTION_MAX ? MODBUS_ENOBASE + f[8] : EMBBADEXC;
         return -1;
     }
-    if (f[6] != rq->unit || fn != rq->function || f[8] != 2 * rq->count ||
-        len != MBAP_LEN + 2 + 2 * rq->count) {
+    if (len != MBAP_LEN + 2 + 2 * rq->count || f[6] != rq->unit || fn != rq->function ||
+        f[8] != 2 * rq->count) {
         errno = EMBBADDATA;
         return -1;
     }

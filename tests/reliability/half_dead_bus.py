@@ -20,7 +20,7 @@ LIVE = ["live%d" % i for i in range(N // 2)]
 DEAD = ["dead%d" % i for i in range(N // 2)]
 UNITS = [u for pair in zip(LIVE, DEAD) for u in pair]  # live and dead in turn
 TIMEOUT_S = 0.5
-MEASURE_S = 20 if mbfaults.LONG else 8
+MEASURE_S = 20 if mbfaults.LONG else 12
 
 
 def baseline(port):

@@ -14,7 +14,6 @@ faults and from the stop log:
   once, a failed connect too);
 - a unit whose every poll fails is offline, never "degraded"; one lost reply
   changes no state at all."""
-import re
 import time
 
 import gslib
@@ -123,11 +122,12 @@ def main():
 
     grew = failed(b["garb"]) - failed(a["garb"])
     figure("garbage_failures_counted_in_3s", grew)
-    check(grew >= 10, "garbage answers counted live (%d more in 3 s)" % grew)
+    check(grew >= 1, "garbage answers counted live (%d more in 3 s; the unit is probed, not "
+          "polled every 50 ms)" % grew)
     refusals = b["refused"]["io"] - a["refused"]["io"]
     figure("refusals_counted_in_3s", refusals)
     check(refusals >= 10, "refused connects counted live (%d more in 3 s)" % refusals)
-    check(b["refused"]["polls"] - a["refused"]["polls"] == refusals,
+    check(refusals > 0 and b["refused"]["polls"] - a["refused"]["polls"] == refusals,
           "each refused connect is one poll (%d polls, %d refusals)"
           % (b["refused"]["polls"] - a["refused"]["polls"], refusals))
     for u in UNITS:
@@ -145,11 +145,18 @@ def main():
 
     rc = mbfaults.stop(sim, dm)
     check(rc == 0, "daemon stopped cleanly")
-    last = {m.group(1): dict(zip(mbfaults.FIELDS, map(int, m.groups()[2:])))
-            for m in mbfaults.COUNTERS.finditer(dm.text())}
+    last = mbfaults.last_counters(dm)
     check(failed(last["garb"]) >= failed(b["garb"]) and last["refused"]["io"] >= b["refused"]["io"],
-          "the stop log's counters are at least the last snapshot's (garb %d >= %d, refused %d >= %d)"
-          % (failed(last["garb"]), failed(b["garb"]), last["refused"]["io"], b["refused"]["io"]))
+          "the stop log's counters are at least the last snapshot's (garb %d >= %d, refused %d >= "
+          "%d)" % (failed(last["garb"]), failed(b["garb"]), last["refused"]["io"],
+                   b["refused"]["io"]))
+    # The simulator counts the broken replies it sent: each is one failed poll of garb
+    # (the stop log may miss the polls of its last second).
+    sent = mbfaults.sim_counts(sim).get("garb", {}).get("malformed", -1)
+    figure("garbage_replies_sent", sent)
+    figure("garbage_failures_counted", failed(last["garb"]))
+    check(0 <= sent - failed(last["garb"]) <= 2, "every broken reply is one failed poll "
+          "(simulator sent %d, daemon counted %d)" % (sent, failed(last["garb"])))
 
 
 if __name__ == "__main__":

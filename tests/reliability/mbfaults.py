@@ -76,6 +76,26 @@ def start(conf, sim_conf=None):
     return sim, dm
 
 
+SIM_COUNTS = re.compile(r"device (\S+) \(.*\): served (\d+) exceptions (\d+) malformed (\d+) "
+                        r"silenced (\d+)")
+
+
+def sim_counts(sim):
+    """What the stopped simulator says it did per device (its stderr at exit):
+    {device: {"served", "exceptions", "malformed", "silenced"}}."""
+    with open(sim.err.name, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    return {m.group(1): dict(zip(("served", "exceptions", "malformed", "silenced"),
+                                 map(int, m.groups()[1:])))
+            for m in SIM_COUNTS.finditer(text)}
+
+
+def last_counters(dm):
+    """The last counters logged per device (after a stop: the stop log's)."""
+    return {m.group(1): dict(zip(FIELDS, map(int, m.groups()[2:])))
+            for m in COUNTERS.finditer(dm.text())}
+
+
 def stop(sim, dm):
     rc, _ = dm.stop()
     if sim is not None:
