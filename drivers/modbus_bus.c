@@ -102,25 +102,26 @@ static void update_share(struct mbus *b, int64_t now_us)
 }
 
 /* When d may be polled: when it is due, and a probe also not before the budget
- * allows. */
+ * allows (or since it has allowed: a probe that has waited competes by its age). */
 static int64_t ready_ms(const struct mdev *d, int64_t probes_ms)
 {
     return d->probing && probes_ms > d->due_ms ? probes_ms : d->due_ms;
 }
 
-/* The device ready first, and when (*at_ms); ties go to the one after the last
- * polled (round robin), so among probes the one waiting longest goes first. */
+/* The device ready first, and when (*at_ms). Among those ready at once (probes
+ * waiting for the budget all are) the one due first, which has waited longest;
+ * then the one after the last polled (round robin). */
 static struct mdev *next_due(struct mbus *b, int last, int64_t *at_ms)
 {
-    int64_t now_us = clock_mono_us();
-    update_share(b, now_us);
-    int64_t probes_ms = (probe_ready_us(&b->budget, now_us) + 999) / 1000;
+    update_share(b, clock_mono_us());
+    int64_t probes_ms = (probe_ready_us(&b->budget) + 999) / 1000;
     struct mdev *best = NULL;
     for (int k = 1; k <= b->ndevs; k++) {
         struct mdev *d = &b->devs[(last + k) % b->ndevs];
-        if (!best || ready_ms(d, probes_ms) < *at_ms) {
+        int64_t at = ready_ms(d, probes_ms);
+        if (!best || at < *at_ms || (at == *at_ms && d->due_ms < best->due_ms)) {
             best = d;
-            *at_ms = ready_ms(d, probes_ms);
+            *at_ms = at;
         }
     }
     return best;

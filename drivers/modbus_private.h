@@ -33,7 +33,7 @@ struct mdev {
     bool probing;                  /* its last poll held the bus long (a timeout or a slow
                                       answer): polled within the bus's probe budget */
     unsigned checked;              /* the bus's outage in which it was last polled */
-    int64_t answer_us;             /* how long a good poll of it takes (moving average); 0: unknown */
+    int64_t answer_us;             /* a good poll's time (moving average); 0: unknown */
     enum device_state state;
     struct backoff backoff;        /* between probes */
     struct trigger_state trigger;

@@ -1,45 +1,53 @@
 #include "probe.h"
 
-/* The credit at `now`: what was there plus the share of the time since, capped. */
-static int64_t credit_at(const struct probe_budget *pb, int64_t now_us)
+/* a / b rounded towards minus infinity (b > 0). */
+static int64_t div_floor(int64_t a, int64_t b)
 {
-    int64_t gained = now_us > pb->at_us ? (now_us - pb->at_us) * pb->share_permille / 1000 : 0;
-    int64_t c = pb->credit_us + gained;
-    return c < pb->cap_us ? c : pb->cap_us;
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
-static void bring_up_to_date(struct probe_budget *pb, int64_t now_us)
+/* Sets the instant the credit is 0 from the credit c at now. */
+static void set_credit(struct probe_budget *pb, int64_t c, int64_t now_us)
 {
-    pb->credit_us = credit_at(pb, now_us);
-    if (now_us > pb->at_us)
-        pb->at_us = now_us;
+    pb->zero_us = now_us - div_floor(c * 1000, pb->share_permille);
+}
+
+static int clamp_share(int share_permille)
+{
+    return share_permille > 0 ? share_permille : 1;
+}
+
+int64_t probe_credit_us(const struct probe_budget *pb, int64_t now_us)
+{
+    int64_t c = div_floor((now_us - pb->zero_us) * pb->share_permille, 1000);
+    return c < pb->cap_us ? c : pb->cap_us;
 }
 
 void probe_init(struct probe_budget *pb, int64_t cap_us, int share_permille, int64_t now_us)
 {
-    *pb = (struct probe_budget){.credit_us = cap_us, .cap_us = cap_us, .at_us = now_us,
-                                .share_permille = share_permille > 0 ? share_permille : 1};
+    pb->cap_us = cap_us;
+    pb->share_permille = clamp_share(share_permille);
+    set_credit(pb, cap_us, now_us);
 }
 
 void probe_set_share(struct probe_budget *pb, int share_permille, int64_t now_us)
 {
-    bring_up_to_date(pb, now_us);
-    pb->share_permille = share_permille > 0 ? share_permille : 1;
+    share_permille = clamp_share(share_permille);
+    if (share_permille == pb->share_permille)
+        return; /* keeps "ready since" where it is */
+    int64_t c = probe_credit_us(pb, now_us);
+    pb->share_permille = share_permille;
+    set_credit(pb, c, now_us);
 }
 
 void probe_charge(struct probe_budget *pb, int64_t cost_us, int64_t now_us)
 {
-    bring_up_to_date(pb, now_us);
-    pb->credit_us -= cost_us > 0 ? cost_us : 0;
+    set_credit(pb, probe_credit_us(pb, now_us) - (cost_us > 0 ? cost_us : 0), now_us);
 }
 
-int64_t probe_ready_us(const struct probe_budget *pb, int64_t now_us)
+int64_t probe_ready_us(const struct probe_budget *pb)
 {
-    int64_t c = credit_at(pb, now_us);
-    if (c >= 0)
-        return now_us;
-    /* Rounded up: at that instant the credit is back to 0, not just short of it. */
-    return now_us + (-c * 1000 + pb->share_permille - 1) / pb->share_permille;
+    return pb->zero_us;
 }
 
 int probe_share(int64_t live_permille, bool finding)

@@ -28,10 +28,13 @@
 #define PROBE_QUICK_FACTOR 3
 #define PROBE_QUICK_MARGIN_US 20000
 
+/* The credit is kept as the instant it is (or was) exactly 0, so "ready since"
+ * is known: a probe waiting for its turn on a busy bus competes with the live
+ * units by how long it has been ready, not from "now" (which is always later
+ * than a behind live unit's due time, and would starve it). */
 struct probe_budget {
-    int64_t credit_us;  /* bus time such polls may still take; below 0: owed */
+    int64_t zero_us;    /* credit 0 at this instant: before it such polls wait */
     int64_t cap_us;     /* the most saved up (one response timeout) */
-    int64_t at_us;      /* when the credit was last brought up to date */
     int share_permille; /* of the time that passes, credited */
 };
 
@@ -41,8 +44,11 @@ void probe_init(struct probe_budget *pb, int64_t cap_us, int share_permille, int
 void probe_set_share(struct probe_budget *pb, int share_permille, int64_t now_us);
 /* A poll that timed out or answered slowly took cost_us of the bus. */
 void probe_charge(struct probe_budget *pb, int64_t cost_us, int64_t now_us);
-/* When the next such poll may start: now, or when the credit is back to 0. */
-int64_t probe_ready_us(const struct probe_budget *pb, int64_t now_us);
+/* The credit at `now` (negative: owed). */
+int64_t probe_credit_us(const struct probe_budget *pb, int64_t now_us);
+/* Since when (or from when) such a poll may start: the instant the credit is back
+ * to 0, in the past while there is credit. */
+int64_t probe_ready_us(const struct probe_budget *pb);
 
 /* The share for a bus whose live units ask for live_permille of its time: a
  * quarter of what they leave, between PROBE_SHARE_MIN and _MAX (a probe also

@@ -131,8 +131,8 @@ def main():
           "each refused connect is one poll (%d polls, %d refusals)"
           % (b["refused"]["polls"] - a["refused"]["polls"], refusals))
     for u in UNITS:
-        check(balanced(b[u]), "%s: polls %d = good %d + failed %d" % (u, b[u]["polls"], b[u]["good"],
-                                                                     failed(b[u])))
+        check(balanced(b[u]), "%s: polls %d = good %d + failed %d"
+              % (u, b[u]["polls"], b[u]["good"], failed(b[u])))
     check(b["garb"]["state"] == "offline" and b["refused"]["state"] == "offline",
           "units whose polls all fail are offline (garb %s, refused %s)"
           % (b["garb"]["state"], b["refused"]["state"]))

@@ -9,9 +9,9 @@ import gslib
 
 LONG = os.environ.get("GS_LONG") == "1"
 
-COUNTERS = re.compile(r"device (\S+): (\w+); polls (\d+) good (\d+) timeouts (\d+) exceptions (\d+) "
-                      r"crc (\d+) bad-frames (\d+) io (\d+) reconnects (\d+) readings (\d+) "
-                      r"at (-?\d+)")
+COUNTERS = re.compile(r"device (\S+): (\w+); polls (\d+) good (\d+) timeouts (\d+) "
+                      r"exceptions (\d+) crc (\d+) bad-frames (\d+) io (\d+) reconnects (\d+) "
+                      r"readings (\d+) at (-?\d+)")
 FIELDS = ("polls", "good", "timeouts", "exceptions", "crc", "bad_frames", "io", "reconnects",
           "readings", "at")
 

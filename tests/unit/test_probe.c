@@ -15,8 +15,23 @@ static void a_full_budget_probes_at_once(void **state)
     (void)state;
     struct probe_budget pb;
     probe_init(&pb, 500 * MS, PROBE_SHARE_MAX, 0);
-    assert_int_equal(probe_ready_us(&pb, 0), 0);
-    assert_int_equal(probe_ready_us(&pb, 7 * MS), 7 * MS);
+    assert_true(probe_ready_us(&pb) <= 0);
+    assert_int_equal(probe_credit_us(&pb, 0), 500 * MS);
+    assert_int_equal(probe_credit_us(&pb, 60000 * MS), 500 * MS); /* no more than the cap */
+}
+
+/* Ready since: a probe on a busy bus competes by how long it has been allowed, so
+ * the instant does not move on while nothing is charged. */
+static void ready_since_stays_put(void **state)
+{
+    (void)state;
+    struct probe_budget pb;
+    probe_init(&pb, 500 * MS, 250, 0);
+    probe_charge(&pb, 600 * MS, 0); /* 100 ms owed: ready at 400 ms */
+    assert_int_equal(probe_ready_us(&pb), 400 * MS);
+    probe_set_share(&pb, 250, 900 * MS); /* the same share: nothing moves */
+    assert_int_equal(probe_ready_us(&pb), 400 * MS);
+    assert_int_equal(probe_credit_us(&pb, 900 * MS), 125 * MS);
 }
 
 /* A dead unit behind a 500 ms timeout on a quiet bus (a quarter): the first failure
@@ -27,13 +42,13 @@ static void a_quarter_is_a_500ms_probe_every_2s(void **state)
     struct probe_budget pb;
     probe_init(&pb, 500 * MS, 250, 0);
     probe_charge(&pb, 500 * MS, 500 * MS); /* the first timeout */
-    assert_int_equal(probe_ready_us(&pb, 500 * MS), 500 * MS);
+    assert_int_equal(probe_ready_us(&pb), 500 * MS);
     probe_charge(&pb, 500 * MS, 1000 * MS); /* the retry: 125 ms credited meanwhile */
-    assert_int_equal(probe_ready_us(&pb, 1000 * MS), 2500 * MS);
+    assert_int_equal(probe_ready_us(&pb), 2500 * MS);
     probe_charge(&pb, 500 * MS, 3000 * MS);
-    assert_int_equal(probe_ready_us(&pb, 3000 * MS), 4500 * MS);
+    assert_int_equal(probe_ready_us(&pb), 4500 * MS);
     probe_charge(&pb, 500 * MS, 5000 * MS);
-    assert_int_equal(probe_ready_us(&pb, 5000 * MS), 6500 * MS);
+    assert_int_equal(probe_ready_us(&pb), 6500 * MS);
 }
 
 static void the_share_follows_what_the_live_units_leave(void **state)
@@ -58,8 +73,8 @@ static void dead_units_cost_no_more_than_the_share(void **state)
     int64_t now = 0, spent = 0, end = 600000 * MS;
     int probes = 0;
     while (now < end) {
-        int64_t at = probe_ready_us(&pb, now);
-        now = at + 500 * MS; /* a timeout */
+        int64_t at = probe_ready_us(&pb);
+        now = (at > now ? at : now) + 500 * MS; /* a timeout */
         probe_charge(&pb, 500 * MS, now);
         spent += 500 * MS;
         probes++;
@@ -79,11 +94,11 @@ static void a_new_share_applies_from_then(void **state)
     probe_init(&pb, 500 * MS, 250, 0);
     probe_charge(&pb, 600 * MS, 0);          /* 100 ms owed */
     probe_set_share(&pb, 50, 200 * MS);      /* 50 ms credited at a quarter */
-    assert_int_equal(pb.credit_us, -50 * MS);
-    assert_int_equal(probe_ready_us(&pb, 200 * MS), 1200 * MS); /* 50 ms at 5% */
+    assert_int_equal(probe_credit_us(&pb, 200 * MS), -50 * MS);
+    assert_int_equal(probe_ready_us(&pb), 1200 * MS); /* 50 ms at 5% */
     /* Saved-up credit stops at the cap. */
     probe_set_share(&pb, 250, 100000 * MS);
-    assert_int_equal(pb.credit_us, 500 * MS);
+    assert_int_equal(probe_credit_us(&pb, 100000 * MS), 500 * MS);
 }
 
 /* From the backoff's min, doubling, never above its max (jitter included): a unit
@@ -114,6 +129,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_full_budget_probes_at_once),
+        cmocka_unit_test(ready_since_stays_put),
         cmocka_unit_test(a_quarter_is_a_500ms_probe_every_2s),
         cmocka_unit_test(the_share_follows_what_the_live_units_leave),
         cmocka_unit_test(dead_units_cost_no_more_than_the_share),
