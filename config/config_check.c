@@ -3,6 +3,8 @@
  * so sections may come in any order. */
 #include "config_parse.h"
 
+#include "busload.h"
+#include "config_load.h"
 #include "netaddr.h"
 #include "textnum.h"
 
@@ -388,3 +390,21 @@ void cp_check_lane(struct parser *p, int i)
     check_gpio_unique(p, i);
 }
 
+
+/* ---- warnings: a valid file that asks for what cannot be done ------------------- */
+
+int config_warnings(const struct config *cfg, FILE *out)
+{
+    int n = 0;
+    for (int i = 0; i < cfg->nbuses; i++) {
+        struct busload l;
+        char text[512];
+        busload_of(cfg, i, &l);
+        if (!busload_over(&l))
+            continue;
+        fprintf(out, "%s:%d: warning: [bus %s] %s\n", cfg->path, cfg->buses[i].line,
+                cfg->buses[i].name, busload_describe(&l, &cfg->buses[i], text, sizeof text));
+        n++;
+    }
+    return n;
+}

@@ -244,7 +244,7 @@ static void bus_init(void *obj)
     b->response_timeout_ms = 500;
     b->byte_timeout_ms = 50;
     b->pause_ms = 5;
-    b->retry_max_ms = 30 * SEC;
+    b->retry_max_ms = 2 * SEC; /* on a gate a unit back is read within about 2 s */
 }
 
 /* The trigger is settled in cp_check_profile, once we know about a sequence field. */

@@ -18,6 +18,11 @@ struct config *config_parse(const char *name, const char *text, size_t len,
                             const char *base_dir, FILE *errs);
 void config_free(struct config *cfg);
 
+/* Warnings about a valid configuration that will not do what it says: each bus
+ * whose devices' polls ask for more than it can carry (core/busload.h), as
+ * "FILE:LINE: warning: [bus NAME] ..." at the bus's header. Returns how many. */
+int config_warnings(const struct config *cfg, FILE *out);
+
 /* Index of the named item, or -1. */
 int config_find_lane(const struct config *cfg, const char *name);
 int config_find_device(const struct config *cfg, const char *name);

@@ -1,61 +1,20 @@
+/* The bus thread: which device to poll next and when, the connection, start and
+ * stop. One poll is modbus_poll.c's. */
 #include "modbus_bus.h"
 
 #include <errno.h>
-#include <modbus/modbus.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backoff.h"
+#include "busload.h"
 #include "clock.h"
-#include "events.h"
-#include "log.h"
 #include "loop.h"
+#include "modbus_private.h"
 #include "rtu_timing.h"
-#include "thermal.h"
-
-#define STATS_EVERY_MS 1000
-#define LOG_AT_LEAST_EVERY_MS 600000
-
-struct mdev {
-    int index;                     /* in cfg->devices */
-    const struct cfg_device *cfg;
-    const struct cfg_profile *profile;
-    struct regmap map;
-    uint16_t *regs;
-    int64_t due_ms;
-    int failures;                  /* consecutive */
-    enum device_state state;
-    struct backoff backoff;
-    struct trigger_state trigger;
-    struct device_counters counters;
-    struct log_limit errlog;
-    char last_error[80];
-    int64_t stats_due_ms;
-};
-
-struct mbus {
-    const struct config *cfg;
-    const struct cfg_bus *bus;
-    struct evq *events;
-    const struct presence_edges *presence;
-    modbus_t *ctx;
-    int connected;
-    int ndevs;
-    struct mdev *devs;
-    uint32_t rng;
-    pthread_t thread;
-    int started;
-    int64_t gap_us;                /* silence kept after each transaction */
-    int64_t quiet_until_us;        /* end of that silence after the last one */
-    int stop_fd;                   /* eventfd: readable once a stop is asked */
-    atomic_int stop;
-};
 
 /* ---- waiting ------------------------------------------------------------- */
 
@@ -83,37 +42,6 @@ static int stopping(struct mbus *b)
     return atomic_load(&b->stop);
 }
 
-/* ---- events ---------------------------------------------------------------- */
-
-static void post_status(struct mbus *b, struct mdev *d, int changed)
-{
-    struct event ev = {.kind = EV_DEVICE_STATUS, .mono_ms = loop_now_ms()};
-    ev.status.device = d->index;
-    ev.status.state = d->state;
-    ev.status.state_changed = changed;
-    ev.status.counters = d->counters;
-    snprintf(ev.status.last_error, sizeof ev.status.last_error, "%s", d->last_error);
-    evq_post(b->events, &ev);
-    d->stats_due_ms = ev.mono_ms + STATS_EVERY_MS;
-}
-
-static void set_state(struct mbus *b, struct mdev *d, enum device_state s)
-{
-    if (d->state == s)
-        return;
-    enum device_state was = d->state;
-    d->state = s;
-    if (s == DEV_OFFLINE)
-        thermal_forget(&d->trigger); /* what it shows when back may be old */
-    if (s == DEV_OK && was != DEV_UNKNOWN) {
-        uint64_t n = log_limit_reset(&d->errlog);
-        log_notice("device %s: back (%llu failed polls)", d->cfg->name, (unsigned long long)n);
-    } else if (s != DEV_OK) {
-        log_warn("device %s: %s (%s)", d->cfg->name, device_state_name(s), d->last_error);
-    }
-    post_status(b, d, 1);
-}
-
 /* ---- connection ------------------------------------------------------------ */
 
 static modbus_t *new_context(const struct cfg_bus *bus)
@@ -134,169 +62,67 @@ static void set_timeouts(struct mbus *b)
     modbus_set_error_recovery(b->ctx, MODBUS_ERROR_RECOVERY_NONE);
 }
 
-static void disconnect(struct mbus *b)
+void mbus_disconnect(struct mbus *b)
 {
     if (b->connected)
         modbus_close(b->ctx); /* always before connecting again */
-    b->connected = 0;
+    b->connected = false;
 }
 
-static int connect_bus(struct mbus *b, struct mdev *d)
+int mbus_connect(struct mbus *b)
 {
-    disconnect(b);
+    mbus_disconnect(b);
     if (modbus_connect(b->ctx) < 0)
         return -1;
     if (!b->bus->is_tcp && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 &&
         errno != ENOTTY)
         log_debug("bus %s: RS-485 mode not set: %s", b->bus->name, modbus_strerror(errno));
     /* ENOTTY: ptys and adapters that switch direction by themselves; fine. */
-    b->connected = 1;
-    if (d->counters.polls > 0)
-        d->counters.reconnects++;
+    b->connected = true;
     return 0;
 }
 
-/* ---- failures -------------------------------------------------------------- */
+/* ---- scheduling -------------------------------------------------------------- */
 
-enum fail_kind { F_TIMEOUT, F_EXCEPTION, F_CRC, F_FRAME, F_IO };
-
-static enum fail_kind classify(int err)
+/* The probe budget's share follows the bus: half of what the live units leave of
+ * it (their measured polls at their intervals), more while a unit is being found
+ * out (it failed once, its retry is due). */
+static void update_share(struct mbus *b, int64_t now_us)
 {
-    if (err == ETIMEDOUT)
-        return F_TIMEOUT;
-    if (err > MODBUS_ENOBASE && err < EMBBADCRC)
-        return F_EXCEPTION;
-    if (err == EMBBADCRC)
-        return F_CRC;
-    if (err >= EMBBADDATA && err <= EMBBADSLAVE)
-        return F_FRAME;
-    return F_IO;
-}
-
-static void count_failure(struct mdev *d, enum fail_kind k)
-{
-    uint64_t *c[] = {&d->counters.timeouts, &d->counters.exceptions, &d->counters.crc_errors,
-                     &d->counters.bad_frames, &d->counters.io_errors};
-    (*c[k])++;
-}
-
-/* When to try again. Failures that cost the bus time (timeouts) back off
- * exponentially so one dead unit cannot starve the others; cheap ones (connection
- * refused, an exception answer) retry at the poll interval. The first failure is
- * retried at once: one lost frame should not make a device degraded for long. */
-static int64_t retry_delay(struct mbus *b, struct mdev *d, enum fail_kind k)
-{
-    if (d->failures == 1)
-        return 0;
-    if (k == F_TIMEOUT)
-        return backoff_next(&d->backoff, &b->rng);
-    return d->cfg->poll_ms;
-}
-
-static void poll_failed(struct mbus *b, struct mdev *d, int err, int64_t now)
-{
-    enum fail_kind k = classify(err);
-    count_failure(d, k);
-    d->failures++;
-    snprintf(d->last_error, sizeof d->last_error, "%s", modbus_strerror(err));
-    log_limited(&d->errlog, now, LOG_AT_LEAST_EVERY_MS, LOG_LVL_WARN, "device %s (unit %d): %s",
-                d->cfg->name, d->cfg->unit_id, d->last_error);
-    /* A TCP stream out of step (bad frame) or broken is only fixed by a new
-     * connection; a serial line is flushed before every request anyway. */
-    if (b->bus->is_tcp && (k == F_IO || k == F_FRAME || k == F_CRC))
-        disconnect(b);
-    int offline = d->failures >= 2 && k != F_EXCEPTION;
-    set_state(b, d, offline ? DEV_OFFLINE : DEV_DEGRADED);
-    d->due_ms = now + retry_delay(b, d, k);
-}
-
-/* ---- polling --------------------------------------------------------------- */
-
-static int read_blocks(struct mbus *b, struct mdev *d)
-{
-    const struct cfg_profile *p = d->profile;
-    for (int i = 0; i < p->nblocks; i++) {
-        const struct cfg_block *blk = &p->blocks[i];
-        uint16_t *dst = d->regs + d->map.offset[i];
-        d->counters.polls++;
-        if (!b->bus->is_tcp)
-            modbus_flush(b->ctx); /* drop anything a slow unit sent too late */
-        int n = blk->function == 4
-                    ? modbus_read_input_registers(b->ctx, blk->start, blk->count, dst)
-                    : modbus_read_registers(b->ctx, blk->start, blk->count, dst);
-        if (n != blk->count) {
-            if (n >= 0)
-                errno = EMBBADDATA;
-            return -1;
-        }
+    bool finding = false;
+    int64_t live = 0; /* per mille of the bus */
+    for (int i = 0; i < b->ndevs; i++) {
+        const struct mdev *d = &b->devs[i];
+        if (d->probing)
+            finding |= d->failures == 1;
+        else if (d->answer_us > 0)
+            live += (d->answer_us + d->profile->nblocks * b->gap_us) / d->cfg->poll_ms;
     }
-    return 0;
+    probe_set_share(&b->budget, probe_share(live, finding), now_us);
 }
 
-/* The lane's GPIO presence edges so far, or false when it has no sensor. Read
- * before the request, so registers sampled before a person arrived are never
- * taken as that person's measurement. */
-static bool presence_edges(const struct mbus *b, const struct mdev *d, uint32_t *edges)
+/* When d may be polled: when it is due, and a probe also not before the budget
+ * allows (or since it has allowed: a probe that has waited competes by its age). */
+static int64_t ready_ms(const struct mdev *d, int64_t probes_ms)
 {
-    int lane = d->cfg->lane;
-    if (lane < 0 || !b->cfg->lanes[lane].io[CFG_IO_PRESENCE].present)
-        return false;
-    *edges = atomic_load(&b->presence->rising[lane]);
-    return true;
+    return d->probing && probes_ms > d->due_ms ? probes_ms : d->due_ms;
 }
 
-static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now, bool has_edges,
-                        uint32_t edges)
+/* The device ready first, and when (*at_ms). Among those ready at once (probes
+ * waiting for the budget all are) the one due first, which has waited longest;
+ * then the one after the last polled (round robin). */
+static struct mdev *next_due(struct mbus *b, int last, int64_t *at_ms)
 {
-    struct thermal_sample s;
-    if (thermal_decode(&d->map, d->regs, &s) < 0) {
-        snprintf(d->last_error, sizeof d->last_error, "body temperature not a number");
-        return;
-    }
-    s.has_presence_edges = has_edges;
-    s.presence_edges = edges;
-    if (!thermal_is_new(&d->trigger, d->profile, &s))
-        return;
-    struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};
-    thermal_make_reading(d->cfg, d->index, d->profile, &s, now, clock_wall_ms(), &ev.reading);
-    d->counters.readings++;
-    evq_post(b->events, &ev);
-}
-
-static void poll_device(struct mbus *b, struct mdev *d)
-{
-    int64_t start = loop_now_ms();
-    uint32_t edges = 0;
-    bool has_edges = presence_edges(b, d, &edges);
-    if ((!b->connected && connect_bus(b, d) < 0) ||
-        modbus_set_slave(b->ctx, d->cfg->unit_id) < 0 || read_blocks(b, d) < 0) {
-        poll_failed(b, d, errno, loop_now_ms());
-        return;
-    }
-    int64_t now = loop_now_ms();
-    d->counters.good++;
-    d->counters.last_good_wall_ms = clock_wall_ms();
-    d->failures = 0;
-    backoff_reset(&d->backoff);
-    emit_if_new(b, d, now, has_edges, edges);
-    set_state(b, d, DEV_OK);
-    /* The next poll is at the first multiple of the interval after this one
-     * began: the rate holds, and every device with the same interval, on any
-     * bus, wakes at the same instants, so one timer interrupt serves them all
-     * (waking is most of what a poll costs the CPU: tests/bench/README.md). */
-    d->due_ms = (start / d->cfg->poll_ms + 1) * d->cfg->poll_ms;
-    if (now >= d->stats_due_ms)
-        post_status(b, d, 0);
-}
-
-/* The device due first; ties go to the one after the last polled (round robin). */
-static struct mdev *next_due(struct mbus *b, int last)
-{
+    update_share(b, clock_mono_us());
+    int64_t probes_ms = (probe_ready_us(&b->budget) + 999) / 1000;
     struct mdev *best = NULL;
     for (int k = 1; k <= b->ndevs; k++) {
         struct mdev *d = &b->devs[(last + k) % b->ndevs];
-        if (!best || d->due_ms < best->due_ms)
+        int64_t at = ready_ms(d, probes_ms);
+        if (!best || at < *at_ms || (at == *at_ms && d->due_ms < best->due_ms)) {
             best = d;
+            *at_ms = at;
+        }
     }
     return best;
 }
@@ -306,23 +132,25 @@ static void *bus_thread(void *arg)
     struct mbus *b = arg;
     int last = b->ndevs - 1;
     while (!stopping(b)) {
-        struct mdev *d = next_due(b, last);
+        int64_t at_ms = 0;
+        struct mdev *d = next_due(b, last, &at_ms);
         /* The silence between transactions is folded into the one wait. */
-        int64_t due_us = d->due_ms * 1000;
+        int64_t due_us = at_ms * 1000;
         if (wait_until(b, due_us > b->quiet_until_us ? due_us : b->quiet_until_us) < 0)
             break;
-        poll_device(b, d);
+        mpoll_device(b, d);
         last = (int)(d - b->devs);
         b->quiet_until_us = clock_mono_us() + b->gap_us;
     }
-    disconnect(b);
+    mbus_disconnect(b);
     return NULL;
 }
 
 /* ---- life ------------------------------------------------------------------ */
 
-/* A probe of a dead unit blocks the bus for one response timeout, so probes start
- * no closer than two timeouts apart (at most a third of the bus), then back off. */
+/* Between probes of a unit that stopped answering: from two response timeouts
+ * (or its poll interval, when longer), doubling up to retry_max, within the
+ * bus's probe budget (core/probe.h). */
 static struct backoff backoff_for(const struct cfg_bus *bus, const struct cfg_device *dev)
 {
     int64_t min = dev->poll_ms > 2 * bus->response_timeout_ms ? dev->poll_ms
@@ -351,6 +179,17 @@ static int add_devices(struct mbus *b, int bus)
             return -1;
     }
     return 0;
+}
+
+/* Said at start too (not only by --check-config): the polls asked for that the
+ * bus cannot carry explain devices read less often than configured. */
+static void warn_load(const struct mbus *b, int bus)
+{
+    struct busload l;
+    char text[512];
+    busload_of(b->cfg, bus, &l);
+    if (busload_over(&l))
+        log_warn("bus %s: %s", b->bus->name, busload_describe(&l, b->bus, text, sizeof text));
 }
 
 static void free_bus(struct mbus *b)
@@ -387,11 +226,13 @@ struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events,
     if (!b->bus->is_tcp && b->gap_us < rtu_frame_gap_us(b->bus))
         b->gap_us = rtu_frame_gap_us(b->bus);
     b->rng = (uint32_t)(loop_now_ms() ^ (bus * 2654435761u)) | 1u;
+    probe_init(&b->budget, b->bus->response_timeout_ms * 1000, PROBE_SHARE_MAX, clock_mono_us());
     if (add_devices(b, bus) < 0 || !(b->ctx = new_context(b->bus))) {
         log_err("bus %s: cannot set up: %s", b->bus->name, strerror(errno));
         goto fail;
     }
     set_timeouts(b);
+    warn_load(b, bus);
     if (pthread_create(&b->thread, NULL, bus_thread, b) != 0) {
         log_err("bus %s: cannot start its thread", b->bus->name);
         goto fail;

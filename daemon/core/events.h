@@ -22,11 +22,13 @@ struct card_event {
     int bits;                 /* 26 or 34 */
 };
 
+/* README "Screening devices", "Counters". */
 struct device_counters {
-    uint64_t polls;           /* requests attempted (one per block) */
-    uint64_t good;            /* polls that returned every block */
+    uint64_t polls;           /* polls made, one per poll whatever its blocks (a failed connect too) */
+    uint64_t good;            /* polls that read every block */
+    /* Failed polls, each once, under the error that ended it: polls = good + these. */
     uint64_t timeouts, exceptions, crc_errors, bad_frames, io_errors;
-    uint64_t reconnects;
+    uint64_t reconnects;      /* TCP connections dropped after this device's broken frame or I/O */
     uint64_t readings;        /* new measurements emitted */
     int64_t last_good_wall_ms;
 };

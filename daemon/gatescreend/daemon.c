@@ -104,8 +104,9 @@ static void on_event(const void *elem, void *arg)
         d->devices_at[ev->status.device] = ev->mono_ms;
         if (!ev->status.state_changed)
             break;
-        log_notice("device %s: state %s", d->cfg->devices[ev->status.device].name,
-                   device_state_name(ev->status.state));
+        /* The bus thread logs the change, at a falling rate for a flapping unit. */
+        log_debug("device %s: state %s", d->cfg->devices[ev->status.device].name,
+                  device_state_name(ev->status.state));
         if (d->gate)
             gate_on_device_state(d->gate, ev->status.device, ev->status.state);
         break;

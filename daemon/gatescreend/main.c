@@ -20,8 +20,9 @@ static void usage(FILE *out)
             "  -f, --foreground    stay in the foreground and log to stderr (systemd)\n"
             "  -v, --verbose       debug logging\n"
             "      --check-config  validate the configuration, print 'configuration OK'\n"
+            "                      (and warn about buses asked for more polls than they carry)\n"
             "      --new-ledger    start with a new, empty ledger when the configured one\n"
-            "                      is missing although it held a roster (see gatescreend(8))\n"
+            "                      is missing although it held a roster\n"
             "  -V, --version       print the version\n");
 }
 
@@ -32,6 +33,7 @@ static int check_config(const char *path)
         return 2;
     /* The key files' modes: what start would refuse, said before start. */
     int bad = secret_file_check_config(cfg, stderr);
+    config_warnings(cfg, stderr); /* not errors: the file is valid */
     config_free(cfg);
     if (bad)
         return 2;

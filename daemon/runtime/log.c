@@ -105,14 +105,14 @@ void log_errno(enum log_level lvl, int err, const char *fmt, ...)
     va_end(ap);
 }
 
-void log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
+bool log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
                  enum log_level lvl, const char *fmt, ...)
 {
     lim->count++;
     int due = lim->count >= lim->next || now_ms - lim->last_ms >= max_interval_ms;
     if (!due) {
         lim->suppressed++;
-        return;
+        return false;
     }
     char msg[768];
     va_list ap;
@@ -127,6 +127,7 @@ void log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
     lim->suppressed = 0;
     lim->last_ms = now_ms;
     lim->next = lim->count * 2;
+    return true;
 }
 
 uint64_t log_limit_reset(struct log_limit *lim)

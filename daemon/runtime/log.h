@@ -5,6 +5,7 @@
 #ifndef GS_LOG_H
 #define GS_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +49,8 @@ struct log_limit {
     int64_t last_ms;     /* monotonic time of the last logged line */
     uint64_t suppressed; /* occurrences not logged since the last logged line */
 };
-void log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
+/* Returns whether this occurrence was logged. */
+bool log_limited(struct log_limit *lim, int64_t now_ms, int64_t max_interval_ms,
                  enum log_level lvl, const char *fmt, ...) GS_PRINTF(5, 6);
 /* Returns how many occurrences the cleared condition had (0 if none). */
 uint64_t log_limit_reset(struct log_limit *lim);

@@ -18,7 +18,7 @@
 #define DURATION_MAX_MS (24LL * 3600 * 1000)
 #define AT_MAX_S 1e7
 
-enum arg_kind { ARG_NONE, ARG_DURATION, ARG_DELAY, ARG_CODE };
+enum arg_kind { ARG_NONE, ARG_DURATION, ARG_DELAY, ARG_CODE, ARG_UP_DOWN };
 
 /* What each command accepts after its device name. */
 struct verb_spec {
@@ -38,6 +38,7 @@ static const struct verb_spec verbs[] = {
     {"slow", SIM_SLOW, true, false, ARG_DELAY, true},
     {"exception", SIM_EXCEPTION, true, false, ARG_CODE, true},
     {"malformed", SIM_MALFORMED, true, false, ARG_NONE, true},
+    {"flap", SIM_FLAP, true, false, ARG_UP_DOWN, true},
     {"leave", SIM_LEAVE, true, false, ARG_NONE, false},
     {"clear", SIM_CLEAR, true, false, ARG_NONE, false},
     {"quit", SIM_QUIT, false, false, ARG_NONE, false},
@@ -111,11 +112,28 @@ static int parse_value(char *word, struct sim_cmd *cmd, char *err, size_t errlen
     return 0;
 }
 
-static int parse_bare(const struct verb_spec *vs, const char *word, struct sim_cmd *cmd,
+/* UP/DOWN: "1s/500ms", the two halves of a flap. */
+static int parse_up_down(char *word, struct sim_cmd *cmd)
+{
+    char *slash = strchr(word, '/');
+    if (slash == NULL)
+        return -1;
+    *slash = '\0';
+    return tn_duration_ms(word, 1, DURATION_MAX_MS, &cmd->up_ms) == 0 &&
+                   tn_duration_ms(slash + 1, 1, DURATION_MAX_MS, &cmd->down_ms) == 0
+               ? 0
+               : -1;
+}
+
+static int parse_bare(const struct verb_spec *vs, char *word, struct sim_cmd *cmd,
                       char *err, size_t errlen)
 {
     long code;
     switch (vs->arg) {
+    case ARG_UP_DOWN:
+        if (parse_up_down(word, cmd) == 0)
+            return 0;
+        return fail(err, errlen, "expected UP/DOWN durations such as 1s/1s");
     case ARG_DURATION:
         if (tn_duration_ms(word, 1, DURATION_MAX_MS, &cmd->for_ms) == 0)
             return 0;
@@ -178,6 +196,8 @@ static int check_complete(const struct verb_spec *vs, const struct sim_cmd *cmd,
         return fail(err, errlen, "exception needs a code, e.g. 'exception DEVICE 4'");
     if (vs->arg == ARG_DURATION && cmd->for_ms == 0)
         return fail(err, errlen, "silent needs a duration, e.g. 'silent DEVICE 5s'");
+    if (vs->arg == ARG_UP_DOWN && cmd->up_ms == 0)
+        return fail(err, errlen, "flap needs UP/DOWN, e.g. 'flap DEVICE 1s/1s'");
     return 0;
 }
 

@@ -12,7 +12,7 @@
 #include "config.h"
 
 enum sim_verb { SIM_ARRIVE, SIM_INVALID, SIM_FAULT, SIM_SILENT, SIM_SLOW, SIM_EXCEPTION,
-                SIM_MALFORMED, SIM_LEAVE, SIM_CLEAR, SIM_QUIT };
+                SIM_MALFORMED, SIM_FLAP, SIM_LEAVE, SIM_CLEAR, SIM_QUIT };
 
 struct sim_cmd {
     int64_t at_ms;        /* scenario files: from the start */
@@ -23,6 +23,7 @@ struct sim_cmd {
     long ambient_centi;
     uint32_t card;        /* 0: no card presented */
     int64_t delay_ms;     /* slow */
+    int64_t up_ms, down_ms; /* flap: answering, then silent, in turn */
     int code;             /* exception */
     int64_t for_ms;       /* how long a condition lasts; 0 = until changed */
 };

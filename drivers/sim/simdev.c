@@ -19,6 +19,7 @@ struct simdev {
     int64_t fault_until;       /* 0: no timed fault */
     int64_t silent_until, slow_until, exc_until, bad_until; /* conditions: active while > now */
     int64_t slow_ms;
+    int64_t flap_until, flap_start, flap_up, flap_down; /* answering, then silent, in turn */
     int exc_code;
     unsigned bad_next;         /* broken replies take turns */
     struct simdev_counters n;
@@ -200,7 +201,7 @@ static void fault(struct simdev *d, const struct sim_cmd *c, int64_t now)
 
 static void clear(struct simdev *d)
 {
-    d->silent_until = d->slow_until = d->exc_until = d->bad_until = 0;
+    d->silent_until = d->slow_until = d->exc_until = d->bad_until = d->flap_until = 0;
     if (d->status & d->profile->status_fault)
         set_status(d, d->status & (uint16_t)~d->profile->status_fault);
     d->fault_until = 0;
@@ -222,6 +223,12 @@ static void apply(struct simdev *d, const struct sim_cmd *c, int64_t now)
         d->exc_until = until(now, c->for_ms);
         break;
     case SIM_MALFORMED: d->bad_until = until(now, c->for_ms); break;
+    case SIM_FLAP:
+        d->flap_start = now;
+        d->flap_up = c->up_ms;
+        d->flap_down = c->down_ms;
+        d->flap_until = until(now, c->for_ms);
+        break;
     case SIM_LEAVE:
         d->present_until = 0;
         set_status(d, d->status & (uint16_t)~d->profile->status_present);
@@ -266,11 +273,18 @@ static int read_count(const uint8_t *pdu, int len)
     return len >= 5 && (pdu[0] == 3 || pdu[0] == 4) ? (pdu[3] << 8 | pdu[4]) : 0;
 }
 
-/* Order of precedence: silent, malformed, exception, then a normal answer. */
+/* A flapping unit is silent in the second part of each period. */
+static bool flapped_off(const struct simdev *d, int64_t now)
+{
+    return d->flap_until > now && (now - d->flap_start) % (d->flap_up + d->flap_down) >= d->flap_up;
+}
+
+/* Order of precedence: silent (or flapped off), malformed, exception, then a normal
+ * answer. */
 static void decide(struct simdev *d, const uint8_t *pdu, int len, int64_t now,
                    struct sim_plan *p)
 {
-    if (d->silent_until > now) {
+    if (d->silent_until > now || flapped_off(d, now)) {
         p->action = SIM_ACT_DROP;
         d->n.silenced++;
     } else if (d->bad_until > now) {

@@ -119,9 +119,9 @@ def main():
     time.sleep(1.0)
     check(dm.wait_for("device ir-a: degraded") or dm.wait_for("device ir-a: state degraded"),
           "exception answers make ir-a degraded")
-    check(gslib.wait_until(lambda: dm.text().count("device ir-b: back") >= 1, 5),
+    check(gslib.wait_until(lambda: dm.text().count("device ir-b: state ok again") >= 1, 5),
           "ir-b back after malformed frames")
-    check(gslib.wait_until(lambda: dm.text().count("device ir-a: back") >= 1, 5),
+    check(gslib.wait_until(lambda: dm.text().count("device ir-a: state ok again") >= 1, 5),
           "ir-a back after exceptions")
     check(dm.proc.poll() is None, "daemon alive after bad frames")
 

@@ -1,6 +1,6 @@
 """gatescreen-sim on its own, spoken to by tiny Modbus clients written here
 (socket + struct for TCP, raw termios on a socat pty pair for RTU): registers
-after each command exact, unknown units silent, exceptions, silence, slowness,
+after each command exact, unknown units silent, exceptions, silence, flapping, slowness,
 broken frames, RTU framing after a request for another unit (libmodbus #83),
 wire timing, scenario files, the random morning, clean exits."""
 import os
@@ -250,6 +250,25 @@ def tcp_conditions(sim, port):
     check(other.read(2, 0, 1) == [374], "tcp: the other unit answers while one is silent")
     time.sleep(0.5)
     check(c.read(1, 3, 1) == [4], "tcp: answers again after the silence")
+
+    # flap 300ms/300ms: answers for 300 ms, silent for 300 ms, in turn.
+    check(sim.cmd("flap ir-1 300ms/300ms for 2s") == "ok", "tcp: flap accepted")
+    t0 = time.monotonic()
+    seen = []
+    while time.monotonic() - t0 < 1.15:
+        phase = (time.monotonic() - t0) % 0.6
+        if 0.05 < phase < 0.25 or 0.35 < phase < 0.55:
+            answered = c.read(1, 3, 1, timeout=0.05) is not None
+            seen.append((phase < 0.3, answered))
+        time.sleep(0.02)
+    wrong = [x for x in seen if x[0] != x[1]]
+    check(len(seen) > 10 and not wrong, "tcp: flap: answers in its up phases only (%d reads, "
+          "%d wrong)" % (len(seen), len(wrong)))
+    sim.cmd("clear ir-1")
+    time.sleep(0.1)
+    check(c.read(1, 3, 1) == [4], "tcp: clear ends a flap")
+    r = sim.cmd("flap ir-1 300ms")
+    check(r is not None and r.startswith("error:"), "flap without UP/DOWN: %s" % r)
 
     sim.cmd("slow ir-1 400ms for 3s")
     t0 = time.monotonic()

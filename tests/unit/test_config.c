@@ -220,7 +220,7 @@ static void test_defaults(void **state)
     assert_int_equal(b->response_timeout_ms, 500);
     assert_int_equal(b->byte_timeout_ms, 50);
     assert_int_equal(b->pause_ms, 5);
-    assert_int_equal(b->retry_max_ms, 30000);
+    assert_int_equal(b->retry_max_ms, 2000);
     const struct cfg_device *d = &cfg->devices[0];
     assert_int_equal(d->unit_id, 1);
     assert_int_equal(d->profile, 0);

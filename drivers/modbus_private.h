@@ -1,0 +1,80 @@
+/* Private to the Modbus bus driver: the bus and its devices, shared by
+ * modbus_bus.c (the thread: when to poll which device, the connection, start and
+ * stop) and modbus_poll.c (one poll: the requests, what its outcome means for the
+ * device's state, counters and log). docs/design.md, "Drivers", says how a bus
+ * treats units that stop answering. */
+#ifndef GS_MODBUS_PRIVATE_H
+#define GS_MODBUS_PRIVATE_H
+
+#include <modbus/modbus.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "events.h"
+#include "evqueue.h"
+#include "log.h"
+#include "presence.h"
+#include "probe.h"
+#include "regdecode.h"
+#include "thermal.h"
+
+struct mdev {
+    int index;                     /* in cfg->devices */
+    const struct cfg_device *cfg;
+    const struct cfg_profile *profile;
+    struct regmap map;
+    uint16_t *regs;
+    int64_t due_ms;
+    int failures;                  /* consecutive failed polls */
+    bool probing;                  /* its last poll held the bus long (a timeout or a slow
+                                      answer): polled within the bus's probe budget */
+    unsigned checked;              /* the bus's outage in which it was last polled */
+    int64_t answer_us;             /* a good poll's time (moving average); 0: unknown */
+    enum device_state state;
+    struct backoff backoff;        /* between probes */
+    struct trigger_state trigger;
+    struct device_counters counters;
+    struct log_limit errlog;       /* its failed polls */
+    struct log_limit statelog;     /* its changes away from ok */
+    bool lost_logged;              /* the last such change was logged: so is its end */
+    int64_t trouble_ms;            /* its last failed or slow poll; quiet long enough after
+                                      it, its logs start afresh */
+    char last_error[80];
+    int64_t stats_due_ms;
+};
+
+struct mbus {
+    const struct config *cfg;
+    const struct cfg_bus *bus;
+    struct evq *events;
+    const struct presence_edges *presence;
+    modbus_t *ctx;
+    bool connected;
+    int ndevs;
+    struct mdev *devs;
+    uint32_t rng;
+    pthread_t thread;
+    int started;
+    int64_t gap_us;                /* silence kept after each transaction */
+    int64_t quiet_until_us;        /* end of that silence after the last one */
+    uint16_t tid;                  /* TCP: the last request's transaction id */
+    int64_t timeout_us;            /* TCP: the response timeout of the poll under way */
+    struct probe_budget budget;    /* bus time for polls that may hold it long */
+    unsigned outage;               /* counts units that were answering and timed out */
+    int stop_fd;                   /* eventfd: readable once a stop is asked */
+    atomic_int stop;
+};
+
+/* modbus_bus.c: the connection. */
+int mbus_connect(struct mbus *b);
+void mbus_disconnect(struct mbus *b);
+
+/* modbus_poll.c: polls d once (connecting first if need be) and decides when it is
+ * due again; posts its reading, its state changes and, once a second, its counters. */
+void mpoll_device(struct mbus *b, struct mdev *d);
+
+#endif
