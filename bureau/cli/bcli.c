@@ -39,6 +39,14 @@ static const struct command cmds[] = {
                                                "--token-file FILE"},
     {"credential", "revoke", bcli_credential_revoke, "credential revoke CODE"},
     {"quarantine", "list", bcli_quarantine_list, "quarantine list [--limit N] [--body]"},
+    /* bcli_calendar.c: the days `missing` expects schools on */
+    {"calendar", "holiday", bcli_calendar_holiday, "calendar holiday DAY|FROM..TO [--name N]"},
+    {"calendar", "workday", bcli_calendar_workday, "calendar workday DAY|FROM..TO [--name N]"},
+    {"calendar", "clear", bcli_calendar_clear, "calendar clear DAY|FROM..TO"},
+    {"calendar", "list", bcli_calendar_list, "calendar list [DAY|FROM..TO]"},
+    {"closure", "add", bcli_closure_add, "closure add DAY|FROM..TO [--county C] --reason TEXT"},
+    {"closure", "remove", bcli_closure_remove, "closure remove DAY|FROM..TO [--county C]"},
+    {"closure", "list", bcli_closure_list, "closure list [DAY|FROM..TO]"},
     {"db", "check", cmd_db_check, "db check"},
     {"version", NULL, cmd_version, "version"},
 };

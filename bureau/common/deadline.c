@@ -71,6 +71,13 @@ int day_parse(const char *s, char out[DAY_LEN], char *why, size_t n)
     return 0;
 }
 
+int day_weekday(const char *day)
+{
+    long num = 0;
+    day_number(day, &num);
+    return (int)(((num + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+}
+
 int day_range_parse(const char *s, char from[DAY_LEN], char to[DAY_LEN], int *days, char *why,
                     size_t n)
 {

@@ -30,6 +30,8 @@ enum deadline deadline_default(const struct bcfg_deadlines *c, int day_vs_today,
 /* A calendar date "YYYY-MM-DD" (a real one: not 2026-02-30) into out: 0, or -1
  * with why. */
 int day_parse(const char *s, char out[DAY_LEN], char *why, size_t n);
+/* The weekday of a day day_parse took: 0 = Sunday .. 6 = Saturday. */
+int day_weekday(const char *day);
 /* "DAY" or "FROM..TO" (FROM <= TO, at most DAY_RANGE_MAX days) into from and to,
  * *days the count: 0, or -1 with why. */
 int day_range_parse(const char *s, char from[DAY_LEN], char to[DAY_LEN], int *days, char *why,

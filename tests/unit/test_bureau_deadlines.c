@@ -130,6 +130,11 @@ static void test_days(void **state)
     assert_string_equal(from, "2028-02-29");
     assert_int_equal(day_parse("2026-02-29", from, why, sizeof why), -1);
     assert_string_equal(why, "\"2026-02-29\" is not a date YYYY-MM-DD");
+    assert_int_equal(day_weekday("1970-01-01"), 4);
+    assert_int_equal(day_weekday("2026-10-01"), 4); /* 国庆, a Thursday */
+    assert_int_equal(day_weekday("2026-10-10"), 6);
+    assert_int_equal(day_weekday("2026-10-11"), 0);
+    assert_int_equal(day_weekday("2028-02-29"), 2);
     assert_int_equal(day_parse("2026-10-1", from, why, sizeof why), -1);
     assert_int_equal(day_parse("20261001", from, why, sizeof why), -1);
     assert_int_equal(day_range_parse("2026-10-01..2026-10-07", from, to, &n, why, sizeof why),
