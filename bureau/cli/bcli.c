@@ -47,6 +47,8 @@ static const struct command cmds[] = {
     {"closure", "add", bcli_closure_add, "closure add DAY|FROM..TO [--county C] --reason TEXT"},
     {"closure", "remove", bcli_closure_remove, "closure remove DAY|FROM..TO [--county C]"},
     {"closure", "list", bcli_closure_list, "closure list [DAY|FROM..TO]"},
+    {"missing", NULL, bcli_missing, "missing [--day DAY] [--deadline morning|day] "
+                                    "[--county C] [--csv]"},
     {"db", "check", cmd_db_check, "db check"},
     {"version", NULL, cmd_version, "version"},
 };

@@ -53,6 +53,8 @@ int bcli_calendar_list(struct bcli *cli, int argc, char **argv);
 int bcli_closure_add(struct bcli *cli, int argc, char **argv);
 int bcli_closure_remove(struct bcli *cli, int argc, char **argv);
 int bcli_closure_list(struct bcli *cli, int argc, char **argv);
+/* bcli_missing.c */
+int bcli_missing(struct bcli *cli, int argc, char **argv);
 /* bcli_enrol.c */
 int bcli_ca_init(struct bcli *cli, int argc, char **argv);
 int bcli_school_enrol(struct bcli *cli, int argc, char **argv);
