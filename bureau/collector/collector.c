@@ -46,12 +46,19 @@ static enum MHD_Result send_answer(struct creq *r, struct MHD_Connection *conn,
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (a->retry_after)
         MHD_add_response_header(resp, "Retry-After", "5");
+    if (a->challenge)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
     r->answered = true;
     log_debug("collector: %s %s -> %d (%lld ms)", r->method, r->path, a->status,
               (long long)(clock_mono_ms() - r->t0_ms));
     return ret;
+}
+
+enum MHD_Result collector_send(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
+{
+    return send_answer(r, conn, a);
 }
 
 /* GET /v1/health: whether this instance reaches the database now. */
@@ -176,6 +183,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         if (strcmp(url, COLLECTOR_HEALTH_PATH) == 0 && strcmp(method, "GET") == 0)
             return health(r, conn);
+        if (strcmp(url, COLLECTOR_MISSING_PATH) == 0) /* the read API: no body */
+            return collector_missing(r, conn);
         at_headers(r, conn);
         /* A body refused at the headers is read only to be able to answer; a huge one
          * is answered at once (the client may not see it, but would not wait). */
@@ -303,6 +312,7 @@ static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_colle
 
 static void collector_free(struct collector *c)
 {
+    collector_read_stop(c);
     intake_free(c->intake);
     if (c->key)
         explicit_bzero(c->key, c->key_len);
@@ -324,7 +334,8 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
     c->pool = pool;
     snprintf(c->instance, sizeof c->instance, "%s", cc->instance);
     atomic_store(&c->max_body, cc->max_body);
-    if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)))
+    if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)) ||
+        collector_read_start(c, cfg, errs) < 0)
         goto fail;
     if (!(c->mhd = start_mhd(c, cc))) {
         fprintf(errs, "cannot serve on %s (the reason is in the log above)\n", cc->listen);
@@ -341,6 +352,7 @@ fail:
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
 {
     atomic_store(&c->max_body, cfg->collector.max_body);
+    collector_read_reload(c, cfg);
 }
 
 void collector_log_counters(struct collector *c)

@@ -6,6 +6,8 @@
  *                        refused with {"error", "pointer"}, 503 try again
  *   GET  /v1/health      200 when this instance can reach the database, else 503
  *                        (for load balancers; no client certificate needed)
+ *   GET  /v1/missing     the schools missing or late at a deadline (the read API:
+ *                        a pull token, no client certificate; collector_missing.c)
  *
  * A 2xx is sent only once the document is committed. */
 #ifndef GS_COLLECTOR_H
@@ -18,6 +20,7 @@
 
 #define COLLECTOR_PATH "/v1/documents"
 #define COLLECTOR_HEALTH_PATH "/v1/health"
+#define COLLECTOR_MISSING_PATH "/v1/missing"
 
 struct collector;
 
@@ -26,7 +29,8 @@ struct collector;
  * must have as many). NULL with the reason on errs. */
 struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool *pool,
                                   FILE *errs);
-/* What a reload may change while serving: the body limit. */
+/* What a reload may change while serving: the body limit, the deadlines and the
+ * pull tokens (kept as they were when the new token file has errors). */
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg);
 /* Logs the counts of uploads by outcome (also done by collector_stop). */
 void collector_log_counters(struct collector *c);

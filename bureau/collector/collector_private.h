@@ -4,6 +4,7 @@
 #define GS_COLLECTOR_PRIVATE_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "certid.h"
 #include "collector.h"
 #include "intake.h"
+#include "pull_auth.h"
 
 /* Outcomes counted for the log. */
 enum collector_count { CC_STORED, CC_DUPLICATE, CC_REFUSED, CC_QUARANTINED, CC_UNAVAILABLE,
@@ -25,6 +27,10 @@ struct collector {
     atomic_ullong count[CC_COUNT];
     char *cert, *key, *trust;       /* PEM text; MHD keeps pointers to them */
     size_t key_len;
+    /* The read API's (collector_read.c): replaced whole on reload, under read_lock. */
+    pthread_mutex_t read_lock;
+    struct pull_auth *pull;
+    struct bcfg_deadlines deadlines;
 };
 
 /* One request, from its headers to its answer. */
@@ -53,7 +59,21 @@ struct canswer {
     int status;
     char *json;
     bool retry_after;
+    bool challenge;              /* a 401 of the read API: WWW-Authenticate: Bearer */
 };
 void collector_upload(struct creq *r, struct canswer *a);
+/* Sends the answer (collector.c); the read routes' way out too. */
+enum MHD_Result collector_send(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
+
+/* The read API (collector_read.c): its state, and the gate each read route passes
+ * first (GET, a pull token: pull_auth.h). The gate answers a refusal into *a and
+ * returns -1; 0 with the reader's name and the deadlines in force. */
+int collector_read_start(struct collector *c, const struct bconfig *cfg, FILE *errs);
+void collector_read_reload(struct collector *c, const struct bconfig *cfg);
+void collector_read_stop(struct collector *c);
+int collector_read_gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a,
+                        char reader[PULL_READER_LEN], struct bcfg_deadlines *deadlines);
+/* GET /v1/missing (collector_missing.c). */
+enum MHD_Result collector_missing(struct creq *r, struct MHD_Connection *conn);
 
 #endif

@@ -25,10 +25,11 @@
 #define FILE_MAX (256 * 1024)
 #define DSN_FILE_MAX 4096
 
-enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_DEADLINES, BS_COUNT };
-static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "deadlines"};
+enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_DEADLINES, BS_PULL, BS_COUNT };
+static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "deadlines",
+                                                 "pull"};
 /* A file from before a section existed still loads: only these must be there. */
-static const bool sect_required[BS_COUNT] = {false, true, true, false};
+static const bool sect_required[BS_COUNT] = {false, true, true, false, false};
 
 struct bparser;
 struct bkey;
@@ -98,6 +99,7 @@ static const struct bkey keys[] = {
     {BS_DEADLINES, "morning", v_hhmm, M(deadlines.morning), 0, 0, false},
     {BS_DEADLINES, "day", v_hhmm, M(deadlines.day), 0, 0, false},
     {BS_DEADLINES, "timezone", v_timezone, M(deadlines.timezone), 0, 0, false},
+    {BS_PULL, "token_file", v_path, M(pull.token_file), 0, 0, false},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof((struct bparser *)0)->key_line / sizeof(int), "key_line size");
@@ -594,6 +596,8 @@ int bconfig_check_files(const struct bconfig *c, FILE *errs)
     bad_files |= secret_file_check(c->collector.tls_key, "TLS key", errs) < 0;
     if (c->database.dsn_file[0])
         bad_files |= secret_file_check(c->database.dsn_file, "dsn file", errs) < 0;
+    if (c->pull.token_file[0])
+        bad_files |= secret_file_check(c->pull.token_file, "pull token file", errs) < 0;
     return bad_files ? -1 : 0;
 }
 

@@ -7,6 +7,7 @@
  *                connection_timeout, max_body, log_level
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
  *   [deadlines]  morning, day, timezone (optional: 10:00, 17:00, Asia/Shanghai)
+ *   [pull]       token_file (optional: the read API's bearer tokens, pull_auth.h)
  *
  * A reload loads a new struct bconfig and replaces the one in force (the collector's
  * threads read only what they copied at start, and the live body limit). */
@@ -49,11 +50,17 @@ struct bcfg_deadlines {
     char timezone[64];               /* IANA name; the bureau's days and deadlines */
 };
 
+/* Who may read through the collector's read API (GET /v1/missing, the pull API). */
+struct bcfg_pull {
+    char token_file[BCFG_TEXT_MAX];  /* a secret file, one token a line; "": API off */
+};
+
 struct bconfig {
     char path[BCFG_TEXT_MAX];        /* the file, absolute */
     struct bcfg_collector collector;
     struct bcfg_database database;
     struct bcfg_deadlines deadlines;
+    struct bcfg_pull pull;
 };
 
 /* Loads and checks FILE; every problem on errs as "FILE:LINE: message"; NULL when
@@ -64,8 +71,8 @@ struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
                               const char *base_dir, FILE *errs);
 void bconfig_free(struct bconfig *c);
 
-/* What a start would refuse about the files the configuration names: the TLS key
- * and the dsn_file must be secret files (no group or other bit), the certificates
+/* What a start would refuse about the files the configuration names: the TLS key,
+ * the dsn_file and the pull token file must be secret files (no group or other bit), the certificates
  * readable. 0, or -1 with "PATH: ..." lines on errs. */
 int bconfig_check_files(const struct bconfig *c, FILE *errs);
 
