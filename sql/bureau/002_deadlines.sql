@@ -33,3 +33,11 @@ CREATE TABLE closures (
 -- One closure per day and scope (NULL, all schools, is one scope): the key the
 -- writes' ON CONFLICT names.
 CREATE UNIQUE INDEX closures_day_scope ON closures (day, (coalesce(county, '')));
+
+-- The missing list reads every school's first arrival of one day: with the arrival
+-- in the index, that is an index-only scan of the day's entries (once the day's
+-- pages are all-visible, i.e. for every day but the last few), never the heap. The
+-- same key as summary_latest_day, which it replaces: one index to keep up, not two.
+CREATE INDEX summary_latest_day_first ON summary_latest (day, school_code)
+    INCLUDE (first_received_at);
+DROP INDEX summary_latest_day;

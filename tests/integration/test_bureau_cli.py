@@ -151,7 +151,10 @@ def usage_and_database(b):
     r = run(b, "quarantine", "list")
     check(r.stdout.startswith("id\treceived_at"), "quarantine list: its header (empty)")
     r = run(b, "db", "check")
-    check("schema version 1 (this program: 1)" in r.stdout, "db check: %s" % r.stdout.strip())
+    n = len([f for f in os.listdir(os.path.join(gslib.SOURCE, "sql", "bureau"))
+             if f[:3].isdigit() and f.endswith(".sql")])  # every migration applied
+    check("schema version %d (this program: %d)" % (n, n) in r.stdout,
+          "db check: %s" % r.stdout.strip())
     away = b.write_config("away.conf", bl.free_port(), "away")
     with open(away, encoding="utf-8") as f:
         text = f.read()
