@@ -27,7 +27,7 @@ static int check_config(const char *path)
     if (!c)
         return 2;
     int bad = bconfig_check_files(c, stderr);
-    struct pull_auth *tokens = bad ? NULL : pull_auth_load(c->pull.token_file, stderr);
+    struct pull_auth *tokens = bad ? NULL : pull_auth_new(&c->pull, stderr);
     bad = bad || !tokens; /* every line of the token file, as the start reads it */
     pull_auth_free(tokens);
     bconfig_free(c);

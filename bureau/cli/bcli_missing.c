@@ -134,7 +134,7 @@ static void csv_school(const struct missing_day *d, const struct missing_school 
     const char *f[] = {d->day, deadline_name(d->deadline), s->county, s->code, s->name,
                        s->contact_name, s->contact_phone, s->late ? "late" : "missing",
                        s->received_local, late};
-    csv_out_row(stdout, f, (int)(sizeof f / sizeof f[0]));
+    csv_out_record(stdout, f, (int)(sizeof f / sizeof f[0]));
 }
 
 static void print_csv(const struct missing_report *r)
@@ -143,8 +143,8 @@ static void print_csv(const struct missing_report *r)
                                        "contact_name", "contact_phone", "status",
                                        "received_at", "late_minutes"};
     struct missing_school s;
-    csv_out_bom(stdout);
-    csv_out_row(stdout, head, (int)(sizeof head / sizeof head[0]));
+    fputs(CSV_OUT_BOM, stdout);
+    csv_out_record(stdout, head, (int)(sizeof head / sizeof head[0]));
     for (int i = 0; i < missing_report_schools(r); i++) {
         missing_report_school(r, i, &s);
         csv_school(missing_report_day(r), &s);

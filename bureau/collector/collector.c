@@ -46,19 +46,14 @@ static enum MHD_Result send_answer(struct creq *r, struct MHD_Connection *conn,
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (a->retry_after)
         MHD_add_response_header(resp, "Retry-After", "5");
-    if (a->challenge)
-        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+    if (a->bearer_challenge)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"gatescreen-bureau\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
     r->answered = true;
     log_debug("collector: %s %s -> %d (%lld ms)", r->method, r->path, a->status,
               (long long)(clock_mono_ms() - r->t0_ms));
     return ret;
-}
-
-enum MHD_Result collector_send(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
-{
-    return send_answer(r, conn, a);
 }
 
 /* GET /v1/health: whether this instance reaches the database now. */
@@ -183,8 +178,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         if (strcmp(url, COLLECTOR_HEALTH_PATH) == 0 && strcmp(method, "GET") == 0)
             return health(r, conn);
-        if (strcmp(url, COLLECTOR_MISSING_PATH) == 0) /* the read API: no body */
-            return collector_missing(r, conn);
+        if (strcmp(url, COLLECTOR_MISSING_PATH) == 0) { /* answered at once: no body */
+            struct canswer a = {0};
+            collector_missing(r, conn, &a);
+            return send_answer(r, conn, &a);
+        }
         at_headers(r, conn);
         /* A body refused at the headers is read only to be able to answer; a huge one
          * is answered at once (the client may not see it, but would not wait). */
@@ -310,10 +308,17 @@ static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_colle
                             MHD_OPTION_END);
 }
 
+static void log_deadlines(const char *when, const struct bcfg_deadlines *d)
+{
+    log_notice("collector: %sdeadlines morning %02d:%02d, day %02d:%02d (%s)", when,
+               d->morning / 60, d->morning % 60, d->day / 60, d->day % 60, d->timezone);
+}
+
 static void collector_free(struct collector *c)
 {
-    collector_read_stop(c);
     intake_free(c->intake);
+    pull_auth_free(c->pull);
+    pthread_mutex_destroy(&c->deadlines_lock);
     if (c->key)
         explicit_bzero(c->key, c->key_len);
     free(c->key);
@@ -332,10 +337,12 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
         return NULL;
     }
     c->pool = pool;
+    pthread_mutex_init(&c->deadlines_lock, NULL);
+    c->deadlines = cfg->deadlines;
     snprintf(c->instance, sizeof c->instance, "%s", cc->instance);
     atomic_store(&c->max_body, cc->max_body);
     if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)) ||
-        collector_read_start(c, cfg, errs) < 0)
+        !(c->pull = pull_auth_new(&cfg->pull, errs)))
         goto fail;
     if (!(c->mhd = start_mhd(c, cc))) {
         fprintf(errs, "cannot serve on %s (the reason is in the log above)\n", cc->listen);
@@ -343,6 +350,7 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
     }
     log_notice("collector: serving HTTPS on %s with %d threads (instance %s)", cc->listen,
                cc->threads, c->instance);
+    log_deadlines("", &c->deadlines);
     return c;
 fail:
     collector_free(c);
@@ -351,8 +359,17 @@ fail:
 
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
 {
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
     atomic_store(&c->max_body, cfg->collector.max_body);
-    collector_read_reload(c, cfg);
+    int rc = pull_auth_reload(c->pull, &cfg->pull, errs ? errs : stderr);
+    log_sink_close_prefixed(&sink, "reload: ");
+    if (rc < 0)
+        log_err("reload: the [pull] tokens could not be read; the earlier ones stay in force");
+    pthread_mutex_lock(&c->deadlines_lock);
+    c->deadlines = cfg->deadlines;
+    pthread_mutex_unlock(&c->deadlines_lock);
+    log_deadlines("reload: ", &cfg->deadlines);
 }
 
 void collector_log_counters(struct collector *c)

@@ -11,9 +11,12 @@
  *                      "schools": [{"code", "name", "contact_name", "contact_phone",
  *                                   "status": "missing" | "late", "received_at",
  *                                   "received_local", "late_seconds"}]}]}
- *   400 a bad or unknown parameter; 401, 403, 405 the gate (collector_read.c);
- *   404 no active school in that county; 503 the database is away (Retry-After).
- * Instants are UTC (…Z); *_local are the bureau's zone, as the command line shows. */
+ * In the pull API's order and words (collector_pull.c, docs/bureau-api.md): the
+ * method (405), a [pull] bearer token (401; 403 when the API is off; no client
+ * certificate), the parameters (400, naming the parameter, also an unknown or
+ * repeated one), then the database (404 no active school in that county, 503 with
+ * Retry-After when it is away). Refusals are {"error", "parameter"}. Instants are
+ * UTC (…Z); *_local are the bureau's zone, as the command line shows. */
 #include "collector_private.h"
 
 #include <stdlib.h>
@@ -22,12 +25,15 @@
 #include "bstore_missing.h"
 #include "deadline.h"
 #include "log.h"
+#include "pull_auth.h"
 #include "textnum.h"
 
 #define POOL_WAIT_MS 5000
 
 struct args {
     const char *day, *deadline, *county;
+    const char *bad;   /* the first unknown or repeated parameter, or the bad one */
+    bool repeated;
     char why[200];
 };
 
@@ -40,34 +46,45 @@ static enum MHD_Result one_arg(void *cls, enum MHD_ValueKind kind, const char *k
                         : strcmp(key, "deadline") == 0 ? &a->deadline
                         : strcmp(key, "county") == 0   ? &a->county
                                                        : NULL;
-    if (!slot)
-        snprintf(a->why, sizeof a->why, "unknown parameter \"%.40s\" (day, deadline, county)",
-                 key);
-    else if (*slot)
-        snprintf(a->why, sizeof a->why, "the parameter %s is given twice", key);
-    else
+    if (!a->bad && (!slot || *slot)) {
+        a->bad = key;
+        a->repeated = slot != NULL;
+    }
+    if (slot)
         *slot = value ? value : "";
-    return a->why[0] ? MHD_NO : MHD_YES;
+    return MHD_YES;
 }
 
-/* The query string into q (day into the buffer): 0, or -1 with why. */
+/* A parameter's refusal: its name and why. -1. */
+static int bad_arg(struct args *a, const char *name, const char *why)
+{
+    a->bad = name;
+    snprintf(a->why, sizeof a->why, "%s: %s", name, why);
+    return -1;
+}
+
+/* The query string into q (day into the buffer): 0, or -1 with the parameter and
+ * why in a. */
 static int read_args(struct MHD_Connection *conn, struct bstore_missing_query *q,
                      char day[DAY_LEN], struct args *a)
 {
     char why[160];
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, one_arg, a);
-    if (a->why[0])
+    if (a->bad) {
+        snprintf(a->why, sizeof a->why, "%.60s: %s", a->bad,
+                 a->repeated ? "given twice" : "no such parameter here");
         return -1;
+    }
     if (a->day && day_parse(a->day, day, why, sizeof why) < 0)
-        snprintf(a->why, sizeof a->why, "day: %s", why);
-    else if (a->deadline && deadline_parse(a->deadline, &q->deadline, why, sizeof why) < 0)
-        snprintf(a->why, sizeof a->why, "deadline: %s", why);
-    else if (a->county && !a->county[0])
-        snprintf(a->why, sizeof a->why, "county: is empty");
+        return bad_arg(a, "day", why);
+    if (a->deadline && deadline_parse(a->deadline, &q->deadline, why, sizeof why) < 0)
+        return bad_arg(a, "deadline", why);
+    if (a->county && !a->county[0])
+        return bad_arg(a, "county", "is empty");
     q->day = a->day ? day : NULL;
     q->deadline_given = a->deadline != NULL;
     q->county = a->county;
-    return a->why[0] ? -1 : 0;
+    return 0;
 }
 
 /* ---- JSON ------------------------------------------------------------------------- */
@@ -139,6 +156,37 @@ static json_t *report_json(const struct missing_report *m, const char *zone, con
 
 /* ---- the request ------------------------------------------------------------------- */
 
+static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
+{
+    char text[400];
+    snprintf(text, sizeof text, "%s", why);
+    tn_utf8_scrub(text, '?'); /* it may quote a parameter: JSON wants UTF-8 */
+    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter);
+    a->status = status;
+    a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    a->retry_after = status == 503;
+    a->bearer_challenge = status == 401;
+    json_decref(j);
+}
+
+/* The method and the token: 0, or -1 with the refusal in *a. */
+static int gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
+{
+    char why[160];
+    if (strcmp(r->method, "GET") != 0) {
+        snprintf(why, sizeof why, "%.20s is not allowed here (GET only)", r->method);
+        refuse(a, 405, NULL, why);
+        return -1;
+    }
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    int status = pull_auth_check(r->c->pull, h, r->pull_label, why, sizeof why);
+    if (status == 0)
+        return 0;
+    log_notice("pull: %s %s %s -> %d %s", r->peer_addr, r->method, r->path, status, why);
+    refuse(a, status, NULL, why);
+    return -1;
+}
+
 static enum bstore_status query(struct creq *r, const struct bstore_missing_query *q,
                                 struct missing_report **m, char *why, size_t n)
 {
@@ -157,50 +205,43 @@ static enum bstore_status query(struct creq *r, const struct bstore_missing_quer
     return st;
 }
 
-static void answer(struct canswer *a, int status, const char *why)
+static void answer(struct creq *r, struct canswer *a, const struct bstore_missing_query *q,
+                   const struct missing_report *m)
 {
-    struct intake_verdict v;
-    intake_refuse(&v, status, "%s", why);
-    a->status = status;
-    a->json = intake_verdict_json(&v);
-    a->retry_after = status == 503;
-}
-
-static void run(struct creq *r, struct MHD_Connection *conn, struct canswer *a,
-                const char *reader, const struct bcfg_deadlines *dl)
-{
-    struct bstore_missing_query q = {.cfg = dl};
-    struct missing_report *m = NULL;
-    struct args args = {0};
-    char day[DAY_LEN], why[300];
-    if (read_args(conn, &q, day, &args) < 0) {
-        answer(a, 400, args.why);
-        return;
-    }
-    enum bstore_status st = query(r, &q, &m, why, sizeof why);
-    if (st != BSTORE_OK) {
-        answer(a, st == BSTORE_NOT_FOUND ? 404 : 503,
-               st == BSTORE_NOT_FOUND ? why : "the bureau's database is not available now; "
-                                              "try again later");
-        return;
-    }
-    json_t *j = report_json(m, dl->timezone, q.county);
+    const struct missing_day *d = missing_report_day(m);
+    json_t *j = report_json(m, q->cfg->timezone, q->county);
     a->status = 200;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    log_info("collector: %s reader %s: missing %s %s -> %d missing, %d late",
-             r->peer_addr, reader, missing_report_day(m)->day,
-             deadline_name(missing_report_day(m)->deadline), missing_report_day(m)->missing,
-             missing_report_day(m)->late);
-    missing_report_free(m);
+    log_info("pull: %s missing %s %s%s%s -> 200 (%d missing, %d late)", r->pull_label, d->day,
+             deadline_name(d->deadline), q->county ? " county " : "", q->county ? q->county : "",
+             d->missing, d->late);
 }
 
-enum MHD_Result collector_missing(struct creq *r, struct MHD_Connection *conn)
+void collector_missing(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
 {
-    struct canswer a = {0};
     struct bcfg_deadlines dl;
-    char reader[PULL_READER_LEN];
-    if (collector_read_gate(r, conn, &a, reader, &dl) == 0)
-        run(r, conn, &a, reader, &dl);
-    return collector_send(r, conn, &a);
+    struct bstore_missing_query q = {.cfg = &dl};
+    struct missing_report *m = NULL;
+    struct args args = {0};
+    char day[DAY_LEN], why[300];
+    if (gate(r, conn, a) < 0)
+        return;
+    pthread_mutex_lock(&r->c->deadlines_lock);
+    dl = r->c->deadlines;
+    pthread_mutex_unlock(&r->c->deadlines_lock);
+    if (read_args(conn, &q, day, &args) < 0) {
+        refuse(a, 400, args.bad, args.why);
+        return;
+    }
+    enum bstore_status st = query(r, &q, &m, why, sizeof why);
+    if (st == BSTORE_OK)
+        answer(r, a, &q, m);
+    else if (st == BSTORE_NOT_FOUND)
+        refuse(a, 404, "county", why);
+    else if (st == BSTORE_UNAVAILABLE)
+        refuse(a, 503, NULL, "the bureau's database is not available now; ask again later");
+    else
+        refuse(a, 500, NULL, "the answer could not be made (the collector's log says why)");
+    missing_report_free(m);
 }

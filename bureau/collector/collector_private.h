@@ -22,14 +22,13 @@ struct collector {
     struct MHD_Daemon *mhd;
     struct bstore_pool *pool;
     struct intake *intake;
+    struct pull_auth *pull;         /* the pull API's tokens (collector_pull.c) */
     char instance[64];
     atomic_long max_body;           /* live: a reload sets it */
     atomic_ullong count[CC_COUNT];
     char *cert, *key, *trust;       /* PEM text; MHD keeps pointers to them */
     size_t key_len;
-    /* The read API's (collector_read.c): replaced whole on reload, under read_lock. */
-    pthread_mutex_t read_lock;
-    struct pull_auth *pull;
+    pthread_mutex_t deadlines_lock; /* a reload replaces deadlines while requests read */
     struct bcfg_deadlines deadlines;
 };
 
@@ -51,6 +50,7 @@ struct creq {
     size_t len, cap, drained;
     bool too_big, answered;
     int64_t t0_ms;
+    char pull_label[PULL_LABEL_LEN]; /* a pull: which token, for the log */
 };
 
 /* The answer to an upload whose body is in (collector_upload.c): status, JSON body
@@ -59,21 +59,12 @@ struct canswer {
     int status;
     char *json;
     bool retry_after;
-    bool challenge;              /* a 401 of the read API: WWW-Authenticate: Bearer */
+    bool bearer_challenge;       /* a pull's 401: WWW-Authenticate */
 };
 void collector_upload(struct creq *r, struct canswer *a);
-/* Sends the answer (collector.c); the read routes' way out too. */
-enum MHD_Result collector_send(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
-/* The read API (collector_read.c): its state, and the gate each read route passes
- * first (GET, a pull token: pull_auth.h). The gate answers a refusal into *a and
- * returns -1; 0 with the reader's name and the deadlines in force. */
-int collector_read_start(struct collector *c, const struct bconfig *cfg, FILE *errs);
-void collector_read_reload(struct collector *c, const struct bconfig *cfg);
-void collector_read_stop(struct collector *c);
-int collector_read_gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a,
-                        char reader[PULL_READER_LEN], struct bcfg_deadlines *deadlines);
-/* GET /v1/missing (collector_missing.c). */
-enum MHD_Result collector_missing(struct creq *r, struct MHD_Connection *conn);
+/* GET /v1/missing (collector_missing.c): the missing-schools list, for a [pull]
+ * token, no client certificate. */
+void collector_missing(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
 #endif

@@ -75,7 +75,7 @@ static bool key_chars(const char *k)
     return true;
 }
 
-int intake_bearer(const char *auth, const char **token, size_t *len)
+static int bearer(const char *auth, const char **token, size_t *len)
 {
     if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
         return -1;
@@ -103,7 +103,7 @@ int intake_headers(const struct intake_headers *h, enum doc_kind *kind, const ch
     else if (strlen(h->idem_key) > KEY_MAX || !key_chars(h->idem_key))
         intake_refuse(v, 400, "the Idempotency-Key must be at most %d printable ASCII "
                               "characters without spaces", KEY_MAX);
-    else if (intake_bearer(h->authorization, token, token_len) < 0)
+    else if (bearer(h->authorization, token, token_len) < 0)
         intake_refuse(v, 401, "no bearer token (Authorization: Bearer TOKEN from the "
                               "school's enrolment)");
     else {

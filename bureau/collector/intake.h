@@ -32,11 +32,6 @@ struct intake_headers {
     const char *content_type, *authorization, *idem_key, *kind; /* NULL: absent */
 };
 
-/* The token of an Authorization header "Bearer TOKEN" (the scheme in any case):
- * where it starts in auth and its length without blanks around; -1 when there is
- * none. The uploads' and the read API's (pull_auth.c) one reading of it. */
-int intake_bearer(const char *auth, const char **token, size_t *len);
-
 /* The headers alone: 0 with the kind and where the token is in authorization, or -1
  * with the refusal (415 not JSON, 400 kind or key missing or malformed, 401 no
  * bearer token). */

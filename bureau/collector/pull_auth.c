@@ -1,21 +1,25 @@
-/* The read API's bearer tokens (pull_auth.h). */
+/* The pull API's tokens (pull_auth.h). */
 #include "pull_auth.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "intake.h"
+#include "log.h"
 #include "secret_file.h"
 #include "token.h"
 
-#define FILE_MAX (256 * 1024)
-#define TOKENS_MAX 1000
+#define TOKENS_MAX (2 * BCFG_PULL_MAX)
+
+struct digests {
+    int n;
+    char hex[TOKENS_MAX][65];
+};
 
 struct pull_auth {
-    int n;
-    bool enabled;          /* a token file was named */
-    char digest[][65];     /* SHA-256 of each token, lower-case hex */
+    pthread_mutex_t lock;
+    struct digests d;
 };
 
 static void *heap_alloc(size_t n)
@@ -23,115 +27,116 @@ static void *heap_alloc(size_t n)
     return malloc(n);
 }
 
-/* The lines of text that are tokens, each hashed into a->digest (a may be NULL:
- * count only). The number of problems. */
-static int read_tokens(const char *path, char *text, struct pull_auth *a, int *count,
-                       FILE *errs)
-{
-    int bad = 0, line = 0;
-    *count = 0;
-    for (char *s = text, *next; s && *s; s = next) {
-        next = strchr(s, '\n');
-        if (next)
-            *next++ = '\0';
-        line++;
-        size_t len = token_trim(s, strlen(s));
-        while (len > 0 && (*s == ' ' || *s == '\t'))
-            s++, len--;
-        if (len == 0 || *s == '#')
-            continue;
-        if (!token_valid(s, len)) {
-            fprintf(errs, "%s:%d: not a token (%d to %d printable ASCII characters without "
-                          "blanks)\n", path, line, TOKEN_MIN, TOKEN_MAX);
-            bad++;
-        } else if (a) {
-            token_sha256_hex(s, len, a->digest[*count]);
-        }
-        (*count)++;
-    }
-    return bad;
-}
-
-static struct pull_auth *parse(const char *path, char *text, size_t len, FILE *errs)
-{
-    char *copy = malloc(len + 1);
-    struct pull_auth *a = NULL;
-    int n = 0;
-    if (!copy) {
-        fprintf(errs, "%s: out of memory\n", path);
-        goto fail;
-    }
-    memcpy(copy, text, len + 1);
-    /* First count (and report), then hash into a table of the right size. */
-    if (read_tokens(path, copy, NULL, &n, errs) > 0)
-        goto fail;
-    if (n > TOKENS_MAX) {
-        fprintf(errs, "%s: %d tokens; at most %d\n", path, n, TOKENS_MAX);
-        goto fail;
-    }
-    if (!(a = calloc(1, sizeof *a + (size_t)n * sizeof a->digest[0]))) {
-        fprintf(errs, "%s: out of memory\n", path);
-        goto fail;
-    }
-    read_tokens(path, text, a, &a->n, errs);
-    a->enabled = true;
-fail:
-    if (copy)
-        explicit_bzero(copy, len);
-    free(copy);
-    return a;
-}
-
-struct pull_auth *pull_auth_load(const char *path, FILE *errs)
+/* A token file's token, hashed; the token itself is wiped. */
+static int file_digest(const char *path, char out[65], FILE *errs)
 {
     static const struct secret_alloc heap = {heap_alloc, free};
     char *text = NULL;
     size_t len = 0;
-    if (!path || !path[0])
-        return calloc(1, sizeof(struct pull_auth));
-    if (secret_file_read(path, "pull token file", FILE_MAX, &heap, &text, &len, errs) < 0)
-        return NULL;
-    struct pull_auth *a = parse(path, text, len, errs);
+    if (secret_file_read(path, "pull token file", TOKEN_MAX + 8, &heap, &text, &len, errs) < 0)
+        return -1;
+    len = token_trim(text, len);
+    int rc = token_valid(text, len) ? 0 : -1;
+    if (rc == 0)
+        token_sha256_hex(text, len, out);
+    else
+        fprintf(errs, "%s: a pull token must be one line of %d to %d printable ASCII "
+                      "characters without spaces\n", path, TOKEN_MIN, TOKEN_MAX);
     explicit_bzero(text, len);
     free(text);
-    if (a && a->n == 0)
-        fprintf(errs, "%s: no token in the file (the read API would refuse everybody)\n",
-                path);
+    return rc;
+}
+
+static int load(struct digests *d, const struct bcfg_pull *cfg, FILE *errs)
+{
+    int rc = 0;
+    memset(d, 0, sizeof *d);
+    for (int i = 0; i < cfg->n_token_files; i++)
+        if (file_digest(cfg->token_files[i], d->hex[d->n], errs) == 0)
+            d->n++;
+        else
+            rc = -1;
+    for (int i = 0; i < cfg->n_token_sha256; i++)
+        memcpy(d->hex[d->n++], cfg->token_sha256[i], 65);
+    return rc;
+}
+
+struct pull_auth *pull_auth_new(const struct bcfg_pull *cfg, FILE *errs)
+{
+    struct pull_auth *a = calloc(1, sizeof *a);
+    if (!a) {
+        fprintf(errs, "out of memory\n");
+        return NULL;
+    }
+    if (load(&a->d, cfg, errs) < 0) {
+        free(a);
+        return NULL;
+    }
+    pthread_mutex_init(&a->lock, NULL);
     return a;
+}
+
+int pull_auth_reload(struct pull_auth *a, const struct bcfg_pull *cfg, FILE *errs)
+{
+    struct digests d;
+    if (load(&d, cfg, errs) < 0)
+        return -1;
+    pthread_mutex_lock(&a->lock);
+    a->d = d;
+    pthread_mutex_unlock(&a->lock);
+    explicit_bzero(&d, sizeof d);
+    return 0;
 }
 
 void pull_auth_free(struct pull_auth *a)
 {
+    if (!a)
+        return;
+    pthread_mutex_destroy(&a->lock);
+    explicit_bzero(a, sizeof *a);
     free(a);
 }
 
-int pull_auth_count(const struct pull_auth *a)
+/* The index of the digest equal to hex, or -1: every digest is compared, whatever
+ * matched before. */
+static int find(const struct digests *d, const char *hex)
 {
-    return a ? a->n : 0;
+    int found = -1;
+    for (int i = 0; i < d->n; i++) {
+        bool eq = token_digest_equal(hex, d->hex[i]);
+        found = eq ? i : found;
+    }
+    return found;
 }
 
-int pull_auth_check(const struct pull_auth *a, const char *authorization,
-                    char reader[PULL_READER_LEN], char *why, size_t n)
+int pull_auth_check(struct pull_auth *a, const char *authorization,
+                    char label[PULL_LABEL_LEN], char *why, size_t why_size)
 {
-    const char *token;
-    char digest[65];
-    size_t len;
-    bool found = false;
-    if (!a || !a->enabled) {
-        snprintf(why, n, "the read API is off at this collector (no [pull] token_file)");
+    static const char bearer[] = "Bearer ";
+    char hex[65];
+    label[0] = '\0';
+    pthread_mutex_lock(&a->lock);
+    int n = a->d.n;
+    pthread_mutex_unlock(&a->lock);
+    if (n == 0) {
+        snprintf(why, why_size, "the pull API is off on this collector (no [pull] tokens in "
+                                "its configuration)");
         return 403;
     }
-    if (intake_bearer(authorization, &token, &len) < 0) {
-        snprintf(why, n, "no bearer token (Authorization: Bearer TOKEN, a pull token)");
+    if (!authorization || strncmp(authorization, bearer, sizeof bearer - 1) != 0) {
+        snprintf(why, why_size, "a pull needs Authorization: Bearer TOKEN");
         return 401;
     }
-    token_sha256_hex(token, len, digest);
-    for (int i = 0; i < a->n; i++) /* no early exit: the time says nothing of which */
-        found |= token_digest_equal(digest, a->digest[i]);
-    if (!found) {
-        snprintf(why, n, "the bearer token is not a pull token of this bureau");
+    const char *token = authorization + sizeof bearer - 1;
+    size_t len = strlen(token);
+    token_sha256_hex(token, len, hex);
+    pthread_mutex_lock(&a->lock);
+    int i = token_valid(token, len) ? find(&a->d, hex) : -1;
+    pthread_mutex_unlock(&a->lock);
+    if (i < 0) {
+        snprintf(why, why_size, "the bearer token is not one of this collector's pull tokens");
         return 401;
     }
-    snprintf(reader, PULL_READER_LEN, "%.8s", digest);
+    snprintf(label, PULL_LABEL_LEN, "%.12s", hex);
     return 0;
 }

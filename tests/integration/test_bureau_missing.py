@@ -8,10 +8,10 @@ real gatescreen-bureau and gatescreen-bureaud over mutual TLS:
 - `missing` as text and as CSV, and GET /v1/missing, agreeing on the same data;
   empty lists exit 0;
 - bad dates, ranges and options with clear messages (and exit 2), an unknown county
-  (exit 1, 404); the read API's gate (401 no or wrong token, 403 no token file,
-  405, 400 unknown or repeated parameters);
+  (exit 1, 404); the pull API's gate (401 no or wrong token, 403 no [pull], 405,
+  400 naming an unknown or repeated parameter);
 - [deadlines] and [pull] in --check-config (FILE:LINE, a token file others can
-  read), and on reload (new deadlines, a new zone, a new token at once);
+  read, a bad token), and on reload (new deadlines, a new zone, a new token at once);
 - two administrators writing the same calendar and closure at the same moment;
 - a report arriving now for today, with its real arrival time.
 
@@ -283,22 +283,27 @@ def bad_input(b, c):
         check(message in r.stderr, "%s: %s" % (" ".join(args), message))
     before = b.sql("SELECT count(*) FROM calendar_days UNION ALL SELECT count(*) FROM closures")
     check(before == [["8"], ["1"]], "nothing was written by the refused commands: %s" % before)
-    for query, status, message in [({"day": "2026-02-30"}, 400, "day: \"2026-02-30\" is not"),
-                                   ({"deadline": "noon"}, 400, "deadline: \"noon\" is not"),
-                                   ({"dya": D1}, 400, "unknown parameter \"dya\""),
-                                   ({"county": ""}, 400, "county: is empty"),
-                                   ({"county": "不存在区"}, 404, "no active school is in county")]:
+    for query, status, param, message in [
+            ({"day": "2026-02-30"}, 400, "day", "day: \"2026-02-30\" is not a date"),
+            ({"deadline": "noon"}, 400, "deadline", "deadline: \"noon\" is not a deadline"),
+            ({"dya": D1}, 400, "dya", "dya: no such parameter here"),
+            ({"county": ""}, 400, "county", "county: is empty"),
+            ({"county": "不存在区"}, 404, "county", "no active school is in county 不存在区")]:
         st, answer, raw = get(b, c, query)
-        check(st == status and message in (answer or {}).get("error", ""),
-              "GET /v1/missing?%s: %d %s (%s)" % (urllib.parse.urlencode(query), status,
-                                                   message, raw[:100]))
+        check(st == status and message in (answer or {}).get("error", "") and
+              answer.get("parameter") == param,
+              "GET /v1/missing?%s: %d, %s (%s)" % (urllib.parse.urlencode(query), status,
+                                                    message, raw[:100]))
     st, answer, raw = bl.post(c, b, None, method="GET", path="/v1/missing?day=%s&day=%s" % (
         D1, D2), token=TOKEN, kind=None, ctype=None, cert=False)
-    check(st == 400 and "given twice" in answer["error"], "a repeated parameter: 400")
+    check(st == 400 and answer["error"] == "day: given twice" and answer["parameter"] == "day",
+          "a repeated parameter: 400 (%s)" % raw[:80])
     st, answer, raw = get(b, c, {"day": D1}, token=None)
-    check(st == 401 and "no bearer token" in answer["error"], "no token: 401 (%s)" % raw[:80])
+    check(st == 401 and "needs Authorization: Bearer TOKEN" in answer["error"],
+          "no token: 401 (%s)" % raw[:80])
     st, answer, raw = get(b, c, {"day": D1}, token=TOKEN + "x")
-    check(st == 401 and "not a pull token" in answer["error"], "a wrong token: 401")
+    check(st == 401 and "not one of this collector's pull tokens" in answer["error"],
+          "a wrong token: 401")
     st, answer, raw = get(b, c, {"day": D1}, token=b.schools["W1"].token)
     check(st == 401, "a school's upload token is no pull token: 401")
     st, answer, raw = get(b, c, {"day": D1}, method="DELETE")
@@ -306,20 +311,22 @@ def bad_input(b, c):
 
 
 def write_tokens(b, *tokens, mode=0o600):
-    path = os.path.join(b.dir, "pull-tokens")
-    with open(path, "w") as f:
-        f.write("# readers of the missing list\n" + "\n".join(tokens) + "\n")
-    os.chmod(path, mode)
-    return path
+    """[pull] token_files: one secret file per token."""
+    for i, token in enumerate(tokens):
+        path = os.path.join(b.dir, "pull-%d.token" % i)
+        with open(path, "w") as f:
+            f.write(token + "\n")
+        os.chmod(path, mode)
+    return ", ".join("pull-%d.token" % i for i in range(len(tokens)))
 
 
-def configure(b, deadlines, pull=True):
+def configure(b, deadlines, pull="pull-0.token"):
     """The stand's configuration with these [deadlines] lines (and [pull])."""
     with open(b.conf, encoding="utf-8") as f:
         base = f.read().split("\n[deadlines]")[0].rstrip("\n") + "\n"
     extra = "\n[deadlines]\n" + "".join("%s\n" % line for line in deadlines)
     if pull:
-        extra += "\n[pull]\ntoken_file = %s\n" % os.path.join(b.dir, "pull-tokens")
+        extra += "\n[pull]\ntoken_files = %s\n" % pull
     with open(b.conf, "w", encoding="utf-8") as f:
         f.write(base + extra)
 
@@ -345,23 +352,23 @@ def check_config(b):
           "the CLI refuses the same file (exit 2)")
     write_tokens(b, TOKEN, mode=0o644)
     r = subprocess.run([bl.BUREAUD, "--check-config", good], capture_output=True, text=True)
-    check(r.returncode == 2 and "pull-tokens" in r.stderr, "a pull token file others can read: "
-          "refused (%s)" % r.stderr.strip()[:120])
-    write_tokens(b, TOKEN, "not a token")
+    check(r.returncode == 2 and "pull-0.token" in r.stderr, "a pull token file others can "
+          "read: refused (%s)" % r.stderr.strip()[:120])
+    write_tokens(b, "short")
     r = subprocess.run([bl.BUREAUD, "--check-config", good], capture_output=True, text=True)
-    check(r.returncode == 2 and "pull-tokens:3: not a token" in r.stderr,
-          "a bad line of the token file: FILE:LINE (%s)" % r.stderr.strip()[:120])
+    check(r.returncode == 2 and "pull-0.token: a pull token must be one line" in r.stderr,
+          "a token that is no token: refused as the start would (%s)" % r.stderr.strip()[:120])
     write_tokens(b, TOKEN)
     r = subprocess.run([bl.BUREAUD, "--check-config", good], capture_output=True, text=True)
     check(r.returncode == 0 and "configuration OK" in r.stdout, "the good file: OK")
 
 
 def reload(b, c):
-    write_tokens(b, TOKEN, TOKEN2)
-    configure(b, ["morning = 02:30", "day = 09:00", "timezone = UTC"])
+    files = write_tokens(b, TOKEN, TOKEN2)
+    configure(b, ["morning = 02:30", "day = 09:00", "timezone = UTC"], pull=files)
     c.proc.send_signal(signal.SIGHUP)
-    check(c.wait_for("collector: reload: deadlines morning 02:30, day 09:00 (UTC); 2 pull "
-                     "tokens"), "reload: the new deadlines, zone and tokens are in force")
+    check(c.wait_for("collector: reload: deadlines morning 02:30, day 09:00 (UTC)"),
+          "reload: the new deadlines and zone are in force")
     answer, rows = agree(b, c, "D1 after the reload", D1, "morning")
     check(answer.get("deadline_at") == "2026-10-12T02:30:00Z" and answer["timezone"] == "UTC"
           and [r[1] for r in rows] == ["J1", "W2", "W3"] and rows[1][3] == "2026-10-12 03:05"
@@ -370,7 +377,7 @@ def reload(b, c):
     check(st == 200, "the token added on reload is taken")
     write_tokens(b, "short")
     c.proc.send_signal(signal.SIGHUP)
-    check(c.wait_for("the pull token file has errors; keeping the tokens in force"),
+    check(c.wait_for("the [pull] tokens could not be read; the earlier ones stay in force"),
           "a bad token file on reload: the tokens in force are kept")
     st, _, _ = get(b, c, {"day": D1}, token=TOKEN2)
     check(st == 200, "... and still taken")
@@ -378,11 +385,10 @@ def reload(b, c):
 
 
 def no_token_file(b):
-    configure(b, [], pull=False)
-    c2 = b.collector("bureau-b")
+    c2 = b.collector("bureau-b")  # a configuration of its own, without [pull]
     st, answer, raw = get(b, c2, {"day": D1})
-    check(st == 403 and "the read API is off" in answer["error"],
-          "without [pull] token_file the read API answers 403 (%s)" % raw[:90])
+    check(st == 403 and "the pull API is off" in answer["error"],
+          "without [pull] the pull API, /v1/missing too, answers 403 (%s)" % raw[:90])
     c2.stop()
 
 
@@ -412,7 +418,8 @@ def today(b, c):
     if hhmm >= "23:58" or hhmm < "00:01":
         check(True, "today's part skipped: too close to midnight (%s)" % now)
         return
-    configure(b, ["morning = 00:00", "day = 23:59", "timezone = Asia/Shanghai"])
+    configure(b, ["morning = 00:00", "day = 23:59", "timezone = Asia/Shanghai"],
+              pull="pull-0.token, pull-1.token")
     c.proc.send_signal(signal.SIGHUP)
     c.wait_for("collector: reload: deadlines morning 00:00, day 23:59", count=1)
     run(b, "calendar", "workday", day, "--name", "today")  # whatever weekday it is

@@ -1,6 +1,5 @@
 /* The bureau's deadlines (issue 15, "Deadlines and missing reports"): the [deadlines]
- * section of its configuration (defaults, every mistake as FILE:LINE; and [pull]
- * token_file, the read API's tokens), and the day,
+ * section of its configuration (defaults, every mistake as FILE:LINE), and the day,
  * range and deadline parsers the command line and GET /v1/missing share. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,7 +43,6 @@ static void test_defaults(void **state)
     assert_int_equal(c->deadlines.morning, 600);
     assert_int_equal(c->deadlines.day, 1020);
     assert_string_equal(c->deadlines.timezone, "Asia/Shanghai");
-    assert_string_equal(c->pull.token_file, ""); /* the read API is off */
     bconfig_free(c);
     free(errs);
 }
@@ -54,14 +52,12 @@ static void test_values(void **state)
     (void)state;
     char *errs = NULL;
     struct bconfig *c = parse(BASE "[deadlines]\nmorning = 09:30\nday = 16:45 ; the day's\n"
-                                   "timezone = Asia/Urumqi\n[pull]\ntoken_file = pull-tokens\n",
-                              &errs);
+                                   "timezone = Asia/Urumqi\n", &errs);
     if (!c)
         fail_msg("%s", errs);
     assert_int_equal(c->deadlines.morning, 9 * 60 + 30);
     assert_int_equal(c->deadlines.day, 16 * 60 + 45);
     assert_string_equal(c->deadlines.timezone, "Asia/Urumqi");
-    assert_string_equal(c->pull.token_file, "/etc/b/pull-tokens");
     bconfig_free(c);
     free(errs);
 }
