@@ -44,11 +44,11 @@ def start_together(b):
     applied = a.text().count("applied migration") + c.text().count("applied migration")
     rows = b.sql("SELECT version FROM schema_migrations ORDER BY version")
     files = sorted(f for f in os.listdir(os.path.join(gslib.SOURCE, "sql", "bureau"))
-                   if f[:3].isdigit() and f.endswith(".sql"))
+                   if f.endswith(".sql"))
     want = [[str(int(f[:3]))] for f in files]
     check(applied == len(files) and rows == want,
-          "each migration was applied once between them (%d applied for %d files; "
-          "schema_migrations %s)" % (applied, len(files), rows))
+          "each of the %d migrations was applied once between them (%d applied; "
+          "schema_migrations %s)" % (len(files), applied, rows))
     return a, c
 
 
