@@ -11,6 +11,9 @@ ingest has its own benchmark), then times, side by side in one run:
 - api: GET /v1/missing?day=D&deadline=morning from the real gatescreen-bureaud over
   HTTPS, one keep-alive connection, a pull token (what the bureau's page and a
   province's dashboard do): from sending the request to the last byte of the answer;
+- server: the same requests as the collector saw them, from reading the request to
+  queueing the answer (its debug log's "-> 200 (N ms)", whole milliseconds): api
+  less the client's side (Python's TLS and HTTP, on the same 2 cores);
 - api-county: the same for one county (?county=C);
 - cli: `gatescreen-bureau missing --day D --csv`, the whole process (start, config,
   connect, schema check, the query, the CSV), as a person or a cron job runs it;
@@ -134,6 +137,13 @@ class Reader:
         return ms, body
 
 
+def server_ms(c, start):
+    """The collector's own times of the requests logged after offset `start`."""
+    with open(c.log_path, encoding="utf-8", errors="replace") as f:
+        f.seek(start)
+        return [float(x) for x in re.findall(r"GET /v1/missing -> 200 \((\d+) ms\)", f.read())]
+
+
 def api(b, c, days, county=None):
     reader = Reader(b, c)
     reader.get("day=%s&deadline=morning" % days[0])  # the handshake, not timed
@@ -191,27 +201,34 @@ def sql_side(b, c, days):
 
 
 def main():
+    print("python3 tests/bench/bench_missing.py " + " ".join(sys.argv[1:]))
     with bl.Bureau() as b:
-        path = os.path.join(b.dir, "pull-tokens")
+        path = os.path.join(b.dir, "bench.token")
         with open(path, "w") as f:
             f.write(TOKEN + "\n")
         os.chmod(path, 0o600)
         with open(b.conf, "a") as f:
-            f.write("\n[pull]\ntoken_file = %s\n" % path)
+            f.write("\n[pull]\ntoken_files = %s\n" % path)
         r = b.cli("db", "check")
         if r.returncode != 0:
             raise RuntimeError(r.stderr)
         load(b)
-        c = b.collector()
+        c = b.collector(start=False)
+        c.start(extra=("-v",))  # debug: a line with its time per request
         days = school_days(b)
         random.Random(7).shuffle(days)
         print("%d school days; requests on them in a shuffled order; deadline morning" % len(days))
+        start = os.path.getsize(c.log_path)
         a, size = api(b, c, days)
+        srv = server_ms(c, start)[1:]  # not the untimed first
         ac, _ = api(b, c, days, county="%E5%8C%BA%E5%8E%BF3")  # 区县3
         cl = cli(b, days)
         sq = sql_side(b, c, days)
-        print("answer: median %d bytes of JSON (the late and missing schools of the day)" % size)
+        print("answer: median %d bytes of JSON (the late and missing schools of the day); "
+              "load average %.2f (1 min) on %d CPUs" % (size, os.getloadavg()[0],
+                                                        os.cpu_count()))
         line("api", a)
+        line("server", srv)
         line("api-county", ac)
         line("cli", cl)
         if sq:

@@ -19,7 +19,6 @@ Arrival times of the past days are set in SQL after real uploads (the test canno
 wait for 10:00 on 2026-10-12); the last part uses today's real ones."""
 import csv
 import io
-import json
 import os
 import signal
 import subprocess
