@@ -88,7 +88,8 @@ static void text_checks(FILE *f, const struct rollup_row *r)
     }
     fprintf(f, "  noon checks %lld of %lld expected", v[RF_NOON_DONE], v[RF_NOON_EXPECTED]);
     percent(f, v[RF_NOON_DONE], v[RF_NOON_EXPECTED]);
-    fprintf(f, ", %lld in all, at %lld schools\n", v[RF_NOON_ALL], r->noon_schools);
+    fprintf(f, ", %lld in all, at %lld school%s\n", v[RF_NOON_ALL], r->noon_schools,
+            r->noon_schools == 1 ? "" : "s");
 }
 
 static void text_health(FILE *f, const long long *v)

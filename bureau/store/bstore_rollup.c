@@ -3,7 +3,8 @@
  * A roll-up is one statement: the reported school-days of the range added up per
  * day and unit (summary_figures joined to schools for the county), the active
  * schools counted per unit, and a grid of every day and unit so that a day or a
- * county nobody reported for is a row too (reported 0). The unit is '' for the
+ * county nobody reported for is a row too (reported 0); a unit that expected no
+ * report on a day (its schools disabled, none reported) is not. The unit is '' for the
  * city, the county, or the school's code: the same statement for all three
  * levels. The reads run in a transaction of their own (one snapshot for the check
  * of the county and the rows) with JIT off: the planner's cost of a grid and a
@@ -68,7 +69,8 @@ static char *rollup_sql(enum rollup_level level)
                "FROM (SELECT $1::date + i AS day, units.u "
                "FROM generate_series(0, $2::date - $1::date) i CROSS JOIN units) g "
                "LEFT JOIN act ON act.u = g.u LEFT JOIN agg ON agg.day = g.day AND agg.u = g.u "
-               "%sORDER BY 1, 2, 3 LIMIT $4::int", levels[level].join);
+               "%sWHERE act.n > 0 OR agg.reported_inactive > 0 "
+               "ORDER BY 1, 2, 3 LIMIT $4::int", levels[level].join);
     if (fclose(f) != 0) {
         free(sql);
         return NULL;
