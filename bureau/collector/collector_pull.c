@@ -73,9 +73,15 @@ static void refuse(struct canswer *a, int status, const char *parameter, const c
     json_decref(j);
 }
 
+/* What a query named that is not there: the parameter and the sentence. */
+struct missing {
+    const char *param;
+    char why[160];
+};
+
 /* An answer of the database's call: the body made, or the refusal for st. */
 static void answered(struct canswer *a, enum bstore_status st, long rows, long max_rows,
-                     const char *not_found, char *body, bool made)
+                     const struct missing *m, char *body, bool made)
 {
     char why[200];
     if (st == BSTORE_OK && rows <= max_rows && made) {
@@ -85,7 +91,7 @@ static void answered(struct canswer *a, enum bstore_status st, long rows, long m
     }
     free(body);
     if (st == BSTORE_NOT_FOUND) {
-        refuse(a, 404, strncmp(not_found, "school", 6) == 0 ? "school" : "county", not_found);
+        refuse(a, 404, m->param, m->why);
     } else if (st == BSTORE_OK && rows > max_rows) {
         snprintf(why, sizeof why, "the answer would have more than %ld rows: ask for fewer days, "
                                   "or one county", max_rows);
@@ -164,7 +170,8 @@ static void rollup(struct creq *r, struct bstore *s, const struct params *p,
     enum rollup_format f;
     enum bstore_status st;
     const char *bad_param;
-    char why[256], not_found[160], file[96], *body = NULL;
+    char why[256], file[96], *body = NULL;
+    struct missing m = {"county", ""};
     long rows = 0;
     bool made = false;
     if (format_of(param(p, "format"), &f, a) < 0)
@@ -180,8 +187,8 @@ static void rollup(struct creq *r, struct bstore *s, const struct params *p,
         body = NULL;
         st = rollup_body(s, &q, f, &body, &rows, &made);
     }
-    snprintf(not_found, sizeof not_found, "no school is in county %s", q.county);
-    answered(a, st, rows, ROLLUP_MAX_ROWS, not_found, body, made);
+    snprintf(m.why, sizeof m.why, "no school is in county %s", q.county);
+    answered(a, st, rows, ROLLUP_MAX_ROWS, &m, body, made);
     snprintf(file, sizeof file, "rollup-%s-%s-%s", rollup_level_name(q.level), q.from, q.to);
     set_type(a, f, file);
     log_info("pull: %s rollup %s..%s %s%s%s %s -> %d (%ld rows)", r->pull_label, q.from, q.to,
@@ -196,7 +203,8 @@ static void notices(struct creq *r, struct bstore *s, const struct params *p,
     enum rollup_format f;
     enum bstore_status st;
     const char *bad_param;
-    char why[256], not_found[160], *body = NULL;
+    char why[256], *body = NULL;
+    struct missing m = {"school", ""};
     long rows = 0;
     bool made = false;
     if (format_of(param(p, "format"), &f, a) < 0)
@@ -215,11 +223,16 @@ static void notices(struct creq *r, struct bstore *s, const struct params *p,
         body = NULL;
         st = notice_body(s, &q, f, &body, &rows, &made);
     }
-    if (q.school[0])
-        snprintf(not_found, sizeof not_found, "school %s: not found", q.school);
-    else
-        snprintf(not_found, sizeof not_found, "no school is in county %s", q.county);
-    answered(a, st, rows, NOTICE_MAX_ROWS, not_found, body, made);
+    if (q.school[0] && q.county[0])
+        snprintf(m.why, sizeof m.why, "school %s: not found, or county %s has no school",
+                 q.school, q.county);
+    else if (q.school[0])
+        snprintf(m.why, sizeof m.why, "school %s: not found", q.school);
+    else {
+        m.param = "county";
+        snprintf(m.why, sizeof m.why, "no school is in county %s", q.county);
+    }
+    answered(a, st, rows, NOTICE_MAX_ROWS, &m, body, made);
     set_type(a, f, "notices");
     log_info("pull: %s notices %s..%s%s -> %d (%ld rows)", r->pull_label, q.from, q.to,
              q.unacknowledged ? " unacknowledged" : "", a->status, rows);

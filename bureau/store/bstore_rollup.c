@@ -1,15 +1,20 @@
 /* The roll-ups, the notices' list and their acknowledgement (bstore_rollup.h).
  *
  * A roll-up is one statement: the reported school-days of the range added up per
- * day and unit (summary_figures joined to schools for the county), the active
- * schools counted per unit, and a grid of every day and unit so that a day or a
- * county nobody reported for is a row too (reported 0); a unit that expected no
- * report on a day (its schools disabled, none reported) is not. The unit is '' for the
- * city, the county, or the school's code: the same statement for all three
- * levels. The reads run in a transaction of their own (one snapshot for the check
- * of the county and the rows) with JIT off: the planner's cost of a grid and a
- * month of rows is enough to make PostgreSQL compile the query, which took 700 ms
- * for a query that runs in 20 (tests/bench/bench_rollup.py). */
+ * day and unit, the active schools counted per unit, the disabled schools' reports
+ * counted per day and unit (they are expected on the days they reported), and a
+ * grid of every day and unit so that a day or a county nobody reported for is a row
+ * too (reported 0); a unit that expected no report on a day (its schools disabled,
+ * none reported) is not. The unit is '' for the city, the county, or the school's
+ * code. The county and school levels add up summary_figures joined to schools (for
+ * the county); the city adds up summary_city_day, the days kept summed by the
+ * uploads (sql/bureau/003_rollups.sql): a month of a city is then ~1,000 rows, not
+ * 300,000 (tests/bench/bench_rollup.py).
+ *
+ * The reads run in a transaction of their own (one snapshot for the check of the
+ * county and the rows) with JIT off: the planner's cost of a month of rows is
+ * enough to make PostgreSQL compile the query, which took 700 ms for a query that
+ * runs in 20. */
 #include "bstore_rollup.h"
 
 #include <limits.h>
@@ -25,18 +30,45 @@
 
 /* ---- the roll-up's statement ------------------------------------------------------ */
 
-/* Per level: the unit's key, and the county, code, name and revision a row shows. */
+/* Per level: the unit's key; where the day's figures come from, and how their
+ * reports, noon schools and revision are counted; the county, code and name a row
+ * shows. */
 static const struct {
-    const char *key, *county, *code, *name, *revision, *join;
+    const char *key, *from, *filter, *reported, *noon, *revision;
+    const char *county, *code, *name, *join;
 } levels[] = {
-    [ROLLUP_CITY] = {"''::text", "NULL::text", "NULL::text", "NULL::text", "0", ""},
-    [ROLLUP_COUNTY] = {"s.county", "g.u", "NULL::text", "NULL::text", "0", ""},
-    [ROLLUP_SCHOOL] = {"s.code", "n.county", "g.u", "n.name", "coalesce(agg.revision, 0)",
-                       "LEFT JOIN schools n ON n.code = g.u "},
+    [ROLLUP_CITY] = {"''::text", "summary_city_day f", "", "sum(f.reported)",
+                     "sum(f.noon_schools)", "0",
+                     "NULL::text", "NULL::text", "NULL::text", ""},
+    [ROLLUP_COUNTY] = {"s.county", "summary_figures f JOIN schools s ON s.code = f.school_code",
+                       "AND ($3::text IS NULL OR s.county = $3) ", "count(*)",
+                       "count(f.noon_done)", "0",
+                       "g.u", "NULL::text", "NULL::text", ""},
+    [ROLLUP_SCHOOL] = {"s.code", "summary_figures f JOIN schools s ON s.code = f.school_code",
+                       "AND ($3::text IS NULL OR s.county = $3) ", "count(*)",
+                       "count(f.noon_done)", "max(f.revision)",
+                       "n.county", "g.u", "n.name", "LEFT JOIN schools n ON n.code = g.u "},
 };
 
-/* $1 from, $2 to, $3 county or NULL, $4 the row limit. The days: an integer series
- * (its row count is known to the planner, a date series' is not). */
+/* The day's figures per unit: agg (day, u, reported, revision, noon_schools, the
+ * figures, availability_sum). */
+static void agg_sql(FILE *f, enum rollup_level level)
+{
+    fprintf(f, "agg AS (SELECT f.day, %s AS u, %s AS reported, %s AS revision, "
+               "%s AS noon_schools", levels[level].key, levels[level].reported,
+            levels[level].revision, levels[level].noon);
+    for (int i = 0; i < RF_COUNT; i++)
+        fprintf(f, ", sum(f.%s) AS %s", rollup_fig_column((enum rollup_fig)i),
+                rollup_fig_column((enum rollup_fig)i));
+    fprintf(f, ", sum(f.availability_sum) AS availability_sum FROM %s "
+               "WHERE f.day BETWEEN $1::date AND $2::date %sGROUP BY 1, 2), ",
+            levels[level].from, levels[level].filter);
+}
+
+/* $1 from, $2 to, $3 county or NULL, $4 the row limit. The disabled schools' reports
+ * (inact) are found from the disabled schools, a handful, through the primary key.
+ * The days: an integer series (its row count is known to the planner, a date
+ * series' is not). */
 static char *rollup_sql(enum rollup_level level)
 {
     char *sql = NULL;
@@ -44,32 +76,28 @@ static char *rollup_sql(enum rollup_level level)
     FILE *f = open_memstream(&sql, &len);
     if (!f)
         return NULL;
-    fprintf(f, "WITH agg AS (SELECT f.day, %s AS u, count(*) AS reported, "
-               "count(*) FILTER (WHERE NOT s.active) AS reported_inactive, "
-               "max(f.revision) AS revision, count(f.noon_done) AS noon_schools",
-            levels[level].key);
-    for (int i = 0; i < RF_COUNT; i++)
-        fprintf(f, ", sum(f.%s) AS %s", rollup_fig_column((enum rollup_fig)i),
-                rollup_fig_column((enum rollup_fig)i));
-    fprintf(f, ", sum(f.availability_sum) AS availability_sum "
-               "FROM summary_figures f JOIN schools s ON s.code = f.school_code "
-               "WHERE f.day BETWEEN $1::date AND $2::date AND ($3::text IS NULL OR s.county = $3) "
-               "GROUP BY 1, 2), "
+    fputs("WITH ", f);
+    agg_sql(f, level);
+    fprintf(f, "inact AS (SELECT f.day, %s AS u, count(*) AS n FROM schools s "
+               "JOIN summary_figures f ON f.school_code = s.code "
+               "AND f.day BETWEEN $1::date AND $2::date "
+               "WHERE NOT s.active AND ($3::text IS NULL OR s.county = $3) GROUP BY 1, 2), "
                "act AS (SELECT %s AS u, count(*) AS n FROM schools s "
                "WHERE s.active AND ($3::text IS NULL OR s.county = $3) GROUP BY 1), "
                "units AS (SELECT u FROM act UNION SELECT u FROM agg) "
                "SELECT to_char(g.day, 'YYYY-MM-DD'), %s, %s, %s, "
-               "coalesce(act.n, 0) + coalesce(agg.reported_inactive, 0), "
-               "coalesce(agg.reported, 0), %s, coalesce(agg.noon_schools, 0)",
-            levels[level].key, levels[level].county, levels[level].code, levels[level].name,
-            levels[level].revision);
+               "coalesce(act.n, 0) + coalesce(inact.n, 0), coalesce(agg.reported, 0), "
+               "coalesce(agg.revision, 0), coalesce(agg.noon_schools, 0)",
+            levels[level].key, levels[level].key, levels[level].county, levels[level].code,
+            levels[level].name);
     for (int i = 0; i < RF_COUNT; i++)
         fprintf(f, ", agg.%s", rollup_fig_column((enum rollup_fig)i));
     fprintf(f, ", agg.availability_sum "
                "FROM (SELECT $1::date + i AS day, units.u "
                "FROM generate_series(0, $2::date - $1::date) i CROSS JOIN units) g "
                "LEFT JOIN act ON act.u = g.u LEFT JOIN agg ON agg.day = g.day AND agg.u = g.u "
-               "%sWHERE act.n > 0 OR agg.reported_inactive > 0 "
+               "LEFT JOIN inact ON inact.day = g.day AND inact.u = g.u "
+               "%sWHERE act.n > 0 OR inact.n > 0 "
                "ORDER BY 1, 2, 3 LIMIT $4::int", levels[level].join);
     if (fclose(f) != 0) {
         free(sql);

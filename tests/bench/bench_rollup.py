@@ -11,7 +11,8 @@ the real gatescreen-bureaud over TLS, a [pull] token. The database is loaded wit
 generate_series, not through uploads (that is the ingest benchmark's job): the schools in
 --counties counties, one tiny document, one summary revision, its summary_latest row
 and its summary_figures row per school and day, written day after day as uploads would
-write them; then VACUUM ANALYZE. The figures vary by school and day.
+write them, and each day's sum for the city (summary_city_day); then VACUUM ANALYZE. The
+figures vary by school and day.
 
 Measured: the time of whole pull requests (HTTPS on one keep-alive connection, the
 token checked, the statement, the JSON written and read), --repeat of each after a few
@@ -29,6 +30,7 @@ and the command that was run. Figures go to tests/bench/README.md by hand.
 import argparse
 import datetime
 import http.client
+import json
 import os
 import random
 import statistics
@@ -44,9 +46,22 @@ TOKEN = "bench-pull-token-" + "x" * 24
 FIRST_DAY = datetime.date(2025, 12, 1)
 
 
+# summary_figures' figure columns, in order (sql/bureau/003_rollups.sql).
+FIGURES = (
+    "population_student population_teacher population_staff population_total expected on_leave "
+    "morning_done morning_expected morning_all noon_done noon_expected noon_all fever_screens "
+    "fever_confirmed fever_cleared fever_open referrals_opened referrals_sent_home "
+    "referrals_hospital referrals_returned_to_class referrals_pending absences_all "
+    "absences_illness absences_personal absences_other absences_late absences_unexplained "
+    "symptom_fever symptom_cough symptom_sore_throat symptom_diarrhoea symptom_vomiting "
+    "symptom_rash symptom_conjunctivitis symptom_other returns_after_illness "
+    "certificates_recorded alerts_opened alerts_open lanes lanes_known").split()
+
+
 def load_sql(schools, days, counties):
     """The whole load: schools, then per day documents, summaries, summary_latest and
-    summary_figures for every school (document ids day * schools + school)."""
+    summary_figures for every school (document ids day * schools + school), and each
+    day's city sum (what the uploads keep in summary_city_day, here in one row a day)."""
     first = FIRST_DAY.isoformat()
     return """
 SET synchronous_commit = off;
@@ -79,7 +94,11 @@ SELECT code, day, 1, id,
        i %% 3, i %% 2, 0, ((i + k) %% 97 = 0)::int,
        4, 4 - (i %% 5 = 0)::int, 3.9 - (i %% 5 = 0)::int * 0.95
   FROM g ORDER BY id;
-""" % {"n": schools, "d": days, "c": counties, "first": first}
+INSERT INTO summary_city_day
+SELECT day, 0, count(*), count(noon_done), %(sums)s, sum(availability_sum)
+  FROM summary_figures GROUP BY day;
+""" % {"n": schools, "d": days, "c": counties, "first": first,
+       "sums": ", ".join("coalesce(sum(%s), 0)" % c for c in FIGURES)}
 
 
 def pct(values, p):
@@ -177,6 +196,13 @@ def main():
                      "level": "county"})[1]
         print("gatescreen-bureau report --level county --json equals the API's answer: %s"
               % (r.stdout == api))
+        mid = days[len(days) // 2].isoformat()
+        city = json.loads(p.get({"from": mid, "to": mid})[1])["rows"][0]
+        by_county = json.loads(api)["rows"]
+        print("the city's day (summary_city_day) is the sum of its counties' (summary_figures): %s"
+              % all(city[k][f] == sum(row[k][f] for row in by_county)
+                    for k, f in (("population", "total"), ("absences", "all"),
+                                 ("schools", "reported"), ("fevers", "screens"))))
         ok = pct(res["county-day"], 99) <= 100 and pct(res["city-30"], 99) <= 300
         print("targets (county-day p99 <= 100 ms, city-30 p99 <= 300 ms): %s"
               % ("met" if ok else "NOT met"))

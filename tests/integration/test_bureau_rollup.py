@@ -21,12 +21,11 @@ import json
 import math
 import os
 import random
-import shutil
 import signal
 import subprocess
+import http.client
 import threading
 import urllib.parse
-import http.client
 
 import bureaulib as bl
 import gslib
@@ -300,6 +299,64 @@ def late_revision_changes_nothing(b, c, schools, latest, active):
           "a newer revision (7) replaces the day's figures at once")
 
 
+FIGURE_COLUMNS = (
+    "population_student population_teacher population_staff population_total expected on_leave "
+    "morning_done morning_expected morning_all noon_done noon_expected noon_all fever_screens "
+    "fever_confirmed fever_cleared fever_open referrals_opened referrals_sent_home "
+    "referrals_hospital referrals_returned_to_class referrals_pending absences_all "
+    "absences_illness absences_personal absences_other absences_late absences_unexplained "
+    "symptom_fever symptom_cough symptom_sore_throat symptom_diarrhoea symptom_vomiting "
+    "symptom_rash symptom_conjunctivitis symptom_other returns_after_illness "
+    "certificates_recorded alerts_opened alerts_open lanes lanes_known").split()
+
+
+def city_days_agree(b):
+    """summary_city_day (kept by the uploads, + new - old) against summary_figures
+    added up again: the days where they differ."""
+    figs = ", ".join("coalesce(sum(%s), 0)::bigint" % c for c in FIGURE_COLUMNS)
+    return b.sql("SELECT * FROM (SELECT day, sum(reported)::bigint, sum(noon_schools)::bigint, "
+                 "%s, round(sum(availability_sum)::numeric, 6) FROM summary_city_day "
+                 "GROUP BY day) c FULL JOIN (SELECT day, count(*)::bigint, "
+                 "count(noon_done)::bigint, %s, round(sum(availability_sum)::numeric, 6) "
+                 "FROM summary_figures GROUP BY day) f USING (day) WHERE c IS DISTINCT FROM f"
+                 % (figs, figs))
+
+
+def racing_revisions(b, c, schools, latest, active):
+    """Revisions 1..25 of three schools' two days sent at once from 8 threads, in a
+    shuffled order: each day ends with its highest revision, in summary_figures and
+    in the city's day alike."""
+    days, codes = ("2026-12-10", "2026-12-11"), ("A001", "B001", "C001")
+    docs = [figures_doc(code, day, rev) for code in codes for day in days for rev in range(1, 26)]
+    rng.shuffle(docs)
+    results, lock = [], threading.Lock()
+
+    def worker(mine):
+        for d in mine:
+            st, _, _ = bl.send(c, b, schools[d["school"]["code"]], d)
+            with lock:
+                results.append(st)
+    threads = [threading.Thread(target=worker, args=(docs[i::8],)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for d in docs:
+        key = (d["school"]["code"], d["date"])
+        if d["revision"] > latest.get(key, {"revision": 0})["revision"]:
+            latest[key] = d
+    revs = b.sql("SELECT DISTINCT revision FROM summary_figures WHERE day IN ('%s', '%s')" % days)
+    check(results.count(201) == len(docs) and revs == [["25"]],
+          "%d revisions of 6 school-days from 8 threads at once: each day's figures are its "
+          "revision 25 (%s)" % (len(docs), revs))
+    a = rollup(b, c, **{"from": days[0], "to": days[1]})
+    check(a.status == 200 and a.json["rows"] == expected_rows(latest, active, list(days), "city"),
+          "the city's days kept by the racing uploads (+ new - old) are the sums of the latest "
+          "revisions")
+    bad = city_days_agree(b)
+    check(bad == [], "summary_city_day agrees with summary_figures on every day (%s)" % bad[:2])
+
+
 def csv_answers(b, c):
     a = pull(b, c, "/v1/rollup", {"from": D1, "to": D2, "level": "school", "format": "csv"})
     text = a.body.decode("utf-8")
@@ -550,6 +607,13 @@ def main():
         r = subprocess.run([bl.BUREAUD, "--check-config", b.conf], capture_output=True,
                            text=True)
         check(r.returncode == 0, "--check-config with [pull]: %s" % (r.stdout + r.stderr).strip())
+        os.chmod(tok_path, 0o644)
+        r = subprocess.run([bl.BUREAUD, "--check-config", b.conf], capture_output=True,
+                           text=True)
+        check(r.returncode != 0 and tok_path in r.stderr and "chmod 600" in r.stderr,
+              "--check-config: a pull token file others can read is refused: %s"
+              % r.stderr.strip())
+        os.chmod(tok_path, 0o600)
         c = b.collector()
         schools = {code: b.enrol(code, county=county, name=name)
                    for code, (county, name) in SCHOOLS.items()}
@@ -560,6 +624,7 @@ def main():
         figures_add_up(b, c, latest, active)
         late_revision_changes_nothing(b, c, schools, latest, active)
         csv_answers(b, c)
+        racing_revisions(b, c, schools, latest, active)
         bad_parameters(b, c)
         tokens(b, c)
         notices(b, c, schools)
