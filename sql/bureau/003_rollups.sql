@@ -228,7 +228,8 @@ LANGUAGE sql AS $$
         referrals_opened = c.referrals_opened + excluded.referrals_opened,
         referrals_sent_home = c.referrals_sent_home + excluded.referrals_sent_home,
         referrals_hospital = c.referrals_hospital + excluded.referrals_hospital,
-        referrals_returned_to_class = c.referrals_returned_to_class + excluded.referrals_returned_to_class,
+        referrals_returned_to_class =
+            c.referrals_returned_to_class + excluded.referrals_returned_to_class,
         referrals_pending = c.referrals_pending + excluded.referrals_pending,
         absences_all = c.absences_all + excluded.absences_all,
         absences_illness = c.absences_illness + excluded.absences_illness,

@@ -190,13 +190,12 @@ def main():
             "from": w[0], "to": w[1]})(window(r)), max(20, a.repeat // 2), rng)
         measure(p, "county-30", lambda r: (lambda w: {
             "from": w[0], "to": w[1], "level": "county"})(window(r)), max(20, a.repeat // 4), rng)
-        r = subprocess.run([bl.BCLI, "-c", b.conf, "report", "--day", days[len(days) // 2].isoformat(),
-                            "--level", "county", "--json"], capture_output=True)
-        api = p.get({"from": days[len(days) // 2].isoformat(), "to": days[len(days) // 2].isoformat(),
-                     "level": "county"})[1]
+        mid = days[len(days) // 2].isoformat()
+        r = subprocess.run([bl.BCLI, "-c", b.conf, "report", "--day", mid, "--level", "county",
+                            "--json"], capture_output=True)
+        api = p.get({"from": mid, "to": mid, "level": "county"})[1]
         print("gatescreen-bureau report --level county --json equals the API's answer: %s"
               % (r.stdout == api))
-        mid = days[len(days) // 2].isoformat()
         city = json.loads(p.get({"from": mid, "to": mid})[1])["rows"][0]
         by_county = json.loads(api)["rows"]
         print("the city's day (summary_city_day) is the sum of its counties' (summary_figures): %s"
