@@ -19,6 +19,7 @@
 #include "bstore_rollup.h"
 #include "log.h"
 #include "pull_auth.h"
+#include "textnum.h"
 
 #define POOL_WAIT_MS 5000
 #define PARAMS_MAX 8
@@ -63,9 +64,17 @@ static const char *param(const struct params *p, const char *name)
 
 /* ---- answers --------------------------------------------------------------------------- */
 
+/* The refusal's JSON. Its sentence may quote what was sent (a parameter, a value,
+ * cut to a length), which need not be UTF-8: JSON strings must be, so what is not
+ * becomes '?'. */
 static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
 {
-    json_t *j = json_pack("{s:s,s:s?}", "error", why, "parameter", parameter);
+    char text[400], name[80];
+    snprintf(text, sizeof text, "%s", why);
+    snprintf(name, sizeof name, "%s", parameter ? parameter : "");
+    tn_utf8_scrub(text, '?');
+    tn_utf8_scrub(name, '?');
+    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter ? name : NULL);
     a->status = status;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     a->retry_after = status == 503;

@@ -120,6 +120,8 @@ static int set_county(struct rollup_query *q, const char *v, const char **param,
     if (q->level == ROLLUP_CITY)
         return bad(param, "county", why, n, "county narrows level=county or level=school, "
                                             "not the city");
+    if (tn_utf8_invalid_at(v, strlen(v)) >= 0)
+        return bad(param, "county", why, n, "county is not UTF-8");
     if (school_set(&r, SF_COUNTY, v, reason, sizeof reason) < 0) {
         snprintf(why, n, "%s", reason);
         return -1;

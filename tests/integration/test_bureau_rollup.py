@@ -402,6 +402,11 @@ def bad_parameters(b, c):
         ok = (a.status == 400 and a.json and a.json.get("parameter") == param and
               words in a.json.get("error", ""))
         check(ok, "400 for %s: %s" % (urllib.parse.urlencode(params), a.body[:140].decode()))
+    for raw, param in (("from=%FF%FE&to=" + D1, "from"), ("%FF=1&from=" + D1, "?"),
+                       ("from=%s&to=%s&level=county&county=%%E9%%AD" % (D1, D1), "county")):
+        a = pull(b, c, "/v1/rollup?" + raw)
+        check(a.status == 400 and a.json and a.json["parameter"] == param,
+              "bytes that are not UTF-8 in the query: 400 with a JSON error (%s)" % a.json)
     a = pull(b, c, "/v1/rollup?from=%s&from=%s&to=%s" % (D1, D2, D2))
     check(a.status == 400 and a.json["parameter"] == "from" and "twice" in a.json["error"],
           "a parameter given twice: 400 (%s)" % a.json)

@@ -114,7 +114,7 @@ static void test_notice_query(void **state)
     assert_string_equal(p, "unacknowledged");
     assert_int_equal(notice_query_set(&q, NULL, NULL, NULL, NULL, "a/b", &p, why, sizeof why),
                      -1);
-    assert_string_equal(p, "code");
+    assert_string_equal(p, "school"); /* the API's parameter, not the list's column */
     assert_int_equal(notice_query_set(&q, "2026-12-02", "2026-12-01", NULL, NULL, NULL, &p, why,
                                       sizeof why), -1);
     assert_string_equal(p, "to");
