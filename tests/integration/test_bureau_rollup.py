@@ -544,11 +544,34 @@ def cli_agrees(b, c):
           "the CLI refuses what the API refuses, with the same words")
 
 
+def pulls_while_reloading(b, c):
+    """Pulls from 4 threads while the collector reloads the same tokens: the token set
+    is replaced under the readers (pull_auth's mutex), none of them notices."""
+    statuses, lock = [], threading.Lock()
+
+    def worker():
+        for _ in range(10):
+            st = pull(b, c, "/v1/rollup", {"from": D1, "to": D2, "level": "county"}).status
+            with lock:
+                statuses.append(st)
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(3):
+        c.proc.send_signal(signal.SIGHUP)
+        gslib.wait_until(lambda: False, 0.05)
+    for t in threads:
+        t.join(120)
+    check(statuses == [200] * 40, "40 pulls from 4 threads across 3 reloads: all 200 (%s)"
+          % sorted(set(statuses)))
+
+
 def reload_tokens(b, c):
     new = "pull-rotated-" + "r" * 24
     write_pull(b, ["token_files = " + token_file(b, "pull-new.token", new)])
+    reloads = c.text().count("reload: ")
     c.proc.send_signal(signal.SIGHUP)
-    check(c.wait_for("reload:", 10, count=1), "SIGHUP reloads")
+    check(c.wait_for("reload: ", 10, count=reloads + 1), "SIGHUP reloads")
     gslib.wait_until(lambda: pull(b, c, "/v1/rollup", {"from": D1, "to": D1},
                                   token=new).status == 200, 10)
     old = pull(b, c, "/v1/rollup", {"from": D1, "to": D1}).status
@@ -636,6 +659,7 @@ def main():
         cli_agrees(b, c)
         too_many_rows(b, c)
         backfill(b)
+        pulls_while_reloading(b, c)
         reload_tokens(b, c)
         rc, _ = c.stop()
         check(rc == 0, "the collector stops cleanly")
