@@ -42,10 +42,15 @@ static enum MHD_Result send_answer(struct creq *r, struct MHD_Connection *conn,
         free(a->json);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Type",
+                            a->content_type ? a->content_type : "application/json; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (a->retry_after)
         MHD_add_response_header(resp, "Retry-After", "5");
+    if (a->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", a->disposition);
+    if (a->bearer_challenge)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"gatescreen-bureau\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, resp);
     MHD_destroy_response(resp);
     r->answered = true;
@@ -176,6 +181,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         if (strcmp(url, COLLECTOR_HEALTH_PATH) == 0 && strcmp(method, "GET") == 0)
             return health(r, conn);
+        if (collector_pull_route(url)) { /* answered at once: a pull has no body */
+            struct canswer a = {0};
+            collector_pull(r, conn, &a);
+            return send_answer(r, conn, &a);
+        }
         at_headers(r, conn);
         /* A body refused at the headers is read only to be able to answer; a huge one
          * is answered at once (the client may not see it, but would not wait). */
@@ -304,6 +314,7 @@ static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_colle
 static void collector_free(struct collector *c)
 {
     intake_free(c->intake);
+    pull_auth_free(c->pull);
     if (c->key)
         explicit_bzero(c->key, c->key_len);
     free(c->key);
@@ -324,7 +335,8 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
     c->pool = pool;
     snprintf(c->instance, sizeof c->instance, "%s", cc->instance);
     atomic_store(&c->max_body, cc->max_body);
-    if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)))
+    if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)) ||
+        !(c->pull = pull_auth_new(&cfg->pull, errs)))
         goto fail;
     if (!(c->mhd = start_mhd(c, cc))) {
         fprintf(errs, "cannot serve on %s (the reason is in the log above)\n", cc->listen);
@@ -340,7 +352,13 @@ fail:
 
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
 {
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
     atomic_store(&c->max_body, cfg->collector.max_body);
+    int rc = pull_auth_reload(c->pull, &cfg->pull, errs ? errs : stderr);
+    log_sink_close_prefixed(&sink, "reload: ");
+    if (rc < 0)
+        log_err("reload: the [pull] tokens could not be read; the earlier ones stay in force");
 }
 
 void collector_log_counters(struct collector *c)

@@ -11,6 +11,7 @@
 #include "certid.h"
 #include "collector.h"
 #include "intake.h"
+#include "pull_auth.h"
 
 /* Outcomes counted for the log. */
 enum collector_count { CC_STORED, CC_DUPLICATE, CC_REFUSED, CC_QUARANTINED, CC_UNAVAILABLE,
@@ -20,6 +21,7 @@ struct collector {
     struct MHD_Daemon *mhd;
     struct bstore_pool *pool;
     struct intake *intake;
+    struct pull_auth *pull;         /* the pull API's tokens (collector_pull.c) */
     char instance[64];
     atomic_long max_body;           /* live: a reload sets it */
     atomic_ullong count[CC_COUNT];
@@ -45,15 +47,25 @@ struct creq {
     size_t len, cap, drained;
     bool too_big, answered;
     int64_t t0_ms;
+    char pull_label[PULL_LABEL_LEN]; /* a pull: which token, for the log */
 };
 
-/* The answer to an upload whose body is in (collector_upload.c): status, JSON body
- * (malloc'ed) and whether to add Retry-After. */
+/* The answer to an upload whose body is in (collector_upload.c) or to a pull
+ * (collector_pull.c): status, body (malloc'ed; JSON unless content_type says
+ * otherwise), whether to add Retry-After, a Content-Disposition and a Bearer
+ * challenge (WWW-Authenticate). */
 struct canswer {
     int status;
     char *json;
     bool retry_after;
+    const char *content_type;   /* NULL: application/json; charset=utf-8 */
+    char disposition[160];      /* "": none */
+    bool bearer_challenge;
 };
 void collector_upload(struct creq *r, struct canswer *a);
+
+/* The pull API's routes (collector_pull.c): whether path is one, and its answer. */
+bool collector_pull_route(const char *path);
+void collector_pull(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
 #endif

@@ -24,8 +24,8 @@
 #define FILE_MAX (256 * 1024)
 #define DSN_FILE_MAX 4096
 
-enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_COUNT };
-static const char *const sect_names[BS_COUNT] = {"", "collector", "database"};
+enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_PULL, BS_COUNT };
+static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "pull"};
 
 struct bparser;
 struct bkey;
@@ -70,6 +70,8 @@ static void v_duration(struct bparser *p, const struct bkey *k, const char *v);
 static void v_size(struct bparser *p, const struct bkey *k, const char *v);
 static void v_log_level(struct bparser *p, const struct bkey *k, const char *v);
 static void v_dsn(struct bparser *p, const struct bkey *k, const char *v);
+static void v_token_files(struct bparser *p, const struct bkey *k, const char *v);
+static void v_token_sha256(struct bparser *p, const struct bkey *k, const char *v);
 
 #define M(member) offsetof(struct bconfig, member), sizeof(((struct bconfig *)0)->member)
 #define SEC 1000L
@@ -90,6 +92,8 @@ static const struct bkey keys[] = {
      300 * SEC, false},
     {BS_DATABASE, "statement_timeout", v_duration, M(database.statement_timeout_ms), 100,
      3600 * SEC, false},
+    {BS_PULL, "token_files", v_token_files, M(pull.token_files), 0, 0, false},
+    {BS_PULL, "token_sha256", v_token_sha256, M(pull.token_sha256), 0, 0, false},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof((struct bparser *)0)->key_line / sizeof(int), "key_line size");
@@ -208,21 +212,27 @@ fail:
     bad(p, k, "\"%s\" is not ADDRESS:PORT (e.g. 0.0.0.0:8443, [::]:8443, 127.0.0.1:8443)", v);
 }
 
-static void v_path(struct bparser *p, const struct bkey *k, const char *v)
+/* A relative path in dst[size] (copied there already) put in the configuration's
+ * folder. */
+static void in_base_dir(struct bparser *p, const struct bkey *k, char *dst, size_t size)
 {
-    char *dst = member(p, k);
-    if (copy_text(p, k, v) < 0 || v[0] == '/' || !p->base_dir)
-        return;
-    size_t dn = strlen(p->base_dir), n = strlen(v);
-    if (dn + 1 + n >= k->size) {
+    size_t dn = strlen(p->base_dir), n = strlen(dst);
+    if (dn + 1 + n >= size) {
         bad(p, k, "too long once put in the configuration's folder (at most %zu bytes)",
-            k->size - 1);
+            size - 1);
         dst[0] = '\0';
         return;
     }
     memmove(dst + dn + 1, dst, n + 1);
     memcpy(dst, p->base_dir, dn);
     dst[dn] = '/';
+}
+
+static void v_path(struct bparser *p, const struct bkey *k, const char *v)
+{
+    if (copy_text(p, k, v) < 0 || v[0] == '/' || !p->base_dir)
+        return;
+    in_base_dir(p, k, member(p, k), k->size);
 }
 
 static bool instance_chars(const char *v)
@@ -297,6 +307,74 @@ static void v_dsn(struct bparser *p, const struct bkey *k, const char *v)
     copy_text(p, k, v);
 }
 
+/* The next item of a list separated by commas or blanks into item[size]: its
+ * length (0 at the end), or -1 when it does not fit (item then has its start). */
+static int next_item(const char **v, char *item, size_t size)
+{
+    const char *s = *v + strspn(*v, ", \t");
+    size_t n = strcspn(s, ", \t"), k = n < size ? n : size - 1;
+    *v = s + n;
+    memcpy(item, s, k);
+    item[k] = '\0';
+    return n < size ? (int)n : -1;
+}
+
+static void v_token_files(struct bparser *p, const struct bkey *k, const char *v)
+{
+    struct bcfg_pull *pl = &p->cfg->pull;
+    char item[BCFG_TEXT_MAX];
+    int n;
+    if (text_problem(v)) {
+        bad(p, k, "the value %s", text_problem(v));
+        return;
+    }
+    while ((n = next_item(&v, item, sizeof item)) != 0) {
+        if (n < 0) {
+            bad(p, k, "a path is longer than %d bytes", BCFG_TEXT_MAX - 1);
+            return;
+        }
+        if (pl->n_token_files == BCFG_PULL_MAX) {
+            bad(p, k, "more than %d files", BCFG_PULL_MAX);
+            return;
+        }
+        char *dst = pl->token_files[pl->n_token_files++];
+        memcpy(dst, item, (size_t)n + 1);
+        if (item[0] != '/' && p->base_dir)
+            in_base_dir(p, k, dst, BCFG_TEXT_MAX);
+    }
+}
+
+static bool sha256_hex(char *s)
+{
+    if (strlen(s) != 64)
+        return false;
+    for (; *s; s++) {
+        if (*s >= 'A' && *s <= 'F')
+            *s = (char)(*s - 'A' + 'a');
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static void v_token_sha256(struct bparser *p, const struct bkey *k, const char *v)
+{
+    struct bcfg_pull *pl = &p->cfg->pull;
+    char item[80];
+    int n;
+    while ((n = next_item(&v, item, sizeof item)) != 0) {
+        if (n < 0 || !sha256_hex(item)) {
+            bad(p, k, "\"%s%s\" is not a SHA-256 (64 hex digits)", item, n < 0 ? "..." : "");
+            return;
+        }
+        if (pl->n_token_sha256 == BCFG_PULL_MAX) {
+            bad(p, k, "more than %d digests", BCFG_PULL_MAX);
+            return;
+        }
+        memcpy(pl->token_sha256[pl->n_token_sha256++], item, 65);
+    }
+}
+
 /* ---- reading ------------------------------------------------------------------- */
 
 static const char *trim(const char *s, size_t *n)
@@ -328,8 +406,8 @@ static void section_line(struct bparser *p, const char *s, size_t n)
             p->sect = (enum bsect)i, p->sect_line[i] = p->lineno;
         return;
     }
-    problem(p, p->lineno, "unknown section [%.*s] (expected collector or database)", (int)hn,
-            h);
+    problem(p, p->lineno, "unknown section [%.*s] (expected collector, database or pull)",
+            (int)hn, h);
 }
 
 /* inih's reader: one line at a time; section headers, comments and blank lines are
@@ -368,7 +446,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
     struct bparser *p = user;
     (void)section; /* always "": read_line handles the headers */
     if (p->sect == BS_NONE) {
-        if (!p->sect_line[BS_COLLECTOR] && !p->sect_line[BS_DATABASE])
+        if (!p->sect_line[BS_COLLECTOR] && !p->sect_line[BS_DATABASE] && !p->sect_line[BS_PULL])
             problem(p, p->lineno, "key \"%s\" before any [section]", name);
         return 1; /* else: in an unknown section, already reported */
     }
@@ -415,7 +493,7 @@ static int given(const struct bparser *p, enum bsect s, const char *name)
 static void check_all(struct bparser *p)
 {
     for (int s = 1; s < BS_COUNT; s++)
-        if (!p->sect_line[s])
+        if (!p->sect_line[s] && s != BS_PULL) /* [pull] is optional */
             problem(p, 1, "missing section [%s]", sect_names[s]);
     for (size_t i = 0; i < NKEYS; i++)
         if (keys[i].required && p->sect_line[keys[i].sect] && !p->key_line[i])
@@ -426,6 +504,10 @@ static void check_all(struct bparser *p)
         problem(p, dsn ? dsn : p->sect_line[BS_DATABASE],
                 "[database]: give exactly one of dsn (a libpq connection string) and "
                 "dsn_file (a file holding it, when it has a password)");
+    if (p->sect_line[BS_PULL] && !given(p, BS_PULL, "token_files") &&
+        !given(p, BS_PULL, "token_sha256"))
+        problem(p, p->sect_line[BS_PULL], "[pull]: give token_files or token_sha256 (or leave "
+                                          "the section out: no pull API)");
 }
 
 struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
@@ -543,6 +625,8 @@ int bconfig_check_files(const struct bconfig *c, FILE *errs)
     bad_files |= secret_file_check(c->collector.tls_key, "TLS key", errs) < 0;
     if (c->database.dsn_file[0])
         bad_files |= secret_file_check(c->database.dsn_file, "dsn file", errs) < 0;
+    for (int i = 0; i < c->pull.n_token_files; i++)
+        bad_files |= secret_file_check(c->pull.token_files[i], "pull token file", errs) < 0;
     return bad_files ? -1 : 0;
 }
 

@@ -6,6 +6,7 @@
  *   [collector]  listen, tls_cert, tls_key, client_ca, instance, threads,
  *                connection_timeout, max_body, log_level
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
+ *   [pull]       token_files, token_sha256 (optional section: the pull API's tokens)
  *
  * A reload loads a new struct bconfig and replaces the one in force (the collector's
  * threads read only what they copied at start, and the live body limit). */
@@ -40,10 +41,22 @@ struct bcfg_database {
     int64_t statement_timeout_ms;
 };
 
+/* The pull API's bearer tokens (docs/bureau-api.md): secret files holding one
+ * token each, and tokens given by their SHA-256 (lower-case hex). Lists of up to
+ * BCFG_PULL_MAX, separated by commas or blanks. None: the pull API answers 403. */
+#define BCFG_PULL_MAX 16
+struct bcfg_pull {
+    char token_files[BCFG_PULL_MAX][BCFG_TEXT_MAX]; /* absolute after loading */
+    int n_token_files;
+    char token_sha256[BCFG_PULL_MAX][65];
+    int n_token_sha256;
+};
+
 struct bconfig {
     char path[BCFG_TEXT_MAX];        /* the file, absolute */
     struct bcfg_collector collector;
     struct bcfg_database database;
+    struct bcfg_pull pull;
 };
 
 /* Loads and checks FILE; every problem on errs as "FILE:LINE: message"; NULL when
@@ -54,9 +67,9 @@ struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
                               const char *base_dir, FILE *errs);
 void bconfig_free(struct bconfig *c);
 
-/* What a start would refuse about the files the configuration names: the TLS key
- * and the dsn_file must be secret files (no group or other bit), the certificates
- * readable. 0, or -1 with "PATH: ..." lines on errs. */
+/* What a start would refuse about the files the configuration names: the TLS key,
+ * the dsn_file and the pull token files must be secret files (no group or other
+ * bit), the certificates readable. 0, or -1 with "PATH: ..." lines on errs. */
 int bconfig_check_files(const struct bconfig *c, FILE *errs);
 
 /* The connection string: dsn, or dsn_file's text without its trailing newline.

@@ -1,14 +1,15 @@
 /* The day report's CSV downloads (docs/web-api.md "CSV exports"): checks,
  * absences and flags of a date, optionally of one class (a teacher's always of
  * theirs). UTF-8 with a BOM first, so that Excel opens Chinese names as such;
- * RFC 4180 (CRLF rows, fields with a comma, quote, CR or LF in double quotes,
- * quotes doubled); a header row. A field that a spreadsheet would take for a
- * formula (it starts with =, +, -, @, a tab, a CR or ＝＋－＠) gets a leading apostrophe:
- * names and notes are typed by people, and an export must never run anything. */
+ * RFC 4180 and a header row; a field that a spreadsheet would take for a formula
+ * gets a leading apostrophe (daemon/core/csv_out.h, shared with the bureau's
+ * exports): names and notes are typed by people, and an export must never run
+ * anything. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "civil.h"
+#include "csv_out.h"
 #include "textnum.h"
 #include "web_api.h"
 
@@ -18,44 +19,10 @@ struct csv {
     size_t len;
 };
 
-/* What a spreadsheet may read as a formula: = + - @ tab CR, also in their
- * full-width forms (＝＋－＠, which Excel in a Chinese locale may take too). */
-static bool formula_start(const char *s)
-{
-    static const char *const wide[] = {"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d",
-                                       "\xef\xbc\xa0"};
-    if (*s && strchr("=+-@\t\r", *s))
-        return true;
-    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++)
-        if (strncmp(s, wide[i], 3) == 0)
-            return true;
-    return false;
-}
-
-static void field(struct csv *c, const char *s, bool first)
-{
-    if (!first)
-        fputc(',', c->f);
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', c->f);
-    if (formula_start(s))
-        fputc('\'', c->f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', c->f);
-        fputc(*s, c->f);
-    }
-    if (quote)
-        fputc('"', c->f);
-}
-
-/* One record: n fields and CRLF. */
+/* One record: n fields and CRLF (core/csv_out.h quotes and guards them). */
 static void row(struct csv *c, const char *const *fields, int n)
 {
-    for (int i = 0; i < n; i++)
-        field(c, fields[i], i == 0);
-    fputs("\r\n", c->f);
+    csv_out_record(c->f, fields, n);
 }
 
 #define ROW(c, ...)                                                          \
@@ -153,7 +120,7 @@ static void export(struct web_request *rq, struct web_response *rs, const char *
         web_error(rs, 500, "out of memory");
         return;
     }
-    fputs("\xEF\xBB\xBF", c.f); /* the BOM: Excel reads UTF-8 only with it */
+    fputs(CSV_OUT_BOM, c.f); /* Excel reads UTF-8 only with it */
     int rc = fill(&c, l, day, class_name);
     if (fclose(c.f) != 0 || rc < 0) {
         free(c.buf);

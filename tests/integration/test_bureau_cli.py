@@ -151,7 +151,10 @@ def usage_and_database(b):
     r = run(b, "quarantine", "list")
     check(r.stdout.startswith("id\treceived_at"), "quarantine list: its header (empty)")
     r = run(b, "db", "check")
-    check("schema version 1 (this program: 1)" in r.stdout, "db check: %s" % r.stdout.strip())
+    latest = max(int(f[:3]) for f in os.listdir(os.path.join(gslib.SOURCE, "sql", "bureau"))
+                 if f.endswith(".sql"))
+    check("schema version %d (this program: %d)" % (latest, latest) in r.stdout,
+          "db check: %s" % r.stdout.strip())
     away = b.write_config("away.conf", bl.free_port(), "away")
     with open(away, encoding="utf-8") as f:
         text = f.read()
