@@ -5,6 +5,7 @@
 #include "bconfig.h"
 #include "bureaud.h"
 #include "log.h"
+#include "pull_auth.h"
 
 #define DEFAULT_CONFIG "/etc/gatescreen-bureau/bureau.conf"
 
@@ -26,6 +27,9 @@ static int check_config(const char *path)
     if (!c)
         return 2;
     int bad = bconfig_check_files(c, stderr);
+    struct pull_auth *tokens = bad ? NULL : pull_auth_new(&c->pull, stderr);
+    bad = bad || !tokens; /* every line of the token file, as the start reads it */
+    pull_auth_free(tokens);
     bconfig_free(c);
     if (bad)
         return 2;

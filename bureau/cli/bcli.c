@@ -44,6 +44,16 @@ static const struct command cmds[] = {
     {"notice", "list", bcli_notice_list, "notice list [--unacknowledged] [--from D] [--to D] "
                                          "[--county C] [--school CODE] [--csv | --json]"},
     {"notice", "ack", bcli_notice_ack, "notice ack SCHOOL NOTICE_ID --note TEXT"},
+    /* bcli_calendar.c: the days `missing` expects schools on */
+    {"calendar", "holiday", bcli_calendar_holiday, "calendar holiday DAY|FROM..TO [--name N]"},
+    {"calendar", "workday", bcli_calendar_workday, "calendar workday DAY|FROM..TO [--name N]"},
+    {"calendar", "clear", bcli_calendar_clear, "calendar clear DAY|FROM..TO"},
+    {"calendar", "list", bcli_calendar_list, "calendar list [DAY|FROM..TO]"},
+    {"closure", "add", bcli_closure_add, "closure add DAY|FROM..TO [--county C] --reason TEXT"},
+    {"closure", "remove", bcli_closure_remove, "closure remove DAY|FROM..TO [--county C]"},
+    {"closure", "list", bcli_closure_list, "closure list [DAY|FROM..TO]"},
+    {"missing", NULL, bcli_missing, "missing [--day DAY] [--deadline morning|day] "
+                                    "[--county C] [--csv]"},
     {"db", "check", cmd_db_check, "db check"},
     {"version", NULL, cmd_version, "version"},
 };

@@ -45,6 +45,16 @@ int bcli_school_disable(struct bcli *cli, int argc, char **argv);
 int bcli_credential_add(struct bcli *cli, int argc, char **argv);
 int bcli_credential_revoke(struct bcli *cli, int argc, char **argv);
 int bcli_quarantine_list(struct bcli *cli, int argc, char **argv);
+/* bcli_calendar.c */
+int bcli_calendar_holiday(struct bcli *cli, int argc, char **argv);
+int bcli_calendar_workday(struct bcli *cli, int argc, char **argv);
+int bcli_calendar_clear(struct bcli *cli, int argc, char **argv);
+int bcli_calendar_list(struct bcli *cli, int argc, char **argv);
+int bcli_closure_add(struct bcli *cli, int argc, char **argv);
+int bcli_closure_remove(struct bcli *cli, int argc, char **argv);
+int bcli_closure_list(struct bcli *cli, int argc, char **argv);
+/* bcli_missing.c */
+int bcli_missing(struct bcli *cli, int argc, char **argv);
 /* bcli_enrol.c */
 int bcli_ca_init(struct bcli *cli, int argc, char **argv);
 int bcli_school_enrol(struct bcli *cli, int argc, char **argv);

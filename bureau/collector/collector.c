@@ -181,6 +181,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         if (strcmp(url, COLLECTOR_HEALTH_PATH) == 0 && strcmp(method, "GET") == 0)
             return health(r, conn);
+        if (strcmp(url, COLLECTOR_MISSING_PATH) == 0) { /* answered at once: no body */
+            struct canswer a = {0};
+            collector_missing(r, conn, &a);
+            return send_answer(r, conn, &a);
+        }
         if (collector_pull_route(url)) { /* answered at once: a pull has no body */
             struct canswer a = {0};
             collector_pull(r, conn, &a);
@@ -311,10 +316,17 @@ static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_colle
                             MHD_OPTION_END);
 }
 
+static void log_deadlines(const char *when, const struct bcfg_deadlines *d)
+{
+    log_notice("collector: %sdeadlines morning %02d:%02d, day %02d:%02d (%s)", when,
+               d->morning / 60, d->morning % 60, d->day / 60, d->day % 60, d->timezone);
+}
+
 static void collector_free(struct collector *c)
 {
     intake_free(c->intake);
     pull_auth_free(c->pull);
+    pthread_mutex_destroy(&c->deadlines_lock);
     if (c->key)
         explicit_bzero(c->key, c->key_len);
     free(c->key);
@@ -333,6 +345,8 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
         return NULL;
     }
     c->pool = pool;
+    pthread_mutex_init(&c->deadlines_lock, NULL);
+    c->deadlines = cfg->deadlines;
     snprintf(c->instance, sizeof c->instance, "%s", cc->instance);
     atomic_store(&c->max_body, cc->max_body);
     if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)) ||
@@ -344,6 +358,7 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
     }
     log_notice("collector: serving HTTPS on %s with %d threads (instance %s)", cc->listen,
                cc->threads, c->instance);
+    log_deadlines("", &c->deadlines);
     return c;
 fail:
     collector_free(c);
@@ -359,6 +374,10 @@ void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
     log_sink_close_prefixed(&sink, "reload: ");
     if (rc < 0)
         log_err("reload: the [pull] tokens could not be read; the earlier ones stay in force");
+    pthread_mutex_lock(&c->deadlines_lock);
+    c->deadlines = cfg->deadlines;
+    pthread_mutex_unlock(&c->deadlines_lock);
+    log_deadlines("reload: ", &cfg->deadlines);
 }
 
 void collector_log_counters(struct collector *c)

@@ -9,6 +9,8 @@
  *   GET  /v1/rollup      the pull API (docs/bureau-api.md): the roll-ups and the
  *   GET  /v1/notices     notices as JSON or CSV, for a [pull] bearer token, no
  *                        client certificate needed
+ *   GET  /v1/missing     the schools missing or late at a deadline (the read API:
+ *                        a pull token, no client certificate; collector_missing.c)
  *
  * A 2xx is sent only once the document is committed. */
 #ifndef GS_COLLECTOR_H
@@ -23,6 +25,7 @@
 #define COLLECTOR_HEALTH_PATH "/v1/health"
 #define PULL_ROLLUP_PATH "/v1/rollup"
 #define PULL_NOTICES_PATH "/v1/notices"
+#define COLLECTOR_MISSING_PATH "/v1/missing"
 
 struct collector;
 
@@ -31,8 +34,8 @@ struct collector;
  * must have as many). NULL with the reason on errs. */
 struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool *pool,
                                   FILE *errs);
-/* What a reload may change while serving: the body limit, the pull tokens (kept
- * as they were, and logged, when the new ones cannot be read). */
+/* What a reload may change while serving: the body limit, the deadlines and the
+ * pull tokens (kept as they were, and logged, when the new ones cannot be read). */
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg);
 /* Logs the counts of uploads by outcome (also done by collector_stop). */
 void collector_log_counters(struct collector *c);

@@ -4,6 +4,7 @@
 #define GS_COLLECTOR_PRIVATE_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,6 +28,8 @@ struct collector {
     atomic_ullong count[CC_COUNT];
     char *cert, *key, *trust;       /* PEM text; MHD keeps pointers to them */
     size_t key_len;
+    pthread_mutex_t deadlines_lock; /* a reload replaces deadlines while requests read */
+    struct bcfg_deadlines deadlines;
 };
 
 /* One request, from its headers to its answer. */
@@ -67,5 +70,9 @@ void collector_upload(struct creq *r, struct canswer *a);
 /* The pull API's routes (collector_pull.c): whether path is one, and its answer. */
 bool collector_pull_route(const char *path);
 void collector_pull(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
+
+/* GET /v1/missing (collector_missing.c): the missing-schools list, for a [pull]
+ * token, no client certificate. */
+void collector_missing(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
 #endif

@@ -20,12 +20,16 @@
 #include "log.h"
 #include "secret_file.h"
 #include "textnum.h"
+#include "zone.h"
 
 #define FILE_MAX (256 * 1024)
 #define DSN_FILE_MAX 4096
 
-enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_PULL, BS_COUNT };
-static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "pull"};
+enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_PULL, BS_DEADLINES, BS_COUNT };
+static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "pull",
+                                                 "deadlines"};
+/* A file from before a section existed still loads: only these must be there. */
+static const bool sect_required[BS_COUNT] = {false, true, true, false, false};
 
 struct bparser;
 struct bkey;
@@ -72,6 +76,8 @@ static void v_log_level(struct bparser *p, const struct bkey *k, const char *v);
 static void v_dsn(struct bparser *p, const struct bkey *k, const char *v);
 static void v_token_files(struct bparser *p, const struct bkey *k, const char *v);
 static void v_token_sha256(struct bparser *p, const struct bkey *k, const char *v);
+static void v_hhmm(struct bparser *p, const struct bkey *k, const char *v);
+static void v_timezone(struct bparser *p, const struct bkey *k, const char *v);
 
 #define M(member) offsetof(struct bconfig, member), sizeof(((struct bconfig *)0)->member)
 #define SEC 1000L
@@ -94,6 +100,9 @@ static const struct bkey keys[] = {
      3600 * SEC, false},
     {BS_PULL, "token_files", v_token_files, M(pull.token_files), 0, 0, false},
     {BS_PULL, "token_sha256", v_token_sha256, M(pull.token_sha256), 0, 0, false},
+    {BS_DEADLINES, "morning", v_hhmm, M(deadlines.morning), 0, 0, false},
+    {BS_DEADLINES, "day", v_hhmm, M(deadlines.day), 0, 0, false},
+    {BS_DEADLINES, "timezone", v_timezone, M(deadlines.timezone), 0, 0, false},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof((struct bparser *)0)->key_line / sizeof(int), "key_line size");
@@ -375,6 +384,27 @@ static void v_token_sha256(struct bparser *p, const struct bkey *k, const char *
     }
 }
 
+/* A time of day, "HH:MM", as minutes after midnight. */
+static void v_hhmm(struct bparser *p, const struct bkey *k, const char *v)
+{
+    if (tn_hhmm(v, (int *)member(p, k)) < 0)
+        bad(p, k, "\"%s\" is not a time of day HH:MM (00:00 to 23:59)", v);
+}
+
+/* Checked here, not only by PostgreSQL when a deadline is computed: a zone it does
+ * not know would fail every `missing` instead of the start. PostgreSQL on Debian
+ * reads the same /usr/share/zoneinfo. */
+static void v_timezone(struct bparser *p, const struct bkey *k, const char *v)
+{
+    char path[BCFG_TEXT_MAX + 32];
+    if (!zone_name_ok(v))
+        bad(p, k, "\"%s\" is not a time zone name such as Asia/Shanghai", v);
+    else if (!zone_installed(v, path, sizeof path))
+        bad(p, k, "\"%s\" is not a time zone known to this system (no file %s)", v, path);
+    else
+        copy_text(p, k, v);
+}
+
 /* ---- reading ------------------------------------------------------------------- */
 
 static const char *trim(const char *s, size_t *n)
@@ -406,8 +436,11 @@ static void section_line(struct bparser *p, const char *s, size_t n)
             p->sect = (enum bsect)i, p->sect_line[i] = p->lineno;
         return;
     }
-    problem(p, p->lineno, "unknown section [%.*s] (expected collector, database or pull)",
-            (int)hn, h);
+    char known[128] = "";
+    for (int i = 1; i < BS_COUNT; i++)
+        tn_append(known, sizeof known, "%s%s", i == 1 ? "" : i + 1 < BS_COUNT ? ", " : " or ",
+                  sect_names[i]);
+    problem(p, p->lineno, "unknown section [%.*s] (expected %s)", (int)hn, h, known);
 }
 
 /* inih's reader: one line at a time; section headers, comments and blank lines are
@@ -446,7 +479,10 @@ static int on_key(void *user, const char *section, const char *name, const char 
     struct bparser *p = user;
     (void)section; /* always "": read_line handles the headers */
     if (p->sect == BS_NONE) {
-        if (!p->sect_line[BS_COLLECTOR] && !p->sect_line[BS_DATABASE] && !p->sect_line[BS_PULL])
+        bool any = false;
+        for (int s = 1; s < BS_COUNT; s++)
+            any = any || p->sect_line[s];
+        if (!any)
             problem(p, p->lineno, "key \"%s\" before any [section]", name);
         return 1; /* else: in an unknown section, already reported */
     }
@@ -475,6 +511,9 @@ static void defaults(struct bconfig *c)
     c->collector.log_level = LOG_LVL_INFO;
     c->database.connect_timeout_ms = 5 * SEC;
     c->database.statement_timeout_ms = 10 * SEC;
+    c->deadlines.morning = 10 * 60;
+    c->deadlines.day = 17 * 60;
+    snprintf(c->deadlines.timezone, sizeof c->deadlines.timezone, "Asia/Shanghai");
     if (gethostname(host, sizeof host - 1) < 0 || !host[0] || !instance_chars(host) ||
         strlen(host) >= sizeof c->collector.instance)
         snprintf(host, sizeof host, "collector");
@@ -490,10 +529,22 @@ static int given(const struct bparser *p, enum bsect s, const char *name)
     return 0;
 }
 
+/* The morning's figures are due before the day's: `missing` picks the deadline that
+ * passed last by that order. */
+static void check_deadlines(struct bparser *p)
+{
+    const struct bcfg_deadlines *d = &p->cfg->deadlines;
+    int m = given(p, BS_DEADLINES, "morning"), dl = given(p, BS_DEADLINES, "day");
+    if (d->morning >= d->day)
+        problem(p, dl ? dl : m, "[deadlines]: morning (%02d:%02d) must be before day "
+                                "(%02d:%02d)", d->morning / 60, d->morning % 60, d->day / 60,
+                d->day % 60);
+}
+
 static void check_all(struct bparser *p)
 {
     for (int s = 1; s < BS_COUNT; s++)
-        if (!p->sect_line[s] && s != BS_PULL) /* [pull] is optional */
+        if (!p->sect_line[s] && sect_required[s])
             problem(p, 1, "missing section [%s]", sect_names[s]);
     for (size_t i = 0; i < NKEYS; i++)
         if (keys[i].required && p->sect_line[keys[i].sect] && !p->key_line[i])
@@ -508,6 +559,7 @@ static void check_all(struct bparser *p)
         !given(p, BS_PULL, "token_sha256"))
         problem(p, p->sect_line[BS_PULL], "[pull]: give token_files or token_sha256 (or leave "
                                           "the section out: no pull API)");
+    check_deadlines(p);
 }
 
 struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,

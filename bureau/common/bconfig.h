@@ -7,6 +7,7 @@
  *                connection_timeout, max_body, log_level
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
  *   [pull]       token_files, token_sha256 (optional section: the pull API's tokens)
+ *   [deadlines]  morning, day, timezone (optional: 10:00, 17:00, Asia/Shanghai)
  *
  * A reload loads a new struct bconfig and replaces the one in force (the collector's
  * threads read only what they copied at start, and the live body limit). */
@@ -52,11 +53,20 @@ struct bcfg_pull {
     int n_token_sha256;
 };
 
+/* By when a school's report of a day is due (docs/bureau.md, "Deadlines and missing
+ * schools"): minutes after midnight of the day in the bureau's zone. */
+struct bcfg_deadlines {
+    int morning;                     /* the morning figures (default 10:00) */
+    int day;                         /* the day's (default 17:00); after morning */
+    char timezone[64];               /* IANA name; the bureau's days and deadlines */
+};
+
 struct bconfig {
     char path[BCFG_TEXT_MAX];        /* the file, absolute */
     struct bcfg_collector collector;
     struct bcfg_database database;
     struct bcfg_pull pull;
+    struct bcfg_deadlines deadlines;
 };
 
 /* Loads and checks FILE; every problem on errs as "FILE:LINE: message"; NULL when

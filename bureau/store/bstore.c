@@ -11,6 +11,7 @@
 #include "bstore_private.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,30 @@ enum bstore_status bs_end(struct bstore *s, int rc)
         PGresult *r = PQexec(s->conn, "ROLLBACK");
         PQclear(r);
     }
+    return st;
+}
+
+int bs_refuse(struct bstore *s, FILE *errs, enum bstore_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(errs, fmt, ap);
+    fputc('\n', errs);
+    va_end(ap);
+    s->failed = st;
+    s->refused = true;
+    return -1;
+}
+
+enum bstore_status bs_said(struct bstore *s, enum bstore_status st, FILE *errs)
+{
+    if (s->refused)
+        return st;
+    if (st == BSTORE_INVALID || st == BSTORE_CONFLICT)
+        fprintf(errs, "the database refused it: %s\n", s->msg);
+    else if (st == BSTORE_UNAVAILABLE)
+        fprintf(errs, "the database is not available now (%s); nothing was changed, try "
+                      "again\n", s->msg[0] ? s->msg : "no connection");
     return st;
 }
 

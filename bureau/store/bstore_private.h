@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "bstore.h"
 
@@ -35,6 +36,14 @@ enum bstore_status bs_end(struct bstore *s, int rc);
 
 /* The class of a failed result (SQLSTATE, or the connection's state). */
 enum bstore_status bs_status_of(const PGresult *r, PGconn *conn);
+
+/* A refusal: the person's sentence on errs, and the status the transaction ends
+ * with (s->failed, s->refused). Returns -1, for `rc = bs_refuse(...)`. */
+int bs_refuse(struct bstore *s, FILE *errs, enum bstore_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The status a change ended with; when the database refused it (not bs_refuse), its
+ * reason in PostgreSQL's words on errs, or "not available now, try again". */
+enum bstore_status bs_said(struct bstore *s, enum bstore_status st, FILE *errs);
 
 /* One row in audit_log, in the caller's transaction. */
 int bs_audit(struct bstore *s, const char *actor, const char *action, const char *target,
