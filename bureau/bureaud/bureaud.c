@@ -4,7 +4,8 @@
  * Start: configuration -> the database (migrations under their lock) -> the pool ->
  * the collector -> READY=1. Stop (SIGTERM, SIGINT): STOPPING=1 -> the collector stops
  * accepting and finishes the requests under way -> the connections close. SIGHUP
- * reloads: the log level and [collector] max_body change at once; everything that
+ * reloads: the log level, [collector] max_body and the [pull] tokens change at
+ * once; everything that
  * threads, sockets or connections were made from needs a restart, and the log says
  * which. SIGUSR1 logs the counts of uploads. */
 #include "bureaud.h"
@@ -81,7 +82,7 @@ static void apply_reload(struct bureaud *d, struct bconfig *next)
     d->cfg = next;
     collector_reconfigure(d->collector, d->cfg);
     apply_log_level(d);
-    log_notice("reload: %s applied (log level, max_body %ld bytes)", d->cfg->path,
+    log_notice("reload: %s applied (log level, max_body %ld bytes, [pull] tokens)", d->cfg->path,
                d->cfg->collector.max_body);
 }
 

@@ -39,6 +39,11 @@ static const struct command cmds[] = {
                                                "--token-file FILE"},
     {"credential", "revoke", bcli_credential_revoke, "credential revoke CODE"},
     {"quarantine", "list", bcli_quarantine_list, "quarantine list [--limit N] [--body]"},
+    {"report", NULL, bcli_report, "report --day D | --from D --to D [--level city|county|school] "
+                                  "[--county C] [--csv | --json]"},
+    {"notice", "list", bcli_notice_list, "notice list [--unacknowledged] [--from D] [--to D] "
+                                         "[--county C] [--school CODE] [--csv | --json]"},
+    {"notice", "ack", bcli_notice_ack, "notice ack SCHOOL NOTICE_ID --note TEXT"},
     /* bcli_calendar.c: the days `missing` expects schools on */
     {"calendar", "holiday", bcli_calendar_holiday, "calendar holiday DAY|FROM..TO [--name N]"},
     {"calendar", "workday", bcli_calendar_workday, "calendar workday DAY|FROM..TO [--name N]"},

@@ -58,5 +58,9 @@ int bcli_missing(struct bcli *cli, int argc, char **argv);
 /* bcli_enrol.c */
 int bcli_ca_init(struct bcli *cli, int argc, char **argv);
 int bcli_school_enrol(struct bcli *cli, int argc, char **argv);
+/* bcli_report.c */
+int bcli_report(struct bcli *cli, int argc, char **argv);
+int bcli_notice_list(struct bcli *cli, int argc, char **argv);
+int bcli_notice_ack(struct bcli *cli, int argc, char **argv);
 
 #endif

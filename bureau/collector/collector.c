@@ -42,10 +42,13 @@ static enum MHD_Result send_answer(struct creq *r, struct MHD_Connection *conn,
         free(a->json);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Type",
+                            a->content_type ? a->content_type : "application/json; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (a->retry_after)
         MHD_add_response_header(resp, "Retry-After", "5");
+    if (a->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", a->disposition);
     if (a->bearer_challenge)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"gatescreen-bureau\"");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, resp);
@@ -181,6 +184,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (strcmp(url, COLLECTOR_MISSING_PATH) == 0) { /* answered at once: no body */
             struct canswer a = {0};
             collector_missing(r, conn, &a);
+            return send_answer(r, conn, &a);
+        }
+        if (collector_pull_route(url)) { /* answered at once: a pull has no body */
+            struct canswer a = {0};
+            collector_pull(r, conn, &a);
             return send_answer(r, conn, &a);
         }
         at_headers(r, conn);

@@ -6,6 +6,9 @@
  *                        refused with {"error", "pointer"}, 503 try again
  *   GET  /v1/health      200 when this instance can reach the database, else 503
  *                        (for load balancers; no client certificate needed)
+ *   GET  /v1/rollup      the pull API (docs/bureau-api.md): the roll-ups and the
+ *   GET  /v1/notices     notices as JSON or CSV, for a [pull] bearer token, no
+ *                        client certificate needed
  *   GET  /v1/missing     the schools missing or late at a deadline (the read API:
  *                        a pull token, no client certificate; collector_missing.c)
  *
@@ -20,6 +23,8 @@
 
 #define COLLECTOR_PATH "/v1/documents"
 #define COLLECTOR_HEALTH_PATH "/v1/health"
+#define PULL_ROLLUP_PATH "/v1/rollup"
+#define PULL_NOTICES_PATH "/v1/notices"
 #define COLLECTOR_MISSING_PATH "/v1/missing"
 
 struct collector;
@@ -30,7 +35,7 @@ struct collector;
 struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool *pool,
                                   FILE *errs);
 /* What a reload may change while serving: the body limit, the deadlines and the
- * pull tokens (kept as they were when the new token file has errors). */
+ * pull tokens (kept as they were, and logged, when the new ones cannot be read). */
 void collector_reconfigure(struct collector *c, const struct bconfig *cfg);
 /* Logs the counts of uploads by outcome (also done by collector_stop). */
 void collector_log_counters(struct collector *c);

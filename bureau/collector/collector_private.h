@@ -53,15 +53,23 @@ struct creq {
     char pull_label[PULL_LABEL_LEN]; /* a pull: which token, for the log */
 };
 
-/* The answer to an upload whose body is in (collector_upload.c): status, JSON body
- * (malloc'ed) and whether to add Retry-After. */
+/* The answer to an upload whose body is in (collector_upload.c) or to a pull
+ * (collector_pull.c): status, body (malloc'ed; JSON unless content_type says
+ * otherwise), whether to add Retry-After, a Content-Disposition and a Bearer
+ * challenge (WWW-Authenticate). */
 struct canswer {
     int status;
     char *json;
     bool retry_after;
-    bool bearer_challenge;       /* a pull's 401: WWW-Authenticate */
+    const char *content_type;   /* NULL: application/json; charset=utf-8 */
+    char disposition[160];      /* "": none */
+    bool bearer_challenge;
 };
 void collector_upload(struct creq *r, struct canswer *a);
+
+/* The pull API's routes (collector_pull.c): whether path is one, and its answer. */
+bool collector_pull_route(const char *path);
+void collector_pull(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
 /* GET /v1/missing (collector_missing.c): the missing-schools list, for a [pull]
  * token, no client certificate. */

@@ -43,7 +43,7 @@ static void refusal(struct canswer *a, const struct intake_verdict *v)
 
 static void unavailable(struct creq *r, struct canswer *a, const char *why)
 {
-    struct intake_verdict v;
+    struct intake_verdict v = {0};
     intake_refuse(&v, 503, "the bureau's database is not available now (%s); send it again "
                            "later", why);
     refusal(a, &v);

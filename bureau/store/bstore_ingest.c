@@ -83,7 +83,8 @@ static int compare_taken(struct bstore *s, const struct bstore_doc *d,
 }
 
 /* Every revision is kept; the day's latest only ever goes up, whatever order the
- * revisions arrive in. */
+ * revisions arrive in. Its figures for the roll-ups follow it, by the same rule
+ * (summary_figures_put, sql/bureau/003_rollups.sql). */
 static int insert_summary(struct bstore *s, const struct bstore_doc *d, const char *id)
 {
     char rev[16];
@@ -93,13 +94,16 @@ static int insert_summary(struct bstore *s, const struct bstore_doc *d, const ch
                    "generated_at, received_at) VALUES ($1, $2::date, $3::int, $4::bigint, "
                    "$5::timestamptz, now())", 5, p) < 0)
         return -1;
-    return bs_exec(s, "INSERT INTO summary_latest (school_code, day, revision, document_id, "
-                      "first_received_at, received_at) "
-                      "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now()) "
-                      "ON CONFLICT (school_code, day) DO UPDATE SET "
-                      "revision = excluded.revision, document_id = excluded.document_id, "
-                      "received_at = excluded.received_at "
-                      "WHERE summary_latest.revision < excluded.revision", 4, p);
+    if (bs_exec(s, "INSERT INTO summary_latest (school_code, day, revision, document_id, "
+                   "first_received_at, received_at) "
+                   "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now()) "
+                   "ON CONFLICT (school_code, day) DO UPDATE SET "
+                   "revision = excluded.revision, document_id = excluded.document_id, "
+                   "received_at = excluded.received_at "
+                   "WHERE summary_latest.revision < excluded.revision", 4, p) < 0)
+        return -1;
+    const char *doc[] = {id};
+    return bs_exec(s, "SELECT summary_figures_put($1::bigint)", 1, doc);
 }
 
 static int insert_notice(struct bstore *s, const struct bstore_doc *d, const char *id)

@@ -170,6 +170,60 @@ class School:
                     % (when, shown, missing[:5]))
 
 
+def two_lane_config(code, zone, port, windows):
+    """The clock tests' school: two lanes of the test indicator on one simulated bus,
+    short holds; `windows` is the [windows] section's body."""
+    return """\
+[school]
+code = %s
+name = 测试学校
+timezone = %s
+
+[ledger]
+database = ledger.db
+
+[daemon]
+indicator_log = lights.log
+
+[windows]
+%s
+days = mon-fri
+
+[upstream]
+day_end = 17:00
+
+[screening]
+hold_admit = 100ms
+hold_fever = 100ms
+hold_invalid = 100ms
+hold_deny = 100ms
+hold_nurse = 100ms
+hold_no_measurement = 100ms
+buzzer = 50ms
+
+[bus gw]
+tcp = 127.0.0.1:%d
+
+[lane a]
+gate = 东门
+indicator = test
+[lane b]
+gate = 北门
+indicator = test
+
+[device ir-a]
+bus = gw
+unit = 1
+poll = 50ms
+lane = a
+[device ir-b]
+bus = gw
+unit = 2
+poll = 50ms
+lane = b
+""" % (code, zone, windows.strip(), port)
+
+
 def ext(i):
     return "S%02d" % i
 

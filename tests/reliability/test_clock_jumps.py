@@ -20,6 +20,7 @@ import datetime
 
 import gslib
 from gslib import check
+import fakeclock
 from fakeclock import School, ext, figure
 
 ZONE = "Asia/Shanghai"
@@ -28,57 +29,8 @@ TUE, WED, THU, FRI = (MON + datetime.timedelta(days=i) for i in range(1, 5))
 
 
 def config(port):
-    return """\
-[school]
-code = CLK
-name = 测试学校
-timezone = %s
-
-[ledger]
-database = ledger.db
-
-[daemon]
-indicator_log = lights.log
-
-[windows]
-morning = 07:00-08:00
-noon = 11:30-12:00
-absence_grace = 10min
-days = mon-fri
-
-[upstream]
-day_end = 17:00
-
-[screening]
-hold_admit = 100ms
-hold_fever = 100ms
-hold_invalid = 100ms
-hold_deny = 100ms
-hold_nurse = 100ms
-hold_no_measurement = 100ms
-buzzer = 50ms
-
-[bus gw]
-tcp = 127.0.0.1:%d
-
-[lane a]
-gate = 东门
-indicator = test
-[lane b]
-gate = 北门
-indicator = test
-
-[device ir-a]
-bus = gw
-unit = 1
-poll = 50ms
-lane = a
-[device ir-b]
-bus = gw
-unit = 2
-poll = 50ms
-lane = b
-""" % (ZONE, port)
+    return fakeclock.two_lane_config("CLK", ZONE, port, "morning = 07:00-08:00\n"
+                                     "noon = 11:30-12:00\nabsence_grace = 10min")
 
 
 def forward(s):

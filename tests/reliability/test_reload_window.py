@@ -17,6 +17,7 @@ import signal
 
 import gslib
 from gslib import check
+import fakeclock
 from fakeclock import School, figure
 
 ZONE = "Asia/Shanghai"
@@ -26,56 +27,8 @@ RELOADS = 40 if os.environ.get("GS_LONG", "") not in ("", "0") else 10
 
 
 def config_text(port, morning):
-    return """\
-[school]
-code = RLD
-name = 测试学校
-timezone = %s
-
-[ledger]
-database = ledger.db
-
-[daemon]
-indicator_log = lights.log
-
-[windows]
-morning = %s
-absence_grace = 1min
-days = mon-fri
-
-[upstream]
-day_end = 17:00
-
-[screening]
-hold_admit = 100ms
-hold_fever = 100ms
-hold_invalid = 100ms
-hold_deny = 100ms
-hold_nurse = 100ms
-hold_no_measurement = 100ms
-buzzer = 50ms
-
-[bus gw]
-tcp = 127.0.0.1:%d
-
-[lane a]
-gate = 东门
-indicator = test
-[lane b]
-gate = 北门
-indicator = test
-
-[device ir-a]
-bus = gw
-unit = 1
-poll = 50ms
-lane = a
-[device ir-b]
-bus = gw
-unit = 2
-poll = 50ms
-lane = b
-""" % (ZONE, morning, port)
+    return fakeclock.two_lane_config("RLD", ZONE, port, "morning = %s\nabsence_grace = 1min"
+                                     % morning)
 
 
 class Reloads:
