@@ -79,8 +79,8 @@ static int read_args(struct MHD_Connection *conn, struct bstore_missing_query *q
         return bad_arg(a, "day", why);
     if (a->deadline && deadline_parse(a->deadline, &q->deadline, why, sizeof why) < 0)
         return bad_arg(a, "deadline", why);
-    if (a->county && !a->county[0])
-        return bad_arg(a, "county", "is empty");
+    if (a->county && county_check(a->county, why, sizeof why) < 0)
+        return bad_arg(a, "county", why);
     q->day = a->day ? day : NULL;
     q->deadline_given = a->deadline != NULL;
     q->county = a->county;
