@@ -158,10 +158,13 @@ static json_t *report_json(const struct missing_report *m, const char *zone, con
 
 static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
 {
-    char text[400];
+    char text[400], name[64];
+    /* Both may quote what was sent, which need not be UTF-8; JSON must be. */
     snprintf(text, sizeof text, "%s", why);
-    tn_utf8_scrub(text, '?'); /* it may quote a parameter: JSON wants UTF-8 */
-    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter);
+    snprintf(name, sizeof name, "%s", parameter ? parameter : "");
+    tn_utf8_scrub(text, '?');
+    tn_utf8_scrub(name, '?');
+    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter ? name : NULL);
     a->status = status;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     a->retry_after = status == 503;

@@ -294,6 +294,7 @@ def bad_input(b, c):
             ({"dya": D1}, 400, "dya", "dya: no such parameter here"),
             ({"county": ""}, 400, "county", "county: is empty"),
             ("county=%FF%FE", 400, "county", "county: is not UTF-8"),
+            ("d%FFy=1", 400, "d?y", "d?y: no such parameter here"),
             ({"county": "不存在区"}, 404, "county", "no active school is in county 不存在区")]:
         st, answer, raw = get(b, c, query)
         check(st == status and message in (answer or {}).get("error", "") and
