@@ -33,8 +33,8 @@ static int parse_options(int argc, char **argv, struct missing_opts *o)
             return bcli_usage_error("missing: --day %s", why);
         if (c == 'l' && deadline_parse(optarg, &o->q.deadline, why, sizeof why) < 0)
             return bcli_usage_error("missing: --deadline %s", why);
-        if (c == 'c' && !optarg[0])
-            return bcli_usage_error("missing: --county is empty");
+        if (c == 'c' && county_check(optarg, why, sizeof why) < 0)
+            return bcli_usage_error("missing: --county %s", why);
         if (c == '?')
             return bcli_usage_error("missing: bad option '%s'", argv[optind - 1]);
         o->day_given |= c == 'd';

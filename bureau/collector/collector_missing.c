@@ -79,8 +79,8 @@ static int read_args(struct MHD_Connection *conn, struct bstore_missing_query *q
         return bad_arg(a, "day", why);
     if (a->deadline && deadline_parse(a->deadline, &q->deadline, why, sizeof why) < 0)
         return bad_arg(a, "deadline", why);
-    if (a->county && !a->county[0])
-        return bad_arg(a, "county", "is empty");
+    if (a->county && county_check(a->county, why, sizeof why) < 0)
+        return bad_arg(a, "county", why);
     q->day = a->day ? day : NULL;
     q->deadline_given = a->deadline != NULL;
     q->county = a->county;
@@ -158,10 +158,13 @@ static json_t *report_json(const struct missing_report *m, const char *zone, con
 
 static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
 {
-    char text[400];
+    char text[400], name[64];
+    /* Both may quote what was sent, which need not be UTF-8; JSON must be. */
     snprintf(text, sizeof text, "%s", why);
-    tn_utf8_scrub(text, '?'); /* it may quote a parameter: JSON wants UTF-8 */
-    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter);
+    snprintf(name, sizeof name, "%s", parameter ? parameter : "");
+    tn_utf8_scrub(text, '?');
+    tn_utf8_scrub(name, '?');
+    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter ? name : NULL);
     a->status = status;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     a->retry_after = status == 503;

@@ -6,6 +6,8 @@
 
 #include "textnum.h"
 
+#define COUNTY_MAX_CHARS 100
+
 static const char *const names[DEADLINE_COUNT] = {"morning", "day"};
 
 const char *deadline_name(enum deadline d)
@@ -37,6 +39,22 @@ enum deadline deadline_default(const struct bcfg_deadlines *c, int day_vs_today,
     if (day_vs_today > 0)
         return DEADLINE_MORNING;
     return now_minute >= c->day ? DEADLINE_DAY : DEADLINE_MORNING;
+}
+
+int county_check(const char *s, char *why, size_t n)
+{
+    size_t len = strlen(s);
+    long chars = tn_utf8_length(s, len);
+    const char *problem = len == 0 ? "is empty" : chars < 0 ? "is not UTF-8" : NULL;
+    for (size_t i = 0; !problem && i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            problem = "has a control character";
+    if (!problem && chars > COUNTY_MAX_CHARS)
+        problem = "is too long";
+    if (problem)
+        snprintf(why, n, "%s (a county's name: at most %d characters)", problem,
+                 COUNTY_MAX_CHARS);
+    return problem ? -1 : 0;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):

@@ -27,6 +27,11 @@ int deadline_minute(const struct bcfg_deadlines *c, enum deadline d);
 enum deadline deadline_default(const struct bcfg_deadlines *c, int day_vs_today,
                                int now_minute);
 
+/* A county as asked for: text in UTF-8 without control characters, at most 100
+ * characters (PostgreSQL would refuse bytes that are not UTF-8 as an error of its
+ * own). 0, or -1 with why ("is empty", "is not UTF-8", ...). */
+int county_check(const char *s, char *why, size_t n);
+
 /* A calendar date "YYYY-MM-DD" (a real one: not 2026-02-30) into out: 0, or -1
  * with why. */
 int day_parse(const char *s, char out[DAY_LEN], char *why, size_t n);

@@ -3,40 +3,12 @@
 #include "bstore_admin.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bstore_private.h"
 #include "log.h"
 #include "textnum.h"
-
-/* A refusal: the person's sentence on errs, and the status the transaction ends with. */
-GS_PRINTF(4, 5)
-static int refuse(struct bstore *s, FILE *errs, enum bstore_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(errs, fmt, ap);
-    fputc('\n', errs);
-    va_end(ap);
-    s->failed = st;
-    s->refused = true;
-    return -1;
-}
-
-/* The database refused a value: say so in its words (the CHECK or key it broke). */
-static enum bstore_status said(struct bstore *s, enum bstore_status st, FILE *errs)
-{
-    if (s->refused)
-        return st;
-    if (st == BSTORE_INVALID || st == BSTORE_CONFLICT)
-        fprintf(errs, "the database refused it: %s\n", s->msg);
-    else if (st == BSTORE_UNAVAILABLE)
-        fprintf(errs, "the database is not available now (%s); nothing was changed, try "
-                      "again\n", s->msg[0] ? s->msg : "no connection");
-    return st;
-}
 
 /* ---- schools -------------------------------------------------------------------- */
 
@@ -68,12 +40,12 @@ enum bstore_status bstore_school_add(struct bstore *s, const struct school_row *
     if (rc == 0 && !res)
         rc = -1;
     else if (rc == 0 && PQntuples(res) == 0)
-        rc = refuse(s, errs, BSTORE_CONFLICT, "school %s exists already (school import "
+        rc = bs_refuse(s, errs, BSTORE_CONFLICT, "school %s exists already (school import "
                                               "changes a school's details)", r->code);
     PQclear(res);
     if (rc == 0)
         rc = bs_audit(s, actor, "school add", r->code, r->name);
-    return said(s, bs_end(s, rc), errs);
+    return bs_said(s, bs_end(s, rc), errs);
 }
 
 /* One row of an import: added, updated, or unchanged (no row comes back). */
@@ -127,7 +99,7 @@ enum bstore_status bstore_school_import(struct bstore *s, const struct school_li
                 failed->code, s->msg);
         return res;
     }
-    return said(s, res, errs);
+    return bs_said(s, res, errs);
 }
 
 static void school_row_out(PGresult *r, int i,
@@ -171,8 +143,8 @@ static int disable_refusal(struct bstore *s, const char *code, FILE *errs)
     int known = PQntuples(r) > 0;
     PQclear(r);
     if (known)
-        return refuse(s, errs, BSTORE_CONFLICT, "school %s is disabled already", code);
-    return refuse(s, errs, BSTORE_NOT_FOUND, "school %s: not found", code);
+        return bs_refuse(s, errs, BSTORE_CONFLICT, "school %s is disabled already", code);
+    return bs_refuse(s, errs, BSTORE_NOT_FOUND, "school %s: not found", code);
 }
 
 enum bstore_status bstore_school_disable(struct bstore *s, const char *code, const char *actor,
@@ -189,7 +161,7 @@ enum bstore_status bstore_school_disable(struct bstore *s, const char *code, con
     PQclear(r);
     if (rc == 0)
         rc = bs_audit(s, actor, "school disable", code, "");
-    return said(s, bs_end(s, rc), errs);
+    return bs_said(s, bs_end(s, rc), errs);
 }
 
 /* ---- credentials ---------------------------------------------------------------- */
@@ -212,7 +184,7 @@ enum bstore_status bstore_credential_add(struct bstore *s, const char *code,
     if (rc == 0 && !r)
         rc = -1;
     else if (rc == 0 && PQntuples(r) == 0)
-        rc = refuse(s, errs, BSTORE_NOT_FOUND, "school %s: not found", code);
+        rc = bs_refuse(s, errs, BSTORE_NOT_FOUND, "school %s: not found", code);
     else if (rc == 0)
         tn_long(PQgetvalue(r, 0, 0), 1, LONG_MAX, &id);
     PQclear(r);
@@ -225,7 +197,7 @@ enum bstore_status bstore_credential_add(struct bstore *s, const char *code,
                 cert->serial);
         return st;
     }
-    return said(s, st, errs);
+    return bs_said(s, st, errs);
 }
 
 enum bstore_status bstore_credential_revoke(struct bstore *s, const char *code,
@@ -242,11 +214,11 @@ enum bstore_status bstore_credential_revoke(struct bstore *s, const char *code,
     if (rc == 0 && !r)
         rc = -1;
     else if (rc == 0 && *count == 0)
-        rc = refuse(s, errs, BSTORE_CONFLICT, "school %s has no credential in force", code);
+        rc = bs_refuse(s, errs, BSTORE_CONFLICT, "school %s has no credential in force", code);
     snprintf(detail, sizeof detail, "%d revoked", *count);
     if (rc == 0)
         rc = bs_audit(s, actor, "credential revoke", code, detail);
-    return said(s, bs_end(s, rc), errs);
+    return bs_said(s, bs_end(s, rc), errs);
 }
 
 /* ---- quarantine ----------------------------------------------------------------- */

@@ -18,7 +18,6 @@
 #include "bstore_rollup.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -296,19 +295,6 @@ enum bstore_status bstore_notices(struct bstore *s, const struct notice_query *q
 
 /* ---- acknowledgement --------------------------------------------------------------- */
 
-GS_PRINTF(4, 5)
-static int refuse(struct bstore *s, FILE *errs, enum bstore_status st, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(errs, fmt, ap);
-    fputc('\n', errs);
-    va_end(ap);
-    s->failed = st;
-    s->refused = true;
-    return -1;
-}
-
 /* No row was updated: acknowledged already (by whom, when), or not there. */
 static int ack_refusal(struct bstore *s, const char *school, const char *notice_id,
                        struct bstore_ack *ack, FILE *errs)
@@ -325,9 +311,9 @@ static int ack_refusal(struct bstore *s, const char *school, const char *notice_
     }
     PQclear(r);
     if (known)
-        return refuse(s, errs, BSTORE_CONFLICT, "notice %s was acknowledged already by %s at %s",
+        return bs_refuse(s, errs, BSTORE_CONFLICT, "notice %s was acknowledged already by %s at %s",
                       notice_id, ack->by, ack->at);
-    return refuse(s, errs, BSTORE_NOT_FOUND, "school %s has no notice %s", school, notice_id);
+    return bs_refuse(s, errs, BSTORE_NOT_FOUND, "school %s has no notice %s", school, notice_id);
 }
 
 static int ack_write(struct bstore *s, const char *school, const char *notice_id,

@@ -12,7 +12,8 @@ real gatescreen-bureau and gatescreen-bureaud over mutual TLS:
   400 naming an unknown or repeated parameter);
 - [deadlines] and [pull] in --check-config (FILE:LINE, a token file others can
   read, a bad token), and on reload (new deadlines, a new zone, a new token at once);
-- two administrators writing the same calendar and closure at the same moment;
+- two administrators writing the same calendar and closure at the same moment; four
+  readers of the list while the deadlines are reloaded three times;
 - a report arriving now for today, with its real arrival time.
 
 Arrival times of the past days are set in SQL after real uploads (the test cannot
@@ -22,6 +23,7 @@ import io
 import os
 import signal
 import subprocess
+import threading
 import urllib.parse
 
 import bureaulib as bl
@@ -84,7 +86,10 @@ def cli_rows(b, *args):
 
 
 def get(b, c, query="", token=TOKEN, method="GET"):
-    path = "/v1/missing" + ("?" + urllib.parse.urlencode(query) if query else "")
+    """query: a dict, or a query string as it is (bytes that are not UTF-8)."""
+    if isinstance(query, dict):
+        query = urllib.parse.urlencode(query)
+    path = "/v1/missing" + ("?" + query if query else "")
     st, answer, raw = bl.post(c, b, None, method=method, path=path, token=token, kind=None,
                               ctype=None, cert=False)
     return st, answer, raw
@@ -261,6 +266,7 @@ def bad_input(b, c):
              (["missing", "--deadline", "noon"], 2,
               "missing: --deadline \"noon\" is not a deadline (morning or day)"),
              (["missing", "--county", ""], 2, "missing: --county is empty"),
+             (["missing", "--county", "a\x01b"], 2, "missing: --county has a control character"),
              (["missing", "--everything"], 2, "missing: bad option '--everything'"),
              (["missing", "today"], 2, "missing: unexpected argument 'today'"),
              (["missing", "--county", "不存在区"], 1, "no active school is in county 不存在区"),
@@ -287,11 +293,14 @@ def bad_input(b, c):
             ({"deadline": "noon"}, 400, "deadline", "deadline: \"noon\" is not a deadline"),
             ({"dya": D1}, 400, "dya", "dya: no such parameter here"),
             ({"county": ""}, 400, "county", "county: is empty"),
+            ("county=%FF%FE", 400, "county", "county: is not UTF-8"),
+            ("d%FFy=1", 400, "d?y", "d?y: no such parameter here"),
             ({"county": "不存在区"}, 404, "county", "no active school is in county 不存在区")]:
         st, answer, raw = get(b, c, query)
         check(st == status and message in (answer or {}).get("error", "") and
               answer.get("parameter") == param,
-              "GET /v1/missing?%s: %d, %s (%s)" % (urllib.parse.urlencode(query), status,
+              "GET /v1/missing?%s: %d, %s (%s)" % (query if isinstance(query, str) else
+                                                    urllib.parse.urlencode(query), status,
                                                     message, raw[:100]))
     st, answer, raw = bl.post(c, b, None, method="GET", path="/v1/missing?day=%s&day=%s" % (
         D1, D2), token=TOKEN, kind=None, ctype=None, cert=False)
@@ -383,6 +392,35 @@ def reload(b, c):
     write_tokens(b, TOKEN, TOKEN2)
 
 
+def readers_across_reloads(b, c):
+    """Four readers at once while the deadlines change three times (the lock that
+    guards them; ThreadSanitizer runs this test too): every answer 200, each with
+    one of the deadlines in force."""
+    results = []
+
+    def reader():
+        for _ in range(10):
+            st, answer, _ = get(b, c, {"day": D1, "deadline": "morning"})
+            results.append((st, (answer or {}).get("deadline_local")))
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for minute in ("10:00", "10:30", "11:00"):
+        configure(b, ["morning = %s" % minute, "day = 17:00", "timezone = Asia/Shanghai"],
+                  pull="pull-0.token, pull-1.token")
+        c.proc.send_signal(signal.SIGHUP)
+        c.wait_for("deadlines morning %s, day 17:00 (Asia/Shanghai)" % minute)
+    for t in threads:
+        t.join()
+    seen = {local for _, local in results}
+    check(len(results) == 40 and all(st == 200 for st, _ in results) and
+          seen <= {"2026-10-12 02:30", "2026-10-12 10:00", "2026-10-12 10:30",
+                   "2026-10-12 11:00"},  # 02:30 UTC: reload()'s, in force at the start
+          "40 reads from 4 threads across 3 reloads: all 200, each with a deadline in force "
+          "(%s)" % sorted(seen))
+
+
 def no_token_file(b):
     c2 = b.collector("bureau-b")  # a configuration of its own, without [pull]
     st, answer, raw = get(b, c2, {"day": D1})
@@ -447,6 +485,7 @@ def main():
         check_config(b)
         reload(b, c)
         concurrent_writes(b)
+        readers_across_reloads(b, c)
         today(b, c)
         no_token_file(b)
     gslib.finish()

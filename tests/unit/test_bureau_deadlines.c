@@ -167,12 +167,31 @@ static void test_days(void **state)
     assert_string_equal(why, "\"2026-13-01\" is not a date YYYY-MM-DD");
 }
 
+static void test_county(void **state)
+{
+    (void)state;
+    char why[200], long_name[400] = "";
+    assert_int_equal(county_check("魏都区", why, sizeof why), 0);
+    assert_int_equal(county_check("", why, sizeof why), -1);
+    assert_string_equal(why, "is empty (a county's name: at most 100 characters)");
+    assert_int_equal(county_check("\xff\xfe", why, sizeof why), -1);
+    assert_string_equal(why, "is not UTF-8 (a county's name: at most 100 characters)");
+    assert_int_equal(county_check("a\tb", why, sizeof why), -1);
+    assert_string_equal(why, "has a control character (a county's name: at most 100 "
+                             "characters)");
+    for (int i = 0; i < 101; i++)
+        strcat(long_name, "区");
+    assert_int_equal(county_check(long_name, why, sizeof why), -1);
+    long_name[300] = '\0'; /* 100 characters */
+    assert_int_equal(county_check(long_name, why, sizeof why), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),       cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_deadline_names),
-        cmocka_unit_test(test_days),
+        cmocka_unit_test(test_days),           cmocka_unit_test(test_county),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
