@@ -4,10 +4,9 @@
  * Start: configuration -> the database (migrations under their lock) -> the pool ->
  * the collector -> READY=1. Stop (SIGTERM, SIGINT): STOPPING=1 -> the collector stops
  * accepting and finishes the requests under way -> the connections close. SIGHUP
- * reloads: the log level, [collector] max_body and the [pull] tokens change at
- * once; everything that
- * threads, sockets or connections were made from needs a restart, and the log says
- * which. SIGUSR1 logs the counts of uploads. */
+ * reloads: the log level, [collector] max_body, rate_per_minute, rate_burst and the
+ * [pull] tokens change at once; everything that threads, sockets or connections were
+ * made from needs a restart, and the log says which. SIGUSR1 logs the counts of uploads. */
 #include "bureaud.h"
 
 #include <signal.h>
@@ -77,13 +76,16 @@ static void apply_reload(struct bureaud *d, struct bconfig *next)
     next->collector = d->cfg->collector;
     next->collector.log_level = live.log_level;
     next->collector.max_body = live.max_body;
+    next->collector.rate_per_minute = live.rate_per_minute;
+    next->collector.rate_burst = live.rate_burst;
     next->database = d->cfg->database;
     bconfig_free(d->cfg);
     d->cfg = next;
     collector_reconfigure(d->collector, d->cfg);
     apply_log_level(d);
-    log_notice("reload: %s applied (log level, max_body %ld bytes, [pull] tokens)", d->cfg->path,
-               d->cfg->collector.max_body);
+    log_notice("reload: %s applied (log level, max_body %ld bytes, rate %d a minute, burst "
+               "%d, [pull] tokens)", d->cfg->path, d->cfg->collector.max_body,
+               d->cfg->collector.rate_per_minute, d->cfg->collector.rate_burst);
 }
 
 static void on_hup(struct loop *loop, int signo, void *arg)

@@ -45,8 +45,11 @@ static enum MHD_Result send_answer(struct creq *r, struct MHD_Connection *conn,
     MHD_add_response_header(resp, "Content-Type",
                             a->content_type ? a->content_type : "application/json; charset=utf-8");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
-    if (a->retry_after)
-        MHD_add_response_header(resp, "Retry-After", "5");
+    if (a->retry_after > 0) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%d", a->retry_after);
+        MHD_add_response_header(resp, "Retry-After", secs);
+    }
     if (a->disposition[0])
         MHD_add_response_header(resp, "Content-Disposition", a->disposition);
     if (a->bearer_challenge)
@@ -69,7 +72,7 @@ static enum MHD_Result health(struct creq *r, struct MHD_Connection *conn)
     json_t *j = json_pack("{s:s,s:s}", "status", ok ? "ok" : "database unavailable",
                           "instance", r->c->instance);
     struct canswer a = {.status = ok ? 200 : 503, .json = j ? json_dumps(j, JSON_COMPACT) : NULL,
-                        .retry_after = !ok};
+                        .retry_after = ok ? 0 : RETRY_AFTER_AWAY_S};
     json_decref(j);
     return send_answer(r, conn, &a);
 }
@@ -92,7 +95,31 @@ static long long announced_length(struct MHD_Connection *conn)
     return errno || end == cl || *end || v < 0 ? LLONG_MAX : v;
 }
 
-/* Route, certificate, headers, size. The refusal, if any, waits in r->early. */
+/* Whether the school is over its rate for this kind (rate_limit.h); then the 429
+ * waits in r->early. Checked at the headers, before the database is asked anything,
+ * so a school flooding the collector costs it a TLS handshake and a lookup. */
+static bool over_rate(struct creq *r)
+{
+    char key[RATE_LIMIT_KEY_MAX];
+    snprintf(key, sizeof key, "%s/%s", r->cert.code, r->h.kind);
+    struct rate_verdict v = rate_limit_take(r->c->rate, key, clock_mono_ms());
+    if (v.wait_ms == 0 && v.run > 0)
+        log_notice("collector: %s %s is under its rate again (%llu refused before)",
+                   r->cert.code, r->h.kind, (unsigned long long)v.run);
+    if (v.wait_ms == 0)
+        return false;
+    if (v.run == 1) /* the first of a run; the rest are counted, not logged */
+        log_notice("collector: %s %s is over its rate of %d uploads a minute; refused with "
+                   "429 until it slows down", r->cert.code, r->h.kind,
+                   atomic_load(&r->c->rate_per_minute));
+    r->rate_wait_ms = v.wait_ms;
+    intake_refuse(&r->early, 429, "more than %d %s uploads a minute from %s; send again in "
+                                  "%lld ms", atomic_load(&r->c->rate_per_minute), r->h.kind,
+                  r->cert.code, (long long)v.wait_ms);
+    return true;
+}
+
+/* Route, certificate, headers, rate, size. The refusal, if any, waits in r->early. */
 static void at_headers(struct creq *r, struct MHD_Connection *conn)
 {
     char why[300];
@@ -110,7 +137,7 @@ static void at_headers(struct creq *r, struct MHD_Connection *conn)
     else if (!(r->cert_ok = peer_identify(conn, &r->cert, why, sizeof why) == 0))
         intake_refuse(&r->early, 403, "%s", why);
     else if (intake_headers(&r->h, &r->kind, &r->token, &r->token_len, &r->early) == 0 &&
-             r->announced > atomic_load(&r->c->max_body))
+             !over_rate(r) && r->announced > atomic_load(&r->c->max_body))
         r->too_big = true; /* answered 413 (and quarantined) once the sender is known */
 }
 
@@ -326,6 +353,7 @@ static void collector_free(struct collector *c)
 {
     intake_free(c->intake);
     pull_auth_free(c->pull);
+    rate_limit_free(c->rate);
     pthread_mutex_destroy(&c->deadlines_lock);
     if (c->key)
         explicit_bzero(c->key, c->key_len);
@@ -349,6 +377,11 @@ struct collector *collector_start(const struct bconfig *cfg, struct bstore_pool 
     c->deadlines = cfg->deadlines;
     snprintf(c->instance, sizeof c->instance, "%s", cc->instance);
     atomic_store(&c->max_body, cc->max_body);
+    atomic_store(&c->rate_per_minute, cc->rate_per_minute);
+    if (!(c->rate = rate_limit_new(cc->rate_per_minute, cc->rate_burst))) {
+        fprintf(errs, "out of memory\n");
+        goto fail;
+    }
     if (load_tls(c, cc, errs) < 0 || !(c->intake = intake_new(errs)) ||
         !(c->pull = pull_auth_new(&cfg->pull, errs)))
         goto fail;
@@ -370,6 +403,8 @@ void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
     struct log_sink sink;
     FILE *errs = log_sink_open(&sink);
     atomic_store(&c->max_body, cfg->collector.max_body);
+    atomic_store(&c->rate_per_minute, cfg->collector.rate_per_minute);
+    rate_limit_set(c->rate, cfg->collector.rate_per_minute, cfg->collector.rate_burst);
     int rc = pull_auth_reload(c->pull, &cfg->pull, errs ? errs : stderr);
     log_sink_close_prefixed(&sink, "reload: ");
     if (rc < 0)
@@ -383,12 +418,14 @@ void collector_reconfigure(struct collector *c, const struct bconfig *cfg)
 void collector_log_counters(struct collector *c)
 {
     log_notice("collector: uploads stored %llu, the same again %llu, refused %llu (of them "
-               "quarantined %llu), database unavailable %llu",
+               "quarantined %llu, over the rate %llu), database unavailable %llu",
                (unsigned long long)atomic_load(&c->count[CC_STORED]),
                (unsigned long long)atomic_load(&c->count[CC_DUPLICATE]),
                (unsigned long long)(atomic_load(&c->count[CC_REFUSED]) +
-                                    atomic_load(&c->count[CC_QUARANTINED])),
+                                    atomic_load(&c->count[CC_QUARANTINED]) +
+                                    atomic_load(&c->count[CC_RATE_LIMITED])),
                (unsigned long long)atomic_load(&c->count[CC_QUARANTINED]),
+               (unsigned long long)atomic_load(&c->count[CC_RATE_LIMITED]),
                (unsigned long long)atomic_load(&c->count[CC_UNAVAILABLE]));
 }
 

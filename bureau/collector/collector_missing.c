@@ -167,7 +167,7 @@ static void refuse(struct canswer *a, int status, const char *parameter, const c
     json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter ? name : NULL);
     a->status = status;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    a->retry_after = status == 503;
+    a->retry_after = status == 503 ? RETRY_AFTER_AWAY_S : 0;
     a->bearer_challenge = status == 401;
     json_decref(j);
 }

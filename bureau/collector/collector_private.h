@@ -13,18 +13,21 @@
 #include "collector.h"
 #include "intake.h"
 #include "pull_auth.h"
+#include "rate_limit.h"
 
 /* Outcomes counted for the log. */
 enum collector_count { CC_STORED, CC_DUPLICATE, CC_REFUSED, CC_QUARANTINED, CC_UNAVAILABLE,
-                       CC_COUNT };
+                       CC_RATE_LIMITED, CC_COUNT };
 
 struct collector {
     struct MHD_Daemon *mhd;
     struct bstore_pool *pool;
     struct intake *intake;
     struct pull_auth *pull;         /* the pull API's tokens (collector_pull.c) */
+    struct rate_limit *rate;        /* uploads per school and kind (live on reload) */
     char instance[64];
     atomic_long max_body;           /* live: a reload sets it */
+    atomic_int rate_per_minute;     /* live: for the 429's message */
     atomic_ullong count[CC_COUNT];
     char *cert, *key, *trust;       /* PEM text; MHD keeps pointers to them */
     size_t key_len;
@@ -45,6 +48,7 @@ struct creq {
     struct certid cert;
     bool cert_ok;
     struct intake_verdict early; /* a refusal decided at the headers */
+    int64_t rate_wait_ms;        /* > 0: over the school's rate; early is the 429 */
     long long announced;         /* Content-Length; -1 none or chunked */
     char *body;
     size_t len, cap, drained;
@@ -55,12 +59,13 @@ struct creq {
 
 /* The answer to an upload whose body is in (collector_upload.c) or to a pull
  * (collector_pull.c): status, body (malloc'ed; JSON unless content_type says
- * otherwise), whether to add Retry-After, a Content-Disposition and a Bearer
- * challenge (WWW-Authenticate). */
+ * otherwise), a Retry-After in seconds (0: none), a Content-Disposition and a
+ * Bearer challenge (WWW-Authenticate). */
+#define RETRY_AFTER_AWAY_S 5 /* the database is away: come back in a few seconds */
 struct canswer {
     int status;
     char *json;
-    bool retry_after;
+    int retry_after;
     const char *content_type;   /* NULL: application/json; charset=utf-8 */
     char disposition[160];      /* "": none */
     bool bearer_challenge;

@@ -47,7 +47,7 @@ static void unavailable(struct creq *r, struct canswer *a, const char *why)
     intake_refuse(&v, 503, "the bureau's database is not available now (%s); send it again "
                            "later", why);
     refusal(a, &v);
-    a->retry_after = true;
+    a->retry_after = RETRY_AFTER_AWAY_S;
     count(r, CC_UNAVAILABLE);
 }
 
@@ -192,6 +192,12 @@ static void known_sender(struct creq *r, struct bstore *s, struct canswer *a)
 void collector_upload(struct creq *r, struct canswer *a)
 {
     struct intake_verdict v = {0};
+    if (r->rate_wait_ms > 0) { /* logged at the start and end of the run (collector.c) */
+        refusal(a, &r->early);
+        a->retry_after = (int)((r->rate_wait_ms + 999) / 1000);
+        count(r, CC_RATE_LIMITED);
+        return;
+    }
     if (r->early.status) {
         log_refusal(r, &r->early);
         refusal(a, &r->early);
@@ -206,7 +212,7 @@ void collector_upload(struct creq *r, struct canswer *a)
     if (check_sender(r, s, &v) < 0) {
         log_refusal(r, &v);
         refusal(a, &v);
-        a->retry_after = v.status == 503;
+        a->retry_after = v.status == 503 ? RETRY_AFTER_AWAY_S : 0;
         count(r, v.status == 503 ? CC_UNAVAILABLE : CC_REFUSED);
     } else {
         known_sender(r, s, a);

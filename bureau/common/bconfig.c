@@ -91,6 +91,8 @@ static const struct bkey keys[] = {
     {BS_COLLECTOR, "connection_timeout", v_duration, M(collector.connection_timeout_ms),
      1 * SEC, 3600 * SEC, false},
     {BS_COLLECTOR, "max_body", v_size, M(collector.max_body), 1024, 64L << 20, false},
+    {BS_COLLECTOR, "rate_per_minute", v_int, M(collector.rate_per_minute), 0, 1000000, false},
+    {BS_COLLECTOR, "rate_burst", v_int, M(collector.rate_burst), 1, 1000000, false},
     {BS_COLLECTOR, "log_level", v_log_level, M(collector.log_level), 0, 0, false},
     {BS_DATABASE, "dsn", v_dsn, M(database.dsn), 0, 0, false},
     {BS_DATABASE, "dsn_file", v_path, M(database.dsn_file), 0, 0, false},
@@ -508,6 +510,8 @@ static void defaults(struct bconfig *c)
     c->collector.threads = 4;
     c->collector.connection_timeout_ms = 30 * SEC;
     c->collector.max_body = 256 * 1024;
+    c->collector.rate_per_minute = 120;
+    c->collector.rate_burst = 60;
     c->collector.log_level = LOG_LVL_INFO;
     c->database.connect_timeout_ms = 5 * SEC;
     c->database.statement_timeout_ms = 10 * SEC;

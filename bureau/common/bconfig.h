@@ -4,7 +4,8 @@
  * config/bureau.conf. Sections:
  *
  *   [collector]  listen, tls_cert, tls_key, client_ca, instance, threads,
- *                connection_timeout, max_body, log_level
+ *                connection_timeout, max_body, rate_per_minute, rate_burst,
+ *                log_level
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
  *   [pull]       token_files, token_sha256 (optional section: the pull API's tokens)
  *   [deadlines]  morning, day, timezone (optional: 10:00, 17:00, Asia/Shanghai)
@@ -32,6 +33,8 @@ struct bcfg_collector {
     int threads;                     /* request threads = database connections */
     int64_t connection_timeout_ms;   /* an idle or stalled connection is closed */
     long max_body;                   /* bytes; a larger body is 413 (live on reload) */
+    int rate_per_minute;             /* uploads per school and kind; 0 off (live) */
+    int rate_burst;                  /* uploads taken at once before the rate (live) */
     int log_level;                   /* enum log_level (live on reload) */
 };
 

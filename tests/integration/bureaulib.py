@@ -131,13 +131,14 @@ class Collector:
 class Bureau:
     """The whole stand: PostgreSQL, certificates, configuration, CLI, collectors."""
 
-    def __init__(self, threads=4, max_body="64k"):
+    def __init__(self, threads=4, max_body="64k", rate_per_minute=None):
         self.dir = tempfile.mkdtemp(prefix="gs-bureau-")
         self.pg = pglib.Postgres()
         self.dsn = self.pg.createdb("bureau")
         self.certdir = os.path.join(self.dir, "certs")
         self.certs = mc.make_certs(self.certdir)
         self.threads, self.max_body = threads, max_body
+        self.rate_per_minute = rate_per_minute  # None: the collector's default
         self.collectors = []
         self.schools = {}
         self.conf = self.write_config("bureau.conf", free_port(), "bureau-a")
@@ -149,6 +150,8 @@ class Bureau:
                  "client_ca = " + self.certs["client-ca"], "instance = " + instance,
                  "threads = %d" % self.threads, "max_body = " + self.max_body,
                  "log_level = info"]
+        if self.rate_per_minute is not None:
+            lines.append("rate_per_minute = %d" % self.rate_per_minute)
         lines += ["%s = %s" % kv for kv in extra.items()]
         lines += ["", "[database]", "dsn = " + self.dsn, "connect_timeout = 3s", ""]
         with open(path, "w", encoding="utf-8") as f:
@@ -217,10 +220,11 @@ def tls_context(bureau, cert=None, key=None):
 
 def post(collector, bureau, school=None, body=b"", key=None, kind="summary", token=None,
          cert=None, ctype="application/json; charset=utf-8", headers=None, method="POST",
-         path=PATH, timeout=15):
+         path=PATH, timeout=15, answer_headers=None):
     """One request as gatescreen's uploader sends it: (status, answer as a dict or
     None, raw answer). school gives the certificate and token unless cert/token say
-    otherwise (cert=False: none)."""
+    otherwise (cert=False: none). answer_headers (a dict) receives the answer's
+    headers."""
     if cert is None and school:
         cert = (school.cert, school.key)
     ctx = tls_context(bureau, *(cert if cert else (None, None)))
@@ -239,6 +243,8 @@ def post(collector, bureau, school=None, body=b"", key=None, kind="summary", tok
         conn.request(method, path, body=body, headers=h)
         r = conn.getresponse()
         raw = r.read()
+        if answer_headers is not None:
+            answer_headers.update(r.getheaders())
         try:
             answer = json.loads(raw)
         except ValueError:

@@ -3,13 +3,14 @@ spoken to the way gatescreen's uploader speaks (bureaulib.post): every refusal w
 its status and JSON error (wrong or missing client certificate, unknown CA, expired,
 not enrolled, another school's certificate, the key or body naming another school,
 revoked, disabled, bad or missing token, not JSON, schema failures with the pointer
-of the first problem, the same key with another body, too large, wrong type, kind or
-route), which of them are kept in the quarantine, and that none of them changes what
+of the first problem, the same key with another body, too large, over the rate, wrong
+type, kind or route), which of them are kept in the quarantine, and that none of them changes what
 is stored. Exactly once: the same document again is a 200 without a new row; summary
 revisions in any order, the day's latest never lowered. A reload changes max_body at
 once; /v1/health answers without a certificate; SIGTERM stops cleanly."""
 import json
 import signal
+import time
 
 import bureaulib as bl
 import gslib
@@ -227,6 +228,51 @@ def reload_and_health(b, c, s1):
           "GET /v1/health without a certificate: %d %s" % (st, ans))
 
 
+def rate_limits(b, c, s1, s2):
+    """Per school and kind, live on reload: 429 with Retry-After at the headers,
+    nothing stored or quarantined, the school's notices and other schools not held
+    back, one log line when a flood starts and one when it ends."""
+    with open(b.conf, encoding="utf-8") as f:
+        text = f.read()
+    with open(b.conf, "w", encoding="utf-8") as f:
+        f.write(text.replace("[collector]\n", "[collector]\nrate_per_minute = 30\n"
+                             "rate_burst = 5\n"))
+    mark = c.text().count("reload:")
+    c.proc.send_signal(signal.SIGHUP)
+    check(c.wait_for("reload:", 10, count=mark + 1), "SIGHUP with rate_per_minute = 30, "
+          "rate_burst = 5")
+    day = "2026-11-02"
+    codes = [bl.send(c, b, s1, bl.summary_doc(s1.code, day, n))[0] for n in range(1, 6)]
+    check(codes == [201] * 5, "5 summaries at once (the burst): %s" % codes)
+    before, q_before = stored_state(b), len(quarantined(b))
+    hdrs = {}
+    st, ans, _ = bl.send(c, b, s1, bl.summary_doc(s1.code, day, 6), answer_headers=hdrs)
+    wait = int(hdrs.get("Retry-After", "0"))
+    check(st == 429 and "more than 30 summary uploads a minute from %s" % s1.code
+          in (ans or {}).get("error", "") and 1 <= wait <= 2,
+          "the 6th: %d %s, Retry-After %s" % (st, ans, hdrs.get("Retry-After")))
+    more = [bl.send(c, b, s1, bl.summary_doc(s1.code, day, 6))[0] for _ in range(20)]
+    check(more == [429] * 20, "20 more at once: all 429")
+    check(stored_state(b) == before and len(quarantined(b)) == q_before,
+          "  nothing stored and nothing quarantined for them (the body was not read)")
+    check(c.text().count("%s summary is over its rate" % s1.code) == 1,
+          "  one log line for the flood, not one per request")
+    st, _, _ = bl.send(c, b, s1, bl.notice_doc(s1.code, 77))
+    check(st == 201, "the same school's urgent notice is not held back: %d" % st)
+    st, _, _ = bl.send(c, b, s2, bl.summary_doc(s2.code, day, 1))
+    check(st == 201, "another school is not held back: %d" % st)
+    time.sleep(wait + 0.1)
+    st, _, _ = bl.send(c, b, s1, bl.summary_doc(s1.code, day, 6))
+    check(st == 201, "after Retry-After: 201 (%d)" % st)
+    check(c.wait_for("%s summary is under its rate again (21 refused before)" % s1.code, 5),
+          "  the log says the flood ended and how many were refused")
+    got = b.sql("SELECT count(*), max(revision) FROM summaries WHERE school_code = '%s' "
+                "AND day = '%s'" % (s1.code, day))
+    check(got == [["6", "6"]] or got == [[6, 6]], "6 revisions stored, each once: %s" % got)
+    with open(b.conf, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def main():
     with bl.Bureau(max_body="64k") as b:
         c = b.collector()
@@ -244,6 +290,7 @@ def main():
         check(stored_state(b) == before, "none of the refusals changed or added a stored row")
         revoked_and_disabled(b, c, s1, s3)
         reload_and_health(b, c, s1)
+        rate_limits(b, c, s1, s2)
         r = b.cli("quarantine", "list")
         check(r.returncode == 0 and r.stdout.count("\n") == len(quarantined(b)) + 1 and
               "/fevers/open" in r.stdout, "gatescreen-bureau quarantine list shows every row "

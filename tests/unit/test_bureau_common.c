@@ -53,6 +53,8 @@ static void test_config_good(void **state)
     assert_string_equal(c->collector.tls_key, "/etc/b/collector.key");
     assert_int_equal(c->collector.threads, 4);
     assert_int_equal(c->collector.max_body, 256 * 1024);
+    assert_int_equal(c->collector.rate_per_minute, 120);
+    assert_int_equal(c->collector.rate_burst, 60);
     assert_int_equal(c->collector.log_level, LOG_LVL_INFO);
     assert_int_equal(c->database.connect_timeout_ms, 5000);
     assert_string_equal(c->database.dsn, "host=/run/postgresql dbname=bureau");
@@ -86,7 +88,7 @@ static void test_config_values(void **state)
     struct bconfig *c = parse("[collector]\nlisten = [::1]:9443\ntls_cert = a\ntls_key = b\n"
                               "client_ca = c\ninstance = bureau-a.1\nthreads = 16\n"
                               "max_body = 1M\nlog_level = debug\nconnection_timeout = 2min\n"
-                              "[database]\ndsn_file = dsn\nstatement_timeout = 500ms\n",
+                              "rate_per_minute = 0\nrate_burst = 1\n[database]\ndsn_file = dsn\nstatement_timeout = 500ms\n",
                               &errs);
     assert_non_null(c);
     assert_string_equal(c->collector.address, "::1");
@@ -96,6 +98,8 @@ static void test_config_values(void **state)
     assert_int_equal(c->collector.max_body, 1 << 20);
     assert_int_equal(c->collector.log_level, LOG_LVL_DEBUG);
     assert_int_equal(c->collector.connection_timeout_ms, 120000);
+    assert_int_equal(c->collector.rate_per_minute, 0);
+    assert_int_equal(c->collector.rate_burst, 1);
     assert_string_equal(c->database.dsn_file, "/etc/b/dsn");
     assert_int_equal(c->database.statement_timeout_ms, 500);
     bconfig_free(c);
@@ -142,6 +146,14 @@ static void test_config_errors(void **state)
               &errs);
     assert_null(c);
     expect(errs, "b.conf:1: missing section [database]");
+    free(errs);
+    c = parse("[collector]\nlisten = 1.2.3.4:1\ntls_cert = a\ntls_key = b\nclient_ca = c\n"
+              "rate_per_minute = -1\nrate_burst = 0\n[database]\ndsn = x\n", &errs);
+    assert_null(c);
+    expect(errs, "b.conf:6: [collector] rate_per_minute: \"-1\" is not a whole number from 0 "
+                 "to 1000000");
+    expect(errs, "b.conf:7: [collector] rate_burst: \"0\" is not a whole number from 1 to "
+                 "1000000");
     free(errs);
 }
 
