@@ -1,9 +1,9 @@
 /* gatescreen-bureaud: the bureau's collector. Command line only; see bureaud.c. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "bconfig.h"
 #include "bureaud.h"
+#include "cmdline.h"
 #include "log.h"
 #include "pull_auth.h"
 
@@ -39,33 +39,14 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"verbose", no_argument, NULL, 'v'},
-        {"check-config", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        /* accepted for the school daemon's habit: the collector never detaches */
-        {"foreground", no_argument, NULL, 'f'},   {NULL, 0, NULL, 0},
-    };
-    struct bureaud_opts o = {.config_path = DEFAULT_CONFIG};
-    int check = 0, c;
+    /* -f is accepted for the school daemon's habit: the collector never detaches */
+    static const struct daemon_program me = {"gatescreen-bureaud", GS_VERSION, DEFAULT_CONFIG,
+                                              usage, false};
+    struct daemon_args a;
     log_init("gatescreen-bureaud", LOG_LVL_INFO, LOG_OUT_STDERR);
-    while ((c = getopt_long(argc, argv, "c:fvVh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o.config_path = optarg; break;
-        case 'f': break;
-        case 'v': o.verbose = true; break;
-        case 'C': check = 1; break;
-        case 'V': printf("gatescreen-bureaud " GS_VERSION "\n"); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (check && optind < argc)
-        o.config_path = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "gatescreen-bureaud: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    return check ? check_config(o.config_path) : bureaud_run(&o);
+    int rc = cmdline_daemon(&me, argc, argv, &a);
+    if (rc != CMDLINE_RUN)
+        return rc;
+    struct bureaud_opts o = {.config_path = a.config_path, .verbose = a.verbose > 0};
+    return a.check_config ? check_config(o.config_path) : bureaud_run(&o);
 }

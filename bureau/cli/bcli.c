@@ -180,50 +180,27 @@ static int cmd_version(struct bcli *cli, int argc, char **argv)
 
 static const struct command *find_command(int argc, char **argv, int *words)
 {
-    for (size_t i = 0; i < NCMDS; i++) {
-        if (argc < 1 || strcmp(argv[0], cmds[i].group) != 0)
-            continue;
-        if (!cmds[i].name) {
-            *words = 1;
+    for (size_t i = 0; i < NCMDS; i++)
+        if ((*words = cmdline_match(cmds[i].group, cmds[i].name, argc, argv)) > 0)
             return &cmds[i];
-        }
-        if (argc >= 2 && strcmp(argv[1], cmds[i].name) == 0) {
-            *words = 2;
-            return &cmds[i];
-        }
-    }
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
     struct bcli cli = {.config_path = DEFAULT_CONFIG};
-    int c, words = 0;
+    int first, words = 0, cargc;
+    char **cargv;
     log_init("gatescreen-bureau", LOG_LVL_WARN, LOG_OUT_PLAIN);
-    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
-        if (c == 'c') {
-            cli.config_path = optarg;
-        } else if (c == 'h') {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    const struct command *cmd = find_command(argc - optind, argv + optind, &words);
+    int rc = cmdline_global(argc, argv, usage, &cli.config_path, &first);
+    if (rc != CMDLINE_RUN)
+        return rc;
+    const struct command *cmd = find_command(argc - first, argv + first, &words);
     if (!cmd)
-        return optind < argc ? bcli_usage_error("unknown command '%s'", argv[optind])
-                             : bcli_usage_error("no command given");
-    /* The command sees its own words as argv[0]; optind = 0 resets getopt (and its
-     * "+" from above), so that options may follow the arguments. */
-    int cargc = argc - optind - words + 1;
-    char **cargv = argv + optind + words - 1;
-    optind = 0;
-    int rc = cmd->run(&cli, cargc, cargv);
+        return first < argc ? bcli_usage_error("unknown command '%s'", argv[first])
+                            : bcli_usage_error("no command given");
+    cmdline_enter(argc, argv, first, words, &cargc, &cargv);
+    rc = cmd->run(&cli, cargc, cargv);
     bstore_close(cli.store);
     bconfig_free(cli.cfg);
     return rc;

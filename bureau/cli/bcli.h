@@ -9,9 +9,9 @@
 
 #include "bconfig.h"
 #include "bstore.h"
+#include "cmdline.h"
 #include "errbuf.h"
 
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TEMPFAIL = 75 };
 
 struct bcli {
     const char *config_path;

@@ -156,40 +156,6 @@ static json_t *report_json(const struct missing_report *m, const char *zone, con
 
 /* ---- the request ------------------------------------------------------------------- */
 
-static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
-{
-    char text[400], name[64];
-    /* Both may quote what was sent, which need not be UTF-8; JSON must be. */
-    snprintf(text, sizeof text, "%s", why);
-    snprintf(name, sizeof name, "%s", parameter ? parameter : "");
-    tn_utf8_scrub(text, '?');
-    tn_utf8_scrub(name, '?');
-    json_t *j = json_pack("{s:s,s:s?}", "error", text, "parameter", parameter ? name : NULL);
-    a->status = status;
-    a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    a->retry_after = status == 503 ? RETRY_AFTER_AWAY_S : 0;
-    a->bearer_challenge = status == 401;
-    json_decref(j);
-}
-
-/* The method and the token: 0, or -1 with the refusal in *a. */
-static int gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
-{
-    char why[160];
-    if (strcmp(r->method, "GET") != 0) {
-        snprintf(why, sizeof why, "%.20s is not allowed here (GET only)", r->method);
-        refuse(a, 405, NULL, why);
-        return -1;
-    }
-    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-    int status = pull_auth_check(r->c->pull, h, r->pull_label, why, sizeof why);
-    if (status == 0)
-        return 0;
-    log_notice("pull: %s %s %s -> %d %s", r->peer_addr, r->method, r->path, status, why);
-    refuse(a, status, NULL, why);
-    return -1;
-}
-
 static enum bstore_status query(struct creq *r, const struct bstore_missing_query *q,
                                 struct missing_report **m, char *why, size_t n)
 {
@@ -228,23 +194,25 @@ void collector_missing(struct creq *r, struct MHD_Connection *conn, struct cansw
     struct missing_report *m = NULL;
     struct args args = {0};
     char day[DAY_LEN], why[300];
-    if (gate(r, conn, a) < 0)
+    if (collector_pull_gate(r, conn, a) < 0)
         return;
     pthread_mutex_lock(&r->c->deadlines_lock);
     dl = r->c->deadlines;
     pthread_mutex_unlock(&r->c->deadlines_lock);
     if (read_args(conn, &q, day, &args) < 0) {
-        refuse(a, 400, args.bad, args.why);
+        collector_pull_refuse(a, 400, args.bad, args.why);
         return;
     }
     enum bstore_status st = query(r, &q, &m, why, sizeof why);
     if (st == BSTORE_OK)
         answer(r, a, &q, m);
     else if (st == BSTORE_NOT_FOUND)
-        refuse(a, 404, "county", why);
+        collector_pull_refuse(a, 404, "county", why);
     else if (st == BSTORE_UNAVAILABLE)
-        refuse(a, 503, NULL, "the bureau's database is not available now; ask again later");
+        collector_pull_refuse(a, 503, NULL,
+                              "the bureau's database is not available now; ask again later");
     else
-        refuse(a, 500, NULL, "the answer could not be made (the collector's log says why)");
+        collector_pull_refuse(a, 500, NULL,
+                              "the answer could not be made (the collector's log says why)");
     missing_report_free(m);
 }

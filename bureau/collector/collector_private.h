@@ -76,6 +76,14 @@ void collector_upload(struct creq *r, struct canswer *a);
 bool collector_pull_route(const char *path);
 void collector_pull(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
 
+/* What the pull routes and GET /v1/missing share (collector_pull.c): a refusal
+ * {"error", "parameter"} (both scrubbed to UTF-8; 401 with a Bearer challenge, 503
+ * with Retry-After), and the gate: GET only, then a [pull] token (logged when
+ * refused). The gate is 0, or -1 with the refusal in *a. */
+void collector_pull_refuse(struct canswer *a, int status, const char *parameter,
+                           const char *why);
+int collector_pull_gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a);
+
 /* GET /v1/missing (collector_missing.c): the missing-schools list, for a [pull]
  * token, no client certificate. */
 void collector_missing(struct creq *r, struct MHD_Connection *conn, struct canswer *a);

@@ -67,7 +67,8 @@ static const char *param(const struct params *p, const char *name)
 /* The refusal's JSON. Its sentence may quote what was sent (a parameter, a value,
  * cut to a length), which need not be UTF-8: JSON strings must be, so what is not
  * becomes '?'. */
-static void refuse(struct canswer *a, int status, const char *parameter, const char *why)
+void collector_pull_refuse(struct canswer *a, int status, const char *parameter,
+                           const char *why)
 {
     char text[400], name[80];
     snprintf(text, sizeof text, "%s", why);
@@ -100,15 +101,17 @@ static void answered(struct canswer *a, enum bstore_status st, long rows, long m
     }
     free(body);
     if (st == BSTORE_NOT_FOUND) {
-        refuse(a, 404, m->param, m->why);
+        collector_pull_refuse(a, 404, m->param, m->why);
     } else if (st == BSTORE_OK && rows > max_rows) {
         snprintf(why, sizeof why, "the answer would have more than %ld rows: ask for fewer days, "
                                   "or one county", max_rows);
-        refuse(a, 400, NULL, why);
+        collector_pull_refuse(a, 400, NULL, why);
     } else if (st == BSTORE_UNAVAILABLE) {
-        refuse(a, 503, NULL, "the bureau's database is not available now; ask again later");
+        collector_pull_refuse(a, 503, NULL,
+                              "the bureau's database is not available now; ask again later");
     } else {
-        refuse(a, 500, NULL, "the answer could not be made (the collector's log says why)");
+        collector_pull_refuse(a, 500, NULL,
+                              "the answer could not be made (the collector's log says why)");
     }
 }
 
@@ -122,7 +125,7 @@ static int format_of(const char *v, enum rollup_format *f, struct canswer *a)
         *f = ROLLUP_CSV;
         return 0;
     }
-    refuse(a, 400, "format", "format must be json or csv");
+    collector_pull_refuse(a, 400, "format", "format must be json or csv");
     return -1;
 }
 
@@ -187,7 +190,7 @@ static void rollup(struct creq *r, struct bstore *s, const struct params *p,
         return;
     if (rollup_query_set(&q, param(p, "from"), param(p, "to"), param(p, "level"),
                          param(p, "county"), &bad_param, why, sizeof why) < 0) {
-        refuse(a, 400, bad_param, why);
+        collector_pull_refuse(a, 400, bad_param, why);
         return;
     }
     st = rollup_body(s, &q, f, &body, &rows, &made);
@@ -221,7 +224,7 @@ static void notices(struct creq *r, struct bstore *s, const struct params *p,
     if (notice_query_set(&q, param(p, "from"), param(p, "to"), param(p, "unacknowledged"),
                          param(p, "county"), param(p, "school"), &bad_param, why,
                          sizeof why) < 0) {
-        refuse(a, 400, bad_param, why);
+        collector_pull_refuse(a, 400, bad_param, why);
         return;
     }
     st = notice_body(s, &q, f, &body, &rows, &made);
@@ -254,16 +257,20 @@ bool collector_pull_route(const char *path)
     return strcmp(path, PULL_ROLLUP_PATH) == 0 || strcmp(path, PULL_NOTICES_PATH) == 0;
 }
 
-/* The token: 0, or -1 with the refusal in *a. */
-static int authorised(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
+int collector_pull_gate(struct creq *r, struct MHD_Connection *conn, struct canswer *a)
 {
     char why[160];
+    if (strcmp(r->method, "GET") != 0) {
+        snprintf(why, sizeof why, "%.20s is not allowed here (GET only)", r->method);
+        collector_pull_refuse(a, 405, NULL, why);
+        return -1;
+    }
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     int status = pull_auth_check(r->c->pull, h, r->pull_label, why, sizeof why);
     if (status == 0)
         return 0;
     log_notice("pull: %s %s %s -> %d %s", r->peer_addr, r->method, r->path, status, why);
-    refuse(a, status, NULL, why);
+    collector_pull_refuse(a, status, NULL, why);
     return -1;
 }
 
@@ -272,23 +279,19 @@ void collector_pull(struct creq *r, struct MHD_Connection *conn, struct canswer 
     bool is_rollup = strcmp(r->path, PULL_ROLLUP_PATH) == 0;
     struct params p = {.names = is_rollup ? rollup_params : notice_params};
     char why[200];
-    if (strcmp(r->method, "GET") != 0) {
-        snprintf(why, sizeof why, "%.20s is not allowed here (GET only)", r->method);
-        refuse(a, 405, NULL, why);
-        return;
-    }
-    if (authorised(r, conn, a) < 0)
+    if (collector_pull_gate(r, conn, a) < 0)
         return;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_param, &p);
     if (p.bad) {
         snprintf(why, sizeof why, "%.60s: %s", p.bad, p.repeated ? "given twice"
                                                                   : "no such parameter here");
-        refuse(a, 400, p.bad, why);
+        collector_pull_refuse(a, 400, p.bad, why);
         return;
     }
     struct bstore *s = bstore_pool_get(r->c->pool, POOL_WAIT_MS);
     if (!s) {
-        refuse(a, 503, NULL, "the bureau's database is not available now; ask again later");
+        collector_pull_refuse(a, 503, NULL,
+                              "the bureau's database is not available now; ask again later");
         return;
     }
     if (is_rollup)

@@ -252,26 +252,8 @@ static void notice_csv(FILE *f, const struct notice_row *r)
 /* ---- the writer -------------------------------------------------------------------- */
 
 struct notice_writer {
-    FILE *f;
-    enum rollup_format format;
-    long rows;
-    bool failed;
+    struct row_stream s;
 };
-
-static int json_head(FILE *f, const struct notice_query *q)
-{
-    json_t *h = json_pack("{s:s?,s:s?,s:b,s:s?,s:s?}", "from", q->from[0] ? q->from : NULL,
-                          "to", q->to[0] ? q->to : NULL, "unacknowledged", q->unacknowledged,
-                          "county", q->county[0] ? q->county : NULL,
-                          "school", q->school[0] ? q->school : NULL);
-    char *text = h ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(h);
-    if (!text)
-        return -1;
-    fprintf(f, "%.*s,\"notices\":[", (int)strlen(text) - 1, text);
-    free(text);
-    return 0;
-}
 
 struct notice_writer *notice_writer_new(FILE *f, enum rollup_format format,
                                         const struct notice_query *q)
@@ -279,37 +261,31 @@ struct notice_writer *notice_writer_new(FILE *f, enum rollup_format format,
     struct notice_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    *w = (struct notice_writer){.f = f, .format = format};
-    if (format == ROLLUP_CSV) {
-        fputs(CSV_OUT_BOM, f);
+    row_stream_begin(&w->s, f, format,
+                     json_pack("{s:s?,s:s?,s:b,s:s?,s:s?}", "from", q->from[0] ? q->from : NULL,
+                               "to", q->to[0] ? q->to : NULL, "unacknowledged",
+                               q->unacknowledged, "county", q->county[0] ? q->county : NULL,
+                               "school", q->school[0] ? q->school : NULL),
+                     "notices");
+    if (format == ROLLUP_CSV)
         csv_out_record(f, csv_columns, (int)NCOLUMNS);
-    } else if (json_head(f, q) < 0) {
-        w->failed = true;
-    }
     return w;
 }
 
 void notice_writer_row(const struct notice_row *r, void *writer)
 {
     struct notice_writer *w = writer;
-    if (w->format == ROLLUP_CSV) {
-        notice_csv(w->f, r);
-        return;
-    }
-    json_t *o = notice_json(r);
-    if (!o || (w->rows++ > 0 && fputc(',', w->f) == EOF) ||
-        json_dumpf(o, w->f, JSON_COMPACT | JSON_PRESERVE_ORDER) < 0)
-        w->failed = true;
-    json_decref(o);
+    if (w->s.format == ROLLUP_CSV)
+        notice_csv(w->s.f, r);
+    else
+        row_stream_json(&w->s, notice_json(r), JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
 int notice_writer_end(struct notice_writer *w)
 {
     if (!w)
         return -1;
-    if (w->format == ROLLUP_JSON)
-        fputs("]}\n", w->f);
-    int rc = w->failed || ferror(w->f) ? -1 : 0;
+    int rc = row_stream_end(&w->s);
     free(w);
     return rc;
 }

@@ -355,26 +355,9 @@ static void csv_row(FILE *f, const struct rollup_row *r)
 /* ---- the writer -------------------------------------------------------------------- */
 
 struct rollup_writer {
-    FILE *f;
-    enum rollup_format format;
+    struct row_stream s;
     enum rollup_level level;
-    long rows;
-    bool failed;
 };
-
-static int json_head(FILE *f, const struct rollup_query *q)
-{
-    json_t *h = json_pack("{s:s,s:s,s:s,s:s?}", "from", q->from, "to", q->to, "level",
-                          rollup_level_name(q->level), "county", q->county[0] ? q->county : NULL);
-    char *text = h ? json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(h);
-    if (!text)
-        return -1;
-    /* the object without its closing brace, then the rows */
-    fprintf(f, "%.*s,\"rows\":[", (int)strlen(text) - 1, text);
-    free(text);
-    return 0;
-}
 
 struct rollup_writer *rollup_writer_new(FILE *f, enum rollup_format format,
                                         const struct rollup_query *q)
@@ -382,37 +365,32 @@ struct rollup_writer *rollup_writer_new(FILE *f, enum rollup_format format,
     struct rollup_writer *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    *w = (struct rollup_writer){.f = f, .format = format, .level = q->level};
-    if (format == ROLLUP_CSV) {
-        fputs(CSV_OUT_BOM, f);
+    w->level = q->level;
+    row_stream_begin(&w->s, f, format,
+                     json_pack("{s:s,s:s,s:s,s:s?}", "from", q->from, "to", q->to, "level",
+                               rollup_level_name(q->level), "county",
+                               q->county[0] ? q->county : NULL),
+                     "rows");
+    if (format == ROLLUP_CSV)
         csv_row(f, NULL);
-    } else if (json_head(f, q) < 0) {
-        w->failed = true;
-    }
     return w;
 }
 
 void rollup_writer_row(const struct rollup_row *r, void *writer)
 {
     struct rollup_writer *w = writer;
-    if (w->format == ROLLUP_CSV) {
-        csv_row(w->f, r);
-        return;
-    }
-    json_t *o = row_json(r, w->level);
-    if (!o || (w->rows++ > 0 && fputc(',', w->f) == EOF) ||
-        json_dumpf(o, w->f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) < 0)
-        w->failed = true;
-    json_decref(o);
+    if (w->s.format == ROLLUP_CSV)
+        csv_row(w->s.f, r);
+    else
+        row_stream_json(&w->s, row_json(r, w->level),
+                        JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 }
 
 int rollup_writer_end(struct rollup_writer *w)
 {
     if (!w)
         return -1;
-    if (w->format == ROLLUP_JSON)
-        fputs("]}\n", w->f);
-    int rc = w->failed || ferror(w->f) ? -1 : 0;
+    int rc = row_stream_end(&w->s);
     free(w);
     return rc;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "row_stream.h"
+
 #define ROLLUP_DAY_LEN 11       /* "YYYY-MM-DD" + NUL */
 #define ROLLUP_MAX_DAYS 366     /* from..to, both included */
 #define ROLLUP_MAX_ROWS 50000   /* more: the caller is asked to narrow the query */
@@ -70,8 +72,6 @@ struct rollup_row {
     long long fig[RF_COUNT];          /* sums; meaningless when schools_reported is 0 */
     double availability_sum;          /* of the lanes whose availability is known */
 };
-
-enum rollup_format { ROLLUP_JSON, ROLLUP_CSV };
 
 /* One answer written to f: JSON {"from", "to", "level", "county", "rows": [...]} or
  * CSV (BOM, a header, a record per row), row by row, so that a long answer is never

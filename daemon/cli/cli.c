@@ -346,54 +346,28 @@ static const struct command *find_command(int argc, char **argv, int *words)
 {
     int n;
     const struct command *cmds = commands(&n);
-    for (int i = 0; i < n; i++) {
-        if (argc < 1 || strcmp(argv[0], cmds[i].group) != 0)
-            continue;
-        if (!cmds[i].name) {
-            *words = 1;
+    for (int i = 0; i < n; i++)
+        if ((*words = cmdline_match(cmds[i].group, cmds[i].name, argc, argv)) > 0)
             return &cmds[i];
-        }
-        if (argc >= 2 && strcmp(argv[1], cmds[i].name) == 0) {
-            *words = 2;
-            return &cmds[i];
-        }
-    }
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
     struct cli cli = {.config_path = DEFAULT_CONFIG};
-    int c, words = 0;
+    int first, words = 0, cargc;
+    char **cargv;
     uploader_forget_environment();
     log_init("gatescreen", LOG_LVL_WARN, LOG_OUT_PLAIN);
-    /* "+": stop at the command word; each command parses its own options. */
-    while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
-        if (c == 'c')
-            cli.config_path = optarg;
-        else if (c == 'h') {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    const struct command *cmd = find_command(argc - optind, argv + optind, &words);
+    int rc = cmdline_global(argc, argv, usage, &cli.config_path, &first);
+    if (rc != CMDLINE_RUN)
+        return rc;
+    const struct command *cmd = find_command(argc - first, argv + first, &words);
     if (!cmd)
-        return cli_usage_error(optind < argc ? "unknown command '%s'" : "no command given%s",
-                           optind < argc ? argv[optind] : "");
-    /* The command sees its own words as argv[0] so getopt starts after them. */
-    int cargc = argc - optind - words + 1;
-    char **cargv = argv + optind + words - 1;
-    /* optind = 0 makes glibc re-initialise getopt: the "+" (stop at the first
-     * non-option) used for the global options must not carry over, so that
-     * `roster import FILE --by NAME` takes options after the file too. */
-    optind = 0;
-    int rc = cmd->run(&cli, cargc, cargv);
+        return cli_usage_error(first < argc ? "unknown command '%s'" : "no command given%s",
+                               first < argc ? argv[first] : "");
+    cmdline_enter(argc, argv, first, words, &cargc, &cargv);
+    rc = cmd->run(&cli, cargc, cargv);
     ledger_close(cli.ledger);
     config_free(cli.cfg);
     return rc;

@@ -7,16 +7,15 @@
 #include <stdio.h>
 
 #include "civil.h"
+#include "cmdline.h"
 #include "config.h"
 #include "errbuf.h"
 #include "ledger.h"
 #include "log.h"
 
-/* Exit statuses: 0 done, 1 the operation failed (bad data, database), 2 usage or
- * configuration error, 75 the ledger was busy (EX_TEMPFAIL of sysexits.h: nothing
- * changed, run the command again). A ledger call's status becomes one through
- * cli_exit_status. */
-enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_TEMPFAIL = 75 };
+/* Exit statuses (cmdline.h): 0 done, 1 the operation failed (bad data, database), 2
+ * usage or configuration error, 75 the ledger was busy. A ledger call's status
+ * becomes one through cli_exit_status. */
 
 struct cli {
     const char *config_path;

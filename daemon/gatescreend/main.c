@@ -1,8 +1,8 @@
 /* gatescreend: the gate daemon. Command line only; see daemon.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmdline.h"
 #include "config_load.h"
 #include "daemon.h"
 #include "log.h"
@@ -43,35 +43,15 @@ static int check_config(const char *path)
 
 int main(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-        {"verbose", no_argument, NULL, 'v'},      {"check-config", no_argument, NULL, 'C'},
-        {"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
-        {"new-ledger", no_argument, NULL, 'N'},
-        {NULL, 0, NULL, 0},
-    };
+    static const struct daemon_program me = {"gatescreend", GS_VERSION, DEFAULT_CONFIG, usage,
+                                              true};
+    struct daemon_args a;
     uploader_forget_environment();
-    struct daemon_opts o = {.config_path = DEFAULT_CONFIG};
-    int check = 0, c;
     log_init("gatescreend", LOG_LVL_INFO, LOG_OUT_STDERR);
-    while ((c = getopt_long(argc, argv, "c:fvVh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': o.config_path = optarg; break;
-        case 'f': o.foreground = true; break;
-        case 'v': o.verbose++; break;
-        case 'C': check = 1; break;
-        case 'N': o.new_ledger = true; break;
-        case 'V': printf("gatescreend " GS_VERSION "\n"); return 0;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (check && optind < argc)
-        o.config_path = argv[optind++];
-    if (optind < argc) {
-        fprintf(stderr, "gatescreend: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
-        return 2;
-    }
-    return check ? check_config(o.config_path) : daemon_run(&o);
+    int rc = cmdline_daemon(&me, argc, argv, &a);
+    if (rc != CMDLINE_RUN)
+        return rc;
+    struct daemon_opts o = {.config_path = a.config_path, .foreground = a.foreground,
+                            .verbose = a.verbose, .new_ledger = a.new_ledger};
+    return a.check_config ? check_config(o.config_path) : daemon_run(&o);
 }
