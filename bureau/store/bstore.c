@@ -40,6 +40,10 @@ int bstore_latest_version(void)
 
 /* ---- statements ----------------------------------------------------------------- */
 
+/* read_only_sql_transaction: a write sent to a hot standby (docs/bureau.md,
+ * "Scale-out": an instance on a replica serves the reads only). */
+#define READ_ONLY_STATE "25006"
+
 enum bstore_status bs_status_of(const PGresult *r, PGconn *conn)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -47,8 +51,10 @@ enum bstore_status bs_status_of(const PGresult *r, PGconn *conn)
         return BSTORE_UNAVAILABLE; /* no answer at all: the connection broke */
     if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
         strncmp(state, "57", 2) == 0 || strcmp(state, "40001") == 0 ||
-        strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
-        return BSTORE_UNAVAILABLE; /* connection, resources, shutdown, serialization, locks */
+        strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, READ_ONLY_STATE) == 0)
+        return BSTORE_UNAVAILABLE; /* connection, resources, shutdown, serialization, locks,
+                                      a replica (the write belongs on the primary) */
     if (strcmp(state, "23505") == 0)
         return BSTORE_CONFLICT;
     if (strncmp(state, "23", 2) == 0 || strncmp(state, "22", 2) == 0)
@@ -76,7 +82,9 @@ static PGresult *judge(struct bstore *s, PGresult *r, const char *sql)
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     s->failed = bs_status_of(r, s->conn);
     snprintf(s->sqlstate, sizeof s->sqlstate, "%s", state ? state : "");
-    keep_message(s, primary ? primary : PQerrorMessage(s->conn));
+    keep_message(s, state && strcmp(state, READ_ONLY_STATE) == 0
+                        ? "this database is a read-only replica; writes go to the primary"
+                        : primary ? primary : PQerrorMessage(s->conn));
     log_msg(s->failed == BSTORE_IO ? LOG_LVL_ERR : LOG_LVL_INFO, "database: %s%s%s (%.60s...)",
             s->sqlstate[0] ? s->sqlstate : "", s->sqlstate[0] ? ": " : "", s->msg, sql);
     PQclear(r);
@@ -259,6 +267,14 @@ static int migrate_locked(struct bstore *s, FILE *errs)
     if (v > bstore_latest_version()) {
         fprintf(errs, "the database's schema (version %d) is newer than this program's (%d); "
                       "upgrade gatescreen-bureau\n", v, bstore_latest_version());
+        return -1;
+    }
+    long replica = 0;
+    if (v < bstore_latest_version() &&
+        int_of(s, "SELECT pg_is_in_recovery()::int", &replica) == 0 && replica) {
+        fprintf(errs, "the database is a read-only replica with schema version %d, and this "
+                      "program needs %d: start a collector of this version on the primary "
+                      "first (it migrates; the replica follows)\n", v, bstore_latest_version());
         return -1;
     }
     for (int i = 0; i < bstore_migration_count; i++)

@@ -143,7 +143,7 @@ class Bureau:
         self.schools = {}
         self.conf = self.write_config("bureau.conf", free_port(), "bureau-a")
 
-    def write_config(self, name, port, instance, **extra):
+    def write_config(self, name, port, instance, dsn=None, **extra):
         path = os.path.join(self.dir, name)
         lines = ["[collector]", "listen = 127.0.0.1:%d" % port,
                  "tls_cert = " + self.certs["server"], "tls_key = " + self.certs["server.key"],
@@ -153,7 +153,7 @@ class Bureau:
         if self.rate_per_minute is not None:
             lines.append("rate_per_minute = %d" % self.rate_per_minute)
         lines += ["%s = %s" % kv for kv in extra.items()]
-        lines += ["", "[database]", "dsn = " + self.dsn, "connect_timeout = 3s", ""]
+        lines += ["", "[database]", "dsn = " + (dsn or self.dsn), "connect_timeout = 3s", ""]
         with open(path, "w", encoding="utf-8") as f:
             f.write("\n".join(lines))
         return path

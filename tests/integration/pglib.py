@@ -15,7 +15,9 @@ SUPERUSER = "bureau"
 
 
 class Postgres:
-    def __init__(self, name="gs-pg-"):
+    def __init__(self, name="gs-pg-", primary=None):
+        """A new cluster, or with primary (a Postgres) a streaming replica of it: a
+        base backup taken over the primary's socket, started in hot standby."""
         self.dir = tempfile.mkdtemp(prefix=name)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
@@ -25,8 +27,15 @@ class Postgres:
             os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             os.chmod(self.dir, 0o755)  # the socket: our tests connect as root anyway
             self.as_user = ["runuser", "-u", "postgres", "--"]
-        self._run([os.path.join(BIN, "initdb"), "-D", self.data, "-U", SUPERUSER, "-A", "trust",
-                   "-E", "UTF8", "--locale=C", "--no-instructions"])
+        if primary:
+            # -R writes primary_conninfo and standby.signal; initdb's trust rule for
+            # local replication lets the superuser stream; -c fast: the backup's
+            # checkpoint at once, not spread over minutes.
+            self._run([os.path.join(BIN, "pg_basebackup"), "-D", self.data, "-R", "-X",
+                       "stream", "-c", "fast", "-h", primary.dir, "-U", SUPERUSER])
+        else:
+            self._run([os.path.join(BIN, "initdb"), "-D", self.data, "-U", SUPERUSER, "-A",
+                       "trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
         self.start()
 
     def _run(self, argv):
