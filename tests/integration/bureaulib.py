@@ -87,8 +87,8 @@ class Collector:
     def start(self, wait=True, extra=()):
         self.log = open(self.log_path, "a")
         self.starts = (self.text().count("ready:") if os.path.exists(self.log_path) else 0) + 1
-        self.proc = subprocess.Popen([BUREAUD, "-c", self.conf, *extra], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = gslib.spawn([BUREAUD, "-c", self.conf, *extra], stdout=self.log,
+                                stderr=subprocess.STDOUT)
         if wait and not self.wait_ready():
             raise RuntimeError("%s did not start:\n%s" % (self.name, self.text()[-3000:]))
         return self

@@ -1,5 +1,6 @@
 """Shared helpers for the integration tests: find the programs, make a scratch
 folder with a config, run the real daemon and the real CLI."""
+import atexit
 import os
 import signal
 import sqlite3
@@ -42,6 +43,24 @@ lane = east-1
 """
 
 failures = 0
+_children = []
+
+
+def spawn(argv, **kw):
+    """subprocess.Popen, and the process is killed when the test script exits, also
+    when it raised before stopping it (a daemon left running would hold its port and
+    files, and keep a ctest run from ending)."""
+    p = subprocess.Popen(argv, **kw)
+    _children.append(p)
+    return p
+
+
+@atexit.register
+def _kill_children():
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def check(cond, what):
@@ -80,8 +99,8 @@ class Daemon:
     def __init__(self, conf, *extra, env=None, log_path=None):
         self.log_path = log_path or conf + ".log"
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([DAEMON, "-f", "-c", conf, *extra], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = spawn([DAEMON, "-f", "-c", conf, *extra], env=env,
+                          stdout=self.log, stderr=subprocess.STDOUT)
 
     def text(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -147,8 +166,8 @@ class Sim:
         self.out_path = conf + ".sim.out"
         self.out = open(self.out_path, "w")
         self.err = open(conf + ".sim.err", "w")
-        self.proc = subprocess.Popen([SIM, "-c", conf, *extra], stdin=subprocess.PIPE,
-                                     stdout=self.out, stderr=self.err, text=True)
+        self.proc = spawn([SIM, "-c", conf, *extra], stdin=subprocess.PIPE,
+                          stdout=self.out, stderr=self.err, text=True)
         self.sent = 0
 
     def text(self):
