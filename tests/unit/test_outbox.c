@@ -129,6 +129,18 @@ static void enqueue(struct fx *f, const char *key, int64_t at)
     assert_true(added);
 }
 
+#define HOLDER "test[1]/0"
+
+/* outbox_next_due for HOLDER with a minute's lease; *wait = the wait it gives. */
+static int next_due(struct fx *f, int64_t now, struct outbox_item *it, int64_t *wait)
+{
+    struct outbox_lease lease = {HOLDER, 60000};
+    struct outbox_wait w;
+    int rc = outbox_next_due(f->l, now, &lease, it, &w);
+    *wait = w.wait_ms;
+    return rc;
+}
+
 /* ---- summaries ------------------------------------------------------------------------ */
 
 static void test_summary_revisions(void **state)
@@ -192,12 +204,12 @@ static void test_due_in_order(void **state)
     struct fx *f = *state;
     struct outbox_item it;
     int64_t wait = 0, t = 1000000;
-    assert_int_equal(outbox_next_due(f->l, t, &it, &wait), 0);
+    assert_int_equal(next_due(f, t, &it, &wait), 0);
     assert_int_equal(wait, -1);
     enqueue(f, "T001/a", t);
     enqueue(f, "T001/b", t);
     enqueue(f, "T001/c", t);
-    assert_int_equal(outbox_next_due(f->l, t, &it, &wait), 1);
+    assert_int_equal(next_due(f, t, &it, &wait), 1);
     assert_string_equal(it.key, "T001/a");
     assert_string_equal(it.body, "{}");
     assert_int_equal(it.kind, OUTBOX_NOTICE);
@@ -206,26 +218,26 @@ static void test_due_in_order(void **state)
     outbox_item_clear(&it);
 
     /* a waits for its retry: b and c wait behind it. */
-    assert_int_equal(outbox_mark_retry(f->l, a, 1, t + 5000, "HTTP 503 from x: busy"), 0);
-    assert_int_equal(outbox_next_due(f->l, t + 4999, &it, &wait), 0);
+    assert_int_equal(outbox_mark_retry(f->l, a, HOLDER, 1, t + 5000, "HTTP 503 from x: busy"), 0);
+    assert_int_equal(next_due(f, t + 4999, &it, &wait), 0);
     assert_int_equal(wait, 1);
     assert_null(it.body);
-    assert_int_equal(outbox_next_due(f->l, t + 5000, &it, &wait), 1);
+    assert_int_equal(next_due(f, t + 5000, &it, &wait), 1);
     assert_int_equal(it.id, a);
     assert_int_equal(it.attempts, 1);
     outbox_item_clear(&it);
 
     /* Parked: skipped, b is next. */
-    assert_int_equal(outbox_mark_parked(f->l, a, "HTTP 400 from x: bad schema"), 0);
-    assert_int_equal(outbox_next_due(f->l, t + 5000, &it, &wait), 1);
+    assert_int_equal(outbox_mark_parked(f->l, a, HOLDER, "HTTP 400 from x: bad schema"), 0);
+    assert_int_equal(next_due(f, t + 5000, &it, &wait), 1);
     assert_string_equal(it.key, "T001/b");
     assert_int_equal(outbox_mark_sent(f->l, it.id, t + 6000), 0);
     outbox_item_clear(&it);
-    assert_int_equal(outbox_next_due(f->l, t + 6000, &it, &wait), 1);
+    assert_int_equal(next_due(f, t + 6000, &it, &wait), 1);
     assert_string_equal(it.key, "T001/c");
     assert_int_equal(outbox_mark_sent(f->l, it.id, t + 7000), 0);
     outbox_item_clear(&it);
-    assert_int_equal(outbox_next_due(f->l, t + 7000, &it, &wait), 0);
+    assert_int_equal(next_due(f, t + 7000, &it, &wait), 0);
     assert_int_equal(wait, -1); /* the parked row waits for nobody */
 
     assert_string_equal(qtext(f, "SELECT state || ' ' || attempts || ' ' || last_error FROM "
@@ -244,8 +256,8 @@ static void test_make_due(void **state)
     enqueue(f, "T001/a", 10);
     enqueue(f, "T001/b", 10);
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_retry(f->l, 1, 3, 90000, "down"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, 2, "HTTP 400 from x: no"), 0);
+    assert_int_equal(outbox_mark_retry(f->l, 1, "", 3, 90000, "down"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 2, "", "HTTP 400 from x: no"), 0);
     assert_int_equal(outbox_make_due(f->l, 500, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(qtext(f, "SELECT group_concat(state || ' ' || attempts || ' ' || "
@@ -270,13 +282,13 @@ static void test_mark_transitions(void **state)
     struct outbox_item it;
     int64_t wait;
     enqueue(f, "T001/a", 10);
-    assert_int_equal(outbox_next_due(f->l, 10, &it, &wait), 1);
+    assert_int_equal(next_due(f, 10, &it, &wait), 1);
     int64_t id = it.id;
     outbox_item_clear(&it);
     /* Sent by another process meanwhile: a late failure does not undo it. */
     assert_int_equal(outbox_mark_sent(f->l, id, 20), 0);
-    assert_int_equal(outbox_mark_retry(f->l, id, 7, 99, "late"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, id, "late"), 0);
+    assert_int_equal(outbox_mark_retry(f->l, id, HOLDER, 7, 99, "late"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, id, HOLDER, "late"), 0);
     assert_string_equal(qtext(f, "SELECT state || attempts || last_error FROM outbox"), "sent1");
     /* Parked, then acknowledged (a send from the CLI that raced): sent wins. */
     enqueue(f, "T001/b", 10);
@@ -289,7 +301,7 @@ static void test_mark_transitions(void **state)
     for (int i = 0; i < 300; i++)
         strcat(big, "中");
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_retry(f->l, id + 2, 1, 50, big), 0);
+    assert_int_equal(outbox_mark_retry(f->l, id + 2, "", 1, 50, big), 0);
     const char *e = qtext(f, "SELECT last_error FROM outbox WHERE id = %lld", (long long)id + 2);
     assert_true(strlen(e) < OUTBOX_ERROR_MAX);
     assert_int_equal(strlen(e) % 3, 0);
@@ -303,8 +315,8 @@ static void test_retry_parked(void **state)
     enqueue(f, "T001/a", 10);
     enqueue(f, "T001/b", 10);
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_parked(f->l, 1, "HTTP 400 from x: one"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, 2, "HTTP 422 from x: two"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 1, "", "HTTP 400 from x: one"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 2, "", "HTTP 422 from x: two"), 0);
     assert_int_equal(outbox_mark_sent(f->l, 3, 40), 0);
     assert_int_equal(outbox_retry_parked(f->l, 5000, &n), 0);
     assert_int_equal(n, 2);
