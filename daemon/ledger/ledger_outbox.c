@@ -246,12 +246,15 @@ int outbox_release(struct ledger *l, int64_t id, const char *holder)
                            "WHERE id = ? AND lease_holder = ?", "It", id, holder);
 }
 
+/* The notices' head, not any notice: one behind a head that waits for its retry
+ * could not be sent, and the summary would be set aside again and again. */
 int outbox_notice_waiting(struct ledger *l, const char *code, int64_t since_ms, int64_t now_ms,
                           bool *waiting)
 {
     int64_t n = 0;
     int rc = lh_query_i64(l, &n,
-        "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND kind = 'notice' "
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = (SELECT min(id) FROM outbox "
+        "                 WHERE state = 'pending' AND kind = 'notice') "
         "               AND next_attempt_ms <= ?3 AND lease_until_ms <= ?3) "
         "    OR EXISTS (SELECT 1 FROM referrals r WHERE r.opened_ms >= ?2 AND NOT EXISTS "
         "  (SELECT 1 FROM outbox o WHERE o.idempotency_key = ?1 || '/referral/' || r.id)) "

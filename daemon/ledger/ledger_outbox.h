@@ -85,8 +85,8 @@ int outbox_next_due(struct ledger *l, int64_t now_ms, const struct outbox_lease 
                     struct outbox_item *it, struct outbox_wait *w);
 /* Gives a row back untouched (a transfer stopped or set aside). */
 int outbox_release(struct ledger *l, int64_t id, const char *holder);
-/* Whether a notice should go before a summary in flight: a pending notice is due
- * and free, or a referral or alert opened since since_ms has no notice yet. */
+/* Whether a notice should go before a summary in flight: the oldest pending notice
+ * is due and free, or a referral or alert opened since since_ms has no notice yet. */
 int outbox_notice_waiting(struct ledger *l, const char *code, int64_t since_ms, int64_t now_ms,
                           bool *waiting);
 

@@ -435,6 +435,9 @@ static void test_notice_waiting(void **state)
     assert_int_equal(outbox_mark_retry(f->l, 1, "", 1, 2000, "HTTP 500"), 0);
     assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 1000, &waiting), 0);
     assert_false(waiting); /* queued, waiting for its retry */
+    enqueue(f, "T001/referral/9", 800); /* due, but behind the head that waits */
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 600, 1000, &waiting), 0);
+    assert_false(waiting);
     assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 2000, &waiting), 0);
     assert_true(waiting); /* due */
 }
