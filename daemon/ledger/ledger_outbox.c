@@ -345,16 +345,28 @@ static void outbox_row(sqlite3_stmt *st, void *ctx)
         .key = ledger_col_text(st, 2), .state = ledger_col_text(st, 3),
         .attempts = sqlite3_column_int(st, 4), .created_ms = sqlite3_column_int64(st, 5),
         .sent_ms = sqlite3_column_int64(st, 6), .next_attempt_ms = sqlite3_column_int64(st, 7),
-        .last_error = ledger_col_text(st, 8)};
+        .last_error = ledger_col_text(st, 8), .note = ledger_col_text(st, 9)};
     cb->fn(&v, cb->arg);
 }
 
-int outbox_list(struct ledger *l, void (*fn)(const struct outbox_view *v, void *arg), void *arg)
+int outbox_list(struct ledger *l, int64_t now_ms,
+                void (*fn)(const struct outbox_view *v, void *arg), void *arg)
 {
     struct outbox_cb cb = {fn, arg};
     sqlite3_stmt *st = ledger_prepare(l,
         "SELECT id, kind, idempotency_key, state, attempts, created_ms, coalesce(sent_ms, 0), "
-        "       next_attempt_ms, last_error FROM outbox ORDER BY id");
+        "       next_attempt_ms, last_error, "
+        "       CASE WHEN state != 'pending' THEN '' "
+        "            WHEN lease_until_ms > ? THEN 'being sent by ' || lease_holder "
+        "            ELSE coalesce((SELECT 'waits behind parked ' || p.idempotency_key "
+        "                 FROM outbox p WHERE o.kind = 'summary' AND p.state = 'parked' "
+        "                   AND p.kind = 'summary' AND p.day = o.day AND p.id < o.id "
+        "                 ORDER BY p.id LIMIT 1), '') END "
+        "FROM outbox o ORDER BY id");
+    if (st && lh_bind(st, "I", now_ms) < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
     return ledger_each_row(l, st, "outbox list", outbox_row, &cb);
 }
 

@@ -113,9 +113,14 @@ struct outbox_view {
     int attempts;
     int64_t created_ms, sent_ms, next_attempt_ms; /* sent_ms 0 = not sent */
     const char *last_error;                       /* "" = none */
+    /* Why a pending row is not sent now, beyond its retry (outbox_list only; NULL
+     * elsewhere): "being sent by HOLDER", "waits behind parked KEY", or "". */
+    const char *note;
 };
-/* Calls fn for every row in outbox order (oldest first). */
-int outbox_list(struct ledger *l, void (*fn)(const struct outbox_view *v, void *arg), void *arg);
+/* Calls fn for every row in outbox order (oldest first); leases count as held
+ * until now_ms. */
+int outbox_list(struct ledger *l, int64_t now_ms,
+                void (*fn)(const struct outbox_view *v, void *arg), void *arg);
 
 struct outbox_counts {
     int pending, sent, parked;

@@ -172,8 +172,11 @@ def one_sender(s):
     key = s.summary_key(rev)
     check(s.rx.wait(lambda r: s.posts(key) > 0, 5),
           "the daemon's POST of %s is at the (slow) bureau" % key)
+    listing = [ln for ln in s.cli("outbox").stdout.splitlines() if key in ln]
     r = s.cli("upload", "--now", ok=False)
     gslib.wait_until(lambda: s.rx.idle(), 8)
+    check(listing and "(being sent by gatescreend[" in listing[0],
+          "`gatescreen outbox` says who is sending it: %s" % listing)
     n = s.posts(key)
     gslib.figure("posts_of_a_row_cli_and_daemon", n)
     check(n == 1, "`upload --now` meanwhile does not POST it again: %d POST(s) of %s; the "
@@ -214,6 +217,11 @@ def retry_parked_order(s):
               parked[0][0], [v for v, _ in parked[1:]], states[1:]))
     waits = [ln for ln in parked[-1][1].stdout.splitlines() if "behind a parked" in ln]
     check(waits, "`upload --now` says what waits behind it: %s" % waits)
+    first = s.summary_key(parked[0][0])
+    listing = [ln for ln in s.cli("outbox").stdout.splitlines()
+               if s.summary_key(parked[-1][0]) in ln]
+    check(listing and "(waits behind parked %s)" % first in listing[0],
+          "`gatescreen outbox` too: %s" % listing)
     parked = [v for v, _ in parked]
     s.rx.set("ok")
     later, r = s.new_summary("--now")
