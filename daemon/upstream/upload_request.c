@@ -19,6 +19,7 @@
 #include "upload_private.h"
 
 #define SERVER_MSG_MAX 300     /* of it in last_error and the log */
+#define LOCATION_MAX 200       /* of a 3xx's Location: with the message, within last_error */
 #define NOTICE_CHECK_MS 300    /* how often a summary in flight asks about notices */
 
 /* Keeps the start of the answer; the rest is read and dropped. */
@@ -214,7 +215,7 @@ static const char *location_of(struct sender *s, char *buf, size_t n)
     if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &to) != CURLE_OK || !to || !*to)
         return "no Location given";
     snprintf(buf, n, "Location: %s", to);
-    return one_line(buf, SERVER_MSG_MAX);
+    return one_line(buf, LOCATION_MAX);
 }
 
 /* 4xx: the bureau refuses this document; 3xx: the endpoint moved. Both need a
@@ -283,7 +284,7 @@ static void judge(struct sender *s, CURLcode cc, struct attempt *a)
     }
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &a->status);
     a->verdict = verdict_of(a->status);
-    char to[SERVER_MSG_MAX + 16];
+    char to[LOCATION_MAX + 16];
     if (a->status >= 300 && a->status < 400)
         set_error(a, "HTTP %ld from %s: redirected (%s), not followed: if the bureau moved "
                      "its endpoint, set [upstream] url to it and run gatescreen upload "
