@@ -172,9 +172,12 @@ static void print_row(const struct outbox_view *v, void *arg)
     ls->shown++;
     /* For a sent row: when; a pending one: its next attempt; a parked one: nothing. */
     civil_local_text(sent ? v->sent_ms : pending ? v->next_attempt_ms : 0, CIVIL_DAY_HHMMSS, "-", when, sizeof when);
-    printf("%" PRId64 "\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", v->id, v->kind, v->key, v->state,
-           v->attempts, civil_local_text(v->created_ms, CIVIL_DAY_HHMMSS, "-", created, sizeof created), when,
-           v->last_error);
+    /* Why a pending row waits, before its last error: someone else sends it, or a
+     * parked revision of its day holds it back. */
+    printf("%" PRId64 "\t%s\t%s\t%s\t%d\t%s\t%s\t%s%s%s%s\n", v->id, v->kind, v->key,
+           v->state, v->attempts,
+           civil_local_text(v->created_ms, CIVIL_DAY_HHMMSS, "-", created, sizeof created), when,
+           *v->note ? "(" : "", v->note, *v->note ? ") " : "", v->last_error);
 }
 
 int cli_outbox(struct cli *cli, int argc, char **argv)
@@ -189,7 +192,7 @@ int cli_outbox(struct cli *cli, int argc, char **argv)
         return rc;
     struct listing ls = {.all = a.all, .recent_since = clock_wall_ms() - RECENT_MS};
     printf("id\tkind\tkey\tstate\tattempts\tcreated\tsent/next attempt\tlast error\n");
-    if (outbox_list(cli->ledger, print_row, &ls) < 0)
+    if (outbox_list(cli->ledger, clock_wall_ms(), print_row, &ls) < 0)
         return EXIT_FAILED;
     if (ls.hidden)
         printf("(%d sent more than 7 days ago not shown; --all shows them)\n", ls.hidden);

@@ -31,8 +31,10 @@ static int check_config(const char *path)
     struct config *cfg = config_load(path, stderr);
     if (!cfg)
         return 2;
-    /* The key files' modes: what start would refuse, said before start. */
+    /* What start would refuse, said before start: [upstream]'s files by the very
+     * checks the uploader's start runs (a missing file included). */
     int bad = secret_file_check_config(cfg, stderr);
+    bad |= uploader_check_files(cfg, stderr);
     config_warnings(cfg, stderr); /* not errors: the file is valid */
     config_free(cfg);
     if (bad)

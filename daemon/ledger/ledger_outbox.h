@@ -49,23 +49,58 @@ struct outbox_item {
     enum outbox_kind kind;
     char key[OUTBOX_KEY_MAX];
     char *body; /* malloc'd; outbox_item_clear frees it */
-    int attempts;
+    int attempts; /* failed attempts so far: every earlier attempt failed */
     int64_t created_ms, next_attempt_ms;
 };
 void outbox_item_clear(struct outbox_item *it);
 
-/* Strictly in order: the oldest pending row (parked rows are skipped). 1 and *it
- * when it is due at now_ms; 0 when nothing is due: *wait_ms = the time until the
- * oldest pending row's retry (rows after it wait too), -1 when nothing is pending. */
-int outbox_next_due(struct ledger *l, int64_t now_ms, struct outbox_item *it, int64_t *wait_ms);
+#define OUTBOX_HOLDER_MAX 64
 
-/* The outcome of an attempt. Sent and parked count it (attempts + 1); retry sets
- * the count given. error is cut to OUTBOX_ERROR_MAX bytes (at a UTF-8 boundary). */
+/* Who takes a row, and for how long. Only one sender holds a row at a time, also
+ * across processes (the daemon's uploader, `gatescreen upload`): the lease is
+ * taken in a write transaction, and ends with the verdict, or when it expires (a
+ * holder that died). */
+struct outbox_lease {
+    const char *holder; /* unique per sender: "gatescreend[1234]/5f0c..." */
+    int64_t ms;         /* longer than one attempt can take */
+};
+
+/* Why no row was taken. */
+struct outbox_wait {
+    int64_t wait_ms; /* until a kind's head is due or its lease ends; -1: nothing waits */
+    /* A head row another sender holds ("" when none). */
+    char busy_key[OUTBOX_KEY_MAX], busy_holder[OUTBOX_HOLDER_MAX];
+    int64_t busy_until_ms;
+    int held; /* pending summaries behind a parked revision of their day */
+};
+
+/* Takes (leases to lease->holder) the next row to send at now_ms: 1 and *it. Each
+ * kind keeps its own order, and notices go first: the oldest pending notice, else
+ * the oldest pending summary, each only when it is due and nobody else holds it;
+ * a kind's later rows never overtake its head. A parked row does not hold back
+ * its kind, except that a parked summary holds back the later revisions of its
+ * day (the bureau gets a day's revisions in order). 0 and *w when nothing can be
+ * taken now. */
+int outbox_next_due(struct ledger *l, int64_t now_ms, const struct outbox_lease *lease,
+                    struct outbox_item *it, struct outbox_wait *w);
+/* Gives a row back untouched (a transfer stopped or set aside). */
+int outbox_release(struct ledger *l, int64_t id, const char *holder);
+/* Whether a notice should go before a summary in flight: the oldest pending notice
+ * is due and free, or a referral or alert opened since since_ms has no notice yet. */
+int outbox_notice_waiting(struct ledger *l, const char *code, int64_t since_ms, int64_t now_ms,
+                          bool *waiting);
+
+/* The outcome of an attempt; each ends the lease. Sent and parked count it
+ * (attempts + 1); retry sets the count given. Retry and parked change only a row
+ * still pending and still the holder's (one another sender took after the lease
+ * expired is theirs). error is cut to OUTBOX_ERROR_MAX bytes (at a UTF-8
+ * boundary). */
 int outbox_mark_sent(struct ledger *l, int64_t id, int64_t now_ms);
-int outbox_mark_retry(struct ledger *l, int64_t id, int attempts, int64_t next_attempt_ms,
-                      const char *error);
-int outbox_mark_parked(struct ledger *l, int64_t id, const char *error);
-/* Every parked row back to pending, due at now_ms, attempts and last error kept. */
+int outbox_mark_retry(struct ledger *l, int64_t id, const char *holder, int attempts,
+                      int64_t next_attempt_ms, const char *error);
+int outbox_mark_parked(struct ledger *l, int64_t id, const char *holder, const char *error);
+/* Every parked row back to pending, due at now_ms, attempts and last error kept;
+ * each kind's order (and each day's) is the order the rows were queued in. */
 int outbox_retry_parked(struct ledger *l, int64_t now_ms, int *count);
 
 /* Every pending row due at now_ms: someone asked to send now (`upload --now`),
@@ -78,9 +113,14 @@ struct outbox_view {
     int attempts;
     int64_t created_ms, sent_ms, next_attempt_ms; /* sent_ms 0 = not sent */
     const char *last_error;                       /* "" = none */
+    /* Why a pending row is not sent now, beyond its retry (outbox_list only; NULL
+     * elsewhere): "being sent by HOLDER", "waits behind parked KEY", or "". */
+    const char *note;
 };
-/* Calls fn for every row in outbox order (oldest first). */
-int outbox_list(struct ledger *l, void (*fn)(const struct outbox_view *v, void *arg), void *arg);
+/* Calls fn for every row in outbox order (oldest first); leases count as held
+ * until now_ms. */
+int outbox_list(struct ledger *l, int64_t now_ms,
+                void (*fn)(const struct outbox_view *v, void *arg), void *arg);
 
 struct outbox_counts {
     int pending, sent, parked;

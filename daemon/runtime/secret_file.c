@@ -127,17 +127,11 @@ static int check_present(const char *path, const char *what, FILE *errs)
     return secret_file_check(path, what, errs);
 }
 
+/* [upstream]'s files are checked by the uploader's own start check
+ * (uploader_check_files), which --check-config runs too. */
 int secret_file_check_config(const struct config *cfg, FILE *errs)
 {
-    const struct cfg_upstream *u = &cfg->upstream;
-    int bad = 0;
     if (cfg->web.enabled && *cfg->web.tls_key)
-        bad |= check_present(cfg->web.tls_key, "TLS key", errs);
-    if (u->enabled && *u->client_key)
-        bad |= check_present(u->client_key, "client key", errs);
-    if (u->enabled && *u->token_file)
-        bad |= check_present(u->token_file, "token file", errs);
-    if (u->enabled && *u->secret_file)
-        bad |= check_present(u->secret_file, "pseudonym key", errs);
-    return bad ? -1 : 0;
+        return check_present(cfg->web.tls_key, "TLS key", errs);
+    return 0;
 }

@@ -39,9 +39,14 @@ struct sender {
     CURLM *multi;
     CURL *easy;
     const atomic_int *stop; /* NULL: nobody stops a CLI pass */
+    /* Asked now and then during a summary's transfer: true sets the summary aside
+     * (V_YIELDED) so that an urgent notice goes first. NULL: never. */
+    bool (*notice_waiting)(struct sender *s);
+    struct ledger *l;       /* the pass's ledger, for notice_waiting */
+    char holder[OUTBOX_HOLDER_MAX]; /* this sender's name on the rows it holds */
     FILE *out;              /* the CLI's lines; NULL in the daemon, which logs */
     uint32_t rng;
-    struct log_limit retry_log;
+    struct log_limit retry_log, held_log;
     /* A notice that cannot be built fails every pass until someone fixes the
      * cause: its reconciliation is backed off so the log is not flooded. */
     int64_t notices_due_ms; /* monotonic */
@@ -51,7 +56,7 @@ struct sender {
     size_t response_len;
 };
 
-enum verdict { V_SENT, V_RETRY, V_PARKED, V_STOPPED };
+enum verdict { V_SENT, V_RETRY, V_PARKED, V_STOPPED, V_YIELDED };
 
 struct attempt {
     enum verdict verdict;
@@ -65,7 +70,8 @@ static inline bool sender_stopping(const struct sender *s)
 }
 
 /* One POST of one row; *a says what became of it (V_STOPPED: a stop was asked
- * during the transfer, and the row is left as it was). */
+ * during the transfer; V_YIELDED: a summary set aside for a notice; the row is
+ * left as it was either way). */
 void sender_post(struct sender *s, const struct outbox_item *it, struct attempt *a);
 
 #endif

@@ -19,6 +19,8 @@
 #include "upload_private.h"
 
 #define SERVER_MSG_MAX 300     /* of it in last_error and the log */
+#define LOCATION_MAX 200       /* of a 3xx's Location: with the message, within last_error */
+#define NOTICE_CHECK_MS 300    /* how often a summary in flight asks about notices */
 
 /* Keeps the start of the answer; the rest is read and dropped. */
 static size_t on_response(char *data, size_t size, size_t nmemb, void *arg)
@@ -133,19 +135,36 @@ static CURLcode set_request(struct sender *s, const struct outbox_item *it,
     return rc;
 }
 
-/* Runs the transfer; *stopped when a stop was asked before it ended. */
-static CURLcode transfer(struct sender *s, bool *stopped)
+/* A summary in flight gives way to an urgent notice: asked at most every
+ * NOTICE_CHECK_MS (the question reads the ledger). */
+static bool give_way(struct sender *s, const struct outbox_item *it, int64_t *next_check)
+{
+    int64_t now = clock_mono_ms();
+    if (it->kind != OUTBOX_SUMMARY || !s->notice_waiting || now < *next_check)
+        return false;
+    *next_check = now + NOTICE_CHECK_MS;
+    return s->notice_waiting(s);
+}
+
+/* Runs the transfer; *stopped (V_STOPPED or V_YIELDED) when it was ended early. */
+static CURLcode transfer(struct sender *s, const struct outbox_item *it, enum verdict *stopped)
 {
     CURLcode result = CURLE_FAILED_INIT;
     int running = 1;
-    *stopped = false;
+    int64_t next_check = clock_mono_ms() + NOTICE_CHECK_MS;
+    int poll_ms = it->kind == OUTBOX_SUMMARY && s->notice_waiting ? NOTICE_CHECK_MS : IDLE_MS;
+    *stopped = V_SENT; /* = not stopped */
     if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
         return result;
-    while (running && !(*stopped = sender_stopping(s))) {
+    while (running) {
+        if (sender_stopping(s) || give_way(s, it, &next_check)) {
+            *stopped = sender_stopping(s) ? V_STOPPED : V_YIELDED;
+            break;
+        }
         if (curl_multi_perform(s->multi, &running) != CURLM_OK)
             break;
         /* Waits for the sockets, curl's own timers, or curl_multi_wakeup. */
-        if (running && curl_multi_poll(s->multi, NULL, 0, IDLE_MS, NULL) != CURLM_OK)
+        if (running && curl_multi_poll(s->multi, NULL, 0, poll_ms, NULL) != CURLM_OK)
             break;
     }
     int left;
@@ -158,11 +177,11 @@ static CURLcode transfer(struct sender *s, bool *stopped)
 
 /* ---- verdicts -------------------------------------------------------------------------- */
 
-/* The server's answer as one short line: control characters and runs of spaces
- * become one space, cut at SERVER_MSG_MAX bytes on a UTF-8 boundary. */
-static const char *server_message(struct sender *s)
+/* Text from the server (its answer, a Location) as one short line, in place:
+ * control characters and runs of spaces become one space, cut at max bytes on a
+ * UTF-8 boundary. "" when nothing is left. */
+static char *one_line(char *r, size_t max)
 {
-    char *r = s->response;
     size_t n = 0;
     for (size_t i = 0; r[i]; i++) {
         char c = (unsigned char)r[i] < 0x20 || r[i] == 0x7f ? ' ' : r[i];
@@ -170,18 +189,35 @@ static const char *server_message(struct sender *s)
             r[n++] = c;
     }
     r[n] = '\0';
-    if (n > SERVER_MSG_MAX) {
-        n = SERVER_MSG_MAX;
+    if (n > max) {
+        n = max;
         while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
             n--; /* r[n] continues a sequence: cut before the sequence starts */
     }
     while (n > 0 && r[n - 1] == ' ')
         n--;
     r[n] = '\0';
-    return n ? r : "(no message)";
+    return r;
 }
 
-/* 408 and 429 say "not now", not "not this": they are retried like a 5xx. */
+static const char *server_message(struct sender *s)
+{
+    const char *m = one_line(s->response, SERVER_MSG_MAX);
+    return *m ? m : "(no message)";
+}
+
+/* Where a 3xx points, for the administrator: the redirect is not followed (the
+ * token and the documents go only to the configured url), but whoever reads the
+ * parked row must see where the bureau says it moved. */
+static const char *location_of(struct sender *s, char *buf, size_t n)
+{
+    char *to = NULL;
+    if (curl_easy_getinfo(s->easy, CURLINFO_REDIRECT_URL, &to) != CURLE_OK || !to || !*to)
+        return "no Location given";
+    snprintf(buf, n, "Location: %s", to);
+    return one_line(buf, LOCATION_MAX);
+}
+
 /* 4xx: the bureau refuses this document; 3xx: the endpoint moved. Both need a
  * person, and retrying would hold every later notice back: parked. 408 and 429
  * mean "not now". */
@@ -248,7 +284,13 @@ static void judge(struct sender *s, CURLcode cc, struct attempt *a)
     }
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &a->status);
     a->verdict = verdict_of(a->status);
-    if (a->verdict != V_SENT)
+    char to[LOCATION_MAX + 16];
+    if (a->status >= 300 && a->status < 400)
+        set_error(a, "HTTP %ld from %s: redirected (%s), not followed: if the bureau moved "
+                     "its endpoint, set [upstream] url to it and run gatescreen upload "
+                     "--retry-parked: %s", a->status, s->cfg->upstream.url,
+                  location_of(s, to, sizeof to), server_message(s));
+    else if (a->verdict != V_SENT)
         set_error(a, "HTTP %ld from %s: %s", a->status, s->cfg->upstream.url,
                   server_message(s));
 }
@@ -289,15 +331,15 @@ void sender_post(struct sender *s, const struct outbox_item *it, struct attempt 
     if (client_cert_expired(s, a) || names_no_longer_allowed(s, it, a))
         return;
     struct curl_slist *headers = headers_of(s, it);
-    bool stopped = false;
+    enum verdict stopped = V_SENT;
     CURLcode cc = CURLE_OUT_OF_MEMORY;
     if (headers && set_request(s, it, headers) == CURLE_OK)
-        cc = transfer(s, &stopped);
+        cc = transfer(s, it, &stopped);
     else if (headers)
         cc = CURLE_FAILED_INIT; /* an option this libcurl does not take: a build problem */
     curl_slist_free_all(headers);
-    if (stopped)
-        a->verdict = V_STOPPED;
+    if (stopped != V_SENT)
+        a->verdict = stopped;
     else
         judge(s, cc, a);
 }

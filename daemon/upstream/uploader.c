@@ -11,7 +11,12 @@
  *
  * Backoff is a function of the row's attempts, not of the process: after a restart
  * (or from `gatescreen upload`) a row that failed five times still waits its
- * 16 × retry_min. */
+ * 16 × retry_min.
+ *
+ * One sender per row: a pass takes each row with a lease in the ledger
+ * (outbox_next_due), so the daemon and `gatescreen upload --now` never POST the
+ * same row at once; the lease outlasts one attempt ([upstream] timeout +
+ * LEASE_MARGIN_MS), so a holder killed mid-send frees its row when it expires. */
 #include "uploader.h"
 
 #include <curl/curl.h>
@@ -37,6 +42,8 @@
 #define MAX_ASKED 8            /* summary days waiting for the thread */
 #define NOTICES_RETRY_MIN_MS 1000
 #define NOTICES_RETRY_MAX_MS (10 * 60 * 1000)
+#define LEASE_MARGIN_MS 2000   /* beyond [upstream] timeout: the verdict's ledger write */
+#define DAY_MS (24 * 3600 * 1000LL)
 
 /* libcurl; uploader_forget_environment has run before any thread started. */
 static int start_curl(void)
@@ -75,14 +82,15 @@ static const char *fmt_delay(int64_t ms, char *buf, size_t n)
     return buf;
 }
 
+/* The failed attempts are the row's, stored: they survive a restart. */
 static void report_sent(struct sender *s, const struct outbox_item *it, long status)
 {
-    uint64_t failed = log_limit_reset(&s->retry_log);
+    log_limit_reset(&s->retry_log);
     if (s->out)
         fprintf(s->out, "sent %s (HTTP %ld)\n", it->key, status);
-    else if (failed)
-        log_notice("upstream: %s delivered (HTTP %ld) after %" PRIu64 " failed attempts",
-                   it->key, status, failed);
+    else if (it->attempts)
+        log_notice("upstream: %s delivered (HTTP %ld) after %d failed attempt%s", it->key,
+                   status, it->attempts, it->attempts == 1 ? "" : "s");
     else
         log_info("upstream: %s delivered (HTTP %ld)", it->key, status);
 }
@@ -121,38 +129,92 @@ static int record(struct sender *s, struct ledger *l, const struct outbox_item *
     }
     if (a->verdict == V_PARKED) {
         report_parked(s, it, a->error);
-        return outbox_mark_parked(l, it->id, a->error);
+        return outbox_mark_parked(l, it->id, s->holder, a->error);
     }
+    if (a->verdict == V_STOPPED || a->verdict == V_YIELDED) /* untouched: free at once */
+        return outbox_release(l, it->id, s->holder);
     int64_t delay = retry_delay(s, it->attempts + 1);
     report_retry(s, it, it->attempts + 1, delay, a->error);
-    return outbox_mark_retry(l, it->id, it->attempts + 1, now + delay, a->error);
+    return outbox_mark_retry(l, it->id, s->holder, it->attempts + 1, now + delay, a->error);
 }
 
 /* ---- a pass ---------------------------------------------------------------------------- */
 
 struct pass_result {
     int sent, failed;
-    int64_t wait_ms;     /* until the head row's retry, -1 when nothing waits */
-    bool notices_failed; /* some notice could not be queued (logged) */
+    struct outbox_wait w; /* why the pass ended: w.wait_ms until a head row is due */
+    bool notices_failed;  /* some notice could not be queued (logged) */
 };
 
-/* Sends due rows in order until one must wait, nothing is due, or a stop. */
+static void queue_notices(struct sender *s, struct ledger *l, struct pass_result *r);
+
+/* A summary in flight asks this: a notice due, or a referral or alert without its
+ * notice (unless their reconciliation is backing off after a failure: then it
+ * would set every summary aside for nothing). */
+static bool notice_waiting(struct sender *s)
+{
+    int64_t now = clock_wall_ms();
+    int64_t since = clock_mono_ms() < s->notices_due_ms ? INT64_MAX
+                                                        : now - OUTBOX_NOTICE_DAYS * DAY_MS;
+    bool waiting = false;
+    return outbox_notice_waiting(s->l, s->cfg->school.code, since, now, &waiting) == 0 &&
+           waiting;
+}
+
+static void report_yield(struct sender *s, const struct outbox_item *it)
+{
+    if (s->out)
+        fprintf(s->out, "set aside %s: an urgent notice goes first\n", it->key);
+    else
+        log_info("upstream: %s set aside: an urgent notice goes first; it is sent again "
+                 "after it", it->key);
+}
+
+/* Why the pass left rows behind: another sender holds one (the CLI says so), or
+ * summaries wait behind a parked revision of their day. */
+static void report_waiting(struct sender *s, const struct outbox_wait *w)
+{
+    char until[32];
+    if (*w->busy_key && s->out)
+        fprintf(s->out, "busy %s: being sent by %s (its lease ends at %s); not sent again\n",
+                w->busy_key, w->busy_holder,
+                civil_local_text(w->busy_until_ms, CIVIL_DAY_HHMMSS, "-", until, sizeof until));
+    if (w->held && s->out)
+        fprintf(s->out, "%d summar%s wait%s behind a parked revision of the same day "
+                        "(gatescreen outbox; gatescreen upload --retry-parked)\n", w->held,
+                w->held == 1 ? "y" : "ies", w->held == 1 ? "s" : "");
+    else if (w->held)
+        log_limited(&s->held_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                    "upstream: %d summar%s wait%s behind a parked revision of the same day "
+                    "(gatescreen outbox; gatescreen upload --retry-parked)", w->held,
+                    w->held == 1 ? "y" : "ies", w->held == 1 ? "s" : "");
+}
+
+/* Sends due rows, notices first, each kind in its order, until nothing is due,
+ * or a stop. */
 static int send_due(struct sender *s, struct ledger *l, struct pass_result *r)
 {
     struct outbox_item it;
+    struct outbox_lease lease = {s->holder, s->cfg->upstream.timeout_ms + LEASE_MARGIN_MS};
     int due = 0;
-    r->wait_ms = -1;
+    s->l = l;
     while (!sender_stopping(s) &&
-           (due = outbox_next_due(l, clock_wall_ms(), &it, &r->wait_ms)) > 0) {
+           (due = outbox_next_due(l, clock_wall_ms(), &lease, &it, &r->w)) > 0) {
         struct attempt a;
         sender_post(s, &it, &a);
-        int rc = a.verdict == V_STOPPED ? 0 : record(s, l, &it, &a);
+        int rc = record(s, l, &it, &a);
         r->sent += a.verdict == V_SENT;
         r->failed += a.verdict == V_RETRY || a.verdict == V_PARKED;
+        if (a.verdict == V_YIELDED) {
+            report_yield(s, &it);
+            queue_notices(s, l, r); /* the notice may not be queued yet */
+        }
         outbox_item_clear(&it);
         if (rc < 0) /* the row would be sent again at once, and again: stop here */
             return -1;
     }
+    if (due == 0)
+        report_waiting(s, &r->w);
     return sender_stopping(s) ? 0 : due;
 }
 
@@ -183,7 +245,7 @@ static void queue_notices(struct sender *s, struct ledger *l, struct pass_result
 /* Notices are queued first, so a referral opened a moment ago goes in this pass. */
 static int pass(struct sender *s, struct ledger *l, struct pass_result *r)
 {
-    *r = (struct pass_result){.wait_ms = -1};
+    *r = (struct pass_result){.w.wait_ms = -1};
     queue_notices(s, l, r);
     return send_due(s, l, r);
 }
@@ -195,11 +257,22 @@ static uint32_t seed(void)
     return ((uint32_t)ts.tv_nsec ^ (uint32_t)getpid() * 2654435761u) | 1u;
 }
 
+/* The sender's name on the rows it holds: the program and pid for the person
+ * reading `gatescreen outbox`, a random part so that a pid used again after a
+ * crash is not taken for the dead holder. */
+static void name_holder(struct sender *s, const char *program)
+{
+    snprintf(s->holder, sizeof s->holder, "%s[%ld]/%08x", program, (long)getpid(),
+             (unsigned)s->rng); /* seed(): the clock's nanoseconds */
+}
+
 int uploader_run_once(const struct config *cfg, struct ledger *l, int *sent, int *failed,
                       FILE *out)
 {
     struct creds c = {0};
-    struct sender s = {.cfg = cfg, .creds = &c, .out = out, .rng = seed()};
+    struct sender s = {.cfg = cfg, .creds = &c, .out = out, .rng = seed(),
+                       .notice_waiting = notice_waiting};
+    name_holder(&s, "gatescreen upload");
     struct pass_result r = {0};
     int rc = -1;
     *sent = *failed = 0;
@@ -335,7 +408,7 @@ static void *run(void *arg)
 {
     struct uploader *u = arg;
     while (!atomic_load(&u->stop)) {
-        struct pass_result r = {.wait_ms = -1};
+        struct pass_result r = {.w.wait_ms = -1};
         take_config(u);
         if (!u->cfg->upstream.enabled) {
             idle(u, IDLE_MS);
@@ -347,7 +420,7 @@ static void *run(void *arg)
             continue;
         }
         backoff_reset(&u->failed_pass);
-        idle(u, r.wait_ms >= 0 && r.wait_ms < IDLE_MS ? r.wait_ms : IDLE_MS);
+        idle(u, r.w.wait_ms >= 0 && r.w.wait_ms < IDLE_MS ? r.w.wait_ms : IDLE_MS);
     }
     return NULL;
 }
@@ -401,8 +474,10 @@ struct uploader *uploader_start(const struct config *cfg, FILE *errs)
     atomic_init(&u->stop, 0);
     atomic_init(&u->woken, 0);
     u->s = (struct sender){.cfg = u->cfg, .creds = &u->creds, .stop = &u->stop, .rng = seed(),
+                           .notice_waiting = notice_waiting,
                            .notices_backoff = {.min_ms = NOTICES_RETRY_MIN_MS,
                                                .max_ms = NOTICES_RETRY_MAX_MS}};
+    name_holder(&u->s, "gatescreend");
     u->failed_pass = (struct backoff){.min_ms = FAILED_PASS_MIN_MS, .max_ms = FAILED_PASS_MAX_MS};
     if (creds_load(&cfg->upstream, &u->creds, errs) < 0 || open_handles(u, errs) < 0)
         goto fail;

@@ -11,12 +11,16 @@
  *   2xx                                     sent
  *   3xx, 4xx (but 408, 429)                 parked with the server's message, until
  *                                           `gatescreen upload --retry-parked`
- *                                           (3xx: the endpoint moved; a person acts)
+ *                                           (3xx: the endpoint moved; a person acts:
+ *                                           the Location is in the message)
  *   5xx, 408, 429, timeouts, TLS and
  *   connection errors                       retried with exponential backoff and
  *                                           jitter (retry_min..retry_max), forever
- * A parked row does not hold back the rows after it; a row waiting for its retry
- * does. */
+ * Notices go first, and each kind keeps its own order: a row waiting for its
+ * retry holds back the later rows of its kind only; a summary in flight is set
+ * aside when a notice is waiting. A parked row does not hold back its kind, but a
+ * parked summary holds back the later revisions of its day. One sender per row
+ * (a lease in the outbox), also across the daemon and `gatescreen upload`. */
 #ifndef GS_UPLOADER_H
 #define GS_UPLOADER_H
 
@@ -33,7 +37,10 @@ void uploader_forget_environment(void);
 /* Checks the files [upstream] needs, writing every problem to errs as
  * "FILE: message": the token file exists, is a non-empty single line and is not
  * readable by group or others; the CA file, client certificate and key are
- * readable; the pseudonym key is valid. 0 when all is well or url is not set. */
+ * readable; the pseudonym key is valid. 0 when all is well or url is not set.
+ * The very checks uploader_start runs (creds_load): gatescreend --check-config,
+ * `gatescreen upload` and enrolment call this, so none can pass what the start
+ * refuses. */
 int uploader_check_files(const struct config *cfg, FILE *errs);
 
 struct uploader;

@@ -22,8 +22,10 @@ Control (plain HTTP on 127.0.0.1:C): POST /mode with a JSON object
     {"mode": "fail", "count": N, "status": 500}      N answers of 500 (count null: all)
     {"mode": "reject", "status": 400, "message": M}  4xx with body {"error": M}
     {"mode": "down"}                                 close the HTTPS listener (refused)
-plus optional "delay": S (sleep S seconds before handling, any mode) and "match": K
-(fail/reject only requests whose key contains K; the others are answered ok). A mode
+plus optional "delay": S (sleep S seconds before handling, any mode), "delay_match": K
+(the delay only for requests whose key contains K), "match": K (fail/reject only
+requests whose key contains K; the others are answered ok) and, with reject,
+"location": U (a Location header, for a 3xx). A mode
 other than down opens the listener again on the same port. GET /state returns the
 mode. The test side is class Receiver below.
 """
@@ -153,7 +155,7 @@ class Handler(BaseHTTPRequestHandler):
             "client_san": san_of(self.connection.getpeercert()),
             "client_sha256": sha256_of(self.connection.getpeercert(binary_form=True))})
         delay = b.mode.get("delay") or 0
-        if delay:
+        if delay and b.mode.get("delay_match", "") in (key or ""):
             time.sleep(delay)
         status, answer, accepted, dup, conflict = b.decide(key, body)
         b.write(b.log_path, {"event": "answered", "seq": seq, "t": time.time(), "key": key,
@@ -163,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            if status != 200 and b.mode.get("location"):
+                self.send_header("Location", b.mode["location"])
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

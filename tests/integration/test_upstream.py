@@ -5,8 +5,9 @@ now with openssl). Checks: the summary's figures and the notices' content (keyed
 pseudonyms, checked against HMAC-SHA-256 of the id), the headers (Idempotency-Key,
 X-Gatescreen-Kind, bearer token), every payload valid against config/schema/, in
 order, once per key; no new revision without new facts, a new one after; a 400 parked
-with its message (`gatescreen outbox`), not retried, later documents still sent, and
-sent again by `upload --retry-parked`; `--date`; names only with identify = names.
+with its message (`gatescreen outbox`), not retried, later notices still sent (the
+day's later revisions wait behind it), and sent again by `upload --retry-parked`;
+`--date`; names only with identify = names.
 The daemon's part is in test_upstream_daemon.py, TLS failures in test_upstream_tls.py.
 
 Needs the python3 module jsonschema (Debian python3-jsonschema); never skipped."""
@@ -242,16 +243,21 @@ def parked(t):
     # Later documents still go: a new fever, rechecked, opens referral 2.
     gate(t.db, S(12), "08:05", 3810, outcome="fever", flag=True)
     run(t.conf, "recheck", S(12), "38.1", "--instrument", "axillary")
-    run(t.conf, "upload", "--now")
-    later = ["%s/referral/2" % CODE, "%s/%s/4" % (CODE, DAY)]
-    check(t.rx.accepted_keys()[-2:] == later,
-          "documents queued after the parked one are sent: %s" % t.rx.accepted_keys()[-2:])
+    r = run(t.conf, "upload", "--now")
+    key4 = "%s/%s/4" % (CODE, DAY)
+    check(t.rx.accepted_keys()[-1:] == ["%s/referral/2" % CODE],
+          "a notice queued after the parked summary is sent: %s" % t.rx.accepted_keys()[-1:])
     check((t.outbox().get(key3) or ("",) * 3)[2] == "parked", "revision 3 stays parked")
+    check((t.outbox().get(key4) or ("",) * 3)[2] == "pending" and
+          "1 summary waits behind a parked revision of the same day" in r.stdout,
+          "revision 4 of the same day waits behind it (the day's order), and upload says so")
 
     t.rx.set("ok")
     run(t.conf, "upload", "--retry-parked", "--now")
     check(t.rx.wait_keys([key3], 3) and t.outbox().get(key3, ("",) * 3)[2] == "sent",
           "upload --retry-parked --now, the receiver fixed: revision 3 delivered and sent")
+    check(t.rx.accepted_keys()[-2:] == [key3, key4],
+          "then revision 4: the day's revisions in order: %s" % t.rx.accepted_keys()[-2:])
     check(len([e for e in t.rx.received() if e["key"] == key3]) == 2,
           "revision 3 was sent exactly twice (the 400, then the retry on request)")
 

@@ -1,5 +1,7 @@
-/* The outbox on a real SQLite ledger: summary revisions only for new facts, strict
- * order with retries blocking and parked rows skipped, the mark_* transitions,
+/* The outbox on a real SQLite ledger: summary revisions only for new facts, the
+ * order (notices first, each kind in its own, retries blocking their kind, parked
+ * rows skipped but holding back their day's later revisions), the lease (one
+ * sender per row, expiry, release), the mark_* transitions,
  * --retry-parked, the notices' reconciliation (exactly once, a week back), the
  * upstream file checks, and the uploader's retry path and prompt stop against
  * local sockets that refuse or never answer. The HTTPS deliveries themselves are
@@ -129,6 +131,18 @@ static void enqueue(struct fx *f, const char *key, int64_t at)
     assert_true(added);
 }
 
+#define HOLDER "test[1]/0"
+
+/* outbox_next_due for HOLDER with a minute's lease; *wait = the wait it gives. */
+static int next_due(struct fx *f, int64_t now, struct outbox_item *it, int64_t *wait)
+{
+    struct outbox_lease lease = {HOLDER, 60000};
+    struct outbox_wait w;
+    int rc = outbox_next_due(f->l, now, &lease, it, &w);
+    *wait = w.wait_ms;
+    return rc;
+}
+
 /* ---- summaries ------------------------------------------------------------------------ */
 
 static void test_summary_revisions(void **state)
@@ -192,12 +206,12 @@ static void test_due_in_order(void **state)
     struct fx *f = *state;
     struct outbox_item it;
     int64_t wait = 0, t = 1000000;
-    assert_int_equal(outbox_next_due(f->l, t, &it, &wait), 0);
+    assert_int_equal(next_due(f, t, &it, &wait), 0);
     assert_int_equal(wait, -1);
     enqueue(f, "T001/a", t);
     enqueue(f, "T001/b", t);
     enqueue(f, "T001/c", t);
-    assert_int_equal(outbox_next_due(f->l, t, &it, &wait), 1);
+    assert_int_equal(next_due(f, t, &it, &wait), 1);
     assert_string_equal(it.key, "T001/a");
     assert_string_equal(it.body, "{}");
     assert_int_equal(it.kind, OUTBOX_NOTICE);
@@ -206,26 +220,26 @@ static void test_due_in_order(void **state)
     outbox_item_clear(&it);
 
     /* a waits for its retry: b and c wait behind it. */
-    assert_int_equal(outbox_mark_retry(f->l, a, 1, t + 5000, "HTTP 503 from x: busy"), 0);
-    assert_int_equal(outbox_next_due(f->l, t + 4999, &it, &wait), 0);
+    assert_int_equal(outbox_mark_retry(f->l, a, HOLDER, 1, t + 5000, "HTTP 503 from x: busy"), 0);
+    assert_int_equal(next_due(f, t + 4999, &it, &wait), 0);
     assert_int_equal(wait, 1);
     assert_null(it.body);
-    assert_int_equal(outbox_next_due(f->l, t + 5000, &it, &wait), 1);
+    assert_int_equal(next_due(f, t + 5000, &it, &wait), 1);
     assert_int_equal(it.id, a);
     assert_int_equal(it.attempts, 1);
     outbox_item_clear(&it);
 
     /* Parked: skipped, b is next. */
-    assert_int_equal(outbox_mark_parked(f->l, a, "HTTP 400 from x: bad schema"), 0);
-    assert_int_equal(outbox_next_due(f->l, t + 5000, &it, &wait), 1);
+    assert_int_equal(outbox_mark_parked(f->l, a, HOLDER, "HTTP 400 from x: bad schema"), 0);
+    assert_int_equal(next_due(f, t + 5000, &it, &wait), 1);
     assert_string_equal(it.key, "T001/b");
     assert_int_equal(outbox_mark_sent(f->l, it.id, t + 6000), 0);
     outbox_item_clear(&it);
-    assert_int_equal(outbox_next_due(f->l, t + 6000, &it, &wait), 1);
+    assert_int_equal(next_due(f, t + 6000, &it, &wait), 1);
     assert_string_equal(it.key, "T001/c");
     assert_int_equal(outbox_mark_sent(f->l, it.id, t + 7000), 0);
     outbox_item_clear(&it);
-    assert_int_equal(outbox_next_due(f->l, t + 7000, &it, &wait), 0);
+    assert_int_equal(next_due(f, t + 7000, &it, &wait), 0);
     assert_int_equal(wait, -1); /* the parked row waits for nobody */
 
     assert_string_equal(qtext(f, "SELECT state || ' ' || attempts || ' ' || last_error FROM "
@@ -244,8 +258,8 @@ static void test_make_due(void **state)
     enqueue(f, "T001/a", 10);
     enqueue(f, "T001/b", 10);
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_retry(f->l, 1, 3, 90000, "down"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, 2, "HTTP 400 from x: no"), 0);
+    assert_int_equal(outbox_mark_retry(f->l, 1, "", 3, 90000, "down"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 2, "", "HTTP 400 from x: no"), 0);
     assert_int_equal(outbox_make_due(f->l, 500, &n), 0);
     assert_int_equal(n, 1);
     assert_string_equal(qtext(f, "SELECT group_concat(state || ' ' || attempts || ' ' || "
@@ -270,13 +284,13 @@ static void test_mark_transitions(void **state)
     struct outbox_item it;
     int64_t wait;
     enqueue(f, "T001/a", 10);
-    assert_int_equal(outbox_next_due(f->l, 10, &it, &wait), 1);
+    assert_int_equal(next_due(f, 10, &it, &wait), 1);
     int64_t id = it.id;
     outbox_item_clear(&it);
     /* Sent by another process meanwhile: a late failure does not undo it. */
     assert_int_equal(outbox_mark_sent(f->l, id, 20), 0);
-    assert_int_equal(outbox_mark_retry(f->l, id, 7, 99, "late"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, id, "late"), 0);
+    assert_int_equal(outbox_mark_retry(f->l, id, HOLDER, 7, 99, "late"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, id, HOLDER, "late"), 0);
     assert_string_equal(qtext(f, "SELECT state || attempts || last_error FROM outbox"), "sent1");
     /* Parked, then acknowledged (a send from the CLI that raced): sent wins. */
     enqueue(f, "T001/b", 10);
@@ -289,7 +303,7 @@ static void test_mark_transitions(void **state)
     for (int i = 0; i < 300; i++)
         strcat(big, "中");
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_retry(f->l, id + 2, 1, 50, big), 0);
+    assert_int_equal(outbox_mark_retry(f->l, id + 2, "", 1, 50, big), 0);
     const char *e = qtext(f, "SELECT last_error FROM outbox WHERE id = %lld", (long long)id + 2);
     assert_true(strlen(e) < OUTBOX_ERROR_MAX);
     assert_int_equal(strlen(e) % 3, 0);
@@ -303,8 +317,8 @@ static void test_retry_parked(void **state)
     enqueue(f, "T001/a", 10);
     enqueue(f, "T001/b", 10);
     enqueue(f, "T001/c", 10);
-    assert_int_equal(outbox_mark_parked(f->l, 1, "HTTP 400 from x: one"), 0);
-    assert_int_equal(outbox_mark_parked(f->l, 2, "HTTP 422 from x: two"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 1, "", "HTTP 400 from x: one"), 0);
+    assert_int_equal(outbox_mark_parked(f->l, 2, "", "HTTP 422 from x: two"), 0);
     assert_int_equal(outbox_mark_sent(f->l, 3, 40), 0);
     assert_int_equal(outbox_retry_parked(f->l, 5000, &n), 0);
     assert_int_equal(n, 2);
@@ -314,6 +328,118 @@ static void test_retry_parked(void **state)
                         "two|sent 1 10 ");
     assert_int_equal(outbox_retry_parked(f->l, 6000, &n), 0);
     assert_int_equal(n, 0);
+}
+
+/* ---- one sender per row, and the order of each kind (issue 16) ----------------------- */
+
+static int64_t take(struct fx *f, const char *holder, int64_t now, struct outbox_wait *w)
+{
+    struct outbox_lease lease = {holder, 10000};
+    struct outbox_item it;
+    int rc = outbox_next_due(f->l, now, &lease, &it, w);
+    int64_t id = rc == 1 ? it.id : rc; /* the row taken; 0 none, -1 an error */
+    outbox_item_clear(&it);
+    return id;
+}
+
+static void test_lease(void **state)
+{
+    struct fx *f = *state;
+    struct outbox_wait w;
+    enqueue(f, "T001/referral/1", 10);
+    enqueue(f, "T001/referral/2", 10);
+    assert_int_equal(take(f, "daemon", 100, &w), 1);
+    /* The CLI meanwhile: the head is the daemon's, and the notice after it waits. */
+    assert_int_equal(take(f, "cli", 200, &w), 0);
+    assert_string_equal(w.busy_key, "T001/referral/1");
+    assert_string_equal(w.busy_holder, "daemon");
+    assert_int_equal(w.busy_until_ms, 10100);
+    assert_int_equal(w.wait_ms, 9900);
+    /* Only the holder's verdict counts; the lease ends with it. */
+    assert_int_equal(outbox_mark_retry(f->l, 1, "cli", 1, 300, "not mine"), 0);
+    assert_string_equal(qtext(f, "SELECT attempts || lease_holder FROM outbox WHERE id = 1"),
+                        "0daemon");
+    assert_int_equal(outbox_mark_retry(f->l, 1, "daemon", 1, 300, "HTTP 500"), 0);
+    assert_int_equal(take(f, "cli", 300, &w), 1);
+    /* A holder that died: its lease ends when it expires. */
+    assert_int_equal(take(f, "daemon", 400, &w), 0);
+    assert_int_equal(take(f, "daemon", 10300, &w), 1);
+    /* Given back untouched (a stop): free at once, attempts unchanged. */
+    assert_int_equal(outbox_release(f->l, 1, "daemon"), 0);
+    assert_int_equal(take(f, "cli", 10400, &w), 1);
+    assert_int_equal(outbox_mark_sent(f->l, 1, 10500), 0);
+    assert_string_equal(qtext(f, "SELECT state || attempts || lease_until_ms || lease_holder "
+                                 "FROM outbox WHERE id = 1"), "sent20");
+    assert_int_equal(take(f, "cli", 10600, &w), 2);
+}
+
+static void store(struct fx *f, const char *day, int rev)
+{
+    char key[64];
+    bool raced = true;
+    snprintf(key, sizeof key, "T001/%s/%d", day, rev);
+    assert_int_equal(ledger_store_summary(f->l, key, day, rev, 10, "{}", &raced), 0);
+    assert_false(raced);
+}
+
+static void test_kinds_and_days(void **state)
+{
+    struct fx *f = *state;
+    struct outbox_wait w;
+    store(f, D0, 1);                   /* id 1 */
+    enqueue(f, "T001/referral/1", 10); /* id 2 */
+    store(f, D0, 2);                   /* id 3 */
+    store(f, "2024-03-05", 1);         /* id 4 */
+    assert_string_equal(qtext(f, "SELECT group_concat(coalesce(day, '-'), ' ') FROM outbox"),
+                        D0 " - " D0 " 2024-03-05");
+    /* The notice first, though queued after the summary. */
+    assert_int_equal(take(f, "a", 100, &w), 2);
+    assert_int_equal(outbox_mark_sent(f->l, 2, 100), 0);
+    /* A failing summary holds back its kind only; a notice queued later goes. */
+    assert_int_equal(take(f, "a", 100, &w), 1);
+    assert_int_equal(outbox_mark_retry(f->l, 1, "a", 1, 5000, "HTTP 500"), 0);
+    enqueue(f, "T001/referral/2", 200); /* id 5 */
+    assert_int_equal(take(f, "a", 200, &w), 5);
+    assert_int_equal(outbox_mark_sent(f->l, 5, 200), 0);
+    assert_int_equal(take(f, "a", 200, &w), 0);
+    assert_int_equal(w.wait_ms, 4800);
+    /* Parked: its day's later revision waits; another day's goes. */
+    assert_int_equal(take(f, "a", 5000, &w), 1);
+    assert_int_equal(outbox_mark_parked(f->l, 1, "a", "HTTP 400"), 0);
+    assert_int_equal(take(f, "a", 5000, &w), 4);
+    assert_int_equal(outbox_mark_sent(f->l, 4, 5000), 0);
+    assert_int_equal(take(f, "a", 5000, &w), 0);
+    assert_int_equal(w.held, 1);
+    assert_int_equal(w.wait_ms, -1);
+    /* Retried: revision 1, then 2. */
+    int n = 0;
+    assert_int_equal(outbox_retry_parked(f->l, 6000, &n), 0);
+    assert_int_equal(take(f, "a", 6000, &w), 1);
+    assert_int_equal(outbox_mark_sent(f->l, 1, 6000), 0);
+    assert_int_equal(take(f, "a", 6000, &w), 3);
+}
+
+static void test_notice_waiting(void **state)
+{
+    struct fx *f = *state;
+    bool waiting = true;
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 1000, &waiting), 0);
+    assert_false(waiting);
+    student(f, "S1", "1班");
+    referral(f, "S1", 500);
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 1000, &waiting), 0);
+    assert_true(waiting); /* opened, no notice yet */
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 600, 1000, &waiting), 0);
+    assert_false(waiting); /* older than since */
+    enqueue(f, "T001/referral/1", 700);
+    assert_int_equal(outbox_mark_retry(f->l, 1, "", 1, 2000, "HTTP 500"), 0);
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 1000, &waiting), 0);
+    assert_false(waiting); /* queued, waiting for its retry */
+    enqueue(f, "T001/referral/9", 800); /* due, but behind the head that waits */
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 600, 1000, &waiting), 0);
+    assert_false(waiting);
+    assert_int_equal(outbox_notice_waiting(f->l, "T001", 0, 2000, &waiting), 0);
+    assert_true(waiting); /* due */
 }
 
 /* ---- notices ------------------------------------------------------------------------- */
@@ -570,6 +696,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enqueue_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mark_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_parked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kinds_and_days, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notice_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices_exactly_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notices_without_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_files, setup, teardown),
