@@ -69,10 +69,14 @@ def main():
     check(r.returncode == 0 and WARNING.search(r.stderr) is not None,
           "four units at 100 ms on 9600 baud: warned (%s)" % r.stderr.strip())
 
+    # The reference configuration names the installed key and token files, which
+    # --check-config checks as the start does (issue 16, item 13): on a machine
+    # without them those are its only complaints, and no bus is warned about.
     for name in ("gatescreen.conf", "demo.conf"):
         r = run(os.path.join(gslib.SOURCE, "config", name))
-        check(r.returncode == 0 and "warning" not in r.stderr, "%s: no warning (%s)"
-              % (name, r.stderr.strip()))
+        others = [ln for ln in r.stderr.splitlines() if "/etc/gatescreen/" not in ln]
+        check((r.returncode == 0 or not others) and "warning" not in r.stderr,
+              "%s: no warning (%s)" % (name, r.stderr.strip()))
 
 
 if __name__ == "__main__":
