@@ -25,16 +25,14 @@
 #include "clock.h"
 #include "log.h"
 #include "netaddr.h"
-#include "secret_file.h"
 #include "textnum.h"
+#include "tls_server.h"
 #include "web_assets.h"
 #include "web_private.h"
 
 #define CONN_LIMIT 128          /* 50 sessions with a page, an event stream each, and room */
 #define CONN_TIMEOUT_S 60       /* idle keep-alive connections; streams send every 15 s */
-#define PEM_MAX (1 << 20)
 #define DRAIN_MAX (1 << 20)     /* a refused body is read (and dropped) up to this */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define LEDGER_BUSY_MS 2000
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -630,33 +628,15 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn("web: %s", msg);
 }
 
-static void *heap_alloc(size_t n)
-{
-    return malloc(n);
-}
-
-/* A PEM file, whole. The key goes through secret_file_read, the policy every key
- * file follows (no group or other bit); the certificate is public. */
+/* A PEM file (tls_server.h), its problems logged as "web: tls_cert ..." lines. */
 static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
 {
-    static const struct secret_alloc heap = {heap_alloc, free};
-    char *buf = NULL;
     struct log_sink sink;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "web: %s ", what);
     FILE *errs = log_sink_open(&sink);
-    if (!errs)
-        errs = stderr;
-    if (secret)
-        secret_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
-    else
-        public_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    char *buf = tls_server_read_pem(what, path, secret, len, errs ? errs : stderr);
     log_sink_close_prefixed(&sink, prefix);
-    if (buf && *len == 0) {
-        log_err("web: %s %s is empty", what, path);
-        free(buf);
-        buf = NULL;
-    }
     return buf;
 }
 
@@ -720,7 +700,7 @@ static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
     if (w->tls) {
         opts[4] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
         opts[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
-        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_server_priorities};
     }
     /* The logger first, so that MHD's messages about the other options come to it. */
     return MHD_start_daemon(flags, (uint16_t)w->cfg->web.port, NULL, NULL, on_request, w,
