@@ -28,10 +28,11 @@
 #include "textnum.h"
 #include "tls_server.h"
 #include "web_assets.h"
+#include "web_guard.h"
 #include "web_private.h"
 
-#define CONN_LIMIT 128          /* 50 sessions with a page, an event stream each, and room */
-#define CONN_TIMEOUT_S 60       /* idle keep-alive connections; streams send every 15 s */
+#define CONN_TIMEOUT_S 60       /* idle (no byte moves): a stream's reader that stopped
+                                   reading; streams send every 15 s */
 #define DRAIN_MAX (1 << 20)     /* a refused body is read (and dropped) up to this */
 #define LEDGER_BUSY_MS 2000
 
@@ -45,6 +46,7 @@ struct web {
     struct gate_board *board;
     struct web_sessions *sessions;
     struct MHD_Daemon *mhd;
+    struct web_guard *guard;    /* request deadline, stream budget */
     char *cert, *key;           /* PEM text; MHD keeps pointers to them */
     size_t key_len;
     bool tls;
@@ -268,6 +270,7 @@ static enum MHD_Result queue(struct req *r, struct MHD_Connection *conn,
 static enum MHD_Result refuse(struct req *r, struct MHD_Connection *conn,
                               struct web_response *rs)
 {
+    web_guard_request_in(conn);
     enum MHD_Result ret = queue(r, conn, rs);
     free(rs->body);
     rs->body = NULL;
@@ -520,6 +523,7 @@ static void take_body(struct req *r, const char *data, size_t n)
 static enum MHD_Result answer(struct req *r, struct MHD_Connection *conn)
 {
     struct web_response rs = {0};
+    web_guard_request_in(conn); /* in: the handler may take its time */
     if (r->refusal.status)
         return refuse(r, conn, &r->refusal);
     if (r->too_big) {
@@ -557,6 +561,7 @@ static struct req *req_new(struct web *w, struct MHD_Connection *conn, const cha
     r->rq.board = w->board;
     r->rq.tls = w->tls;
     r->rq.sessions = w->sessions;
+    r->rq.guard = w->guard;
     r->rq.body = "";
     return r;
 }
@@ -609,8 +614,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
+    web_guard_request_done(conn);
     req_free(*con_cls);
     *con_cls = NULL;
 }
@@ -685,12 +690,16 @@ static int listen_addr(const struct cfg_web *c, union addr *a, bool *v6)
 
 static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
 {
+    const struct cfg_web *c = &w->cfg->web;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (w->tls ? MHD_USE_TLS : 0);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &a->sa},
-        {MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, CFG_WEB_CONNECTIONS, NULL},
+        /* One address cannot take every connection thread (issue 16). */
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_connections_per_address, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)web_guard_notify, w->guard},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w},
         {MHD_OPTION_END, 0, NULL}, /* the TLS options go here */
         {MHD_OPTION_END, 0, NULL},
@@ -698,18 +707,20 @@ static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
         {MHD_OPTION_END, 0, NULL},
     };
     if (w->tls) {
-        opts[4] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
-        opts[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
-        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_server_priorities};
+        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
+        opts[7] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
+        opts[8] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                          (void *)tls_server_priorities};
     }
     /* The logger first, so that MHD's messages about the other options come to it. */
-    return MHD_start_daemon(flags, (uint16_t)w->cfg->web.port, NULL, NULL, on_request, w,
+    return MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, w,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);
 }
 
 static void web_free(struct web *w)
 {
+    web_guard_free(w->guard); /* after the server stopped: no connection is left */
     web_sessions_free(w->sessions);
     cfgstore_release(w->store, w->cfg);
     if (w->key)
@@ -731,7 +742,7 @@ struct web *web_start(struct config_store *store, struct gate_board *board)
     const struct cfg_web *c = &cfg->web;
     w->board = board;
     if (listen_addr(c, &a, &v6) < 0 || (c->tls_cert[0] && load_tls(w) < 0) ||
-        !(w->sessions = web_sessions_new(cfg)))
+        !(w->sessions = web_sessions_new(cfg)) || !(w->guard = web_guard_new(c)))
         goto fail;
     if (!(w->mhd = start_mhd(w, &a, v6))) {
         log_err("web: cannot serve on %s port %d (the reason is above)", c->listen, c->port);
