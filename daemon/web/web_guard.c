@@ -93,11 +93,7 @@ struct web_guard *web_guard_new(const struct cfg_web *c)
     g->streams_per_user = c->streams_per_user;
     g->streams_max = c->streams_max;
     pthread_mutex_init(&g->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&g->wake);
     int rc = pthread_create(&g->thread, NULL, watchdog, g);
     if (rc != 0) {
         log_err("web: cannot start the request deadline's thread: %s", strerror(rc));
