@@ -29,8 +29,9 @@ SEC = ("content-security-policy", "x-content-type-options", "referrer-policy",
        "x-frame-options")
 
 
-def raw(port, data, timeout=5):
-    """Sends bytes on a new TLS connection; (status, headers, body, closed)."""
+def raw(port, data, timeout=5, until_close=False):
+    """Sends bytes on a new TLS connection; (status, headers, body, closed): closed
+    is whether the server closed it after the answer (waited for with until_close)."""
     s = al.tls_socket(port, timeout=timeout)
     try:
         s.sendall(data)
@@ -56,7 +57,7 @@ def raw(port, data, timeout=5):
                 if not chunk:
                     break
                 body += chunk
-            closed = closed or s.recv(1) == b""
+            closed = closed or (until_close and s.recv(1) == b"")
         except (OSError, ssl.SSLError):
             closed = True
         return (int(m.group(1)) if m else None), headers, body, closed
@@ -103,7 +104,8 @@ def sizes(port, cookie):
     figure("headers_22k", "%s, security headers %s" % (status, has_sec(h)))
     check(status == 431 and has_sec(h), "22 KB of headers: 431 with the security headers")
     hdrs = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"y" * 900) for i in range(120))
-    status, h, body, closed = raw(port, b"GET / HTTP/1.1\r\nHost: a\r\n" + hdrs + b"\r\n")
+    status, h, body, closed = raw(port, b"GET / HTTP/1.1\r\nHost: a\r\n" + hdrs + b"\r\n",
+                                  until_close=True)
     # Past libmicrohttpd's own buffer (MHD_MEMORY in web_server.c) it answers by
     # itself: a fixed text without our headers, then closes. Nothing of the request
     # is in it; documented in docs/web-api.md ("Limits").
@@ -122,14 +124,15 @@ def framing(port, cookie, csrf):
               cookie.encode() + b"\r\nX-CSRF-Token: " + csrf.encode() +
               b"\r\nContent-Type: application/json\r\n")
     status, h, text, closed = raw(port, common + b"Content-Length: %d\r\nContent-Length: 5\r\n\r\n"
-                                  % len(body) + body)
+                                  % len(body) + body, until_close=True)
     figure("two_content_lengths", "%s closed %s" % (status, closed))
     check(status == 400 and closed and has_sec(h),
           "two conflicting Content-Length headers: 400 and the connection closed (%s %s)"
           % (status, text[:80]))
     chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
     status, h, text, closed = raw(port, common + b"Content-Length: %d\r\n"
-                                  b"Transfer-Encoding: chunked\r\n\r\n" % len(chunked) + chunked)
+                                  b"Transfer-Encoding: chunked\r\n\r\n" % len(chunked) + chunked,
+                                  until_close=True)
     figure("content_length_and_chunked", "%s closed %s" % (status, closed))
     check(status == 400 and closed, "Content-Length with Transfer-Encoding: 400, closed (%s)"
           % status)
