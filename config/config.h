@@ -134,6 +134,9 @@ struct cfg_upstream {
     int64_t retry_min_ms, retry_max_ms;
 };
 
+#define CFG_WEB_CONNECTIONS 128  /* the page's connections in all (one thread each) */
+#define CFG_WEB_STREAMS_MAX 64   /* event streams: at most half of them */
+
 struct cfg_web {
     bool enabled;
     char listen[64];
@@ -141,6 +144,12 @@ struct cfg_web {
     char tls_cert[CFG_TEXT_MAX], tls_key[CFG_TEXT_MAX];
     bool allow_plain_http;
     int64_t session_idle_ms, session_max_ms;
+    /* What one client may hold (issue 16): connections per address, the time to
+     * send a whole request (TLS handshake, headers, body), event streams per user
+     * and of all users. */
+    int max_connections_per_address;
+    int64_t request_timeout_ms;
+    int streams_per_user, streams_max;
 };
 
 /* [gpio]: timings of the GPIO lights and inputs (lines are per lane). */

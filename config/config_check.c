@@ -124,6 +124,13 @@ void cp_check_web(struct parser *p, int i)
     check_pair(p, S_WEB, i, "tls_cert", "tls_key");
     check_order(p, S_WEB, i, "session_idle", "session_max", w->session_idle_ms,
                 w->session_max_ms);
+    if (w->streams_per_user > w->streams_max && !cp_failed(p, S_WEB, i, "streams_per_user") &&
+        !cp_failed(p, S_WEB, i, "streams_max")) {
+        const char *key = cp_given(p, S_WEB, i, "streams_max") ? "streams_max" : "streams_per_user";
+        cp_key_problem(p, S_WEB, i, cp_line_of(p, S_WEB, i, key), key,
+                       "streams_max %d is less than streams_per_user %d", w->streams_max,
+                       w->streams_per_user);
+    }
     if (!w->enabled || w->tls_cert[0] != '\0' || w->allow_plain_http || netaddr_is_loopback(w->listen) ||
         cp_failed(p, S_WEB, i, "listen"))
         return;

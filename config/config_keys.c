@@ -121,6 +121,13 @@ static const struct keydef web_keys[] = {
     KEY("allow_plain_http", cp_parse_bool, struct cfg_web, allow_plain_http, .flags = 0),
     RANGE("session_idle", cp_parse_duration, struct cfg_web, session_idle_ms, MINUTE, DAY),
     RANGE("session_max", cp_parse_duration, struct cfg_web, session_max_ms, MINUTE, 7 * DAY),
+    RANGE("max_connections_per_address", cp_parse_int, struct cfg_web,
+          max_connections_per_address, 2, CFG_WEB_CONNECTIONS),
+    RANGE("request_timeout", cp_parse_duration, struct cfg_web, request_timeout_ms, SEC,
+          5 * MINUTE),
+    RANGE("streams_per_user", cp_parse_int, struct cfg_web, streams_per_user, 1,
+          CFG_WEB_STREAMS_MAX),
+    RANGE("streams_max", cp_parse_int, struct cfg_web, streams_max, 1, CFG_WEB_STREAMS_MAX),
 };
 
 static const struct keydef bus_keys[] = {
@@ -230,7 +237,8 @@ void cp_defaults_network(struct cfg_upstream *u, struct cfg_web *w)
     };
     *w = (struct cfg_web){
         .listen = "127.0.0.1", .port = 8443, .session_idle_ms = 30 * MINUTE,
-        .session_max_ms = 12 * HOUR,
+        .session_max_ms = 12 * HOUR, .max_connections_per_address = 16,
+        .request_timeout_ms = 10 * SEC, .streams_per_user = 4, .streams_max = 32,
     };
 }
 

@@ -19,12 +19,10 @@
 #include "clock.h"
 #include "log.h"
 #include "peer.h"
-#include "secret_file.h"
+#include "tls_server.h"
 
 #define CONN_LIMIT 2048
-#define PEM_MAX (1 << 20)
 #define DRAIN_MAX (1L << 20) /* a refused body is read and dropped up to this, then hang up */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 /* ---- answers ---------------------------------------------------------------------- */
 
@@ -266,25 +264,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("collector: %s", msg); /* mostly clients that failed their handshake */
 }
 
-static void *heap_alloc(size_t n)
-{
-    return malloc(n);
-}
-
-static char *read_pem(const char *what, const char *path, bool secret, size_t *len, FILE *errs)
-{
-    static const struct secret_alloc heap = {heap_alloc, free};
-    char *buf = NULL;
-    int rc = secret ? secret_file_read(path, what, PEM_MAX, &heap, &buf, len, errs)
-                    : public_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
-    if (rc == 0 && *len == 0) {
-        fprintf(errs, "%s: the %s is empty\n", path, what);
-        free(buf);
-        return NULL;
-    }
-    return rc == 0 ? buf : NULL;
-}
-
 static int load_tls(struct collector *c, const struct bcfg_collector *cc, FILE *errs)
 {
     size_t len;
@@ -292,9 +271,9 @@ static int load_tls(struct collector *c, const struct bcfg_collector *cc, FILE *
         fprintf(errs, "this libmicrohttpd has no TLS support\n");
         return -1;
     }
-    c->cert = read_pem("TLS certificate", cc->tls_cert, false, &len, errs);
-    c->key = read_pem("TLS key", cc->tls_key, true, &c->key_len, errs);
-    c->trust = read_pem("client CA", cc->client_ca, false, &len, errs);
+    c->cert = tls_server_read_pem("TLS certificate", cc->tls_cert, false, &len, errs);
+    c->key = tls_server_read_pem("TLS key", cc->tls_key, true, &c->key_len, errs);
+    c->trust = tls_server_read_pem("client CA", cc->client_ca, false, &len, errs);
     return c->cert && c->key && c->trust ? 0 : -1;
 }
 
@@ -335,7 +314,7 @@ static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_colle
         /* A trust list makes libmicrohttpd ask every client for its certificate;
          * peer.c verifies it against this list. */
         {MHD_OPTION_HTTPS_MEM_TRUST, 0, c->trust},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_server_priorities},
         {MHD_OPTION_END, 0, NULL},
     };
     return MHD_start_daemon(flags, (uint16_t)cc->port, NULL, NULL, on_request, c,

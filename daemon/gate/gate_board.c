@@ -39,11 +39,7 @@ struct gate_board *gate_board_new(const struct config *cfg)
     b->cfg = cfg;
     b->version = 1;
     pthread_mutex_init(&b->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->changed, &attr);
-    pthread_condattr_destroy(&attr);
+    clock_cond_init(&b->changed);
     for (int i = 0; i < cfg->nlanes; i++) {
         struct board_lane *v = &b->lanes[i].view;
         snprintf(v->name, sizeof v->name, "%s", cfg->lanes[i].name);

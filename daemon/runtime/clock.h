@@ -4,6 +4,7 @@
 #ifndef GS_CLOCK_H
 #define GS_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -18,5 +19,8 @@ int64_t clock_mono_us(void);
 /* The CLOCK_MONOTONIC instant `ms` from now, for pthread_cond_timedwait on a
  * condition variable set to that clock, and for sem_clockwait. */
 struct timespec clock_mono_deadline(int64_t ms);
+/* A condition variable whose timed waits use CLOCK_MONOTONIC (clock_mono_deadline),
+ * so that a wall-clock step neither shortens nor stretches them. */
+void clock_cond_init(pthread_cond_t *cond);
 
 #endif

@@ -25,15 +25,16 @@ static const char *shown(const char *s)
 /* ---- the path and the query ------------------------------------------------------- */
 
 /* What the roster accepts as an external id (roster.c set_id): 1..63 bytes of
- * UTF-8 without blanks of any width or control characters; '/' cannot be a
- * path segment. */
+ * UTF-8 without blanks of any width or control characters. A '/' is allowed: it
+ * comes percent-encoded in one path segment (%2F), which web_server.c decodes
+ * after routing. */
 static bool id_shape_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= ROSTER_ID_MAX || tn_utf8_invalid_at(s, n) >= 0)
         return false;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p <= 0x20 || *p == 0x7f || *p == '/')
+        if (*p <= 0x20 || *p == 0x7f)
             return false;
     return !strstr(s, "\xE3\x80\x80") && !strstr(s, "\xC2\xA0");
 }

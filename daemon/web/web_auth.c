@@ -162,20 +162,28 @@ static const char *cookie_of(struct MHD_Connection *conn)
     return MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, COOKIE);
 }
 
-bool web_session_user(struct web_sessions *s, struct MHD_Connection *conn,
-                      struct web_user *out, char *csrf_out, size_t csrf_size)
+/* The cookie's session; `touch`: this is activity (refreshes the idle timer). */
+static bool session_get(struct web_sessions *s, struct MHD_Connection *conn, struct web_user *out,
+                        char *csrf_out, size_t csrf_size, bool touch)
 {
     const char *id = cookie_of(conn);
     pthread_mutex_lock(&s->lock);
     struct session *x = find_locked(s, id, clock_mono_ms());
     if (x) {
-        x->used_ms = clock_mono_ms();
+        if (touch)
+            x->used_ms = clock_mono_ms();
         *out = x->user;
         if (csrf_out)
             snprintf(csrf_out, csrf_size, "%s", x->csrf);
     }
     pthread_mutex_unlock(&s->lock);
     return x != NULL;
+}
+
+bool web_session_user(struct web_sessions *s, struct MHD_Connection *conn,
+                      struct web_user *out, char *csrf_out, size_t csrf_size)
+{
+    return session_get(s, conn, out, csrf_out, csrf_size, true);
 }
 
 static void stamp_of(const char *hash, unsigned char out[STAMP_BYTES])
@@ -206,10 +214,10 @@ static bool same_user(const struct user_row *row, const struct web_user *u)
            strcmp(row->class_name, u->class_name) == 0;
 }
 
-int web_session_require(struct web_request *rq, struct web_response *rs, struct web_user *out,
-                        char *csrf_out, size_t csrf_size)
+static int session_require(struct web_request *rq, struct web_response *rs, struct web_user *out,
+                           char *csrf_out, size_t csrf_size, bool touch)
 {
-    if (!web_session_user(rq->sessions, rq->conn, out, csrf_out, csrf_size)) {
+    if (!session_get(rq->sessions, rq->conn, out, csrf_out, csrf_size, touch)) {
         web_error(rs, 401, "not logged in, or the session expired");
         return -1;
     }
@@ -228,11 +236,22 @@ int web_session_require(struct web_request *rq, struct web_response *rs, struct 
     stamp_of(row.password_hash, stamp);
     bool same = found && same_user(&row, out);
     end_sessions(rq->sessions, out->id, same ? stamp : NULL);
-    if (!same || !web_session_user(rq->sessions, rq->conn, out, csrf_out, csrf_size)) {
+    if (!same || !session_get(rq->sessions, rq->conn, out, csrf_out, csrf_size, touch)) {
         web_error(rs, 401, "the session ended (the account was changed); log in again");
         return -1;
     }
     return 0;
+}
+
+int web_session_require(struct web_request *rq, struct web_response *rs, struct web_user *out,
+                        char *csrf_out, size_t csrf_size)
+{
+    return session_require(rq, rs, out, csrf_out, csrf_size, true);
+}
+
+int web_session_recheck(struct web_request *rq, struct web_response *rs, struct web_user *out)
+{
+    return session_require(rq, rs, out, NULL, 0, false);
 }
 
 static void token(char out[TOKEN_LEN])

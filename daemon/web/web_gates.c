@@ -8,11 +8,13 @@
 
 #include "clock.h"
 #include "loop.h"
+#include "web_guard.h"
 #include "web_private.h"
 
-/* A stream checks for a server stop or a vanished client at least this often,
- * so neither keeps a connection thread for long. */
-#define SLICE_MS 1000
+/* A stream checks for a server stop, a vanished client and its session (logged
+ * out, expired, the user disabled or changed, also from the CLI) at least this
+ * often: it ends within a second of any of them. */
+#define SLICE_MS 400
 /* A comment line this often when nothing changes: proxies and the browser see
  * the connection alive, and a dead client is noticed when the write fails. */
 #define KEEPALIVE_MS 15000
@@ -83,8 +85,10 @@ static void get_gates(struct web_request *rq, struct web_response *rs)
 struct gates_stream {
     struct gate_board *board;   /* NULL: one event, then the stream ends */
     bool full;
-    struct web_sessions *sessions;
-    struct MHD_Connection *conn; /* its session is checked at every slice */
+    /* The request's copy for the session checks at every slice: its own ledger
+     * connection (idle between checks, so it holds no lock), closed at the end. */
+    struct web_request rq;
+    int64_t user_id;            /* whose budget it counts in (web_guard.h) */
     int fd;                     /* the connection's socket, -1 if unknown */
     uint64_t seen;              /* the board version last sent */
     int64_t sent_ms;            /* monotonic time of the last write */
@@ -131,6 +135,18 @@ static bool peer_gone(int fd)
     return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
+/* Logged out, expired or ended (the user disabled or changed, in the ledger): the
+ * stream ends with the session, not with the page. Not activity: the idle timer
+ * is not refreshed. A ledger that cannot be read now (503) keeps the stream. */
+static bool session_alive(struct gates_stream *s)
+{
+    struct web_response rs = {0};
+    struct web_user u;
+    int rc = web_session_recheck(&s->rq, &rs, &u);
+    free(rs.body);
+    return rc == 0 || rs.status == 503;
+}
+
 /* Blocks (the server runs a thread per connection, so that is allowed) until
  * there is something to send: the lanes when the board changed, or a keepalive.
  * -1 ends the stream: the board closed (daemon stopping), the peer went away. */
@@ -140,10 +156,7 @@ static int stream_next(struct gates_stream *s)
         return -1;
     for (;;) {
         uint64_t v = gate_board_wait(s->board, s->seen, SLICE_MS);
-        struct web_user u;
-        /* Logged out, expired or ended (a user disabled or changed): the stream
-         * ends with the session, not with the page. */
-        if (v == 0 || peer_gone(s->fd) || !web_session_user(s->sessions, s->conn, &u, NULL, 0))
+        if (v == 0 || peer_gone(s->fd) || !session_alive(s))
             return -1;
         if (v != s->seen)
             return stream_event(s);
@@ -169,6 +182,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     struct gates_stream *s = cls;
+    if (s->rq.guard)
+        web_guard_stream_give(s->rq.guard, s->user_id);
+    ledger_close(s->rq.ledger);
     free(s->out);
     free(s);
 }
@@ -189,8 +205,9 @@ static struct gates_stream *stream_new(struct web_request *rq)
         return NULL;
     s->board = rq->board;
     s->full = full_view(rq);
-    s->sessions = rq->sessions;
-    s->conn = rq->conn;
+    s->rq = (struct web_request){.method = rq->method, .path = rq->path, .conn = rq->conn,
+                                 .body = "", .cfg = rq->cfg, .board = rq->board, .tls = rq->tls,
+                                 .sessions = rq->sessions};
     s->fd = connection_fd(rq->conn);
     char *first = NULL;
     if (stream_event(s) < 0 || asprintf(&first, "retry: %d\n%s", RETRY_MS, s->out) < 0) {
@@ -201,9 +218,38 @@ static struct gates_stream *stream_new(struct web_request *rq)
     return s;
 }
 
+/* A place in the stream budget (issue 16: one user's streams must not take the
+ * connection threads everyone needs): 0, or -1 with the refusal in rs. */
+static int stream_budget(struct web_request *rq, struct web_response *rs)
+{
+    switch (web_guard_stream_take(rq->guard, rq->user->id)) {
+    case 0:
+        return 0;
+    case 1:
+        web_error(rs, 429, "%s has the most live-gate streams one user may have open "
+                  "([web] streams_per_user); close the live view in another page or tab",
+                  rq->user->name);
+        break;
+    default:
+        web_error(rs, 503, "too many live-gate streams are open ([web] streams_max); "
+                  "try again later");
+        break;
+    }
+    web_header(rs, "Retry-After", "30");
+    return -1;
+}
+
 static void get_stream(struct web_request *rq, struct web_response *rs)
 {
+    if (stream_budget(rq, rs) < 0)
+        return;
     struct gates_stream *s = stream_new(rq);
+    if (s) {
+        s->rq.guard = rq->guard; /* from here stream_free gives the place back */
+        s->user_id = rq->user->id;
+    } else {
+        web_guard_stream_give(rq->guard, rq->user->id);
+    }
     struct MHD_Response *r =
         s ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free)
           : NULL;

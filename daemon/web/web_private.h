@@ -15,6 +15,7 @@
 #include "ledger.h"
 
 struct web_sessions;
+struct web_guard;
 
 enum web_role { ROLE_NURSE, ROLE_TEACHER, ROLE_ADMIN, ROLE_GATE, ROLE_COUNT };
 #define ROLE_BIT(r) (1u << (r))
@@ -50,6 +51,7 @@ struct web_request {
     struct ledger *ledger;
     bool tls;                           /* served over TLS (the cookie is Secure) */
     struct web_sessions *sessions;      /* the server's session store */
+    struct web_guard *guard;            /* the stream budget (web_guard.h) */
 };
 
 struct web_response {
@@ -116,6 +118,9 @@ bool web_session_user(struct web_sessions *s, struct MHD_Connection *conn,
  * user's sessions end. 0, or -1 with a 401 (503: no ledger) set in rs. */
 int web_session_require(struct web_request *rq, struct web_response *rs, struct web_user *out,
                         char *csrf_out, size_t csrf_size);
+/* web_session_require without refreshing the idle timer: for an open event stream,
+ * which is not activity (issue 16). 0, or -1 with a 401 (503: no ledger) in rs. */
+int web_session_recheck(struct web_request *rq, struct web_response *rs, struct web_user *out);
 /* At shutdown: logins waiting out a failed-login delay answer at once. */
 void web_sessions_close(struct web_sessions *s);
 /* Ends every session of the user (disabled, new password). */

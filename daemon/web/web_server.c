@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,16 +26,21 @@
 #include "clock.h"
 #include "log.h"
 #include "netaddr.h"
-#include "secret_file.h"
 #include "textnum.h"
+#include "tls_server.h"
 #include "web_assets.h"
+#include "web_guard.h"
 #include "web_private.h"
 
-#define CONN_LIMIT 128          /* 50 sessions with a page, an event stream each, and room */
-#define CONN_TIMEOUT_S 60       /* idle keep-alive connections; streams send every 15 s */
-#define PEM_MAX (1 << 20)
+#define CONN_TIMEOUT_S 60       /* idle (no byte moves): a stream's reader that stopped
+                                   reading; streams send every 15 s */
 #define DRAIN_MAX (1 << 20)     /* a refused body is read (and dropped) up to this */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* Our limits come before libmicrohttpd's (its buffer is MHD_MEMORY of which about
+ * half holds the request line and headers), so that it is our answer, with the
+ * security headers, that a too-large request gets (414, 431). */
+#define MHD_MEMORY (64 * 1024)
+#define URI_MAX (8 * 1024)
+#define HEADERS_MAX (16 * 1024)
 #define LEDGER_BUSY_MS 2000
 
 static const char CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -47,6 +53,8 @@ struct web {
     struct gate_board *board;
     struct web_sessions *sessions;
     struct MHD_Daemon *mhd;
+    struct web_guard *guard;    /* request deadline, stream budget */
+    atomic_bool serving;        /* started: libmicrohttpd's messages are about clients */
     char *cert, *key;           /* PEM text; MHD keeps pointers to them */
     size_t key_len;
     bool tls;
@@ -58,7 +66,9 @@ struct req {
     const struct web_route *route;  /* NULL: a static file */
     const struct web_asset *asset;  /* the static file */
     struct web_request rq;
-    char *path;                     /* rq.path */
+    char *raw;                      /* the path as sent (percent-encoded), for routing */
+    size_t uri_len;                 /* the request-target's length, query included */
+    char *path;                     /* rq.path: decoded by libmicrohttpd */
     char *params;                   /* the ":x" captures, NUL-separated */
     struct web_user user;
     char *body;
@@ -67,6 +77,7 @@ struct req {
     long long announced;            /* Content-Length; -1 none or chunked */
     size_t drained;                 /* body bytes received and dropped */
     bool too_big, begun, answered;
+    bool hang_up;                   /* a framing error: answer, then close */
     int64_t t0_ms;
 };
 
@@ -270,6 +281,7 @@ static enum MHD_Result queue(struct req *r, struct MHD_Connection *conn,
 static enum MHD_Result refuse(struct req *r, struct MHD_Connection *conn,
                               struct web_response *rs)
 {
+    web_guard_request_in(conn);
     enum MHD_Result ret = queue(r, conn, rs);
     free(rs->body);
     rs->body = NULL;
@@ -370,7 +382,41 @@ static const struct web_route *find_route(const char *method, const char *path,
     return NULL;
 }
 
-static int copy_params(struct req *r, const struct capture *cap, int n)
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One path segment, percent-decoded into out (room for n + 1): its length, or -1
+ * for a malformed escape or an encoded NUL. A "/" inside a segment arrives as %2F
+ * (a person id with a slash): routing split the raw path before this. */
+static long pct_decode(const char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] != '%') {
+            out[o++] = in[i];
+            continue;
+        }
+        if (n - i < 3)
+            return -1;
+        int hi = hex_digit(in[i + 1]), lo = hex_digit(in[i + 2]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        out[o++] = (char)(hi << 4 | lo);
+        i += 2;
+    }
+    out[o] = '\0';
+    return (long)o;
+}
+
+/* The route's ":x" segments, decoded: 0; -1 out of memory, -2 a bad escape
+ * (named in rs). */
+static int copy_params(struct req *r, const struct capture *cap, int n,
+                       struct web_response *rs)
 {
     size_t total = 0;
     for (int i = 0; i < n; i++)
@@ -381,10 +427,14 @@ static int copy_params(struct req *r, const struct capture *cap, int n)
         return -1;
     char *p = r->params;
     for (int i = 0; i < n; i++) {
-        memcpy(p, r->path + cap[i].off, cap[i].len);
-        p[cap[i].len] = '\0';
+        long len = pct_decode(r->raw + cap[i].off, cap[i].len, p);
+        if (len < 0) {
+            web_error(rs, 400, "bad percent-encoding in the path segment \"%.*s\"",
+                      (int)cap[i].len, r->raw + cap[i].off);
+            return -2;
+        }
         r->rq.param[i] = p;
-        p += cap[i].len + 1;
+        p += len + 1;
     }
     r->rq.nparam = n;
     return 0;
@@ -458,8 +508,58 @@ static int check_body(struct MHD_Connection *conn, struct web_response *rs)
     return 0;
 }
 
-/* The headers are in: route, login, role, CSRF, body type and size. 0, or -1
- * with the refusal in r->refusal. */
+/* What the header fields say about the request's size and framing. */
+struct header_scan {
+    size_t bytes;
+    int content_lengths;
+    const char *first_length;
+    bool lengths_differ, transfer_encoding;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct header_scan *h = cls;
+    (void)kind;
+    h->bytes += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    if (strcasecmp(key, "Transfer-Encoding") == 0)
+        h->transfer_encoding = true;
+    if (strcasecmp(key, "Content-Length") != 0)
+        return MHD_YES;
+    if (h->content_lengths++ == 0)
+        h->first_length = value ? value : "";
+    else if (strcmp(h->first_length, value ? value : "") != 0)
+        h->lengths_differ = true;
+    return MHD_YES;
+}
+
+/* Sizes and framing, before anything else: 414, 431, or a 400 after which the
+ * connection closes (two lengths could frame the body two ways: smuggling). */
+static int check_request(struct req *r, struct MHD_Connection *conn, struct web_response *rs)
+{
+    struct header_scan h = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &h);
+    if (r->uri_len > URI_MAX) {
+        web_error(rs, 414, "the URL is longer than %d bytes", URI_MAX);
+        return -1;
+    }
+    if (h.bytes > HEADERS_MAX) {
+        web_error(rs, 431, "the request's header fields are larger than %d bytes", HEADERS_MAX);
+        return -1;
+    }
+    if (h.lengths_differ || (h.content_lengths && h.transfer_encoding)) {
+        web_error(rs, 400, "%s", h.lengths_differ
+                                     ? "conflicting Content-Length header fields"
+                                     : "both Content-Length and Transfer-Encoding");
+        web_header(rs, "Connection", "close");
+        r->hang_up = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* The headers are in: sizes, route, login, role, CSRF, body type and size. 0, or
+ * -1 with the refusal in r->refusal. */
 static int begin(struct req *r, struct MHD_Connection *conn)
 {
     struct web_response *rs = &r->refusal;
@@ -468,9 +568,11 @@ static int begin(struct req *r, struct MHD_Connection *conn)
     bool path_known;
     char allow[32];
     r->begun = true;
+    if (check_request(r, conn, rs) < 0)
+        return -1;
     if (!is_api(r->path))
         return check_static(r, rs);
-    r->route = find_route(r->rq.method, r->path, cap, &n, &path_known, allow, sizeof allow);
+    r->route = find_route(r->rq.method, r->raw, cap, &n, &path_known, allow, sizeof allow);
     if (!r->route) {
         if (path_known) {
             web_error(rs, 405, "%s is not allowed on %s", r->rq.method, r->path);
@@ -480,10 +582,11 @@ static int begin(struct req *r, struct MHD_Connection *conn)
         }
         return -1;
     }
-    if (copy_params(r, cap, n) < 0) {
+    int rc = copy_params(r, cap, n, rs);
+    if (rc == -1)
         web_error(rs, 500, "out of memory");
+    if (rc < 0)
         return -1;
-    }
     if ((r->route->roles && check_login(r, conn, rs) < 0) || check_body(conn, rs) < 0)
         return -1;
     return 0;
@@ -522,6 +625,7 @@ static void take_body(struct req *r, const char *data, size_t n)
 static enum MHD_Result answer(struct req *r, struct MHD_Connection *conn)
 {
     struct web_response rs = {0};
+    web_guard_request_in(conn); /* in: the handler may take its time */
     if (r->refusal.status)
         return refuse(r, conn, &r->refusal);
     if (r->too_big) {
@@ -542,23 +646,25 @@ static enum MHD_Result answer(struct req *r, struct MHD_Connection *conn)
     return ret;
 }
 
-static struct req *req_new(struct web *w, struct MHD_Connection *conn, const char *url,
-                           const char *method)
+/* At the request line (MHD_OPTION_URI_LOG_CALLBACK, before libmicrohttpd decodes
+ * the path): the request, with its path as sent. */
+static void *req_new(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+    struct web *w = cls;
     struct req *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(url))) {
+    if (!r || !(r->raw = strndup(uri, strcspn(uri, "?")))) {
         free(r);
         return NULL;
     }
+    r->uri_len = strlen(uri);
     r->w = w;
     r->t0_ms = clock_mono_ms();
-    r->rq.method = method; /* MHD's, valid for the whole request */
-    r->rq.path = r->path;
     r->rq.conn = conn;
     r->rq.cfg = cfgstore_acquire(w->store);
     r->rq.board = w->board;
     r->rq.tls = w->tls;
     r->rq.sessions = w->sessions;
+    r->rq.guard = w->guard;
     r->rq.body = "";
     return r;
 }
@@ -575,6 +681,7 @@ static void req_free(struct req *r)
     free(r->body);
     free(r->params);
     free(r->path);
+    free(r->raw);
     free(r);
 }
 
@@ -582,16 +689,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
 {
+    (void)cls;
     (void)version;
     struct req *r = *con_cls;
-    if (!r) {
-        if (!(r = req_new(cls, conn, url, method)))
+    if (!r)
+        return MHD_NO; /* out of memory at the request line */
+    if (!r->path) {
+        if (!(r->path = strdup(url)))
             return MHD_NO;
-        *con_cls = r;
+        r->rq.method = method; /* MHD's, valid for the whole request */
+        r->rq.path = r->path;
         /* The checks run before the body is read: a refused body is dropped as it
          * comes (answering before it is in would reset the connection, losing the
-         * answer). One announced too large to be worth reading is refused now. */
-        if (has_body(conn, &r->announced) && begin(r, conn) < 0 && r->announced > DRAIN_MAX)
+         * answer). One announced too large to be worth reading, or framed two
+         * ways, is refused now. */
+        if (has_body(conn, &r->announced) && begin(r, conn) < 0 &&
+            (r->announced > DRAIN_MAX || r->hang_up))
             return refuse(r, conn, &r->refusal);
         return MHD_YES;
     }
@@ -611,52 +724,38 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     (void)toe;
+    web_guard_request_done(conn);
     req_free(*con_cls);
     *con_cls = NULL;
 }
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
+/* libmicrohttpd's messages: at start, why it cannot serve (a warning, the reason
+ * for the error that follows); once serving, about clients -- a failed handshake,
+ * an address past its connection limit, a request too big -- which any client can
+ * cause as often as it likes: info, so they cannot flood the log. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct web *w = cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    log_warn("web: %s", msg);
+    log_msg(atomic_load(&w->serving) ? LOG_LVL_INFO : LOG_LVL_WARN, "web: %s", msg);
 }
 
-static void *heap_alloc(size_t n)
-{
-    return malloc(n);
-}
-
-/* A PEM file, whole. The key goes through secret_file_read, the policy every key
- * file follows (no group or other bit); the certificate is public. */
+/* A PEM file (tls_server.h), its problems logged as "web: tls_cert ..." lines. */
 static char *read_pem(const char *what, const char *path, bool secret, size_t *len)
 {
-    static const struct secret_alloc heap = {heap_alloc, free};
-    char *buf = NULL;
     struct log_sink sink;
     char prefix[32];
     snprintf(prefix, sizeof prefix, "web: %s ", what);
     FILE *errs = log_sink_open(&sink);
-    if (!errs)
-        errs = stderr;
-    if (secret)
-        secret_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
-    else
-        public_file_read(path, what, PEM_MAX, &heap, &buf, len, errs);
+    char *buf = tls_server_read_pem(what, path, secret, len, errs ? errs : stderr);
     log_sink_close_prefixed(&sink, prefix);
-    if (buf && *len == 0) {
-        log_err("web: %s %s is empty", what, path);
-        free(buf);
-        buf = NULL;
-    }
     return buf;
 }
 
@@ -705,12 +804,18 @@ static int listen_addr(const struct cfg_web *c, union addr *a, bool *v6)
 
 static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
 {
+    const struct cfg_web *c = &w->cfg->web;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0) | (w->tls ? MHD_USE_TLS : 0);
     struct MHD_OptionItem opts[] = {
         {MHD_OPTION_SOCK_ADDR, 0, &a->sa},
-        {MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, CFG_WEB_CONNECTIONS, NULL},
+        /* One address cannot take every connection thread (issue 16). */
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_connections_per_address, NULL},
         {MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, MHD_MEMORY, NULL},
+        {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)req_new, w},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)web_guard_notify, w->guard},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w},
         {MHD_OPTION_END, 0, NULL}, /* the TLS options go here */
         {MHD_OPTION_END, 0, NULL},
@@ -718,18 +823,20 @@ static struct MHD_Daemon *start_mhd(struct web *w, union addr *a, bool v6)
         {MHD_OPTION_END, 0, NULL},
     };
     if (w->tls) {
-        opts[4] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
-        opts[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
-        opts[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
+        opts[8] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, w->cert};
+        opts[9] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, w->key};
+        opts[10] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+                                          (void *)tls_server_priorities};
     }
     /* The logger first, so that MHD's messages about the other options come to it. */
-    return MHD_start_daemon(flags, (uint16_t)w->cfg->web.port, NULL, NULL, on_request, w,
+    return MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL, on_request, w,
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w, MHD_OPTION_ARRAY, opts,
                             MHD_OPTION_END);
 }
 
 static void web_free(struct web *w)
 {
+    web_guard_free(w->guard); /* after the server stopped: no connection is left */
     web_sessions_free(w->sessions);
     cfgstore_release(w->store, w->cfg);
     if (w->key)
@@ -751,12 +858,13 @@ struct web *web_start(struct config_store *store, struct gate_board *board)
     const struct cfg_web *c = &cfg->web;
     w->board = board;
     if (listen_addr(c, &a, &v6) < 0 || (c->tls_cert[0] && load_tls(w) < 0) ||
-        !(w->sessions = web_sessions_new(cfg)))
+        !(w->sessions = web_sessions_new(cfg)) || !(w->guard = web_guard_new(c)))
         goto fail;
     if (!(w->mhd = start_mhd(w, &a, v6))) {
         log_err("web: cannot serve on %s port %d (the reason is above)", c->listen, c->port);
         goto fail;
     }
+    atomic_store(&w->serving, true);
     if (!w->tls && !netaddr_is_loopback(c->listen))
         log_warn("web: serving plain HTTP on %s, which is not a loopback address: health data "
                  "crosses the network unencrypted (allow_plain_http = yes)", c->listen);

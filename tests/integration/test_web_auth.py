@@ -104,6 +104,8 @@ morning = 07:00-08:30
 enabled = yes
 listen = 127.0.0.1
 port = %(port)d
+# 20 parallel logins from 127.0.0.1 (test_parallel_guesses): above the default 16
+max_connections_per_address = 32
 %(tls)s
 [bus sim]
 tcp = 127.0.0.1:%(bus)d

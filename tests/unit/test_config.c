@@ -247,6 +247,10 @@ static void test_defaults(void **state)
     assert_false(cfg->web.allow_plain_http);
     assert_int_equal(cfg->web.session_idle_ms, 30 * 60000);
     assert_int_equal(cfg->web.session_max_ms, 12 * 3600000);
+    assert_int_equal(cfg->web.max_connections_per_address, 16);
+    assert_int_equal(cfg->web.request_timeout_ms, 10000);
+    assert_int_equal(cfg->web.streams_per_user, 4);
+    assert_int_equal(cfg->web.streams_max, 32);
     config_free(cfg);
     free(errs);
 }
@@ -574,7 +578,9 @@ static void test_network_errors(void **state)
                  "cross the network in plain HTTP", f);
     expect(errs, "%s:20: [web] tls_key: needs tls_cert too", f);
     expect(errs, "%s:22: [web] session_max: session_max 1h is shorter than session_idle 2h", f);
-    assert_int_equal(count_lines(errs), 8);
+    expect(errs, "%s:24: [web] streams_max: streams_max 4 is less than streams_per_user 8", f);
+    expect(errs, "%s:25: [web] max_connections_per_address: ", f);
+    assert_int_equal(count_lines(errs), 10);
     free(errs);
 
     assert_null(load(DATA "bad_upstream.conf", &errs));
