@@ -156,7 +156,15 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
         return rc;
     if (!a.role)
         return cli_usage_error("user add: --role nurse|teacher|admin|gate is required%s", "");
-    /* Refused values before the password is asked for, and before the ledger opens. */
+    /* Refused values before the password is asked for, and before the ledger opens.
+     * The name is stored in its NFKC form (full-width letters become ASCII...). */
+    char name[USER_NAME_MAX];
+    rc = cli_errs_report(&e, ledger_user_name_normalize(a.name, name, cli_errs_open(&e)));
+    if (rc != EXIT_OK)
+        return rc;
+    if (strcmp(name, a.name) != 0)
+        printf("user name '%s' is stored in its normal form (NFKC): '%s'\n", a.name, name);
+    a.name = name;
     rc = cli_errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, cli_errs_open(&e)));
     if (rc != EXIT_OK)
         return rc;
