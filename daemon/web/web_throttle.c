@@ -24,10 +24,13 @@ struct addr {
     int64_t last_ms, blocked_until;
 };
 
+/* The audit budget: rows of their own in the current window, and the logins since
+ * the last summary that got none. */
 struct audit_window {
     int64_t start;
-    int rows, unwritten;
-    int naddrs, other_addrs;
+    int rows;
+    int64_t since;              /* the first login not written one by one */
+    int unwritten, naddrs, other_addrs;
     char addr[AUDIT_ADDRS][THROTTLE_KEY_MAX];
     int count[AUDIT_ADDRS];
 };
@@ -40,10 +43,7 @@ struct throttle {
 
 struct throttle *throttle_new(void)
 {
-    struct throttle *t = calloc(1, sizeof *t);
-    if (t)
-        t->audit.start = INT64_MIN;
-    return t;
+    return calloc(1, sizeof(struct throttle));
 }
 
 void throttle_free(struct throttle *t)
@@ -229,14 +229,14 @@ void throttle_forget_name(struct throttle *t, const char *name)
 
 /* ---- the audit budget ------------------------------------------------------------ */
 
-static void window_summary(const struct audit_window *w, char *out, size_t n)
+static void window_summary(const struct audit_window *w, int64_t now, char *out, size_t n)
 {
     int most = 0;
     for (int i = 1; i < w->naddrs; i++)
         if (w->count[i] > w->count[most])
             most = i;
-    snprintf(out, n, "%d failed or refused logins in %d s not written one by one; from %d%s "
-             "addresses, most from %s (%d)", w->unwritten, THROTTLE_AUDIT_WINDOW_MS / 1000,
+    snprintf(out, n, "%d failed or refused logins in %lld s not written one by one; from %d%s "
+             "addresses, most from %s (%d)", w->unwritten, (long long)((now - w->since) / 1000),
              w->naddrs + w->other_addrs, w->other_addrs ? " or more" : "",
              w->naddrs ? w->addr[most] : "?", w->naddrs ? w->count[most] : 0);
 }
@@ -245,16 +245,16 @@ void throttle_audit_flush(struct throttle *t, int64_t now, char *summary, size_t
 {
     struct audit_window *w = &t->audit;
     summary[0] = '\0';
-    if (w->start != INT64_MIN && now - w->start < THROTTLE_AUDIT_WINDOW_MS)
+    if (w->unwritten == 0 || now - w->since < THROTTLE_AUDIT_SUMMARY_MS)
         return;
-    if (w->unwritten > 0)
-        window_summary(w, summary, n);
-    *w = (struct audit_window){.start = INT64_MIN};
+    window_summary(w, now, summary, n);
+    w->unwritten = w->naddrs = w->other_addrs = 0;
 }
 
-static void window_count(struct audit_window *w, const char *addr)
+static void window_count(struct audit_window *w, const char *addr, int64_t now)
 {
-    w->unwritten++;
+    if (w->unwritten++ == 0)
+        w->since = now;
     for (int i = 0; i < w->naddrs; i++)
         if (strcmp(w->addr[i], addr) == 0) {
             w->count[i]++;
@@ -272,12 +272,14 @@ bool throttle_audit(struct throttle *t, const char *addr, int64_t now, char *sum
 {
     struct audit_window *w = &t->audit;
     throttle_audit_flush(t, now, summary, n);
-    if (w->start == INT64_MIN)
+    if (w->rows == 0 || now - w->start >= THROTTLE_AUDIT_WINDOW_MS) {
         w->start = now;
+        w->rows = 0;
+    }
     if (w->rows < THROTTLE_AUDIT_ROWS) {
         w->rows++;
         return true;
     }
-    window_count(w, addr);
+    window_count(w, addr, now);
     return false;
 }

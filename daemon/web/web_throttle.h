@@ -23,7 +23,8 @@
 #define THROTTLE_PAIRS 2048
 #define THROTTLE_ADDRS 512
 #define THROTTLE_AUDIT_WINDOW_MS (60 * 1000)
-#define THROTTLE_AUDIT_ROWS 10       /* rows of their own per window; the rest: one summary */
+#define THROTTLE_AUDIT_ROWS 10       /* rows of their own per window; the rest are summed up */
+#define THROTTLE_AUDIT_SUMMARY_MS (10 * 1000) /* at most one summary row per 10 s */
 #define THROTTLE_KEY_MAX 64          /* bytes of a name or address key, with the NUL */
 
 struct throttle;
@@ -61,11 +62,13 @@ void throttle_release(struct throttle *t, const char *name, const char *addr);
 void throttle_forget_name(struct throttle *t, const char *name);
 
 /* The audit budget: whether a failed or refused login from `addr` gets its own audit
- * row (true) or only a place in the summary. When the previous window had logins
- * without a row, its summary is put in `summary` (else it is set to ""). */
+ * row (true: the first THROTTLE_AUDIT_ROWS of a window) or only a place in the next
+ * summary. A summary of the logins without a row of their own is due at most every
+ * THROTTLE_AUDIT_SUMMARY_MS: then it is put in `summary` (else it is set to ""). At
+ * most 10 + 6 rows a minute, whatever the traffic. */
 bool throttle_audit(struct throttle *t, const char *addr, int64_t now, char *summary, size_t n);
-/* The summary of a window that has ended, if one is due (else ""): for a caller
- * that writes no row of its own now (a successful login). */
+/* The summary, if one is due (else ""): for a caller that writes no row of its own
+ * now (a successful login). */
 void throttle_audit_flush(struct throttle *t, int64_t now, char *summary, size_t n);
 
 #endif
