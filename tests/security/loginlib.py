@@ -183,6 +183,25 @@ class Nurse(threading.Thread):
         return rate
 
 
+def threaded(n, body):
+    """An attack of n threads, each running body(k, stop, tally) until it ends or stop
+    is set; tally(key) counts one answer (a status, or anything hashable); the attack
+    returns the counts."""
+    def attack(stop):
+        counts, lock = {}, threading.Lock()
+
+        def tally(key):
+            with lock:
+                counts[key] = counts.get(key, 0) + 1
+        ts = [threading.Thread(target=body, args=(k, stop, tally), daemon=True) for k in range(n)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(600)
+        return counts
+    return attack
+
+
 def _attack_child(attack, stop, out):
     out.put(attack(stop) or {})
 
@@ -234,3 +253,14 @@ def check_gate(lat):
     check(len(lat) > 0, "the gate kept deciding during the attack (%d decisions)" % len(lat))
     check(lat and max(lat) <= 1100.0, "every gate decision within 1.1 s during the attack "
           "(max %.1f ms)" % (max(lat) if lat else float("nan")))
+
+
+def main(code, body):
+    """Runs body(site) on a started busy Site, stops it, exits with the checks' verdict."""
+    site = Site(code)
+    try:
+        if site.start():
+            body(site)
+    finally:
+        site.stop()
+    gslib.finish()

@@ -40,73 +40,55 @@ def both(cl, a, b, n):
 
 
 def others(site):
-    def attack(stop):
-        counts = {}
-        lock = threading.Lock()
-
-        def from_addr(k):
-            cl = site.client("127.0.1.%d" % (k + 1))
-            for i in range(OTHERS // ADDRS):
-                if stop.is_set():
-                    return
-                r = cl.req("POST", "/api/v1/login", {"name": "other%d-%d" % (k, i),
-                                                     "password": "wrong-password"})
-                with lock:
-                    counts[r.status] = counts.get(r.status, 0) + 1
-        ts = [threading.Thread(target=from_addr, args=(k,), daemon=True) for k in range(ADDRS)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(300)
-        return counts
-    return attack
+    """OTHERS unknown names, one wrong password each, 10 from each of ADDRS addresses."""
+    def from_addr(k, stop, tally):
+        cl = site.client("127.0.1.%d" % (k + 1))
+        for i in range(OTHERS // ADDRS):
+            if stop.is_set():
+                return
+            tally(cl.req("POST", "/api/v1/login", {"name": "other%d-%d" % (k, i),
+                                                   "password": "wrong-password"}).status)
+    return loginlib.threaded(ADDRS, from_addr)
 
 
 def statuses(rs):
     return [r.status for r in rs]
 
 
-def main():
-    site = loginlib.Site("SE01")
-    try:
-        if not site.start():
-            return
-        cl = site.client(ATTACK_ADDR)
-        real, ghost = both(cl, "nurse2", "ghost01", 5)
-        figure("locking_statuses_real", statuses(real))
-        figure("locking_statuses_unknown", statuses(ghost))
-        check(statuses(real) == statuses(ghost) and statuses(real)[-1] == 429,
-              "five wrong passwords: the same statuses for a real and an unknown name (%s, %s)"
-              % (statuses(real), statuses(ghost)))
-        # The nurse logs in while the other names are tried, until they are done (about
-        # 20 s for 300 on 2 cores).
-        rate, lat, nurse, counts = loginlib.run_attack(site, others(site), 240, until_done=True)
-        figure("other_names_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
-        check(sum(counts.values()) == OTHERS, "%d other unknown names tried (%d)"
-              % (OTHERS, sum(counts.values())))
-        check(rate == 1.0, "the nurse logs in every time meanwhile (%.2f)" % rate)
-        loginlib.check_gate(lat)
-        r_real, r_ghost = both(cl, "nurse2", "ghost01", 1)
-        figure("after_others_status_real", r_real[0].status)
-        figure("after_others_status_unknown", r_ghost[0].status)
-        check(r_real[0].status == r_ghost[0].status,
-              "after %d other names, the real and the unknown name answer alike (%d, %d)"
-              % (OTHERS, r_real[0].status, r_ghost[0].status))
-        fresh = site.client("127.0.0.4")
-        real, ghost = both(fresh, "admin1", "ghost02", 3)
-        tr = ["%.2f" % r.secs for r in real]
-        tg = ["%.2f" % r.secs for r in ghost]
-        figure("fresh_times_real_s", " ".join(tr))
-        figure("fresh_times_unknown_s", " ".join(tg))
-        check(statuses(real) == statuses(ghost) == [401] * 3,
-              "a fresh real and unknown name: the same statuses (%s, %s)"
-              % (statuses(real), statuses(ghost)))
-        check(all(abs(a.secs - b.secs) < 0.5 for a, b in zip(real, ghost)),
-              "... and the same delays within 0.5 s (%s, %s)" % (tr, tg))
-    finally:
-        site.stop()
+def attack_test(site):
+    cl = site.client(ATTACK_ADDR)
+    real, ghost = both(cl, "nurse2", "ghost01", 5)
+    figure("locking_statuses_real", statuses(real))
+    figure("locking_statuses_unknown", statuses(ghost))
+    check(statuses(real) == statuses(ghost) and statuses(real)[-1] == 429,
+          "five wrong passwords: the same statuses for a real and an unknown name (%s, %s)"
+          % (statuses(real), statuses(ghost)))
+    # The nurse logs in while the other names are tried, until they are done (about
+    # 20 s for 300 on 2 cores).
+    rate, lat, nurse, counts = loginlib.run_attack(site, others(site), 240, until_done=True)
+    figure("other_names_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
+    check(sum(counts.values()) == OTHERS, "%d other unknown names tried (%d)"
+          % (OTHERS, sum(counts.values())))
+    check(rate == 1.0, "the nurse logs in every time meanwhile (%.2f)" % rate)
+    loginlib.check_gate(lat)
+    r_real, r_ghost = both(cl, "nurse2", "ghost01", 1)
+    figure("after_others_status_real", r_real[0].status)
+    figure("after_others_status_unknown", r_ghost[0].status)
+    check(r_real[0].status == r_ghost[0].status,
+          "after %d other names, the real and the unknown name answer alike (%d, %d)"
+          % (OTHERS, r_real[0].status, r_ghost[0].status))
+    fresh = site.client("127.0.0.4")
+    real, ghost = both(fresh, "admin1", "ghost02", 3)
+    tr = ["%.2f" % r.secs for r in real]
+    tg = ["%.2f" % r.secs for r in ghost]
+    figure("fresh_times_real_s", " ".join(tr))
+    figure("fresh_times_unknown_s", " ".join(tg))
+    check(statuses(real) == statuses(ghost) == [401] * 3,
+          "a fresh real and unknown name: the same statuses (%s, %s)"
+          % (statuses(real), statuses(ghost)))
+    check(all(abs(a.secs - b.secs) < 0.5 for a, b in zip(real, ghost)),
+          "... and the same delays within 0.5 s (%s, %s)" % (tr, tg))
 
 
 if __name__ == "__main__":
-    main()
-    loginlib.gslib.finish()
+    loginlib.main("SE01", attack_test)

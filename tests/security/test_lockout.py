@@ -7,8 +7,6 @@ throttled, the nurse's is not.
 
 Figures: the nurse's login success rate and latency (quiet, attack), the gate's
 decision latency, the stranger's statuses. GS_LONG=1: a 60 s attack instead of 12 s."""
-import threading
-
 import loginlib
 from loginlib import ATTACK_ADDR, check, figure
 
@@ -17,48 +15,29 @@ ATTACK_S = 60 if loginlib.gslib.LONG else 12
 
 def guesses(site):
     """Two threads guessing the nurse's password until stopped."""
-    counts = {}
-    lock = threading.Lock()
-
-    def one(stop, k):
+    def one(k, stop, tally):
         cl = site.client(ATTACK_ADDR)
         i = 0
         while not stop.is_set():
-            r = cl.req("POST", "/api/v1/login", {"name": "nurse1", "password": "guess-%d-%d" % (k, i)})
+            tally(cl.req("POST", "/api/v1/login",
+                         {"name": "nurse1", "password": "guess-%d-%d" % (k, i)}).status)
             i += 1
-            with lock:
-                counts[r.status] = counts.get(r.status, 0) + 1
             stop.wait(0.05)
-
-    def attack(stop):
-        ts = [threading.Thread(target=one, args=(stop, k), daemon=True) for k in range(2)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(60)
-        return counts
-    return attack
+    return loginlib.threaded(2, one)
 
 
-def main():
-    site = loginlib.Site("SL01")
-    try:
-        if not site.start():
-            return
-        rate, lat, nurse, counts = loginlib.run_attack(site, guesses(site), ATTACK_S)
-        figure("stranger_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
-        check(counts.get(401, 0) >= 4 and counts.get(429, 0) >= 1,
-              "the stranger's guesses were checked and then throttled (%s)" % counts)
-        check(rate == 1.0, "the nurse logs in every time while a stranger guesses her "
-              "password from elsewhere (%.2f)" % rate)
-        r, _ = site.client(ATTACK_ADDR).login("nurse1", loginlib.USERS["nurse1"][1])
-        check(r.status == 429, "from the stranger's address even the right password waits "
-              "(%d)" % r.status)
-        loginlib.check_gate(lat)
-    finally:
-        site.stop()
+def attack_test(site):
+    rate, lat, nurse, counts = loginlib.run_attack(site, guesses(site), ATTACK_S)
+    figure("stranger_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
+    check(counts.get(401, 0) >= 4 and counts.get(429, 0) >= 1,
+          "the stranger's guesses were checked and then throttled (%s)" % counts)
+    check(rate == 1.0, "the nurse logs in every time while a stranger guesses her "
+          "password from elsewhere (%.2f)" % rate)
+    r, _ = site.client(ATTACK_ADDR).login("nurse1", loginlib.USERS["nurse1"][1])
+    check(r.status == 429, "from the stranger's address even the right password waits "
+          "(%d)" % r.status)
+    loginlib.check_gate(lat)
 
 
 if __name__ == "__main__":
-    main()
-    loginlib.gslib.finish()
+    loginlib.main("SL01", attack_test)

@@ -11,7 +11,6 @@ decision latency (quiet, attack), the audit rows written by the attack per minut
 GS_LONG=1: a 60 s attack instead of 15 s."""
 import random
 import string
-import threading
 import time
 
 import loginlib
@@ -22,62 +21,41 @@ THREADS = 100
 
 
 def flood(site):
-    """The attack: THREADS threads logging in with random names until stopped;
-    returns the count of each status."""
-    counts = {}
-    lock = threading.Lock()
-
-    def one(stop):
+    """THREADS threads logging in with random names until stopped."""
+    def one(k, stop, tally):
         cl = site.client(ATTACK_ADDR)
-        rnd = random.Random()
+        rnd = random.Random(k)
         while not stop.is_set():
             name = "".join(rnd.choice(string.ascii_lowercase) for _ in range(10))
-            r = cl.req("POST", "/api/v1/login", {"name": name, "password": "guess-" + name})
-            with lock:
-                counts[r.status] = counts.get(r.status, 0) + 1
-
-    def attack(stop):
-        ts = [threading.Thread(target=one, args=(stop,), daemon=True) for _ in range(THREADS)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(60)
-        return counts
-    return attack
+            tally(cl.req("POST", "/api/v1/login", {"name": name, "password": "x-" + name}).status)
+    return loginlib.threaded(THREADS, one)
 
 
-def main():
-    site = loginlib.Site("SF01")
-    try:
-        if not site.start():
-            return
-        rows0 = site.audit_rows()
-        t0 = time.monotonic()
-        rate, lat, nurse, counts = loginlib.run_attack(site, flood(site), ATTACK_S)
-        secs = time.monotonic() - t0
-        rows = site.audit_rows() - rows0
-        per_min = max(rows, 0) * 60.0 / secs
-        figure("attack_requests", sum(counts.values()))
-        figure("attack_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
-        figure("audit_rows_from_attack_per_min", "%.0f" % per_min)
-        check(rate == 1.0, "the nurse logs in every time during the flood (%.2f)" % rate)
-        med = loginlib.percentile([r[1] for r in nurse.results], 0.5)
-        check(med < 2.0, "the nurse's median login takes under 2 s during the flood (%.2f s)"
-              % med)
-        # 10 rows of their own a minute and a summary every 10 s, for each started minute.
-        limit = 16 * (secs // 60 + 1)
-        check(max(rows, 0) <= limit, "the flood's audit rows are bounded: %d in %.0f s (at most "
-              "%.0f)" % (rows, secs, limit))
-        summed = loginlib.gslib.db_query(site.db, "SELECT detail FROM audit_log WHERE action = "
-                                                  "'login failures summed up'")
-        check(len(summed) >= 1 and ATTACK_ADDR in summed[-1][0],
-              "the flood is summed up in the audit log, naming its address (%s)"
-              % (summed[-1][0] if summed else "none"))
-        loginlib.check_gate(lat)
-    finally:
-        site.stop()
+def attack_test(site):
+    rows0 = site.audit_rows()
+    t0 = time.monotonic()
+    rate, lat, nurse, counts = loginlib.run_attack(site, flood(site), ATTACK_S)
+    secs = time.monotonic() - t0
+    rows = site.audit_rows() - rows0
+    per_min = max(rows, 0) * 60.0 / secs
+    figure("attack_requests", sum(counts.values()))
+    figure("attack_statuses", " ".join("%s:%d" % kv for kv in sorted(counts.items())))
+    figure("audit_rows_from_attack_per_min", "%.0f" % per_min)
+    check(rate == 1.0, "the nurse logs in every time during the flood (%.2f)" % rate)
+    med = loginlib.percentile([r[1] for r in nurse.results], 0.5)
+    check(med < 2.0, "the nurse's median login takes under 2 s during the flood (%.2f s)"
+          % med)
+    # 10 rows of their own a minute and a summary every 10 s, for each started minute.
+    limit = 16 * (secs // 60 + 1)
+    check(max(rows, 0) <= limit, "the flood's audit rows are bounded: %d in %.0f s (at most "
+          "%.0f)" % (rows, secs, limit))
+    summed = loginlib.gslib.db_query(site.db, "SELECT detail FROM audit_log WHERE action = "
+                                              "'login failures summed up'")
+    check(len(summed) >= 1 and ATTACK_ADDR in summed[-1][0],
+          "the flood is summed up in the audit log, naming its address (%s)"
+          % (summed[-1][0] if summed else "none"))
+    loginlib.check_gate(lat)
 
 
 if __name__ == "__main__":
-    main()
-    loginlib.gslib.finish()
+    loginlib.main("SF01", attack_test)
