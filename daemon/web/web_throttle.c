@@ -9,17 +9,10 @@
 
 #define AUDIT_ADDRS 16 /* addresses named in a summary's count */
 
-/* Failures of one name from one address. */
-struct pair {
-    char name[THROTTLE_KEY_MAX], addr[THROTTLE_KEY_MAX];
-    int fails;
-    bool inflight;
-    int64_t last_ms, blocked_until;
-};
-
-/* Failures from one address, whatever the names. */
-struct addr {
-    char addr[THROTTLE_KEY_MAX];
+/* Failures of one name from one address (key "NAME\x1fADDRESS": a name has no
+ * control character), or from one address whatever the names (key "ADDRESS"). */
+struct entry {
+    char key[2 * THROTTLE_KEY_MAX];
     int fails, inflight;
     int64_t last_ms, blocked_until;
 };
@@ -36,8 +29,8 @@ struct audit_window {
 };
 
 struct throttle {
-    struct pair pairs[THROTTLE_PAIRS];
-    struct addr addrs[THROTTLE_ADDRS];
+    struct entry pairs[THROTTLE_PAIRS];
+    struct entry addrs[THROTTLE_ADDRS];
     struct audit_window audit;
 };
 
@@ -65,19 +58,7 @@ static int64_t block_ms(int fails, int limit)
     return ms < THROTTLE_BLOCK_MAX_MS ? ms : THROTTLE_BLOCK_MAX_MS;
 }
 
-/* A quiet hour (and no block) ends a count. */
-static void forget_old(int *fails, int64_t last_ms, int64_t blocked_until, int64_t now)
-{
-    if (now - last_ms > THROTTLE_FORGET_MS && blocked_until <= now)
-        *fails = 0;
-}
-
 /* ---- the tables ----------------------------------------------------------------- */
-
-static bool key_is(const char *slot, const char *key)
-{
-    return slot[0] && strcmp(slot, key) == 0;
-}
 
 static void key_set(char *slot, const char *key)
 {
@@ -86,50 +67,40 @@ static void key_set(char *slot, const char *key)
 
 /* What an entry is worth keeping: empty ones nothing; else the later of its last
  * failure and its block's end. */
-static int64_t worth(const char *key, int64_t last_ms, int64_t blocked_until)
+static int64_t worth(const struct entry *e)
 {
-    return key[0] ? later(last_ms, blocked_until) : INT64_MIN;
+    return e->key[0] ? later(e->last_ms, e->blocked_until) : INT64_MIN;
 }
 
-/* The pair's entry, made when absent (replacing the one worth least that has no
- * login in progress); NULL when every entry has one. */
-static struct pair *pair_of(struct throttle *t, const char *name, const char *addr, bool make)
+/* The entry of `key` in tab[n], made when absent (replacing the one worth least that
+ * has no login in progress); NULL when every entry has one. */
+static struct entry *entry_of(struct entry *tab, int n, const char *key, bool make)
 {
-    struct pair *spare = NULL;
-    for (int i = 0; i < THROTTLE_PAIRS; i++) {
-        struct pair *p = &t->pairs[i];
-        if (key_is(p->name, name) && strcmp(p->addr, addr) == 0)
-            return p;
-        if (!p->inflight && (!spare || worth(p->name, p->last_ms, p->blocked_until) <
-                                           worth(spare->name, spare->last_ms,
-                                                 spare->blocked_until)))
-            spare = p;
+    struct entry *spare = NULL;
+    for (int i = 0; i < n; i++) {
+        struct entry *e = &tab[i];
+        if (e->key[0] && strcmp(e->key, key) == 0)
+            return e;
+        if (!e->inflight && (!spare || worth(e) < worth(spare)))
+            spare = e;
     }
     if (!make || !spare)
         return NULL;
-    *spare = (struct pair){0};
-    key_set(spare->name, name);
-    key_set(spare->addr, addr);
+    *spare = (struct entry){0};
+    snprintf(spare->key, sizeof spare->key, "%s", key);
     return spare;
 }
 
-static struct addr *addr_of(struct throttle *t, const char *addr, bool make)
+static struct entry *pair_of(struct throttle *t, const char *name, const char *addr, bool make)
 {
-    struct addr *spare = NULL;
-    for (int i = 0; i < THROTTLE_ADDRS; i++) {
-        struct addr *a = &t->addrs[i];
-        if (key_is(a->addr, addr))
-            return a;
-        if (!a->inflight && (!spare || worth(a->addr, a->last_ms, a->blocked_until) <
-                                           worth(spare->addr, spare->last_ms,
-                                                 spare->blocked_until)))
-            spare = a;
-    }
-    if (!make || !spare)
-        return NULL;
-    *spare = (struct addr){0};
-    key_set(spare->addr, addr);
-    return spare;
+    char key[2 * THROTTLE_KEY_MAX];
+    snprintf(key, sizeof key, "%s\x1f%s", name, addr);
+    return entry_of(t->pairs, THROTTLE_PAIRS, key, make);
+}
+
+static struct entry *addr_of(struct throttle *t, const char *addr, bool make)
+{
+    return entry_of(t->addrs, THROTTLE_ADDRS, addr, make);
 }
 
 /* ---- a login -------------------------------------------------------------------- */
@@ -138,10 +109,10 @@ enum throttle_verdict throttle_begin(struct throttle *t, const char *name, const
                                      int64_t now, int64_t *retry_ms)
 {
     *retry_ms = 0;
-    struct addr *a = addr_of(t, addr, true);
+    struct entry *a = addr_of(t, addr, true);
     if (!a)
         return THROTTLE_BUSY_ADDR;
-    struct pair *p = pair_of(t, name, addr, true);
+    struct entry *p = pair_of(t, name, addr, true);
     if (!p)
         return THROTTLE_BUSY_ADDR;
     int64_t until = later(a->blocked_until, p->blocked_until);
@@ -153,7 +124,7 @@ enum throttle_verdict throttle_begin(struct throttle *t, const char *name, const
         return THROTTLE_BUSY_NAME;
     if (a->inflight >= THROTTLE_ADDR_INFLIGHT)
         return THROTTLE_BUSY_ADDR;
-    p->inflight = true;
+    p->inflight = 1;
     a->inflight++;
     return THROTTLE_GO;
 }
@@ -168,25 +139,26 @@ static int64_t answer_delay(int count)
     return ms < 4000 ? ms : 4000;
 }
 
-/* A failure at `now`: the count, and the block it may start. */
-static int64_t count_failure(int *fails, int64_t *last_ms, int64_t *blocked_until, int limit,
-                             int64_t now)
+/* A failure at `now`: the count, and the block it may start (its length, or 0). */
+static int64_t count_failure(struct entry *e, int limit, int64_t now)
 {
-    forget_old(fails, *last_ms, *blocked_until, now);
-    (*fails)++;
-    *last_ms = now;
-    if (*fails < limit)
+    /* A quiet hour (and no block) ends a count. */
+    if (now - e->last_ms > THROTTLE_FORGET_MS && e->blocked_until <= now)
+        e->fails = 0;
+    e->fails++;
+    e->last_ms = now;
+    if (e->fails < limit)
         return 0;
-    *blocked_until = now + block_ms(*fails, limit);
-    return *blocked_until - now;
+    e->blocked_until = now + block_ms(e->fails, limit);
+    return e->blocked_until - now;
 }
 
 void throttle_record(struct throttle *t, const char *name, const char *addr,
                      enum throttle_result r, int64_t now, struct throttle_outcome *out)
 {
     *out = (struct throttle_outcome){0};
-    struct pair *p = pair_of(t, name, addr, false);
-    struct addr *a = addr_of(t, addr, false);
+    struct entry *p = pair_of(t, name, addr, false);
+    struct entry *a = addr_of(t, addr, false);
     if (!p || !a || r == THROTTLE_NOT_CHECKED)
         return;
     if (r == THROTTLE_RIGHT) {
@@ -196,10 +168,8 @@ void throttle_record(struct throttle *t, const char *name, const char *addr,
         p->blocked_until = 0;
         return;
     }
-    int64_t pb = count_failure(&p->fails, &p->last_ms, &p->blocked_until, THROTTLE_PAIR_FAILS,
-                               now);
-    int64_t ab = count_failure(&a->fails, &a->last_ms, &a->blocked_until, THROTTLE_ADDR_FAILS,
-                               now);
+    int64_t pb = count_failure(p, THROTTLE_PAIR_FAILS, now);
+    int64_t ab = count_failure(a, THROTTLE_ADDR_FAILS, now);
     out->pair_fails = p->fails;
     out->addr_fails = a->fails;
     out->delay_ms = answer_delay(p->fails);
@@ -208,19 +178,20 @@ void throttle_record(struct throttle *t, const char *name, const char *addr,
 
 void throttle_release(struct throttle *t, const char *name, const char *addr)
 {
-    struct pair *p = pair_of(t, name, addr, false);
-    struct addr *a = addr_of(t, addr, false);
+    struct entry *p = pair_of(t, name, addr, false);
+    struct entry *a = addr_of(t, addr, false);
     if (p)
-        p->inflight = false;
+        p->inflight = 0;
     if (a && a->inflight > 0)
         a->inflight--;
 }
 
 void throttle_forget_name(struct throttle *t, const char *name)
 {
+    size_t n = strlen(name);
     for (int i = 0; i < THROTTLE_PAIRS; i++) {
-        struct pair *p = &t->pairs[i];
-        if (key_is(p->name, name)) {
+        struct entry *p = &t->pairs[i];
+        if (strncmp(p->key, name, n) == 0 && p->key[n] == '\x1f') {
             p->fails = 0;
             p->blocked_until = 0;
         }
