@@ -54,6 +54,11 @@ def test_cli_names(conf, db):
     r = add(conf, "ＮＵＲＳＥ7")
     check(r.returncode == 0 and "NURSE7" in users(db),
           "a full-width name is stored in NFKC form: NURSE7 (%s)" % users(db))
+    r1 = gslib.cli(conf, "user", "disable", "ＮＵＲＳＥ7")
+    r2 = gslib.cli(conf, "user", "enable", "ＮＵＲＳＥ7")
+    check(r1.returncode == 0 and r2.returncode == 0,
+          "the other user commands take the name as typed too (%s%s)"
+          % (r1.stderr.strip(), r2.stderr.strip()))
     r = add(conf, "王老师")
     check(r.returncode == 0, "a name in one script (Han) is fine (%s)" % r.stderr.strip())
     r = add(conf, "Anna Smith")
