@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +45,10 @@ struct web_sessions {
     pthread_mutex_t lock;
     pthread_cond_t wake;            /* ends login delays at shutdown */
     bool closing;
-    sem_t hashers;
+    /* The HASHERS password checks: logins from clean addresses wait in front. */
+    pthread_mutex_t hash_lock;
+    pthread_cond_t hash_wake;
+    int hash_free, hash_clean_waiting;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown names: same time */
     int n;
     struct session s[SESSIONS_MAX];
@@ -88,8 +90,10 @@ struct web_sessions *web_sessions_new(const struct config *cfg)
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wake, &attr);
+    pthread_cond_init(&s->hash_wake, &attr);
     pthread_condattr_destroy(&attr);
-    sem_init(&s->hashers, 0, HASHERS);
+    pthread_mutex_init(&s->hash_lock, NULL);
+    s->hash_free = HASHERS;
     randombytes_buf(junk, sizeof junk);
     if (crypto_pwhash_str(s->dummy_hash, (const char *)junk, sizeof junk,
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -105,7 +109,8 @@ void web_sessions_free(struct web_sessions *s)
 {
     if (!s)
         return;
-    sem_destroy(&s->hashers);
+    pthread_cond_destroy(&s->hash_wake);
+    pthread_mutex_destroy(&s->hash_lock);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     sodium_memzero(s->s, sizeof s->s);
@@ -310,36 +315,54 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
 
 /* ---- password checks ------------------------------------------------------------------ */
 
-/* Waits for one of the HASHERS slots; false when the server is too busy. */
-static bool hasher_take(struct web_sessions *s)
+/* Waits for one of the HASHERS slots; false when the server is too busy. `clean`:
+ * the login comes from an address with no failed login on record (or an
+ * administrator sets a password); those go first, so a nurse is not queued behind
+ * the password checks of guesses from elsewhere. */
+static bool hasher_take(struct web_sessions *s, bool clean)
 {
     /* monotonic: a wall-clock step must not shorten the wait */
     struct timespec until = clock_mono_deadline(HASHER_WAIT_S * 1000);
-    while (sem_clockwait(&s->hashers, CLOCK_MONOTONIC, &until) < 0)
-        if (errno != EINTR)
-            return false;
-    return true;
+    bool ok = true;
+    pthread_mutex_lock(&s->hash_lock);
+    s->hash_clean_waiting += clean;
+    while (ok && (s->hash_free == 0 || (!clean && s->hash_clean_waiting > 0)))
+        ok = pthread_cond_timedwait(&s->hash_wake, &s->hash_lock, &until) != ETIMEDOUT;
+    s->hash_clean_waiting -= clean;
+    s->hash_free -= ok;
+    pthread_mutex_unlock(&s->hash_lock);
+    if (clean && !ok)
+        pthread_cond_broadcast(&s->hash_wake); /* the others may go now */
+    return ok;
+}
+
+static void hasher_give(struct web_sessions *s)
+{
+    pthread_mutex_lock(&s->hash_lock);
+    s->hash_free++;
+    pthread_mutex_unlock(&s->hash_lock);
+    pthread_cond_broadcast(&s->hash_wake);
 }
 
 /* 1 right, 0 wrong, -1 busy. */
-static int verify(struct web_sessions *s, const char *hash, const char *password)
+static int verify(struct web_sessions *s, const char *hash, const char *password, bool clean)
 {
-    if (!hasher_take(s))
+    if (!hasher_take(s, clean))
         return -1;
     int ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-    sem_post(&s->hashers);
+    hasher_give(s);
     return ok;
 }
 
 int web_password_hash(struct web_sessions *s, const char *password,
                       char out[WEB_PASSWORD_HASH_MAX])
 {
-    if (!hasher_take(s))
+    if (!hasher_take(s, true))
         return -1;
     int rc = crypto_pwhash_str(out, password, strlen(password),
                                crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    sem_post(&s->hashers);
+    hasher_give(s);
     return rc == 0 ? 0 : -1;
 }
 
@@ -365,6 +388,7 @@ struct attempt {
     char name[WEB_NAME_MAX];     /* as given, in NFKC form */
     char addr[THROTTLE_KEY_MAX]; /* the throttle's key: an IPv4 address, an IPv6 /64 */
     char from[80];               /* "from ADDRESS", for the audit log */
+    bool clean;                  /* no failed login from the address on record */
 };
 
 /* The client's address for the audit log, and the throttle's key: IPv6 clients
@@ -425,6 +449,7 @@ static bool throttle_admits(struct attempt *a)
     pthread_mutex_lock(&a->s->lock);
     enum throttle_verdict v = throttle_begin(a->s->throttle, a->name, a->addr, clock_mono_ms(),
                                              &retry_ms);
+    a->clean = throttle_address_clean(a->s->throttle, a->addr, clock_mono_ms());
     pthread_mutex_unlock(&a->s->lock);
     if (v == THROTTLE_GO)
         return true;
@@ -513,7 +538,7 @@ static void login_ok(struct attempt *a, const struct user_row *row)
  * dummy hash, the same work). */
 static void login_check(struct attempt *a, const struct user_row *row)
 {
-    int ok = verify(a->s, row ? row->password_hash : a->s->dummy_hash, a->password);
+    int ok = verify(a->s, row ? row->password_hash : a->s->dummy_hash, a->password, a->clean);
     if (ok < 0) {
         web_error(a->rs, 503, "the server is busy; try again");
         return;

@@ -129,6 +129,13 @@ enum throttle_verdict throttle_begin(struct throttle *t, const char *name, const
     return THROTTLE_GO;
 }
 
+bool throttle_address_clean(struct throttle *t, const char *addr, int64_t now)
+{
+    const struct entry *a = addr_of(t, addr, false);
+    return !a || a->fails == 0 ||
+           (now - a->last_ms > THROTTLE_FORGET_MS && a->blocked_until <= now);
+}
+
 /* The growing answer delay of the count-th failure in a row: 250 ms doubling, at
  * most 4 s. */
 static int64_t answer_delay(int count)

@@ -43,6 +43,10 @@ enum throttle_verdict {
 enum throttle_verdict throttle_begin(struct throttle *t, const char *name, const char *addr,
                                      int64_t now, int64_t *retry_ms);
 
+/* Whether no failed login from `addr` is on record (its password checks may go
+ * before those of addresses that have failed). */
+bool throttle_address_clean(struct throttle *t, const char *addr, int64_t now);
+
 enum throttle_result { THROTTLE_RIGHT, THROTTLE_WRONG, THROTTLE_NOT_CHECKED };
 
 struct throttle_outcome {

@@ -116,6 +116,9 @@ static void test_address_block(void **state)
         assert_int_equal(o.addr_fails, i + 1);
     }
     assert_int_equal(o.blocked_ms, THROTTLE_BLOCK_FIRST_MS);
+    /* The clean address's password checks go first. */
+    assert_false(throttle_address_clean(t, "6.6.6.6", now));
+    assert_true(throttle_address_clean(t, "10.0.0.1", now));
     assert_int_equal(try_at(t, "nurse", "6.6.6.6", now, NULL), THROTTLE_BLOCKED);
     assert_int_equal(try_at(t, "mine", "6.6.6.6", now, NULL), THROTTLE_BLOCKED);
     assert_int_equal(try_at(t, "nurse", "10.0.0.1", now, NULL), THROTTLE_GO);
