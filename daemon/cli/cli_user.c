@@ -27,7 +27,9 @@
 
 struct user_args {
     const char *role, *class_name, *by;
-    const char *name;
+    const char *name;           /* in NFKC form, as names are stored (`norm`) */
+    const char *given;          /* as typed */
+    char norm[USER_NAME_MAX];
 };
 
 /* NAME plus the options `allowed` ("rcb": --role, --class, --by). */
@@ -52,8 +54,12 @@ static int parse(int argc, char **argv, const char *cmd, const char *allowed, st
         snprintf(msg, sizeof msg, "user %s: expected one user NAME", cmd);
         return cli_usage_error("%s", msg);
     }
-    a->name = argv[optind];
-    return EXIT_OK;
+    a->given = argv[optind];
+    struct cli_errs e;
+    int rc = cli_errs_report(&e, ledger_user_name_normalize(a->given, a->norm,
+                                                            cli_errs_open(&e)));
+    a->name = a->norm;
+    return rc;
 }
 
 /* ---- passwords -------------------------------------------------------------------- */
@@ -156,7 +162,10 @@ int cli_user_add(struct cli *cli, int argc, char **argv)
         return rc;
     if (!a.role)
         return cli_usage_error("user add: --role nurse|teacher|admin|gate is required%s", "");
-    /* Refused values before the password is asked for, and before the ledger opens. */
+    /* Refused values before the password is asked for, and before the ledger opens.
+     * The name is stored in its NFKC form (full-width letters become ASCII...). */
+    if (strcmp(a.given, a.name) != 0)
+        printf("user name '%s' is stored in its normal form (NFKC): '%s'\n", a.given, a.name);
     rc = cli_errs_report(&e, ledger_user_check(a.name, a.role, a.class_name, cli_errs_open(&e)));
     if (rc != EXIT_OK)
         return rc;

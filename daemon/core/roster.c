@@ -249,7 +249,42 @@ static long control_at(const char *s, size_t n)
     return -1;
 }
 
-/* Encoding and control characters, for every field of every record (header too). */
+/* The code point of the valid UTF-8 character s[len]. */
+static unsigned code_point(const unsigned char *s, size_t len)
+{
+    static const unsigned char lead_mask[5] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+    unsigned c = s[0] & lead_mask[len];
+    for (size_t i = 1; i < len; i++)
+        c = c << 6 | (s[i] & 0x3F);
+    return c;
+}
+
+/* Characters that change how the text around them shows without showing
+ * themselves: bidi controls (a name starting with U+202E shows reversed) and
+ * zero-width characters (two ids that look the same). */
+static bool invisible(unsigned c)
+{
+    return c == 0x061C || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
+           (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) ||
+           (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF;
+}
+
+/* First such character in valid UTF-8 text (its code point in *cp), or -1. */
+static long invisible_at(const char *s, size_t n, unsigned *cp)
+{
+    for (size_t i = 0, k; i < n; i += k) {
+        k = tn_utf8_char(s + i, n - i);
+        if (k == 0)
+            return -1; /* not reached: checked before */
+        *cp = code_point((const unsigned char *)s + i, k);
+        if (invisible(*cp))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Encoding, control characters, bidi controls and zero-width characters, for every
+ * field of every record (header too). */
 static void check_fields(struct parser *p)
 {
     struct csv *c = &p->csv;
@@ -265,6 +300,11 @@ static void check_fields(struct parser *p)
                     at + 1);
         else if (at >= 0)
             problem(&p->rep, c->rec_line, "invalid UTF-8 at byte %ld of field %s", at + 1, what);
+        unsigned cp = 0;
+        if (at < 0 && (at = invisible_at(s, c->f[i].len, &cp)) >= 0)
+            problem(&p->rep, c->rec_line, "field %s contains U+%04X at byte %ld (a bidi control "
+                    "or zero-width character: the text would not show as it is)", what, cp,
+                    at + 1);
         c->f[i].clean = at < 0;
     }
 }

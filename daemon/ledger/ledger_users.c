@@ -4,6 +4,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #include "ledger_private.h"
 #include "log.h"
@@ -48,6 +52,104 @@ static int check_text(const char *what, const char *s, FILE *errs)
     return 0;
 }
 
+/* ---- names: NFKC and a safe set (docs/web-api-auth.md, "User names") ---------------- */
+
+/* The NFKC form of UTF-8 text (libunistring), NUL-terminated, malloc'd; NULL when
+ * the text is not UTF-8 or memory ran out. */
+static char *nfkc(const char *s)
+{
+    size_t n = strlen(s), len = 0;
+    if (u8_check((const uint8_t *)s, n) != NULL)
+        return NULL;
+    uint8_t *t = u8_normalize(UNINORM_NFKC, (const uint8_t *)s, n, NULL, &len);
+    char *out = t ? realloc(t, len + 1) : NULL;
+    if (!out) {
+        free(t);
+        return NULL;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+/* Han, kana and Hangul are written together: one group, as one script. */
+static const char *script_group(ucs4_t c)
+{
+    const uc_script_t *sc = uc_script(c);
+    const char *name = sc ? sc->name : "Unknown";
+    static const char *const cjk[] = {"Han", "Hiragana", "Katakana", "Hangul", "Bopomofo", NULL};
+    for (int i = 0; cjk[i]; i++)
+        if (strcmp(name, cjk[i]) == 0)
+            return "CJK";
+    return name;
+}
+
+/* One character of a name: ASCII letters and digits, '.', '-', '_', a single space
+ * between words, letters and marks of any one script (or script group). */
+static int name_char(ucs4_t c, ucs4_t prev, const char **script, FILE *errs)
+{
+    if (c < 0x80 && (c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9')))
+        return 0;
+    if (c == ' ' && prev != ' ')
+        return 0;
+    bool letter = uc_is_general_category(c, UC_CATEGORY_L);
+    if (!letter && !(uc_is_general_category(c, UC_CATEGORY_M) && prev && prev != ' ')) {
+        fprintf(errs, "the user name contains U+%04X, which user names cannot have (letters, "
+                "digits 0-9, '.', '-', '_' and single spaces between words)\n", (unsigned)c);
+        return -1;
+    }
+    const char *g = script_group(c);
+    if (strcmp(g, "Common") == 0 || strcmp(g, "Inherited") == 0)
+        return 0;
+    if (*script && strcmp(*script, g) != 0) {
+        fprintf(errs, "the user name mixes letters of two scripts (%s and %s); a name is "
+                "written in one script\n", *script, g);
+        return -1;
+    }
+    *script = g;
+    return 0;
+}
+
+/* The safe set, and the name must already be in NFKC form: the form it is stored,
+ * looked up and shown in. */
+static int name_rules(const char *name, FILE *errs)
+{
+    char *norm = nfkc(name);
+    if (!norm || strcmp(norm, name) != 0) {
+        fprintf(errs, "the user name is not in its normal form (NFKC)%s%s%s\n",
+                norm ? "; it would be '" : "", norm ? norm : "", norm ? "'" : "");
+        free(norm);
+        return -1;
+    }
+    free(norm);
+    const uint8_t *p = (const uint8_t *)name, *end = p + strlen(name);
+    const char *script = NULL;
+    ucs4_t c, prev = 0;
+    for (int k; p < end; p += k, prev = c)
+        if ((k = u8_mbtouc(&c, p, (size_t)(end - p))) <= 0 || name_char(c, prev, &script, errs) < 0)
+            return -1;
+    return 0;
+}
+
+enum ledger_status ledger_user_name_normalize(const char *name, char out[USER_NAME_MAX],
+                                              FILE *errs)
+{
+    char *norm = nfkc(name);
+    if (!norm) {
+        fprintf(errs, "the user name is not UTF-8 text\n");
+        return LEDGER_INVALID;
+    }
+    size_t len = strlen(norm);
+    if (len >= USER_NAME_MAX) {
+        fprintf(errs, "the user name is too long (%zu bytes; at most %d)\n", len,
+                USER_NAME_MAX - 1);
+        free(norm);
+        return LEDGER_INVALID;
+    }
+    memcpy(out, norm, len + 1);
+    free(norm);
+    return LEDGER_OK;
+}
+
 static int role_index(const char *role)
 {
     for (int i = 0; role && roles[i]; i++)
@@ -64,6 +166,8 @@ static int user_check(const char *name, const char *role, const char *class_name
         fprintf(errs, "the user name must not contain '/'\n");
         bad = -1;
     }
+    if (bad == 0)
+        bad = name_rules(name, errs);
     bool has_class = class_name && *class_name;
     if (role_index(role) < 0) {
         fprintf(errs, "unknown role '%s' (nurse, teacher, admin or gate)\n", role ? role : "");
@@ -83,20 +187,34 @@ static int user_check(const char *name, const char *role, const char *class_name
     return bad;
 }
 
+/* Characters that count towards the minimum: not white space, not invisible. */
+static long visible_chars(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+    long n = 0;
+    ucs4_t c;
+    for (int k; p < end; p += k) {
+        if ((k = u8_mbtouc(&c, p, (size_t)(end - p))) <= 0)
+            return -1;
+        n += !uc_is_property_white_space(c) && !uc_is_property_default_ignorable_code_point(c);
+    }
+    return n;
+}
+
 static int check_password(const char *password, FILE *errs)
 {
-    long chars = tn_utf8_length(password, strlen(password));
     if (strlen(password) > USER_PASSWORD_MAX) {
         fprintf(errs, "the password is too long (at most %d bytes)\n", USER_PASSWORD_MAX);
         return -1;
     }
-    if (chars < 0) {
+    if (tn_utf8_length(password, strlen(password)) < 0) {
         fprintf(errs, "the password is not valid UTF-8 text\n");
         return -1;
     }
+    long chars = visible_chars(password);
     if (chars < USER_PASSWORD_MIN) {
-        fprintf(errs, "the password is too short (%ld characters; at least %d)\n", chars,
-                USER_PASSWORD_MIN);
+        fprintf(errs, "the password is too short (%ld characters that are not spaces; at least "
+                "%d)\n", chars, USER_PASSWORD_MIN);
         return -1;
     }
     return 0;
@@ -199,14 +317,32 @@ static int finish(struct ledger *l, int rc)
     return -1;
 }
 
+struct alike {
+    const char *name;
+    char other[USER_NAME_MAX]; /* the first user whose name differs only in case */
+};
+
+static void alike_row(const struct user_row *u, void *arg)
+{
+    struct alike *a = arg;
+    int cmp = 1;
+    if (!a->other[0] &&
+        u8_casecmp((const uint8_t *)u->name, strlen(u->name), (const uint8_t *)a->name,
+                   strlen(a->name), NULL, UNINORM_NFKC, &cmp) == 0 && cmp == 0)
+        snprintf(a->other, sizeof a->other, "%s", u->name);
+}
+
 static int add_body(struct ledger *l, const struct user_new *in, FILE *errs)
 {
-    struct user_row u;
-    int found;
-    if (ledger_user_find(l, in->name, &u, &found) < 0)
+    struct alike a = {.name = in->name};
+    /* ADMIN1 beside admin1: the page and the audit log would show two names that
+     * read as one. */
+    if (ledger_user_list(l, alike_row, &a) < 0)
         return -1;
-    if (found) {
-        fprintf(errs, "a user named '%s' exists already\n", in->name);
+    if (a.other[0]) {
+        fprintf(errs, "a user named '%s' exists already%s\n", a.other,
+                strcmp(a.other, in->name) == 0 ? "" : " (names that differ only in case are "
+                                                      "the same name)");
         return ledger_refuse(l, LEDGER_CONFLICT);
     }
     const char *cls = in->class_name ? in->class_name : "";
@@ -313,58 +449,6 @@ enum ledger_status ledger_user_set_password(struct ledger *l, const char *name,
 }
 
 /* ---- login bookkeeping ---------------------------------------------------------------- */
-
-static int failed_body(struct ledger *l, const struct user_row *u, int64_t now_ms,
-                       int max_failures, int64_t lock_ms, const char *detail, int *count,
-                       int64_t *locked_until)
-{
-    /* A lockout that has run out starts a fresh count: the next failure after it
-     * must not lock again at once. */
-    bool expired = u->locked_until_ms != 0 && u->locked_until_ms <= now_ms;
-    *count = (expired ? 0 : u->failed_logins) + 1;
-    *locked_until = expired ? 0 : u->locked_until_ms;
-    bool locks = *count >= max_failures && *locked_until <= now_ms;
-    if (locks)
-        *locked_until = now_ms + lock_ms;
-    sqlite3_stmt *st = ledger_prepare(l, "UPDATE users SET failed_logins = ?, "
-                                         "locked_until_ms = ? WHERE id = ?");
-    if (st) {
-        sqlite3_bind_int(st, 1, *count);
-        sqlite3_bind_int64(st, 2, *locked_until);
-        sqlite3_bind_int64(st, 3, u->id);
-    }
-    if (run(l, st, NULL) < 0)
-        return -1;
-    char text[256];
-    snprintf(text, sizeof text, "%d in a row; %s", *count, detail ? detail : "");
-    if (ledger_audit(l, u->name, "login failed", u->name, text) < 0)
-        return -1;
-    if (!locks)
-        return 0;
-    snprintf(text, sizeof text, "locked for %" PRId64 " s after %d failed logins; %s",
-             lock_ms / 1000, *count, detail ? detail : "");
-    return ledger_audit(l, u->name, "login locked", u->name, text);
-}
-
-int ledger_user_login_failed(struct ledger *l, int64_t id, int64_t now_ms, int max_failures,
-                             int64_t lock_ms, const char *detail, int *count,
-                             int64_t *locked_until)
-{
-    struct user_row u;
-    int found;
-    *count = 0;
-    *locked_until = 0;
-    if (ledger_begin(l) < 0)
-        return -1;
-    int rc = ledger_user_get(l, id, &u, &found);
-    if (rc == 0 && !found) {
-        log_err("users: user %" PRId64 " vanished during a login", id);
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = failed_body(l, &u, now_ms, max_failures, lock_ms, detail, count, locked_until);
-    return finish(l, rc);
-}
 
 static int ok_body(struct ledger *l, int64_t id, const char *detail)
 {

@@ -19,7 +19,7 @@
 
 #define USER_NAME_MAX 64        /* bytes with the NUL: names are at most 63 bytes */
 #define USER_HASH_MAX 128       /* crypto_pwhash_STRBYTES */
-#define USER_PASSWORD_MIN 10    /* characters (UTF-8 code points) */
+#define USER_PASSWORD_MIN 10    /* characters (code points) other than spaces */
 #define USER_PASSWORD_MAX 1024  /* bytes */
 
 struct user_row {
@@ -29,17 +29,28 @@ struct user_row {
     char class_name[USER_NAME_MAX];
     char password_hash[USER_HASH_MAX];
     bool active;
-    int failed_logins;          /* consecutive, since the last success or unlock */
-    int64_t locked_until_ms;    /* > now: locked; 0 never locked */
+    /* Left from the lockout of earlier versions: logins no longer set them (the
+     * throttle is in memory, web_throttle.h); a success, enable or new password clear. */
+    int failed_logins;
+    int64_t locked_until_ms;
     int64_t created_ms;
 };
 
-/* Whether a new user's values are acceptable: a name of 1..63 bytes of UTF-8 without
- * control characters, '/' or spaces at either end; a known role; teachers need a
- * class, the other roles take none. Messages on errs; LEDGER_OK / LEDGER_INVALID. */
+/* Whether a new user's values are acceptable: a name of 1..63 bytes of UTF-8 in NFKC
+ * form, of letters (one script; Han, kana and Hangul count as one), digits 0-9, '.',
+ * '-', '_' and single spaces between words; a known role; teachers need a class
+ * (text without control characters), the other roles take none. Messages on errs;
+ * LEDGER_OK / LEDGER_INVALID. */
 enum ledger_status ledger_user_check(const char *name, const char *role, const char *class_name,
                                      FILE *errs);
-/* At least USER_PASSWORD_MIN characters, at most USER_PASSWORD_MAX bytes, UTF-8. */
+/* The NFKC form of a name as typed (a user name is stored, looked up and shown in
+ * it): LEDGER_INVALID with a message when it is not UTF-8 or too long. Does not
+ * check the other rules: ledger_user_check does. */
+enum ledger_status ledger_user_name_normalize(const char *name, char out[USER_NAME_MAX],
+                                              FILE *errs);
+/* At least USER_PASSWORD_MIN characters that are not white space or invisible
+ * (Unicode White_Space, Default_Ignorable_Code_Point), at most USER_PASSWORD_MAX
+ * bytes, UTF-8. */
 enum ledger_status ledger_user_check_password(const char *password, FILE *errs);
 
 /* *found = 0 when there is no such user (out untouched). */
@@ -69,14 +80,6 @@ enum ledger_status ledger_user_set_password(struct ledger *l, const char *name,
 
 /* ---- login bookkeeping (web_auth.c) --------------------------------------------------- */
 
-/* A failed login of user `id` at now_ms: counts it (a lockout that has run out
- * starts the count again), and after `max_failures` in a row locks the account
- * until now_ms + lock_ms. *count and *locked_until (0: not locked) tell the result.
- * Audited as "login failed" (and "login locked" when this one locked it), with
- * `detail` (the client's address). */
-int ledger_user_login_failed(struct ledger *l, int64_t id, int64_t now_ms, int max_failures,
-                             int64_t lock_ms, const char *detail, int *count,
-                             int64_t *locked_until);
 /* A successful login: the failed count and lockout are reset; audited as "login". */
 int ledger_user_login_ok(struct ledger *l, int64_t id, const char *detail);
 

@@ -1,11 +1,11 @@
 /* Users, sessions and logins of the web page (docs/web-api-auth.md): sessions in
- * memory under one mutex; passwords checked with argon2id (libsodium); a growing
- * delay and a lockout after failed logins, the same for names that do not exist,
- * so that names cannot be probed. */
+ * memory under one mutex, at most SESSIONS_PER_USER per user; passwords checked with
+ * argon2id (libsodium); failed logins throttled per (name, address) and per address
+ * (web_throttle.c), never per name alone, and the same for names that do not exist,
+ * so that names cannot be probed and nobody elsewhere can block a user. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +16,13 @@
 #include "ledger_users.h"
 #include "log.h"
 #include "web_private.h"
+#include "web_throttle.h"
 
 #define SESSIONS_MAX 1024
+#define SESSIONS_PER_USER 16        /* a user's 17th login ends their oldest session */
 #define TOKEN_BYTES 32
 #define TOKEN_LEN 44                /* base64url of 32 bytes, no padding, + NUL */
 #define STAMP_BYTES 16
-#define FAILS_TO_LOCK 5
-#define LOCK_MS (15 * 60 * 1000)
-#define DELAY_FIRST_MS 250
-#define DELAY_MAX_MS 4000
-#define STRANGERS 256               /* unknown names whose failures are remembered */
 #define HASHERS 2                   /* argon2id at once: 64 MiB each */
 #define HASHER_WAIT_S 10
 #define COOKIE "gs_session"
@@ -43,28 +40,19 @@ struct session {
     int64_t created_ms, used_ms;      /* monotonic */
 };
 
-/* Failed logins of a name that is not a user: counted like a user's. */
-struct stranger {
-    char name[WEB_NAME_MAX];
-    int failed;
-    int64_t locked_until_ms, seen_ms; /* wall clock, monotonic */
-};
-
-#define INFLIGHT_MAX 64
-
 struct web_sessions {
     const struct config *cfg;
     pthread_mutex_t lock;
     pthread_cond_t wake;            /* ends login delays at shutdown */
     bool closing;
-    sem_t hashers;
+    /* The HASHERS password checks: logins from clean addresses wait in front. */
+    pthread_mutex_t hash_lock;
+    pthread_cond_t hash_wake;
+    int hash_free, hash_clean_waiting;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown names: same time */
     int n;
     struct session s[SESSIONS_MAX];
-    struct stranger strangers[STRANGERS];
-    /* Names with a login in progress: one at a time per name, so parallel guesses
-     * cannot outrun the failure count and its lockout. */
-    char inflight[INFLIGHT_MAX][WEB_NAME_MAX];
+    struct throttle *throttle;      /* failed logins; under `lock` */
 };
 
 const char *web_role_name(enum web_role r)
@@ -93,13 +81,19 @@ struct web_sessions *web_sessions_new(const struct config *cfg)
     if (!s)
         return NULL;
     s->cfg = cfg;
+    if (!(s->throttle = throttle_new())) {
+        free(s);
+        return NULL;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wake, &attr);
+    pthread_cond_init(&s->hash_wake, &attr);
     pthread_condattr_destroy(&attr);
-    sem_init(&s->hashers, 0, HASHERS);
+    pthread_mutex_init(&s->hash_lock, NULL);
+    s->hash_free = HASHERS;
     randombytes_buf(junk, sizeof junk);
     if (crypto_pwhash_str(s->dummy_hash, (const char *)junk, sizeof junk,
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -115,10 +109,12 @@ void web_sessions_free(struct web_sessions *s)
 {
     if (!s)
         return;
-    sem_destroy(&s->hashers);
+    pthread_cond_destroy(&s->hash_wake);
+    pthread_mutex_destroy(&s->hash_lock);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     sodium_memzero(s->s, sizeof s->s);
+    throttle_free(s->throttle);
     free(s);
 }
 
@@ -262,7 +258,44 @@ static void token(char out[TOKEN_LEN])
     sodium_memzero(raw, sizeof raw);
 }
 
-/* A new session; when the store is full the one unused longest goes. */
+/* Under the lock: how many sessions user `id` has, and the oldest of them. */
+static int sessions_of(struct web_sessions *s, int64_t id, int *oldest)
+{
+    int n = 0;
+    *oldest = -1;
+    for (int i = 0; i < s->n; i++)
+        if (s->s[i].user.id == id) {
+            n++;
+            if (*oldest < 0 || s->s[i].created_ms < s->s[*oldest].created_ms)
+                *oldest = i;
+        }
+    return n;
+}
+
+/* Under the lock: room for a session of user `id`. A user's own sessions go first
+ * (the oldest), so one account logging in again and again ends only its own; when
+ * the store is full, the oldest session of the user holding the most goes. */
+static void make_room(struct web_sessions *s, int64_t id)
+{
+    int oldest;
+    if (sessions_of(s, id, &oldest) >= SESSIONS_PER_USER) {
+        drop_at(s, oldest);
+        return;
+    }
+    if (s->n < SESSIONS_MAX)
+        return;
+    int most = 0, victim = 0;
+    for (int i = 0; i < s->n; i++) {
+        int first, k = sessions_of(s, s->s[i].user.id, &first);
+        if (k > most) {
+            most = k;
+            victim = first;
+        }
+    }
+    drop_at(s, victim);
+}
+
+/* A new session; expired ones go first. */
 static void session_add(struct web_sessions *s, const struct web_user *u,
                         const unsigned char stamp[STAMP_BYTES], char id[TOKEN_LEN],
                         char csrf[TOKEN_LEN])
@@ -273,13 +306,7 @@ static void session_add(struct web_sessions *s, const struct web_user *u,
         if (now - s->s[i].used_ms > s->cfg->web.session_idle_ms ||
             now - s->s[i].created_ms > s->cfg->web.session_max_ms)
             drop_at(s, i);
-    if (s->n == SESSIONS_MAX) {
-        int oldest = 0;
-        for (int i = 1; i < s->n; i++)
-            if (s->s[i].used_ms < s->s[oldest].used_ms)
-                oldest = i;
-        drop_at(s, oldest);
-    }
+    make_room(s, u->id);
     struct session *x = &s->s[s->n++];
     token(x->id);
     token(x->csrf);
@@ -307,91 +334,65 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
 
 /* ---- password checks ------------------------------------------------------------------ */
 
-/* Waits for one of the HASHERS slots; false when the server is too busy. */
-static bool hasher_take(struct web_sessions *s)
+/* Waits for one of the HASHERS slots; false when the server is too busy. `clean`:
+ * the login comes from an address with no failed login on record (or an
+ * administrator sets a password); those go first, so a nurse is not queued behind
+ * the password checks of guesses from elsewhere. */
+static bool hasher_take(struct web_sessions *s, bool clean)
 {
     /* monotonic: a wall-clock step must not shorten the wait */
     struct timespec until = clock_mono_deadline(HASHER_WAIT_S * 1000);
-    while (sem_clockwait(&s->hashers, CLOCK_MONOTONIC, &until) < 0)
-        if (errno != EINTR)
-            return false;
-    return true;
+    bool ok = true;
+    pthread_mutex_lock(&s->hash_lock);
+    s->hash_clean_waiting += clean;
+    while (ok && (s->hash_free == 0 || (!clean && s->hash_clean_waiting > 0)))
+        ok = pthread_cond_timedwait(&s->hash_wake, &s->hash_lock, &until) != ETIMEDOUT;
+    s->hash_clean_waiting -= clean;
+    s->hash_free -= ok;
+    pthread_mutex_unlock(&s->hash_lock);
+    if (clean && !ok)
+        pthread_cond_broadcast(&s->hash_wake); /* the others may go now */
+    return ok;
+}
+
+static void hasher_give(struct web_sessions *s)
+{
+    pthread_mutex_lock(&s->hash_lock);
+    s->hash_free++;
+    pthread_mutex_unlock(&s->hash_lock);
+    pthread_cond_broadcast(&s->hash_wake);
 }
 
 /* 1 right, 0 wrong, -1 busy. */
-static int verify(struct web_sessions *s, const char *hash, const char *password)
+static int verify(struct web_sessions *s, const char *hash, const char *password, bool clean)
 {
-    if (!hasher_take(s))
+    if (!hasher_take(s, clean))
         return -1;
     int ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
-    sem_post(&s->hashers);
+    hasher_give(s);
     return ok;
 }
 
 int web_password_hash(struct web_sessions *s, const char *password,
                       char out[WEB_PASSWORD_HASH_MAX])
 {
-    if (!hasher_take(s))
+    if (!hasher_take(s, true))
         return -1;
     int rc = crypto_pwhash_str(out, password, strlen(password),
                                crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    sem_post(&s->hashers);
+    hasher_give(s);
     return rc == 0 ? 0 : -1;
 }
 
-/* The growing answer delay of the count-th failure in a row: 250 ms doubling, at
- * most 4 s. Slept in the connection's own thread; shutdown ends it. */
-static void failure_delay(struct web_sessions *s, int count)
+/* Sleeps `ms` in the connection's own thread: the answer delay of a failed login.
+ * Shutdown ends it. */
+static void failure_delay(struct web_sessions *s, int64_t ms)
 {
-    int64_t ms = DELAY_FIRST_MS;
-    for (int i = 1; i < count && ms < DELAY_MAX_MS; i++)
-        ms *= 2;
-    if (ms > DELAY_MAX_MS)
-        ms = DELAY_MAX_MS;
     struct timespec until = clock_mono_deadline(ms);
     pthread_mutex_lock(&s->lock);
     while (!s->closing && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
         ;
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* ---- unknown names --------------------------------------------------------------------- */
-
-/* Under the lock: the name's entry, made (replacing the one seen longest ago). */
-static struct stranger *stranger_locked(struct web_sessions *s, const char *name)
-{
-    struct stranger *oldest = &s->strangers[0];
-    for (int i = 0; i < STRANGERS; i++) {
-        struct stranger *x = &s->strangers[i];
-        if (x->name[0] && strcmp(x->name, name) == 0)
-            return x;
-        if (!x->name[0] || (oldest->name[0] && x->seen_ms < oldest->seen_ms))
-            oldest = x;
-    }
-    *oldest = (struct stranger){0};
-    snprintf(oldest->name, sizeof oldest->name, "%s", name);
-    return oldest;
-}
-
-/* Like ledger_user_login_failed for a name that is no user. `count` 0: only read
- * the lock. */
-static void stranger_fail(struct web_sessions *s, const char *name, int64_t now, bool count,
-                          int *failed, int64_t *locked_until)
-{
-    pthread_mutex_lock(&s->lock);
-    struct stranger *x = stranger_locked(s, name);
-    x->seen_ms = clock_mono_ms();
-    if (count) {
-        if (x->locked_until_ms && x->locked_until_ms <= now) {
-            x->failed = 0;
-            x->locked_until_ms = 0;
-        }
-        if (++x->failed >= FAILS_TO_LOCK && x->locked_until_ms <= now)
-            x->locked_until_ms = now + LOCK_MS;
-    }
-    *failed = x->failed;
-    *locked_until = x->locked_until_ms;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -400,76 +401,120 @@ static void stranger_fail(struct web_sessions *s, const char *name, int64_t now,
 struct attempt {
     struct web_request *rq;
     struct web_response *rs;
+    struct web_sessions *s;
     struct ledger *l;
-    const char *name, *password;
+    const char *password;
+    char name[WEB_NAME_MAX];     /* as given, in NFKC form */
+    char addr[THROTTLE_KEY_MAX]; /* the throttle's key: an IPv4 address, an IPv6 /64 */
     char from[80];               /* "from ADDRESS", for the audit log */
-    int64_t now;                 /* wall clock */
+    bool clean;                  /* no failed login from the address on record */
 };
 
-static void client_address(struct MHD_Connection *conn, char *out, size_t n)
+/* The client's address for the audit log, and the throttle's key: IPv6 clients
+ * choose the low 64 bits of their address at will, so their /64 is one client. */
+static void client_address(struct MHD_Connection *conn, struct attempt *a)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char addr[INET6_ADDRSTRLEN] = "?";
+    char text[INET6_ADDRSTRLEN] = "?";
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr,
-                  sizeof addr);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
-                  sizeof addr);
-    snprintf(out, n, "from %s", addr);
+    snprintf(a->addr, sizeof a->addr, "?");
+    if (sa && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
+                  sizeof text);
+        snprintf(a->addr, sizeof a->addr, "%s", text);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        struct in6_addr net = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        char prefix[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &net, text, sizeof text);
+        memset(net.s6_addr + 8, 0, 8);
+        inet_ntop(AF_INET6, &net, prefix, sizeof prefix);
+        snprintf(a->addr, sizeof a->addr, "%s/64", prefix);
+    }
+    snprintf(a->from, sizeof a->from, "from %s", text);
 }
 
-static void locked_answer(struct attempt *a, int64_t locked_until)
+/* A failed or refused login's audit row, within the audit budget (web_throttle.h):
+ * beyond it the login is only counted, and a summary row is written for each
+ * minute that had such logins. */
+static void audit_failure(struct attempt *a, const char *action, const char *detail)
 {
-    int64_t left = (locked_until - a->now + 999) / 1000;
+    char summary[256];
+    pthread_mutex_lock(&a->s->lock);
+    bool own = throttle_audit(a->s->throttle, a->addr, clock_mono_ms(), summary, sizeof summary);
+    pthread_mutex_unlock(&a->s->lock);
+    if (summary[0])
+        ledger_audit(a->l, "-", "login failures summed up", "-", summary);
+    if (own)
+        ledger_audit(a->l, a->name, action, a->name, detail);
+}
+
+static void throttled_answer(struct attempt *a, int64_t retry_ms)
+{
+    int64_t left = (retry_ms + 999) / 1000;
+    char secs[24];
+    snprintf(secs, sizeof secs, "%lld", (long long)(left > 0 ? left : 1));
+    web_header(a->rs, "Retry-After", secs);
     json_t *j = json_pack("{s:s, s:I}", "error",
-                          "too many failed logins: this account is locked for a while",
+                          "too many failed logins from your address: wait before trying again",
                           "retry_after_s", (json_int_t)(left > 0 ? left : 1));
     web_json(a->rs, 429, j);
 }
 
-/* After a failed check: the count, the delay, then 401 or 429 (it just locked). */
-static void failed_answer(struct attempt *a, int count, int64_t locked_until)
+/* Before the password check: false with the answer set when the throttle refuses. */
+static bool throttle_admits(struct attempt *a)
 {
-    failure_delay(a->rq->sessions, count);
-    if (locked_until > a->now)
-        locked_answer(a, locked_until);
+    int64_t retry_ms;
+    pthread_mutex_lock(&a->s->lock);
+    enum throttle_verdict v = throttle_begin(a->s->throttle, a->name, a->addr, clock_mono_ms(),
+                                             &retry_ms);
+    a->clean = throttle_address_clean(a->s->throttle, a->addr, clock_mono_ms());
+    pthread_mutex_unlock(&a->s->lock);
+    if (v == THROTTLE_GO)
+        return true;
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s; %s",
+             v == THROTTLE_BLOCKED ? "throttled" : "another login in progress", a->from);
+    audit_failure(a, "login refused", detail);
+    if (v == THROTTLE_BLOCKED)
+        throttled_answer(a, retry_ms);
+    else if (v == THROTTLE_BUSY_NAME)
+        web_error(a->rs, 429, "another login for this name is in progress; try again");
+    else
+        web_error(a->rs, 429, "too many logins in progress from your address; try again");
+    return false;
+}
+
+/* After the password check (the login still in progress): counted. */
+static void throttle_count(struct attempt *a, enum throttle_result r,
+                           struct throttle_outcome *out)
+{
+    pthread_mutex_lock(&a->s->lock);
+    throttle_record(a->s->throttle, a->name, a->addr, r, clock_mono_ms(), out);
+    pthread_mutex_unlock(&a->s->lock);
+}
+
+/* A wrong password or a name that is no user: the same count, audit, delay and
+ * answer, so the two cannot be told apart. */
+static void login_wrong(struct attempt *a, bool user)
+{
+    struct throttle_outcome o;
+    char detail[200];
+    throttle_count(a, THROTTLE_WRONG, &o);
+    snprintf(detail, sizeof detail, "%d in a row for this name from this address, %d from the "
+             "address; %s%s", o.pair_fails, o.addr_fails, user ? "" : "no such user; ", a->from);
+    audit_failure(a, "login failed", detail);
+    if (o.blocked_ms > 0) {
+        snprintf(detail, sizeof detail, "logins of this name from this address%s wait %lld s; %s",
+                 o.addr_fails >= THROTTLE_ADDR_FAILS ? ", or any from this address," : "",
+                 (long long)(o.blocked_ms / 1000), a->from);
+        audit_failure(a, "login throttled", detail);
+    }
+    failure_delay(a->s, o.delay_ms);
+    if (o.blocked_ms > 0)
+        throttled_answer(a, o.blocked_ms);
     else
         web_error(a->rs, 401, WRONG);
-}
-
-static void refused_locked(struct attempt *a, const char *actor, int64_t locked_until)
-{
-    char detail[160];
-    snprintf(detail, sizeof detail, "account locked; %s", a->from);
-    ledger_audit(a->l, actor, "login refused", a->name, detail);
-    failure_delay(a->rq->sessions, FAILS_TO_LOCK);
-    locked_answer(a, locked_until);
-}
-
-/* A name that is no user: the same work, delays and answers as a wrong password. */
-static void login_stranger(struct attempt *a)
-{
-    int failed;
-    int64_t until;
-    stranger_fail(a->rq->sessions, a->name, a->now, false, &failed, &until);
-    if (until > a->now) {
-        refused_locked(a, a->name, until);
-        return;
-    }
-    if (verify(a->rq->sessions, a->rq->sessions->dummy_hash, a->password) < 0) {
-        web_error(a->rs, 503, "the server is busy; try again");
-        return;
-    }
-    stranger_fail(a->rq->sessions, a->name, a->now, true, &failed, &until);
-    char detail[160];
-    snprintf(detail, sizeof detail, "%d in a row; no such user; %s", failed, a->from);
-    ledger_audit(a->l, a->name, "login failed", a->name, detail);
-    if (until > a->now)
-        ledger_audit(a->l, a->name, "login locked", a->name, detail);
-    failed_answer(a, failed, until);
 }
 
 static json_t *session_json(const struct web_user *u, const char *csrf)
@@ -481,8 +526,16 @@ static json_t *session_json(const struct web_user *u, const char *csrf)
 static void login_ok(struct attempt *a, const struct user_row *row)
 {
     struct web_user u = {.id = row->id, .role = (enum web_role)web_role_parse(row->role)};
+    struct throttle_outcome o;
+    char summary[256];
     snprintf(u.name, sizeof u.name, "%s", row->name);
     snprintf(u.class_name, sizeof u.class_name, "%s", row->class_name);
+    throttle_count(a, THROTTLE_RIGHT, &o);
+    pthread_mutex_lock(&a->s->lock);
+    throttle_audit_flush(a->s->throttle, clock_mono_ms(), summary, sizeof summary);
+    pthread_mutex_unlock(&a->s->lock);
+    if (summary[0])
+        ledger_audit(a->l, "-", "login failures summed up", "-", summary);
     if (ledger_user_login_ok(a->l, row->id, a->from) < 0) {
         web_error(a->rs, 503, "the ledger cannot be written now; try again");
         return;
@@ -491,8 +544,8 @@ static void login_ok(struct attempt *a, const struct user_row *row)
     unsigned char stamp[STAMP_BYTES];
     stamp_of(row->password_hash, stamp);
     char old[WEB_NAME_MAX];
-    session_remove(a->rq->sessions, a->rq->conn, old, sizeof old); /* a new login, a new id */
-    session_add(a->rq->sessions, &u, stamp, id, csrf);
+    session_remove(a->s, a->rq->conn, old, sizeof old); /* a new login, a new id */
+    session_add(a->s, &u, stamp, id, csrf);
     snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s", id,
              a->rq->tls ? "; Secure" : "");
     web_header(a->rs, "Set-Cookie", cookie);
@@ -500,36 +553,29 @@ static void login_ok(struct attempt *a, const struct user_row *row)
     sodium_memzero(id, sizeof id);
 }
 
-static void login_user(struct attempt *a, const struct user_row *row)
+/* The password check of a user (`row`), or of a name that is no user (NULL: the
+ * dummy hash, the same work). */
+static void login_check(struct attempt *a, const struct user_row *row)
 {
-    if (row->locked_until_ms > a->now) {
-        refused_locked(a, row->name, row->locked_until_ms);
-        return;
-    }
-    int ok = verify(a->rq->sessions, row->password_hash, a->password);
+    int ok = verify(a->s, row ? row->password_hash : a->s->dummy_hash, a->password, a->clean);
     if (ok < 0) {
         web_error(a->rs, 503, "the server is busy; try again");
         return;
     }
-    if (ok && !row->active) {
+    if (!ok || !row || web_role_parse(row->role) < 0) {
+        login_wrong(a, row != NULL);
+        return;
+    }
+    if (!row->active) {
         char detail[160];
+        struct throttle_outcome o;
+        throttle_count(a, THROTTLE_RIGHT, &o);
         snprintf(detail, sizeof detail, "account disabled; %s", a->from);
         ledger_audit(a->l, row->name, "login refused", row->name, detail);
         web_error(a->rs, 403, "this account is disabled; ask an administrator");
         return;
     }
-    if (ok && web_role_parse(row->role) >= 0) {
-        login_ok(a, row);
-        return;
-    }
-    int count;
-    int64_t until;
-    if (ledger_user_login_failed(a->l, row->id, a->now, FAILS_TO_LOCK, LOCK_MS, a->from,
-                                 &count, &until) < 0) {
-        web_error(a->rs, 503, "the ledger cannot be written now; try again");
-        return;
-    }
-    failed_answer(a, count, until);
+    login_ok(a, row);
 }
 
 static const char *string_field(json_t *b, const char *key, struct web_response *rs)
@@ -540,42 +586,13 @@ static const char *string_field(json_t *b, const char *key, struct web_response 
     return v && *v ? v : NULL;
 }
 
-/* Takes the name's login slot: false when a login for it is already in progress
- * (or too many are). */
-static bool inflight_take(struct web_sessions *s, const char *name)
-{
-    int free_slot = -1;
-    bool busy = false;
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < INFLIGHT_MAX && !busy; i++) {
-        if (s->inflight[i][0] == '\0')
-            free_slot = free_slot < 0 ? i : free_slot;
-        else
-            busy = strcmp(s->inflight[i], name) == 0;
-    }
-    bool taken = !busy && free_slot >= 0;
-    if (taken)
-        snprintf(s->inflight[free_slot], WEB_NAME_MAX, "%s", name);
-    pthread_mutex_unlock(&s->lock);
-    return taken;
-}
-
-static void inflight_give(struct web_sessions *s, const char *name)
-{
-    pthread_mutex_lock(&s->lock);
-    for (int i = 0; i < INFLIGHT_MAX; i++)
-        if (strcmp(s->inflight[i], name) == 0)
-            s->inflight[i][0] = '\0';
-    pthread_mutex_unlock(&s->lock);
-}
-
-/* Whether a user could have this name (the CLI's rules). */
-static bool user_name_shape(const char *name)
+/* The name as a user would have it (NFKC; the CLI's rules): false when no user can. */
+static bool login_name(const char *given, char out[WEB_NAME_MAX])
 {
     struct errbuf e;
     FILE *errs = errbuf_open(&e, NULL);
-    bool ok = errs && strlen(name) < WEB_NAME_MAX &&
-              ledger_user_check(name, "nurse", NULL, errs) == LEDGER_OK;
+    bool ok = errs && ledger_user_name_normalize(given, out, errs) == LEDGER_OK &&
+              ledger_user_check(out, "nurse", NULL, errs) == LEDGER_OK;
     errbuf_free(&e);
     return ok;
 }
@@ -584,47 +601,53 @@ static void h_login(struct web_request *rq, struct web_response *rs)
 {
     static const char *const keys[] = {"name", "password", NULL};
     json_t *b = web_body_object(rq, rs, keys);
-    struct attempt a = {.rq = rq, .rs = rs, .now = clock_wall_ms()};
+    struct attempt a = {.rq = rq, .rs = rs, .s = rq->sessions};
+    const char *given;
     if (!b)
         return;
-    if (!(a.name = string_field(b, "name", rs)) || !(a.password = string_field(b, "password", rs)))
+    if (!(given = string_field(b, "name", rs)) || !(a.password = string_field(b, "password", rs)))
         goto out;
     /* Login needs no session: a name no user can have is refused before it reaches
-     * the audit log, so nobody can fill the ledger with junk. */
-    if (!user_name_shape(a.name)) {
+     * the audit log or the throttle's tables. */
+    if (!login_name(given, a.name)) {
         web_error(rs, 400, "name: not a user name");
         goto out;
     }
     if (!(a.l = web_ledger(rq, rs)))
         goto out;
-    if (!inflight_take(rq->sessions, a.name)) {
-        web_error(rs, 429, "another login for this name is in progress; try again");
+    client_address(rq->conn, &a);
+    if (!throttle_admits(&a))
         goto out;
-    }
-    client_address(rq->conn, a.from, sizeof a.from);
     struct user_row row;
     int found = 0;
-    /* Read after taking the slot: the previous attempt's count and lock are in. */
     if (ledger_user_find(a.l, a.name, &row, &found) < 0)
         web_error(rs, 503, "the ledger cannot be read now; try again");
-    else if (found)
-        login_user(&a, &row);
     else
-        login_stranger(&a);
-    inflight_give(rq->sessions, a.name);
+        login_check(&a, found ? &row : NULL);
+    pthread_mutex_lock(&a.s->lock);
+    throttle_release(a.s->throttle, a.name, a.addr);
+    pthread_mutex_unlock(&a.s->lock);
     sodium_memzero(&row, sizeof row);
 out:
     json_decref(b);
 }
 
+void web_sessions_forget_name(struct web_sessions *s, const char *name)
+{
+    pthread_mutex_lock(&s->lock);
+    throttle_forget_name(s->throttle, name);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void h_logout(struct web_request *rq, struct web_response *rs)
 {
-    char name[WEB_NAME_MAX] = "", from[80];
+    char name[WEB_NAME_MAX] = "";
     if (session_remove(rq->sessions, rq->conn, name, sizeof name)) {
-        client_address(rq->conn, from, sizeof from);
+        struct attempt a = {0};
+        client_address(rq->conn, &a);
         struct ledger *l = web_ledger(rq, rs);
         if (l)
-            ledger_audit(l, name, "logout", name, from);
+            ledger_audit(l, name, "logout", name, a.from);
     }
     char cookie[128];
     snprintf(cookie, sizeof cookie, COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict%s",

@@ -125,6 +125,9 @@ int web_session_recheck(struct web_request *rq, struct web_response *rs, struct 
 void web_sessions_close(struct web_sessions *s);
 /* Ends every session of the user (disabled, new password). */
 void web_sessions_end_user(struct web_sessions *s, int64_t user_id);
+/* An administrator enabled the user or gave a new password: the failed-login
+ * throttle of that name ends at every address (web_throttle.h). */
+void web_sessions_forget_name(struct web_sessions *s, const char *name);
 /* argon2id (libsodium crypto_pwhash_str, interactive limits), at most 2 at once
  * (64 MiB each): 0, or -1 when busy or out of memory. */
 #define WEB_PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES */

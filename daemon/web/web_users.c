@@ -67,10 +67,13 @@ static void answer_user(struct web_request *rq, struct web_response *rs, const c
     web_json(rs, status, json_pack("{s:o}", "user", user_json(&u, clock_wall_ms())));
 }
 
-static int new_user_values(json_t *b, struct web_response *rs, struct user_new *in)
+/* The body's values; the name in its NFKC form (in `name`), as it is stored. */
+static int new_user_values(json_t *b, struct web_response *rs, struct user_new *in,
+                           char name[USER_NAME_MAX])
 {
     json_t *cls = json_object_get(b, "class");
-    if (!(in->name = string_field(b, "name", rs)) || !(in->role = string_field(b, "role", rs)))
+    const char *given = string_field(b, "name", rs);
+    if (!given || !(in->role = string_field(b, "role", rs)))
         return -1;
     if (cls && !json_is_string(cls) && !json_is_null(cls)) {
         web_error(rs, 400, "class: a string is required");
@@ -84,7 +87,10 @@ static int new_user_values(json_t *b, struct web_response *rs, struct user_new *
     struct wa_errs m;
     FILE *errs = wa_errs_open(&m);
     const char *pw = json_string_value(json_object_get(b, "password"));
-    enum ledger_status st = ledger_user_check(in->name, in->role, in->class_name, errs);
+    enum ledger_status st = ledger_user_name_normalize(given, name, errs);
+    in->name = name;
+    if (st == LEDGER_OK)
+        st = ledger_user_check(in->name, in->role, in->class_name, errs);
     if (st == LEDGER_OK)
         st = ledger_user_check_password(pw, errs);
     return wa_errs_finish(&m, st, rs);
@@ -104,11 +110,11 @@ static void h_user_add(struct web_request *rq, struct web_response *rs)
     static const char *const keys[] = {"name", "role", "class", "password", NULL};
     json_t *b = web_body_object(rq, rs, keys);
     struct user_new in = {.by = rq->user->name, .at_ms = clock_wall_ms()};
-    char hash[WEB_PASSWORD_HASH_MAX];
+    char hash[WEB_PASSWORD_HASH_MAX], name[USER_NAME_MAX];
     struct user_row old;
     int found;
     struct wa_errs m;
-    if (!b || new_user_values(b, rs, &in) < 0 || !web_ledger(rq, rs))
+    if (!b || new_user_values(b, rs, &in, name) < 0 || !web_ledger(rq, rs))
         goto out;
     if (ledger_user_find(rq->ledger, in.name, &old, &found) < 0 || found) {
         if (found)
@@ -157,6 +163,8 @@ static void set_active(struct web_request *rq, struct web_response *rs, bool act
         return;
     if (!active)
         web_sessions_end_user(rq->sessions, u.id);
+    else
+        web_sessions_forget_name(rq->sessions, u.name);
     answer_user(rq, rs, u.name, 200);
 }
 
@@ -192,6 +200,7 @@ static void h_user_password(struct web_request *rq, struct web_response *rs)
                                                     wa_errs_open(&m)), rs) < 0)
         goto out;
     web_sessions_end_user(rq->sessions, u.id); /* the old password's sessions */
+    web_sessions_forget_name(rq->sessions, u.name);
     answer_user(rq, rs, u.name, 200);
 out:
     json_decref(b);
