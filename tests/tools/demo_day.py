@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make demo`: a whole simulated school day in a few minutes (python3 stdlib only).
 
-    demo_day.py --build build --dir build/demo [--seed 2020]
+    demo_day.py --build build --dir build/demo [--seed 2020] [--port-base 15020]
+                [--short] [--keep-running]
 
 A school of 800 students in 24 classes and 60 staff (Chinese names), two gates with
 two lanes each, served by gatescreen-sim over Modbus TCP. The check windows are
@@ -14,6 +15,15 @@ does with the command-line tool (rechecks, referral outcomes, absence causes, a
 certificate, a manual check). The daemon prints each lane's lights on the console;
 lines starting with "demo:" say what the school is doing. At the end it prints the
 day's figures and where the database is.
+
+The school's web page runs on HTTPS (a certificate from tests/tools/make_certs.py)
+with the users nurse and gate, and the bureau's side (demo_bureau.py) on a private
+PostgreSQL: the demo school enrolled with the real bundle, so its summaries and
+notices go to the collector over mutual TLS, among 60 synthetic schools with 30 days
+of history. Ports: the simulator on --port-base, the web page and the collector on
+the two after it; a taken one is refused before anything starts. At a terminal (or
+with --keep-running) everything keeps running at the end until Ctrl-C; whatever
+ends the script stops the programs and PostgreSQL.
 """
 import argparse
 import datetime
