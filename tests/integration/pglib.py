@@ -20,9 +20,8 @@ class Postgres:
         base backup taken over the primary's socket, started in hot standby. folder:
         a new folder of that path rather than a temporary one (the demo's)."""
         if folder:
-            os.makedirs(folder)
+            self._usable(folder)
             self.dir = folder
-            self._reachable(folder)
         else:
             self.dir = tempfile.mkdtemp(prefix=name)
         self.data = os.path.join(self.dir, "data")
@@ -45,8 +44,15 @@ class Postgres:
         self.start()
 
     @staticmethod
-    def _reachable(folder):
-        """As root the server runs as `postgres`, which must be able to reach folder."""
+    def _usable(folder):
+        """Makes folder, where the server's socket goes: its path must fit a Unix socket's
+        107 bytes; as root the server runs as `postgres`, which must be able to reach it."""
+        socket_path = os.path.join(folder, ".s.PGSQL.5432")
+        if len(socket_path.encode()) > 107:
+            raise RuntimeError("%s: the path is too long for PostgreSQL's Unix socket (%d "
+                               "bytes, at most 107): use a shorter folder"
+                               % (socket_path, len(socket_path.encode())))
+        os.makedirs(folder)
         if os.geteuid() != 0:
             return
         r = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", folder])

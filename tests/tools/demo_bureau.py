@@ -46,6 +46,16 @@ PLACES = "东关 西关 南街 北街 文峰 清潭 新兴 七里店 丁庄 高�
 KINDS = (("小学", 600), ("初中", 1100), ("高中", 1800))
 
 
+def stop_left_over(folder):
+    """A PostgreSQL left running in folder by a demo that was killed (SIGKILL leaves
+    no time to stop it): stopped before the folder is made anew."""
+    data = os.path.join(folder, "pg", "data")
+    if os.path.exists(os.path.join(data, "postmaster.pid")):
+        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(as_user + [os.path.join(pglib.BIN, "pg_ctl"), "-D", data, "-m",
+                                  "immediate", "-w", "stop"], capture_output=True)
+
+
 def say(text):
     print("demo: bureau: " + text, flush=True)
 

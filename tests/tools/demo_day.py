@@ -585,6 +585,7 @@ def main():
     check_ports(ports)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
+    demo_bureau.stop_left_over(os.path.join(folder, "bureau"))
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
     students, staff, classes = (200, 20, 8) if args.short else (800, 60, 24)
