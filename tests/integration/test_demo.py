@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import ssl
@@ -201,6 +202,8 @@ def main():
     left = subprocess.run(["pgrep", "-f", d], capture_output=True, text=True).stdout.split()
     check(not left, "no process of the demo is left (%r)" % left)
     print("the short demo took %.0f s" % (time.monotonic() - t0))
+    if gslib.failures == 0:  # kept when something failed: the logs are in it
+        shutil.rmtree(top, ignore_errors=True)
     gslib.finish()
 
 

@@ -583,6 +583,9 @@ def main():
     build, folder = os.path.abspath(args.build), os.path.abspath(args.dir)
     ports = demo_ports(args.port_base)
     check_ports(ports)
+    # Ctrl-C stops the demo also when started with SIGINT ignored (from a script's
+    # background job, which make and ctest pass on); SIGTERM and SIGHUP as it does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
     demo_bureau.stop_left_over(os.path.join(folder, "bureau"))
