@@ -10,6 +10,9 @@ FUZZ_BUILD ?= build-fuzz
 GPIOD2_BUILD ?= build-gpiod2
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
+# The demo's ports: the Modbus simulator on it, the school's web page and the bureau's
+# collector on the two after it (make demo DEMO_PORT_BASE=25020).
+DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: all deps build build-sanitize build-tsan test test-normal test-sanitize test-tsan \
@@ -78,9 +81,11 @@ reliability-long: build
 # A whole simulated school day in a few minutes (tests/tools/demo_day.py): a fresh
 # database under build/demo with the demo roster, the device simulator serving the
 # four lanes, the daemon showing each lane's lights on the console, the nurse's
-# actions through the CLI, and the day's figures at the end.
+# actions through the CLI and on the web page (HTTPS), the bureau's collector on a
+# private PostgreSQL (build/demo/bureau) with 60 other schools' last 30 days, and the
+# day's figures at the end. At a terminal it keeps running until Ctrl-C.
 demo: build
-	python3 tests/tools/demo_day.py --build $(BUILD) --dir $(DEMO_DIR)
+	python3 tests/tools/demo_day.py --build $(BUILD) --dir $(DEMO_DIR) --port-base $(DEMO_PORT_BASE)
 
 install: build
 	cmake --install $(BUILD)

@@ -15,10 +15,15 @@ SUPERUSER = "bureau"
 
 
 class Postgres:
-    def __init__(self, name="gs-pg-", primary=None):
+    def __init__(self, name="gs-pg-", primary=None, folder=None):
         """A new cluster, or with primary (a Postgres) a streaming replica of it: a
-        base backup taken over the primary's socket, started in hot standby."""
-        self.dir = tempfile.mkdtemp(prefix=name)
+        base backup taken over the primary's socket, started in hot standby. folder:
+        a new folder of that path rather than a temporary one (the demo's)."""
+        if folder:
+            self._usable(folder)
+            self.dir = folder
+        else:
+            self.dir = tempfile.mkdtemp(prefix=name)
         self.data = os.path.join(self.dir, "data")
         self.log = os.path.join(self.dir, "postgres.log")
         self.as_user = []
@@ -38,9 +43,29 @@ class Postgres:
                        "trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
         self.start()
 
+    @staticmethod
+    def _usable(folder):
+        """Makes folder, where the server's socket goes: its path must fit a Unix socket's
+        107 bytes; as root the server runs as `postgres`, which must be able to reach it."""
+        socket_path = os.path.join(folder, ".s.PGSQL.5432")
+        if len(socket_path.encode()) > 107:
+            raise RuntimeError("%s: the path is too long for PostgreSQL's Unix socket (%d "
+                               "bytes, at most 107): use a shorter folder"
+                               % (socket_path, len(socket_path.encode())))
+        os.makedirs(folder)
+        if os.geteuid() != 0:
+            return
+        r = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", folder])
+        if r.returncode != 0:
+            raise RuntimeError("PostgreSQL runs as the user postgres (this is root), which "
+                               "cannot reach %s: give its parent folders o+x (chmod o+x), or "
+                               "run as a normal user" % folder)
+
     def _run(self, argv):
+        # A session of its own: the server pg_ctl leaves running is not in the caller's
+        # process group, so a Ctrl-C at the terminal reaches the caller, which stops it.
         r = subprocess.run(self.as_user + argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+                           text=True, start_new_session=True)
         if r.returncode != 0:
             raise RuntimeError("%s failed (%d): %s" % (argv[0], r.returncode, r.stdout[-2000:]))
         return r.stdout

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`make demo`: a whole simulated school day in a few minutes (python3 stdlib only).
 
-    demo_day.py --build build --dir build/demo [--seed 2020]
+    demo_day.py --build build --dir build/demo [--seed 2020] [--port-base 15020]
+                [--short] [--keep-running]
 
 A school of 800 students in 24 classes and 60 staff (Chinese names), two gates with
 two lanes each, served by gatescreen-sim over Modbus TCP. The check windows are
@@ -14,24 +15,42 @@ does with the command-line tool (rechecks, referral outcomes, absence causes, a
 certificate, a manual check). The daemon prints each lane's lights on the console;
 lines starting with "demo:" say what the school is doing. At the end it prints the
 day's figures and where the database is.
+
+The school's web page runs on HTTPS (a certificate from tests/tools/make_certs.py)
+with the users nurse and gate, and the bureau's side (demo_bureau.py) on a private
+PostgreSQL: the demo school enrolled with the real bundle, so its summaries and
+notices go to the collector over mutual TLS, among 60 synthetic schools with 30 days
+of history. Ports: the simulator on --port-base, the web page and the collector on
+the two after it; a taken one is refused before anything starts. At a terminal (or
+with --keep-running) everything keeps running at the end until Ctrl-C; whatever
+ends the script stops the programs and PostgreSQL.
 """
 import argparse
 import datetime
 import heapq
 import itertools
 import os
+import pwd
 import queue
 import random
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 
+import demo_bureau
+import make_certs
+
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 LANES = [("east-1", "ir-east-1"), ("east-2", "ir-east-2"),
          ("north-1", "ir-north-1"), ("north-2", "ir-north-2")]
 NURSE = "校医王老师"
+# The web page's demo users, made with `gatescreen user add` (password on stdin).
+LOGINS = (("nurse", "nurse", "demo-nurse-2020"), ("gate", "gate", "demo-gate-2020"))
+DEMO_CODE, DEMO_COUNTY = "DEMO001", "魏都区"
 LANE_GAP = 0.35          # seconds between two people at one lane
 
 
@@ -55,15 +74,18 @@ def school_zone():
 
 
 class Day:
-    """The day's times, as local clock texts and as time.time() instants."""
+    """The day's times, as local clock texts and as time.time() instants. short: a
+    morning of 50 s to 110 s and no noon window (the demo's test)."""
 
-    def __init__(self):
+    def __init__(self, short=False):
         self.zone, local = school_zone()
         now = time.time()
         start = local.replace(second=0, microsecond=0)
-        self.morning = (start, start + datetime.timedelta(minutes=3))
-        self.noon = (self.morning[1] + datetime.timedelta(minutes=1),
-                     self.morning[1] + datetime.timedelta(minutes=2))
+        minute = datetime.timedelta(minutes=1)
+        length = (1 if local.second < 10 else 2) if short else 3
+        self.morning = (start, start + length * minute)
+        self.noon = None if short else (self.morning[1] + minute, self.morning[1] + 2 * minute)
+        self.end = self.morning[1] + minute if short else self.noon[1]
         self.grace = 15
         self.today = local.strftime("%Y-%m-%d")
         self.yesterday = (local - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
@@ -71,13 +93,15 @@ class Day:
 
     def windows(self):
         f = lambda dt: dt.strftime("%H:%M")
-        return ("[windows]\nmorning = %s-%s\nnoon = %s-%s\nabsence_grace = %ds\n"
-                "days = mon-sun\n" % (f(self.morning[0]), f(self.morning[1]), f(self.noon[0]),
-                                      f(self.noon[1]), self.grace),
-                "[upstream]\nday_end = %s\n" % f(self.noon[1]))
+        noon = "noon = %s-%s\n" % (f(self.noon[0]), f(self.noon[1])) if self.noon else ""
+        return ("[windows]\nmorning = %s-%s\n%sabsence_grace = %ds\ndays = mon-sun\n"
+                % (f(self.morning[0]), f(self.morning[1]), noon, self.grace),
+                "[upstream]\nday_end = %s\n" % f(self.end))
 
 
-def write_config(path, day):
+def write_config(path, day, ports, certs):
+    """config/demo.conf with the day's windows, the demo's ports and the web page on
+    HTTPS; `gatescreen upstream enrol` adds the bureau to its [upstream] later."""
     with open(os.path.join(SRC, "config/demo.conf"), encoding="utf-8") as f:
         text = f.read()
     windows, upstream = day.windows()
@@ -85,6 +109,10 @@ def write_config(path, day):
     rest = rest.split("\n\n", 1)[1]  # drop the file's own windows
     text = head + windows + "\n" + rest + "\n" + upstream
     text = text.replace("timezone = Asia/Shanghai", "timezone = " + day.zone)
+    text = text.replace("tcp = 127.0.0.1:15020", "tcp = 127.0.0.1:%d" % ports["sim"])
+    text = text.replace("[web]\nenabled = no\n", "[web]\nenabled = yes\nlisten = 127.0.0.1\n"
+                        "port = %d\ntls_cert = %s\ntls_key = %s\n"
+                        % (ports["web"], certs["server"], certs["server.key"]))
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
 
@@ -115,7 +143,8 @@ class School:
         self.sim = subprocess.Popen(
             [os.path.join(self.build, "gatescreen-sim"), "-c", self.conf],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=open(os.path.join(self.dir, "sim.log"), "w"), text=True)
+            stderr=open(os.path.join(self.dir, "sim.log"), "w"), text=True,
+            start_new_session=True)
         threading.Thread(target=self._read_sim, daemon=True).start()
         try:
             ready = self.replies.get(timeout=10) == "ready"
@@ -140,12 +169,13 @@ class School:
         log = open(os.path.join(self.dir, "gatescreend.log"), "w")
         self.daemon = subprocess.Popen(
             [os.path.join(self.build, "gatescreend"), "-f", "-c", self.conf],
-            stdout=None, stderr=log)
+            stdout=None, stderr=log, start_new_session=True)
         log_path = os.path.join(self.dir, "gatescreend.log")
         for _ in range(100):
             with open(log_path, encoding="utf-8") as f:
-                if f.read().count(": state ok") >= len(LANES):
-                    return
+                text = f.read()
+            if text.count(": state ok") >= len(LANES) and "web: serving" in text:
+                return
             if self.daemon.poll() is not None:
                 sys.exit("demo: gatescreend did not start (see %s)" % log_path)
             time.sleep(0.1)
@@ -154,7 +184,11 @@ class School:
         for p in (self.daemon, self.sim):
             if p and p.poll() is None:
                 p.terminate()
-                p.wait(10)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
 
 # ---- the day's plan -------------------------------------------------------------
@@ -355,10 +389,10 @@ def before_school(school, story, day):
 
 
 def wait_for_day_end(school, day):
-    say("waiting for the end of the noon window (%s) and the day's figures"
-        % day.noon[1].strftime("%H:%M"))
+    say("waiting for the end of the school day (%s) and the day's figures"
+        % day.end.strftime("%H:%M"))
     log = os.path.join(school.dir, "gatescreend.log")
-    deadline = day.at(day.noon[1]) + 20
+    deadline = day.at(day.end) + 20
     while time.time() < deadline:
         with open(log, encoding="utf-8") as f:
             if "day %s:" % day.today in f.read():
@@ -378,45 +412,249 @@ def finale(school, day):
     say("try: %s/gatescreen -c %s absences" % (school.build, school.conf))
 
 
+# ---- the ports, the web page, the bureau ------------------------------------------
+
+def demo_ports(base):
+    """The Modbus simulator, the school's web page and the bureau's collector."""
+    if not 1 <= base <= 65533:
+        sys.exit("demo: DEMO_PORT_BASE %d: give a port from 1 to 65533 (the demo uses it "
+                 "and the two after it)" % base)
+    return {"sim": base, "web": base + 1, "bureau": base + 2}
+
+
+def check_ports(ports):
+    """Before anything starts: every port free on 127.0.0.1 (as the servers bind them,
+    with SO_REUSEADDR, so a connection closing in TIME_WAIT does not count)."""
+    what = {"sim": "the Modbus simulator", "web": "the school's web page",
+            "bureau": "the bureau's collector"}
+    for name, port in ports.items():
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            sys.exit("demo: port %d (for %s) is taken (%s): set DEMO_PORT_BASE, e.g. "
+                     "make demo DEMO_PORT_BASE=%d (the demo uses it and the two after it)"
+                     % (port, what[name], e.strerror, ports["sim"] + 1000))
+        finally:
+            s.close()
+
+
+def add_users(school):
+    """The web page's demo users through the real CLI, the password on stdin."""
+    for name, role, password in LOGINS:
+        r = subprocess.run([os.path.join(school.build, "gatescreen"), "-c", school.conf, "user",
+                            "add", name, "--role", role, "--by", "demo"],
+                           input=password + "\n", capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("demo: gatescreen user add %s: %s" % (name, r.stderr.strip()))
+
+
+def demo_school(students):
+    return {"code": DEMO_CODE, "county": DEMO_COUNTY, "kind": "小学", "name": "示范学校",
+            "students": students, "teachers": 45, "staff": 15, "lanes": 4, "noon": True,
+            "contact": "王老师", "phone": "0374-5550100", "demo": True}
+
+
+def start_bureau(bureau, schools, seed):
+    bureau.setup()
+    bureau.start()
+    t0 = time.monotonic()
+    for s in schools:
+        s["bundle"] = bureau.enrol(s["code"], s["name"], s["county"], s["kind"],
+                                   s["contact"], s["phone"])
+    say("bureau: %d schools added and enrolled (gatescreen-bureau school add, school enrol: "
+        "a certificate from the bureau's CA and a token each) in %.1f s"
+        % (len(schools), time.monotonic() - t0))
+    summaries, notices, secs = demo_bureau.load_history(bureau, schools, seed)
+    say("bureau: their last %d days uploaded over mutual TLS to the collector, as gate "
+        "controllers send them: %d summaries and %d notices (referrals, cluster alerts) in %.1f s"
+        % (demo_bureau.DAYS, summaries, notices, secs))
+    say("bureau: the uploads arrived just now, so each report's first arrival was then set "
+        "with psql (UPDATE summary_latest SET first_received_at) to the morning time the "
+        "school would have sent it; %s never report before the 10:00 deadline; in %s the "
+        "fevers and illness absences rise over the last 10 days"
+        % (" and ".join(demo_bureau.LATE), demo_bureau.OUTBREAK))
+
+
+def last_school_day(today):
+    d = datetime.date.fromisoformat(today) - datetime.timedelta(days=1)
+    while d.weekday() >= 5:
+        d -= datetime.timedelta(days=1)
+    return d.isoformat()
+
+
+def banner(school, bureau, ports, day, certs):
+    bcli = "%s/gatescreen-bureau -c %s" % (school.build, bureau.conf)
+    back = lambda n: (datetime.date.fromisoformat(day.today)
+                      - datetime.timedelta(days=n)).isoformat()
+    lines = [
+        "-" * 72,
+        "the nurse's page: https://127.0.0.1:%d/" % ports["web"],
+        "  its certificate is made for this demo by %s (CA %s): the browser warns once"
+        % ("tests/tools/make_certs.py", certs["ca"]),
+        "  logins: " + ", ".join("%s / %s" % (n, pw) for n, _, pw in LOGINS)
+        + " (the gate role sees Gates only)",
+        "the bureau: collector https://127.0.0.1:%d (its log %s)"
+        % (ports["bureau"], bureau.log_path),
+        "  the bureau's page and its officer login are coming with the bureau's page "
+        "(issue 17); until then its pull API, with the demo token:",
+        "  " + bureau.curl("/v1/missing?day=%s&deadline=morning" % last_school_day(day.today)),
+        "  " + bureau.curl("/v1/rollup?from=%s&to=%s&level=county" % (back(10), back(1))),
+        "  " + bureau.curl("/v1/notices?unacknowledged=1&from=%s" % back(4)),
+        "  and its command line on the same database:",
+        "  %s missing --day %s --deadline morning" % (bcli, last_school_day(day.today)),
+        "  %s report --from %s --to %s --level county --county %s"
+        % (bcli, back(10), back(1), demo_bureau.OUTBREAK),
+        "  %s report --day %s --level school --county %s" % (bcli, day.today, DEMO_COUNTY),
+        "-" * 72]
+    for line in lines:
+        say(line)
+
+
+def wait_for_outbox(school, timeout=60):
+    """Until the school's uploader has sent everything queued (or parked it)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        line = outbox_line(school)
+        if " 0 pending" in line:
+            return line
+        time.sleep(1)
+    return outbox_line(school)
+
+
+def outbox_line(school):
+    """`gatescreen outbox`'s count line: outbox: N pending, N parked, N sent."""
+    out = school.cli("outbox", show=False).stdout.splitlines()
+    return ([line for line in out if line.startswith("outbox:")] or ["(no count)"])[0]
+
+
+def bureau_finale(school, bureau, day):
+    say("the school's outbox: " + wait_for_outbox(school))
+    status, a = bureau.pull("/v1/rollup", **{"from": day.today, "to": day.today,
+                                             "level": "school", "county": DEMO_COUNTY})
+    row = [r for r in (a or {}).get("rows", []) if r["school"]["code"] == DEMO_CODE]
+    if status != 200 or not row or not row[0]["revision"]:
+        say("bureau: the demo school's summary of %s has not arrived (%d %s)"
+            % (day.today, status, row))
+    else:
+        r = row[0]
+        say("bureau: the demo school's summary of %s arrived: revision %d, morning checks "
+            "%d of %d, fever screens %d, illness absences %d (GET /v1/rollup)"
+            % (day.today, r["revision"], r["checks"]["morning"]["done"],
+               r["checks"]["morning"]["expected"], r["fevers"]["screens"],
+               r["absences"]["by_cause"]["illness"]))
+    status, a = bureau.pull("/v1/notices", school=DEMO_CODE)
+    for n in (a or {}).get("notices", []) if status == 200 else []:
+        say("bureau: notice %s (%s, %s) received %s" % (n["notice_id"], n["type"],
+                                                        n["class"], n["received_at"]))
+    last = last_school_day(day.today)
+    say("bureau: the morning deadline of %s (gatescreen-bureau missing --day %s --deadline "
+        "morning):" % (last, last))
+    for line in bureau.cli("missing", "--day", last, "--deadline", "morning").stdout.splitlines():
+        print("      " + line, flush=True)
+
+
+def hold(school, bureau):
+    say("everything keeps running: open the pages above; Ctrl-C stops the school, the "
+        "bureau and PostgreSQL")
+    while all(p.poll() is None for p in (school.daemon, school.sim, bureau.proc)):
+        time.sleep(1)
+    say("a program stopped by itself: see the logs in %s" % school.dir)
+
+
+def on_signal(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM, SIGHUP: stop everything as Ctrl-C does
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(SRC, "build"))
     ap.add_argument("--dir", default=os.path.join(SRC, "build/demo"))
     ap.add_argument("--seed", type=int, default=2020)
+    ap.add_argument("--port-base", type=int, default=15020,
+                    help="the Modbus simulator's port; the web page and the bureau's "
+                         "collector take the two after it")
+    ap.add_argument("--short", action="store_true",
+                    help="a small school and a morning only (the demo's test)")
+    ap.add_argument("--keep-running", action="store_true",
+                    help="at the end wait for Ctrl-C (the default when stdin is a terminal)")
     args = ap.parse_args()
     build, folder = os.path.abspath(args.build), os.path.abspath(args.dir)
+    ports = demo_ports(args.port_base)
+    check_ports(ports)
+    # Ctrl-C stops the demo also when started with SIGINT ignored (from a script's
+    # background job, which make and ctest pass on); SIGTERM and SIGHUP as it does.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    demo_bureau.stop_left_over(os.path.join(folder, "bureau"))
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
-    day = Day()
+    students, staff, classes = (200, 20, 8) if args.short else (800, 60, 24)
     school = School(build, folder)
-    write_config(school.conf, day)
-    roster = os.path.join(folder, "roster.csv")
-    with open(roster, "w", encoding="utf-8") as f:
-        subprocess.run([sys.executable, os.path.join(SRC, "tests/tools/make_roster.py"),
-                        "--students", "800", "--staff", "60", "--classes", "24",
-                        "--seed", str(args.seed), "--all-cards"], stdout=f, check=True)
-    say("示范学校: 800 students in 24 classes, 60 staff; gates 东门 and 北门, two lanes each")
-    school.cli("roster", "import", roster)
-    say("school zone %s; morning check %s-%s, absence sweep %d s later, noon check %s-%s"
-        % (day.zone, day.morning[0].strftime("%H:%M"), day.morning[1].strftime("%H:%M"),
-           day.grace, day.noon[0].strftime("%H:%M"), day.noon[1].strftime("%H:%M")))
-    story = Story(load_roster(roster), random.Random(args.seed))
-    before_school(school, story, day)
+    bureau = failed = None
     try:
+        certs = make_certs.make_certs(os.path.join(folder, "certs"))
+        say("the bureau: a private PostgreSQL under %s/bureau/pg, its CA (gatescreen-bureau "
+            "ca init), the collector on 127.0.0.1:%d, 60 schools' history" % (folder, ports["bureau"]))
+        bureau = demo_bureau.Bureau(build, os.path.join(folder, "bureau"), ports["bureau"], certs)
+        schools = demo_bureau.make_schools(random.Random(args.seed)) + [demo_school(students)]
+        start_bureau(bureau, schools, args.seed)
+        day = Day(args.short)
+        write_config(school.conf, day, ports, certs)
+        roster = os.path.join(folder, "roster.csv")
+        with open(roster, "w", encoding="utf-8") as f:
+            subprocess.run([sys.executable, os.path.join(SRC, "tests/tools/make_roster.py"),
+                            "--students", str(students), "--staff", str(staff), "--classes",
+                            str(classes), "--seed", str(args.seed), "--all-cards"], stdout=f,
+                           check=True)
+        say("示范学校: %d students in %d classes, %d staff; gates 东门 and 北门, two lanes each"
+            % (students, classes, staff))
+        school.cli("roster", "import", roster)
+        add_users(school)
+        enrol = ["upstream", "enrol", schools[-1]["bundle"]]
+        if os.geteuid() == 0:  # the files would go to the daemon's system user otherwise
+            enrol += ["--user", pwd.getpwuid(0).pw_name]
+        say("the school installs the bureau's enrolment bundle:")
+        if school.cli(*enrol).returncode != 0:
+            sys.exit("demo: gatescreen upstream enrol failed")
+        say("school zone %s; morning check %s-%s, absence sweep %d s later%s; the day ends "
+            "at %s" % (day.zone, day.morning[0].strftime("%H:%M"),
+                       day.morning[1].strftime("%H:%M"), day.grace,
+                       ", noon check %s-%s" % (day.noon[0].strftime("%H:%M"),
+                                               day.noon[1].strftime("%H:%M")) if day.noon else "",
+                       day.end.strftime("%H:%M")))
+        story = Story(load_roster(roster), random.Random(args.seed))
+        before_school(school, story, day)
         school.start_sim()
         school.start_daemon()
+        banner(school, bureau, ports, day, certs)
         say("gates open")
         plan = Plan(school, story.rng)
         plan_morning(plan, school, story, day, time.time() + 1)
         plan_after_morning(plan, school, story, day)
-        plan_noon(plan, school, story, day)
+        if day.noon:
+            plan_noon(plan, school, story, day)
         plan.run()
-        wait_for_day_end(school, day)
+        if not args.short:
+            wait_for_day_end(school, day)
         finale(school, day)
+        bureau_finale(school, bureau, day)
+        if args.keep_running or sys.stdin.isatty():
+            hold(school, bureau)
     except KeyboardInterrupt:
         say("stopped")
+    except RuntimeError as e:  # a program refused or failed: its words, no traceback
+        failed = str(e)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop
         school.stop()
+        if bureau:
+            bureau.stop()
+            say("the school, the bureau's collector and PostgreSQL are stopped")
+    if failed:
+        sys.exit("demo: " + failed)
 
 
 if __name__ == "__main__":
