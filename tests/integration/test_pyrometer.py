@@ -60,7 +60,8 @@ lane = p
 def peer_python():
     """An interpreter with pymodbus: this one, or Debian's (python3-pymodbus)."""
     for py in (sys.executable, "/usr/bin/python3"):
-        if subprocess.run([py, "-c", "import pymodbus.server"], capture_output=True).returncode == 0:
+        probe = subprocess.run([py, "-c", "import pymodbus.server"], capture_output=True)
+        if probe.returncode == 0:
             return py
     return None
 

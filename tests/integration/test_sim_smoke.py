@@ -231,7 +231,8 @@ def tcp_registers(port):
     check(c.read(2, 0x13, 3)[::2] == [220, 0], "tcp: pyrometer error ends with the person")
 
     check(c.read(1, 6, 1) == ("exc", 2), "tcp: address outside the profile: exception 2")
-    check(c.read(2, 0x0E, 1) == ("exc", 2), "tcp: address before the pyrometer's block: exception 2")
+    check(c.read(2, 0x0E, 1) == ("exc", 2),
+          "tcp: address before the pyrometer's block: exception 2")
     check(c.read(1, 0, 1, fn=4) == ("exc", 2), "tcp: function 4 where the profile has 3")
     check(decode(c.request(1, struct.pack(">BHH", 6, 0, 1)), 6) == ("exc", 1),
           "tcp: write: exception 1")
@@ -253,7 +254,8 @@ def tcp_conditions(sim, port):
 
     sim.cmd("silent ir-1 700ms")
     check(c.read(1, 0, 1, timeout=0.3) is None, "tcp: silent: no reply")
-    check(other.read(2, 0x14, 1) == [(-50) & 0xFFFF], "tcp: the other unit answers while one is silent")
+    check(other.read(2, 0x14, 1) == [(-50) & 0xFFFF],
+          "tcp: the other unit answers while one is silent")
     time.sleep(0.5)
     check(c.read(1, 3, 1) == [4], "tcp: answers again after the silence")
 

@@ -433,7 +433,9 @@ static void check_profile_bits(const char *text, const struct cfg_profile *pr)
             fail_msg("README.md, profile %s: no row for status %s", pr->name, head);
         const char *eol = strchr(row, '\n');
         size_t len = eol ? (size_t)(eol - row) : strlen(row);
-        assert_true(len > strlen(role) && strncmp(row + len - strlen(role), role, strlen(role)) == 0);
+        size_t rl = strlen(role);
+        if (len <= rl || strncmp(row + len - rl, role, rl) != 0)
+            fail_msg("README.md, profile %s: status %s should end \"%s\"", pr->name, head, role);
         nbits++;
     }
     assert_int_equal(count_prefixed(text, "| bit "), nbits);
@@ -1264,7 +1266,8 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_threshold_exact),
-        cmocka_unit_test(test_builtin_profiles), cmocka_unit_test(test_readme_lists_builtin_profiles),
+        cmocka_unit_test(test_builtin_profiles),
+        cmocka_unit_test(test_readme_lists_builtin_profiles),
         cmocka_unit_test(test_rise_keys),
         cmocka_unit_test(test_profiles_parse),
         cmocka_unit_test(test_profile_errors),
