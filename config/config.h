@@ -78,7 +78,20 @@ struct cfg_field {
     double scale;                /* value = raw * scale (°C for temperatures) */
 };
 
-enum cfg_trigger { CFG_TRIGGER_SEQUENCE, CFG_TRIGGER_PRESENCE };
+/* What tells a new measurement from the last one's value: the sequence register,
+ * a "person present" edge (status bit or the lane's presence line), or a rise of
+ * the object temperature itself (IR sensors with neither, e.g. pyrometers). */
+enum cfg_trigger { CFG_TRIGGER_SEQUENCE, CFG_TRIGGER_PRESENCE, CFG_TRIGGER_RISE };
+
+/* trigger = rise: a measurement is the object temperature rising to presence_min
+ * or above and settling there; the next one needs a fall below presence_min. */
+struct cfg_rise {
+    int presence_min_centi;      /* default 30.00 °C: skin, not a wall or the air */
+    int settle_samples;          /* polls in a row that must agree */
+    int settle_tolerance_centi;  /* ... within this spread */
+    bool peak;                   /* the reading is the peak over the dwell, not the settled value */
+    int64_t dwell_ms;            /* peak: how long after the rise; settled: the longest wait */
+};
 
 struct cfg_profile {
     char name[CFG_NAME_MAX];
@@ -88,6 +101,8 @@ struct cfg_profile {
     struct cfg_field fields[CFG_F_COUNT];
     uint16_t status_valid, status_fault, status_present; /* bit masks, 0 = not reported */
     enum cfg_trigger trigger;
+    struct cfg_rise rise;
+    bool presence_if_line;       /* built-in pyrometer: rise, but a lane's presence line wins */
 };
 
 struct cfg_device {

@@ -208,7 +208,18 @@ static void check_trigger(struct parser *p, int i, struct cfg_profile *pr)
     }
     if (pr->trigger == CFG_TRIGGER_SEQUENCE && !seq && !cp_failed(p, S_PROFILE, i, "sequence"))
         cp_key_problem(p, S_PROFILE, i, cp_given(p, S_PROFILE, i, "trigger"), "trigger",
-                       "sequence needs a sequence field (or use trigger = presence)");
+                       "sequence needs a sequence field (or use trigger = presence or rise)");
+}
+
+/* The rise keys would silently do nothing under another trigger. */
+static void check_rise_keys(struct parser *p, int i, const struct cfg_profile *pr)
+{
+    if (pr->trigger == CFG_TRIGGER_RISE || cp_failed(p, S_PROFILE, i, "trigger"))
+        return;
+    for (int k = 0; k < CP_NRISE_KEYS; k++)
+        if (cp_given(p, S_PROFILE, i, cp_rise_keys[k]))
+            cp_key_problem(p, S_PROFILE, i, cp_given(p, S_PROFILE, i, cp_rise_keys[k]),
+                           cp_rise_keys[k], "only applies to trigger = rise");
 }
 
 void cp_check_profile(struct parser *p, int i)
@@ -220,6 +231,7 @@ void cp_check_profile(struct parser *p, int i)
     check_fields(p, i, pr);
     check_masks(p, i, pr);
     check_trigger(p, i, pr);
+    check_rise_keys(p, i, pr);
 }
 
 /* The element of the bus, profile or lane a device names; -1 (reported) if none. */
@@ -315,7 +327,8 @@ static void check_presence_source(struct parser *p, int i, int dev)
         (pr->status_present == 0 || !pr->fields[CFG_F_STATUS].present))
         cp_problem(p, l->line,
                    "lane %s: [device %s] (profile %s) measures on presence but reports no presence "
-                   "bit; add a presence line to the lane", l->name, p->cfg->devices[dev].name,
+                   "bit; add a presence line to the lane (or use trigger = rise in the profile)",
+                   l->name, p->cfg->devices[dev].name,
                    pr->name);
 }
 

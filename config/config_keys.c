@@ -27,8 +27,10 @@ static const struct name_val parity_names[] = {
     {"N", CFG_PARITY_NONE}, {"E", CFG_PARITY_EVEN}, {"O", CFG_PARITY_ODD}, {NULL, 0},
 };
 static const struct name_val trigger_names[] = {
-    {"sequence", CFG_TRIGGER_SEQUENCE}, {"presence", CFG_TRIGGER_PRESENCE}, {NULL, 0},
+    {"sequence", CFG_TRIGGER_SEQUENCE}, {"presence", CFG_TRIGGER_PRESENCE},
+    {"rise", CFG_TRIGGER_RISE}, {NULL, 0},
 };
+static const struct name_val rise_value_names[] = {{"settled", 0}, {"peak", 1}, {NULL, 0}};
 static const struct name_val identity_names[] = {
     {"wiegand", CFG_ID_WIEGAND}, {"device", CFG_ID_DEVICE}, {"none", CFG_ID_NONE}, {NULL, 0},
 };
@@ -157,6 +159,16 @@ static const struct keydef profile_keys[] = {
     KEY("status_fault", cp_parse_mask, struct cfg_profile, status_fault, .flags = 0),
     KEY("status_present", cp_parse_mask, struct cfg_profile, status_present, .flags = 0),
     ENUM("trigger", struct cfg_profile, trigger, trigger_names, 0),
+    /* trigger = rise; cp_rise_keys lists them for the check that they are only given then */
+    RANGE("presence_min", cp_parse_centi, struct cfg_profile, rise.presence_min_centi, 2000, 4200),
+    RANGE("settle_samples", cp_parse_int, struct cfg_profile, rise.settle_samples, 1, 16),
+    RANGE("settle_tolerance", cp_parse_centi, struct cfg_profile, rise.settle_tolerance_centi, 0,
+          200),
+    ENUM("rise_value", struct cfg_profile, rise.peak, rise_value_names, K_BOOL),
+    RANGE("dwell", cp_parse_duration, struct cfg_profile, rise.dwell_ms, 100, 10 * SEC),
+};
+const char *const cp_rise_keys[CP_NRISE_KEYS] = {
+    "presence_min", "settle_samples", "settle_tolerance", "rise_value", "dwell",
 };
 
 static const struct keydef device_keys[] = {
@@ -258,7 +270,9 @@ static void bus_init(void *obj)
 /* The trigger is settled in cp_check_profile, once we know about a sequence field. */
 static void profile_init(void *obj)
 {
-    ((struct cfg_profile *)obj)->trigger = CFG_TRIGGER_SEQUENCE;
+    struct cfg_profile *pr = obj;
+    pr->trigger = CFG_TRIGGER_SEQUENCE;
+    pr->rise = cp_rise_defaults;
 }
 
 static void device_init(void *obj)

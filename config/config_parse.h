@@ -133,6 +133,10 @@ extern const char *const cp_gpio_keys[CFG_IO_COUNT];
 #define NBUILTIN 2
 /* Copied first into every config; their names cannot be taken by [profile]s. */
 extern const struct cfg_profile cp_builtin_profiles[NBUILTIN];
+/* trigger = rise: its defaults, and the profile keys that only apply to it. */
+#define CP_NRISE_KEYS 5
+extern const struct cfg_rise cp_rise_defaults;
+extern const char *const cp_rise_keys[CP_NRISE_KEYS];
 
 /* ---- problems and small helpers (config_problem.c) ------------------------------ */
 

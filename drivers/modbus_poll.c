@@ -248,6 +248,7 @@ static void emit_if_new(struct mbus *b, struct mdev *d, int64_t now, bool has_ed
     }
     s.has_presence_edges = has_edges;
     s.presence_edges = edges;
+    s.mono_ms = now;
     if (!thermal_is_new(&d->trigger, d->profile, &s))
         return;
     struct event ev = {.kind = EV_READING, .mono_ms = now, .posted_us = loop_now_us()};

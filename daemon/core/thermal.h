@@ -41,24 +41,44 @@ struct thermal_sample {
     uint64_t card;
     bool has_presence_edges;    /* the lane has a GPIO presence sensor */
     uint32_t presence_edges;    /* its rising edges so far (presence.h) */
+    int64_t mono_ms;            /* when it was read (trigger = rise counts time) */
+    bool unsettled;             /* rise: the dwell passed before the value settled */
 };
 
 int thermal_decode(const struct regmap *m, const uint16_t *regs, struct thermal_sample *s);
 
+#define RISE_MAX_SAMPLES 16 /* settle_samples' upper bound (config_keys.c) */
+
+enum rise_phase { RISE_IDLE, RISE_RISING, RISE_DONE };
+
+/* trigger = rise: where the object temperature is in one measurement. */
+struct rise_state {
+    enum rise_phase phase;       /* below presence_min / above, not yet measured / measured */
+    int64_t since_ms;            /* the rise */
+    int n;                       /* samples since the rise */
+    int32_t last[RISE_MAX_SAMPLES]; /* the latest samples, centi-degrees, a ring */
+    int32_t peak;
+    uint16_t status_any;         /* every status bit seen since the rise */
+};
+
 /* Remembers what the device said last, to emit one reading per measurement:
- * a changed sequence register, or a rising "person present" edge (from the status
- * register or a GPIO presence input). The first sample after start or
- * after the device was lost only sets the baseline: its value may be old. */
+ * a changed sequence register, a rising "person present" edge (from the status
+ * register or a GPIO presence input), or a rise of the object temperature.
+ * The first sample after start or after the device was lost only sets the
+ * baseline: its value may be old (a rise needs a fall below presence_min first). */
 struct trigger_state {
     bool have_baseline;
     uint32_t last_sequence;
     bool last_present;
     uint32_t last_presence_edges;
+    struct rise_state rise;
 };
 
-/* 1 when s is a new measurement, 0 when stale. */
+/* 1 when s is a new measurement, 0 when stale. For trigger = rise, s is rewritten
+ * to the measurement (the settled value or the peak, every status bit of the
+ * dwell, unsettled) and s->mono_ms must be the poll's time. */
 int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
-                   const struct thermal_sample *s);
+                   struct thermal_sample *s);
 void thermal_forget(struct trigger_state *t);
 
 /* Fills r from a new sample (device/lane/offset from the config). */

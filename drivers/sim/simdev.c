@@ -15,7 +15,7 @@ struct simdev {
     modbus_mapping_t *map;     /* holding and input registers, spanning the blocks */
     uint16_t status;
     uint32_t sequence;
-    int64_t present_until;     /* presence-triggered profiles clear it by themselves */
+    int64_t present_until;     /* presence- and rise-triggered profiles end it by themselves */
     int64_t fault_until;       /* 0: no timed fault */
     int64_t silent_until, slow_until, exc_until, bad_until; /* conditions: active while > now */
     int64_t slow_ms;
@@ -89,6 +89,31 @@ static void set_status(struct simdev *d, uint16_t status)
     put_field(d, CFG_F_STATUS, status);
 }
 
+/* The first fault bit: the Calex "measurement error" (bit 0 of its 0x1F). */
+static uint16_t fault_bit(const struct cfg_profile *p)
+{
+    return (uint16_t)(p->status_fault & (~p->status_fault + 1u));
+}
+
+static bool rise_triggered(const struct cfg_profile *p)
+{
+    return p->trigger == CFG_TRIGGER_RISE;
+}
+
+/* The person steps away: presence clears; a pyrometer sees the wall again and
+ * its measurement error (from `invalid`) ends with the measurement. */
+static void person_gone(struct simdev *d)
+{
+    d->present_until = 0;
+    uint16_t keep = (uint16_t)~d->profile->status_present;
+    if (rise_triggered(d->profile)) {
+        put_field(d, CFG_F_BODY_TEMP, SIMDEV_BACKGROUND);
+        if (d->fault_until == 0)
+            keep &= (uint16_t)~fault_bit(d->profile);
+    }
+    set_status(d, d->status & keep);
+}
+
 /* Wraps within the positive range of the register type, as a device counter would. */
 static void bump_sequence(struct simdev *d)
 {
@@ -106,10 +131,8 @@ static void refresh(struct simdev *d, int64_t now)
         d->fault_until = 0;
         set_status(d, d->status & (uint16_t)~d->profile->status_fault);
     }
-    if (d->present_until != 0 && now >= d->present_until) {
-        d->present_until = 0;
-        set_status(d, d->status & (uint16_t)~d->profile->status_present);
-    }
+    if (d->present_until != 0 && now >= d->present_until)
+        person_gone(d);
 }
 
 /* ---- life ------------------------------------------------------------------ */
@@ -127,6 +150,8 @@ static int simdev_init(struct simdev *d, const struct config *cfg, int index)
     if (d->map == NULL)
         return -1;
     put_field(d, CFG_F_AMBIENT_TEMP, SIMDEV_AMBIENT_START);
+    if (rise_triggered(d->profile))
+        put_field(d, CFG_F_BODY_TEMP, SIMDEV_BACKGROUND);
     return 0;
 }
 
@@ -177,24 +202,28 @@ static int64_t until(int64_t now, int64_t for_ms)
 }
 
 /* arrive / invalid: a new measurement. It replaces the status: present, valid
- * only for arrive, any fault gone. */
+ * only for arrive, any fault gone; `invalid` on a profile with no valid bit (the
+ * pyrometer) sets its first fault bit instead, until the person leaves. */
 static void measure(struct simdev *d, const struct sim_cmd *c, int64_t now)
 {
     const struct cfg_profile *p = d->profile;
+    bool ok = c->verb == SIM_ARRIVE;
     put_field(d, CFG_F_BODY_TEMP, (double)c->temp_centi / 100.0);
     if (c->has_ambient)
         put_field(d, CFG_F_AMBIENT_TEMP, (double)c->ambient_centi / 100.0);
     put_card(d, c->card);
     d->fault_until = 0;
-    set_status(d, p->status_present | (c->verb == SIM_ARRIVE ? p->status_valid : 0));
-    d->present_until = p->trigger == CFG_TRIGGER_PRESENCE ? now + SIMDEV_PRESENCE_MS : 0;
+    set_status(d, p->status_present | (ok ? p->status_valid : 0) |
+                      (!ok && p->status_valid == 0 ? fault_bit(p) : 0));
+    bool timed = p->trigger == CFG_TRIGGER_PRESENCE || rise_triggered(p);
+    d->present_until = timed ? now + SIMDEV_PRESENCE_MS : 0;
     bump_sequence(d);
 }
 
 static void fault(struct simdev *d, const struct sim_cmd *c, int64_t now)
 {
     const struct cfg_profile *p = d->profile;
-    set_status(d, (uint16_t)((d->status & ~p->status_valid) | p->status_fault));
+    set_status(d, (uint16_t)((d->status & ~p->status_valid) | fault_bit(p)));
     d->fault_until = c->for_ms > 0 ? now + c->for_ms : 0;
     bump_sequence(d);
 }
@@ -229,10 +258,7 @@ static void apply(struct simdev *d, const struct sim_cmd *c, int64_t now)
         d->flap_down = c->down_ms;
         d->flap_until = until(now, c->for_ms);
         break;
-    case SIM_LEAVE:
-        d->present_until = 0;
-        set_status(d, d->status & (uint16_t)~d->profile->status_present);
-        break;
+    case SIM_LEAVE: person_gone(d); break;
     case SIM_CLEAR: clear(d); break;
     case SIM_QUIT: break;
     }

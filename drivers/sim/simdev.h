@@ -13,9 +13,13 @@
 #include "simframe.h"
 
 /* How long "person present" stays set after an arrival on a presence-triggered
- * profile (the pyrometer): the next arrival must come later to be a new edge. */
+ * profile, and how long the person stays in front of a rise-triggered one (the
+ * pyrometer): the next arrival must come later to be a new edge or rise. */
 #define SIMDEV_PRESENCE_MS 1000
 #define SIMDEV_AMBIENT_START 25.0 /* °C, until a command sets ambient= */
+/* What a rise-triggered unit sees with nobody in front: the wall behind, below
+ * any presence_min. */
+#define SIMDEV_BACKGROUND 22.0
 
 struct simdevs;
 struct simdev;

@@ -161,7 +161,7 @@ static void init_device(struct simrand *r, struct rdev *d, int index, double rat
     int share = lane_devices(r->cfg, dev->lane);
     d->device = index;
     d->mean_ms = 60000.0 * (share > 0 ? share : 1) / rate;
-    d->min_gap_ms = p->trigger == CFG_TRIGGER_PRESENCE ? PRESENCE_GAP_MS : 2 * dev->poll_ms;
+    d->min_gap_ms = p->trigger != CFG_TRIGGER_SEQUENCE ? PRESENCE_GAP_MS : 2 * dev->poll_ms;
     d->step = body->type == CFG_T_FLOAT32 ? 1 : lround(body->scale * 100.0);
     d->step = d->step < 1 ? 1 : d->step;
     d->next_ms = next_gap(r, d);

@@ -93,14 +93,14 @@ def main():
     check(b and b[3] == "37.10" and b[2] == "37.40" and b[7] == "none",
           "ir-b calibration offset applied: %s" % (b,))
 
-    # Presence-triggered pyrometer: one reading per rising edge.
+    # The pyrometer (no presence line, trigger = rise): one reading per rise.
     check(sim.cmd("arrive py-c temp=37.4") == "ok", "sim: arrive py-c")
     check(gslib.wait_until(lambda: any(x[0] == "py-c" for x in readings(dm)), 5),
-          "pyrometer reading on the presence edge")
+          "pyrometer reading on the rise")
     time.sleep(2.0)
     check(sim.cmd("arrive py-c temp=36.9") == "ok", "sim: second arrival at py-c")
     check(gslib.wait_until(lambda: sum(x[0] == "py-c" for x in readings(dm)) == 2, 5),
-          "second presence edge -> second reading")
+          "second rise -> second reading")
     py = [x for x in readings(dm) if x[0] == "py-c"]
     check([x[2] for x in py] == ["37.40", "36.90"], "pyrometer values x0.1 exact: %s" % py)
 

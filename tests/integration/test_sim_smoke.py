@@ -217,15 +217,22 @@ def tcp_registers(port):
     sim.cmd("leave ir-1")
     check(c.read(1, 2, 2) == [0x0, 4], "tcp: leave clears presence, sequence unchanged")
 
-    check(c.read(2, 0, 2) == [0, 250], "tcp: pyrometer start values x0.1")
+    # The Calex map: 0x13 object, 0x14 sensor (ambient), 0x15 status, x0.1 °C.
+    check(c.read(2, 0x13, 3) == [220, 250, 0], "tcp: pyrometer start values x0.1 (wall 22.0)")
     sim.cmd("arrive py-2 temp=37.4 ambient=-5")
-    check(c.read(2, 0, 2) == [374, (-50) & 0xFFFF] and c.read(2, 0x15, 1) == [0x5],
-          "tcp: pyrometer arrive x0.1, status at 0x15")
+    check(c.read(2, 0x0F, 7)[4:] == [374, (-50) & 0xFFFF, 0],
+          "tcp: pyrometer arrive: object 0x13 x0.1, sensor 0x14, status 0x15 clear")
     time.sleep(1.2)
-    check(c.read(2, 0x15, 1) == [0x1], "tcp: pyrometer presence cleared after 1 s")
+    check(c.read(2, 0x13, 1) == [220], "tcp: pyrometer back to the wall after 1 s")
+    sim.cmd("invalid py-2 temp=36.0")
+    check(c.read(2, 0x13, 3) == [360, (-50) & 0xFFFF, 0x1],
+          "tcp: pyrometer invalid: measurement error bit (0x15 bit 0)")
+    time.sleep(1.2)
+    check(c.read(2, 0x13, 3)[::2] == [220, 0], "tcp: pyrometer error ends with the person")
 
     check(c.read(1, 6, 1) == ("exc", 2), "tcp: address outside the profile: exception 2")
-    check(c.read(2, 2, 1) == ("exc", 2), "tcp: address in a gap between blocks: exception 2")
+    check(c.read(2, 0x0E, 1) == ("exc", 2),
+          "tcp: address before the pyrometer's block: exception 2")
     check(c.read(1, 0, 1, fn=4) == ("exc", 2), "tcp: function 4 where the profile has 3")
     check(decode(c.request(1, struct.pack(">BHH", 6, 0, 1)), 6) == ("exc", 1),
           "tcp: write: exception 1")
@@ -241,13 +248,14 @@ def tcp_conditions(sim, port):
 
     sim.cmd("exception ir-1 4 for 500ms")
     check(c.read(1, 0, 1) == ("exc", 4), "tcp: exception 4 while asked for")
-    check(other.read(2, 0, 1) == [374], "tcp: the other unit is unaffected")
+    check(other.read(2, 0x14, 1) == [(-50) & 0xFFFF], "tcp: the other unit is unaffected")
     time.sleep(0.6)
     check(c.read(1, 3, 1) == [4], "tcp: normal again after the exception period")
 
     sim.cmd("silent ir-1 700ms")
     check(c.read(1, 0, 1, timeout=0.3) is None, "tcp: silent: no reply")
-    check(other.read(2, 0, 1) == [374], "tcp: the other unit answers while one is silent")
+    check(other.read(2, 0x14, 1) == [(-50) & 0xFFFF],
+          "tcp: the other unit answers while one is silent")
     time.sleep(0.5)
     check(c.read(1, 3, 1) == [4], "tcp: answers again after the silence")
 
@@ -274,7 +282,7 @@ def tcp_conditions(sim, port):
     t0 = time.monotonic()
     c.send(1, struct.pack(">BHH", 3, 3, 1))
     t1 = time.monotonic()
-    check(other.read(2, 0, 1) == [374] and time.monotonic() - t1 < 0.2,
+    check(other.read(2, 0x14, 1) == [(-50) & 0xFFFF] and time.monotonic() - t1 < 0.2,
           "tcp: a slow unit does not hold up the other")
     body, last = c.recv_raw(1.0)
     dt = (last or t0) - t0

@@ -5,7 +5,7 @@ and a refused TCP unit "io 2" after 59 refusals; `polls` counted block requests,
 failed connects were not counted, and the first failure of any kind made a unit
 "degraded".
 
-Here, on one bus: a unit answering garbage, a pyrometer (two blocks per poll)
+Here, on one bus: a unit answering garbage, a unit with two blocks per poll
 that loses one reply, a healthy unit; on a second bus nothing listens (every
 connect is refused). Asserted, from two SIGUSR1 snapshots 3 s apart during the
 faults and from the stop log:
@@ -66,10 +66,22 @@ bus = gw
 unit = 1
 poll = 50ms
 lane = l1
+# Two blocks per poll (the layout of the built-in pyrometer before issue 18).
+[profile two-blocks]
+block = 3:0:2
+block = 3:0x15:1
+body_temp = 0 int16 0.1
+ambient_temp = 1 int16 0.1
+status = 0x15 uint16
+status_valid = 0x0001
+status_fault = 0x0002
+status_present = 0x0004
+trigger = presence
+
 [device pyro]
 bus = gw
 unit = 2
-profile = pyrometer
+profile = two-blocks
 poll = 50ms
 lane = l2
 [device ok1]

@@ -95,12 +95,13 @@ static void a_bus_within_its_means_is_not_over(void **state)
     config_free(cfg);
 }
 
-/* Two blocks per poll (the pyrometer) are two requests. */
+/* Two blocks per poll are two requests. */
 static void every_block_is_a_request(void **state)
 {
     (void)state;
     struct config *cfg = school("tcp = 127.0.0.1:1502", 2, 100);
-    cfg->devices[1].profile = 1; /* pyrometer */
+    cfg->devices[1].profile = 1; /* the pyrometer, given a second block */
+    cfg->profiles[1].blocks[cfg->profiles[1].nblocks++] = (struct cfg_block){3, 0x100, 1};
     struct busload l;
     busload_of(cfg, 0, &l);
     assert_int_equal(l.requests, 3);

@@ -12,6 +12,8 @@
 #include "config_load.h"
 #include "log.h"
 
+#define NBUILTIN_TEST 2 /* gatescreen-ir, pyrometer: [profile]s follow */
+
 #define DATA GS_TEST_DATA "/config/"
 
 /* What every in-memory test starts from: 14 lines, valid on its own. */
@@ -342,27 +344,11 @@ static void test_builtin_profiles(void **state)
     const struct cfg_profile *py = &p[1];
     assert_string_equal(py->name, "pyrometer");
     assert_int_equal(py->line, 0); /* built-ins have no line in the file */
-    assert_int_equal(py->nblocks, 2);
-    assert_int_equal(py->blocks[0].function, 3);
-    assert_int_equal(py->blocks[0].start, 0);
-    assert_int_equal(py->blocks[0].count, 2);
-    assert_int_equal(py->blocks[1].function, 3);
-    assert_int_equal(py->blocks[1].start, 0x15);
-    assert_int_equal(py->blocks[1].count, 1);
-    assert_int_equal(py->fields[CFG_F_BODY_TEMP].address, 0);
-    assert_int_equal(py->fields[CFG_F_BODY_TEMP].type, CFG_T_INT16);
-    assert_true(py->fields[CFG_F_BODY_TEMP].scale == 0.1);
-    assert_int_equal(py->fields[CFG_F_AMBIENT_TEMP].address, 1);
-    assert_true(py->fields[CFG_F_AMBIENT_TEMP].scale == 0.1);
-    assert_int_equal(py->fields[CFG_F_STATUS].address, 0x15);
-    assert_int_equal(py->fields[CFG_F_STATUS].type, CFG_T_UINT16);
-    assert_false(py->fields[CFG_F_SEQUENCE].present);
-    assert_false(py->fields[CFG_F_CARD_LO].present);
-    assert_false(py->fields[CFG_F_CARD_HI].present);
-    assert_int_equal(py->status_valid, 0x0001);
-    assert_int_equal(py->status_fault, 0x0002);
-    assert_int_equal(py->status_present, 0x0004);
-    assert_int_equal(py->trigger, CFG_TRIGGER_PRESENCE);
+    assert_int_equal(py->trigger, CFG_TRIGGER_RISE);
+    assert_true(py->presence_if_line);
+    assert_int_equal(py->rise.presence_min_centi, 3000);
+    /* Its map (issue 18, the Calex manual) is checked against the README's table:
+     * test_readme_lists_builtin_profiles. */
 
     /* ... and the same, first, in every loaded config. */
     struct config *cfg = parse_ok(BASE);
@@ -372,7 +358,164 @@ static void test_builtin_profiles(void **state)
     config_free(cfg);
 }
 
+/* ---- the README's "Built-in profiles" is the code's table ------------------------ */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The text of "#### `NAME`" up to the next heading, NUL-terminated in place. */
+static char *readme_profile(char *readme, const char *name)
+{
+    char head[64];
+    snprintf(head, sizeof head, "\n#### `%s`\n", name);
+    char *s = strstr(readme, head);
+    assert_non_null(s);
+    s += strlen(head);
+    char *end = strstr(s, "\n#");
+    if (end != NULL)
+        *end = '\0';
+    return s;
+}
+
+static int count_prefixed(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *l = text; l != NULL; l = strchr(l + 1, '\n'))
+        n += strncmp(l + (*l == '\n'), prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+static void expect_line(const char *text, const char *line)
+{
+    if (strstr(text, line) == NULL)
+        fail_msg("README.md, built-in profiles: missing \"%s\"", line);
+}
+
+static void check_profile_fields(const char *text, const struct cfg_profile *pr)
+{
+    static const char *const types[] = {"int16", "uint16", "int32", "uint32", "float32"};
+    char line[160];
+    int nfields = 0;
+    for (int r = 0; r < CFG_F_COUNT; r++) {
+        const struct cfg_field *f = &pr->fields[r];
+        if (!f->present)
+            continue;
+        bool temp = r == CFG_F_BODY_TEMP || r == CFG_F_AMBIENT_TEMP;
+        snprintf(line, sizeof line, "| 0x%04X | %s | %s | %g%s |", (unsigned)f->address,
+                 r == CFG_F_BODY_TEMP ? "body_temp" : r == CFG_F_AMBIENT_TEMP ? "ambient_temp"
+                 : r == CFG_F_STATUS ? "status" : r == CFG_F_SEQUENCE ? "sequence"
+                 : r == CFG_F_CARD_LO ? "card_lo" : "card_hi",
+                 types[f->type], f->scale, temp ? " °C" : "");
+        expect_line(text, line);
+        nfields++;
+    }
+    assert_int_equal(count_prefixed(text, "| 0x"), nfields);
+}
+
+static void check_profile_bits(const char *text, const struct cfg_profile *pr)
+{
+    char head[48], role[32];
+    int nbits = 0;
+    for (int bit = 0; bit < 16; bit++) {
+        unsigned m = 1u << bit;
+        const char *r = pr->status_valid & m ? "valid" : pr->status_fault & m ? "fault"
+                      : pr->status_present & m ? "present" : NULL;
+        if (r == NULL)
+            continue;
+        snprintf(head, sizeof head, "| bit %d (0x%04X) | ", bit, m);
+        snprintf(role, sizeof role, " | %s |", r);
+        const char *row = strstr(text, head);
+        if (row == NULL)
+            fail_msg("README.md, profile %s: no row for status %s", pr->name, head);
+        const char *eol = strchr(row, '\n');
+        size_t len = eol ? (size_t)(eol - row) : strlen(row);
+        size_t rl = strlen(role);
+        if (len <= rl || strncmp(row + len - rl, role, rl) != 0)
+            fail_msg("README.md, profile %s: status %s should end \"%s\"", pr->name, head, role);
+        nbits++;
+    }
+    assert_int_equal(count_prefixed(text, "| bit "), nbits);
+}
+
+static void test_readme_lists_builtin_profiles(void **state)
+{
+    (void)state;
+    static const char *const triggers[] = {"sequence", "presence", "rise"};
+    int n;
+    const struct cfg_profile *p = config_builtin_profiles(&n);
+    for (int i = 0; i < n; i++) {
+        char *text = readme_profile(slurp(GS_SOURCE_DIR "/README.md"), p[i].name);
+        char line[160];
+        size_t o = (size_t)snprintf(line, sizeof line, "Blocks: ");
+        for (int b = 0; b < p[i].nblocks; b++)
+            o += (size_t)snprintf(line + o, sizeof line - o, "%s`%d:0x%04X:%d`", b ? ", " : "",
+                                  p[i].blocks[b].function, (unsigned)p[i].blocks[b].start,
+                                  p[i].blocks[b].count);
+        expect_line(text, line);
+        snprintf(line, sizeof line, "Trigger: `%s`", triggers[p[i].trigger]);
+        expect_line(text, line);
+        check_profile_fields(text, &p[i]);
+        check_profile_bits(text, &p[i]);
+    }
+}
+
 /* ---- custom profiles -------------------------------------------------------------- */
+
+/* trigger = rise (issue 18): its keys, their defaults, their errors. */
+static void test_rise_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(BASE "[profile py]\nblock = 3:0x0F:7\n"
+                                  "body_temp = 0x13 int16 0.1\ntrigger = rise\n"
+                                  "presence_min = 32.5\nsettle_samples = 4\n"
+                                  "settle_tolerance = 0.3\nrise_value = peak\ndwell = 1500ms\n"
+                                  "[profile py2]\nblock = 3:0:1\nbody_temp = 0 int16\n"
+                                  "trigger = rise\n"
+                                  "[lane b]\ngate = 北门\nidentity = none\n[device py-b]\n"
+                                  "bus = gw\nunit = 2\nprofile = pyrometer\nlane = b\n");
+    const struct cfg_profile *py = &cfg->profiles[NBUILTIN_TEST];
+    assert_int_equal(py->trigger, CFG_TRIGGER_RISE);
+    assert_false(py->presence_if_line); /* a [profile]'s rise is what it says */
+    assert_int_equal(py->rise.presence_min_centi, 3250);
+    assert_int_equal(py->rise.settle_samples, 4);
+    assert_int_equal(py->rise.settle_tolerance_centi, 30);
+    assert_true(py->rise.peak);
+    assert_int_equal(py->rise.dwell_ms, 1500);
+    const struct cfg_rise *d = &cfg->profiles[NBUILTIN_TEST + 1].rise; /* the defaults */
+    assert_int_equal(d->presence_min_centi, 3000);
+    assert_int_equal(d->settle_samples, 3);
+    assert_int_equal(d->settle_tolerance_centi, 20);
+    assert_false(d->peak);
+    assert_int_equal(d->dwell_ms, 2000);
+    config_free(cfg); /* the pyrometer on a lane with no presence line: no complaint */
+
+    char *errs = parse_bad(BASE "[profile p]\nblock = 3:0:4\nbody_temp = 0 int16\n"
+                           "sequence = 1 uint16\npresence_min = 31\ndwell = 1s\n"
+                           "[profile q]\nblock = 3:0:4\nbody_temp = 0 int16\ntrigger = rise\n"
+                           "presence_min = 50\nsettle_samples = 0\nsettle_tolerance = 3\n"
+                           "rise_value = max\ndwell = 20s\n", 7);
+    expect(errs, "mem.conf:19: [profile p] presence_min: only applies to trigger = rise");
+    expect(errs, "mem.conf:20: [profile p] dwell: only applies to trigger = rise");
+    expect(errs, "mem.conf:25: [profile q] presence_min: \"50\" is not a temperature between "
+                 "20.00 and 42.00");
+    expect(errs, "mem.conf:26: [profile q] settle_samples: \"0\" is not a whole number between "
+                 "1 and 16");
+    expect(errs, "mem.conf:27: [profile q] settle_tolerance: \"3\" is not a temperature between "
+                 "0.00 and 2.00");
+    expect(errs, "mem.conf:28: [profile q] rise_value: \"max\" is not one of: settled, peak");
+    expect(errs, "mem.conf:29: [profile q] dwell: \"20s\" is not a duration between 100ms and "
+                 "10s");
+    free(errs);
+}
+
 
 static void test_profiles_parse(void **state)
 {
@@ -1130,6 +1273,8 @@ int main(void)
         cmocka_unit_test(test_relative_paths),
         cmocka_unit_test(test_threshold_exact),
         cmocka_unit_test(test_builtin_profiles),
+        cmocka_unit_test(test_readme_lists_builtin_profiles),
+        cmocka_unit_test(test_rise_keys),
         cmocka_unit_test(test_profiles_parse),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_value_errors),

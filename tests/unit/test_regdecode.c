@@ -80,10 +80,11 @@ static void test_builtin_profiles(void **state)
     assert_int_equal(regdecode_field(&m, regs, CFG_F_SEQUENCE, &v), 0);
     assert_true(v == 17);
 
-    regmap_init(&m, builtin("pyrometer"));
-    assert_int_equal(regmap_index(&m, 3, 0x15), 2); /* after the 2-register block */
+    regmap_init(&m, builtin("pyrometer")); /* one block, 0x0F..0x15 */
+    assert_int_equal(regmap_index(&m, 3, 0x15), 6);
+    assert_int_equal(regmap_index(&m, 3, 0x0E), -1);
     assert_int_equal(regmap_index(&m, 4, 0x15), -1);
-    uint16_t py[3] = {(uint16_t)374, (uint16_t)(int16_t)-50, 0x0004};
+    uint16_t py[7] = {0, 0, 0, 0, (uint16_t)374, (uint16_t)(int16_t)-50, 0x0004};
     assert_int_equal(regdecode_field(&m, py, CFG_F_BODY_TEMP, &v), 0);
     assert_true(fabs(v - 37.4) < 1e-9);
     assert_int_equal(regdecode_field(&m, py, CFG_F_AMBIENT_TEMP, &v), 0);
