@@ -13,8 +13,8 @@ stored, side by side in one run, by
   keepalive  the same collector code, one connection per school carrying all of
              that school's uploads of the round.
 
-    python3 tests/bench/bench_ingest.py [--build DIR] [--schools 10000] [--rounds 3]
-        [--uploads 20000] [--days-per-school 20] [--threads 8] [--conns 32]
+    python3 tests/bench/bench_ingest.py [--build DIR] [--schools 10000] [--rounds 3] [--warmup 1]
+        [--uploads 20000] [--days-per-school 20] [--threads 4] [--conns 32]
         [--keep-conns 16] [--verify 1] [--perf SECONDS]
 
 Needs a build (make build, or --build DIR; its ingest_load is the load) and
@@ -31,10 +31,13 @@ A round is --uploads summaries: --days-per-school days (a range of its own in ea
 round) of --uploads / --days-per-school schools (the next ones in each round), made from
 tests/data/bureau/summary.json with figures varying by school and day, in day order.
 Each round runs the three contenders one after the other, in an order that rotates, on
-the same rows; a CHECKPOINT before each. After each, the database is counted: lost =
-rows expected but not stored, duplicated = rows stored more than once, in documents,
-summaries, summary_latest and summary_figures, and summary_city_day's reported
-school-days must be the round's rows. CPU per row is read from /proc (the collector,
+the same rows; a CHECKPOINT before each. The first --warmup rounds (1) are not counted
+in the medians (new connections' caches, the first autovacuum after the load: the
+collector's first round cost PostgreSQL up to 2.5 ms a row, later ones 0.7-0.9).
+After each, the database is counted: lost = rows expected but not stored, duplicated =
+rows stored more than once, in documents and summaries; summaries, summary_latest,
+summary_figures and summary_city_day's reported school-days must all be the round's
+rows. CPU per row is read from /proc (the collector,
 every PostgreSQL process and the ones that ended, the load) to say where the time goes.
 Medians over the rounds are printed with the targets: fresh >= 1,000 uploads/s,
 keepalive >= 0.5 x pgbench.
@@ -66,10 +69,14 @@ def args_of():
                                                       os.path.join(HERE, "..", "..", "build")))
     ap.add_argument("--schools", type=int, default=10000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="rounds run first and not counted in the medians")
     ap.add_argument("--uploads", type=int, default=20000, help="rows per round")
     ap.add_argument("--days-per-school", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=8,
-                    help="collector threads (= database connections) = pgbench clients")
+    ap.add_argument("--threads", type=int, default=4,
+                    help="collector threads (= database connections) = pgbench clients; 4 is "
+                         "the collector's default, and its fresh handshakes cost less CPU with "
+                         "4 than with 8 or 16 (tests/bench/README.md)")
     ap.add_argument("--conns", type=int, default=32, help="fresh: connections at once")
     ap.add_argument("--keep-conns", type=int, default=16, help="keepalive: connections")
     ap.add_argument("--verify", type=int, default=1, choices=(0, 1),
@@ -83,8 +90,8 @@ def args_of():
         ap.error("--uploads must be a multiple of --days-per-school and of --threads")
     if a.uploads // a.days_per_school > a.schools:
         ap.error("--uploads / --days-per-school is more schools than --schools")
-    if (a.rounds * a.days_per_school) > 365:
-        ap.error("--rounds x --days-per-school is more than a year of days")
+    if ((a.rounds + a.warmup) * a.days_per_school) > 365:
+        ap.error("(--rounds + --warmup) x --days-per-school is more than a year of days")
     return a
 
 
@@ -99,13 +106,26 @@ CLK = os.sysconf("SC_CLK_TCK")
 # The collector's statements (bureau/store/bstore_ingest.c) for one row, the row and
 # its credential read first in one statement (as the collector looks the credential up).
 PGBENCH_SCRIPT = """\
-SELECT i.school_code AS sc, i.idem_key AS k, i.body AS body, i.body_sha256 AS sha, i.day AS day, i.revision AS rev, i.generated_at AS gen, c.id AS cred, c.token_sha256 AS tok, (c.revoked_at IS NOT NULL)::int AS revoked, s.active::int AS act FROM bench_input i JOIN credentials c ON c.cert_sha256 = i.cert_sha256 JOIN schools s ON s.code = c.school_code WHERE i.n = (SELECT nextval('bench_next'))
+SELECT i.school_code AS sc, i.idem_key AS k, i.body AS body, i.body_sha256 AS sha,
+       i.day AS day, i.revision AS rev, i.generated_at AS gen, c.id AS cred,
+       c.token_sha256 AS tok, (c.revoked_at IS NOT NULL)::int AS revoked, s.active::int AS act
+  FROM bench_input i JOIN credentials c ON c.cert_sha256 = i.cert_sha256
+  JOIN schools s ON s.code = c.school_code
+ WHERE i.n = (SELECT nextval('bench_next'))
 \\gset
 BEGIN;
-INSERT INTO documents (school_code, kind, idem_key, body_sha256, body, doc, received_by) VALUES (:sc, 'summary', :k, :sha, :body::text, :body::text::jsonb, 'pgbench') ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id AS id
+INSERT INTO documents (school_code, kind, idem_key, body_sha256, body, doc, received_by)
+VALUES (:sc, 'summary', :k, :sha, :body::text, :body::text::jsonb, 'pgbench')
+ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id AS id
 \\gset
-INSERT INTO summaries (school_code, day, revision, document_id, generated_at, received_at) VALUES (:sc, :day::date, :rev::int, :id::bigint, :gen::timestamptz, now());
-INSERT INTO summary_latest (school_code, day, revision, document_id, first_received_at, received_at) VALUES (:sc, :day::date, :rev::int, :id::bigint, now(), now()) ON CONFLICT (school_code, day) DO UPDATE SET revision = excluded.revision, document_id = excluded.document_id, received_at = excluded.received_at WHERE summary_latest.revision < excluded.revision;
+INSERT INTO summaries (school_code, day, revision, document_id, generated_at, received_at)
+VALUES (:sc, :day::date, :rev::int, :id::bigint, :gen::timestamptz, now());
+INSERT INTO summary_latest (school_code, day, revision, document_id, first_received_at,
+                            received_at)
+VALUES (:sc, :day::date, :rev::int, :id::bigint, now(), now())
+ON CONFLICT (school_code, day) DO UPDATE SET revision = excluded.revision,
+    document_id = excluded.document_id, received_at = excluded.received_at
+WHERE summary_latest.revision < excluded.revision;
 SELECT summary_figures_put(:id::bigint);
 COMMIT;
 """
@@ -142,7 +162,7 @@ def make_rounds(work, certs):
     files, ranges, n = [], [], 0
     with open(os.path.join(work, "pgb-input.csv"), "w", newline="", encoding="utf-8") as pf:
         w = csv.writer(pf)
-        for r in range(ARGS.rounds):
+        for r in range(ARGS.rounds + ARGS.warmup):
             days = [(FIRST_DAY + datetime.timedelta(days=r * ARGS.days_per_school + j))
                     .isoformat() for j in range(ARGS.days_per_school)]
             schools = [(r * per_day + j) % ARGS.schools + 1 for j in range(per_day)]
@@ -227,6 +247,12 @@ def postgres_cpu(b):
     return total
 
 
+def wal_syncs(b):
+    """The cluster's WAL flushes so far: commits per flush say how much group commit
+    there was (each flush is a write and an fdatasync, kernel time in PostgreSQL)."""
+    return int(psql(b, "postgres", "SELECT wal_sync FROM pg_stat_wal")[0][0])
+
+
 def machine_busy():
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
@@ -243,6 +269,7 @@ class Meter:
     def start(self):
         self.c0 = proc_cpu(self.pid)[0] if self.pid else 0.0
         self.p0, self.m0 = postgres_cpu(self.b), machine_busy()
+        self.s0 = wal_syncs(self.b)
         return self
 
     def stop(self):
@@ -250,6 +277,7 @@ class Meter:
         p = postgres_cpu(self.b) - self.p0
         m1 = machine_busy()
         total, idle = m1[0] - self.m0[0], m1[1] - self.m0[1]
+        self.syncs = wal_syncs(self.b) - self.s0
         return c, p, 1.0 - idle / max(1, total)
 
 
@@ -276,6 +304,7 @@ def run_pgbench(b, work, r, first_n):
     p.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
     _, pg, busy = m.stop()
+    syncs = m.syncs
     if p.returncode != 0 or "tps = " not in out:
         sys.exit("bench_ingest: pgbench failed:\n" + out[-3000:])
     tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
@@ -286,13 +315,13 @@ def run_pgbench(b, work, r, first_n):
     shutil.rmtree(logdir, ignore_errors=True)
     return {"rate": tps, "p50": statistics.median(lat), "p99": pct(lat, 99), "n": len(lat),
             "cpu_pg": pg, "cpu_load": ru.ru_utime + ru.ru_stime, "cpu_coll": 0.0, "busy": busy,
-            "wall": wall, "status": {}, "failed": 0, "retries": 0}
+            "wall": wall, "status": {}, "failed": 0, "retries": 0, "syncs": syncs}
 
 
 def perf_record(pid, seconds, out):
-    return subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499", "-o", out, "-p", str(pid), "--",
-                             "sleep", str(seconds)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(["perf", "record", "--call-graph", "dwarf,16384", "-F", "499",
+                             "-o", out, "-p", str(pid), "--", "sleep", str(seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_load(b, c, mode, work, path, perf=0.0):
@@ -318,7 +347,7 @@ def run_load(b, c, mode, work, path, perf=0.0):
     return {"rate": res["rate"], "p50": res["p50_ms"], "p99": res["p99_ms"], "n": res["ok"],
             "cpu_pg": pg, "cpu_load": res["cpu_s"], "cpu_coll": coll, "busy": busy,
             "wall": res["seconds"], "status": res["status"], "failed": res["failed"],
-            "retries": res["retries"], "handshakes": res["handshakes"]}
+            "retries": res["retries"], "handshakes": res["handshakes"], "syncs": m.syncs}
 
 
 def count(b, db, d0, d1):
@@ -341,14 +370,16 @@ SELECT (SELECT count(*) FROM d), (SELECT count(DISTINCT (school_code, idem_key))
     return docs, lost, dup, consistent
 
 
-def show(r, name, x):
+def show(label, name, x):
     rows = max(1, x["n"])
     st = " ".join("%s:%d" % kv for kv in sorted(x["status"].items()))
-    print("round %d %-9s %6d rows %8.1f /s  p50 %6.2f ms  p99 %7.2f ms   CPU ms/row: "
-          "collector %.3f  postgres %.3f  load %.3f   machine %3.0f%%   lost %d dup %d%s%s"
-          % (r + 1, name, x["stored"], x["rate"], x["p50"], x["p99"],
+    print("%-7s %-9s %6d rows %8.1f /s  p50 %6.2f ms  p99 %7.2f ms   CPU ms/row: "
+          "collector %.3f  postgres %.3f  load %.3f   rows/WAL flush %.1f   machine %3.0f%%   "
+          "lost %d dup %d%s%s"
+          % (label, name, x["stored"], x["rate"], x["p50"], x["p99"],
              1000 * x["cpu_coll"] / rows, 1000 * x["cpu_pg"] / rows,
-             1000 * x["cpu_load"] / rows, 100 * x["busy"], x["lost"], x["dup"],
+             1000 * x["cpu_load"] / rows, rows / max(1, x["syncs"]), 100 * x["busy"],
+             x["lost"], x["dup"],
              "" if x["consistent"] else "  TABLES DISAGREE",
              ("   [%s, retries %d, failed %d]" % (st, x["retries"], x["failed"])) if st else ""))
     sys.stdout.flush()
@@ -382,7 +413,7 @@ def perf_report(work, mode):
     print("  inclusive: " + ", ".join("%s %.1f%%" % (k, steps[k]) for k in STEPS if k in steps))
 
 
-def summarise(res):
+def summarise(res, warm):
     med = {}
     print("\nmedians over %d rounds (%d rows each; %d schools enrolled):" % (
         ARGS.rounds, ARGS.uploads, ARGS.schools))
@@ -399,7 +430,8 @@ def summarise(res):
                   statistics.median(1000 * x["cpu_pg"] / n for x, n in zip(xs, rows)),
                   statistics.median(1000 * x["cpu_load"] / n for x, n in zip(xs, rows)),
                   sum(x["lost"] for x in xs), sum(x["dup"] for x in xs)))
-    lost = sum(x["lost"] + x["dup"] + (not x["consistent"]) for xs in res.values() for x in xs)
+    lost = sum(x["lost"] + x["dup"] + (not x["consistent"])
+               for xs in list(res.values()) + [warm] for x in xs)
     if "fresh" in med:
         print("target fresh >= 1000 uploads/s: %.0f, %s" % (
             med["fresh"]["rate"], "met" if med["fresh"]["rate"] >= 1000 else "NOT met"))
@@ -410,7 +442,7 @@ def summarise(res):
             ratio, ", ".join("%.2f" % x for x in ratios), "met" if ratio >= 0.5 else "NOT met"))
     if "fresh" in med and "pgbench" in med:
         print("fresh / pgbench: %.2f x" % (med["fresh"]["rate"] / med["pgbench"]["rate"]))
-    print("target 0 lost and 0 duplicated (and the tables agree): %s"
+    print("target 0 lost and 0 duplicated (and the tables agree), warm-up included: %s"
           % ("met" if lost == 0 else "NOT met"))
 
 
@@ -449,8 +481,9 @@ def setup(b, work):
         psql(b, db, "VACUUM ANALYZE")
     size = os.path.getsize(files[0]) / ARGS.uploads
     print("enrolled %d schools (EC P-256 certificates from the bureau's CA) in %.0f s; "
-          "%d rounds of %d summaries (%d schools x %d days, %.0f bytes each) made in %.0f s"
-          % (ARGS.schools, t1 - t0, ARGS.rounds, ARGS.uploads,
+          "%d+%d rounds (warm-up + counted) of %d summaries (%d schools x %d days, %.0f bytes "
+          "each) made in %.0f s"
+          % (ARGS.schools, t1 - t0, ARGS.warmup, ARGS.rounds, ARGS.uploads,
              ARGS.uploads // ARGS.days_per_school, ARGS.days_per_school, size,
              time.monotonic() - t1))
     return cols, files, ranges
@@ -468,21 +501,25 @@ def main():
               "%d connections, keepalive %d; server certificate checked by the load: %s; "
               "load average %.2f" % (ARGS.threads, ARGS.conns, ARGS.keep_conns,
                                      "yes" if ARGS.verify else "no", os.getloadavg()[0]))
-        res = {}
-        for r in range(ARGS.rounds):
+        res, warm = {}, []
+        for r in range(ARGS.warmup + ARGS.rounds):
             order = [CONTENDERS[(r + i) % 3] for i in range(3)]
             d0, d1, first_n = ranges[r]
+            label = "round %d" % (r - ARGS.warmup + 1) if r >= ARGS.warmup else "warm-up"
             for name in (n for n in order if n in only):
-                perf = ARGS.perf if r == ARGS.rounds - 1 else 0
+                perf = ARGS.perf if r == ARGS.warmup + ARGS.rounds - 1 else 0
                 if name == "pgbench":
                     x, db = run_pgbench(b, work, r, first_n), "pgb"
                 else:
                     x = run_load(b, cols[name], name, work, files[r], perf)
                     db = "bureau" if name == "fresh" else "keep"
                 x["stored"], x["lost"], x["dup"], x["consistent"] = count(b, db, d0, d1)
-                res.setdefault(name, []).append(x)
-                show(r, name, x)
-        summarise(res)
+                if r >= ARGS.warmup:
+                    res.setdefault(name, []).append(x)
+                else:
+                    warm.append(x)
+                show(label, name, x)
+        summarise(res, warm)
         for mode in ("fresh", "keepalive"):
             if ARGS.perf and mode in only:
                 perf_report(work, mode)
