@@ -30,6 +30,16 @@ const char *enrol_token(const struct enrol_credential *c)
     return c->token;
 }
 
+const char *enrol_cert_pem(const struct enrol_credential *c)
+{
+    return c->cert_pem;
+}
+
+const char *enrol_key_pem(const struct enrol_credential *c)
+{
+    return c->key_pem;
+}
+
 void enrol_credential_free(struct enrol_credential *c)
 {
     if (!c)

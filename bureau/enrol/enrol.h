@@ -61,6 +61,11 @@ struct enrol_credential *enrol_issue(const struct enrol_ca *ca, const char *code
 const struct enrol_record *enrol_record(const struct enrol_credential *c);
 /* The token's text (what the school sends as "Authorization: Bearer TOKEN"). */
 const char *enrol_token(const struct enrol_credential *c);
+/* The school's certificate and private key as PEM, what the bundle carries: for a
+ * program that issues credentials and uses them itself at once (the ingest
+ * benchmark's load generator, tests/bench/ingest_load.c), without a bundle file each. */
+const char *enrol_cert_pem(const struct enrol_credential *c);
+const char *enrol_key_pem(const struct enrol_credential *c);
 /* Writes the school's bundle (runtime/bundle.h) to out_path, mode 0600, atomically,
  * never over an existing file: the school code, `url` (the collector's https://
  * upload URL), the CA certificate(s) in server_ca_file that the school is to trust

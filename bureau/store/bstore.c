@@ -109,6 +109,29 @@ int bs_exec(struct bstore *s, const char *sql, int n, const char *const *params)
     return r ? 0 : -1;
 }
 
+PGresult *bs_run_prepared(struct bstore *s, enum bs_slot slot, const char *sql, int n,
+                          const char *const *params)
+{
+    char name[16];
+    snprintf(name, sizeof name, "bs%d", (int)slot);
+    if (!(s->prepared & 1u << slot)) {
+        PGresult *p = judge(s, PQprepare(s->conn, name, sql, n, NULL), sql);
+        if (!p)
+            return NULL;
+        PQclear(p);
+        s->prepared |= 1u << slot;
+    }
+    return judge(s, PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0), sql);
+}
+
+int bs_exec_prepared(struct bstore *s, enum bs_slot slot, const char *sql, int n,
+                     const char *const *params)
+{
+    PGresult *r = bs_run_prepared(s, slot, sql, n, params);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
 int bs_begin(struct bstore *s)
 {
     s->failed = BSTORE_OK;
@@ -184,6 +207,7 @@ static int connect_now(struct bstore *s, FILE *errs)
     const char *const keys[] = {"dbname", "connect_timeout", "application_name", NULL};
     const char *const vals[] = {s->conninfo, timeout, s->app, NULL};
     PQfinish(s->conn);
+    s->prepared = 0; /* a new session has none */
     /* expand_dbname: dbname is the whole connection string. The two keys after it
      * override the same keys in it: our timeout and our name in pg_stat_activity. */
     s->conn = PQconnectdbParams(keys, vals, 1);

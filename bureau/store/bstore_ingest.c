@@ -19,10 +19,11 @@ enum bstore_status bstore_credential_by_cert(struct bstore *s, const char *cert_
                                              struct bstore_credential *c)
 {
     const char *p[] = {cert_sha256};
-    PGresult *r = bs_run(s, "SELECT c.id, c.school_code, c.token_sha256, "
-                            "(c.revoked_at IS NOT NULL)::int, s.active::int "
-                            "FROM credentials c JOIN schools s ON s.code = c.school_code "
-                            "WHERE c.cert_sha256 = $1", 1, p);
+    PGresult *r = bs_run_prepared(s, BS_SLOT_CREDENTIAL,
+                                  "SELECT c.id, c.school_code, c.token_sha256, "
+                                  "(c.revoked_at IS NOT NULL)::int, s.active::int "
+                                  "FROM credentials c JOIN schools s ON s.code = c.school_code "
+                                  "WHERE c.cert_sha256 = $1", 1, p);
     if (!r)
         return s->failed;
     enum bstore_status st = BSTORE_NOT_FOUND;
@@ -45,10 +46,12 @@ static int insert_document(struct bstore *s, const struct bstore_doc *d, long lo
 {
     const char *p[] = {d->school_code, d->kind, d->idem_key, d->body_sha256, d->body,
                        d->received_by};
-    PGresult *r = bs_run(s, "INSERT INTO documents (school_code, kind, idem_key, body_sha256, "
-                            "body, doc, received_by) VALUES ($1, $2, $3, $4, $5::text, $5::text::jsonb, $6) "
-                            "ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id",
-                         6, p);
+    PGresult *r = bs_run_prepared(s, BS_SLOT_DOCUMENT,
+                                  "INSERT INTO documents (school_code, kind, idem_key, "
+                                  "body_sha256, body, doc, received_by) VALUES ($1, $2, $3, $4, "
+                                  "$5::text, $5::text::jsonb, $6) "
+                                  "ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id",
+                                  6, p);
     long id = 0;
     if (!r)
         return -1;
@@ -90,20 +93,23 @@ static int insert_summary(struct bstore *s, const struct bstore_doc *d, const ch
     char rev[16];
     snprintf(rev, sizeof rev, "%d", d->revision);
     const char *p[] = {d->school_code, d->day, rev, id, d->generated_at};
-    if (bs_exec(s, "INSERT INTO summaries (school_code, day, revision, document_id, "
-                   "generated_at, received_at) VALUES ($1, $2::date, $3::int, $4::bigint, "
-                   "$5::timestamptz, now())", 5, p) < 0)
+    if (bs_exec_prepared(s, BS_SLOT_SUMMARY,
+                         "INSERT INTO summaries (school_code, day, revision, document_id, "
+                         "generated_at, received_at) VALUES ($1, $2::date, $3::int, $4::bigint, "
+                         "$5::timestamptz, now())", 5, p) < 0)
         return -1;
-    if (bs_exec(s, "INSERT INTO summary_latest (school_code, day, revision, document_id, "
-                   "first_received_at, received_at) "
-                   "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now()) "
-                   "ON CONFLICT (school_code, day) DO UPDATE SET "
-                   "revision = excluded.revision, document_id = excluded.document_id, "
-                   "received_at = excluded.received_at "
-                   "WHERE summary_latest.revision < excluded.revision", 4, p) < 0)
+    if (bs_exec_prepared(s, BS_SLOT_LATEST,
+                         "INSERT INTO summary_latest (school_code, day, revision, document_id, "
+                         "first_received_at, received_at) "
+                         "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now()) "
+                         "ON CONFLICT (school_code, day) DO UPDATE SET "
+                         "revision = excluded.revision, document_id = excluded.document_id, "
+                         "received_at = excluded.received_at "
+                         "WHERE summary_latest.revision < excluded.revision", 4, p) < 0)
         return -1;
     const char *doc[] = {id};
-    return bs_exec(s, "SELECT summary_figures_put($1::bigint)", 1, doc);
+    return bs_exec_prepared(s, BS_SLOT_FIGURES, "SELECT summary_figures_put($1::bigint)", 1,
+                            doc);
 }
 
 static int insert_notice(struct bstore *s, const struct bstore_doc *d, const char *id)

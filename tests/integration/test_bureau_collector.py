@@ -8,6 +8,7 @@ type, kind or route), which of them are kept in the quarantine, and that none of
 is stored. Exactly once: the same document again is a 200 without a new row; summary
 revisions in any order, the day's latest never lowered. A reload changes max_body at
 once; /v1/health answers without a certificate; SIGTERM stops cleanly."""
+import http.client
 import json
 import signal
 import time
@@ -195,6 +196,34 @@ def revoked_and_disabled(b, c, s1, s3):
             key=bl.key_of(doc4))
 
 
+def keepalive_and_revocation(b, c):
+    """Several uploads on one kept-alive connection: the certificate is verified and read
+    at the first (peer.c keeps the verdict for the connection), the credential is looked
+    up at every one, so revoking it refuses the next request on the same connection."""
+    s5 = b.enrol("XC0415")
+    conn = http.client.HTTPSConnection("127.0.0.1", c.port, context=bl.tls_context(
+        b, s5.cert, s5.key), timeout=15)
+
+    def upload(day):
+        doc = bl.summary_doc(s5.code, day, 1)
+        conn.request("POST", bl.PATH, body=bl.body_of(doc), headers={
+            "Content-Type": "application/json; charset=utf-8", "X-Gatescreen-Kind": "summary",
+            "Idempotency-Key": bl.key_of(doc), "Authorization": "Bearer " + s5.token})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+    got = [upload("2026-12-0%d" % d) for d in (1, 2, 3)]
+    check([st for st, _ in got] == [201] * 3 and
+          b.sql("SELECT count(*) FROM documents WHERE school_code = 'XC0415'") == [["3"]],
+          "three uploads on one kept-alive connection: %s" % [st for st, _ in got])
+    r = b.cli("credential", "revoke", s5.code)
+    check(r.returncode == 0, "credential revoke XC0415")
+    st, ans = upload("2026-12-04")
+    check(st == 403 and "revoked" in ans.get("error", ""),
+          "revoked meanwhile: the next request on the same connection is refused: %d %s"
+          % (st, ans))
+    conn.close()
+
+
 def reload_and_health(b, c, s1):
     big = bl.summary_doc(s1.code, DAY, 5)
     big["school"]["name"] = "y" * (80 * 1024)
@@ -289,6 +318,7 @@ def main():
         conflict_and_size(b, c, s1)
         check(stored_state(b) == before, "none of the refusals changed or added a stored row")
         revoked_and_disabled(b, c, s1, s3)
+        keepalive_and_revocation(b, c)
         reload_and_health(b, c, s1)
         rate_limits(b, c, s1, s2)
         r = b.cli("quarantine", "list")
