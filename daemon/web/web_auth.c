@@ -1,7 +1,7 @@
 /* Users, sessions and logins of the web page (docs/web-api-auth.md): sessions in
  * memory under one mutex, at most SESSIONS_PER_USER per user; passwords checked with
  * argon2id (libsodium); failed logins throttled per (name, address) and per address
- * (web_throttle.c), never per name alone, and the same for names that do not exist,
+ * (login_throttle.c), never per name alone, and the same for names that do not exist,
  * so that names cannot be probed and nobody elsewhere can block a user. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include "ledger_users.h"
 #include "log.h"
 #include "web_private.h"
-#include "web_throttle.h"
+#include "login_throttle.h"
 
 #define SESSIONS_MAX 1024
 #define SESSIONS_PER_USER 16        /* a user's 17th login ends their oldest session */
@@ -434,7 +434,7 @@ static void client_address(struct MHD_Connection *conn, struct attempt *a)
     snprintf(a->from, sizeof a->from, "from %s", text);
 }
 
-/* A failed or refused login's audit row, within the audit budget (web_throttle.h):
+/* A failed or refused login's audit row, within the audit budget (login_throttle.h):
  * beyond it the login is only counted, and a summary row is written for each
  * minute that had such logins. */
 static void audit_failure(struct attempt *a, const char *action, const char *detail)
