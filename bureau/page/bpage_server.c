@@ -18,6 +18,7 @@
 #include "bpage_assets.h"
 #include "login_throttle.h"
 #include "log.h"
+#include "netaddr.h"
 #include "tls_server.h"
 
 #define CONN_LIMIT 256
@@ -222,16 +223,11 @@ static void peer_address(struct preq *r, struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    snprintf(r->addr, sizeof r->addr, "-");
-    snprintf(r->addr_key, sizeof r->addr_key, "-");
-    if (sa && sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->addr,
-                  sizeof r->addr);
-        snprintf(r->addr_key, sizeof r->addr_key, "%s", r->addr);
-    } else if (sa && sa->sa_family == AF_INET6) {
+    netaddr_text(sa, r->addr, sizeof r->addr);
+    snprintf(r->addr_key, sizeof r->addr_key, "%s", r->addr);
+    if (sa && sa->sa_family == AF_INET6) { /* one client: its /64 */
         struct in6_addr net = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-        inet_ntop(AF_INET6, &net, r->addr, sizeof r->addr);
-        memset(net.s6_addr + 8, 0, 8); /* one client: its /64 */
+        memset(net.s6_addr + 8, 0, 8);
         inet_ntop(AF_INET6, &net, r->addr_key, sizeof r->addr_key);
     }
 }
@@ -357,25 +353,10 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     log_info("page: %s", msg);
 }
 
-union addr {
-    struct sockaddr sa;
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-};
-
 static struct MHD_Daemon *start_mhd(struct bpage *p, const struct bcfg_page *pc)
 {
-    union addr a;
-    memset(&a, 0, sizeof a);
-    bool v6 = inet_pton(AF_INET, pc->address, &a.v4.sin_addr) != 1;
-    if (v6) {
-        inet_pton(AF_INET6, pc->address, &a.v6.sin6_addr); /* checked by the config */
-        a.v6.sin6_family = AF_INET6;
-        a.v6.sin6_port = htons((uint16_t)pc->port);
-    } else {
-        a.v4.sin_family = AF_INET;
-        a.v4.sin_port = htons((uint16_t)pc->port);
-    }
+    union netaddr_sock a;
+    bool v6 = netaddr_listen(pc->address, pc->port, &a); /* checked by the config */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | MHD_USE_TLS | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     /* No MHD_OPTION_HTTPS_MEM_TRUST: browsers are not asked for a certificate. */
