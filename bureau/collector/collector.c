@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "growbuf.h"
 #include "log.h"
 #include "netaddr.h"
 #include "peer.h"
@@ -169,21 +170,8 @@ static void take_body(struct creq *r, const char *data, size_t n)
         r->drained += n;
         return;
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (!b) {
-            r->too_big = true;
-            return;
-        }
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
+    if (growbuf_append(&r->body, &r->len, &r->cap, data, n) < 0)
+        r->too_big = true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -56,7 +56,7 @@ struct preq {
     struct bpage_user user;
     char session_id[64];
     char *body;
-    size_t len, cap;
+    size_t len, cap, drained;        /* drained: bytes of a refused body read and dropped */
     bool too_big, answered;
     int early_status;                /* refused at the headers */
     char early_why[200];

@@ -17,6 +17,7 @@
 
 #include "bpage_assets.h"
 #include "login_throttle.h"
+#include "growbuf.h"
 #include "log.h"
 #include "netaddr.h"
 #include "tls_server.h"
@@ -236,23 +237,11 @@ static void take_body(struct preq *r, const char *data, size_t n)
 {
     if (r->early_status || r->too_big || r->len + n > BPAGE_MAX_BODY) {
         r->too_big = r->too_big || !r->early_status;
+        r->drained += n;
         return;
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (!b) {
-            r->too_big = true;
-            return;
-        }
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
+    if (growbuf_append(&r->body, &r->len, &r->cap, data, n) < 0)
+        r->too_big = true;
 }
 
 static enum MHD_Result first_call(struct bpage *p, struct MHD_Connection *conn, const char *url,
@@ -288,7 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_size) {
         take_body(r, upload_data, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return r->drained > DRAIN_MAX ? MHD_NO : MHD_YES; /* a flood: hang up */
     }
     if (r->answered)
         return MHD_YES;

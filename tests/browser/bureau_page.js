@@ -26,21 +26,9 @@ function spki(certFile) {
   return require('crypto').createHash('sha256').update(der.stdout).digest('base64');
 }
 
-function watch(page, name) {
-  page.on('pageerror', (e) => problems.push(name + ': page error: ' + e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
-      problems.push(name + ': console: ' + m.text());
-  });
-  page.on('dialog', (d) => { problems.push(name + ': dialog: ' + d.message()); d.dismiss(); });
-  return page;
-}
+function watch(page, name) { return L.watch(page, name, problems); }
 
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, 'bureau-' + name + '.png');
-  await page.screenshot({ path: file, fullPage: true });
-  console.log('# screenshot ' + file);
-}
+function shot(page, name) { return L.shot(page, ARTIFACTS, 'bureau-' + name); }
 
 async function login(page, name, password) {
   await page.fill('#login-name', name);
