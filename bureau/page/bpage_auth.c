@@ -246,6 +246,17 @@ static void hash_give(struct bpage *p)
     pthread_mutex_unlock(&p->hash_lock);
 }
 
+int bpage_hash_password(struct bpage *p, const char *password, char hash[PAGE_HASH_MAX])
+{
+    if (hash_take(p) < 0)
+        return -1;
+    int rc = crypto_pwhash_str(hash, password, strlen(password),
+                               crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    hash_give(p);
+    return rc == 0 ? 0 : -1;
+}
+
 /* The user of that name (found or not) and whether the password is theirs; the same
  * work for a name that is no user. -1: the database or the checks are busy. */
 static int check_password(struct bpage *p, const char *name, const char *pw,
@@ -334,6 +345,7 @@ static void login_as(struct preq *r, struct panswer *a, const char *name, const 
         return;
     }
     if (v != THROTTLE_GO) {
+        audit_failure(r, name, "page login refused", "another login is in progress");
         bpage_error(a, 429, NULL, "%s", v == THROTTLE_BUSY_NAME
                                             ? "another login for this name is in progress; "
                                               "try again"

@@ -74,6 +74,7 @@ struct panswer {
 #define ROLES_ALL (ROLE_BIT(PAGE_CITY) | ROLE_BIT(PAGE_COUNTY) | ROLE_BIT(PAGE_AUDITOR) | \
                    ROLE_BIT(PAGE_ADMIN))
 #define ROLES_ACK (ROLE_BIT(PAGE_CITY) | ROLE_BIT(PAGE_COUNTY))
+#define ROLES_ADMIN ROLE_BIT(PAGE_ADMIN)
 
 struct bpage_route {
     const char *method, *path;
@@ -101,6 +102,9 @@ int bpage_session_check(struct preq *r, struct MHD_Connection *conn, struct pans
 void bpage_login(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_logout(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_session_get(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+/* A new password's argon2id hash (in one of the password-check slots): 0, or -1
+ * when none was free in time. */
+int bpage_hash_password(struct bpage *p, const char *password, char hash[PAGE_HASH_MAX]);
 /* One audit_log row with the user and address (logged when it cannot be written). */
 void bpage_audit(struct bpage *p, const char *actor, const char *action, const char *target,
                  const char *detail);
@@ -109,5 +113,11 @@ void bpage_audit(struct bpage *p, const char *actor, const char *action, const c
 void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_notices(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_notice_ack(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+/* bpage_users.c: administrators' users API. */
+void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_add(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_disable(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_enable(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 
 #endif

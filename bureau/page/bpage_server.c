@@ -38,6 +38,10 @@ static const struct bpage_route routes[] = {
     {"GET", "/api/v1/today", ROLES_ALL, bpage_today},
     {"GET", "/api/v1/notices", ROLES_ALL, bpage_notices},
     {"POST", "/api/v1/notices/ack", ROLES_ACK, bpage_notice_ack},
+    {"GET", "/api/v1/users", ROLES_ADMIN, bpage_users_list},
+    {"POST", "/api/v1/users", ROLES_ADMIN, bpage_users_add},
+    {"POST", "/api/v1/users/disable", ROLES_ADMIN, bpage_users_disable},
+    {"POST", "/api/v1/users/enable", ROLES_ADMIN, bpage_users_enable},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

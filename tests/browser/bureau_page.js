@@ -3,7 +3,8 @@
  * on a private PostgreSQL. Checks: zh-CN by default; a wrong password; the county
  * officer's today shows their county only, its numbers equal to the API's; the
  * notices with the acknowledgement from the page; English; a phone viewport without
- * sideways scrolling of the page itself; the city officer sees both counties; no
+ * sideways scrolling of the page itself; the city officer sees both counties; the
+ * administrator adds and disables a user on Users (a tab the others do not have); no
  * script error, CSP violation or dialog. Screenshots go to $GS_ARTIFACTS. */
 'use strict';
 
@@ -58,6 +59,7 @@ async function countyOfficer(page) {
   await login(page, '王科长', USERS['王科长']);
   await page.waitForSelector('#app-view:not([hidden])');
   check(await page.isHidden('#today-county-label'), 'a county officer has no county to choose');
+  check(await page.isHidden('#users-tab'), '... and no Users tab');
   await showDay(page);
   const counties = await tableText(page, 'today-counties');
   check(counties.length === 1 && counties[0][0] === '魏都区', 'today: their county only ' + JSON.stringify(counties));
@@ -122,6 +124,32 @@ async function city(page) {
   await shot(page, 'today-city-zh');
 }
 
+async function admin(page) {
+  await page.click('#logout');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await login(page, 'admin1', USERS.admin1);
+  await page.waitForSelector('#users-tab:not([hidden])');
+  await page.click('#users-tab');
+  await page.waitForSelector('#users-table tbody tr');
+  await page.fill('#user-name', '孙科长');
+  await page.selectOption('#user-role', 'county');
+  await page.fill('#user-county', '建安区');
+  await page.fill('#user-password', 'sun-password-1');
+  await page.click('#user-form button[type=submit]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#users-table tbody tr')]
+    .some((r) => r.cells[0].textContent === '孙科长'));
+  let rows = await tableText(page, 'users-table');
+  const sun = rows.find((r) => r[0] === '孙科长');
+  check(sun && sun[1] === '区县' && sun[2] === '建安区' && sun[3] === '启用', 'a user added on the page: ' + JSON.stringify(sun));
+  await shot(page, 'users-zh');
+  await page.click('#users-table tbody tr:has(td:text-is("孙科长")) button');
+  await page.waitForFunction(() => [...document.querySelectorAll('#users-table tbody tr')]
+    .some((r) => r.cells[0].textContent === '孙科长' && r.cells[3].textContent === '停用'));
+  check(true, 'and disabled there');
+  const api = await page.evaluate(async () => (await fetch('/api/v1/users')).json());
+  check(api.users.some((u) => u.name === '孙科长' && u.active === false), 'the API agrees');
+}
+
 async function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const dir = L.scratch();
@@ -142,6 +170,7 @@ async function main() {
     await english(page);
     await phone(ctx);
     await city(page);
+    await admin(page);
     check(problems.length === 0, 'no script error, CSP violation or dialog: ' + JSON.stringify(problems));
   } catch (e) {
     check(false, 'the scenario ran to its end: ' + (e.stack || e));

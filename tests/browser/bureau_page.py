@@ -18,7 +18,8 @@ import run  # noqa: E402  (tests/browser/run.py: Chromium, node, playwright-core
 
 FRI = "2026-12-04"
 USERS = [("王科长", "county", "魏都区", "county-password-1"),
-         ("city1", "city", None, "city-password-1")]
+         ("city1", "city", None, "city-password-1"),
+         ("admin1", "admin", None, "admin-password-1")]
 
 
 def stand(b):

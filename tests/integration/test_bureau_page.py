@@ -13,7 +13,10 @@ gatescreen-bureau and gatescreen-bureaud, over real TLS without a client certifi
   second one 409;
 - the throttle: five wrong passwords from one address make that name wait there
   (429), while the same user logs in from another address (127.0.0.2);
-- a user disabled from the CLI loses their session at the next request; logout."""
+- a user disabled from the CLI loses their session at the next request; logout;
+- the administrators' users API: a new user (the rules, 409 for a name alike), disable
+  (their session ends; not one's own), enable; 403 for the other roles;
+- the daemon stops cleanly (exit 0; under AddressSanitizer also no leak)."""
 import http.client
 import json
 import ssl
@@ -261,6 +264,46 @@ def disable_and_logout(port, b, city, cty):
         check(a in acts.split(","), "audit_log has '%s' rows (%s)" % (a, acts))
 
 
+def admin_users(port, b):
+    adm = Page(b, port, source="127.0.0.4")
+    st, j, _ = adm.login("admin1")
+    check(st == 200 and j["user"]["role"] == "admin", "the administrator logs in (%d)" % st)
+    st, j, _, _ = adm.req("GET", "/api/v1/users")
+    names = [u["name"] for u in j["users"]] if st == 200 else None
+    check(names and "王科长" in names and all("hash" not in u for u in j["users"]),
+          "the users, without hashes: %s" % names)
+    new = {"name": "赵科长", "role": "county", "county": J, "password": "zhao-password-1"}
+    st, j, _, _ = adm.req("POST", "/api/v1/users", dict(new, password="short"))
+    check(st == 400 and "too short" in j["error"], "a short password: 400 (%d %s)" % (st, j))
+    st, j, _, _ = adm.req("POST", "/api/v1/users", dict(new, county=None, role="county"))
+    check(st == 400, "a county officer without a county: 400 (%d %s)" % (st, j))
+    st, j, _, _ = adm.req("POST", "/api/v1/users", new)
+    check(st == 201 and j["user"]["county"] == J, "a new county officer: 201 (%d %s)" % (st, j))
+    st, j, _, _ = adm.req("POST", "/api/v1/users", dict(new, name="CITY1"))
+    check(st == 409, "a name alike in case: 409 (%d %s)" % (st, j))
+    zhao = Page(b, port, source="127.0.0.4")
+    st, j, _ = zhao.login("赵科长", new["password"])
+    st, j, _, _ = zhao.req("GET", "/api/v1/today?deadline=day&day=" + FRI)
+    check(st == 200 and [c["county"] for c in j["counties"]] == [J],
+          "the new officer sees their county (%d)" % st)
+    st, j, _, _ = zhao.req("GET", "/api/v1/users")
+    check(st == 403, "a county officer and the users API: 403 (%d)" % st)
+    st, j, _, _ = adm.req("POST", "/api/v1/users/disable", {"name": "admin1"})
+    check(st == 409, "one's own account cannot be disabled: 409 (%d)" % st)
+    st, j, _, _ = adm.req("POST", "/api/v1/users/disable", {"name": "赵科长"})
+    check(st == 200 and j["active"] is False, "disabled from the page (%d %s)" % (st, j))
+    st, j, _, _ = zhao.req("GET", "/api/v1/today")
+    check(st == 401, "... and their session ended (%d)" % st)
+    st, j, _, _ = adm.req("POST", "/api/v1/users/enable", {"name": "赵科长"})
+    check(st == 200 and j["active"] is True, "enabled again (%d)" % st)
+    st, j, _, _ = adm.req("POST", "/api/v1/users/enable", {"name": "nobody"})
+    check(st == 404, "an unknown user: 404 (%d)" % st)
+    rows = one(b, "SELECT string_agg(action || ':' || target, ',' ORDER BY id) FROM audit_log "
+               "WHERE actor = 'admin1' AND action LIKE 'page user %'")
+    check(rows == "page user add:赵科长,page user disable:赵科长,page user enable:赵科长",
+          "audited with the administrator as actor: %s" % rows)
+
+
 def main():
     with bl.Bureau() as b:
         port = setup(b)
@@ -273,6 +316,10 @@ def main():
         acknowledging(port, b, city, cty)
         throttle(port, b)
         disable_and_logout(port, b, city, cty)
+        admin_users(port, b)
+        rc, secs = c.stop()
+        check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly (%s, %.1f s)"
+              % (rc, secs))
     gslib.finish()
 
 

@@ -17,7 +17,8 @@ const T = {
     deadline_at: (d, w, at, passed) => `${at}（${w}）截止` + (passed ? "，已过" : "，未到"),
     not_school_day: "（非上课日）", wrong: "用户名或密码错误", minutes: (m) => `${m} 分钟`,
     hours: (h, m) => `${h} 小时 ${m} 分`, role_city: "市级", role_county: "区县", role_auditor: "审计",
-    role_admin: "管理员", need_note: "请填写处理说明",
+    role_admin: "管理员", need_note: "请填写处理说明", users: "用户", role: "角色",
+    add_user: "添加用户", active: "启用", disabled: "停用", disable: "停用", enable: "启用",
   },
   en: {
     title: "Education bureau · school health reports", login: "Log in", logout: "Log out",
@@ -35,7 +36,8 @@ const T = {
     not_school_day: " (not a school day)", wrong: "wrong name or password",
     minutes: (m) => `${m} min`, hours: (h, m) => `${h} h ${m} min`, role_city: "city",
     role_county: "county", role_auditor: "auditor", role_admin: "administrator",
-    need_note: "write a note first",
+    need_note: "write a note first", users: "Users", role: "Role", add_user: "Add user",
+    active: "active", disabled: "disabled", disable: "Disable", enable: "Enable",
   },
 };
 
@@ -191,6 +193,44 @@ function ackForm(n) {
   return f;
 }
 
+// ---- users (administrators) --------------------------------------------------------------
+
+async function loadUsers() {
+  const r = await api("GET", "/api/v1/users");
+  $("users-error").textContent = r.status === 200 ? "" : r.json.error;
+  if (r.status !== 200) return;
+  const body = $("users-table").tBodies[0];
+  body.textContent = "";
+  for (const u of r.json.users) {
+    const tr = body.insertRow();
+    cell(tr, u.name);
+    cell(tr, t("role_" + u.role));
+    cell(tr, u.county);
+    cell(tr, t(u.active ? "active" : "disabled"));
+    const td = cell(tr, "");
+    if (u.name === me.user.name) continue;
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = t(u.active ? "disable" : "enable");
+    b.addEventListener("click", async () => {
+      const a = await api("POST", "/api/v1/users/" + (u.active ? "disable" : "enable"), { name: u.name });
+      $("users-error").textContent = a.status === 200 ? "" : a.json.error;
+      loadUsers();
+    });
+    td.appendChild(b);
+  }
+}
+
+async function addUser(e) {
+  e.preventDefault();
+  const body = { name: $("user-name").value, role: $("user-role").value,
+    password: $("user-password").value };
+  if ($("user-county").value) body.county = $("user-county").value;
+  const r = await api("POST", "/api/v1/users", body);
+  $("users-error").textContent = r.status === 201 ? "" : r.json.error;
+  if (r.status === 201) { $("user-form").reset(); loadUsers(); }
+}
+
 // ---- login and the frame --------------------------------------------------------------------
 
 function show() {
@@ -200,10 +240,11 @@ function show() {
   showWho();
   if (!me) return;
   $("today-county-label").hidden = me.user.role === "county";
+  $("users-tab").hidden = me.user.role !== "admin";
+  if (view === "users" && me.user.role !== "admin") view = "today";
   for (const b of document.querySelectorAll(".tab")) b.classList.toggle("on", b.dataset.view === view);
-  $("today").hidden = view !== "today";
-  $("notices").hidden = view !== "notices";
-  (view === "today" ? loadToday : loadNotices)();
+  for (const v of ["today", "notices", "users"]) $(v).hidden = view !== v;
+  ({ today: loadToday, notices: loadNotices, users: loadUsers })[view]();
 }
 
 async function login(e) {
@@ -227,6 +268,7 @@ async function start() {
   $("logout").addEventListener("click", async () => { await api("POST", "/api/v1/logout"); me = null; show(); });
   $("today-form").addEventListener("submit", (e) => { e.preventDefault(); loadToday(); });
   $("notices-form").addEventListener("submit", (e) => { e.preventDefault(); loadNotices(); });
+  $("user-form").addEventListener("submit", addUser);
   for (const b of document.querySelectorAll(".tab"))
     b.addEventListener("click", () => { view = b.dataset.view; show(); });
   const r = await api("GET", "/api/v1/session");
