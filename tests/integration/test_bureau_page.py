@@ -16,9 +16,14 @@ gatescreen-bureau and gatescreen-bureaud, over real TLS without a client certifi
 - a user disabled from the CLI loses their session at the next request; logout;
 - the administrators' users API: a new user (the rules, 409 for a name alike), disable
   (their session ends; not one's own), enable; 403 for the other roles;
+- [page] on reload: needs a restart, and the log says so; a page key others can read
+  is refused by --check-config;
 - the daemon stops cleanly (exit 0; under AddressSanitizer also no leak)."""
 import http.client
 import json
+import os
+import shutil
+import signal
 import ssl
 import subprocess
 
@@ -304,6 +309,27 @@ def admin_users(port, b):
           "audited with the administrator as actor: %s" % rows)
 
 
+def reload_and_files(b, c):
+    text = open(b.conf, encoding="utf-8").read()
+    with open(b.conf, "w", encoding="utf-8") as f:
+        f.write(text.replace("threads = 2\n", "threads = 3\n"))
+    c.proc.send_signal(signal.SIGHUP)
+    check(c.wait_for("reload: [page] changed; restart gatescreen-bureaud to apply it"),
+          "a [page] change on reload: the log says it needs a restart")
+    key = os.path.join(b.dir, "page.key")
+    shutil.copy(b.certs["server.key"], key)
+    os.chmod(key, 0o644)
+    with open(b.conf, "w", encoding="utf-8") as f:
+        f.write(text.replace("tls_key = %s\nthreads" % b.certs["server.key"],
+                             "tls_key = %s\nthreads" % key))
+    r = subprocess.run([bl.BUREAUD, "--check-config", b.conf], capture_output=True, text=True)
+    check(r.returncode == 2 and key + ": mode 0644" in r.stderr and "chmod 600" in r.stderr,
+          "a page key others can read: --check-config says so (%d %s)" % (
+              r.returncode, r.stderr.strip()[:200]))
+    with open(b.conf, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def main():
     with bl.Bureau() as b:
         port = setup(b)
@@ -317,6 +343,7 @@ def main():
         throttle(port, b)
         disable_and_logout(port, b, city, cty)
         admin_users(port, b)
+        reload_and_files(b, c)
         rc, secs = c.stop()
         check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly (%s, %.1f s)"
               % (rc, secs))
