@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "errbuf.h"
 #include "log.h"
 #include "login_throttle.h"
 
@@ -369,17 +370,17 @@ void bpage_login(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
         return;
     const char *given = json_string_value(json_object_get(j, "name"));
     const char *pw = json_string_value(json_object_get(j, "password"));
-    FILE *devnull = fopen("/dev/null", "w");
+    struct errbuf e; /* why a name cannot be a user's is not told: "not a user name" */
+    FILE *errs = errbuf_open(&e, NULL);
     if (!given || !*given || !pw || !*pw)
         bpage_error(a, 400, !given || !*given ? "name" : "password", "%s: a non-empty string",
                     !given || !*given ? "name" : "password");
-    else if (!devnull || user_rules_normalize(given, name, devnull) < 0 ||
-             user_rules_name(name, devnull) < 0)
+    else if (!errs || user_rules_normalize(given, name, errs) < 0 ||
+             user_rules_name(name, errs) < 0)
         bpage_error(a, 400, "name", "name: not a user name");
     else
         login_as(r, a, name, pw);
-    if (devnull)
-        fclose(devnull);
+    errbuf_free(&e);
     json_decref(j);
 }
 
