@@ -18,11 +18,11 @@
 #include "errbuf.h"
 #include "log.h"
 #include "login_throttle.h"
+#include "slots.h"
 
 #define MAX_SESSIONS 1024
 #define PER_USER 16
 #define TOKEN_B64 44        /* 32 bytes, base64url without padding, with the NUL */
-#define HASHES_AT_ONCE 2
 #define HASH_WAIT_MS 10000
 
 struct session {
@@ -223,55 +223,33 @@ static void sleep_ms(int64_t ms)
         ;
 }
 
-/* At most HASHES_AT_ONCE argon2id checks (64 MiB each): -1 when none is free in time. */
-static int hash_take(struct bpage *p)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += HASH_WAIT_MS / 1000;
-    int rc = 0;
-    pthread_mutex_lock(&p->hash_lock);
-    while (p->hashing >= HASHES_AT_ONCE && rc == 0)
-        rc = pthread_cond_timedwait(&p->hash_free, &p->hash_lock, &until) == ETIMEDOUT ? -1 : 0;
-    if (rc == 0)
-        p->hashing++;
-    pthread_mutex_unlock(&p->hash_lock);
-    return rc;
-}
-
-static void hash_give(struct bpage *p)
-{
-    pthread_mutex_lock(&p->hash_lock);
-    p->hashing--;
-    pthread_cond_signal(&p->hash_free);
-    pthread_mutex_unlock(&p->hash_lock);
-}
-
 int bpage_hash_password(struct bpage *p, const char *password, char hash[PAGE_HASH_MAX])
 {
-    if (hash_take(p) < 0)
+    if (!slots_take(p->hashers, true, HASH_WAIT_MS)) /* an administrator: first */
         return -1;
     int rc = crypto_pwhash_str(hash, password, strlen(password),
                                crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                crypto_pwhash_MEMLIMIT_INTERACTIVE);
-    hash_give(p);
+    slots_give(p->hashers);
     return rc == 0 ? 0 : -1;
 }
 
 /* The user of that name (found or not) and whether the password is theirs; the same
- * work for a name that is no user. -1: the database or the checks are busy. */
-static int check_password(struct bpage *p, const char *name, const char *pw,
+ * work for a name that is no user. `clean`: no failed login from the address on
+ * record, so the check goes before those of addresses that failed. -1: the database
+ * or the checks are busy. */
+static int check_password(struct bpage *p, const char *name, const char *pw, bool clean,
                           struct page_user *u, bool *found, bool *right)
 {
     struct bstore *db = bstore_pool_get(p->pool, BPAGE_POOL_WAIT_MS);
     enum bstore_status st = db ? bstore_user_find(db, name, u, found) : BSTORE_UNAVAILABLE;
     if (db)
         bstore_pool_put(p->pool, db);
-    if (st != BSTORE_OK || hash_take(p) < 0)
+    if (st != BSTORE_OK || !slots_take(p->hashers, clean, HASH_WAIT_MS))
         return -1;
     *right = crypto_pwhash_str_verify(*found ? u->hash : p->dummy_hash, pw, strlen(pw)) == 0 &&
              *found;
-    hash_give(p);
+    slots_give(p->hashers);
     return 0;
 }
 
@@ -299,13 +277,14 @@ static void logged_in(struct preq *r, struct panswer *a, const struct page_user 
 }
 
 /* After the throttle let the login go: the check, the count, the answer. */
-static void login_checked(struct preq *r, struct panswer *a, const char *name, const char *pw)
+static void login_checked(struct preq *r, struct panswer *a, const char *name, const char *pw,
+                          bool clean)
 {
     struct page_user u;
     bool found = false, right = false;
     struct throttle_outcome out = {0};
     char detail[160];
-    if (check_password(r->p, name, pw, &u, &found, &right) < 0) {
+    if (check_password(r->p, name, pw, clean, &u, &found, &right) < 0) {
         bpage_error(a, 503, NULL, "the server is busy; try again");
         a->retry_after = 5;
         return;
@@ -339,6 +318,7 @@ static void login_as(struct preq *r, struct panswer *a, const char *name, const 
     pthread_mutex_lock(&r->p->auth_lock);
     enum throttle_verdict v = throttle_begin(r->p->throttle, name, r->addr_key,
                                              clock_mono_ms(), &retry);
+    bool clean = throttle_address_clean(r->p->throttle, r->addr_key, clock_mono_ms());
     pthread_mutex_unlock(&r->p->auth_lock);
     if (v == THROTTLE_BLOCKED) {
         audit_failure(r, name, "page login refused", "the name or address waits");
@@ -354,7 +334,7 @@ static void login_as(struct preq *r, struct panswer *a, const char *name, const 
                                               "address; try again");
         return;
     }
-    login_checked(r, a, name, pw);
+    login_checked(r, a, name, pw, clean);
     pthread_mutex_lock(&r->p->auth_lock);
     throttle_release(r->p->throttle, name, r->addr_key);
     pthread_mutex_unlock(&r->p->auth_lock);

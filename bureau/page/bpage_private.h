@@ -16,8 +16,10 @@
 #define BPAGE_MAX_BODY 65536
 #define BPAGE_COOKIE "gsb_session"
 #define BPAGE_POOL_WAIT_MS 5000
+#define HASHES_AT_ONCE 2             /* argon2id checks at once: 64 MiB each */
 
 struct bpage_sessions;
+struct slots;
 struct throttle;
 
 struct bpage {
@@ -26,9 +28,7 @@ struct bpage {
     struct bpage_sessions *sessions;
     struct throttle *throttle;       /* under auth_lock */
     pthread_mutex_t auth_lock;
-    pthread_mutex_t hash_lock;       /* at most HASHES_AT_ONCE password checks */
-    pthread_cond_t hash_free;
-    int hashing;
+    struct slots *hashers;           /* HASHES_AT_ONCE password checks, clean addresses first */
     char dummy_hash[PAGE_HASH_MAX];  /* checked for names that are no user */
     int64_t session_idle_ms, session_max_ms;
     pthread_mutex_t deadlines_lock;  /* a reload replaces them */

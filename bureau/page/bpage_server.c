@@ -20,6 +20,7 @@
 #include "growbuf.h"
 #include "log.h"
 #include "netaddr.h"
+#include "slots.h"
 #include "tls_server.h"
 
 #define CONN_LIMIT 256
@@ -375,8 +376,7 @@ static void bpage_free(struct bpage *p)
     bpage_sessions_free(p->sessions);
     throttle_free(p->throttle);
     pthread_mutex_destroy(&p->auth_lock);
-    pthread_mutex_destroy(&p->hash_lock);
-    pthread_cond_destroy(&p->hash_free);
+    slots_free(p->hashers);
     pthread_mutex_destroy(&p->deadlines_lock);
     if (p->key)
         explicit_bzero(p->key, p->key_len);
@@ -414,7 +414,8 @@ static int load(struct bpage *p, const struct bconfig *cfg, const struct bstore_
     p->pool = bstore_pool_new(o, cfg->page.threads, NULL);
     p->sessions = bpage_sessions_new();
     p->throttle = throttle_new();
-    if (!p->pool || !p->sessions || !p->throttle) {
+    p->hashers = slots_new(HASHES_AT_ONCE);
+    if (!p->pool || !p->sessions || !p->throttle || !p->hashers) {
         fprintf(errs, "out of memory\n");
         return -1;
     }
@@ -429,8 +430,6 @@ struct bpage *bpage_start(const struct bconfig *cfg, const struct bstore_opts *o
         return NULL;
     }
     pthread_mutex_init(&p->auth_lock, NULL);
-    pthread_mutex_init(&p->hash_lock, NULL);
-    pthread_cond_init(&p->hash_free, NULL);
     pthread_mutex_init(&p->deadlines_lock, NULL);
     p->deadlines = cfg->deadlines;
     p->session_idle_ms = cfg->page.session_idle_ms;

@@ -13,6 +13,8 @@ gatescreen-bureau and gatescreen-bureaud, over real TLS without a client certifi
   second one 409;
 - the throttle: five wrong passwords from one address make that name wait there
   (429), while the same user logs in from another address (127.0.0.2);
+- a real user's login is not queued behind the password checks of guesses from 12
+  other addresses (addresses with no failure on record go first);
 - a user disabled from the CLI loses their session at the next request; logout;
 - the administrators' users API: a new user (the rules, 409 for a name alike), disable
   (their session ends; not one's own), enable; 403 for the other roles;
@@ -252,6 +254,41 @@ def throttle(port, b):
     check(int(n) >= 6, "failed logins audited (%s rows)" % n)
 
 
+def guessing_flood(port, b):
+    """12 addresses that have failed before, 4 guesses at a time each (the most one
+    address may have in progress), 2 rounds: 96 password checks queued for the 2
+    slots, while city1 logs in from a clean address three times."""
+    import statistics
+    import threading
+    import time
+    addrs = ["127.0.1.%d" % i for i in range(1, 13)]
+    for a in addrs:
+        Page(b, port, source=a).login("nobody-%s" % a, "first-guess-000")
+
+    def guesser(a, k):
+        for n in range(2):
+            Page(b, port, source=a).login("guess-%s-%d-%d" % (a, k, n), "wrong-guess-0000")
+
+    threads = [threading.Thread(target=guesser, args=(a, k)) for a in addrs for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # the queue is full
+    times = []
+    for _ in range(3):
+        t0 = time.monotonic()
+        st, _, _ = Page(b, port, source="127.0.0.9").login("city1")
+        times.append(time.monotonic() - t0)
+        check(st == 200, "city1 logs in during the flood (%d)" % st)
+    busy = sum(t.is_alive() for t in threads)
+    for t in threads:
+        t.join(60)
+    med = statistics.median(times)
+    print("# city1's logins during the flood: %s s (median %.2f s; %d guessers still busy)"
+          % (["%.2f" % x for x in times], med, busy))
+    check(med < 0.8 and busy > 0, "a clean address's login goes before the guesses' "
+          "(median %.2f s, want < 0.8 s, with the flood still running)" % med)
+
+
 def disable_and_logout(port, b, city, cty):
     r = b.cli("user", "disable", "王科长")
     check(r.returncode == 0, "user disable: %s" % (r.stdout + r.stderr).strip())
@@ -341,6 +378,7 @@ def main():
         cty = scoping(port, b, city)
         acknowledging(port, b, city, cty)
         throttle(port, b)
+        guessing_flood(port, b)
         disable_and_logout(port, b, city, cty)
         admin_users(port, b)
         reload_and_files(b, c)
