@@ -2,7 +2,7 @@
  * signals (the runtime's loop: signalfd and timers); the collector's threads serve.
  *
  * Start: configuration -> the database (migrations under their lock) -> the pool ->
- * the collector -> READY=1. Stop (SIGTERM, SIGINT): STOPPING=1 -> the collector stops
+ * the page ([page], bureau/page/, with its own pool) -> the collector -> READY=1. Stop (SIGTERM, SIGINT): STOPPING=1 -> the collector stops
  * accepting and finishes the requests under way -> the connections close. SIGHUP
  * reloads: the log level, [collector] max_body, rate_per_minute, rate_burst and the
  * [pull] tokens change at once; everything that threads, sockets or connections were
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bconfig.h"
+#include "bpage.h"
 #include "bstore.h"
 #include "bstore_pool.h"
 #include "collector.h"
@@ -28,6 +29,7 @@ struct bureaud {
     struct loop *loop;
     struct bstore_pool *pool;
     struct collector *collector;
+    struct bpage *page;          /* NULL without a [page] section */
 };
 
 static void apply_log_level(const struct bureaud *d)
@@ -55,12 +57,12 @@ static void log_restart_only(const struct bconfig *cur, const struct bconfig *ne
     static const char *const what[] = {
         "[collector] listen", "[collector] tls_cert, tls_key or client_ca (or their files)",
         "[collector] instance", "[collector] threads", "[collector] connection_timeout",
-        "[database]"};
+        "[database]", "[page]"};
     bool same[] = {SAME(a, b, address) && a->port == b->port,
                    SAME(a, b, tls_cert) && SAME(a, b, tls_key) && SAME(a, b, client_ca),
                    SAME(a, b, instance), a->threads == b->threads,
                    a->connection_timeout_ms == b->connection_timeout_ms,
-                   SAME(cur, next, database)};
+                   SAME(cur, next, database), SAME(cur, next, page)};
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (!same[i])
             log_warn("reload: %s changed; restart gatescreen-bureaud to apply it", what[i]);
@@ -79,9 +81,11 @@ static void apply_reload(struct bureaud *d, struct bconfig *next)
     next->collector.rate_per_minute = live.rate_per_minute;
     next->collector.rate_burst = live.rate_burst;
     next->database = d->cfg->database;
+    next->page = d->cfg->page;
     bconfig_free(d->cfg);
     d->cfg = next;
     collector_reconfigure(d->collector, d->cfg);
+    bpage_reconfigure(d->page, d->cfg);
     apply_log_level(d);
     log_notice("reload: %s applied (log level, max_body %ld bytes, rate %d a minute, burst "
                "%d, [pull] tokens)", d->cfg->path, d->cfg->collector.max_body,
@@ -156,11 +160,14 @@ static int open_database(struct bureaud *d, FILE *errs)
                             .migrate = true};
     if (bstore_open(&o, &first, errs) == 0)
         d->pool = bstore_pool_new(&o, d->cfg->collector.threads, first);
-    explicit_bzero(dsn, strlen(dsn));
-    free(dsn);
     if (first && !d->pool)
         fprintf(errs, "out of memory\n");
-    return d->pool ? 0 : -1;
+    /* The page has its own connections: a busy page never takes the uploads'. */
+    bool page_ok = !d->pool || !d->cfg->page.enabled ||
+                   (d->page = bpage_start(d->cfg, &o, errs)) != NULL;
+    explicit_bzero(dsn, strlen(dsn));
+    free(dsn);
+    return d->pool && page_ok ? 0 : -1;
 }
 
 static int start(struct bureaud *d)
@@ -185,6 +192,7 @@ static int start(struct bureaud *d)
 static void stop(struct bureaud *d)
 {
     sdn_stopping();
+    bpage_stop(d->page);
     collector_stop(d->collector); /* the requests under way finish first */
     bstore_pool_free(d->pool);
     loop_free(d->loop);

@@ -54,6 +54,12 @@ static const struct command cmds[] = {
     {"closure", "list", bcli_closure_list, "closure list [DAY|FROM..TO]"},
     {"missing", NULL, bcli_missing, "missing [--day DAY] [--deadline morning|day] "
                                     "[--county C] [--csv]"},
+    /* bcli_user.c: the users of the bureau's page */
+    {"user", "add", bcli_user_add, "user add NAME --role city|county|auditor|admin "
+                                   "[--county C] [--by WHO] (password: one line of stdin)"},
+    {"user", "list", bcli_user_list, "user list"},
+    {"user", "disable", bcli_user_disable, "user disable NAME"},
+    {"user", "enable", bcli_user_enable, "user enable NAME"},
     {"db", "check", cmd_db_check, "db check"},
     {"version", NULL, cmd_version, "version"},
 };

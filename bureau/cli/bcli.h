@@ -62,5 +62,10 @@ int bcli_school_enrol(struct bcli *cli, int argc, char **argv);
 int bcli_report(struct bcli *cli, int argc, char **argv);
 int bcli_notice_list(struct bcli *cli, int argc, char **argv);
 int bcli_notice_ack(struct bcli *cli, int argc, char **argv);
+/* bcli_user.c */
+int bcli_user_add(struct bcli *cli, int argc, char **argv);
+int bcli_user_list(struct bcli *cli, int argc, char **argv);
+int bcli_user_disable(struct bcli *cli, int argc, char **argv);
+int bcli_user_enable(struct bcli *cli, int argc, char **argv);
 
 #endif

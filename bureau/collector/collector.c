@@ -8,16 +8,16 @@
  * connection under a client still sending, and the answer would be lost). */
 #include "collector_private.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "growbuf.h"
 #include "log.h"
+#include "netaddr.h"
 #include "peer.h"
 #include "tls_server.h"
 
@@ -145,14 +145,7 @@ static void peer_address(struct creq *r, struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    snprintf(r->peer_addr, sizeof r->peer_addr, "-");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                  r->peer_addr, sizeof r->peer_addr);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-                  r->peer_addr, sizeof r->peer_addr);
+    netaddr_text(ci ? ci->client_addr : NULL, r->peer_addr, sizeof r->peer_addr);
 }
 
 static struct creq *req_new(struct collector *c, struct MHD_Connection *conn, const char *url,
@@ -177,21 +170,8 @@ static void take_body(struct creq *r, const char *data, size_t n)
         r->drained += n;
         return;
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (!b) {
-            r->too_big = true;
-            return;
-        }
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    r->body[r->len] = '\0';
+    if (growbuf_append(&r->body, &r->len, &r->cap, data, n) < 0)
+        r->too_big = true;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -277,30 +257,10 @@ static int load_tls(struct collector *c, const struct bcfg_collector *cc, FILE *
     return c->cert && c->key && c->trust ? 0 : -1;
 }
 
-union addr {
-    struct sockaddr sa;
-    struct sockaddr_in v4;
-    struct sockaddr_in6 v6;
-};
-
-static bool listen_addr(const struct bcfg_collector *cc, union addr *a)
-{
-    memset(a, 0, sizeof *a);
-    if (inet_pton(AF_INET, cc->address, &a->v4.sin_addr) == 1) {
-        a->v4.sin_family = AF_INET;
-        a->v4.sin_port = htons((uint16_t)cc->port);
-        return false;
-    }
-    inet_pton(AF_INET6, cc->address, &a->v6.sin6_addr); /* checked by the config */
-    a->v6.sin6_family = AF_INET6;
-    a->v6.sin6_port = htons((uint16_t)cc->port);
-    return true;
-}
-
 static struct MHD_Daemon *start_mhd(struct collector *c, const struct bcfg_collector *cc)
 {
-    union addr a;
-    bool v6 = listen_addr(cc, &a);
+    union netaddr_sock a;
+    bool v6 = netaddr_listen(cc->address, cc->port, &a); /* checked by the config */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     struct MHD_OptionItem opts[] = {

@@ -25,6 +25,7 @@
 #include "bstore_missing.h"
 #include "deadline.h"
 #include "log.h"
+#include "missing_json.h"
 #include "pull_auth.h"
 #include "textnum.h"
 
@@ -87,6 +88,16 @@ static int read_args(struct MHD_Connection *conn, struct bstore_missing_query *q
     return 0;
 }
 
+int missing_args_read(struct MHD_Connection *conn, struct bstore_missing_query *q,
+                      char day[DAY_LEN], const char **param, char *why, size_t n)
+{
+    struct args a = {0};
+    int rc = read_args(conn, q, day, &a);
+    *param = a.bad;
+    snprintf(why, n, "%s", a.why);
+    return rc;
+}
+
 /* ---- JSON ------------------------------------------------------------------------- */
 
 static json_t *school_json(const struct missing_school *s)
@@ -136,7 +147,7 @@ static json_t *closures_json(const struct missing_report *m)
     return all;
 }
 
-static json_t *report_json(const struct missing_report *m, const char *zone, const char *county)
+json_t *missing_report_json(const struct missing_report *m, const char *zone, const char *county)
 {
     const struct missing_day *d = missing_report_day(m);
     json_t *cal = d->calendar_kind ? json_pack("{s:s,s:s}", "kind", d->calendar_kind, "name",
@@ -178,7 +189,7 @@ static void answer(struct creq *r, struct canswer *a, const struct bstore_missin
                    const struct missing_report *m)
 {
     const struct missing_day *d = missing_report_day(m);
-    json_t *j = report_json(m, q->cfg->timezone, q->county);
+    json_t *j = missing_report_json(m, q->cfg->timezone, q->county);
     a->status = 200;
     a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);

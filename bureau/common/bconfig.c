@@ -25,11 +25,11 @@
 #define FILE_MAX (256 * 1024)
 #define DSN_FILE_MAX 4096
 
-enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_PULL, BS_DEADLINES, BS_COUNT };
+enum bsect { BS_NONE, BS_COLLECTOR, BS_DATABASE, BS_PULL, BS_DEADLINES, BS_PAGE, BS_COUNT };
 static const char *const sect_names[BS_COUNT] = {"", "collector", "database", "pull",
-                                                 "deadlines"};
+                                                 "deadlines", "page"};
 /* A file from before a section existed still loads: only these must be there. */
-static const bool sect_required[BS_COUNT] = {false, true, true, false, false};
+static const bool sect_required[BS_COUNT] = {false, true, true, false, false, false};
 
 struct bparser;
 struct bkey;
@@ -105,6 +105,14 @@ static const struct bkey keys[] = {
     {BS_DEADLINES, "morning", v_hhmm, M(deadlines.morning), 0, 0, false},
     {BS_DEADLINES, "day", v_hhmm, M(deadlines.day), 0, 0, false},
     {BS_DEADLINES, "timezone", v_timezone, M(deadlines.timezone), 0, 0, false},
+    {BS_PAGE, "listen", v_listen, M(page.listen), 0, 0, true},
+    {BS_PAGE, "tls_cert", v_path, M(page.tls_cert), 0, 0, true},
+    {BS_PAGE, "tls_key", v_path, M(page.tls_key), 0, 0, true},
+    {BS_PAGE, "threads", v_int, M(page.threads), 1, 64, false},
+    {BS_PAGE, "session_idle", v_duration, M(page.session_idle_ms), 60 * SEC, 24 * 3600 * SEC,
+     false},
+    {BS_PAGE, "session_max", v_duration, M(page.session_max_ms), 60 * SEC, 7 * 24 * 3600 * SEC,
+     false},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= sizeof((struct bparser *)0)->key_line / sizeof(int), "key_line size");
@@ -201,7 +209,9 @@ static int copy_text(struct bparser *p, const struct bkey *k, const char *v)
 /* "ADDR:PORT", IPv6 in brackets: "[::]:8443". */
 static void v_listen(struct bparser *p, const struct bkey *k, const char *v)
 {
-    struct bcfg_collector *c = &p->cfg->collector;
+    /* The collector's and the page's: the same two members beside listen. */
+    char *address = k->sect == BS_PAGE ? p->cfg->page.address : p->cfg->collector.address;
+    int *port_out = k->sect == BS_PAGE ? &p->cfg->page.port : &p->cfg->collector.port;
     const char *colon = strrchr(v, ':');
     unsigned char buf[16];
     long port;
@@ -210,16 +220,17 @@ static void v_listen(struct bparser *p, const struct bkey *k, const char *v)
     size_t n = colon ? (size_t)(colon - v) : 0;
     if (n >= 2 && v[0] == '[' && v[n - 1] == ']')
         v++, n -= 2;
-    if (!colon || n == 0 || n >= sizeof c->address || tn_long(colon + 1, 1, 65535, &port) < 0)
+    if (!colon || n == 0 || n >= sizeof p->cfg->page.address ||
+        tn_long(colon + 1, 1, 65535, &port) < 0)
         goto fail;
-    memcpy(c->address, v, n);
-    c->address[n] = '\0';
-    if (inet_pton(AF_INET, c->address, buf) != 1 && inet_pton(AF_INET6, c->address, buf) != 1)
+    memcpy(address, v, n);
+    address[n] = '\0';
+    if (inet_pton(AF_INET, address, buf) != 1 && inet_pton(AF_INET6, address, buf) != 1)
         goto fail;
-    c->port = (int)port;
+    *port_out = (int)port;
     return;
 fail:
-    c->address[0] = '\0';
+    address[0] = '\0';
     bad(p, k, "\"%s\" is not ADDRESS:PORT (e.g. 0.0.0.0:8443, [::]:8443, 127.0.0.1:8443)", v);
 }
 
@@ -515,6 +526,9 @@ static void defaults(struct bconfig *c)
     c->collector.log_level = LOG_LVL_INFO;
     c->database.connect_timeout_ms = 5 * SEC;
     c->database.statement_timeout_ms = 10 * SEC;
+    c->page.threads = 4;
+    c->page.session_idle_ms = 30 * 60 * SEC;
+    c->page.session_max_ms = 12 * 3600 * SEC;
     c->deadlines.morning = 10 * 60;
     c->deadlines.day = 17 * 60;
     snprintf(c->deadlines.timezone, sizeof c->deadlines.timezone, "Asia/Shanghai");
@@ -564,6 +578,7 @@ static void check_all(struct bparser *p)
         problem(p, p->sect_line[BS_PULL], "[pull]: give token_files or token_sha256 (or leave "
                                           "the section out: no pull API)");
     check_deadlines(p);
+    p->cfg->page.enabled = p->sect_line[BS_PAGE] != 0;
 }
 
 struct bconfig *bconfig_parse(const char *name, const char *text, size_t len,
@@ -683,6 +698,10 @@ int bconfig_check_files(const struct bconfig *c, FILE *errs)
         bad_files |= secret_file_check(c->database.dsn_file, "dsn file", errs) < 0;
     for (int i = 0; i < c->pull.n_token_files; i++)
         bad_files |= secret_file_check(c->pull.token_files[i], "pull token file", errs) < 0;
+    if (c->page.enabled) {
+        bad_files |= check_public(c->page.tls_cert, "page TLS certificate", errs) < 0;
+        bad_files |= secret_file_check(c->page.tls_key, "page TLS key", errs) < 0;
+    }
     return bad_files ? -1 : 0;
 }
 

@@ -9,12 +9,16 @@
  *   [database]   dsn or dsn_file (exactly one), connect_timeout, statement_timeout
  *   [pull]       token_files, token_sha256 (optional section: the pull API's tokens)
  *   [deadlines]  morning, day, timezone (optional: 10:00, 17:00, Asia/Shanghai)
+ *   [page]       listen, tls_cert, tls_key, threads, session_idle, session_max
+ *                (optional section: no section, no page; docs/bureau.md, "The
+ *                bureau's page")
  *
  * A reload loads a new struct bconfig and replaces the one in force (the collector's
  * threads read only what they copied at start, and the live body limit). */
 #ifndef GS_BCONFIG_H
 #define GS_BCONFIG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -64,8 +68,22 @@ struct bcfg_deadlines {
     char timezone[64];               /* IANA name; the bureau's days and deadlines */
 };
 
+/* The bureau's page (bureau/page/): HTTPS for bureau staff, no client certificate. */
+struct bcfg_page {
+    bool enabled;                    /* the section is there */
+    char listen[BCFG_TEXT_MAX];
+    char address[64];
+    int port;
+    char tls_cert[BCFG_TEXT_MAX];
+    char tls_key[BCFG_TEXT_MAX];
+    int threads;                     /* request threads = database connections */
+    int64_t session_idle_ms;
+    int64_t session_max_ms;
+};
+
 struct bconfig {
     char path[BCFG_TEXT_MAX];        /* the file, absolute */
+    struct bcfg_page page;
     struct bcfg_collector collector;
     struct bcfg_database database;
     struct bcfg_pull pull;

@@ -5,150 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicase.h>
-#include <unictype.h>
-#include <uninorm.h>
 #include <unistr.h>
 
 #include "ledger_private.h"
 #include "log.h"
-#include "textnum.h"
+#include "user_rules.h"
 
 static const char *const roles[] = {"nurse", "teacher", "admin", "gate", NULL};
 
 #define USER_COLUMNS "id, name, role, class, password_hash, active, failed_logins, " \
                      "locked_until_ms, created_ms"
-
-/* ---- values --------------------------------------------------------------------------- */
-
-static bool has_control(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            return true;
-    return false;
-}
-
-/* A name or class as shown on the page and in the audit log: one line of text. */
-static int check_text(const char *what, const char *s, FILE *errs)
-{
-    size_t len = strlen(s);
-    if (len == 0) {
-        fprintf(errs, "the %s is empty\n", what);
-        return -1;
-    }
-    if (len >= USER_NAME_MAX) {
-        fprintf(errs, "the %s is too long (%zu bytes; at most %d)\n", what, len,
-                USER_NAME_MAX - 1);
-        return -1;
-    }
-    if (tn_utf8_length(s, strlen(s)) < 0 || has_control(s)) {
-        fprintf(errs, "the %s must be UTF-8 text without control characters\n", what);
-        return -1;
-    }
-    if (s[0] == ' ' || s[len - 1] == ' ') {
-        fprintf(errs, "the %s must not begin or end with a space\n", what);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- names: NFKC and a safe set (docs/web-api-auth.md, "User names") ---------------- */
-
-/* The NFKC form of UTF-8 text (libunistring), NUL-terminated, malloc'd; NULL when
- * the text is not UTF-8 or memory ran out. */
-static char *nfkc(const char *s)
-{
-    size_t n = strlen(s), len = 0;
-    if (u8_check((const uint8_t *)s, n) != NULL)
-        return NULL;
-    uint8_t *t = u8_normalize(UNINORM_NFKC, (const uint8_t *)s, n, NULL, &len);
-    char *out = t ? realloc(t, len + 1) : NULL;
-    if (!out) {
-        free(t);
-        return NULL;
-    }
-    out[len] = '\0';
-    return out;
-}
-
-/* Han, kana and Hangul are written together: one group, as one script. */
-static const char *script_group(ucs4_t c)
-{
-    const uc_script_t *sc = uc_script(c);
-    const char *name = sc ? sc->name : "Unknown";
-    static const char *const cjk[] = {"Han", "Hiragana", "Katakana", "Hangul", "Bopomofo", NULL};
-    for (int i = 0; cjk[i]; i++)
-        if (strcmp(name, cjk[i]) == 0)
-            return "CJK";
-    return name;
-}
-
-/* One character of a name: ASCII letters and digits, '.', '-', '_', a single space
- * between words, letters and marks of any one script (or script group). */
-static int name_char(ucs4_t c, ucs4_t prev, const char **script, FILE *errs)
-{
-    if (c < 0x80 && (c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9')))
-        return 0;
-    if (c == ' ' && prev != ' ')
-        return 0;
-    bool letter = uc_is_general_category(c, UC_CATEGORY_L);
-    if (!letter && !(uc_is_general_category(c, UC_CATEGORY_M) && prev && prev != ' ')) {
-        fprintf(errs, "the user name contains U+%04X, which user names cannot have (letters, "
-                "digits 0-9, '.', '-', '_' and single spaces between words)\n", (unsigned)c);
-        return -1;
-    }
-    const char *g = script_group(c);
-    if (strcmp(g, "Common") == 0 || strcmp(g, "Inherited") == 0)
-        return 0;
-    if (*script && strcmp(*script, g) != 0) {
-        fprintf(errs, "the user name mixes letters of two scripts (%s and %s); a name is "
-                "written in one script\n", *script, g);
-        return -1;
-    }
-    *script = g;
-    return 0;
-}
-
-/* The safe set, and the name must already be in NFKC form: the form it is stored,
- * looked up and shown in. */
-static int name_rules(const char *name, FILE *errs)
-{
-    char *norm = nfkc(name);
-    if (!norm || strcmp(norm, name) != 0) {
-        fprintf(errs, "the user name is not in its normal form (NFKC)%s%s%s\n",
-                norm ? "; it would be '" : "", norm ? norm : "", norm ? "'" : "");
-        free(norm);
-        return -1;
-    }
-    free(norm);
-    const uint8_t *p = (const uint8_t *)name, *end = p + strlen(name);
-    const char *script = NULL;
-    ucs4_t c, prev = 0;
-    for (int k; p < end; p += k, prev = c)
-        if ((k = u8_mbtouc(&c, p, (size_t)(end - p))) <= 0 || name_char(c, prev, &script, errs) < 0)
-            return -1;
-    return 0;
-}
-
-enum ledger_status ledger_user_name_normalize(const char *name, char out[USER_NAME_MAX],
-                                              FILE *errs)
-{
-    char *norm = nfkc(name);
-    if (!norm) {
-        fprintf(errs, "the user name is not UTF-8 text\n");
-        return LEDGER_INVALID;
-    }
-    size_t len = strlen(norm);
-    if (len >= USER_NAME_MAX) {
-        fprintf(errs, "the user name is too long (%zu bytes; at most %d)\n", len,
-                USER_NAME_MAX - 1);
-        free(norm);
-        return LEDGER_INVALID;
-    }
-    memcpy(out, norm, len + 1);
-    free(norm);
-    return LEDGER_OK;
-}
 
 static int role_index(const char *role)
 {
@@ -160,14 +26,7 @@ static int role_index(const char *role)
 
 static int user_check(const char *name, const char *role, const char *class_name, FILE *errs)
 {
-    int bad = check_text("user name", name, errs);
-    /* Names are URL path segments of the users API (/api/v1/users/NAME/...). */
-    if (bad == 0 && strchr(name, '/')) {
-        fprintf(errs, "the user name must not contain '/'\n");
-        bad = -1;
-    }
-    if (bad == 0)
-        bad = name_rules(name, errs);
+    int bad = user_rules_name(name, errs);
     bool has_class = class_name && *class_name;
     if (role_index(role) < 0) {
         fprintf(errs, "unknown role '%s' (nurse, teacher, admin or gate)\n", role ? role : "");
@@ -182,42 +41,15 @@ static int user_check(const char *name, const char *role, const char *class_name
                 strcmp(role, "gate") == 0 ? "the gates only" : "every class");
         return -1;
     }
-    if (has_class && check_text("class", class_name, errs) < 0)
+    if (has_class && user_rules_text("class", class_name, errs) < 0)
         return -1;
     return bad;
 }
 
-/* Characters that count towards the minimum: not white space, not invisible. */
-static long visible_chars(const char *s)
+enum ledger_status ledger_user_name_normalize(const char *name, char out[USER_NAME_MAX],
+                                              FILE *errs)
 {
-    const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
-    long n = 0;
-    ucs4_t c;
-    for (int k; p < end; p += k) {
-        if ((k = u8_mbtouc(&c, p, (size_t)(end - p))) <= 0)
-            return -1;
-        n += !uc_is_property_white_space(c) && !uc_is_property_default_ignorable_code_point(c);
-    }
-    return n;
-}
-
-static int check_password(const char *password, FILE *errs)
-{
-    if (strlen(password) > USER_PASSWORD_MAX) {
-        fprintf(errs, "the password is too long (at most %d bytes)\n", USER_PASSWORD_MAX);
-        return -1;
-    }
-    if (tn_utf8_length(password, strlen(password)) < 0) {
-        fprintf(errs, "the password is not valid UTF-8 text\n");
-        return -1;
-    }
-    long chars = visible_chars(password);
-    if (chars < USER_PASSWORD_MIN) {
-        fprintf(errs, "the password is too short (%ld characters that are not spaces; at least "
-                "%d)\n", chars, USER_PASSWORD_MIN);
-        return -1;
-    }
-    return 0;
+    return user_rules_normalize(name, out, errs) < 0 ? LEDGER_INVALID : LEDGER_OK;
 }
 
 enum ledger_status ledger_user_check(const char *name, const char *role, const char *class_name,
@@ -228,7 +60,7 @@ enum ledger_status ledger_user_check(const char *name, const char *role, const c
 
 enum ledger_status ledger_user_check_password(const char *password, FILE *errs)
 {
-    return check_password(password, errs) < 0 ? LEDGER_INVALID : LEDGER_OK;
+    return user_rules_password(password, errs) < 0 ? LEDGER_INVALID : LEDGER_OK;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */

@@ -16,11 +16,9 @@
 #include <stdio.h>
 
 #include "ledger.h"
+#include "user_rules.h" /* USER_NAME_MAX, USER_PASSWORD_MIN/MAX: the rules */
 
-#define USER_NAME_MAX 64        /* bytes with the NUL: names are at most 63 bytes */
 #define USER_HASH_MAX 128       /* crypto_pwhash_STRBYTES */
-#define USER_PASSWORD_MIN 10    /* characters (code points) other than spaces */
-#define USER_PASSWORD_MAX 1024  /* bytes */
 
 struct user_row {
     int64_t id;
@@ -30,7 +28,7 @@ struct user_row {
     char password_hash[USER_HASH_MAX];
     bool active;
     /* Left from the lockout of earlier versions: logins no longer set them (the
-     * throttle is in memory, web_throttle.h); a success, enable or new password clear. */
+     * throttle is in memory, login_throttle.h); a success, enable or new password clear. */
     int failed_logins;
     int64_t locked_until_ms;
     int64_t created_ms;

@@ -1,7 +1,7 @@
 /* Users, sessions and logins of the web page (docs/web-api-auth.md): sessions in
  * memory under one mutex, at most SESSIONS_PER_USER per user; passwords checked with
  * argon2id (libsodium); failed logins throttled per (name, address) and per address
- * (web_throttle.c), never per name alone, and the same for names that do not exist,
+ * (login_throttle.c), never per name alone, and the same for names that do not exist,
  * so that names cannot be probed and nobody elsewhere can block a user. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,8 @@
 #include "ledger_users.h"
 #include "log.h"
 #include "web_private.h"
-#include "web_throttle.h"
+#include "login_throttle.h"
+#include "slots.h"
 
 #define SESSIONS_MAX 1024
 #define SESSIONS_PER_USER 16        /* a user's 17th login ends their oldest session */
@@ -46,9 +47,7 @@ struct web_sessions {
     pthread_cond_t wake;            /* ends login delays at shutdown */
     bool closing;
     /* The HASHERS password checks: logins from clean addresses wait in front. */
-    pthread_mutex_t hash_lock;
-    pthread_cond_t hash_wake;
-    int hash_free, hash_clean_waiting;
+    struct slots *hashers;
     char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown names: same time */
     int n;
     struct session s[SESSIONS_MAX];
@@ -81,7 +80,8 @@ struct web_sessions *web_sessions_new(const struct config *cfg)
     if (!s)
         return NULL;
     s->cfg = cfg;
-    if (!(s->throttle = throttle_new())) {
+    if (!(s->throttle = throttle_new()) || !(s->hashers = slots_new(HASHERS))) {
+        throttle_free(s->throttle);
         free(s);
         return NULL;
     }
@@ -90,10 +90,7 @@ struct web_sessions *web_sessions_new(const struct config *cfg)
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&s->wake, &attr);
-    pthread_cond_init(&s->hash_wake, &attr);
     pthread_condattr_destroy(&attr);
-    pthread_mutex_init(&s->hash_lock, NULL);
-    s->hash_free = HASHERS;
     randombytes_buf(junk, sizeof junk);
     if (crypto_pwhash_str(s->dummy_hash, (const char *)junk, sizeof junk,
                           crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -109,8 +106,7 @@ void web_sessions_free(struct web_sessions *s)
 {
     if (!s)
         return;
-    pthread_cond_destroy(&s->hash_wake);
-    pthread_mutex_destroy(&s->hash_lock);
+    slots_free(s->hashers);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     sodium_memzero(s->s, sizeof s->s);
@@ -334,33 +330,18 @@ static bool session_remove(struct web_sessions *s, struct MHD_Connection *conn, 
 
 /* ---- password checks ------------------------------------------------------------------ */
 
-/* Waits for one of the HASHERS slots; false when the server is too busy. `clean`:
- * the login comes from an address with no failed login on record (or an
+/* One of the HASHERS slots (runtime/slots.h); false when the server is too busy.
+ * `clean`: the login comes from an address with no failed login on record (or an
  * administrator sets a password); those go first, so a nurse is not queued behind
  * the password checks of guesses from elsewhere. */
 static bool hasher_take(struct web_sessions *s, bool clean)
 {
-    /* monotonic: a wall-clock step must not shorten the wait */
-    struct timespec until = clock_mono_deadline(HASHER_WAIT_S * 1000);
-    bool ok = true;
-    pthread_mutex_lock(&s->hash_lock);
-    s->hash_clean_waiting += clean;
-    while (ok && (s->hash_free == 0 || (!clean && s->hash_clean_waiting > 0)))
-        ok = pthread_cond_timedwait(&s->hash_wake, &s->hash_lock, &until) != ETIMEDOUT;
-    s->hash_clean_waiting -= clean;
-    s->hash_free -= ok;
-    pthread_mutex_unlock(&s->hash_lock);
-    if (clean && !ok)
-        pthread_cond_broadcast(&s->hash_wake); /* the others may go now */
-    return ok;
+    return slots_take(s->hashers, clean, HASHER_WAIT_S * 1000);
 }
 
 static void hasher_give(struct web_sessions *s)
 {
-    pthread_mutex_lock(&s->hash_lock);
-    s->hash_free++;
-    pthread_mutex_unlock(&s->hash_lock);
-    pthread_cond_broadcast(&s->hash_wake);
+    slots_give(s->hashers);
 }
 
 /* 1 right, 0 wrong, -1 busy. */
@@ -434,7 +415,7 @@ static void client_address(struct MHD_Connection *conn, struct attempt *a)
     snprintf(a->from, sizeof a->from, "from %s", text);
 }
 
-/* A failed or refused login's audit row, within the audit budget (web_throttle.h):
+/* A failed or refused login's audit row, within the audit budget (login_throttle.h):
  * beyond it the login is only counted, and a summary row is written for each
  * minute that had such logins. */
 static void audit_failure(struct attempt *a, const char *action, const char *detail)

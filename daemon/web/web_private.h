@@ -126,7 +126,7 @@ void web_sessions_close(struct web_sessions *s);
 /* Ends every session of the user (disabled, new password). */
 void web_sessions_end_user(struct web_sessions *s, int64_t user_id);
 /* An administrator enabled the user or gave a new password: the failed-login
- * throttle of that name ends at every address (web_throttle.h). */
+ * throttle of that name ends at every address (login_throttle.h). */
 void web_sessions_forget_name(struct web_sessions *s, const char *name);
 /* argon2id (libsodium crypto_pwhash_str, interactive limits), at most 2 at once
  * (64 MiB each): 0, or -1 when busy or out of memory. */

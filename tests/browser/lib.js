@@ -147,7 +147,27 @@ function makeCerts(dir) {
   return certs;
 }
 
+/* Script errors, CSP violations and dialogs of a page, into `problems` (none are
+ * expected). A refused login or an expired session is logged by Chromium as a
+ * failed resource (the status is the answer, not a fault). */
+function watch(page, name, problems) {
+  page.on('pageerror', (e) => problems.push(name + ': page error: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
+      problems.push(name + ': console: ' + m.text());
+  });
+  page.on('dialog', (d) => { problems.push(name + ': dialog: ' + d.message()); d.dismiss(); });
+  return page;
+}
+
+/* A full-page screenshot dir/name.png, its path printed. */
+async function shot(page, dir, name) {
+  const file = path.join(dir, name + '.png');
+  await page.screenshot({ path: file, fullPage: true });
+  console.log('# screenshot ' + file);
+}
+
 module.exports = {
   BUILD, SOURCE, check, finish, sleep, waitUntil, freePort, schoolZone, hhmm, isoDay,
-  addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts,
+  addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts, watch, shot,
 };

@@ -158,23 +158,9 @@ async function launch(p) {
 
 const problems = [];   /* script errors, CSP violations, dialogs: none expected */
 
-function watch(page, name) {
-  page.on('pageerror', (e) => problems.push(name + ': page error: ' + e.message));
-  page.on('console', (m) => {
-    /* A refused login or an expired session is logged by Chromium as a failed
-     * resource (the status is the answer, not a fault). */
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text()))
-      problems.push(name + ': console: ' + m.text());
-  });
-  page.on('dialog', (d) => { problems.push(name + ': dialog: ' + d.message()); d.dismiss(); });
-  return page;
-}
+function watch(page, name) { return L.watch(page, name, problems); }
 
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name + '.png');
-  await page.screenshot({ path: file, fullPage: true });
-  console.log('# screenshot ' + file);
-}
+function shot(page, name) { return L.shot(page, ARTIFACTS, name); }
 
 /* Only the front tab renders frames, and Playwright waits for frames before it
  * clicks: the page acted on comes to the front first. */

@@ -16,29 +16,38 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main():
+def tools():
+    """Chromium, node and playwright-core (npm ci when missing): the tests'
+    environment (GS_CHROMIUM, GS_NODE, GS_ARTIFACTS), or None with a FAIL line."""
     chromium = os.environ.get("GS_CHROMIUM", "/usr/bin/chromium")
     if not os.access(chromium, os.X_OK):
         print("FAIL - %s not found: install Debian's chromium (.ci/packages)" % chromium)
-        return 1
+        return None
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         print("FAIL - node and npm are needed for the browser tests")
-        return 1
+        return None
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         print("# npm ci in %s (playwright-core, no browser download)" % HERE, flush=True)
         r = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE,
                            env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"))
         if r.returncode != 0:
             print("FAIL - npm ci failed (%d)" % r.returncode)
-            return 1
+            return None
     build = os.environ.get("GS_BUILD_DIR", os.path.join(HERE, "../../build"))
-    env = dict(os.environ, GS_CHROMIUM=chromium)
+    env = dict(os.environ, GS_CHROMIUM=chromium, GS_NODE=node)
     env.setdefault("GS_ARTIFACTS", os.path.join(build, "browser-artifacts"))
+    return env
+
+
+def main():
+    env = tools()
+    if env is None:
+        return 1
     rc = 0
     for test in sorted(glob.glob(os.path.join(HERE, "*.test.js"))):
         print("# node %s" % os.path.basename(test), flush=True)
-        rc |= subprocess.run([node, test], cwd=HERE, env=env).returncode
+        rc |= subprocess.run([env["GS_NODE"], test], cwd=HERE, env=env).returncode
     return 1 if rc else 0
 
 

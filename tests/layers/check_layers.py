@@ -31,7 +31,8 @@ LAYERS = {
     "bstore": ("bureau/store", ["bcommon"]),
     "bcli": ("bureau/cli", ["bstore", "enrol"]),
     "collector": ("bureau/collector", ["bstore", "documents"]),
-    "bureaud": ("bureau/bureaud", ["collector"]),
+    "bpage": ("bureau/page", ["collector"]),  # the bureau's page: shares GET /v1/missing's code
+    "bureaud": ("bureau/bureaud", ["collector", "bpage"]),
 }
 
 

@@ -157,6 +157,43 @@ static void test_config_errors(void **state)
     free(errs);
 }
 
+/* [page] (the bureau's page): optional; when there, listen and the TLS files. */
+static void test_config_page(void **state)
+{
+    (void)state;
+    char *errs = NULL;
+    struct bconfig *c = parse(GOOD, &errs);
+    assert_non_null(c);
+    assert_false(c->page.enabled);
+    bconfig_free(c);
+    free(errs);
+    c = parse(GOOD "[page]\nlisten = [::]:9443\ntls_cert = page.pem\ntls_key = page.key\n"
+                   "threads = 2\nsession_idle = 10min\n", &errs);
+    assert_non_null(c);
+    assert_true(c->page.enabled);
+    assert_string_equal(c->page.address, "::");
+    assert_int_equal(c->page.port, 9443);
+    assert_string_equal(c->page.tls_cert, "/etc/b/page.pem");
+    assert_int_equal(c->page.threads, 2);
+    assert_int_equal(c->page.session_idle_ms, 600000);
+    assert_int_equal(c->page.session_max_ms, 12 * 3600 * 1000);
+    assert_string_equal(c->collector.address, "0.0.0.0"); /* its own listen, untouched */
+    bconfig_free(c);
+    free(errs);
+    c = parse(GOOD "[page]\n"                /* 8 */
+                   "listen = 9443\n"         /* 9 */
+                   "threads = 0\n"           /* 10 */
+                   "session_idle = 1s\n",    /* 11 */
+              &errs);
+    assert_null(c);
+    expect(errs, "b.conf:9: [page] listen: \"9443\" is not ADDRESS:PORT");
+    expect(errs, "b.conf:10: [page] threads: \"0\" is not a whole number from 1 to 64");
+    expect(errs, "b.conf:11: [page] session_idle: \"1s\" is not a duration from 1min");
+    expect(errs, "b.conf:8: [page]: missing required key \"tls_cert\"");
+    expect(errs, "b.conf:8: [page]: missing required key \"tls_key\"");
+    free(errs);
+}
+
 static void test_pick_code(void **state)
 {
     (void)state;
@@ -253,7 +290,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_good),   cmocka_unit_test(test_config_example),
         cmocka_unit_test(test_config_values),
-        cmocka_unit_test(test_config_errors), cmocka_unit_test(test_pick_code),
+        cmocka_unit_test(test_config_errors), cmocka_unit_test(test_config_page),
+        cmocka_unit_test(test_pick_code),
         cmocka_unit_test(test_school_list),   cmocka_unit_test(test_school_list_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

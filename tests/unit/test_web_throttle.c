@@ -1,4 +1,4 @@
-/* The login throttle and audit budget (web_throttle.c) on a fake clock: blocks per
+/* The login throttle and audit budget (login_throttle.c) on a fake clock: blocks per
  * (name, address) and per address, never per name alone; their growth, cap and end;
  * logins in progress; names kept alike whatever else is in the tables; the audit
  * budget and its summary. */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "web_throttle.h"
+#include "login_throttle.h"
 
 #define MIN_MS (60 * 1000)
 

@@ -1,4 +1,5 @@
-/* Login throttling of the web page (docs/web-api-auth.md, "Login throttling"): failed
+/* Login throttling of the nurse's page and the bureau's page (docs/web-api-auth.md,
+ * "Login throttling"; in the runtime so that both servers share it): failed
  * logins are counted per (name, client address) and per client address, never per
  * name alone, so a stranger elsewhere cannot block a user's own logins. Names that are
  * users and names that are not are kept alike (the table does not know which is
@@ -6,9 +7,9 @@
  * refused logins beyond a few a minute are summed up in one audit row.
  *
  * Pure bookkeeping: the caller passes the monotonic time and serialises the calls
- * (web_auth.c holds its sessions mutex); unit-tested with a fake clock. */
-#ifndef GS_WEB_THROTTLE_H
-#define GS_WEB_THROTTLE_H
+ * (web_auth.c, bureau/page/bpage_auth.c hold their sessions mutex); unit-tested with a fake clock. */
+#ifndef GS_LOGIN_THROTTLE_H
+#define GS_LOGIN_THROTTLE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
-/* Login throttling and the audit budget (web_throttle.h). Fixed tables: when one is
+/* Login throttling and the audit budget (login_throttle.h). Fixed tables: when one is
  * full, the entry that matters least goes (the one whose last failure and block end
  * lie furthest back), the same for every name, user or not. */
-#include "web_throttle.h"
+#include "login_throttle.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,123 @@
+/* Private to bureau/page/: the server's state, one request, and what the server
+ * (bpage_server.c), the logins and sessions (bpage_auth.c) and the views' API
+ * (bpage_api.c) share. */
+#ifndef GS_BPAGE_PRIVATE_H
+#define GS_BPAGE_PRIVATE_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpage.h"
+#include "bstore_users.h"
+
+#define BPAGE_MAX_BODY 65536
+#define BPAGE_COOKIE "gsb_session"
+#define BPAGE_POOL_WAIT_MS 5000
+#define HASHES_AT_ONCE 2             /* argon2id checks at once: 64 MiB each */
+
+struct bpage_sessions;
+struct slots;
+struct throttle;
+
+struct bpage {
+    struct MHD_Daemon *mhd;
+    struct bstore_pool *pool;
+    struct bpage_sessions *sessions;
+    struct throttle *throttle;       /* under auth_lock */
+    pthread_mutex_t auth_lock;
+    struct slots *hashers;           /* HASHES_AT_ONCE password checks, clean addresses first */
+    char dummy_hash[PAGE_HASH_MAX];  /* checked for names that are no user */
+    int64_t session_idle_ms, session_max_ms;
+    pthread_mutex_t deadlines_lock;  /* a reload replaces them */
+    struct bcfg_deadlines deadlines;
+    char *cert, *key;
+    size_t key_len;
+};
+
+/* The logged-in user of a request. */
+struct bpage_user {
+    long long id;
+    enum page_role role;
+    char name[USER_NAME_MAX];
+    char county[PAGE_COUNTY_MAX];    /* a county officer's; else "" */
+};
+
+/* One request, from its headers to its answer. */
+struct preq {
+    struct bpage *p;
+    const char *method;
+    char path[256];
+    char addr[64];                   /* the client's address, for the log and audit */
+    char addr_key[64];               /* the throttle's: IPv4, or the IPv6 /64 */
+    const struct bpage_route *route;
+    struct bpage_user user;
+    char session_id[64];
+    char *body;
+    size_t len, cap, drained;        /* drained: bytes of a refused body read and dropped */
+    bool too_big, answered;
+    int early_status;                /* refused at the headers */
+    char early_why[200];
+};
+
+/* The answer: a status, a JSON body (malloc'ed), a cookie, a Retry-After. */
+struct panswer {
+    int status;
+    char *json;
+    char cookie[200];
+    int retry_after;
+};
+
+#define ROLE_BIT(r) (1u << (r))
+#define ROLES_ALL (ROLE_BIT(PAGE_CITY) | ROLE_BIT(PAGE_COUNTY) | ROLE_BIT(PAGE_AUDITOR) | \
+                   ROLE_BIT(PAGE_ADMIN))
+#define ROLES_ACK (ROLE_BIT(PAGE_CITY) | ROLE_BIT(PAGE_COUNTY))
+#define ROLES_ADMIN ROLE_BIT(PAGE_ADMIN)
+
+struct bpage_route {
+    const char *method, *path;
+    unsigned roles;                  /* 0: no session needed (login) */
+    void (*fn)(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+};
+
+/* {"error": why} with status; also {"parameter"} when not NULL. */
+void bpage_error(struct panswer *a, int status, const char *parameter, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* j (taken) as the 200 answer's body. */
+void bpage_json(struct panswer *a, int status, json_t *j);
+/* The request's JSON object body with only `fields` (NULL-terminated), each a
+ * string: NULL with a 400 in a. The caller json_decref's it. */
+json_t *bpage_body(struct preq *r, struct panswer *a, const char *const *fields);
+
+/* bpage_auth.c: sessions and logins. */
+struct bpage_sessions *bpage_sessions_new(void);
+void bpage_sessions_free(struct bpage_sessions *s);
+/* The session of the request's cookie, checked against the user as the database has
+ * it now (disabled, another role or county, a new password: the sessions end): 0
+ * with r->user, or -1 with the 401 in a. */
+int bpage_session_check(struct preq *r, struct MHD_Connection *conn, struct panswer *a,
+                        char *csrf, size_t n);
+void bpage_login(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_logout(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_session_get(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+/* A new password's argon2id hash (in one of the password-check slots): 0, or -1
+ * when none was free in time. */
+int bpage_hash_password(struct bpage *p, const char *password, char hash[PAGE_HASH_MAX]);
+/* One audit_log row with the user and address (logged when it cannot be written). */
+void bpage_audit(struct bpage *p, const char *actor, const char *action, const char *target,
+                 const char *detail);
+
+/* bpage_api.c: the views. */
+void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_notices(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_notice_ack(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+/* bpage_users.c: administrators' users API. */
+void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_add(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_disable(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_users_enable(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+#endif
