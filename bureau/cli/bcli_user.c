@@ -97,7 +97,7 @@ static int add_checked(struct add_args *a, enum page_role *role, char hash[PAGE_
 int bcli_user_add(struct bcli *cli, int argc, char **argv)
 {
     struct add_args a = {0};
-    enum page_role role;
+    enum page_role role = PAGE_AUDITOR; /* set by add_checked; the least a user can do */
     char hash[PAGE_HASH_MAX];
     int rc = add_options(argc, argv, &a);
     if (rc != EXIT_OK || (rc = add_checked(&a, &role, hash)) != EXIT_OK ||
