@@ -476,7 +476,7 @@ static void claim_terminal_lane(struct parser *p, int i)
 void cp_check_terminal(struct parser *p, int i)
 {
     const struct cfg_terminal *t = &p->cfg->terminal[i];
-    if (!p->cfg->terminals.enabled)
+    if (!cp_given(p, S_TERMINALS, 0, "listen"))
         cp_problem(p, t->line, "[terminal %s] needs [terminals] listen = ADDR:PORT (where it "
                                "pushes its events)", t->name);
     check_terminal_address(p, i);
