@@ -128,7 +128,10 @@ static void test_example_loads(void **state)
     assert_false(cfg->buses[1].is_tcp);
     assert_string_equal(cfg->buses[1].device, "/dev/ttyUSB0");
     assert_int_equal(cfg->nprofiles, 3);
-    assert_int_equal(cfg->nlanes, 4);
+    assert_int_equal(cfg->nlanes, 5);
+    assert_int_equal(cfg->nterminals, 1);
+    assert_int_equal(cfg->terminal[0].lane, config_find_lane(cfg, "east-3"));
+    assert_int_equal(cfg->terminals.port, 8099);
     int l = config_find_lane(cfg, "north-2");
     assert_true(l >= 0);
     assert_int_equal(cfg->lanes[l].identity, CFG_ID_WIEGAND);
