@@ -18,6 +18,10 @@
 #define REALM "gatescreen terminals"
 #define LOG_EVERY_MS 60000
 #define PASSWORD_MAX 256
+/* Connections from addresses that are no terminal's, at once: enough to answer a
+ * mistaken sender 403, too few for strangers to take the terminals' connections
+ * (each may hold one until request_timeout while it dribbles its headers). */
+#define STRANGER_CONNECTIONS 2
 
 struct term_listener {
     const struct config *cfg;
@@ -25,7 +29,8 @@ struct term_listener {
     struct MHD_Daemon *mhd;
     char *passwords[CFG_MAX_TERMINALS]; /* NULL: push without credentials */
     unsigned char nonce_seed[32];
-    struct log_limit stranger_log, bad_log, big_log, auth_log;
+    int strangers;              /* open connections from non-terminal addresses */
+    struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log;
 };
 
 /* One request: its terminal, its deadline and the body so far. */
@@ -239,6 +244,35 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Strangers beyond STRANGER_CONNECTIONS are closed at accept, unanswered. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)len;
+    struct term_listener *tl = cls;
+    if (terminal_of(tl, addr) >= 0 || tl->strangers < STRANGER_CONNECTIONS)
+        return MHD_YES;
+    log_limited(&tl->crowd_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                "terminals: closed a connection from a non-terminal address at once (%d such "
+                "connections open already)", tl->strangers);
+    return MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct term_listener *tl = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        tl->strangers -= *socket_context != NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr || terminal_of(tl, ci->client_addr) < 0) {
+        *socket_context = tl; /* any non-NULL mark */
+        tl->strangers++;
+    }
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -296,12 +330,13 @@ static struct MHD_Daemon *start_mhd(struct term_listener *tl, union addr *a, boo
                      (v6 ? MHD_USE_IPv6 : 0);
     unsigned timeout_s = (unsigned)((t->request_timeout_ms + 999) / 1000);
     return MHD_start_daemon(
-        flags, (uint16_t)t->port, NULL, NULL, on_request, tl, MHD_OPTION_EXTERNAL_LOGGER,
+        flags, (uint16_t)t->port, on_accept, tl, on_request, tl, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, tl, MHD_OPTION_SOCK_ADDR, &a->sa, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)t->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, 4u,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)16384, MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof tl->nonce_seed, tl->nonce_seed,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, tl, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, tl, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, tl, MHD_OPTION_END);
 }
 
 struct term_listener *term_listener_start(const struct config *cfg, struct evq *q, int *failed)

@@ -12,6 +12,8 @@ import functools
 import http.client
 import json
 import os
+import socket
+import time
 import urllib.request
 
 import gslib
@@ -54,6 +56,7 @@ buzzer = 200ms
 [terminals]
 listen = 127.0.0.1:%d
 max_body = 65536
+request_timeout = 2s
 
 [lane a]
 gate = 东门
@@ -215,15 +218,65 @@ def main():
     # A different serial after it, to know the repeat was handled before it.
     check(post_json(g.port, alert(104, "S4", 36.7)) == 200, "S4 answered")
     ln = g.next_decision("a")
-    check(ln is not None and ln["outcome"] == "admit", "S4 admitted (the repeat showed nothing)")
+    check(ln is not None and ln["outcome"] == "admit" and ln["person"] == "S4",
+          "the next light is S4's: the repeat showed nothing (got %r)" % ln)
     n = g.q("SELECT count(*) FROM terminal_events WHERE terminal = 'face-a' AND serial = 101")[0][0]
-    check(n == 1 and len(readings(g)) == 4, "serial 101 recorded once (%d, %d rows)"
-          % (n, len(readings(g))))
+    all_rows = g.q("SELECT count(*) FROM readings")[0][0]
+    check(n == 1 and all_rows == 4, "serial 101 recorded once (%d event, %d readings)"
+          % (n, all_rows))
 
     # Another address is refused, and says so (rate-limited) in the log.
     check(post_json(g.port, alert(105, "S1", 36.5), source="127.0.0.2") == 403,
           "127.0.0.2 refused with 403")
     check(dm.wait_for("refused a request from 127.0.0.2"), "the refusal is logged")
+
+    # Strangers hold at most two connections; the third is closed at accept, and a
+    # terminal is still served meanwhile.
+    held = []
+    for _ in range(3):
+        sk = socket.socket()
+        sk.bind(("127.0.0.2", 0))
+        sk.connect(("127.0.0.1", g.port))
+        sk.settimeout(1.0)
+        held.append(sk)
+    def closed(sk):
+        try:
+            return sk.recv(1) == b""
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+    check(closed(held[2]) and not closed(held[0]),
+          "a third stranger's connection is closed at once, the first two are not")
+    check(post_json(g.port, alert(108, "S4", 36.6)) == 200, "a terminal is served meanwhile")
+    check(g.next_decision("a") is not None, "... and decided")
+    for sk in held:
+        sk.close()
+
+    # A terminal that dribbles its request (never idle long) is cut off at
+    # request_timeout (2 s) from its first byte, not served.
+    sk = socket.create_connection(("127.0.0.1", g.port), timeout=5)
+    body = json.dumps(alert(109, "S4", 36.6)).encode()
+    sk.sendall(b"POST /event HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body))
+    t0 = time.monotonic()
+    answer, cut = b"", None
+    try:
+        for i in range(len(body)):
+            sk.sendall(body[i:i + 1])
+            time.sleep(0.25)
+            if time.monotonic() - t0 > 4.0:
+                break
+        answer = sk.recv(100)
+    except (ConnectionError, OSError):
+        pass
+    cut = time.monotonic() - t0
+    sk.close()
+    check(b"200" not in answer and cut < 4.5,
+          "a dribbling request is cut off near request_timeout (after %.1f s, got %r)"
+          % (cut, answer[:20]))
+    check(g.q("SELECT count(*) FROM terminal_events WHERE serial = 109")[0][0] == 0,
+          "... and nothing of it is recorded")
 
     # A body over max_body (64 KiB) is 413.
     big = json.dumps(alert(106, "S1", 36.5)).encode() + b" " * 70000
@@ -262,15 +315,17 @@ def main():
     check(rc == 0, "daemon stopped cleanly")
 
     # After a restart the same serial is still a repeat; a new one is recorded.
-    before = len(readings(g))
+    before = g.q("SELECT count(*) FROM readings")[0][0]
     dm = g.start()
     g.seen = len(gslib.read_lights(g.lights))
     check(post_json(g.port, alert(102, "S2", 38.4)) == 200, "repeat after restart answered 200")
     check(post_json(g.port, alert(107, "S3", 36.4)) == 200, "new event after restart answered")
     ln = g.next_decision("a")
-    check(ln is not None and ln["outcome"] == "admit", "S3 admitted after restart (got %r)" % ln)
-    check(len(readings(g)) == before + 1, "the repeat after the restart made no row (%d -> %d)"
-          % (before, len(readings(g))))
+    check(ln is not None and ln["outcome"] == "admit" and ln["person"] == "S3",
+          "the next light is S3's: the repeat after the restart showed nothing (got %r)" % ln)
+    after = g.q("SELECT count(*) FROM readings")[0][0]
+    check(after == before + 1, "the repeat after the restart made no row (%d -> %d)"
+          % (before, after))
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly again")
     gslib.finish()
