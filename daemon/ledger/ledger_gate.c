@@ -132,8 +132,27 @@ static int upsert_named(struct ledger *l, const char *sql, const char *name, con
     return rc;
 }
 
+/* One row of `devices` (a Modbus device or a terminal), its id into *id. */
+static int upsert_device(struct ledger *l, sqlite3_stmt *st, const char *name, int64_t lane_id,
+                         const char *bus, int unit, const char *profile, int64_t *id)
+{
+    ledger_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, lane_id);
+    ledger_bind_text(st, 3, bus);
+    sqlite3_bind_int(st, 4, unit);
+    ledger_bind_text(st, 5, profile);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        ledger_log_error(l, name);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Terminals are devices too (their readings name them), on no bus: "terminal". */
 static int sync_devices(struct ledger *l, const struct config *cfg, const int64_t *lane_ids,
-                        int64_t *device_ids)
+                        int64_t *device_ids, int64_t *terminal_ids)
 {
     sqlite3_stmt *st = ledger_prepare(
         l, "INSERT INTO devices (name, lane_id, bus, unit_id, profile) VALUES (?, ?, ?, ?, ?)"
@@ -144,44 +163,13 @@ static int sync_devices(struct ledger *l, const struct config *cfg, const int64_
     int rc = 0;
     for (int i = 0; i < cfg->ndevices && rc == 0; i++) {
         const struct cfg_device *d = &cfg->devices[i];
-        ledger_bind_text(st, 1, d->name);
-        sqlite3_bind_int64(st, 2, lane_ids[d->lane]);
-        ledger_bind_text(st, 3, cfg->buses[d->bus].name);
-        sqlite3_bind_int(st, 4, d->unit_id);
-        ledger_bind_text(st, 5, cfg->profiles[d->profile].name);
-        rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-        if (rc == 0)
-            device_ids[i] = sqlite3_column_int64(st, 0);
-        else
-            ledger_log_error(l, d->name);
-        sqlite3_reset(st);
+        rc = upsert_device(l, st, d->name, lane_ids[d->lane], cfg->buses[d->bus].name,
+                           d->unit_id, cfg->profiles[d->profile].name, &device_ids[i]);
     }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* Terminals are devices too (readings name them), on no bus: "terminal". */
-static int sync_terminals(struct ledger *l, const struct config *cfg, const int64_t *lane_ids,
-                          int64_t *terminal_ids)
-{
-    sqlite3_stmt *st = ledger_prepare(
-        l, "INSERT INTO devices (name, lane_id, bus, unit_id, profile) VALUES (?, ?, 'terminal',"
-           " 0, ?) ON CONFLICT (name) DO UPDATE SET lane_id = excluded.lane_id, bus = excluded.bus,"
-           " unit_id = 0, profile = excluded.profile RETURNING id");
-    if (!st)
-        return -1;
-    int rc = 0;
     for (int i = 0; i < cfg->nterminals && rc == 0; i++) {
         const struct cfg_terminal *t = &cfg->terminal[i];
-        ledger_bind_text(st, 1, t->name);
-        sqlite3_bind_int64(st, 2, lane_ids[t->lane]);
-        ledger_bind_text(st, 3, "hikvision-isapi");
-        rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-        if (rc == 0)
-            terminal_ids[i] = sqlite3_column_int64(st, 0);
-        else
-            ledger_log_error(l, t->name);
-        sqlite3_reset(st);
+        rc = upsert_device(l, st, t->name, lane_ids[t->lane], "terminal", 0, "hikvision-isapi",
+                           &terminal_ids[i]);
     }
     sqlite3_finalize(st);
     return rc;
@@ -200,8 +188,8 @@ enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *
                          " DO UPDATE SET gate = excluded.gate RETURNING id",
                          cfg->lanes[i].name, cfg->lanes[i].gate, &lane_ids[i]) < 0)
             goto fail;
-    if (sync_devices(g->l, cfg, lane_ids, device_ids) < 0 ||
-        sync_terminals(g->l, cfg, lane_ids, terminal_ids) < 0 || ledger_commit(g->l) < 0)
+    if (sync_devices(g->l, cfg, lane_ids, device_ids, terminal_ids) < 0 ||
+        ledger_commit(g->l) < 0)
         goto fail;
     return LEDGER_OK;
 fail:
