@@ -13,6 +13,7 @@
 #include "events.h"
 #include "isapi.h"
 #include "log.h"
+#include "loop.h"
 #include "secret_file.h"
 
 #define REALM "gatescreen terminals"
@@ -38,8 +39,9 @@ struct req {
     int terminal;
     int64_t deadline_ms;
     bool too_big;
+    size_t declared;  /* Content-Length, 0 when not sent (chunked) */
     char *body;
-    size_t len;
+    size_t len, cap;
 };
 
 union addr {
@@ -157,26 +159,42 @@ static enum MHD_Result admit(struct term_listener *tl, struct MHD_Connection *c,
         return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "body over max_body\n");
     }
     bool ok;
-    if (check_auth(tl, c, t, &ok) == MHD_NO || !ok)
-        return ok ? MHD_NO : MHD_YES;
+    enum MHD_Result auth = check_auth(tl, c, t, &ok);
+    if (!ok)
+        return auth; /* the 401 is queued (MHD_YES), or it could not be (MHD_NO: closed) */
     struct req *r = calloc(1, sizeof *r);
     if (!r)
         return MHD_NO;
     r->terminal = t;
+    r->declared = cl ? (size_t)n : 0;
     r->deadline_ms = clock_mono_ms() + tl->cfg->terminals.request_timeout_ms;
     *con_cls = r;
     return MHD_YES;
 }
 
+/* Room for `need` bytes: the declared length at once, else doubling from 64 KiB,
+ * never past max_body (so 16 connections hold 16 x max_body at the very most). */
+static int reserve(struct req *r, size_t need, size_t max)
+{
+    if (need <= r->cap)
+        return 0;
+    size_t cap = r->cap ? r->cap : r->declared ? r->declared : 65536;
+    while (cap < need)
+        cap *= 2;
+    cap = cap < max ? cap : max;
+    char *b = realloc(r->body, cap);
+    if (!b)
+        return -1;
+    r->body = b;
+    r->cap = cap;
+    return 0;
+}
+
 static void take(struct term_listener *tl, struct req *r, const char *data, size_t n)
 {
     size_t max = (size_t)tl->cfg->terminals.max_body;
-    if (r->too_big || n > max - r->len) {
+    if (r->too_big || n > max - r->len || reserve(r, r->len + n, max) < 0) {
         r->too_big = true; /* a chunked body: read to its end, kept nowhere */
-        return;
-    }
-    if (!r->body && !(r->body = malloc(max + 1))) {
-        r->too_big = true;
         return;
     }
     memcpy(r->body + r->len, data, n);
@@ -192,7 +210,7 @@ static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c
     const char *ctype =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     struct event ev = {.kind = EV_TERMINAL, .mono_ms = clock_mono_ms(),
-                       .posted_us = clock_mono_us()};
+                       .posted_us = loop_now_us()};
     char why[160];
     enum isapi_result res = isapi_parse(ctype, r->body ? r->body : "", r->len, &ev.terminal,
                                         why, sizeof why);

@@ -119,7 +119,7 @@ static void on_event(const void *elem, void *arg)
             gate_on_card(d->gate, ev->card.lane, ev->card.number, ev->posted_us);
         break;
     case EV_TERMINAL:
-        log_info("terminal %s: lane %s serial %llu id %s temperature %.2f (terminal's clock %s)",
+        log_debug("terminal %s: lane %s serial %llu id %s temperature %.2f (terminal's clock %s)",
                  d->cfg->terminal[ev->terminal.terminal].name,
                  d->cfg->lanes[ev->terminal.lane].name, (unsigned long long)ev->terminal.serial,
                  ev->terminal.has_employee ? ev->terminal.employee : "-",

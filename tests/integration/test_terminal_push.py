@@ -281,6 +281,14 @@ def main():
     # A body over max_body (64 KiB) is 413.
     big = json.dumps(alert(106, "S1", 36.5)).encode() + b" " * 70000
     check(post(g.port, big) == 413, "body over max_body answered 413")
+    # ... also when it comes chunked, with no Content-Length to refuse it early.
+    conn = http.client.HTTPConnection("127.0.0.1", g.port, timeout=10)
+    conn.request("POST", "/event", body=iter([big[i:i + 8192] for i in range(0, len(big), 8192)]),
+                 headers={"Content-Type": "application/json"}, encode_chunked=True)
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    check(r.status == 413, "a chunked body over max_body answered 413 (got %d)" % r.status)
 
     # Unreadable JSON is 400; a heartbeat (another eventType) is 200 and records nothing.
     check(post(g.port, b"{\"eventType\": ") == 400, "broken JSON answered 400")
