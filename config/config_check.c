@@ -480,6 +480,12 @@ void cp_check_terminal(struct parser *p, int i)
         cp_problem(p, t->line, "[terminal %s] needs [terminals] listen = ADDR:PORT (where it "
                                "pushes its events)", t->name);
     check_terminal_address(p, i);
+    /* Both are rows of the ledger's devices, by name. */
+    int dev = cp_find_named(p->cfg, S_DEVICE, t->name);
+    if (dev >= 0)
+        cp_problem(p, t->line, "[terminal %s]: [device %s] (line %d) has that name already; "
+                               "devices and terminals need different names",
+                   t->name, t->name, p->cfg->devices[dev].line);
     if (!cp_failed(p, S_TERMINAL, i, "lane") && t->lane_name[0] != '\0')
         claim_terminal_lane(p, i);
     if (cp_given(p, S_TERMINAL, i, "password_file") && !cp_given(p, S_TERMINAL, i, "user"))

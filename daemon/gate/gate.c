@@ -136,7 +136,7 @@ static void fill_row(struct gate *g, int lane, const struct lane_request *req,
         row->quality = Q_NO_MEASUREMENT;
         return;
     }
-    row->device_id = g->device_ids[r->device];
+    row->device_id = r->device >= 0 ? g->device_ids[r->device] : 0; /* a terminal: its own */
     row->raw_centi = r->raw_centi;
     row->offset_centi = r->offset_centi;
     row->body_centi = r->body_centi;

@@ -544,6 +544,10 @@ static void test_terminal_errors(void **state)
                      "listen = 127.0.0.1:8443\n", 1);
     expect(errs, "mem.conf:19: [terminals] listen: port 8443 is the nurse's page's");
     free(errs);
+    errs = parse_bad(BASE "[terminals]\nlisten = 127.0.0.1:8099\n[lane b]\ngate = x\n"
+                     "[terminal ir-a]\nkind = hikvision-isapi\naddress = 10.0.0.1\nlane = b\n", 1);
+    expect(errs, "mem.conf:19: [terminal ir-a]: [device ir-a] (line 12) has that name already");
+    free(errs);
 }
 
 /* ---- custom profiles -------------------------------------------------------------- */
