@@ -189,6 +189,7 @@ struct cfg_terminals {
     int max_body;                /* bytes, JPEG parts included */
     int max_connections;         /* in all (the listener's thread pool is this bounded) */
     int64_t request_timeout_ms;  /* to send the whole request */
+    int64_t max_clock_skew_ms;   /* a terminal's clock further off than this is logged */
 };
 
 struct cfg_terminal {

@@ -143,6 +143,7 @@ static const struct keydef terminals_keys[] = {
     RANGE("max_connections", cp_parse_int, struct cfg_terminals, max_connections, 1, 256),
     RANGE("request_timeout", cp_parse_duration, struct cfg_terminals, request_timeout_ms, SEC,
           MINUTE),
+    RANGE("max_clock_skew", cp_parse_duration, struct cfg_terminals, max_clock_skew_ms, SEC, DAY),
 };
 
 static const struct keydef terminal_keys[] = {
@@ -280,7 +281,7 @@ void cp_defaults_terminals(struct cfg_terminals *t)
 {
     /* A Hikvision event with its face and thermal pictures is some 100-300 KB. */
     *t = (struct cfg_terminals){.port = 8099, .max_body = 1024 * 1024, .max_connections = 16,
-                                .request_timeout_ms = 10 * SEC};
+                                .request_timeout_ms = 10 * SEC, .max_clock_skew_ms = 2 * MINUTE};
 }
 
 static void bus_init(void *obj)

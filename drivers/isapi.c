@@ -94,6 +94,61 @@ static int temperature(const json_t *ace, struct terminal_event *out, char *why,
     return 0;
 }
 
+/* Digits at s[0..n-1] as a number within [lo, hi]; -1 otherwise. */
+static int digits(const char *s, int n, int lo, int hi)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v >= lo && v <= hi ? v : -1;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + doe - 719468;
+}
+
+/* ISO 8601 as terminals write it: YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM|+HHMM).
+ * Without an offset the instant is unknown (whose zone?): -1. */
+static int iso8601_ms(const char *s, int64_t *out)
+{
+    size_t n = strlen(s);
+    if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':')
+        return -1;
+    int y = digits(s, 4, 1970, 9999), mo = digits(s + 5, 2, 1, 12), d = digits(s + 8, 2, 1, 31);
+    int h = digits(s + 11, 2, 0, 23), mi = digits(s + 14, 2, 0, 59), se = digits(s + 17, 2, 0, 60);
+    if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0)
+        return -1;
+    const char *z = s + 19;
+    if (*z == '.')
+        for (z++; *z >= '0' && *z <= '9'; z++)
+            ;
+    int off = 0;
+    if (*z == 'Z' && z[1] == '\0') {
+        off = 0;
+    } else if ((*z == '+' || *z == '-') && (strlen(z) == 6 || strlen(z) == 5)) {
+        int oh = digits(z + 1, 2, 0, 14), om = digits(z + (z[3] == ':' ? 4 : 3), 2, 0, 59);
+        if (oh < 0 || om < 0 || (strlen(z) == 6 && z[3] != ':'))
+            return -1;
+        off = (*z == '-' ? -1 : 1) * (oh * 60 + om);
+    } else {
+        return -1;
+    }
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off * 60;
+    *out = secs * 1000;
+    return 0;
+}
+
 static void fill(const json_t *alert, const json_t *ace, struct terminal_event *out)
 {
     identity(ace, out);
@@ -107,6 +162,7 @@ static void fill(const json_t *alert, const json_t *ace, struct terminal_event *
     if (!json_is_string(when))
         when = json_object_get(ace, "time");
     copy_text(when, out->device_time, sizeof out->device_time);
+    out->has_device_ms = iso8601_ms(out->device_time, &out->device_ms) == 0;
     out->major = int_of(json_object_get(ace, "majorEventType"), json_object_get(ace, "major"));
     out->minor = int_of(json_object_get(ace, "subEventType"), json_object_get(ace, "minor"));
 }

@@ -31,6 +31,7 @@ struct term_listener {
     char *passwords[CFG_MAX_TERMINALS]; /* NULL: push without credentials */
     unsigned char nonce_seed[32];
     int strangers;              /* open connections from non-terminal addresses */
+    bool skewed[CFG_MAX_TERMINALS]; /* its clock's skew was logged and has not ended */
     struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log;
 };
 
@@ -201,6 +202,25 @@ static void take(struct term_listener *tl, struct req *r, const char *data, size
     r->len += n;
 }
 
+/* A terminal's clock off by more than max_clock_skew is logged once, and again
+ * when it is back within (its dateTime is recorded either way). */
+static void check_skew(struct term_listener *tl, const struct terminal_event *ev)
+{
+    if (!ev->has_device_ms)
+        return;
+    int64_t skew = ev->device_ms - ev->wall_ms, lim = tl->cfg->terminals.max_clock_skew_ms;
+    bool off = skew > lim || skew < -lim;
+    const char *name = tl->cfg->terminal[ev->terminal].name;
+    if (off && !tl->skewed[ev->terminal])
+        log_warn("terminals: [terminal %s]'s clock is %.0f s %s ours (more than max_clock_skew "
+                 "%.0f s); set its time or NTP server (its times are recorded as sent)", name,
+                 (double)(skew < 0 ? -skew : skew) / 1000.0, skew < 0 ? "behind" : "ahead of",
+                 (double)lim / 1000.0);
+    else if (!off && tl->skewed[ev->terminal])
+        log_notice("terminals: [terminal %s]'s clock is within max_clock_skew again", name);
+    tl->skewed[ev->terminal] = off;
+}
+
 /* The whole body is in: parse it and queue the person's event. */
 static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c, struct req *r)
 {
@@ -225,6 +245,7 @@ static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c
     ev.terminal.terminal = r->terminal;
     ev.terminal.lane = term->lane;
     ev.terminal.wall_ms = clock_wall_ms();
+    check_skew(tl, &ev.terminal);
     /* Queued is enough for 200: the ledger row follows on the main thread, and a
      * repeat of the same serialNo is recognised there. */
     if (evq_post(tl->q, &ev) < 0)

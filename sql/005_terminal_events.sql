@@ -12,6 +12,7 @@ CREATE TABLE terminal_events (
     reading_id      INTEGER REFERENCES readings (id) ON DELETE SET NULL,
     received_ms     INTEGER NOT NULL,               -- our clock
     device_time     TEXT    NOT NULL DEFAULT '',    -- dateTime, the terminal's clock, as sent
+    skew_ms         INTEGER,                        -- its clock minus ours (NULL: no offset sent)
     employee_no     TEXT    NOT NULL DEFAULT '',    -- employeeNoString
     device_abnormal INTEGER,                        -- isAbnomalTemperature: 1, 0, NULL
     mask            TEXT    NOT NULL DEFAULT '',

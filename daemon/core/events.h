@@ -33,6 +33,8 @@ struct terminal_event {
     int8_t abnormal;          /* isAbnomalTemperature: 1, 0, -1 not said */
     char mask[12];            /* "yes", "no", "unknown", "" */
     char device_time[40];     /* dateTime as the terminal wrote it (its clock) */
+    bool has_device_ms;
+    int64_t device_ms;        /* ... as UTC ms, when it gave its offset (or Z) */
     int major, minor;         /* majorEventType / subEventType, -1 not said */
 };
 

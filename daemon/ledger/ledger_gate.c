@@ -67,7 +67,8 @@ static const char *const gate_sql_text[SQL_COUNT] = {
         " WHERE p.external_id = ?1",
     [SQL_TERM_CLAIM] =
         "INSERT INTO terminal_events (terminal, serial, received_ms, device_time, employee_no,"
-        " device_abnormal, mask, major, minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " device_abnormal, mask, major, minor, skew_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         " ON CONFLICT (terminal, serial) DO NOTHING",
     [SQL_TERM_LINK] = "UPDATE terminal_events SET reading_id = ?1 WHERE id = ?2",
 };
@@ -277,6 +278,8 @@ int ledger_gate_terminal_claim(struct ledger_gate *g, const char *terminal,
         sqlite3_bind_int(st, 8, ev->major);
     if (ev->minor >= 0)
         sqlite3_bind_int(st, 9, ev->minor);
+    if (ev->has_device_ms)
+        sqlite3_bind_int64(st, 10, ev->device_ms - ev->wall_ms);
     if (run(g, st, "terminal event") < 0)
         return -1;
     if (sqlite3_changes(g->l->db) == 0)

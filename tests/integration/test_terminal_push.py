@@ -80,12 +80,18 @@ password_file = %s
 """ % (zone, gslib.hhmm(start), gslib.hhmm(end), port, pwfile)
 
 
-def alert(serial, employee, temp, unit="celsius", abnormal=False):
+def terminal_time(offset_s=0):
+    """Now (plus offset_s) as a terminal in UTC+8 writes it."""
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8, seconds=offset_s)
+    return t.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+
+
+def alert(serial, employee, temp, unit="celsius", abnormal=False, when=None):
     """An EventNotificationAlert as the ISAPI examples show it."""
     return {
         "ipAddress": "127.0.0.1", "portNo": 80, "protocol": "HTTP",
         "macAddress": "44:47:cc:00:00:01", "channelID": 1,
-        "dateTime": "2026-12-06T08:01:02+08:00", "activePostCount": 1,
+        "dateTime": when or terminal_time(), "activePostCount": 1,
         "eventType": "AccessControllerEvent", "eventState": "active",
         "eventDescription": "Access Controller Event",
         "AccessControllerEvent": {
@@ -184,13 +190,14 @@ def main():
     dm = g.start()
 
     # A known person at a normal temperature: 200, green, one row with the terminal's clock.
-    check(post_json(g.port, alert(101, "S1", 36.5)) == 200, "JSON event answered 200")
+    first = terminal_time()
+    check(post_json(g.port, alert(101, "S1", 36.5, when=first)) == 200, "JSON event answered 200")
     ln = g.next_decision("a")
     check(ln is not None and ln["lamp"] == "green" and ln["outcome"] == "admit",
           "S1 at 36.5 shows green (got %r)" % ln)
     rows = readings(g)
     check(len(rows) == 1 and rows[0][0] == 3650 and rows[0][1] == "admit"
-          and rows[0][3] == "2026-12-06T08:01:02+08:00" and rows[0][4] == 0 and rows[0][5] == "no",
+          and rows[0][3] == first and rows[0][4] == 0 and rows[0][5] == "no",
           "one admit row at 36.50 with the terminal's clock, verdict and mask (got %r)" % rows)
     check(g.q("SELECT count(*) FROM checks c JOIN people p ON p.id = c.person_id"
               " WHERE p.external_id = 'S1'")[0][0] == 1, "S1's morning check recorded")
@@ -318,6 +325,22 @@ def main():
         check(resp.status == 200, "face-b with Digest credentials answered 200")
     ln = g.next_decision("b")
     check(ln is not None and ln["outcome"] == "admit", "S1 admitted on lane b (got %r)" % ln)
+
+    # A terminal whose clock is an hour behind: recorded as sent, with its skew,
+    # logged once however many events, and once more when it is right again.
+    for serial in (110, 111):
+        check(post_json(g.port, alert(serial, "S4", 36.6, when=terminal_time(-3600))) == 200,
+              "event %d from a terminal an hour behind answered 200" % serial)
+    check(post_json(g.port, alert(112, "S4", 36.6)) == 200, "event 112 on time answered 200")
+    check(dm.wait_for("within max_clock_skew again"), "the clock's return is logged")
+    lines = [ln for ln in dm.text().splitlines() if "[terminal face-a]'s clock is 36" in ln]
+    check(len(lines) == 1 and "s behind ours" in lines[0],
+          "the skew is logged once for two events (%r)" % lines)
+    sql = "SELECT serial, skew_ms FROM terminal_events WHERE serial IN (110, 112)"
+    gslib.wait_until(lambda: len(g.q(sql)) == 2, 5.0)
+    skews = dict(g.q(sql))
+    check(abs(skews.get(110, 0) + 3600000) < 5000 and abs(skews.get(112, 9e9)) < 5000,
+          "skew_ms recorded: about -3600000 and 0 (%r)" % skews)
 
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly")

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@ static void test_json_event(void **state)
     assert_int_equal(ev.abnormal, 0);
     assert_string_equal(ev.mask, "unknown");
     assert_string_equal(ev.device_time, "2026-12-06T08:01:02+08:00");
+    assert_true(ev.has_device_ms);
+    assert_int_equal(ev.device_ms, 1796515262000); /* 2026-12-06 00:01:02 UTC */
     assert_int_equal(ev.major, 5);
     assert_int_equal(ev.minor, 75);
 }
@@ -67,6 +70,40 @@ static void test_variants(void **state)
     const char *w = "{\"EventNotificationAlert\":" ACE("\"cardNo\":\"77\"") "}";
     assert_int_equal(parse("application/json", w, &ev, why), ISAPI_EVENT);
     assert_true(ev.has_card && !ev.has_employee && !ev.has_temp);
+}
+
+/* The terminal's clock as an instant: only with its offset (or Z). */
+static void test_device_time(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *when;
+        bool known;
+        int64_t ms;
+    } cases[] = {
+        {"2026-12-06T00:01:02Z", true, 1796515262000},
+        {"2026-12-06T08:01:02.123+0800", true, 1796515262000},
+        {"2024-03-01T07:59:59+08:00", true, 1709251199000}, /* across a leap day */
+        {"2024-02-29T20:59:59-03:00", true, 1709251199000},
+        {"2026-12-06T08:01:02", false, 0},     /* whose zone? */
+        {"2026-12-06T08:01:02+8", false, 0},
+        {"2026-13-06T08:01:02Z", false, 0},
+        {"2026-12-06T24:01:02Z", false, 0},
+        {"2026-12-06T08:01:02+08:00x", false, 0},
+        {"20261206T080102Z", false, 0},
+        {"", false, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char body[256], why[160];
+        struct terminal_event ev;
+        snprintf(body, sizeof body, "{\"eventType\":\"AccessControllerEvent\","
+                 "\"dateTime\":\"%s\",\"AccessControllerEvent\":{\"cardNo\":\"1\"}}",
+                 cases[i].when);
+        assert_int_equal(parse(NULL, body, &ev, why), ISAPI_EVENT);
+        if (ev.has_device_ms != cases[i].known || (cases[i].known && ev.device_ms != cases[i].ms))
+            fail_msg("%s: known %d ms %lld", cases[i].when, ev.has_device_ms,
+                     (long long)ev.device_ms);
+    }
 }
 
 static void test_ignored_and_bad(void **state)
@@ -133,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_event),
         cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_device_time),
         cmocka_unit_test(test_ignored_and_bad),
         cmocka_unit_test(test_multipart),
     };
