@@ -347,11 +347,13 @@ static void shutdown_all(struct daemon *d)
     gate_board_close(d->board); /* event streams end, so web_stop can join them */
     stop_guard_step(g, "the web server");
     web_stop(d->web);
-    stop_guard_step(g, "the terminals' listener");
-    term_listener_stop(d->terminals); /* before evq_close: its thread may be posting */
-    d->terminals = NULL;
     if (d->events)
         evq_close(d->events); /* workers blocked on a full queue give up */
+    /* After evq_close: a push blocked on a full queue gives up (503, the terminal
+     * sends it again later and the repeat is recognised), so its thread can be joined. */
+    stop_guard_step(g, "the terminals' listener");
+    term_listener_stop(d->terminals);
+    d->terminals = NULL;
     stop_buses(d, g);
     stop_guard_step(g, "the GPIO input thread");
     gpio_input_stop(d->inputs);
