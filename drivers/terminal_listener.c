@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "loop.h"
 #include "secret_file.h"
+#include "textnum.h"
 
 #define REALM "gatescreen terminals"
 #define LOG_EVERY_MS 60000
@@ -113,7 +115,8 @@ static enum MHD_Result check_auth(struct term_listener *tl, struct MHD_Connectio
         return MHD_YES;
     if (h && strncasecmp(h, "Basic ", 6) == 0) {
         char *pass = NULL, *user = MHD_basic_auth_get_username_password(c, &pass);
-        *ok = user && pass && strcmp(user, term->user) == 0 && strcmp(pass, pw) == 0;
+        *ok = user && pass && strcmp(user, term->user) == 0 && strlen(pass) == strlen(pw) &&
+              CRYPTO_memcmp(pass, pw, strlen(pw)) == 0; /* no timing hint */
         MHD_free(user);
         MHD_free(pass);
     } else if (h && strncasecmp(h, "Digest ", 7) == 0) {
@@ -151,9 +154,8 @@ static enum MHD_Result admit(struct term_listener *tl, struct MHD_Connection *c,
     if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "terminals POST their events here\n");
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    char *end = NULL;
-    unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
-    if (cl && (end == cl || n > (unsigned long long)tl->cfg->terminals.max_body)) {
+    long n = 0; /* MHD refused a malformed Content-Length already; too big is ours */
+    if (cl && tn_long(cl, 0, tl->cfg->terminals.max_body, &n) < 0) {
         log_limited(&tl->big_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                     "terminals: [terminal %s] sent a body of %s bytes, over max_body %d; "
                     "answered 413", tl->cfg->terminal[t].name, cl, tl->cfg->terminals.max_body);
