@@ -340,17 +340,22 @@ static int listen_addr(const struct cfg_terminals *t, union addr *a, bool *v6)
 static int load_passwords(struct term_listener *tl)
 {
     static const struct secret_alloc heap = {malloc, free};
-    for (int i = 0; i < tl->cfg->nterminals; i++) {
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink); /* the reasons, into the log */
+    int rc = errs ? 0 : -1;
+    for (int i = 0; i < tl->cfg->nterminals && rc == 0; i++) {
         const struct cfg_terminal *t = &tl->cfg->terminal[i];
         size_t n;
         if (!t->password_file[0])
             continue;
-        if (secret_file_read(t->password_file, "terminal password file", PASSWORD_MAX, &heap,
-                             &tl->passwords[i], &n, NULL) < 0)
-            return -1;
-        tl->passwords[i][strcspn(tl->passwords[i], "\r\n")] = '\0';
+        rc = secret_file_read(t->password_file, "terminal password file", PASSWORD_MAX, &heap,
+                              &tl->passwords[i], &n, errs);
+        if (rc == 0)
+            tl->passwords[i][strcspn(tl->passwords[i], "\r\n")] = '\0';
     }
-    return 0;
+    if (errs)
+        log_sink_close_prefixed(&sink, "terminals: ");
+    return rc;
 }
 
 void term_listener_stop(struct term_listener *tl)

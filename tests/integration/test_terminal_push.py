@@ -381,6 +381,19 @@ def main():
           % (before, after))
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly again")
+
+    # A password file that is not there: the daemon does not start, and says why.
+    os.unlink(g.pw)
+    dm = gslib.Daemon(g.conf)
+    try:
+        rc = dm.proc.wait(15)
+    except Exception:
+        rc = None
+    check(rc not in (None, 0) and rc > 0, "no password file: gatescreend exits non-zero (%r)" % rc)
+    check("cannot open the terminal password file" in dm.text() and
+          "terminals' listener did not start" in dm.text(),
+          "... and logs which file and why: " + dm.text()[-300:])
+    dm.log.close()
     gslib.finish()
 
 
