@@ -116,6 +116,17 @@ static int run(struct ledger_gate *g, sqlite3_stmt *st, const char *what)
     return -1;
 }
 
+/* Runs an INSERT ... RETURNING id; the row's id into *id. */
+static int step_id(struct ledger *l, sqlite3_stmt *st, const char *name, int64_t *id)
+{
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        ledger_log_error(l, name);
+    return rc;
+}
+
 static int upsert_named(struct ledger *l, const char *sql, const char *name, const char *extra,
                         int64_t *id)
 {
@@ -124,11 +135,7 @@ static int upsert_named(struct ledger *l, const char *sql, const char *name, con
         return -1;
     ledger_bind_text(st, 1, name);
     ledger_bind_text(st, 2, extra);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-    if (rc == 0)
-        *id = sqlite3_column_int64(st, 0);
-    else
-        ledger_log_error(l, name);
+    int rc = step_id(l, st, name, id);
     sqlite3_finalize(st);
     return rc;
 }
@@ -142,11 +149,7 @@ static int upsert_device(struct ledger *l, sqlite3_stmt *st, const char *name, i
     ledger_bind_text(st, 3, bus);
     sqlite3_bind_int(st, 4, unit);
     ledger_bind_text(st, 5, profile);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-    if (rc == 0)
-        *id = sqlite3_column_int64(st, 0);
-    else
-        ledger_log_error(l, name);
+    int rc = step_id(l, st, name, id);
     sqlite3_reset(st);
     return rc;
 }
