@@ -176,6 +176,34 @@ struct cfg_gpio {
     int64_t wiegand_frame_gap_us;  /* silence that ends a card frame */
 };
 
+/* [terminals] and [terminal NAME]: face/thermal terminals that push events over
+ * plain HTTP to a listener of their own (issue 18). */
+#define CFG_MAX_TERMINALS 64
+enum cfg_term_kind { CFG_TERM_HIKVISION_ISAPI };
+enum cfg_term_mode { CFG_TERM_PUSH };
+
+struct cfg_terminals {
+    bool enabled;                /* listen given */
+    char listen[64];             /* the address, IPv4 or IPv6 */
+    int port;
+    int max_body;                /* bytes, JPEG parts included */
+    int max_connections;         /* in all (the listener's thread pool is this bounded) */
+    int64_t request_timeout_ms;  /* to send the whole request */
+    int64_t max_clock_skew_ms;   /* a terminal's clock further off than this is logged */
+};
+
+struct cfg_terminal {
+    char name[CFG_NAME_MAX];
+    int line;
+    enum cfg_term_kind kind;
+    enum cfg_term_mode mode;
+    char address[64];            /* only this address may push as this terminal */
+    char lane_name[CFG_NAME_MAX];
+    int lane;                    /* index into lanes */
+    char user[CFG_NAME_MAX];
+    char password_file[CFG_TEXT_MAX]; /* push: when set, Basic or Digest credentials required */
+};
+
 struct cfg_daemon {
     int log_level;               /* enum log_level */
     int64_t stop_timeout_ms;
@@ -197,11 +225,13 @@ struct config {
     struct cfg_upstream upstream;
     struct cfg_web web;
     struct cfg_gpio gpio;
-    int nbuses, nprofiles, ndevices, nlanes;
+    struct cfg_terminals terminals;
+    int nbuses, nprofiles, ndevices, nlanes, nterminals;
     struct cfg_bus buses[CFG_MAX_BUSES];
     struct cfg_profile profiles[CFG_MAX_PROFILES]; /* built-ins first */
     struct cfg_device devices[CFG_MAX_DEVICES];
     struct cfg_lane lanes[CFG_MAX_LANES];
+    struct cfg_terminal terminal[CFG_MAX_TERMINALS];
 };
 
 #endif

@@ -400,8 +400,8 @@ void cp_check_lane(struct parser *p, int i)
 {
     const struct cfg_lane *l = &p->cfg->lanes[i];
     int dev = p->lane_device[i];
-    if (dev < 0)
-        cp_problem(p, l->line, "lane %s has no [device] serving it (add one with lane = %s)",
+    if (dev < 0 && p->lane_terminal[i] < 0)
+        cp_problem(p, l->line, "lane %s has no [device] serving it (add a [device] or [terminal] with lane = %s)",
                    l->name, l->name);
     check_identity(p, i, dev);
     check_presence_source(p, i, dev);
@@ -427,4 +427,68 @@ int config_warnings(const struct config *cfg, FILE *out)
         n++;
     }
     return n;
+}
+
+/* ---- terminals -------------------------------------------------------------------- */
+
+void cp_check_terminals(struct parser *p, int i)
+{
+    const struct cfg_terminals *t = &p->cfg->terminals;
+    if (t->enabled && p->cfg->web.enabled && t->port == p->cfg->web.port &&
+        !cp_failed(p, S_TERMINALS, i, "listen"))
+        cp_key_problem(p, S_TERMINALS, i, cp_line_of(p, S_TERMINALS, i, "listen"), "listen",
+                       "port %d is the nurse's page's ([web] port); terminals need a port of "
+                       "their own", t->port);
+}
+
+static void check_terminal_address(struct parser *p, int i)
+{
+    const struct cfg_terminal *t = &p->cfg->terminal[i];
+    for (int j = 0; j < i; j++)
+        if (strcmp(p->cfg->terminal[j].address, t->address) == 0 && t->address[0] != '\0')
+            cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "address"), "address",
+                           "%s is already [terminal %s]'s (line %d); one address per terminal",
+                           t->address, p->cfg->terminal[j].name, p->cfg->terminal[j].line);
+}
+
+static void claim_terminal_lane(struct parser *p, int i)
+{
+    struct cfg_terminal *t = &p->cfg->terminal[i];
+    int line = cp_line_of(p, S_TERMINAL, i, "lane");
+    t->lane = cp_find_named(p->cfg, S_LANE, t->lane_name);
+    if (t->lane < 0) {
+        cp_key_problem(p, S_TERMINAL, i, line, "lane", "no [lane %s] in the file", t->lane_name);
+        return;
+    }
+    int dev = p->lane_device[t->lane], other = p->lane_terminal[t->lane];
+    if (dev >= 0)
+        cp_key_problem(p, S_TERMINAL, i, line, "lane",
+                       "lane %s is already served by [device %s] (line %d); one device per lane",
+                       t->lane_name, p->cfg->devices[dev].name, p->cfg->devices[dev].line);
+    else if (other >= 0)
+        cp_key_problem(p, S_TERMINAL, i, line, "lane",
+                       "lane %s is already served by [terminal %s] (line %d); one device per lane",
+                       t->lane_name, p->cfg->terminal[other].name, p->cfg->terminal[other].line);
+    else
+        p->lane_terminal[t->lane] = i;
+}
+
+void cp_check_terminal(struct parser *p, int i)
+{
+    const struct cfg_terminal *t = &p->cfg->terminal[i];
+    if (!cp_given(p, S_TERMINALS, 0, "listen"))
+        cp_problem(p, t->line, "[terminal %s] needs [terminals] listen = ADDR:PORT (where it "
+                               "pushes its events)", t->name);
+    check_terminal_address(p, i);
+    /* Both are rows of the ledger's devices, by name. */
+    int dev = cp_find_named(p->cfg, S_DEVICE, t->name);
+    if (dev >= 0)
+        cp_problem(p, t->line, "[terminal %s]: [device %s] (line %d) has that name already; "
+                               "devices and terminals need different names",
+                   t->name, t->name, p->cfg->devices[dev].line);
+    if (!cp_failed(p, S_TERMINAL, i, "lane") && t->lane_name[0] != '\0')
+        claim_terminal_lane(p, i);
+    if (cp_given(p, S_TERMINAL, i, "password_file") && !cp_given(p, S_TERMINAL, i, "user"))
+        cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "password_file"),
+                       "password_file", "needs user (the name the terminal sends)");
 }

@@ -132,6 +132,29 @@ static const struct keydef web_keys[] = {
     RANGE("streams_max", cp_parse_int, struct cfg_web, streams_max, 1, CFG_WEB_STREAMS_MAX),
 };
 
+static const struct name_val term_kind_names[] = {
+    {"hikvision-isapi", CFG_TERM_HIKVISION_ISAPI}, {NULL, 0},
+};
+static const struct name_val term_mode_names[] = {{"push", CFG_TERM_PUSH}, {NULL, 0}};
+
+static const struct keydef terminals_keys[] = {
+    KEY("listen", cp_parse_addr_port, struct cfg_terminals, listen, .flags = 0),
+    RANGE("max_body", cp_parse_int, struct cfg_terminals, max_body, 4096, 16 * 1024 * 1024),
+    RANGE("max_connections", cp_parse_int, struct cfg_terminals, max_connections, 1, 256),
+    RANGE("request_timeout", cp_parse_duration, struct cfg_terminals, request_timeout_ms, SEC,
+          MINUTE),
+    RANGE("max_clock_skew", cp_parse_duration, struct cfg_terminals, max_clock_skew_ms, SEC, DAY),
+};
+
+static const struct keydef terminal_keys[] = {
+    ENUM("kind", struct cfg_terminal, kind, term_kind_names, K_REQUIRED),
+    ENUM("mode", struct cfg_terminal, mode, term_mode_names, 0),
+    TEXT("address", cp_parse_address, struct cfg_terminal, address, .flags = K_REQUIRED),
+    TEXT("lane", cp_parse_text, struct cfg_terminal, lane_name, .flags = K_REQUIRED),
+    TEXT("user", cp_parse_text, struct cfg_terminal, user, .flags = 0),
+    TEXT("password_file", cp_parse_path, struct cfg_terminal, password_file, .flags = 0),
+};
+
 static const struct keydef bus_keys[] = {
     KEY("tcp", cp_parse_tcp, struct cfg_bus, host, .flags = 0),
     KEY("serial", cp_parse_serial, struct cfg_bus, device, .flags = 0),
@@ -254,6 +277,13 @@ void cp_defaults_network(struct cfg_upstream *u, struct cfg_web *w)
     };
 }
 
+void cp_defaults_terminals(struct cfg_terminals *t)
+{
+    /* A Hikvision event with its face and thermal pictures is some 100-300 KB. */
+    *t = (struct cfg_terminals){.port = 8099, .max_body = 1024 * 1024, .max_connections = 16,
+                                .request_timeout_ms = 10 * SEC, .max_clock_skew_ms = 2 * MINUTE};
+}
+
 static void bus_init(void *obj)
 {
     struct cfg_bus *b = obj;
@@ -293,6 +323,13 @@ static void lane_init(void *obj)
         l->io[r].offset = -1;
 }
 
+static void terminal_init(void *obj)
+{
+    struct cfg_terminal *t = obj;
+    t->lane = -1;
+    t->mode = CFG_TERM_PUSH;
+}
+
 /* ---- sections ---------------------------------------------------------------------- */
 
 #define SINGLE(n, m, kt, req, chk) \
@@ -314,12 +351,15 @@ const struct sectdef cp_sections[S_COUNT] = {
     [S_UPSTREAM] = SINGLE("upstream", upstream, upstream_keys, false, cp_check_upstream),
     [S_WEB] = SINGLE("web", web, web_keys, false, cp_check_web),
     [S_GPIO] = SINGLE("gpio", gpio, gpio_keys_section, false, cp_check_gpio),
+    [S_TERMINALS] = SINGLE("terminals", terminals, terminals_keys, false, cp_check_terminals),
     [S_BUS] = NAMED("bus", struct cfg_bus, buses, nbuses, CFG_MAX_BUSES, bus_keys, bus_init,
                     cp_check_bus),
     [S_PROFILE] = NAMED("profile", struct cfg_profile, profiles, nprofiles, CFG_MAX_PROFILES,
                         profile_keys, profile_init, cp_check_profile),
     [S_DEVICE] = NAMED("device", struct cfg_device, devices, ndevices, CFG_MAX_DEVICES,
                        device_keys, device_init, cp_check_device),
+    [S_TERMINAL] = NAMED("terminal", struct cfg_terminal, terminal, nterminals,
+                         CFG_MAX_TERMINALS, terminal_keys, terminal_init, cp_check_terminal),
     [S_LANE] = NAMED("lane", struct cfg_lane, lanes, nlanes, CFG_MAX_LANES, lane_keys,
                      lane_init, cp_check_lane),
 };

@@ -104,7 +104,7 @@ static void begin_section(struct parser *p, char *hdr)
         hdr[kn] = '\0';
         cp_quote(hdr, q); /* shown without its quotes, inside the brackets */
         cp_problem(p, p->lineno, "unknown section [%.*s] (expected daemon, school, ledger, "
-                              "windows, screening, upstream, web, bus, profile, device or lane)",
+                              "windows, screening, upstream, web, gpio, terminals, bus, profile, device, terminal or lane)",
                 (int)strlen(q) - 2, q + 1);
     } else if (cp_sections[s].named) {
         begin_named(p, s, name);
@@ -287,7 +287,7 @@ static void parser_init(struct parser *p, const char *name, const char *text, si
     p->len = text != NULL ? len : 0;
     p->sect = S_NONE;
     for (int i = 0; i < CFG_MAX_LANES; i++)
-        p->lane_device[i] = -1;
+        p->lane_device[i] = p->lane_terminal[i] = -1;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len,
@@ -306,6 +306,7 @@ struct config *config_parse(const char *name, const char *text, size_t len,
     cp_defaults_general(cfg);
     cp_defaults_screening(&cfg->screening);
     cp_defaults_network(&cfg->upstream, &cfg->web);
+    cp_defaults_terminals(&cfg->terminals);
     cp_defaults_gpio(&cfg->gpio);
     int rc = ini_parse_stream(read_line, p, on_key, p);
     if (rc < 0)
@@ -401,6 +402,8 @@ void config_forget_lines(struct config *cfg)
         cfg->devices[i].line = 0;
     for (int i = 0; i < cfg->nlanes; i++)
         cfg->lanes[i].line = 0;
+    for (int i = 0; i < cfg->nterminals; i++)
+        cfg->terminal[i].line = 0;
 }
 
 int config_find_lane(const struct config *cfg, const char *name)

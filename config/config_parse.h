@@ -42,7 +42,8 @@ _Static_assert(sizeof(enum cfg_trigger) == sizeof(int), "enum size");
 /* ---- types --------------------------------------------------------------------- */
 
 enum sect { S_NONE, S_DAEMON, S_SCHOOL, S_LEDGER, S_WINDOWS, S_SCREENING, S_UPSTREAM, S_WEB,
-            S_GPIO, S_BUS, S_PROFILE, S_DEVICE, S_LANE, S_COUNT };
+            S_GPIO, S_TERMINALS, S_BUS, S_PROFILE, S_DEVICE, S_TERMINAL, S_LANE,
+            S_COUNT };
 #define S_FIRST_NAMED S_BUS
 
 /* Names a [device] refers to; resolved once the whole file has been read. */
@@ -77,9 +78,10 @@ struct parser {
     int syntax_line;  /* last line reported as a syntax error */
     struct inst single[S_FIRST_NAMED];
     struct inst bus[CFG_MAX_BUSES], profile[CFG_MAX_PROFILES], device[CFG_MAX_DEVICES],
-        lane[CFG_MAX_LANES];
+        lane[CFG_MAX_LANES], terminal[CFG_MAX_TERMINALS];
     char refs[CFG_MAX_DEVICES][REF_COUNT][CFG_NAME_MAX];
     int lane_device[CFG_MAX_LANES]; /* the device serving each lane, -1 */
+    int lane_terminal[CFG_MAX_LANES]; /* the terminal serving each lane, -1 */
 };
 
 struct keydef;
@@ -198,6 +200,8 @@ void cp_parse_ref(struct parser *p, const struct keydef *k, void *obj, const cha
 void cp_parse_gpio(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_url(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_listen(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_addr_port(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_address(struct parser *p, const struct keydef *k, void *obj, const char *v);
 
 /* ---- defaults (config_keys.c) ---------------------------------------------------- */
 
@@ -205,6 +209,7 @@ void cp_defaults_general(struct config *cfg);
 void cp_defaults_screening(struct cfg_screening *s);
 void cp_defaults_gpio(struct cfg_gpio *g);
 void cp_defaults_network(struct cfg_upstream *u, struct cfg_web *w);
+void cp_defaults_terminals(struct cfg_terminals *t);
 
 /* ---- rules that need the whole file (config_check.c) ---------------------------- */
 
@@ -219,6 +224,8 @@ void cp_check_bus(struct parser *p, int i);
 void cp_check_profile(struct parser *p, int i);
 void cp_check_device(struct parser *p, int i);
 void cp_check_lane(struct parser *p, int i);
+void cp_check_terminals(struct parser *p, int i);
+void cp_check_terminal(struct parser *p, int i);
 
 /* ---- reading (config_parse.c) ---------------------------------------------------- */
 

@@ -170,6 +170,7 @@ struct inst *cp_inst_of(struct parser *p, enum sect s, int i)
     case S_PROFILE: return &p->profile[i];
     case S_DEVICE: return &p->device[i];
     case S_LANE: return &p->lane[i];
+    case S_TERMINAL: return &p->terminal[i];
     default: return &p->single[s];
     }
 }

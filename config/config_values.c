@@ -579,3 +579,45 @@ void cp_parse_listen(struct parser *p, const struct keydef *k, void *obj, const 
     memcpy(w->listen, v, strlen(v) + 1);
 }
 
+
+/* ADDR:PORT, IPv6 in brackets ([::]:8099): the terminals' listener. */
+void cp_parse_addr_port(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    struct cfg_terminals *t = obj;
+    const char *colon = strrchr(v, ':');
+    long port;
+    unsigned char addr[16];
+    char host[sizeof t->listen];
+    size_t hn = colon != NULL ? (size_t)(colon - v) : 0;
+    bool v6 = hn >= 2 && v[0] == '[' && v[hn - 1] == ']';
+    const char *h = v6 ? v + 1 : v;
+    hn = v6 ? hn - 2 : hn;
+    if (colon == NULL || tn_long(colon + 1, 1, 65535, &port) < 0 || hn == 0 ||
+        hn >= sizeof host) {
+        cp_bad_value(p, k, v, "ADDR:PORT with a port between 1 and 65535 (e.g. 0.0.0.0:8099)");
+        return;
+    }
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host, addr) != 1) {
+        cp_bad_value(p, k, v, "an IPv4 address or an IPv6 one in brackets before the port "
+                              "(0.0.0.0:8099, [::]:8099)");
+        return;
+    }
+    memcpy(t->listen, host, hn + 1);
+    t->port = (int)port;
+    t->enabled = true;
+}
+
+/* One IPv4 or IPv6 address, no name: the address is compared with the peer's. */
+void cp_parse_address(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    unsigned char addr[16];
+    if (strlen(v) >= k->aux ||
+        (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)) {
+        cp_bad_value(p, k, v, "an IPv4 or IPv6 address (a host name is not accepted: the "
+                              "address is what the listener compares)");
+        return;
+    }
+    memcpy(cp_member(obj, k->off), v, strlen(v) + 1);
+}

@@ -14,6 +14,7 @@
 #include "cli_enrol.h"
 #include "cli_nurse.h"
 #include "cli_outbox.h"
+#include "cli_terminal.h"
 #include "cli_upstream.h"
 #include "cli_user.h"
 #include "clock.h"
@@ -336,6 +337,8 @@ static const struct command *commands(int *count)
         {"user", "passwd", cli_user_passwd, "user passwd NAME [--by NAME]"},
         {"user", "disable", cli_user_disable, "user disable NAME [--by NAME]"},
         {"user", "enable", cli_user_enable, "user enable NAME [--by NAME]"},
+        {"terminal", "setup", cli_terminal_setup, "terminal setup NAME [--host ADDR] "
+                                                  "[--isapi-port N]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);

@@ -14,6 +14,28 @@ enum event_kind {
     EV_DEVICE_STATUS, /* a device's state changed, or its periodic counters */
     EV_CARD,          /* a card from a lane's Wiegand reader */
     EV_PRESENCE,      /* a lane's presence sensor became active */
+    EV_TERMINAL,      /* an event a face/thermal terminal pushed over HTTP */
+};
+
+/* What a terminal reported about one person passing (an ISAPI AccessControllerEvent),
+ * in our units: both identity and temperature, so it needs no pairing. */
+struct terminal_event {
+    int terminal, lane;       /* indexes into the config */
+    int64_t wall_ms;          /* when we received it (our clock) */
+    bool has_serial;
+    uint64_t serial;          /* the terminal's event number: (terminal, serial) is unique */
+    bool has_employee;
+    char employee[33];        /* employeeNoString: the person's roster id */
+    bool has_card;
+    uint64_t card;            /* cardNo, decimal */
+    bool has_temp;
+    int32_t temp_centi;       /* currTemperature in centi-degrees Celsius */
+    int8_t abnormal;          /* isAbnomalTemperature: 1, 0, -1 not said */
+    char mask[12];            /* "yes", "no", "unknown", "" */
+    char device_time[40];     /* dateTime as the terminal wrote it (its clock) */
+    bool has_device_ms;
+    int64_t device_ms;        /* ... as UTC ms, when it gave its offset (or Z) */
+    int major, minor;         /* majorEventType / subEventType, -1 not said */
 };
 
 struct card_event {
@@ -50,6 +72,7 @@ struct event {
         struct device_status status;
         struct card_event card;
         int presence_lane;
+        struct terminal_event terminal;
     };
 };
 

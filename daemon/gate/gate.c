@@ -52,6 +52,9 @@ struct pending {
     int64_t queued_ms; /* loop_now_ms() when it arrived: the wait is bounded from here */
     enum outcome outcome;
     struct shown_context ctx;
+    bool from_terminal;     /* a terminal's event: `term` holds what it said */
+    bool repeat;            /* ... one already recorded: nothing written, nothing shown */
+    struct terminal_event term;
 };
 
 /* Decisions per transaction at most: under a backlog a batch this size still
@@ -84,6 +87,7 @@ struct gate {
     struct ledger_gate *sql;
     bool synced;                /* lanes and devices have their rows (lane_ids, device_ids) */
     int64_t lane_ids[CFG_MAX_LANES], device_ids[CFG_MAX_DEVICES];
+    int64_t terminal_ids[CFG_MAX_TERMINALS];
     enum device_state dev_state[CFG_MAX_DEVICES];
     struct gate_lane lanes[CFG_MAX_LANES];
     const struct indicator_ops *ops[3];
@@ -112,6 +116,8 @@ static void person_text(const struct lane_request *req, const struct gate_person
                  *p->class_name ? " " : "", p->class_name);
     else if (req->has_card)
         snprintf(out, PERSON_TEXT, "card %llu", (unsigned long long)req->card);
+    else if (p->external_id[0])
+        snprintf(out, PERSON_TEXT, "id %s", p->external_id);
     else
         out[0] = '\0';
 }
@@ -130,7 +136,7 @@ static void fill_row(struct gate *g, int lane, const struct lane_request *req,
         row->quality = Q_NO_MEASUREMENT;
         return;
     }
-    row->device_id = g->device_ids[r->device];
+    row->device_id = r->device >= 0 ? g->device_ids[r->device] : 0; /* a terminal: its own */
     row->raw_centi = r->raw_centi;
     row->offset_centi = r->offset_centi;
     row->body_centi = r->body_centi;
@@ -140,7 +146,37 @@ static void fill_row(struct gate *g, int lane, const struct lane_request *req,
     row->quality = screening_quality(&g->cfg->screening, r);
 }
 
-/* Looks the card up, applies the rules and writes the rows, inside the open
+/* Who it is: a terminal names the roster id (its card too, perhaps), a card
+ * reader the card. An id the roster does not know stays unknown, with its text. */
+static int look_up(struct gate *g, const struct pending *pd, const char *day,
+                   struct gate_person *p)
+{
+    const struct terminal_event *t = &pd->term;
+    if (pd->from_terminal && t->has_employee) {
+        if (ledger_gate_lookup_id(g->sql, t->employee, day, p) < 0)
+            return -1;
+        if (p->id > 0 || !t->has_card) {
+            if (p->id == 0)
+                snprintf(p->external_id, sizeof p->external_id, "%s", t->employee);
+            return 0;
+        }
+    }
+    return pd->req.has_card ? ledger_gate_lookup(g->sql, pd->req.card, day, p) : 0;
+}
+
+/* A terminal's repeat (same serialNo) is recognised here, in the transaction
+ * that would record it, so that also a repeat after a restart writes nothing. */
+static int claim_terminal_event(struct gate *g, struct pending *pd, int64_t *claim)
+{
+    if (!pd->from_terminal)
+        return 1;
+    int rc = ledger_gate_terminal_claim(g->sql, g->cfg->terminal[pd->term.terminal].name,
+                                        &pd->term, claim);
+    pd->repeat = rc == 0;
+    return rc;
+}
+
+/* Looks the person up, applies the rules and writes the rows, inside the open
  * transaction; the lights wait for its commit. */
 static int decide_one(struct gate *g, struct pending *pd)
 {
@@ -148,14 +184,20 @@ static int decide_one(struct gate *g, struct pending *pd)
     struct gate_row row = {.at_ms = pd->at_ms};
     struct civil now;
     struct gate_person p = {0};
-    if (civil_from_ms(row.at_ms, &now) < 0 ||
-        (req->has_card && ledger_gate_lookup(g->sql, req->card, now.day, &p) < 0))
+    int64_t claim = 0;
+    int fresh = claim_terminal_event(g, pd, &claim);
+    if (fresh <= 0)
+        return fresh;
+    if (civil_from_ms(row.at_ms, &now) < 0 || look_up(g, pd, now.day, &p) < 0)
         return -1;
     row.day = now.day;
     row.window = civil_window(&g->cfg->windows, now.minute);
     fill_row(g, pd->lane, req, &p, &row);
+    if (pd->from_terminal && req->has_reading)
+        row.device_id = g->terminal_ids[pd->term.terminal];
+    bool identified = req->has_card || (pd->from_terminal && pd->term.has_employee);
     struct decision_input in = {.has_measurement = req->has_reading, .quality = row.quality,
-                                .body_centi = row.body_centi, .has_identity = req->has_card,
+                                .body_centi = row.body_centi, .has_identity = identified,
                                 .person = p.state};
     screening_decide(&g->cfg->screening, &in, &row.decision);
     pd->outcome = row.decision.outcome;
@@ -163,7 +205,9 @@ static int decide_one(struct gate *g, struct pending *pd)
     snprintf(pd->ctx.external_id, sizeof pd->ctx.external_id, "%s", p.external_id);
     pd->ctx.has_body = req->has_reading;
     pd->ctx.body_centi = row.body_centi;
-    return ledger_gate_record(g->sql, &row);
+    if (ledger_gate_record(g->sql, &row) < 0)
+        return -1;
+    return pd->from_terminal ? ledger_gate_terminal_link(g->sql, claim) : 0;
 }
 
 /* The config's lanes and devices as rows (once; retried while the ledger is
@@ -172,7 +216,8 @@ static enum ledger_status sync_rows(struct gate *g)
 {
     if (g->synced)
         return LEDGER_OK;
-    enum ledger_status st = ledger_gate_sync(g->sql, g->cfg, g->lane_ids, g->device_ids);
+    enum ledger_status st =
+        ledger_gate_sync(g->sql, g->cfg, g->lane_ids, g->device_ids, g->terminal_ids);
     g->synced = st == LEDGER_OK;
     return st;
 }
@@ -247,7 +292,8 @@ static int show_all(struct gate *g, bool committed)
                         "ledger: %d decisions not recorded; their lanes show amber", n);
     }
     for (int i = 0; i < n; i++)
-        show_pending(g, &g->pending[i], committed);
+        if (!(committed && g->pending[i].repeat))
+            show_pending(g, &g->pending[i], committed);
     return committed ? n : -1;
 }
 
@@ -489,6 +535,26 @@ void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us)
     int n = lane_on_card(&g->lanes[lane].sm, card, received_us / 1000, req);
     decide_all(g, lane, req, n, received_us);
     arm_timer(&g->lanes[lane]);
+}
+
+/* A terminal's event carries identity and temperature at once: it is decided as
+ * it is, without the lane's pairing of a card with a reading. */
+void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t received_us)
+{
+    if (t->lane < 0 || t->lane >= g->cfg->nlanes)
+        return;
+    struct lane_request req = {.has_reading = t->has_temp, .has_card = t->has_card,
+                               .card = t->card, .mono_ms = loop_now_ms()};
+    if (t->has_temp)
+        req.reading = (struct reading){.device = -1, .lane = t->lane, .mono_ms = req.mono_ms,
+                                       .wall_ms = t->wall_ms, .raw_centi = t->temp_centi,
+                                       .body_centi = t->temp_centi, .device_valid = true,
+                                       .has_card = t->has_card, .card = t->card};
+    decide(g, t->lane, &req, received_us);
+    struct pending *pd = &g->pending[g->npending - 1];
+    pd->at_ms = t->wall_ms;
+    pd->from_terminal = true;
+    pd->term = *t;
 }
 
 void gate_on_presence(struct gate *g, int lane, int64_t received_us)

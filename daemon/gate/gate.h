@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "events.h"
 #include "indicator.h"
 #include "ledger.h"
 #include "loop.h"
@@ -35,6 +36,8 @@ void gate_free(struct gate *g);
 void gate_on_reading(struct gate *g, const struct reading *r, int64_t received_us);
 void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us);
 void gate_on_presence(struct gate *g, int lane, int64_t received_us);
+/* A face/thermal terminal's event (EV_TERMINAL): the person and the temperature. */
+void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t received_us);
 void gate_on_device_state(struct gate *g, int device, enum device_state state);
 
 /* Commits the decisions made since the last flush and shows them. Returns the

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "evqueue.h"
 #include "gate.h"
+#include "terminal_listener.h"
 #include "gpio_input.h"
 #include "ledger.h"
 #include "log.h"
@@ -51,6 +52,7 @@ struct daemon {
     struct uploader *uploader;
     struct mbus *buses[CFG_MAX_BUSES];
     struct gpio_input *inputs;                     /* Wiegand readers and presence sensors */
+    struct term_listener *terminals;               /* NULL without [terminals] listen */
     struct presence_edges presence;                /* counted for the bus threads */
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
@@ -115,6 +117,16 @@ static void on_event(const void *elem, void *arg)
                  (unsigned long long)ev->card.number, ev->card.bits);
         if (d->gate)
             gate_on_card(d->gate, ev->card.lane, ev->card.number, ev->posted_us);
+        break;
+    case EV_TERMINAL:
+        log_debug("terminal %s: lane %s serial %llu id %s temperature %.2f (terminal's clock %s)",
+                 d->cfg->terminal[ev->terminal.terminal].name,
+                 d->cfg->lanes[ev->terminal.lane].name, (unsigned long long)ev->terminal.serial,
+                 ev->terminal.has_employee ? ev->terminal.employee : "-",
+                 ev->terminal.has_temp ? ev->terminal.temp_centi / 100.0 : 0.0,
+                 ev->terminal.device_time[0] ? ev->terminal.device_time : "-");
+        if (d->gate)
+            gate_on_terminal(d->gate, &ev->terminal, ev->posted_us);
         break;
     case EV_PRESENCE:
         log_debug("lane %s: presence", d->cfg->lanes[ev->presence_lane].name);
@@ -243,6 +255,16 @@ static int start_web(struct daemon *d)
     return d->web ? 0 : -1;
 }
 
+/* The terminals' listener: a port that cannot be had stops the daemon, like [web]. */
+static int start_terminals(struct daemon *d)
+{
+    int failed;
+    d->terminals = term_listener_start(d->boot, d->events, &failed);
+    if (failed)
+        log_err("terminals: the terminals' listener did not start; gatescreend stops");
+    return failed ? -1 : 0;
+}
+
 static int start_inputs(struct daemon *d)
 {
     if (!gpio_input_needed(d->cfg))
@@ -327,6 +349,11 @@ static void shutdown_all(struct daemon *d)
     web_stop(d->web);
     if (d->events)
         evq_close(d->events); /* workers blocked on a full queue give up */
+    /* After evq_close: a push blocked on a full queue gives up (503, the terminal
+     * sends it again later and the repeat is recognised), so its thread can be joined. */
+    stop_guard_step(g, "the terminals' listener");
+    term_listener_stop(d->terminals);
+    d->terminals = NULL;
     stop_buses(d, g);
     stop_guard_step(g, "the GPIO input thread");
     gpio_input_stop(d->inputs);
@@ -379,7 +406,8 @@ static void log_fixed_changes(const struct config *cur, const struct config *nex
 {
     static const char *const fixed_names[] = {"[ledger]", "[bus]/[profile]/[device]",
                                               "[lane]", "[web]", "[gpio]",
-                                              "[school] timezone"};
+                                              "[school] timezone",
+                                              "[terminals]/[terminal]"};
     struct config *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     if (!a || !b) {
         free(a);
@@ -401,6 +429,7 @@ static void log_fixed_changes(const struct config *cur, const struct config *nex
         /* The zone is the process's TZ, read by every thread: changing it under
          * them is not safe. */
         strcmp(a->school.timezone, b->school.timezone) == 0,
+        SAME(a, b, terminals) && SAME(a, b, nterminals) && SAME(a, b, terminal),
     };
     for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
         if (!same[i])
@@ -427,6 +456,9 @@ static void keep_fixed_parts(const struct config *cur, struct config *next)
     KEEP(next, cur, web);
     KEEP(next, cur, gpio);
     KEEP(next, cur, school.timezone);
+    KEEP(next, cur, terminals);
+    KEEP(next, cur, nterminals);
+    KEEP(next, cur, terminal);
 }
 
 /* Publishes `next` (taken over) as the configuration in force and moves the main
@@ -519,7 +551,8 @@ int daemon_run(const struct daemon_opts *opts)
         goto out;
     }
     if (start_loop(&d) < 0 || open_ledger(&d) < 0 || start_uploader(&d) < 0 ||
-        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0 || start_web(&d) < 0)
+        open_day(&d) < 0 || start_buses(&d) < 0 || start_inputs(&d) < 0 || start_web(&d) < 0 ||
+        start_terminals(&d) < 0)
         goto out;
     announce_ready(&d);
     status = loop_run(d.loop) == 0 ? 0 : 1;

@@ -506,6 +506,9 @@ static int purge_batch(struct ledger *l, const char *cut, int *deleted)
                      lh_run(l, NULL, "UPDATE flags SET reading_id = NULL WHERE reading_id <= ?2 "
                                      "AND reading_id IN (SELECT id FROM readings WHERE "
                                      "day < ?1 AND id <= ?2)", "tI", cut, hi) < 0 ||
+                     lh_run(l, NULL, "DELETE FROM terminal_events WHERE reading_id <= ?2 AND "
+                                     "reading_id IN (SELECT id FROM readings WHERE day < ?1 "
+                                     "AND id <= ?2)", "tI", cut, hi) < 0 ||
                      lh_run(l, deleted, "DELETE FROM readings WHERE id <= ?2 AND day < ?1",
                             "tI", cut, hi) < 0
                  ? -1

@@ -18,6 +18,9 @@ enum gate_sql {
     SQL_FLAG,
     SQL_LATE,
     SQL_RETURNED,
+    SQL_LOOKUP_ID,
+    SQL_TERM_CLAIM,
+    SQL_TERM_LINK,
     SQL_COUNT
 };
 
@@ -58,11 +61,22 @@ static const char *const gate_sql_text[SQL_COUNT] = {
     [SQL_RETURNED] =
         "UPDATE absences SET returned_day = ?1 WHERE person_id = ?2 AND day < ?1"
         " AND returned_day IS NULL",
+    /* A terminal names the person by the roster id it was enrolled with. */
+    [SQL_LOOKUP_ID] =
+        "SELECT p.id, p.external_id, p.name, p.class, p.active FROM people p"
+        " WHERE p.external_id = ?1",
+    [SQL_TERM_CLAIM] =
+        "INSERT INTO terminal_events (terminal, serial, received_ms, device_time, employee_no,"
+        " device_abnormal, mask, major, minor, skew_ms)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        " ON CONFLICT (terminal, serial) DO NOTHING",
+    [SQL_TERM_LINK] = "UPDATE terminal_events SET reading_id = ?1 WHERE id = ?2",
 };
 
 struct ledger_gate {
     struct ledger *l;
     sqlite3_stmt *st[SQL_COUNT];
+    int64_t last_reading;
 };
 
 void ledger_gate_close(struct ledger_gate *g)
@@ -102,6 +116,17 @@ static int run(struct ledger_gate *g, sqlite3_stmt *st, const char *what)
     return -1;
 }
 
+/* Runs an INSERT ... RETURNING id; the row's id into *id. */
+static int step_id(struct ledger *l, sqlite3_stmt *st, const char *name, int64_t *id)
+{
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        ledger_log_error(l, name);
+    return rc;
+}
+
 static int upsert_named(struct ledger *l, const char *sql, const char *name, const char *extra,
                         int64_t *id)
 {
@@ -110,17 +135,28 @@ static int upsert_named(struct ledger *l, const char *sql, const char *name, con
         return -1;
     ledger_bind_text(st, 1, name);
     ledger_bind_text(st, 2, extra);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-    if (rc == 0)
-        *id = sqlite3_column_int64(st, 0);
-    else
-        ledger_log_error(l, name);
+    int rc = step_id(l, st, name, id);
     sqlite3_finalize(st);
     return rc;
 }
 
+/* One row of `devices` (a Modbus device or a terminal), its id into *id. */
+static int upsert_device(struct ledger *l, sqlite3_stmt *st, const char *name, int64_t lane_id,
+                         const char *bus, int unit, const char *profile, int64_t *id)
+{
+    ledger_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, lane_id);
+    ledger_bind_text(st, 3, bus);
+    sqlite3_bind_int(st, 4, unit);
+    ledger_bind_text(st, 5, profile);
+    int rc = step_id(l, st, name, id);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Terminals are devices too (their readings name them), on no bus: "terminal". */
 static int sync_devices(struct ledger *l, const struct config *cfg, const int64_t *lane_ids,
-                        int64_t *device_ids)
+                        int64_t *device_ids, int64_t *terminal_ids)
 {
     sqlite3_stmt *st = ledger_prepare(
         l, "INSERT INTO devices (name, lane_id, bus, unit_id, profile) VALUES (?, ?, ?, ?, ?)"
@@ -131,24 +167,21 @@ static int sync_devices(struct ledger *l, const struct config *cfg, const int64_
     int rc = 0;
     for (int i = 0; i < cfg->ndevices && rc == 0; i++) {
         const struct cfg_device *d = &cfg->devices[i];
-        ledger_bind_text(st, 1, d->name);
-        sqlite3_bind_int64(st, 2, lane_ids[d->lane]);
-        ledger_bind_text(st, 3, cfg->buses[d->bus].name);
-        sqlite3_bind_int(st, 4, d->unit_id);
-        ledger_bind_text(st, 5, cfg->profiles[d->profile].name);
-        rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
-        if (rc == 0)
-            device_ids[i] = sqlite3_column_int64(st, 0);
-        else
-            ledger_log_error(l, d->name);
-        sqlite3_reset(st);
+        rc = upsert_device(l, st, d->name, lane_ids[d->lane], cfg->buses[d->bus].name,
+                           d->unit_id, cfg->profiles[d->profile].name, &device_ids[i]);
+    }
+    for (int i = 0; i < cfg->nterminals && rc == 0; i++) {
+        const struct cfg_terminal *t = &cfg->terminal[i];
+        rc = upsert_device(l, st, t->name, lane_ids[t->lane], "terminal", 0, "hikvision-isapi",
+                           &terminal_ids[i]);
     }
     sqlite3_finalize(st);
     return rc;
 }
 
 enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *cfg,
-                                    int64_t *lane_ids, int64_t *device_ids)
+                                    int64_t *lane_ids, int64_t *device_ids,
+                                    int64_t *terminal_ids)
 {
     enum ledger_status st = ledger_try_begin(g->l);
     if (st != LEDGER_OK)
@@ -159,7 +192,8 @@ enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *
                          " DO UPDATE SET gate = excluded.gate RETURNING id",
                          cfg->lanes[i].name, cfg->lanes[i].gate, &lane_ids[i]) < 0)
             goto fail;
-    if (sync_devices(g->l, cfg, lane_ids, device_ids) < 0 || ledger_commit(g->l) < 0)
+    if (sync_devices(g->l, cfg, lane_ids, device_ids, terminal_ids) < 0 ||
+        ledger_commit(g->l) < 0)
         goto fail;
     return LEDGER_OK;
 fail:
@@ -192,12 +226,9 @@ static int lookup_state(struct ledger_gate *g, const char *day, struct gate_pers
     return -1;
 }
 
-int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
+static int lookup_with(struct ledger_gate *g, sqlite3_stmt *st, const char *day,
                        struct gate_person *out)
 {
-    sqlite3_stmt *st = g->st[SQL_LOOKUP];
-    memset(out, 0, sizeof *out);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)card);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         out->id = sqlite3_column_int64(st, 0);
@@ -213,8 +244,59 @@ int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
         return 0;
     if (rc == SQLITE_ROW)
         return lookup_state(g, day, out);
-    ledger_log_error(g->l, "card lookup");
+    ledger_log_error(g->l, "person lookup");
     return -1;
+}
+
+int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
+                       struct gate_person *out)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(g->st[SQL_LOOKUP], 1, (sqlite3_int64)card);
+    return lookup_with(g, g->st[SQL_LOOKUP], day, out);
+}
+
+int ledger_gate_lookup_id(struct ledger_gate *g, const char *external_id, const char *day,
+                          struct gate_person *out)
+{
+    memset(out, 0, sizeof *out);
+    ledger_bind_text(g->st[SQL_LOOKUP_ID], 1, external_id);
+    return lookup_with(g, g->st[SQL_LOOKUP_ID], day, out);
+}
+
+int ledger_gate_terminal_claim(struct ledger_gate *g, const char *terminal,
+                               const struct terminal_event *ev, int64_t *claim_id)
+{
+    sqlite3_stmt *st = g->st[SQL_TERM_CLAIM];
+    ledger_bind_text(st, 1, terminal);
+    if (ev->has_serial)
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)ev->serial);
+    sqlite3_bind_int64(st, 3, ev->wall_ms);
+    ledger_bind_text(st, 4, ev->device_time);
+    ledger_bind_text(st, 5, ev->employee);
+    if (ev->abnormal >= 0)
+        sqlite3_bind_int(st, 6, ev->abnormal);
+    ledger_bind_text(st, 7, ev->mask);
+    if (ev->major >= 0)
+        sqlite3_bind_int(st, 8, ev->major);
+    if (ev->minor >= 0)
+        sqlite3_bind_int(st, 9, ev->minor);
+    if (ev->has_device_ms)
+        sqlite3_bind_int64(st, 10, ev->device_ms - ev->wall_ms);
+    if (run(g, st, "terminal event") < 0)
+        return -1;
+    if (sqlite3_changes(g->l->db) == 0)
+        return 0;
+    *claim_id = sqlite3_last_insert_rowid(g->l->db);
+    return 1;
+}
+
+int ledger_gate_terminal_link(struct ledger_gate *g, int64_t claim_id)
+{
+    sqlite3_stmt *st = g->st[SQL_TERM_LINK];
+    sqlite3_bind_int64(st, 1, g->last_reading);
+    sqlite3_bind_int64(st, 2, claim_id);
+    return run(g, st, "terminal event's reading");
 }
 
 static void bind_id(sqlite3_stmt *st, int idx, int64_t id)
@@ -306,6 +388,7 @@ int ledger_gate_record(struct ledger_gate *g, const struct gate_row *r)
     int64_t reading_id = 0;
     if (insert_reading(g, r, &reading_id) < 0)
         return -1;
+    g->last_reading = reading_id;
     if (r->decision.is_check && r->window != WIN_NONE && insert_check(g, r, reading_id) < 0)
         return -1;
     if (r->decision.opens_flag && open_flag(g, r, reading_id) < 0)

@@ -11,6 +11,7 @@
 
 #include "civil.h"
 #include "config.h"
+#include "events.h"
 #include "ledger.h"
 #include "screening.h"
 
@@ -23,7 +24,8 @@ void ledger_gate_close(struct ledger_gate *g);
  * returns their ids, indexed like the config, in one transaction. BUSY (not
  * logged): another writer holds the lock; try again later. */
 enum ledger_status ledger_gate_sync(struct ledger_gate *g, const struct config *cfg,
-                                    int64_t *lane_ids, int64_t *device_ids);
+                                    int64_t *lane_ids, int64_t *device_ids,
+                                    int64_t *terminal_ids);
 
 struct gate_person {
     int64_t id;          /* 0 when the card is unknown */
@@ -36,6 +38,19 @@ struct gate_person {
 /* The holder of `card` on local `day` (needs_certificate is judged for that day). */
 int ledger_gate_lookup(struct ledger_gate *g, uint64_t card, const char *day,
                        struct gate_person *out);
+
+/* The person with this roster id (a terminal's employeeNoString), like
+ * ledger_gate_lookup. */
+int ledger_gate_lookup_id(struct ledger_gate *g, const char *external_id, const char *day,
+                          struct gate_person *out);
+
+/* Records a terminal's event once per (terminal, serial), inside the open
+ * transaction: 1 new (*claim_id set), 0 a repeat (record nothing more), -1 error.
+ * An event without a serial is always new. */
+int ledger_gate_terminal_claim(struct ledger_gate *g, const char *terminal,
+                               const struct terminal_event *ev, int64_t *claim_id);
+/* Links the claimed event to the reading ledger_gate_record wrote last. */
+int ledger_gate_terminal_link(struct ledger_gate *g, int64_t claim_id);
 
 struct gate_row {
     int64_t at_ms;

@@ -131,7 +131,13 @@ static int check_present(const char *path, const char *what, FILE *errs)
  * (uploader_check_files), which --check-config runs too. */
 int secret_file_check_config(const struct config *cfg, FILE *errs)
 {
+    int rc = 0;
     if (cfg->web.enabled && *cfg->web.tls_key)
-        return check_present(cfg->web.tls_key, "TLS key", errs);
-    return 0;
+        rc = check_present(cfg->web.tls_key, "TLS key", errs);
+    /* The terminals' listener refuses to start without them: say so now. */
+    for (int i = 0; i < cfg->nterminals; i++)
+        if (*cfg->terminal[i].password_file &&
+            secret_file_check(cfg->terminal[i].password_file, "terminal password file", errs) < 0)
+            rc = -1;
+    return rc;
 }

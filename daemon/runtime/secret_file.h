@@ -26,8 +26,8 @@ int secret_file_read(const char *path, const char *what, size_t max,
 /* The same without the mode check, for a public file (a certificate). */
 int public_file_read(const char *path, const char *what, size_t max,
                      const struct secret_alloc *a, char **out, size_t *len, FILE *errs);
-/* Checks [web] tls_key if it exists, so --check-config says what start would
- * refuse ([upstream]'s files: uploader_check_files, the uploader's start check). */
+/* Checks [web] tls_key if it exists and every [terminal] password_file, so
+ * --check-config says what start would refuse ([upstream]'s files: uploader_check_files, the uploader's start check). */
 int secret_file_check_config(const struct config *cfg, FILE *errs);
 
 #endif

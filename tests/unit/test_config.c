@@ -128,7 +128,10 @@ static void test_example_loads(void **state)
     assert_false(cfg->buses[1].is_tcp);
     assert_string_equal(cfg->buses[1].device, "/dev/ttyUSB0");
     assert_int_equal(cfg->nprofiles, 3);
-    assert_int_equal(cfg->nlanes, 4);
+    assert_int_equal(cfg->nlanes, 5);
+    assert_int_equal(cfg->nterminals, 1);
+    assert_int_equal(cfg->terminal[0].lane, config_find_lane(cfg, "east-3"));
+    assert_int_equal(cfg->terminals.port, 8099);
     int l = config_find_lane(cfg, "north-2");
     assert_true(l >= 0);
     assert_int_equal(cfg->lanes[l].identity, CFG_ID_WIEGAND);
@@ -465,6 +468,86 @@ static void test_readme_lists_builtin_profiles(void **state)
         check_profile_fields(text, &p[i]);
         check_profile_bits(text, &p[i]);
     }
+}
+
+/* ---- terminals (issue 18) ------------------------------------------------------------ */
+
+static void test_terminal_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(BASE "[terminals]\nlisten = 0.0.0.0:8099\n"
+                                  "[lane b]\ngate = 北门\nindicator = console\n"
+                                  "[terminal east-1-face]\nkind = hikvision-isapi\nmode = push\n"
+                                  "address = 192.168.1.64\nlane = b\nuser = admin\n"
+                                  "password_file = east-1-face.pw\n"
+                                  "[lane c]\ngate = 北门\n[terminal v6]\nkind = hikvision-isapi\n"
+                                  "address = fd00::64\nlane = c\n");
+    assert_true(cfg->terminals.enabled);
+    assert_string_equal(cfg->terminals.listen, "0.0.0.0");
+    assert_int_equal(cfg->terminals.port, 8099);
+    assert_int_equal(cfg->terminals.max_body, 1024 * 1024);
+    assert_int_equal(cfg->terminals.max_connections, 16);
+    assert_int_equal(cfg->terminals.request_timeout_ms, 10000);
+    assert_int_equal(cfg->nterminals, 2);
+    const struct cfg_terminal *t = &cfg->terminal[0];
+    assert_int_equal(t->kind, CFG_TERM_HIKVISION_ISAPI);
+    assert_int_equal(t->mode, CFG_TERM_PUSH);
+    assert_string_equal(t->address, "192.168.1.64");
+    assert_int_equal(t->lane, 1);
+    assert_string_equal(t->user, "admin");
+    assert_string_equal(t->password_file, "/srv/gs/east-1-face.pw");
+    assert_string_equal(cfg->terminal[1].address, "fd00::64");
+    config_free(cfg);
+    cfg = parse_ok(BASE "[terminals]\nlisten = [::1]:9000\n");
+    assert_string_equal(cfg->terminals.listen, "::1");
+    assert_int_equal(cfg->terminals.port, 9000);
+    config_free(cfg);
+}
+
+static void test_terminal_errors(void **state)
+{
+    (void)state;
+    char *errs = parse_bad(BASE "[terminals]\nlisten = 0.0.0.0\nmax_body = 10\n"
+                           "request_timeout = 2h\n"
+                           "[terminal t1]\nkind = zkteco\nmode = stream\naddress = gate-1.lan\n"
+                           "lane = nosuchlane\npassword_file = t1.pw\n"
+                           "[terminal t2]\nkind = hikvision-isapi\naddress = 10.0.0.9\nlane = a\n"
+                           "[lane b]\ngate = x\n[terminal t3]\nkind = hikvision-isapi\n"
+                           "address = 10.0.0.9\nlane = b\n"
+                           "[terminal t4]\nkind = hikvision-isapi\naddress = 10.0.0.4\nlane = b\n"
+                           "[terminal t5]\n", 14);
+    expect(errs, "mem.conf:16: [terminals] listen: \"0.0.0.0\" is not ADDR:PORT");
+    expect(errs, "mem.conf:17: [terminals] max_body: \"10\" is not a whole number between 4096");
+    expect(errs, "mem.conf:18: [terminals] request_timeout: \"2h\" is not a duration");
+    expect(errs, "mem.conf:20: [terminal t1] kind: \"zkteco\" is not one of: hikvision-isapi");
+    expect(errs, "mem.conf:21: [terminal t1] mode: \"stream\" is not one of: push");
+    expect(errs, "mem.conf:22: [terminal t1] address: \"gate-1.lan\" is not an IPv4 or IPv6 "
+                 "address");
+    expect(errs, "mem.conf:23: [terminal t1] lane: no [lane nosuchlane] in the file");
+    expect(errs, "mem.conf:24: [terminal t1] password_file: needs user");
+    expect(errs, "mem.conf:28: [terminal t2] lane: lane a is already served by [device ir-a] "
+                 "(line 12)");
+    expect(errs, "mem.conf:33: [terminal t3] address: 10.0.0.9 is already [terminal t2]'s "
+                 "(line 25)");
+    expect(errs, "mem.conf:38: [terminal t4] lane: lane b is already served by [terminal t3] "
+                 "(line 31)");
+    expect(errs, "mem.conf:39: [terminal t5] missing required key \"kind\"");
+    expect(errs, "mem.conf:39: [terminal t5] missing required key \"address\"");
+    expect(errs, "mem.conf:39: [terminal t5] missing required key \"lane\"");
+    free(errs);
+    /* A terminal without the listener, and the listener on the nurse page's port. */
+    errs = parse_bad(BASE "[web]\nenabled = yes\nport = 8443\n[lane b]\ngate = x\n"
+                     "[terminal t]\nkind = hikvision-isapi\naddress = 10.0.0.1\nlane = b\n", 1);
+    expect(errs, "mem.conf:20: [terminal t] needs [terminals] listen = ADDR:PORT");
+    free(errs);
+    errs = parse_bad(BASE "[web]\nenabled = yes\nport = 8443\n[terminals]\n"
+                     "listen = 127.0.0.1:8443\n", 1);
+    expect(errs, "mem.conf:19: [terminals] listen: port 8443 is the nurse's page's");
+    free(errs);
+    errs = parse_bad(BASE "[terminals]\nlisten = 127.0.0.1:8099\n[lane b]\ngate = x\n"
+                     "[terminal ir-a]\nkind = hikvision-isapi\naddress = 10.0.0.1\nlane = b\n", 1);
+    expect(errs, "mem.conf:19: [terminal ir-a]: [device ir-a] (line 12) has that name already");
+    free(errs);
 }
 
 /* ---- custom profiles -------------------------------------------------------------- */
@@ -1275,6 +1358,8 @@ int main(void)
         cmocka_unit_test(test_builtin_profiles),
         cmocka_unit_test(test_readme_lists_builtin_profiles),
         cmocka_unit_test(test_rise_keys),
+        cmocka_unit_test(test_terminal_keys),
+        cmocka_unit_test(test_terminal_errors),
         cmocka_unit_test(test_profiles_parse),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_value_errors),
