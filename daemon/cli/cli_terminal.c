@@ -123,7 +123,7 @@ static const char *push_host(const struct config *cfg, const char *given)
 
 int cli_terminal_setup(struct cli *cli, int argc, char **argv)
 {
-    const char *name, *given;
+    const char *name = NULL, *given = NULL; /* set by parse when it returns EXIT_OK */
     struct setup s = {0};
     int rc = parse(argc, argv, &name, &given, &s.isapi_port);
     if (rc != EXIT_OK)
