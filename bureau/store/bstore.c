@@ -43,6 +43,10 @@ int bstore_latest_version(void)
 /* read_only_sql_transaction: a write sent to a hot standby (docs/bureau.md,
  * "Scale-out": an instance on a replica serves the reads only). */
 #define READ_ONLY_STATE "25006"
+/* invalid_sql_statement_name: our prepared statements are gone from a session that
+ * is still up (DISCARD ALL, or a pooler in transaction mode handing us another
+ * server session). Prepared again at the next call; this request is retried. */
+#define PREPARED_GONE_STATE "26000"
 
 enum bstore_status bs_status_of(const PGresult *r, PGconn *conn)
 {
@@ -52,7 +56,7 @@ enum bstore_status bs_status_of(const PGresult *r, PGconn *conn)
     if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
         strncmp(state, "57", 2) == 0 || strcmp(state, "40001") == 0 ||
         strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
-        strcmp(state, READ_ONLY_STATE) == 0)
+        strcmp(state, READ_ONLY_STATE) == 0 || strcmp(state, PREPARED_GONE_STATE) == 0)
         return BSTORE_UNAVAILABLE; /* connection, resources, shutdown, serialization, locks,
                                       a replica (the write belongs on the primary) */
     if (strcmp(state, "23505") == 0)
@@ -121,7 +125,10 @@ PGresult *bs_run_prepared(struct bstore *s, enum bs_slot slot, const char *sql, 
         PQclear(p);
         s->prepared |= 1u << slot;
     }
-    return judge(s, PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0), sql);
+    PGresult *r = judge(s, PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0), sql);
+    if (!r && strcmp(s->sqlstate, PREPARED_GONE_STATE) == 0)
+        s->prepared = 0; /* all of them went with it: prepare each again when next used */
+    return r;
 }
 
 int bs_exec_prepared(struct bstore *s, enum bs_slot slot, const char *sql, int n,
