@@ -64,7 +64,7 @@ static enum outcome decide_outcome(const struct cfg_screening *s, const struct d
         return OUT_UNKNOWN_CARD;
     if (!in->has_measurement)
         return OUT_NO_MEASUREMENT;
-    if (in->quality != Q_VALID)
+    if (in->quality != Q_VALID || in->device_alarm)
         return OUT_INVALID;
     if (!in->has_identity && s->identity_required)
         return OUT_NO_IDENTITY;
@@ -80,8 +80,10 @@ void screening_decide(const struct cfg_screening *s, const struct decision_input
     out->fever = valid && in->body_centi >= s->threshold_centi;
     out->outcome = decide_outcome(s, in, out->fever);
     out->opens_flag = out->fever;
-    /* Only someone we know, measured properly, has had their check. */
-    out->is_check = valid && in->has_identity && in->person.known && in->person.active;
+    /* Only someone we know, measured properly (and not refused by the device itself),
+     * has had their check. */
+    out->is_check = valid && !(in->device_alarm && !out->fever) && in->has_identity &&
+                    in->person.known && in->person.active;
 }
 
 void screening_display(const struct cfg_screening *s, enum outcome o, struct display *out)

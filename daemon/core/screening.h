@@ -51,6 +51,9 @@ struct decision_input {
     int32_t body_centi;
     bool has_identity;      /* a card was presented (known or not) */
     struct person_state person;
+    bool device_alarm;      /* the device itself called the temperature abnormal (an HTTP
+                             * terminal's verdict): below our threshold it is measured
+                             * again by hand, never green */
 };
 
 struct decision {

@@ -198,7 +198,8 @@ static int decide_one(struct gate *g, struct pending *pd)
     bool identified = req->has_card || (pd->from_terminal && pd->term.has_employee);
     struct decision_input in = {.has_measurement = req->has_reading, .quality = row.quality,
                                 .body_centi = row.body_centi, .has_identity = identified,
-                                .person = p.state};
+                                .person = p.state,
+                                .device_alarm = pd->from_terminal && pd->term.abnormal == 1};
     screening_decide(&g->cfg->screening, &in, &row.decision);
     pd->outcome = row.decision.outcome;
     person_text(req, &p, pd->ctx.person);

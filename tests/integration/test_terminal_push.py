@@ -364,6 +364,16 @@ def main():
     check(abs(skews.get(110, 0) + 3600000) < 5000 and abs(skews.get(112, 9e9)) < 5000,
           "skew_ms recorded: about -3600000 and 0 (%r)" % skews)
 
+    # The terminal's own alarm below our threshold (it alarms at 37.0, say; ours is
+    # 37.3): amber, measure again by hand; never green, no check.
+    check(post_json(g.port, alert(120, "S3", 37.1, abnormal=True)) == 200,
+          "an event the terminal calls abnormal at 37.1 answered 200")
+    ln = g.next_decision("a")
+    while ln is not None and ln.get("body") != "37.10":  # past the clock test's lights
+        ln = g.next_decision("a")
+    check(ln is not None and ln["lamp"] == "amber" and ln["outcome"] == "invalid",
+          "the terminal's alarm at 37.1 (under our 37.3) shows amber, not green (got %r)" % ln)
+
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly")
 

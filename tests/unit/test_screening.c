@@ -213,6 +213,44 @@ static void test_fever_needs_a_valid_reading(void **state)
     }
 }
 
+/* An HTTP terminal's own "abnormal" verdict (review of issue 18's first slice): below
+ * our threshold the person is measured again by hand (amber), never admitted and not
+ * counted as checked; at or over it, our fever decision stands. */
+static void test_device_alarm_is_never_green(void **state)
+{
+    (void)state;
+    struct cfg_screening s = defaults();
+    const struct {
+        int32_t body;
+        bool identity, optional;
+        enum outcome want;
+        bool fever, is_check;
+    } rows[] = {
+        {3700, true, false, OUT_INVALID, false, false},
+        {3500, true, false, OUT_INVALID, false, false},
+        {3650, false, true, OUT_INVALID, false, false},
+        {3800, true, false, OUT_FEVER, true, true},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        s.identity_required = !rows[i].optional;
+        struct decision_input in = {.has_measurement = true, .quality = Q_VALID,
+                                    .body_centi = rows[i].body,
+                                    .has_identity = rows[i].identity,
+                                    .person = {.known = rows[i].identity,
+                                               .active = rows[i].identity},
+                                    .device_alarm = true};
+        struct decision d;
+        screening_decide(&s, &in, &d);
+        assert_int_equal(d.outcome, rows[i].want);
+        assert_int_equal(d.fever, rows[i].fever);
+        assert_int_equal(d.opens_flag, rows[i].fever);
+        assert_int_equal(d.is_check, rows[i].is_check);
+        in.device_alarm = false; /* the same reading without the alarm is not amber */
+        screening_decide(&s, &in, &d);
+        assert_int_not_equal(d.outcome, rows[i].want == OUT_INVALID ? OUT_INVALID : OUT_COUNT);
+    }
+}
+
 /* ---- lights ------------------------------------------------------------------------ */
 
 struct display_row {
@@ -338,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_quality_follows_configured_range),
         cmocka_unit_test(test_decision_table),
         cmocka_unit_test(test_fever_needs_a_valid_reading),
+        cmocka_unit_test(test_device_alarm_is_never_green),
         cmocka_unit_test(test_display_per_outcome),
         cmocka_unit_test(test_display_follows_config),
         cmocka_unit_test(test_silent_buzzer),
