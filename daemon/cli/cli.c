@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "cli_db.h"
 #include "cli_enrol.h"
 #include "cli_nurse.h"
 #include "cli_outbox.h"
@@ -271,25 +272,6 @@ static int cmd_roster_list(struct cli *cli, int argc, char **argv)
                ? EXIT_FAILED : EXIT_OK;
 }
 
-static int cmd_db_check(struct cli *cli, int argc, char **argv)
-{
-    (void)argv;
-    if (argc != 1)
-        return cli_usage_error("db check: takes no arguments%s", "");
-    int rc = cli_open_db(cli, false);
-    if (rc != EXIT_OK)
-        return rc;
-    int v = ledger_schema_version(cli->ledger), latest = ledger_latest_version();
-    printf("%s: schema version %d (this program: %d)%s\n", cli->cfg->ledger.database, v, latest,
-           v < latest ? "; the daemon or any command that writes will upgrade it" : "");
-    if (ledger_integrity_check(cli->ledger, stdout) < 0) {
-        printf("integrity check FAILED\n");
-        return EXIT_FAILED;
-    }
-    printf("integrity check ok\n");
-    return EXIT_OK;
-}
-
 static int cmd_version(struct cli *cli, int argc, char **argv)
 {
     (void)cli;
@@ -305,7 +287,10 @@ static const struct command *commands(int *count)
         {"roster", "import", cmd_roster_import,
          "roster import FILE.csv [--deactivate-missing] [--by NAME]"},
         {"roster", "list", cmd_roster_list, "roster list [--class CLASS] [--all]"},
-        {"db", "check", cmd_db_check, "db check"},
+        {"db", "check", cli_db_check, "db check"},
+        {"db", "upgrade", cli_db_upgrade, "db upgrade"},
+        {"db", "backup", cli_db_backup, "db backup FILE"},
+        {"db", "restore", cli_db_restore, "db restore FILE"},
         {"flags", NULL, cli_flags, "flags"},
         {"check", NULL, cli_check, "check PERSON TEMP --instrument infrared|ear|axillary|oral "
                                    "[--window morning|noon] [--date D] [--by NAME]"},

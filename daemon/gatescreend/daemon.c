@@ -57,6 +57,7 @@ struct daemon {
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
     int ready_fd; /* detached start: tells the waiting parent we are up; else -1 */
+    int claim_fd; /* the ledger's claim (ledger_claim), held for the daemon's life */
 };
 
 static void apply_log_level(const struct daemon *d)
@@ -195,12 +196,25 @@ static int check_ledger_present(const struct daemon *d)
     return ledger_expect_forget(path);
 }
 
+/* One program at a time runs the ledger: a second daemon on it would drive the
+ * same lanes' records twice, and `gatescreen db restore` must not copy under it. */
+static int claim_ledger(struct daemon *d)
+{
+    const char *path = d->cfg->ledger.database;
+    int rc = ledger_claim(path, &d->claim_fd);
+    if (rc == 1)
+        log_err("%s: in use by another gatescreend or a `gatescreen db restore` (%s.lock "
+                "is locked); refusing to start a second one", path, path);
+    return rc == 0 ? 0 : -1;
+}
+
 static int open_ledger(struct daemon *d)
 {
     struct ledger_opts lo = {.synchronous_full = d->cfg->ledger.synchronous_full,
                              .busy_timeout_ms = OPEN_BUSY_TIMEOUT_MS,
                              .truncate_on_close = true};
-    if (zone_set(d->cfg->school.timezone) < 0 || check_ledger_present(d) < 0 ||
+    if (zone_set(d->cfg->school.timezone) < 0 || claim_ledger(d) < 0 ||
+        check_ledger_present(d) < 0 ||
         ledger_open(d->cfg->ledger.database, &lo, &d->ledger) < 0)
         return -1;
     if (ledger_expect_note(d->ledger) < 0)
@@ -372,6 +386,7 @@ static void shutdown_all(struct daemon *d)
     gate_board_free(d->board); /* after the gate: it publishes to the board */
     stop_guard_step(g, "the ledger to close");
     ledger_close(d->ledger);
+    ledger_unclaim(d->claim_fd); /* after the close: the WAL is folded in by then */
     evq_free(d->events);
     loop_free(d->loop);
     stop_guard_done(g);
@@ -534,7 +549,7 @@ static int detach(struct daemon *d)
 
 int daemon_run(const struct daemon_opts *opts)
 {
-    struct daemon d = {.opts = opts, .ready_fd = -1};
+    struct daemon d = {.opts = opts, .ready_fd = -1, .claim_fd = -1};
     struct config *cfg = config_load(opts->config_path, stderr);
     if (!cfg)
         return 2;

@@ -79,6 +79,25 @@ bool ledger_expected_but_missing(const char *db_path);
 /* Removes the marker (gatescreend --new-ledger). */
 int ledger_expect_forget(const char *db_path);
 
+/* ---- whole copies (ledger_backup.c) ---- */
+
+/* Claims the ledger at db_path for this process ("<database>.lock", an flock held
+ * until ledger_unclaim or exit): the daemon for its life, `db restore` while it
+ * copies, so that neither runs under the other. 0 claimed (*fd_out), 1 another
+ * process holds it, -1 error (logged). */
+int ledger_claim(const char *db_path, int *fd_out);
+void ledger_unclaim(int fd);
+/* A consistent copy of the open ledger (even while the daemon writes) in a new file
+ * dest (mode 0600, one file, never replacing one): 0, or -1 with the reason on errs
+ * and no dest left behind. */
+int ledger_backup(struct ledger *l, const char *dest, FILE *errs);
+/* Replaces the ledger at db_path with the copy at src_path, after checking that it
+ * is a whole gatescreen ledger no newer than this program; the ledger as it was is
+ * kept first as "<database>.before-restore-<UTC time>" (its name in kept; empty
+ * when there was none). The caller holds the claim. An older copy is migrated by
+ * the next start. 0, or -1 with the reason on errs. */
+int ledger_restore(const char *db_path, const char *src_path, char *kept, size_t n, FILE *errs);
+
 /* The database file's path as opened. */
 const char *ledger_path(const struct ledger *l);
 int ledger_schema_version(struct ledger *l);
