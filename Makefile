@@ -1,6 +1,6 @@
 # Thin wrapper around CMake. The two commands of the quick start:
 #   make demo   - a whole simulated school day (gates, nurse, figures) on the embedded defaults
-#   make test   - build (normal + ASan/UBSan + ThreadSanitizer + libgpiod 2.x) and run every test
+#   make test   - build (normal + ASan/UBSan + ThreadSanitizer + libgpiod 2.x + arm64) and run every test
 # Both install missing Debian packages first (.ci/packages is the one list).
 
 BUILD      ?= build
