@@ -1,6 +1,6 @@
 # Thin wrapper around CMake. The two commands of the quick start:
 #   make demo   - a whole simulated school day (gates, nurse, figures) on the embedded defaults
-#   make test   - build (normal + ASan/UBSan + ThreadSanitizer + libgpiod 2.x) and run every test
+#   make test   - build (normal + ASan/UBSan + ThreadSanitizer + libgpiod 2.x + arm64) and run every test
 # Both install missing Debian packages first (.ci/packages is the one list).
 
 BUILD      ?= build
@@ -8,6 +8,7 @@ SAN_BUILD  ?= build-sanitize
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 GPIOD2_BUILD ?= build-gpiod2
+ARM64_BUILD ?= build-arm64
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
 # The demo's ports: the Modbus simulator on it, the school's web page and the bureau's
@@ -16,7 +17,7 @@ DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: all deps build build-sanitize build-tsan test test-normal test-sanitize test-tsan \
-        test-gpiod2 reliability-long demo install \
+        test-gpiod2 test-arm64 deb deb-arm64 deb-armhf reliability-long demo install \
         fuzz clean
 
 all: build
@@ -72,7 +73,29 @@ test-tsan: build-tsan
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'
 
-test: test-normal test-sanitize test-tsan test-gpiod2
+# The gate controllers' ARM build (README, "ARM gate controllers"): cross-compiled for
+# arm64 with Debian multiarch (.ci/install-cross), the unit tests and the Modbus and
+# gate integration tests run under qemu-user. The bureau is left out (GS_BUREAU=OFF).
+CROSS_CMAKE = -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-cross.cmake -DGS_BUREAU=OFF \
+              -DCMAKE_BUILD_TYPE=RelWithDebInfo
+$(ARM64_BUILD)/CMakeCache.txt: | deps
+	.ci/install-cross arm64
+	cmake -S . -B $(ARM64_BUILD) $(CROSS_CMAKE) -DGS_CROSS_TRIPLET=aarch64-linux-gnu
+
+test-arm64: deps $(ARM64_BUILD)/CMakeCache.txt
+	.ci/install-cross arm64
+	cmake --build $(ARM64_BUILD) -j $(JOBS)
+	cd $(ARM64_BUILD) && ctest $(CTEST_ARGS) -j $(JOBS) -L unit && ctest $(CTEST_ARGS) -L cross
+
+# Debian packages (README, "Installing"), into the parent folder as dpkg-buildpackage
+# does: for this machine, and cross-built for the gate controllers (without the bureau).
+deb: deps
+	dpkg-buildpackage -us -uc -b
+deb-arm64 deb-armhf: deb-%: deps
+	.ci/install-cross $*
+	dpkg-buildpackage -a$* -Pnocheck,pkg.gatescreen.nobureau -us -uc -b
+
+test: test-normal test-sanitize test-tsan test-gpiod2 test-arm64
 
 # The fault-injection suite's long versions (tests/reliability/README.md): on demand.
 reliability-long: build
