@@ -232,6 +232,8 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
         rc = exit_busy_said(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
     if (rc == EXIT_OK)
         print_import(file, &s, deact);
+    if (rc == EXIT_OK && r->unkept[0])
+        printf("columns read and not kept: %s\n", r->unkept);
     if (rc == EXIT_OK && ledger_expect_note(cli->ledger) < 0)
         perror("warning: the ledger's .expected marker");
     roster_free(r);
@@ -241,8 +243,8 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
 static void print_person(const struct person_view *p, void *arg)
 {
     (void)arg;
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->external_id, p->kind, p->name, p->grade,
-           p->class_name, p->cards, p->active ? "yes" : "no");
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->external_id, p->kind, p->name, p->grade,
+           p->class_name, p->cards, p->active ? "yes" : "no", p->boarder ? "yes" : "no");
 }
 
 static int cmd_roster_list(struct cli *cli, int argc, char **argv)
@@ -266,7 +268,7 @@ static int cmd_roster_list(struct cli *cli, int argc, char **argv)
     int rc = cli_open_db(cli, true);
     if (rc != EXIT_OK)
         return rc;
-    printf("external_id\tkind\tname\tgrade\tclass\tcards\tactive\n");
+    printf("external_id\tkind\tname\tgrade\tclass\tcards\tactive\tboarder\n");
     return ledger_list_people(cli->ledger, class_name, all, print_person, NULL) < 0
                ? EXIT_FAILED : EXIT_OK;
 }
