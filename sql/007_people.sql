@@ -8,7 +8,8 @@ ALTER TABLE people ADD COLUMN boarder INTEGER NOT NULL DEFAULT 0 CHECK (boarder 
 -- Health observation (健康观察): for days from_day..to_day (both included) the gate
 -- sends the person to the nurse, or admits them with a note ([screening]
 -- observation), and the nurse sees every reading and check of those days. Ended
--- early by the nurse: ended_ms set (the row stays, the history is the record).
+-- early by the nurse: ended_day is the first day no longer under observation (the
+-- row stays: the history is the record).
 CREATE TABLE observations (
     id          INTEGER PRIMARY KEY,
     person_id   INTEGER NOT NULL REFERENCES people (id),
@@ -19,6 +20,7 @@ CREATE TABLE observations (
     to_day      TEXT    NOT NULL CHECK (to_day >= from_day),
     by_user     TEXT    NOT NULL DEFAULT '',
     at_ms       INTEGER NOT NULL,
+    ended_day   TEXT,
     ended_ms    INTEGER,
     ended_by    TEXT
 );
@@ -51,3 +53,24 @@ CREATE TABLE visitors (
     by_user         TEXT    NOT NULL
 );
 CREATE INDEX visitors_day ON visitors (day);
+
+-- Every gate reading and manual check of a person during one of their observations
+-- (its days, up to the day it was ended): what the nurse goes through. A gate
+-- check whose reading was purged shows as a manual row with source 'gate'.
+-- Callers bind the person or an uncorrelated set of observation ids (pushed into
+-- each arm, like the views of 002).
+CREATE VIEW observation_checks (observation_id, person_id, at_ms, day, source, temp_centi,
+                                threshold_centi, outcome, lane) AS
+    SELECT o.id, o.person_id, r.at_ms, r.day, 'gate', r.body_centi, r.threshold_centi,
+           r.outcome, coalesce(ln.name, '')
+      FROM observations o
+      JOIN readings r ON r.person_id = o.person_id AND r.day >= o.from_day
+                     AND r.day <= o.to_day AND (o.ended_day IS NULL OR r.day <= o.ended_day)
+      LEFT JOIN lanes ln ON ln.id = r.lane_id
+    UNION ALL
+    SELECT o.id, o.person_id, c.at_ms, c.day, c.instrument, c.temp_centi, c.threshold_centi,
+           c.window, ''
+      FROM observations o
+      JOIN checks c ON c.person_id = o.person_id AND c.day >= o.from_day
+                   AND c.day <= o.to_day AND (o.ended_day IS NULL OR c.day <= o.ended_day)
+     WHERE c.reading_id IS NULL;

@@ -16,6 +16,7 @@
 #include "cli_outbox.h"
 #include "cli_terminal.h"
 #include "cli_upstream.h"
+#include "cli_people.h"
 #include "cli_user.h"
 #include "clock.h"
 #include "config_load.h"
@@ -328,6 +329,12 @@ static const struct command *commands(int *count)
         {"alert-close", NULL, cli_alert_close, "alert-close ID [--by NAME]"},
         {"day", NULL, cli_day, "day [--date D]"},
         {"sweep", NULL, cli_sweep, "sweep [--date D] [--by NAME]"},
+        {"observe", NULL, cli_observe, "observe PERSON --reason risk-area|close-contact|"
+                                       "after-illness|other --days N [--from D] [--note TEXT] "
+                                       "[--by NAME]"},
+        {"observe-end", NULL, cli_observe_end, "observe-end PERSON [--by NAME]"},
+        {"observations", NULL, cli_observations, "observations [--date D] [--class CLASS]"},
+        {"observation", NULL, cli_observation, "observation PERSON"},
         {"summary", NULL, cli_summary, "summary [--date D]"},
         {"upload", NULL, cli_upload, "upload [--date D] [--now] [--retry-parked]"},
         {"outbox", NULL, cli_outbox, "outbox [--all]"},
