@@ -1,5 +1,7 @@
 """Issue 19, the school's people: health observation (健康观察) at the real gate and
-on the nurse's web API, and visitors (来访登记) registered by gate staff. One real
+on the nurse's web API, and visitors (来访登记) registered by gate staff (entered
+temperature or the lane's, a fever refused and listed for the nurse, masked phones,
+every refusal writing nothing). One real
 daemon with the web page, gatescreen-sim over Modbus TCP, users and roster made
 with the real CLI (the setup of test_web_api.py)."""
 import datetime
@@ -124,6 +126,75 @@ def observation(s, c, sim, dm):
     check(r.status == 200 and r.json()["count"] == 1, "one left under observation")
 
 
+VISITOR = {"name": "陈师傅", "phone": "138 1234 5678", "organisation": "自来水公司",
+           "reason": "维修水管", "host": "总务处王老师", "approved_by": "李校长"}
+
+
+def visitor(c, **kw):
+    body = dict(VISITOR)
+    body.update(kw)
+    return c.post("/api/v1/visitors", {k: v for k, v in body.items() if v is not None})
+
+
+def visitor_refusals(s, c):
+    g = c["gate1"]
+    before = s.q("SELECT count(*) FROM visitors")
+    for kw, want in (({"name": None, "temp_centi": 3660}, "name is required"),
+                     ({"name": "  ", "temp_centi": 3660}, "name"),
+                     ({"phone": "abc", "temp_centi": 3660}, "is not a phone number"),
+                     ({"reason": None, "temp_centi": 3660}, "reason is required"),
+                     ({"host": None, "temp_centi": 3660}, "host is required"),
+                     ({"approved_by": None, "temp_centi": 3660}, "approved_by is required"),
+                     ({}, "give either temp_centi"),
+                     ({"temp_centi": 3660, "lane": "a"}, "give either temp_centi"),
+                     ({"temp_centi": 2000}, "temp_centi must be an integer"),
+                     ({"temp_centi": "36.6"}, "temp_centi must be an integer"),
+                     ({"lane": "zz"}, "lane 'zz' is not a lane of this school (lanes: a, b)"),
+                     ({"lane": "b"}, "lane b has no valid reading without a card"),
+                     ({"temp_centi": 3660, "colour": "red"}, "colour")):
+        r = visitor(g, **kw)
+        check(r.status == 400 and want in r.error(), "400 %r: %s" % (kw, r.error()))
+    r = g.post("/api/v1/visitors", dict(VISITOR, temp_centi=3660), csrf=False)
+    check(r.status == 403, "without the CSRF token: %d" % r.status)
+    r = visitor(c["teach1"], temp_centi=3660)
+    check(r.status == 403, "a teacher may not register visitors: %d" % r.status)
+    check(s.q("SELECT count(*) FROM visitors") == before, "refusals wrote nothing")
+
+
+def visitors(s, c, sim):
+    g, n = c["gate1"], c["nurse1"]
+    r = visitor(g, temp_centi=3660)
+    check(r.status == 200 and r.json()["outcome"] == "admitted"
+          and r.json()["phone"] == "138 **** 5678", "gate staff register a visitor: %s" % r.body)
+    r = visitor(g, name="刘女士", phone="13900001111", organisation=None,
+                reason="接生病的孩子", host="一年级1班班主任", temp_centi=3780)
+    check(r.status == 200 and r.json()["outcome"] == "refused"
+          and "not admitted" in r.json()["message"], "a fever: refused: %s" % r.body)
+    # The lane's reading: the visitor stands at lane a without a card.
+    check(sim.cmd("arrive ir-a temp=36.70") == "ok", "the visitor measured at lane a")
+    gslib.wait_until(lambda: s.q("SELECT count(*) FROM readings WHERE card_no IS NULL "
+                                 "AND body_centi = 3670")[0][0] > 0, 5)
+    r = visitor(g, name="张科长", organisation="区教育局", reason="检查", lane="a")
+    check(r.status == 200 and r.json()["temp_centi"] == 3670 and
+          r.json()["temp_source"] == "lane", "temperature from the lane: %s" % r.body)
+    visitor_refusals(s, c)
+    r = g.get("/api/v1/visitors")
+    j = r.json() if r.status == 200 else {}
+    check(j.get("figures") == {"registered": 3, "admitted": 2, "refused": 1},
+          "the day's visitor figures: %r" % j.get("figures"))
+    vs = j.get("visitors", [])
+    check(len(vs) == 3 and all(v["temp_centi"] is None for v in vs)
+          and vs[1]["phone"] == "139****1111", "the gate role sees outcomes, masked phones")
+    r = n.get("/api/v1/visitors?refused=yes")
+    vs = r.json()["visitors"] if r.status == 200 else []
+    check(len(vs) == 1 and vs[0]["name"] == "刘女士" and vs[0]["temp_centi"] == 3780,
+          "the nurse's list: the refused visitor with the temperature: %r" % vs)
+    check(s.q("SELECT phone FROM visitors WHERE name = '刘女士'") == [("13900001111",)],
+          "the phone is stored whole (the host may call back)")
+    r = c["teach1"].get("/api/v1/visitors")
+    check(r.status == 403, "a teacher does not see visitors: %d" % r.status)
+
+
 def main():
     s = wa.School()
     prepare(s)
@@ -140,6 +211,7 @@ def main():
             clients[name] = wa.Client(s.web_port)
             check(clients[name].login(name), "%s logs in" % name)
         observation(s, clients, sim, dm)
+        visitors(s, clients, sim)
     finally:
         rc, _ = dm.stop()
         sim.kill()
