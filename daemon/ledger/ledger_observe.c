@@ -187,20 +187,33 @@ int ledger_list_observations(struct ledger *l, const char *day, const char *clas
     return ledger_each_row(l, st, "list observations", obs_row, &cb);
 }
 
-enum ledger_status ledger_person_observations(struct ledger *l, const char *person,
-                                              void (*fn)(const struct observation_view *v,
-                                                         void *arg),
-                                              void *arg, FILE *errs)
+/* The person's row id for a listing: LEDGER_OK, or the refusal (NOT_FOUND, with
+ * its message on errs). */
+static enum ledger_status person_id(struct ledger *l, const char *person, int64_t *pid,
+                                    FILE *errs)
 {
     struct lh_person p;
     l->refused = LEDGER_OK;
     if (lh_find_person(l, person, &p, errs) < 0)
         return ledger_failure(l);
+    *pid = p.id;
+    return LEDGER_OK;
+}
+
+enum ledger_status ledger_person_observations(struct ledger *l, const char *person,
+                                              void (*fn)(const struct observation_view *v,
+                                                         void *arg),
+                                              void *arg, FILE *errs)
+{
+    int64_t pid = 0;
+    enum ledger_status found = person_id(l, person, &pid, errs);
+    if (found != LEDGER_OK)
+        return found;
     char sql[2048];
     snprintf(sql, sizeof sql, OBS_SELECT "ORDER BY o.from_day DESC, o.id DESC",
              "o.person_id = ?2 AND ?1 IS NULL", "o.person_id = ?2 AND ?1 IS NULL");
     sqlite3_stmt *st = ledger_prepare(l, sql);
-    if (st && lh_bind(st, "tI", NULL, p.id) < 0) {
+    if (st && lh_bind(st, "tI", NULL, pid) < 0) {
         sqlite3_finalize(st);
         st = NULL;
     }
@@ -232,16 +245,16 @@ enum ledger_status ledger_observed_checks(struct ledger *l, const char *person,
                                                      void *arg),
                                           void *arg, FILE *errs)
 {
-    struct lh_person p;
-    l->refused = LEDGER_OK;
-    if (lh_find_person(l, person, &p, errs) < 0)
-        return ledger_failure(l);
+    int64_t pid = 0;
+    enum ledger_status found = person_id(l, person, &pid, errs);
+    if (found != LEDGER_OK)
+        return found;
     sqlite3_stmt *st = ledger_prepare(l, "SELECT observation_id, at_ms, day, source, "
                                          "temp_centi, threshold_centi, outcome, lane FROM "
                                          "observation_checks WHERE person_id = ?1 "
                                          "ORDER BY at_ms, observation_id");
     if (st)
-        sqlite3_bind_int64(st, 1, p.id);
+        sqlite3_bind_int64(st, 1, pid);
     struct check_cb cb = {fn, arg};
     return ledger_each_row(l, st, "observed checks", check_row, &cb) < 0 ? LEDGER_IO
                                                                        : LEDGER_OK;

@@ -195,29 +195,13 @@ def visitors(s, c, sim):
     check(r.status == 403, "a teacher does not see visitors: %d" % r.status)
 
 
+def scenario(s, clients, sim, dm):
+    observation(s, clients, sim, dm)
+    visitors(s, clients, sim)
+
+
 def main():
-    s = wa.School()
-    prepare(s)
-    sim = gslib.Sim(s.conf)
-    check(sim.wait_ready(), "simulator ready")
-    dm = gslib.Daemon(s.conf)
-    up = dm.wait_for("device ir-a: state ok") and dm.wait_for("web: serving")
-    check(up, "daemon up")
-    clients = {}
-    try:
-        if not up:
-            return
-        for name in ("nurse1", "teach1", "gate1", "admin1"):
-            clients[name] = wa.Client(s.web_port)
-            check(clients[name].login(name), "%s logs in" % name)
-        observation(s, clients, sim, dm)
-        visitors(s, clients, sim)
-    finally:
-        rc, _ = dm.stop()
-        sim.kill()
-        log = dm.text()
-        check(rc == 0, "daemon stopped cleanly")
-        check("Sanitizer" not in log and "runtime error" not in log, "no sanitizer report")
+    wa.run_school(prepare, lambda s, sim: None, scenario)
 
 
 if __name__ == "__main__":
