@@ -47,6 +47,8 @@ CREATE TABLE visitors (
     temp_centi      INTEGER NOT NULL,
     temp_source     TEXT    NOT NULL CHECK (temp_source IN ('lane', 'entered')),
     lane            TEXT    NOT NULL DEFAULT '',
+    reading_id      INTEGER REFERENCES readings (id) ON DELETE SET NULL, -- the lane's reading
+                                                    -- taken (each is one visitor's at most)
     threshold_centi INTEGER NOT NULL,
     outcome         TEXT    NOT NULL CHECK (outcome IN ('admitted', 'refused')),
     approved_by     TEXT    NOT NULL,

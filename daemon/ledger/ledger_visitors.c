@@ -71,14 +71,16 @@ static bool values_ok(const struct visitor_in *in, FILE *errs)
 }
 
 /* The lane's latest valid reading of nobody's card, fresh enough to be the visitor
- * standing there: 1 found, 0 none (refused, with the message), -1 error. */
-static int lane_reading(struct ledger *l, const struct visitor_in *in, int *centi, FILE *errs)
+ * standing there and not yet another visitor's: 1 found (*id), 0 none (refused,
+ * with the message), -1 error. */
+static int lane_reading(struct ledger *l, const struct visitor_in *in, int64_t *id, FILE *errs)
 {
-    int64_t v = 0;
-    int found = lh_query_i64(l, &v, "SELECT r.body_centi FROM readings r JOIN lanes ln ON "
+    int found = lh_query_i64(l, id, "SELECT r.id FROM readings r JOIN lanes ln ON "
                                     "ln.id = r.lane_id WHERE ln.name = ?1 AND r.person_id IS "
                                     "NULL AND r.card_no IS NULL AND r.quality = 'valid' AND "
-                                    "r.at_ms >= ?2 ORDER BY r.at_ms DESC, r.id DESC LIMIT 1",
+                                    "r.at_ms >= ?2 AND NOT EXISTS (SELECT 1 FROM visitors v "
+                                    "WHERE v.reading_id = r.id) "
+                                    "ORDER BY r.at_ms DESC, r.id DESC LIMIT 1",
                              "tI", in->lane, in->at_ms - VISITOR_LANE_MAX_AGE_MS);
     if (found == 0) {
         fprintf(errs, "lane %s has no valid reading without a card in the last %d minutes: "
@@ -87,7 +89,6 @@ static int lane_reading(struct ledger *l, const struct visitor_in *in, int *cent
         ledger_refuse(l, LEDGER_INVALID);
         return 0;
     }
-    *centi = (int)v;
     return found;
 }
 
@@ -96,20 +97,23 @@ static int lane_reading(struct ledger *l, const struct visitor_in *in, int *cent
 static int add_body(struct ledger *l, const struct visitor_in *in, struct visitor_result *out,
                     FILE *errs)
 {
-    out->temp_centi = in->temp_centi;
-    if (in->from_lane && lane_reading(l, in, &out->temp_centi, errs) <= 0)
+    int64_t reading = 0, centi = in->temp_centi;
+    if (in->from_lane && (lane_reading(l, in, &reading, errs) <= 0 ||
+                          lh_query_i64(l, &centi, "SELECT body_centi FROM readings WHERE id = ?1",
+                                       "I", reading) <= 0))
         return -1;
+    out->temp_centi = (int)centi;
     out->threshold_centi = in->screening->threshold_centi;
     out->refused = out->temp_centi >= out->threshold_centi;
     if (lh_run(l, NULL, "INSERT INTO visitors (day, at_ms, name, phone, organisation, reason, "
                         "host, temp_centi, temp_source, lane, threshold_centi, outcome, "
-                        "approved_by, by_user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                        "?10, ?11, ?12, ?13, ?14)",
-               "tItttttdttdttt", out->day, in->at_ms, in->name, in->phone,
+                        "approved_by, by_user, reading_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                        "?8, ?9, ?10, ?11, ?12, ?13, ?14, nullif(?15, 0))",
+               "tItttttdttdtttI", out->day, in->at_ms, in->name, in->phone,
                in->organisation ? in->organisation : "", in->reason, in->host, out->temp_centi,
                in->from_lane ? "lane" : "entered", in->from_lane ? in->lane : "",
                out->threshold_centi, out->refused ? "refused" : "admitted", in->approved_by,
-               in->by) < 0)
+               in->by, reading) < 0)
         return -1;
     out->id = sqlite3_last_insert_rowid(l->db);
     char t[16], detail[256];

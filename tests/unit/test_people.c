@@ -140,6 +140,8 @@ static void test_visitors_rule_and_figures(void **state)
     assert_int_equal(visit(f, "丁", 0, "east-1", now, &r), LEDGER_OK);
     assert_int_equal(r.temp_centi, 3750);
     assert_true(r.refused);
+    /* That reading is 丁's: the next visitor must be measured again. */
+    assert_int_equal(visit(f, "戊", 0, "east-1", now, &r), LEDGER_INVALID);
     struct visitor_figures fig;
     assert_int_equal(ledger_visitor_figures(f->l, D0, &fig), 0);
     assert_int_equal(fig.registered, 3);
