@@ -43,6 +43,8 @@ struct cfg_screening {
     int64_t blink_period_ms;
     int cluster_day_cases;       /* illness cases in one class in one day */
     int cluster_3day_cases;      /* ... in three days */
+    bool observation_refer;      /* under observation: see the nurse (refer), else
+                                  * admitted with a note on the reading (note) */
 };
 
 enum cfg_parity { CFG_PARITY_NONE = 'N', CFG_PARITY_EVEN = 'E', CFG_PARITY_ODD = 'O' };

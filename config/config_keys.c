@@ -40,6 +40,7 @@ static const struct name_val indicator_names[] = {
 static const struct name_val enforce_names[] = {
     {"soft", CFG_ENFORCE_SOFT}, {"hard", CFG_ENFORCE_HARD}, {NULL, 0},
 };
+static const struct name_val observation_names[] = {{"refer", 1}, {"note", 0}, {NULL, 0}};
 static const struct name_val identify_table[] = {{"pseudonym", 0}, {"names", 1}, {NULL, 0}};
 
 static const struct keydef daemon_keys[] = {
@@ -96,6 +97,7 @@ static const struct keydef screening_keys[] = {
     RANGE("blink_period", cp_parse_duration, struct cfg_screening, blink_period_ms, 100, 5 * SEC),
     RANGE("cluster_day_cases", cp_parse_int, struct cfg_screening, cluster_day_cases, 1, 100),
     RANGE("cluster_3day_cases", cp_parse_int, struct cfg_screening, cluster_3day_cases, 1, 100),
+    ENUM("observation", struct cfg_screening, observation_refer, observation_names, K_BOOL),
 };
 
 static const struct keydef upstream_keys[] = {
@@ -249,7 +251,7 @@ void cp_defaults_screening(struct cfg_screening *s)
         .hold_admit_ms = 2 * SEC, .hold_fever_ms = 10 * SEC, .hold_invalid_ms = 3 * SEC,
         .hold_deny_ms = 5 * SEC, .hold_nurse_ms = 5 * SEC, .hold_no_measurement_ms = 3 * SEC,
         .buzzer_ms = 3 * SEC, .blink_period_ms = 500,
-        .cluster_day_cases = 3, .cluster_3day_cases = 5,
+        .cluster_day_cases = 3, .cluster_3day_cases = 5, .observation_refer = true,
     };
 }
 

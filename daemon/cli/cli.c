@@ -17,6 +17,7 @@
 #include "cli_outbox.h"
 #include "cli_terminal.h"
 #include "cli_upstream.h"
+#include "cli_people.h"
 #include "cli_user.h"
 #include "clock.h"
 #include "config_load.h"
@@ -233,6 +234,8 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
         rc = exit_busy_said(ledger_import_roster(cli->ledger, r, file, deact, by, &s, stderr));
     if (rc == EXIT_OK)
         print_import(file, &s, deact);
+    if (rc == EXIT_OK && r->unkept[0])
+        printf("columns read and not kept: %s\n", r->unkept);
     if (rc == EXIT_OK && ledger_expect_note(cli->ledger) < 0)
         perror("warning: the ledger's .expected marker");
     roster_free(r);
@@ -242,8 +245,8 @@ static int cmd_roster_import(struct cli *cli, int argc, char **argv)
 static void print_person(const struct person_view *p, void *arg)
 {
     (void)arg;
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->external_id, p->kind, p->name, p->grade,
-           p->class_name, p->cards, p->active ? "yes" : "no");
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p->external_id, p->kind, p->name, p->grade,
+           p->class_name, p->cards, p->active ? "yes" : "no", p->boarder ? "yes" : "no");
 }
 
 static int cmd_roster_list(struct cli *cli, int argc, char **argv)
@@ -267,7 +270,7 @@ static int cmd_roster_list(struct cli *cli, int argc, char **argv)
     int rc = cli_open_db(cli, true);
     if (rc != EXIT_OK)
         return rc;
-    printf("external_id\tkind\tname\tgrade\tclass\tcards\tactive\n");
+    printf("external_id\tkind\tname\tgrade\tclass\tcards\tactive\tboarder\n");
     return ledger_list_people(cli->ledger, class_name, all, print_person, NULL) < 0
                ? EXIT_FAILED : EXIT_OK;
 }
@@ -311,6 +314,12 @@ static const struct command *commands(int *count)
         {"alert-close", NULL, cli_alert_close, "alert-close ID [--by NAME]"},
         {"day", NULL, cli_day, "day [--date D]"},
         {"sweep", NULL, cli_sweep, "sweep [--date D] [--by NAME]"},
+        {"observe", NULL, cli_observe, "observe PERSON --reason risk-area|close-contact|"
+                                       "after-illness|other --days N [--from D] [--note TEXT] "
+                                       "[--by NAME]"},
+        {"observe-end", NULL, cli_observe_end, "observe-end PERSON [--by NAME]"},
+        {"observations", NULL, cli_observations, "observations [--date D] [--class CLASS]"},
+        {"observation", NULL, cli_observation, "observation PERSON"},
         {"summary", NULL, cli_summary, "summary [--date D]"},
         {"upload", NULL, cli_upload, "upload [--date D] [--now] [--retry-parked]"},
         {"outbox", NULL, cli_outbox, "outbox [--all]"},

@@ -8,9 +8,8 @@
  *
  * The records come from core/csv.c.
  *
- * Header names, case-insensitive (English) or exact (Chinese aliases):
- *   external_id  学号, 工号      kind   类别      name  姓名
- *   grade        年级           class  班级      card  卡号      active  在校
+ * Header names: the columns table below (English and the names Chinese schools'
+ * exports use, README "Roster format").
  */
 #include "roster.h"
 
@@ -76,21 +75,44 @@ static int shown(const char *s, size_t n)
 
 /* ---- columns ------------------------------------------------------------------- */
 
-enum col { COL_ID, COL_KIND, COL_NAME, COL_GRADE, COL_CLASS, COL_CARD, COL_ACTIVE, NCOLS };
+enum col { COL_ID, COL_KIND, COL_NAME, COL_GRADE, COL_CLASS, COL_CARD, COL_ACTIVE, COL_BOARDER,
+           NCOLS };
+/* column_lookup's answers besides a column: a column schools export that the roster
+ * does not keep (gender, row number, remarks), and no match. */
+enum { COL_UNKEPT = -2, COL_UNKNOWN = -1 };
 
+#define MAX_ALIASES 10
+
+/* The names a column goes by in schools' exports (issue 19). A header cell is
+ * matched whole, then each part of it split at '/' (学号/ID, 学号/工号), after
+ * blanks, a required-field star and a bracketed remark are dropped (姓名（Name）*). */
 static const struct column {
-    const char *name;      /* compared case-insensitively */
-    const char *alias[2];  /* Chinese, compared exactly */
+    const char *name;                /* the canonical name */
+    const char *alias[MAX_ALIASES];  /* NULL-ended; ASCII compared case-insensitively */
+    const char *hint;                /* the Chinese names, for "missing column" */
     bool required;
 } columns[NCOLS] = {
-    [COL_ID] = {"external_id", {"学号", "工号"}, true},
-    [COL_KIND] = {"kind", {"类别", NULL}, true},
-    [COL_NAME] = {"name", {"姓名", NULL}, true},
-    [COL_GRADE] = {"grade", {"年级", NULL}, false},
-    [COL_CLASS] = {"class", {"班级", NULL}, false},
-    [COL_CARD] = {"card", {"卡号", NULL}, false},
-    [COL_ACTIVE] = {"active", {"在校", NULL}, false},
+    [COL_ID] = {"external_id", {"学号", "工号", "学籍号", "编号", "教工号", "职工号", "id",
+                                "student_id", "staff_id", NULL}, "学号, 工号 or 学号/工号", true},
+    [COL_KIND] = {"kind", {"类别", "身份", "人员类别", "人员类型", "类型", "type", NULL},
+                  "类别, 身份 or 人员类别; may be left out only when the id column is 学号", true},
+    [COL_NAME] = {"name", {"姓名", NULL}, "姓名", true},
+    [COL_GRADE] = {"grade", {"年级", NULL}, "年级", false},
+    [COL_CLASS] = {"class", {"班级", "班别", NULL}, "班级", false},
+    [COL_CARD] = {"card", {"卡号", "物理卡号", "门禁卡号", "校园卡号", "ic卡号", "card_no", NULL},
+                  "卡号", false},
+    [COL_ACTIVE] = {"active", {"状态", "在校", "在读状态", "status", NULL}, "状态", false},
+    [COL_BOARDER] = {"boarder", {"住校", "是否住校", "住宿", "boarding", NULL}, "住校", false},
 };
+
+static const char *const unkept_names[] = {"性别", "gender", "sex", "序号", "no", "备注",
+                                           "note", "remark", NULL};
+
+/* For "unknown column": every name accepted, Chinese ones included. */
+#define ACCEPTED_NAMES \
+    "external_id (学号, 工号, 学号/工号, 学籍号, 编号, id), kind (类别, 身份, 人员类别), " \
+    "name (姓名), grade (年级), class (班级), card (卡号), active (状态, 在校), " \
+    "boarder (住校); read and not kept: 性别, 序号, 备注"
 
 /* ASCII-only case folding: the locale must not fold bytes of UTF-8 characters. */
 static bool same_nocase(const char *a, const char *b)
@@ -104,15 +126,138 @@ static bool same_nocase(const char *a, const char *b)
     return *a == *b;
 }
 
-static int column_lookup(const char *s)
+static bool in_list(const char *s, const char *const *list)
 {
-    for (int i = 0; i < NCOLS; i++) {
-        const struct column *k = &columns[i];
-        if (same_nocase(s, k->name) || (k->alias[0] && strcmp(s, k->alias[0]) == 0) ||
-            (k->alias[1] && strcmp(s, k->alias[1]) == 0))
+    for (; *list; list++)
+        if (same_nocase(s, *list))
+            return true;
+    return false;
+}
+
+static int match_part(const char *s)
+{
+    for (int i = 0; i < NCOLS; i++)
+        if (same_nocase(s, columns[i].name) || in_list(s, columns[i].alias))
             return i;
+    return in_list(s, unkept_names) ? COL_UNKEPT : COL_UNKNOWN;
+}
+
+/* Blanks a spreadsheet leaves around a name: ASCII, U+3000 and U+00A0. */
+static size_t blank_at(const char *s, size_t n)
+{
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t'))
+        return 1;
+    if (n >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    return n >= 2 && memcmp(s, "\xC2\xA0", 2) == 0 ? 2 : 0;
+}
+
+static size_t blank_before(const char *s, size_t n)
+{
+    if (n >= 1 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        return 1;
+    if (n >= 3 && memcmp(s + n - 3, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    return n >= 2 && memcmp(s + n - 2, "\xC2\xA0", 2) == 0 ? 2 : 0;
+}
+
+/* Drops the blanks around s[*off .. *off + *n). */
+static void trim_blanks(const char *s, size_t *off, size_t *n)
+{
+    size_t k;
+    while ((k = blank_at(s + *off, *n)) > 0)
+        *off += k, *n -= k;
+    while ((k = blank_before(s + *off, *n)) > 0)
+        *n -= k;
+}
+
+static bool ends_with(const char *s, size_t n, const char *tail)
+{
+    size_t t = strlen(tail);
+    return n >= t && memcmp(s + n - t, tail, t) == 0;
+}
+
+/* A header name without blanks, a trailing star (required, in templates) and a
+ * trailing bracketed remark ("姓名（Name）"), into out. */
+static void header_norm(const char *s, char *out, size_t size)
+{
+    static const char *const pairs[][2] = {{"(", ")"}, {"\xEF\xBC\x88", "\xEF\xBC\x89"},
+                                           {"[", "]"}, {"\xE3\x80\x90", "\xE3\x80\x91"}};
+    size_t off = 0, n = strlen(s);
+    trim_blanks(s, &off, &n);
+    if (ends_with(s + off, n, "*") || ends_with(s + off, n, "\xEF\xBC\x8A"))
+        n -= s[off + n - 1] == '*' ? 1 : 3;
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        if (!ends_with(s + off, n, pairs[i][1]))
+            continue;
+        for (size_t k = n; k-- > 0;)
+            if (strncmp(s + off + k, pairs[i][0], strlen(pairs[i][0])) == 0 && k > 0) {
+                n = k;
+                break;
+            }
     }
-    return -1;
+    trim_blanks(s, &off, &n);
+    snprintf(out, size, "%.*s", (int)n, s + off);
+}
+
+/* Marks where a header name splits into parts: '/', '|', '／' and '、' become one
+ * unit separator byte (a header never holds one: control characters are refused). */
+static void mark_splits(char *s)
+{
+    char *out = s;
+    for (const char *in = s; *in;) {
+        if (*in == '/' || *in == '|') {
+            *out++ = '\x1F';
+            in++;
+        } else if (strncmp(in, "\xEF\xBC\x8F", 3) == 0 || strncmp(in, "\xE3\x80\x81", 3) == 0) {
+            *out++ = '\x1F';
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+}
+
+/* The column a header cell names: whole, else by its parts split at '/' (also
+ * '／', '|', '、'), which must not name two different columns (*other gets the
+ * second, else COL_UNKNOWN). */
+static int column_lookup(const char *cell, int *other)
+{
+    char norm[256];
+    header_norm(cell, norm, sizeof norm);
+    int found = match_part(norm);
+    *other = COL_UNKNOWN;
+    if (found != COL_UNKNOWN)
+        return found;
+    mark_splits(norm);
+    for (char *s = norm, *end; s; s = end ? end + 1 : NULL) {
+        if ((end = strchr(s, '\x1F')) != NULL)
+            *end = '\0';
+        size_t off = 0, n = strlen(s);
+        trim_blanks(s, &off, &n);
+        s[off + n] = '\0';
+        int m = match_part(s + off);
+        if (m >= 0 && found >= 0 && m != found) {
+            *other = m;
+            return found;
+        }
+        if (m >= 0 || (m == COL_UNKEPT && found == COL_UNKNOWN))
+            found = m;
+    }
+    return found;
+}
+
+/* An id column headed only by a student number (学号, 学籍号, student_id) makes
+ * every row a student when there is no kind column: the school's student export. */
+static bool students_only(const char *cell)
+{
+    char norm[256];
+    header_norm(cell, norm, sizeof norm);
+    for (char *c = norm; *c; c++)
+        *c = *c >= 'A' && *c <= 'Z' ? (char)(*c + 32) : *c;
+    bool student = strstr(norm, "学号") || strstr(norm, "学籍号") || strstr(norm, "student");
+    return student && !strstr(norm, "工号") && !strstr(norm, "staff");
 }
 
 /* ---- duplicate index: open addressing over row numbers, linear overall ------------ */
@@ -215,6 +360,7 @@ struct parser {
     struct csv csv;
     int col_field[NCOLS]; /* field number of each column, -1 = absent */
     size_t ncols;         /* fields in the header */
+    bool students_only;   /* no kind column, the id column is 学号: every row a student */
     struct roster *ro;
     size_t caprows;
     struct index ids, cards;
@@ -311,17 +457,31 @@ static void check_fields(struct parser *p)
 
 /* ---- header -------------------------------------------------------------------- */
 
+/* A column the roster does not keep, named once in roster->unkept. */
+static void note_unkept(struct parser *p, const char *s)
+{
+    size_t used = strlen(p->ro->unkept), n = strlen(s);
+    if (used + n + 3 >= sizeof p->ro->unkept)
+        return; /* a note only: the first few are enough */
+    snprintf(p->ro->unkept + used, sizeof p->ro->unkept - used, "%s%s", used ? ", " : "", s);
+}
+
 static void header_field(struct parser *p, size_t i)
 {
     const struct csv *c = &p->csv;
     const char *s = csv_field_text(c, i);
     size_t n = c->f[i].len;
-    int k = column_lookup(s);
-    if (k < 0 && n == 0)
+    int other, k = column_lookup(s, &other);
+    if (k == COL_UNKNOWN && n == 0)
         problem(&p->rep, c->rec_line, "column %zu has no name", i + 1);
-    else if (k < 0)
-        problem(&p->rep, c->rec_line, "unknown column \"%.*s%s\" (expected external_id, kind, "
-                "name, grade, class, card, active)", SHOW(s, n));
+    else if (other >= 0)
+        problem(&p->rep, c->rec_line, "column \"%.*s%s\" names two columns (%s and %s)",
+                SHOW(s, n), columns[k].name, columns[other].name);
+    else if (k == COL_UNKNOWN)
+        problem(&p->rep, c->rec_line, "unknown column \"%.*s%s\" (accepted: " ACCEPTED_NAMES ")",
+                SHOW(s, n));
+    else if (k == COL_UNKEPT)
+        note_unkept(p, s);
     else if (p->col_field[k] >= 0)
         problem(&p->rep, c->rec_line, "duplicate column \"%s\" (columns %d and %zu)",
                 columns[k].name, p->col_field[k] + 1, i + 1);
@@ -337,10 +497,13 @@ static int parse_header(struct parser *p)
     for (size_t i = 0; i < p->csv.nf; i++)
         if (p->csv.f[i].clean)
             header_field(p, i);
+    int id = p->col_field[COL_ID];
+    p->students_only = id >= 0 && p->col_field[COL_KIND] < 0 &&
+                       students_only(csv_field_text(&p->csv, (size_t)id));
     for (int k = 0; k < NCOLS; k++)
-        if (columns[k].required && p->col_field[k] < 0)
-            problem(&p->rep, p->csv.rec_line, "missing required column \"%s\"",
-                    columns[k].name);
+        if (columns[k].required && p->col_field[k] < 0 && !(k == COL_KIND && p->students_only))
+            problem(&p->rep, p->csv.rec_line, "missing required column \"%s\" (%s)",
+                    columns[k].name, columns[k].hint);
     p->ncols = p->csv.nf;
     return p->rep.count - before;
 }
@@ -402,10 +565,16 @@ static void set_class(struct parser *p, struct roster_row *r, const char *s, siz
         memcpy(r->class_name, s, n + 1);
 }
 
-/* Decimal digits only (no sign, no blanks, no 1e6 from a spreadsheet), 1..2^53-1.
- * Leading zeros are allowed: the number, not the text, is the card. */
-static void set_card(struct parser *p, struct roster_row *r, const char *s, size_t n)
+/* Decimal digits only (no sign, no 1e6 from a spreadsheet), 1..2^53-1. Blanks
+ * around the number are dropped (a quoted " 0077 ", U+3000 from an IME); a blank
+ * inside is refused (is "12 34" one card or two?). Leading zeros are allowed and
+ * mean nothing: the number, not the text, is the card, as the reader reports it
+ * (0012345678 and 12345678 are the same card, so both in one file are a duplicate). */
+static void set_card(struct parser *p, struct roster_row *r, const char *text, size_t len)
 {
+    size_t off = 0, n = len;
+    trim_blanks(text, &off, &n);
+    const char *s = text + off;
     uint64_t v = 0;
     size_t i = 0;
     if (n == 0)
@@ -414,7 +583,8 @@ static void set_card(struct parser *p, struct roster_row *r, const char *s, size
         v = v * 10 + (uint64_t)(s[i] - '0');
     if (i < n && (s[i] < '0' || s[i] > '9'))
         problem(&p->rep, p->csv.rec_line, "card \"%.*s%s\" is not a number (decimal digits "
-                "only)", SHOW(s, n));
+                "only, no spaces inside; format the column as text in the spreadsheet)",
+                SHOW(text, len));
     else if (i < n || v == 0 || v > CARD_MAX)
         problem(&p->rep, p->csv.rec_line, "card %.*s%s is out of range (1 to %llu)",
                 SHOW(s, n), (unsigned long long)CARD_MAX);
@@ -424,20 +594,48 @@ static void set_card(struct parser *p, struct roster_row *r, const char *s, size
     }
 }
 
+/* yes/no in the words exports use: 1 yes, 0 no, -1 neither. */
+static int yes_no(const char *s, const char *const *yes, const char *const *no)
+{
+    bool b;
+    if (in_list(s, yes))
+        return 1;
+    if (in_list(s, no))
+        return 0;
+    return tn_bool(s, &b) < 0 ? -1 : b;
+}
+
+/* 状态 columns say what the person is: 在校 (at school) or 毕业 (graduated), ... */
 static void set_active(struct parser *p, struct roster_row *r, const char *s, size_t n)
 {
-    if (n == 0 || strcmp(s, "是") == 0)
-        r->active = true;
-    else if (strcmp(s, "否") == 0)
-        r->active = false;
-    else if (tn_bool(s, &r->active) < 0)
-        problem(&p->rep, p->csv.rec_line, "active \"%.*s%s\" is not yes or no", SHOW(s, n));
+    static const char *const yes[] = {"是", "在校", "在读", "在职", "正常", "有效", "启用", NULL};
+    static const char *const no[] = {"否", "离校", "毕业", "休学", "转学", "转出", "退学",
+                                     "离职", "退休", "停用", "无效", "注销", NULL};
+    int v = n == 0 ? 1 : yes_no(s, yes, no);
+    if (v < 0)
+        problem(&p->rep, p->csv.rec_line, "active \"%.*s%s\" is not yes or no (是/否; 在校, "
+                "在读, 在职, 正常 or 离校, 毕业, 休学, 转学, 退学, 离职, 退休)", SHOW(s, n));
+    else
+        r->active = v;
+}
+
+/* Boarders (住校生) sleep at school; empty is no (走读, a day pupil). */
+static void set_boarder(struct parser *p, struct roster_row *r, const char *s, size_t n)
+{
+    static const char *const yes[] = {"是", "住校", "住宿", "住读", "寄宿", NULL};
+    static const char *const no[] = {"否", "走读", "不住校", NULL};
+    int v = n == 0 ? 0 : yes_no(s, yes, no);
+    if (v < 0)
+        problem(&p->rep, p->csv.rec_line, "boarder \"%.*s%s\" is not yes or no (是/否, 住校/走读)",
+                SHOW(s, n));
+    else
+        r->boarder = v;
 }
 
 static setter *const setters[NCOLS] = {
     [COL_ID] = set_id, [COL_KIND] = set_kind, [COL_NAME] = set_name,
     [COL_GRADE] = set_grade, [COL_CLASS] = set_class, [COL_CARD] = set_card,
-    [COL_ACTIVE] = set_active,
+    [COL_ACTIVE] = set_active, [COL_BOARDER] = set_boarder,
 };
 
 /* ---- rows ---------------------------------------------------------------------- */

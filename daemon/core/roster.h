@@ -7,6 +7,8 @@
  *   grade, class            optional text
  *   card                    optional card number, decimal, unique in the file
  *   active                  optional yes/no (default yes)
+ *   boarder                 optional yes/no (default no): sleeps at school (住校生)
+ * and the Chinese names schools' exports use (roster.c, README "Roster format").
  */
 #ifndef GS_ROSTER_H
 #define GS_ROSTER_H
@@ -38,11 +40,14 @@ struct roster_row {
     bool has_card;
     uint64_t card;
     bool active;
+    bool boarder;
 };
 
 struct roster {
     int nrows;
     struct roster_row *rows;
+    /* Header names of columns read and not kept (性别, 序号, 备注), ", "-separated. */
+    char unkept[128];
 };
 
 /* Parses a whole CSV file held in memory. Every problem is written to `errs` as

@@ -70,6 +70,8 @@ static enum outcome decide_outcome(const struct cfg_screening *s, const struct d
         return OUT_NO_IDENTITY;
     if (in->person.open_case || in->person.needs_certificate || in->person.untraced_absence)
         return OUT_SEE_NURSE;
+    if (in->person.observation && s->observation_refer)
+        return OUT_SEE_NURSE;
     return OUT_ADMIT;
 }
 
@@ -80,6 +82,7 @@ void screening_decide(const struct cfg_screening *s, const struct decision_input
     out->fever = valid && in->body_centi >= s->threshold_centi;
     out->outcome = decide_outcome(s, in, out->fever);
     out->opens_flag = out->fever;
+    out->observed = in->person.observation && in->person.known && in->person.active;
     /* Only someone we know, measured properly (and not refused by the device itself),
      * has had their check. */
     out->is_check = valid && !(in->device_alarm && !out->fever) && in->has_identity &&

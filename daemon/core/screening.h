@@ -27,8 +27,9 @@ enum outcome {
     OUT_INVALID,        /* amber: measure again */
     OUT_UNKNOWN_CARD,   /* red: card not in the roster (or its holder inactive) */
     OUT_NO_IDENTITY,    /* red: identity required but none came */
-    OUT_SEE_NURSE,      /* amber: open flag or referral, no return certificate, or an
-                         * earlier absence without a cause */
+    OUT_SEE_NURSE,      /* amber: open flag or referral, no return certificate, an
+                         * earlier absence without a cause, or under observation with
+                         * [screening] observation = refer */
     OUT_NO_MEASUREMENT, /* amber: card or presence, but no measurement in time */
     OUT_COUNT
 };
@@ -43,6 +44,7 @@ struct person_state {
     bool open_case;         /* an open fever flag, or a referral without outcome */
     bool needs_certificate; /* back after illness, no return certificate recorded */
     bool untraced_absence;  /* back after an absence whose cause is still unknown */
+    bool observation;       /* under health observation that day (健康观察) */
 };
 
 struct decision_input {
@@ -61,6 +63,8 @@ struct decision {
     bool fever;            /* valid reading at or above the threshold */
     bool is_check;         /* may count as the person's check for the window */
     bool opens_flag;       /* a recheck flag for the nurse */
+    bool observed;         /* a known person under observation: the reading is noted
+                            * ([screening] observation = note admits them) */
 };
 
 void screening_decide(const struct cfg_screening *s, const struct decision_input *in,

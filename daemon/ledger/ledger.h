@@ -124,6 +124,7 @@ struct person_view {
     const char *external_id, *kind, *name, *grade, *class_name;
     const char *cards; /* comma-separated card numbers, "" if none */
     bool active;
+    bool boarder;      /* 住校生: sleeps at school */
 };
 /* Calls fn for each person ordered by class then external id; class NULL = all. */
 int ledger_list_people(struct ledger *l, const char *class_name, bool include_inactive,

@@ -2,6 +2,7 @@
  * figures (the daily summary and `gatescreen day`), kept in day_figures so that they
  * outlive the purge of readings, and the purge itself. */
 #include "ledger_health_private.h"
+#include "ledger_visitors.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -540,6 +541,10 @@ int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_m
         rc = purge_batch(l, cut, &n);
         *deleted += n;
     } while (rc == 0 && n > 0);
+    /* The visitors' register is personal data kept as long as the readings. */
+    int visitors = 0;
+    if (rc == 0 && ledger_purge_visitors(l, cut, by, &visitors) < 0)
+        rc = -1;
     /* The audit row tells what was deleted, also when a later batch failed. */
     if (*deleted > 0 && audit_purge(l, cut, by, *deleted, *days) < 0)
         rc = -1;

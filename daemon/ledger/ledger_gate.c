@@ -34,11 +34,14 @@ static const char *const gate_sql_text[SQL_COUNT] = {
     [SQL_STATE] =
         "SELECT EXISTS (SELECT 1 FROM contract_open_case WHERE person_id = ?1),"
         " EXISTS (SELECT 1 FROM contract_uncovered_event WHERE person_id = ?1 AND day <= ?2),"
-        " EXISTS (SELECT 1 FROM contract_untraced_absence WHERE person_id = ?1 AND day < ?2)",
+        " EXISTS (SELECT 1 FROM contract_untraced_absence WHERE person_id = ?1 AND day < ?2),"
+        /* Under observation on the day: the rule of ledger_observe.c (UNDER_ON). */
+        " EXISTS (SELECT 1 FROM observations WHERE person_id = ?1 AND from_day <= ?2"
+        " AND to_day >= ?2 AND (ended_day IS NULL OR ended_day > ?2))",
     [SQL_READING] =
         "INSERT INTO readings (at_ms, lane_id, device_id, person_id, card_no, raw_centi,"
-        " offset_centi, body_centi, ambient_centi, status, quality, threshold_centi, outcome, day)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        " offset_centi, body_centi, ambient_centi, status, quality, threshold_centi, outcome, day,"
+        " note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [SQL_CHECK] =
         "INSERT OR IGNORE INTO checks (person_id, day, window, temp_centi, threshold_centi,"
         " instrument, reading_id, by_user, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'gate', ?6, 'gate', ?7)",
@@ -217,6 +220,7 @@ static int lookup_state(struct ledger_gate *g, const char *day, struct gate_pers
         out->state.open_case = sqlite3_column_int(st, 0) != 0;
         out->state.needs_certificate = sqlite3_column_int(st, 1) != 0;
         out->state.untraced_absence = sqlite3_column_int(st, 2) != 0;
+        out->state.observation = sqlite3_column_int(st, 3) != 0;
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -330,6 +334,7 @@ static int insert_reading(struct ledger_gate *g, const struct gate_row *r, int64
     sqlite3_bind_int(st, 12, r->threshold_centi);
     ledger_bind_text(st, 13, outcome_name(r->decision.outcome));
     ledger_bind_text(st, 14, r->day);
+    ledger_bind_text(st, 15, r->decision.observed ? "observation" : "");
     if (run(g, st, "insert reading") < 0)
         return -1;
     *id = sqlite3_last_insert_rowid(g->l->db);

@@ -22,11 +22,11 @@ struct import {
 
 static const char *const import_sql[] = {
     "INSERT OR IGNORE INTO temp.import_ids (external_id) VALUES (?)",
-    "SELECT id, kind, name, grade, class, active FROM people WHERE external_id = ?",
+    "SELECT id, kind, name, grade, class, active, boarder FROM people WHERE external_id = ?",
     "INSERT INTO people (external_id, kind, name, grade, class, active, created_ms, "
-    "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    "updated_ms, boarder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
     "UPDATE people SET kind = ?2, name = ?3, grade = ?4, class = ?5, active = ?6, "
-    "updated_ms = ?7 WHERE id = ?1",
+    "updated_ms = ?7, boarder = ?8 WHERE id = ?1",
     "SELECT card_no FROM cards WHERE person_id = ? AND source = 'roster'",
     "DELETE FROM cards WHERE person_id = ? AND source = 'roster'",
     "INSERT INTO cards (card_no, person_id, source, added_ms) VALUES (?, ?, 'roster', ?)",
@@ -73,6 +73,7 @@ static void bind_person(struct import *im, sqlite3_stmt *st, const struct roster
     ledger_bind_text(st, 5, r->class_name);
     sqlite3_bind_int(st, 6, r->active);
     sqlite3_bind_int64(st, 7, im->now);
+    sqlite3_bind_int(st, 8, r->boarder);
 }
 
 static int same_person(sqlite3_stmt *found, const struct roster_row *r)
@@ -81,7 +82,8 @@ static int same_person(sqlite3_stmt *found, const struct roster_row *r)
            strcmp(ledger_col_text(found, 2), r->name) == 0 &&
            strcmp(ledger_col_text(found, 3), r->grade) == 0 &&
            strcmp(ledger_col_text(found, 4), r->class_name) == 0 &&
-           sqlite3_column_int(found, 5) == (int)r->active;
+           sqlite3_column_int(found, 5) == (int)r->active &&
+           sqlite3_column_int(found, 6) == (int)r->boarder;
 }
 
 /* Inserts or updates one person; *changed tells whether the row was written. */
@@ -286,7 +288,7 @@ static void person_row(sqlite3_stmt *st, void *ctx)
         .external_id = ledger_col_text(st, 0), .kind = ledger_col_text(st, 1),
         .name = ledger_col_text(st, 2), .grade = ledger_col_text(st, 3),
         .class_name = ledger_col_text(st, 4), .active = sqlite3_column_int(st, 5),
-        .cards = ledger_col_text(st, 6),
+        .cards = ledger_col_text(st, 6), .boarder = sqlite3_column_int(st, 7),
     };
     cb->fn(&p, cb->arg);
 }
@@ -299,7 +301,7 @@ int ledger_list_people(struct ledger *l, const char *class_name, bool include_in
         "SELECT p.external_id, p.kind, p.name, p.grade, p.class, p.active, "
         "       coalesce((SELECT group_concat(card_no, ',') FROM "
         "                 (SELECT card_no FROM cards WHERE person_id = p.id ORDER BY card_no)),"
-        "                '') "
+        "                ''), p.boarder "
         "FROM people p WHERE (?1 IS NULL OR p.class = ?1) AND (?2 OR p.active = 1) "
         "ORDER BY p.class, p.external_id");
     if (st) {

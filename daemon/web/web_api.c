@@ -25,6 +25,10 @@ const struct web_route web_api_routes[] = {
     {"GET", "/api/v1/export/checks.csv", ROLES_STAFF, false, wa_csv_checks},
     {"GET", "/api/v1/export/absences.csv", ROLES_STAFF, false, wa_csv_absences},
     {"GET", "/api/v1/export/flags.csv", ROLES_STAFF, false, wa_csv_flags},
+    {"GET", "/api/v1/observations", ROLES_STAFF, false, wa_observations},
+    {"GET", "/api/v1/people/:id/observation", ROLES_STAFF, false, wa_person_observation},
+    {"POST", "/api/v1/people/:id/observation", ROLES_STAFF, true, wa_observe},
+    {"POST", "/api/v1/people/:id/observation/end", ROLES_STAFF, true, wa_observe_end},
     {NULL, NULL, 0, false, NULL},
 };
 

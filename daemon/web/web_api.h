@@ -30,6 +30,11 @@ void wa_alert_close(struct web_request *rq, struct web_response *rs);
 void wa_csv_checks(struct web_request *rq, struct web_response *rs);
 void wa_csv_absences(struct web_request *rq, struct web_response *rs);
 void wa_csv_flags(struct web_request *rq, struct web_response *rs);
+/* web_api_observe.c: health observation. */
+void wa_observations(struct web_request *rq, struct web_response *rs);
+void wa_person_observation(struct web_request *rq, struct web_response *rs);
+void wa_observe(struct web_request *rq, struct web_response *rs);
+void wa_observe_end(struct web_request *rq, struct web_response *rs);
 
 /* ---- the request ------------------------------------------------------------------ */
 

@@ -80,6 +80,7 @@ extern const struct web_route web_auth_routes[];
 extern const struct web_route web_api_routes[];
 extern const struct web_route web_gates_routes[];
 extern const struct web_route web_users_routes[]; /* web_users.c: administrators */
+extern const struct web_route web_visitors_routes[]; /* web_visitors.c: gate staff */
 
 /* ---- helpers for handlers (web_server.c) ---------------------------------------- */
 

@@ -84,7 +84,8 @@ struct req {
 static const struct web_route *const *route_tables(void)
 {
     static const struct web_route *const tables[] = {web_auth_routes, web_users_routes,
-                                                     web_api_routes, web_gates_routes, NULL};
+                                                     web_api_routes, web_gates_routes,
+                                                     web_visitors_routes, NULL};
     return tables;
 }
 

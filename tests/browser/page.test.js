@@ -359,6 +359,57 @@ async function moreActions(page) {
   await shot(page, '09-person-errors');
 }
 
+/* Issue 19: S1 put under observation on the page; the gate sends S1 to the nurse;
+ * S1's page lists the reading; a visitor with a fever registered on the page is
+ * refused and on Today's list. */
+async function observation(today, gates, sim, p) {
+  await front(today);
+  await today.goto(today.url().replace(/#.*/, '#/observe'));
+  check(await visible(today, '#observations'), 'Observation page shown');
+  await today.locator('#observe-new summary').click();
+  const form = today.locator('#observe-new form');
+  await form.locator('input[name=person]').fill('S1');
+  await form.locator('input[name=days]').fill('0');
+  await form.locator('button[type=submit]').click();
+  check(await visible(today, '#observe-new .status.error:has-text("1–60")'),
+    'a bad number of days is said before anything is sent');
+  await form.locator('select[name=reason]').selectOption('close_contact');
+  await form.locator('input[name=days]').fill('7');
+  await form.locator('input[name=note]').fill('家长同事确诊');
+  await form.locator('button[type=submit]').click();
+  check(await said(today, '健康观察'), 'S1 put under observation from the page');
+  check(await visible(today, '#observations tr[data-person="S1"]'), 'S1 listed under observation');
+  await front(gates);
+  await visible(gates, 'article[data-lane="a"][data-outcome="idle"]', 5000);
+  check(await sim.cmd('arrive ir-a temp=36.50 card=1001') === 'ok', 'sim: S1 arrives');
+  check(await visible(gates, 'article[data-lane="a"][data-lamp="amber"][data-outcome="see_nurse"][data-person="S1"]'),
+    'Gates: amber "see the nurse" for S1 under observation');
+  await front(today);
+  await today.goto(today.url().replace(/#.*/, '#/person/S1'));
+  check(await visible(today, '#h-observation tbody tr'), 'S1\'s page lists the reading during the observation');
+  check((await today.locator('#h-observation').textContent()).includes('36.50'), 'with its temperature');
+  await shot(today, '19-person-observation');
+  await today.goto(today.url().replace(/#.*/, '#/observe'));
+  check((await today.locator('#observations tr[data-person="S1"]').textContent()).includes('密切接触者'),
+    'the observation list says why');
+  await shot(today, '20-observation');
+  /* A parent fetching a sick child, registered by the nurse with a fever. */
+  await today.goto(today.url().replace(/#.*/, '#/visitors'));
+  const v = today.locator('#visitor-new form');
+  await v.locator('input[name=name]').fill('刘女士');
+  await v.locator('input[name=phone]').fill('13900001111');
+  await v.locator('input[name=reason]').fill('接生病的孩子');
+  await v.locator('input[name=host]').fill('一年级1班班主任');
+  await v.locator('input[name=approved_by]').fill('李校长');
+  await v.locator('input[name=temp]').fill('37.90');
+  await v.locator('button[type=submit]').click();
+  check(await said(today, '不得入校'), 'a visitor with a fever is refused');
+  check((await today.locator('#visitors tbody').textContent()).includes('139****1111'), 'the phone shown masked');
+  await today.goto(today.url().replace(/#.*/, '#/today'));
+  check(await visible(today, '#visitor-fevers tbody tr.fever'), 'Today lists the refused visitor for the nurse');
+  check(L.sql(p.db, "SELECT outcome, temp_centi FROM visitors") === 'refused|3790', 'ledger: refused, 37.90');
+}
+
 async function people(page) {
   await page.goto(page.url().replace(/#.*/, '#/person'));
   await page.locator('#search input[name=q]').fill('S9');
@@ -464,13 +515,46 @@ async function otherRoles(page, p) {
   await login(page, p, 'gate1');
   check(await visible(page, '#lanes article[data-lane="a"]'), 'the gate role lands on Gates');
   const links = await page.locator('#nav a:visible').allTextContents();
-  check(links.length === 1 && links[0] === '通道实况', 'and sees only the Gates link: ' + links);
+  check(links.length === 2 && links[0] === '通道实况' && links[1] === '来访登记',
+    'and sees only the Gates and Visitors links: ' + links);
   const lanes = (await page.evaluate(() => fetch('/api/v1/gates').then((r) => r.json()))).lanes;
   check(lanes.length === 2 && lanes.every((l) => !('person' in l) && !('body_centi' in l)),
     'no person or temperature for the gate role: ' + JSON.stringify(lanes[0]));
   await shot(page, '18-gate-role');
   await page.goto(p.base + '/#/today');
   check(await visible(page, '#lanes') && page.url().endsWith('#/gates'), 'Today is not for the gate role');
+  await gateVisitor(page, p);
+}
+
+/* Gate staff register a visitor: a form left incomplete is said so; the register
+ * shows the visitor, without temperatures for the gate role. */
+async function gateVisitor(page, p) {
+  await page.goto(p.base + '/#/visitors');
+  const v = page.locator('#visitor-new form');
+  check(await visible(page, '#visitor-new form'), 'the gate role gets the visitor form');
+  await v.locator('input[name=name]').fill('陈师傅');
+  await v.locator('input[name=phone]').fill('138 1234 5678');
+  await v.locator('input[name=organisation]').fill('自来水公司');
+  await v.locator('input[name=reason]').fill('维修水管');
+  await v.locator('input[name=host]').fill('总务处');
+  await v.locator('input[name=approved_by]').fill('李校长');
+  await v.locator('button[type=submit]').click();
+  check(await visible(page, '#visitor-new .status.error:has-text("二选一")'),
+    'no temperature: said before anything is sent');
+  await v.locator('input[name=phone]').fill('12ab');
+  await v.locator('input[name=temp]').fill('36.60');
+  await v.locator('button[type=submit]').click();
+  check(await visible(page, '#visitor-new .status.error:has-text("not a phone number")'),
+    'a bad phone: the server\'s 400 shown next to the form');
+  await v.locator('input[name=phone]').fill('138 1234 5678');
+  await v.locator('button[type=submit]').click();
+  check(await said(page, '准予入校'), 'the visitor is admitted');
+  const rows = await page.locator('#visitors tbody tr').allTextContents();
+  check(rows.length === 2 && rows.some((r) => r.includes('138 **** 5678') && r.includes('准入')),
+    'the day\'s register with masked phones: ' + rows);
+  check(!rows.join('').includes('37.90'), 'no temperatures for the gate role');
+  check((await page.locator('#visitor-figures').textContent()).includes('2'), 'the day\'s figures');
+  await shot(page, '21-gate-visitors');
 }
 
 async function main() {
@@ -491,6 +575,7 @@ async function main() {
     await certificate(today, gates, progs.sim, p);
     await offline(gates, progs.sim);
     await moreActions(today);
+    await observation(today, gates, progs.sim, p);
     await people(today);
     await dayReport(today, p);
     await language(today);

@@ -2,6 +2,7 @@
 import csv
 import io
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -86,7 +87,9 @@ def test_import_2000():
           "1,000 remain active")
 
     r = gslib.cli(conf, "db", "check")
-    check(r.returncode == 0 and "schema version 5" in r.stdout and "integrity check ok" in r.stdout,
+    # The newest migration, whatever its number (each issue adds one).
+    check(r.returncode == 0 and re.search(r"schema version (\d+) \(this program: \1\)", r.stdout)
+          and "integrity check ok" in r.stdout,
           "db check: " + r.stdout.strip().replace("\n", " / "))
 
 
@@ -164,8 +167,51 @@ def test_db_check_on_missing_and_broken():
     check(r.returncode == 1, "db check on a non-database fails: " + r.stderr.strip())
 
 
+def test_school_export():
+    """Issue 19: an Excel export as a Chinese school's system writes it (UTF-8 with a
+    BOM, CRLF, the id column headed 学号/ID, no kind column, gender, 住校 and 状态).
+    Before: refused with 6 problems ('unknown column "学号/ID"', ...)."""
+    d, conf = gslib.scratch()
+    db = os.path.join(d, "ledger.db")
+    path = os.path.join(d, "导出.csv")
+    rows = ["学号/ID,姓名,性别,年级,班级,卡号,住校,状态",
+            "20250101,张三,男,初一,初一(1)班,0012345678,是,在校",
+            "20250102,李四,女,初一,初一(1)班,,否,毕业",
+            "20250103,王五,男,初一,初一(2)班,77,住校,在读"]
+    with open(path, "wb") as f:
+        f.write("\ufeff".encode("utf-8") + "\r\n".join(rows).encode("utf-8") + b"\r\n")
+    r = gslib.cli(conf, "roster", "import", path)
+    check(r.returncode == 0, "the export imports (%s)" % r.stderr.strip())
+    check("3 rows: 3 added" in r.stdout, "three people added: " + r.stdout.strip())
+    check("columns read and not kept: 性别" in r.stdout, "says 性别 is not kept")
+    r, people = listed(conf, "--all")
+    by_id = {p["external_id"]: p for p in people}
+    check(by_id["20250101"]["kind"] == "student" and by_id["20250101"]["cards"] == "12345678"
+          and by_id["20250101"]["boarder"] == "yes" and by_id["20250101"]["active"] == "yes",
+          "学号 makes students; leading zeros of the card dropped; 住校 是: %r" % by_id["20250101"])
+    check(by_id["20250102"]["active"] == "no" and by_id["20250102"]["boarder"] == "no",
+          "状态 毕业 is inactive, 住校 否 a day pupil")
+    check(gslib.db_query(db, "SELECT count(*) FROM people WHERE boarder = 1")[0][0] == 2,
+          "two boarders stored in the ledger")
+    # Same card as 0012345678 written without its zeros: the same card, a duplicate.
+    dup = os.path.join(d, "dup.csv")
+    with open(dup, "w", encoding="utf-8") as f:
+        f.write("学号,姓名,卡号\nS1,甲,0012345678\nS2,乙,12345678\n")
+    r = gslib.cli(conf, "roster", "import", dup)
+    check(r.returncode == 1 and "card 12345678 is on line 2 and again on line 3" in r.stderr,
+          "leading zeros do not make another card: " + r.stderr.strip().splitlines()[0])
+    bad = os.path.join(d, "bad.csv")
+    with open(bad, "w", encoding="utf-8") as f:
+        f.write("编号,名称,班级\nS1,甲,1班\n")
+    r = gslib.cli(conf, "roster", "import", bad)
+    check(r.returncode == 1 and "unknown column \"名称\"" in r.stderr and "学号/工号" in r.stderr
+          and "姓名" in r.stderr, "the error lists the Chinese names: " +
+          r.stderr.strip().splitlines()[0])
+
+
 if __name__ == "__main__":
     test_import_2000()
     test_bad_roster_changes_nothing()
     test_db_check_on_missing_and_broken()
+    test_school_export()
     gslib.finish()

@@ -14,9 +14,11 @@ def test_start_reload_stop():
     db = os.path.join(d, "ledger.db")
     dm = gslib.Daemon(conf)
     check(dm.wait_for("ready:"), "daemon logs that it is ready")
-    check("schema v5" in dm.text(), "ready line names the schema version")
     check(os.path.exists(db), "database created next to the config (relative path)")
-    check(gslib.db_query(db, "PRAGMA user_version")[0][0] >= 1, "schema migrated")
+    version = gslib.db_query(db, "PRAGMA user_version")[0][0]
+    check(version >= 1, "schema migrated")
+    # The newest migration, whatever its number (each issue adds one).
+    check("schema v%d" % version in dm.text(), "ready line names the schema version")
 
     # A good reload applies what can be applied live.
     with open(conf, "a", encoding="utf-8") as f:

@@ -181,6 +181,9 @@ def main():
               and "gate / " in text and "coming with the bureau's page" in text
               and "/v1/missing" in text and "--cacert" in text,
               "the demo prints the nurse's page, the logins and the bureau's pull commands")
+        check("under health observation for 7 days" in text
+              and "register a visitor on the page: 陈师傅: 36.50 °C: admitted" in text,
+              "the demo puts a pupil under observation and registers a visitor (issue 19)")
         if ok:
             check_school(d, base + 1)
             check_bureau(d, base + 2)

@@ -812,33 +812,28 @@ def test_backlog(s, clients):
           "a teacher's count is their class's: %d" % mine)
 
 
-def main():
+def run_school(prepare_school, before_login, scenario):
+    """A school made by prepare_school(s), the simulator and the daemon; then
+    before_login(s, sim), a logged-in client per user and scenario(s, clients, sim, dm);
+    the daemon stopped cleanly at the end, without a sanitizer report. Shared with
+    test_people.py."""
     s = School()
-    prepare(s)
+    prepare_school(s)
     sim = gslib.Sim(s.conf)
     check(sim.wait_ready(), "simulator ready")
     dm = gslib.Daemon(s.conf)
-    up = dm.wait_for("device ir-a: state ok") and dm.wait_for("device ir-b: state ok")
+    up = (dm.wait_for("device ir-a: state ok") and dm.wait_for("device ir-b: state ok")
+          and dm.wait_for("web: serving"))
     check(up, "daemon up, devices ok")
     clients = {}
     try:
         if not up:
             return
-        gate_morning(s, sim)
+        before_login(s, sim)
         for name in ("nurse1", "teach1", "admin1", "gate1"):
             clients[name] = Client(s.web_port)
             check(clients[name].login(name), "%s logs in" % name)
-        test_access(s, clients)
-        test_today(s, clients)
-        test_actions(s, clients)
-        test_conflicts(s, clients)
-        test_busy(s, clients)
-        test_bad_requests(s, clients)
-        test_teacher(s, clients)
-        test_people(s, clients)
-        test_csv(s, clients)
-        test_day_report(s, clients)
-        test_backlog(s, clients)
+        scenario(s, clients, sim, dm)
     finally:
         rc, _ = dm.stop()
         sim.kill()
@@ -848,6 +843,24 @@ def main():
               "no sanitizer report in the daemon's log")
         if "Sanitizer" in log or "runtime error" in log:
             print(log[-3000:])
+
+
+def main():
+    run_school(prepare, gate_morning, scenario)
+
+
+def scenario(s, clients, sim, dm):
+    test_access(s, clients)
+    test_today(s, clients)
+    test_actions(s, clients)
+    test_conflicts(s, clients)
+    test_busy(s, clients)
+    test_bad_requests(s, clients)
+    test_teacher(s, clients)
+    test_people(s, clients)
+    test_csv(s, clients)
+    test_day_report(s, clients)
+    test_backlog(s, clients)
 
 
 if __name__ == "__main__":

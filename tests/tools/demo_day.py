@@ -28,7 +28,9 @@ ends the script stops the programs and PostgreSQL.
 import argparse
 import datetime
 import heapq
+import http.client
 import itertools
+import json
 import os
 import pwd
 import queue
@@ -36,6 +38,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -281,6 +284,7 @@ class Story:
         self.fevers = rest[18:23]              # screen positive at the gate
         self.invalid = rest[23:40]             # first reading invalid, measured again
         self.side_door = rest[40]              # came in by the side door: manual check
+        self.observed = rest[41]               # under health observation: sent to the nurse
         self.on_time = rest[41:] + adults + self.invalid
 
 
@@ -386,6 +390,36 @@ def before_school(school, story, day):
     for p in story.on_leave:
         school.nurse("leave registered for %s %s" % (p["id"], p["name"]), "leave", p["id"],
                      "--from", day.today, "--to", day.today, "--reason", "家中有事")
+    p = story.observed
+    school.nurse("%s %s is a close contact: under health observation for 7 days, the gate "
+                 "sends them to the nurse" % (p["id"], p["name"]), "observe", p["id"],
+                 "--reason", "close-contact", "--days", "7", "--note", "家长同事确诊")
+
+
+def visitor_at_gate(ports, certs):
+    """Gate staff register a repair worker on the page's API (as the Visitors page
+    does): log in as the gate user, then POST /api/v1/visitors."""
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+
+    def call(path, body, headers):
+        c = http.client.HTTPSConnection("127.0.0.1", ports["web"], context=ctx, timeout=30)
+        try:
+            c.request("POST", path, json.dumps(body), dict(headers, **{
+                "Content-Type": "application/json"}))
+            r = c.getresponse()
+            return r.status, r.getheader("Set-Cookie") or "", json.loads(r.read() or b"{}")
+        finally:
+            c.close()
+    name, _, password = LOGINS[1]
+    st, cookie, j = call("/api/v1/login", {"name": name, "password": password}, {})
+    if st != 200:
+        say("visitor: the gate login failed (%d %s)" % (st, j))
+        return
+    st, _, j = call("/api/v1/visitors", {
+        "name": "陈师傅", "phone": "138 1234 5678", "organisation": "自来水公司",
+        "reason": "维修水管", "host": "总务处", "approved_by": "校长", "temp_centi": 3650},
+        {"Cookie": cookie.split(";")[0], "X-CSRF-Token": j["csrf"]})
+    say("gate staff register a visitor on the page: %s" % (j.get("message") or j))
 
 
 def wait_for_day_end(school, day):
@@ -406,6 +440,8 @@ def finale(school, day):
     school.cli("flags")
     say("cluster alerts:")
     school.cli("alerts")
+    say("under health observation today:")
+    school.cli("observations")
     say("the day's figures (the same numbers go to the bureau):")
     school.cli("day", "--date", day.today)
     say("the ledger is %s; the daemon's log %s/gatescreend.log" % (school.db, school.dir))
@@ -637,6 +673,7 @@ def main():
         if day.noon:
             plan_noon(plan, school, story, day)
         plan.run()
+        visitor_at_gate(ports, certs)
         if not args.short:
             wait_for_day_end(school, day)
         finale(school, day)

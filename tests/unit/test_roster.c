@@ -10,6 +10,10 @@
 #include "roster.h"
 
 #define HEADER "external_id,kind,name,grade,class,card,active\n"
+/* Every header name accepted, as "unknown column" lists them. */
+#define ACCEPTED "external_id (学号, 工号, 学号/工号, 学籍号, 编号, id), kind (类别, 身份, " \
+    "人员类别), name (姓名), grade (年级), class (班级), card (卡号), active (状态, 在校), " \
+    "boarder (住校); read and not kept: 性别, 序号, 备注"
 
 /* Parses `len` bytes as "t.csv"; *errs gets everything written to the error stream. */
 static int parse_n(const char *text, size_t len, struct roster **out, char **errs)
@@ -208,11 +212,14 @@ static void test_cards(void **state)
     bad("external_id,kind,name,card\nS1,student,甲,12a4\nS2,student,乙,-5\n"
         "S3,student,丙,0\nS4,student,丁,9007199254740992\nS5,student,戊,1e6\n"
         "S6,student,己,99999999999999999999999\n", 6,
-        "t.csv:2: card \"12a4\" is not a number (decimal digits only)\n"
-        "t.csv:3: card \"-5\" is not a number (decimal digits only)\n"
+        "t.csv:2: card \"12a4\" is not a number (decimal digits only, "
+        "no spaces inside; format the column as text in the spreadsheet)\n"
+        "t.csv:3: card \"-5\" is not a number (decimal digits only, "
+        "no spaces inside; format the column as text in the spreadsheet)\n"
         "t.csv:4: card 0 is out of range (1 to 9007199254740991)\n"
         "t.csv:5: card 9007199254740992 is out of range (1 to 9007199254740991)\n"
-        "t.csv:6: card \"1e6\" is not a number (decimal digits only)\n"
+        "t.csv:6: card \"1e6\" is not a number (decimal digits only, "
+        "no spaces inside; format the column as text in the spreadsheet)\n"
         "t.csv:7: card 99999999999999999999999 is out of range (1 to 9007199254740991)\n");
     bad("external_id,kind,name,card\nS1,student,甲,55\nS2,student,乙,66\n"
         "S3,student,丙,055\n", 1, "t.csv:4: card 55 is on line 2 and again on line 4\n");
@@ -243,7 +250,8 @@ static void test_kind_and_active(void **state)
         "学生, 教师/老师 or 职工/员工/后勤)\n"
         "t.csv:3: unknown kind \"\" (expected student, teacher or staff; "
         "学生, 教师/老师 or 职工/员工/后勤)\n"
-        "t.csv:4: active \"maybe\" is not yes or no\n");
+        "t.csv:4: active \"maybe\" is not yes or no (是/否; 在校, 在读, 在职, 正常 or 离校, "
+        "毕业, 休学, 转学, 退学, 离职, 退休)\n");
 }
 
 static void test_names(void **state)
@@ -354,23 +362,22 @@ static void test_header_problems(void **state)
     (void)state;
     /* Rows are not read at all after a bad header: S1's bad kind is not reported. */
     bad("external_id,name,grade\nS1,nobody,x\n", 1,
-        "t.csv:1: missing required column \"kind\"\n");
+        "t.csv:1: missing required column \"kind\" (类别, 身份 or 人员类别; may be left out "
+        "only when the id column is 学号)\n");
     bad("\n\nexternal_id,kind,name,colour,Name,\nS1,nobody,x,y,z,\n", 3,
-        "t.csv:3: unknown column \"colour\" (expected external_id, kind, name, grade, class, "
-        "card, active)\n"
+        "t.csv:3: unknown column \"colour\" (accepted: " ACCEPTED ")\n"
         "t.csv:3: duplicate column \"name\" (columns 3 and 5)\n"
         "t.csv:3: column 6 has no name\n");
-    bad("id,kind\n", 3,
-        "t.csv:1: unknown column \"id\" (expected external_id, kind, name, grade, class, "
-        "card, active)\n"
-        "t.csv:1: missing required column \"external_id\"\n"
-        "t.csv:1: missing required column \"name\"\n");
+    bad("ident,kind\n", 3,
+        "t.csv:1: unknown column \"ident\" (accepted: " ACCEPTED ")\n"
+        "t.csv:1: missing required column \"external_id\" (学号, 工号 or 学号/工号)\n"
+        "t.csv:1: missing required column \"name\" (姓名)\n");
     bad("external_id,\"kind,name\n", 1,
         "t.csv:1: field 2: the quote is never closed (the field runs to the end of the "
         "file)\n");
     bad("external_id,kind,n\xFF\n", 2,
         "t.csv:1: invalid UTF-8 at byte 2 of field 3\n"
-        "t.csv:1: missing required column \"name\"\n");
+        "t.csv:1: missing required column \"name\" (姓名)\n");
 }
 
 static void test_empty_and_header_only(void **state)
@@ -406,8 +413,10 @@ static void test_multiple_errors(void **state)
         "t.csv:4: unknown kind \"pupil\" (expected student, teacher or staff; "
         "学生, 教师/老师 or 职工/员工/后勤)\n"
         "t.csv:4: empty name\n"
-        "t.csv:4: card \"x\" is not a number (decimal digits only)\n"
-        "t.csv:4: active \"maybe\" is not yes or no\n"
+        "t.csv:4: card \"x\" is not a number (decimal digits only, "
+        "no spaces inside; format the column as text in the spreadsheet)\n"
+        "t.csv:4: active \"maybe\" is not yes or no (是/否; 在校, 在读, 在职, 正常 or 离校, "
+        "毕业, 休学, 转学, 退学, 离职, 退休)\n"
         "t.csv:5: expected 7 fields, found 6\n");
     /* Long values are clipped in messages, never in the middle of a character. */
     bad_has("external_id,kind,name\nS1,一二三四五六七八九十一二三四五六七八九十,甲\n",
@@ -462,6 +471,53 @@ static void test_100k_rows(void **state)
     free(text);
 }
 
+/* Issue 19: a typical Excel export from a Chinese school's system (BOM, CRLF, a
+ * bilingual id header, no kind column, gender, boarders, a status column). */
+static void test_school_export(void **state)
+{
+    (void)state;
+    struct roster *r = good("\xEF\xBB\xBF" "学号/ID,姓名,性别,年级,班级,卡号,住校,状态\r\n"
+                            "20250101,张三,男,初一,初一(1)班,0012345678,是,在校\r\n"
+                            "20250102,李四,女,初一,初一(1)班,,否,毕业\r\n"
+                            "20250103,王五,男,初一,初一(2)班,\" 0077 \",,在读\r\n");
+    assert_int_equal(r->nrows, 3);
+    assert_string_equal(r->rows[0].external_id, "20250101");
+    assert_int_equal(r->rows[0].kind, PERSON_STUDENT); /* 学号 and no kind column */
+    assert_int_equal(r->rows[0].card, 12345678);        /* the number is the card */
+    assert_true(r->rows[0].boarder);
+    assert_true(r->rows[0].active);
+    assert_false(r->rows[1].boarder);
+    assert_false(r->rows[1].active);
+    assert_int_equal(r->rows[2].card, 77);              /* blanks around: dropped */
+    assert_false(r->rows[2].boarder);                   /* empty = no */
+    assert_true(r->rows[2].active);
+    roster_free(r);
+    /* Variants: brackets, a required-field star, full-width spaces, English too. */
+    r = good("学号/工号,人员类别,姓名（Name）,班级*,卡号,住校,\xE3\x80\x80Status\n"
+             "T1,教师,孙老师,,,走读,在职\nS1,学生,刘洋,一年级1班,42,住校,离校\n");
+    assert_int_equal(r->rows[0].kind, PERSON_TEACHER);
+    assert_false(r->rows[0].boarder);
+    assert_true(r->rows[0].active);
+    assert_true(r->rows[1].boarder);
+    assert_false(r->rows[1].active);
+    assert_string_equal(r->rows[1].class_name, "一年级1班");
+    roster_free(r);
+    r = good("id,kind,name,boarder\nS1,student,甲,yes\nS2,student,乙,no\n");
+    assert_true(r->rows[0].boarder);
+    assert_false(r->rows[1].boarder);
+    roster_free(r);
+    /* 工号 alone does not say teacher or staff: the kind column is needed. */
+    bad_has("工号,姓名\nT1,钱七\n", "missing required column \"kind\" (类别, 身份 or 人员类别; "
+            "may be left out only when the id column is 学号)");
+    bad_has("学号,姓名,住校\nS1,甲,maybe\n", "boarder \"maybe\" is not yes or no (是/否, 住校/走读)");
+    bad_has("学号,姓名,状态\nS1,甲,maybe\n", "active \"maybe\" is not yes or no");
+    bad_has("学号,姓名,卡号\nS1,甲,\"12 34\"\n", "card \"12 34\" is not a number (decimal "
+            "digits only, no spaces inside");
+    bad_has("学号/姓名,班级\n", "column \"学号/姓名\" names two columns (external_id and name)");
+    bad_has("学号,姓名,colour\n", "unknown column \"colour\" (accepted: external_id (学号, 工号, "
+            "学号/工号, 学籍号, 编号, id)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_multiple_errors),
         cmocka_unit_test(test_message_cap),
         cmocka_unit_test(test_100k_rows),
+        cmocka_unit_test(test_school_export),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,7 @@ static struct cfg_screening defaults(void)
         .identity_required = true, .pair_window_ms = 5000,
         .hold_admit_ms = 2000, .hold_fever_ms = 10000, .hold_invalid_ms = 3000,
         .hold_deny_ms = 5000, .hold_nurse_ms = 6000, .hold_no_measurement_ms = 3500,
-        .buzzer_ms = 3000, .blink_period_ms = 500,
+        .buzzer_ms = 3000, .blink_period_ms = 500, .observation_refer = true,
     };
 }
 
@@ -79,7 +79,7 @@ static void test_quality_follows_configured_range(void **state)
 
 /* ---- the decision table --------------------------------------------------------- */
 
-enum who { NOBODY, KNOWN, STRANGER, INACTIVE, OPEN_CASE, NEEDS_CERT, UNTRACED };
+enum who { NOBODY, KNOWN, STRANGER, INACTIVE, OPEN_CASE, NEEDS_CERT, UNTRACED, OBSERVED };
 enum { NO_MEAS = -1 }; /* body value meaning "no measurement" */
 
 struct decide_row {
@@ -156,6 +156,13 @@ static const struct decide_row decide_table[] = {
      false},
     {"fever over untraced absence", 0, false, UNTRACED, 3800, V, OUT_FEVER, true, true, true},
     {"known, optional identity → admit", 0, true, KNOWN, 3650, V, OUT_ADMIT, false, true, false},
+    /* health observation, [screening] observation = refer (the default) */
+    {"under observation → see_nurse", 0, false, OBSERVED, 3650, V, OUT_SEE_NURSE, false, true,
+     false},
+    {"fever under observation → fever", 0, false, OBSERVED, 3800, V, OUT_FEVER, true, true,
+     true},
+    {"under observation, invalid → invalid", 0, false, OBSERVED, 4400, Q_OUT_OF_RANGE,
+     OUT_INVALID, false, false, false},
 };
 #undef V
 
@@ -169,6 +176,7 @@ static struct decision_input input_of(const struct decide_row *t)
     in.person.open_case = t->who == OPEN_CASE;
     in.person.needs_certificate = t->who == NEEDS_CERT;
     in.person.untraced_absence = t->who == UNTRACED;
+    in.person.observation = t->who == OBSERVED;
     return in;
 }
 
@@ -368,6 +376,32 @@ static void test_quality_names_match_schema(void **state)
     assert_string_equal(quality_name((enum reading_quality)4), "?");
 }
 
+/* [screening] observation = note: admitted as anyone else, the reading noted; refer
+ * sends them to the nurse. Only a known, active person is "observed". */
+static void test_observation_refer_or_note(void **state)
+{
+    (void)state;
+    struct cfg_screening s = defaults();
+    struct decision_input in = {.has_measurement = true, .quality = Q_VALID, .body_centi = 3650,
+                                .has_identity = true,
+                                .person = {.known = true, .active = true, .observation = true}};
+    struct decision d;
+    screening_decide(&s, &in, &d);
+    assert_int_equal(d.outcome, OUT_SEE_NURSE);
+    assert_true(d.observed);
+    s.observation_refer = false;
+    screening_decide(&s, &in, &d);
+    assert_int_equal(d.outcome, OUT_ADMIT);
+    assert_true(d.observed && d.is_check);
+    in.person.observation = false;
+    screening_decide(&s, &in, &d);
+    assert_false(d.observed);
+    in.person = (struct person_state){.known = true, .active = false, .observation = true};
+    screening_decide(&s, &in, &d);
+    assert_int_equal(d.outcome, OUT_UNKNOWN_CARD);
+    assert_false(d.observed);
+}
+
 int main(void)
 {
     log_init("test_screening", LOG_LVL_ERR, LOG_OUT_PLAIN);
@@ -382,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_silent_buzzer),
         cmocka_unit_test(test_outcome_and_lamp_names),
         cmocka_unit_test(test_quality_names_match_schema),
+        cmocka_unit_test(test_observation_refer_or_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

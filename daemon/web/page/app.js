@@ -20,7 +20,9 @@
   const CAUSES = ['illness', 'personal', 'other'];
   const CLINIC = ['yes', 'no', 'unknown'];
   const EXPORTS = ['checks', 'absences', 'flags'];
-  const STAFF_VIEWS = ['today', 'person', 'gates', 'day'];
+  const STAFF_VIEWS = ['today', 'person', 'gates', 'day', 'observe', 'visitors'];
+  const GATE_VIEWS = ['gates', 'visitors'];
+  const OBSERVE_REASONS = ['risk_area', 'close_contact', 'after_illness', 'other'];
 
   const state = {
     user: null,          /* {name, role, class} */
@@ -32,6 +34,7 @@
     today: '',           /* the school's date as the server last said */
     todayDate: '',       /* the date chosen on Today / Day report ('' = today) */
     dayDate: '',
+    observeDate: '',
     dayClass: '',
     personQuery: '',
     personDays: 30,
@@ -164,9 +167,17 @@
 
   function home() { return isGate() ? 'gates' : 'today'; }
 
+  /* Visitors: gate staff register them; the nurse and administrators see them too
+   * (a teacher does not: the API says 403). */
   function allowed(name) {
     if (!state.user) return name === 'login';
-    return isGate() ? name === 'gates' : STAFF_VIEWS.indexOf(name) >= 0;
+    if (isGate()) return GATE_VIEWS.indexOf(name) >= 0;
+    if (name === 'visitors') return state.user.role !== 'teacher';
+    return STAFF_VIEWS.indexOf(name) >= 0;
+  }
+
+  function seesVisitors() {
+    return !!state.user && (state.user.role === 'nurse' || state.user.role === 'admin');
   }
 
   function go(name, keepMsg) {
@@ -193,6 +204,7 @@
 
   const views = {
     login: viewLogin, today: viewToday, person: viewPerson, gates: viewGates, day: viewDay,
+    observe: viewObserve, visitors: viewVisitors,
   };
 
   async function route(keepMsg) {
@@ -619,6 +631,10 @@
       dateBar(d.date, function (v) { state.todayDate = v === state.today ? '' : v; refresh(); }),
       box, h('section', { class: 'card', id: 'manual' }, folded('today.manual', checkForm(null))));
     fillQueue(box, d);
+    if (seesVisitors()) {
+      const v = await api('GET', '/api/v1/visitors' + query({ date: state.todayDate, refused: 'yes' }));
+      if (alive()) view.append(visitorsSection('visitor-fevers', 'today.visitor_fevers', v.visitors));
+    }
     if (!state.todayDate) liveToday(box, alive);
   }
 
@@ -715,7 +731,8 @@
     return h('section', { class: 'card', id: 'actions' }, h('h2', null, t('person.actions')),
       folded('act.check', checkForm(p)), folded('act.recheck', recheckForm(p)),
       folded('act.referral', referralForm(p)), folded('act.absence', absenceForm(p, null)),
-      folded('act.leave', leaveForm(p, null)), folded('act.certificate', certificateForm(p)));
+      folded('act.leave', leaveForm(p, null)), folded('act.certificate', certificateForm(p)),
+      folded('act.observe', observeForm(p)), folded('act.observe_end', observeEndForm(p)));
   }
 
   function daysBar() {
@@ -734,11 +751,130 @@
 
   async function viewPersonDetail(view, id, alive) {
     const d = await api('GET', personPath(id) + query({ days: String(state.personDays) }));
+    const o = await api('GET', personPath(id, 'observation'));
     if (!alive()) return;
     const p = d.person;
     append(view, [h('p', null, h('a', { href: '#/person' }, t('person.back'))),
-      personHeader(p), personActions(p), daysBar(),
+      personHeader(p), personActions(p), observedSection(o), daysBar(),
       Object.keys(HISTORY).map(function (k) { return historyTable(k, 'person.' + k, d[k]); })]);
+  }
+
+  /* ---- Observation (健康观察) ------------------------------------------------------------ */
+
+  /* Start one; without `p` the form asks for the person's ID. */
+  function observeForm(p) {
+    const kids = [p ? null : field('f.person', textInput('person', true, 64)),
+      field('f.obs_reason', select('reason', 'obs', OBSERVE_REASONS, true)),
+      field('f.obs_days', h('input', { type: 'number', name: 'days', min: '1', max: '60',
+        required: true, value: '7' })),
+      field('f.from', dateInput('from', today(), true)),
+      field('f.note', textInput('note'), true)];
+    return actionForm('observe', kids, 'act.observe', function (f) {
+      const who = p ? p.id : need(f, 'person', 'f.person');
+      const days = parseInt(val(f, 'days'), 10);
+      if (!(days >= 1 && days <= 60)) throw new FormError(t('msg.bad_days'));
+      const body = { reason: need(f, 'reason', 'f.obs_reason'), days: days,
+        from: need(f, 'from', 'f.from') };
+      if (val(f, 'note')) body.note = val(f, 'note');
+      return act(personPath(who, 'observation'), body, function (r) {
+        return t('msg.observe', { name: p ? label(p) : who, from: r.from, to: r.to });
+      });
+    });
+  }
+
+  function observeEndForm(p) {
+    return actionForm('observe-end', [], 'act.observe_end', function () {
+      return act(personPath(p.id, 'observation/end'), {}, t('msg.observe_end', { name: label(p) }));
+    });
+  }
+
+  function obsDays(o) {
+    return o.from + ' – ' + (o.ended_day ? o.ended_day + ' ' + t('obs.ended') : o.to);
+  }
+
+  /* The person's observations and every reading and check of their days. */
+  function observedSection(d) {
+    const obs = d.observations || [];
+    return section('h-observation', 'person.observation', d.checks || [], function (list) {
+      return [h('p', null, obs.map(function (o) {
+        return term('obs', o.reason) + ' ' + obsDays(o) + (o.note ? '（' + o.note + '）' : '');
+      }).join('；')),
+      table(['col.time', 'col.source', 'col.temp', 'col.outcome', 'col.lane'], list, function (c) {
+        return [fmtDateTime(c.at_ms),
+          c.source === 'gate' ? term('source', 'gate') : term('instrument', c.source),
+          fmtTemp(c.temp_centi), c.outcome ? term('outcome', c.outcome) : term('window', c.window),
+          c.lane || ''];
+      }, function (c) { return { class: c.temp_centi >= c.threshold_centi ? 'fever' : null }; })];
+    });
+  }
+
+  async function viewObserve(view, arg, alive) {
+    const d = await api('GET', '/api/v1/observations' + query({ date: state.observeDate }));
+    if (!alive()) return;
+    view.append(h('h1', null, t('obs.title'), ' ', h('span', { class: 'hint' }, d.date)),
+      dateBar(d.date, function (v) { state.observeDate = v; refresh(); }),
+      section('observations', 'obs.list', d.people, function (list) {
+        return table(['col.person', 'col.reason', 'col.days', 'col.readings', 'col.referred',
+          'col.fevers', 'col.last_temp'], list, function (o) {
+          return [personCell(o.person), term('obs', o.reason) + (o.note ? '（' + o.note + '）' : ''),
+            obsDays(o), o.readings, o.referred, o.fevers, fmtTemp(o.last_centi)];
+        }, function (o) { return { dataset: { person: o.person.id } }; });
+      }),
+      h('section', { class: 'card', id: 'observe-new' }, folded('obs.new', observeForm(null))));
+  }
+
+  /* ---- Visitors (来访登记) ---------------------------------------------------------------- */
+
+  const VISITOR_FIELDS = [['name', 'f.v_name'], ['phone', 'f.v_phone'], ['reason', 'f.v_reason'],
+    ['host', 'f.v_host'], ['approved_by', 'f.v_approved']];
+
+  function visitorForm(lanes) {
+    const kids = [field('f.v_name', textInput('name', true, 64)),
+      field('f.v_phone', h('input', { type: 'tel', name: 'phone', required: true, maxlength: 24 })),
+      field('f.v_org', textInput('organisation'), true),
+      field('f.v_reason', textInput('reason', true)),
+      field('f.v_host', textInput('host', true, 64)),
+      field('f.v_approved', textInput('approved_by', true, 64)),
+      field('f.temp', h('input', { type: 'number', name: 'temp', step: '0.01', min: '30', max: '45',
+        inputmode: 'decimal', placeholder: '36.50' }), true),
+      field('f.v_lane', h('select', { name: 'lane' }, h('option', { value: '' }, t('f.v_lane_none')),
+        lanes.map(function (l) { return h('option', { value: l }, l); })), true)];
+    return actionForm('visitor stack', kids, 'act.visitor', function (f) {
+      const body = {};
+      VISITOR_FIELDS.forEach(function (kv) { body[kv[0]] = need(f, kv[0], kv[1]); });
+      if (val(f, 'organisation')) body.organisation = val(f, 'organisation');
+      const lane = val(f, 'lane');
+      if (val(f, 'temp') && lane) throw new FormError(t('msg.v_temp_or_lane'));
+      if (lane) body.lane = lane;
+      else if (val(f, 'temp')) body.temp_centi = needTemp(f);
+      else throw new FormError(t('msg.v_temp_or_lane'));
+      return act('/api/v1/visitors', body, function (r) {
+        return t(r.outcome === 'refused' ? 'msg.visitor_refused' : 'msg.visitor',
+          { name: r.name, temp: fmtTemp(r.temp_centi) });
+      });
+    });
+  }
+
+  function visitorsSection(id, titleKey, list) {
+    return section(id, titleKey, list, function (items) {
+      return table(['col.time', 'col.name', 'col.phone', 'col.org', 'col.reason', 'col.host',
+        'col.approved', 'col.temp', 'col.outcome'], items, function (v) {
+        return [fmtTime(v.at_ms), v.name, v.phone, v.organisation, v.reason, v.host, v.approved_by,
+          fmtTemp(v.temp_centi), term('visitor', v.outcome)];
+      }, function (v) { return { class: v.outcome === 'refused' ? 'fever' : null, dataset: { id: v.id } }; });
+    });
+  }
+
+  async function viewVisitors(view, arg, alive) {
+    const d = await api('GET', '/api/v1/visitors');
+    const g = await api('GET', '/api/v1/gates');
+    if (!alive()) return;
+    const f = d.figures || {};
+    view.append(h('h1', null, t('visitors.title'), ' ', h('span', { class: 'hint' }, d.date)),
+      h('section', { class: 'card', id: 'visitor-new' }, h('h2', null, t('visitors.new')),
+        visitorForm((g.lanes || []).map(function (l) { return l.name; }))),
+      h('p', { id: 'visitor-figures' }, t('visitors.figures', f)),
+      visitorsSection('visitors', 'visitors.today', d.visitors));
   }
 
   /* ---- Gates ------------------------------------------------------------------------------ */
