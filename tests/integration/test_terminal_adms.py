@@ -9,7 +9,11 @@ once; an unreadable line is skipped, the rest taken; a terminal with other
 columns and a scale (36.5 written 365); a terminal never heard from goes offline
 after its offline_after (amber blink, "offline" on the gates page) and online with
 its heartbeat; a clock an hour behind is logged once and shown on the gates page,
-and cleared when it is right again."""
+and cleared when it is right again. Then the same against gatescreen-sim's ADMS
+terminal (drivers/sim/sim_adms.c): handshake and heartbeats keep it online, its
+punches are decided, a punch it sends twice is recorded once, silent it goes
+offline and its queued punches come as one upload when it is back, and a punch
+made while the daemon is down is sent again until it is taken."""
 import datetime
 import http.client
 import json
@@ -86,6 +90,17 @@ lane = b
 temperature_column = 6
 temperature_scale = 10
 mask_column = 0
+offline_after = 2s
+
+[lane c]
+gate = 西门
+indicator = test
+
+[terminal zk-sim]
+kind = zkteco-adms
+address = 127.0.0.6
+serial = SIMADMS0001
+lane = c
 offline_after = 2s
 """ % (zone, gslib.hhmm(start), gslib.hhmm(end), web_port, port, SN_A, SN_B)
 
@@ -266,8 +281,52 @@ def main():
     check(gslib.wait_until(lambda: g.lanes()["a"]["clock_skew_s"] is None, 3.0),
           "the page clears it")
 
+    # gatescreen-sim as a terminal: it handshakes and heartbeats every 500 ms.
+    sim = gslib.Sim(g.conf, "--adms", "zk-sim", "--adms-heartbeat", "500ms", "-v")
+    check(sim.wait_ready(), "simulator ready: " + open(g.conf + ".sim.err").read()[-300:])
+    simlog = lambda: open(g.conf + ".sim.err", encoding="utf-8").read()
+    check(gslib.wait_until(lambda: "adms zk-sim: handshake answered 200" in simlog(), 5.0),
+          "the simulator's handshake answered 200")
+    check(sim.cmd("punch zk-sim S1 36.6 mask=1") == "ok", "punch S1 taken by the simulator")
+    ln = g.next_decision("c")
+    check(ln is not None and ln["outcome"] == "admit" and ln["person"] == "S1"
+          and ln["body"] == "36.60", "the simulator's S1 at 36.6 admitted on lane c (got %r)" % ln)
+    check(sim.cmd("punch zk-sim S3 36.7 dup") == "ok", "punch S3, sent twice")
+    check(gslib.wait_until(lambda: "adms zk-sim: sent a line again: 200 OK: 1" in simlog(), 5.0),
+          "the simulator sent S3's line again, answered OK: 1")
+    sim_rows = "SELECT count(*) FROM terminal_events WHERE terminal = 'zk-sim'"
+    check(gslib.wait_until(lambda: g.q(sim_rows)[0][0] == 2, 3.0) and
+          g.q("SELECT count(*) FROM terminal_events WHERE terminal = 'zk-sim'"
+              " AND employee_no = 'S3'")[0][0] == 1, "... and recorded once")
+    check(g.q("SELECT mask FROM terminal_events WHERE terminal = 'zk-sim' AND employee_no = 'S1'")
+          == [("yes",)], "the simulator's mask flag recorded")
+    # (It may have gone offline before the simulator started: the daemon started first.)
+    offline_logs = dm.text().count("[terminal zk-sim] not heard from")
+    gslib.wait_until(lambda: False, 2.5)
+    check(dm.text().count("[terminal zk-sim] not heard from") == offline_logs and
+          g.lanes()["c"]["device_state"] == "ok",
+          "heartbeats keep the simulator online past offline_after")
+    # Silent (off the network): offline; its punches wait and come as one upload.
+    check(sim.cmd("silent zk-sim on") == "ok", "the simulator goes silent")
+    check(dm.wait_for("[terminal zk-sim] not heard from", 5.0, offline_logs + 1),
+          "silent: offline")
+    check(g.next_light("c", lambda ln: ln["blink"] == "1") is not None, "lane c blinks amber")
+    check(sim.cmd("punch zk-sim S2 36.5") == "ok" and sim.cmd("punch zk-sim S1 36.4 skew=2") == "ok",
+          "two punches while silent")
+    check(sim.cmd("silent zk-sim off") == "ok", "the simulator is back")
+    check(dm.wait_for("[terminal zk-sim] is heard from again", 5.0, offline_logs + 1),
+          "online again")
+    check(gslib.wait_until(lambda: "adms zk-sim: uploaded 2 line(s): 200 OK: 2" in simlog(), 5.0),
+          "the two punches came as one upload")
+    check(gslib.wait_until(lambda: g.q(sim_rows)[0][0] == 4, 3.0), "... both recorded")
+
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly")
+
+    # A punch while the daemon is down is sent again until it is taken.
+    check(sim.cmd("punch zk-sim S2 36.6 skew=5") == "ok", "punch while the daemon is down")
+    check(gslib.wait_until(lambda: "adms zk-sim: uploaded 1 line(s): -1" in simlog(), 5.0),
+          "the simulator's upload finds no server")
 
     # After a restart the same record is still a repeat; a new one is recorded.
     before = g.q("SELECT count(*) FROM readings")[0][0]
@@ -279,9 +338,12 @@ def main():
     ln = g.next_decision("a")
     check(ln is not None and ln["person"] == "S2",
           "the next light is S2's: the repeat after the restart showed nothing (got %r)" % ln)
+    check(gslib.wait_until(lambda: g.q(sim_rows)[0][0] == 5, 5.0),
+          "the simulator's punch made while the daemon was down is recorded after it")
     after = g.q("SELECT count(*) FROM readings")[0][0]
-    check(after == before + 1, "the repeat after the restart made no row (%d -> %d)"
-          % (before, after))
+    check(after == before + 2, "the repeat after the restart made no row (%d -> %d: the "
+          "new record and the simulator's)" % (before, after))
+    sim.cmd("quit")
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly again")
     gslib.finish()
