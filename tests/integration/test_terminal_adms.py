@@ -116,29 +116,17 @@ class Gate:
             f.write(config(self.port, self.web_port, self.zone, self.now))
         self.db = os.path.join(self.dir, "ledger.db")
         self.lights = os.path.join(self.dir, "lights.log")
-        self.seen = 0
+        self.lights_seen = gslib.Lights(self.lights)
         self.cookie = None
 
     def q(self, sql, args=()):
         return gslib.db_query(self.db, sql, args)
 
     def next_light(self, lane, pred, timeout=5.0):
-        found = []
-
-        def scan():
-            for i, ln in enumerate(gslib.read_lights(self.lights)):
-                if i >= self.seen and ln["lane"] == lane and pred(ln):
-                    found.append((i, ln))
-                    return True
-            return False
-        if not gslib.wait_until(scan, timeout):
-            return None
-        i, ln = found[0]
-        self.seen = i + 1
-        return ln
+        return self.lights_seen.next(lane, pred, timeout)
 
     def next_decision(self, lane, timeout=5.0):
-        return self.next_light(lane, lambda ln: ln["latency_us"] != "-1", timeout)
+        return self.lights_seen.next(lane, timeout=timeout)
 
     def start(self):
         dm = gslib.Daemon(self.conf)
@@ -331,7 +319,7 @@ def main():
     # After a restart the same record is still a repeat; a new one is recorded.
     before = g.q("SELECT count(*) FROM readings")[0][0]
     dm = g.start()
-    g.seen = len(gslib.read_lights(g.lights))
+    g.lights_seen.skip_all()
     check(a.upload([line1])[0] == 200, "repeat after restart answered")
     check(a.upload([Terminal.record("S2", a.local_time(), temp="36.4")])[0] == 200,
           "new record after restart answered")
