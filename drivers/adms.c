@@ -14,18 +14,27 @@
 #include "civil.h"
 #include "textnum.h"
 
+void adms_printable(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7f)
+            *s = '?';
+}
+
 struct column {
     const char *p;
     size_t n;
 };
 
 static int bad(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The reason goes into the log: the line's bytes quoted in it are made printable. */
 static int bad(char *why, size_t n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, n, fmt, ap);
     va_end(ap);
+    adms_printable(why);
     return -1;
 }
 

@@ -35,6 +35,9 @@ int adms_parse_line(const char *line, size_t len, const struct adms_columns *col
 bool adms_next_line(const char *body, size_t len, size_t *pos, const char **line,
                     size_t *line_len);
 
+/* Control characters to '?': what a terminal sent, fit for a log line. */
+void adms_printable(char *s);
+
 /* The handshake's answer for terminal `sn`, into buf; -1 when it does not fit. */
 int adms_options(const char *sn, char *buf, size_t n);
 

@@ -165,9 +165,12 @@ static enum MHD_Result adms_admit(struct term_listener *tl, struct MHD_Connectio
     const char *sn = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "SN");
     bool cdata = strcmp(url, "/iclock/cdata") == 0;
     if (!sn || strcmp(sn, term->serial) != 0) {
+        char shown[65]; /* what it sent, made printable for the log */
+        snprintf(shown, sizeof shown, "%s", sn ? sn : "(none)");
+        adms_printable(shown);
         log_limited(&tl->auth_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
-                    "terminals: [terminal %s] sent SN %.64s, not its serial %s; answered 403",
-                    term->name, sn ? sn : "(none)", term->serial);
+                    "terminals: [terminal %s] sent SN %s, not its serial %s; answered 403",
+                    term->name, shown, term->serial);
         return reply(c, MHD_HTTP_FORBIDDEN, "not this terminal's SN\n");
     }
     if (strcmp(method, "GET") == 0) {

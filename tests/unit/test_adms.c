@@ -89,6 +89,9 @@ static void test_refused(void **state)
     char why[160];
     assert_int_equal(parse("S1\tyesterday\t0\t15", &thermal, &ev, why), -1);
     assert_non_null(strstr(why, "time \"yesterday\""));
+    /* What the terminal sent is quoted printable: no escape sequence reaches the log. */
+    assert_int_equal(parse("S1\t\x1b[2J\x07", &thermal, &ev, why), -1);
+    assert_non_null(strstr(why, "time \"?[2J?\""));
     assert_int_equal(parse("OPLOG 4", &thermal, &ev, why), -1);
     assert_non_null(strstr(why, "no tab"));
     assert_int_equal(parse("\t2026-12-06 08:01:02", &thermal, &ev, why), -1);
