@@ -186,7 +186,8 @@ static void upload(struct sim_adms *a)
     pthread_mutex_unlock(&a->lock);
     for (int i = 0; i < n; i++)
         if (sent[i].dup) {
-            snprintf(text, sizeof text, "%s\n", sent[i].line);
+            text[0] = '\0';
+            tn_append(text, sizeof text, "%s\n", sent[i].line);
             st = http(a, "POST", path, text, body, sizeof body);
             body[strcspn(body, "\r\n")] = '\0';
             log_info("adms %s: sent a line again: %d %s", a->t->name, st, body);
