@@ -109,6 +109,8 @@ static int http(const struct sim_adms *a, const char *method, const char *path,
     char head[512], answer[2048];
     size_t got = 0, plen = payload ? strlen(payload) : 0;
     int fd = dial(a), status = -1;
+    if (body_len > 0)
+        body[0] = '\0'; /* no answer: no stale text in the log */
     if (fd < 0)
         return -1;
     int h = snprintf(head, sizeof head,

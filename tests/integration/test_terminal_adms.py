@@ -332,6 +332,11 @@ def main():
     check(after == before + 2, "the repeat after the restart made no row (%d -> %d: the "
           "new record and the simulator's)" % (before, after))
     sim.cmd("quit")
+    try:
+        sim_rc = sim.proc.wait(10)
+    except Exception:
+        sim_rc = None
+    check(sim_rc == 0, "the simulator quits cleanly with its terminal thread (%r)" % sim_rc)
     rc, _ = dm.stop()
     check(rc == 0, "daemon stopped cleanly again")
     gslib.finish()
