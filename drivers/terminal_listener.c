@@ -154,6 +154,21 @@ static enum MHD_Result take_body(struct term_listener *tl, struct MHD_Connection
 
 /* ---- ZKTeco ADMS (README "ZKTeco ADMS") ------------------------------------------- */
 
+/* A path we do not serve: said in the log, since a terminal with another firmware
+ * (ZKTeco's access-control "Security PUSH", which starts at /iclock/registry) would
+ * otherwise just never show up. */
+static enum MHD_Result adms_unknown(struct term_listener *tl, struct MHD_Connection *c, int t,
+                                    const char *method, const char *url)
+{
+    char shown[81];
+    snprintf(shown, sizeof shown, "%s", url);
+    adms_printable(shown);
+    log_limited(&tl->bad_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                "terminals: [terminal %s] asked %s %s, not an ADMS request we serve (another "
+                "firmware's protocol?); answered 404", tl->cfg->terminal[t].name, method, shown);
+    return reply(c, MHD_HTTP_NOT_FOUND, "not an ADMS request\n");
+}
+
 /* The handshake (GET /iclock/cdata) gets the options block, a heartbeat (GET
  * /iclock/getrequest) "OK" (no commands for it, ever); uploads and command results
  * are POSTs with bodies. Each request names the terminal's SN, which must be the
@@ -180,12 +195,12 @@ static enum MHD_Result adms_admit(struct term_listener *tl, struct MHD_Connectio
             return reply(c, MHD_HTTP_OK, options);
         }
         if (strcmp(url, "/iclock/getrequest") != 0 && strcmp(url, "/iclock/ping") != 0)
-            return reply(c, MHD_HTTP_NOT_FOUND, "not an ADMS path\n");
+            return adms_unknown(tl, c, t, method, url);
         post_alive(tl, t);
         return reply(c, MHD_HTTP_OK, "OK\n");
     }
     if (strcmp(method, "POST") != 0 || (!cdata && strcmp(url, "/iclock/devicecmd") != 0))
-        return reply(c, MHD_HTTP_NOT_FOUND, "not an ADMS request\n");
+        return adms_unknown(tl, c, t, method, url);
     enum MHD_Result ret = take_body(tl, c, t, con_cls);
     if (*con_cls)
         ((struct req *)*con_cls)->adms_cdata = cdata;

@@ -175,6 +175,11 @@ def main():
     check("Date" in headers, "... with a Date header (%r)" % headers)
     check(a.heartbeat() == (200, "OK\n"), "heartbeat answered OK")
 
+    # A path of another firmware's protocol: 404, and the log says so.
+    check(a.request("GET", "/iclock/registry?SN=%s" % SN_A)[0] == 404, "/iclock/registry is 404")
+    check(dm.wait_for("[terminal zk-a] asked GET /iclock/registry, not an ADMS request"),
+          "... and logged")
+
     # Only its SN from its address.
     wrong = Terminal(g.port, "BOGUS0001", "127.0.0.1", g.offset_h)
     check(wrong.heartbeat()[0] == 403, "another SN from zk-a's address is 403")
