@@ -138,15 +138,23 @@ static enum MHD_Result check_auth(struct term_listener *tl, struct MHD_Connectio
     return ret;
 }
 
-/* The main loop hears that terminal t is alive (README "Heartbeats"). */
-static void post_alive(struct term_listener *tl, int t)
+/* Queues what terminal t said (`te`: a person's event), or only that it is there
+ * (EV_TERMINAL_ALIVE, te NULL: README "Online and offline"); -1 when stopping. */
+static int post(struct term_listener *tl, enum event_kind kind, int t,
+                const struct terminal_event *te)
 {
-    struct event ev = {.kind = EV_TERMINAL_ALIVE, .mono_ms = clock_mono_ms(),
-                       .posted_us = loop_now_us()};
+    struct event ev = {.kind = kind, .mono_ms = clock_mono_ms(), .posted_us = loop_now_us()};
+    if (te)
+        ev.terminal = *te;
     ev.terminal.terminal = t;
     ev.terminal.lane = tl->cfg->terminal[t].lane;
     ev.terminal.wall_ms = clock_wall_ms();
-    evq_post(tl->q, &ev); /* -1 only when stopping: nobody listens then */
+    return evq_post(tl->q, &ev);
+}
+
+static void post_alive(struct term_listener *tl, int t)
+{
+    post(tl, EV_TERMINAL_ALIVE, t, NULL); /* -1 only when stopping: nobody listens then */
 }
 
 static enum MHD_Result take_body(struct term_listener *tl, struct MHD_Connection *c, int t,
@@ -207,19 +215,6 @@ static enum MHD_Result adms_admit(struct term_listener *tl, struct MHD_Connectio
     return ret;
 }
 
-/* Queues one line's event; -1 when stopping. */
-static int adms_post(struct term_listener *tl, const struct req *r, struct terminal_event *te,
-                     bool backlog)
-{
-    struct event ev = {.kind = EV_TERMINAL, .mono_ms = clock_mono_ms(),
-                       .posted_us = loop_now_us(), .terminal = *te};
-    ev.terminal.terminal = r->terminal;
-    ev.terminal.lane = tl->cfg->terminal[r->terminal].lane;
-    ev.terminal.wall_ms = clock_wall_ms();
-    ev.terminal.backlog = backlog;
-    return evq_post(tl->q, &ev);
-}
-
 /* An ATTLOG upload: each readable line is a person's event (a line we cannot read
  * is logged and skipped: sending it again would not make it readable); the answer
  * counts the lines taken. Other tables and command results are acknowledged. */
@@ -250,7 +245,8 @@ static enum MHD_Result adms_finish(struct term_listener *tl, struct MHD_Connecti
                         term->name, k, why);
             continue;
         }
-        if (adms_post(tl, r, &te, lines > 1) < 0)
+        te.backlog = lines > 1;
+        if (post(tl, EV_TERMINAL, r->terminal, &te) < 0)
             return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
         taken++;
     }
@@ -347,11 +343,10 @@ static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c
         return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "body over max_body\n");
     const char *ctype =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    struct event ev = {.kind = EV_TERMINAL, .mono_ms = clock_mono_ms(),
-                       .posted_us = loop_now_us()};
+    struct terminal_event te;
     char why[160];
-    enum isapi_result res = isapi_parse(ctype, r->body ? r->body : "", r->len, &ev.terminal,
-                                        why, sizeof why);
+    enum isapi_result res = isapi_parse(ctype, r->body ? r->body : "", r->len, &te, why,
+                                        sizeof why);
     if (res == ISAPI_BAD) {
         log_limited(&tl->bad_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                     "terminals: [terminal %s] sent an event we cannot read: %s; answered 400",
@@ -362,12 +357,9 @@ static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c
         post_alive(tl, r->terminal);
         return reply(c, MHD_HTTP_OK, "");
     }
-    ev.terminal.terminal = r->terminal;
-    ev.terminal.lane = term->lane;
-    ev.terminal.wall_ms = clock_wall_ms();
     /* Queued is enough for 200: the ledger row follows on the main thread, and a
      * repeat of the same serialNo is recognised there. */
-    if (evq_post(tl->q, &ev) < 0)
+    if (post(tl, EV_TERMINAL, r->terminal, &te) < 0)
         return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
     return reply(c, MHD_HTTP_OK, "");
 }
