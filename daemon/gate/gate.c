@@ -543,8 +543,6 @@ void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us)
     arm_timer(&g->lanes[lane]);
 }
 
-/* A terminal's event carries identity and temperature at once: it is decided as
- * it is, without the lane's pairing of a card with a reading. */
 /* The page and the lane hear of a terminal's change of state or clock. */
 static void terminal_changed(struct gate *g, int t)
 {
@@ -571,6 +569,8 @@ static void on_term_timer(struct loop *loop, void *arg)
         terminal_changed(g, changed[i]);
 }
 
+/* A terminal's event carries identity and temperature at once: it is decided as
+ * it is, without the lane's pairing of a card with a reading. */
 void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t received_us)
 {
     if (t->lane < 0 || t->lane >= g->cfg->nlanes)
