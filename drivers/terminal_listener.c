@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "adms.h"
+#include "civil.h"
 #include "clock.h"
 #include "events.h"
 #include "isapi.h"
@@ -34,7 +35,7 @@ struct term_listener {
     char *passwords[CFG_MAX_TERMINALS]; /* NULL: push without credentials */
     unsigned char nonce_seed[32];
     int strangers;              /* open connections from non-terminal addresses */
-    struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log;
+    struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log, backlog_log;
 };
 
 /* One request: its terminal, its deadline and the body so far. */
@@ -235,7 +236,10 @@ static enum MHD_Result adms_finish(struct term_listener *tl, struct MHD_Connecti
     size_t pos = 0, n, lines = 0, probe = 0;
     while (adms_next_line(body, r->len, &probe, &line, &n))
         lines++;
-    int taken = 0;
+    int taken = 0, earlier = 0;
+    char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN], oldest[40] = "";
+    if (civil_day_of(clock_wall_ms(), today) < 0)
+        today[0] = '\0';
     for (int k = 1; adms_next_line(body, r->len, &pos, &line, &n); k++) {
         struct terminal_event te;
         char why[160];
@@ -246,12 +250,25 @@ static enum MHD_Result adms_finish(struct term_listener *tl, struct MHD_Connecti
             continue;
         }
         te.backlog = lines > 1;
+        /* A backlog's lines of an earlier day are no screening of today's and were
+         * never the gate's to decide (README "Late lines"). */
+        if (te.backlog && civil_day_of(te.device_ms, day) == 0 && strcmp(day, today) < 0) {
+            if (earlier++ == 0 || strcmp(te.device_time, oldest) < 0)
+                snprintf(oldest, sizeof oldest, "%s", te.device_time);
+            continue;
+        }
         if (post(tl, EV_TERMINAL, r->terminal, &te) < 0)
             return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
         taken++;
     }
+    if (earlier > 0)
+        log_limited(&tl->backlog_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_NOTICE,
+                    "terminals: [terminal %s] uploaded %d line(s) of an earlier day (the oldest "
+                    "%s): its log of a time it did not reach us; not decided or recorded",
+                    term->name, earlier, oldest);
     if (taken == 0)
         post_alive(tl, r->terminal);
+    taken += earlier; /* taken all the same: sending them again changes nothing */
     char answer[32];
     snprintf(answer, sizeof answer, "OK: %d\n", taken);
     return reply(c, MHD_HTTP_OK, answer);

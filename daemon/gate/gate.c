@@ -55,6 +55,8 @@ struct pending {
     struct shown_context ctx;
     bool from_terminal;     /* a terminal's event: `term` holds what it said */
     bool repeat;            /* ... one already recorded: nothing written, nothing shown */
+    bool late;              /* ... from a backlog, long past: decided at its own time,
+                             * recorded, not shown (the person has gone) */
     struct terminal_event term;
 };
 
@@ -296,7 +298,7 @@ static int show_all(struct gate *g, bool committed)
                         "ledger: %d decisions not recorded; their lanes show amber", n);
     }
     for (int i = 0; i < n; i++)
-        if (!(committed && g->pending[i].repeat))
+        if (!g->pending[i].late && !(committed && g->pending[i].repeat))
             show_pending(g, &g->pending[i], committed);
     return committed ? n : -1;
 }
@@ -585,7 +587,11 @@ void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t re
                                        .has_card = t->has_card, .card = t->card};
     decide(g, t->lane, &req, received_us);
     struct pending *pd = &g->pending[g->npending - 1];
-    pd->at_ms = t->wall_ms;
+    /* A line of a backlog upload (README "Late lines") further in the past than any
+     * clock's skew we accept happened then, not now: its time is the terminal's. */
+    pd->late = t->backlog && t->has_device_ms &&
+               t->wall_ms - t->device_ms > g->cfg->terminals.max_clock_skew_ms;
+    pd->at_ms = pd->late ? t->device_ms : t->wall_ms;
     pd->from_terminal = true;
     pd->term = *t;
 }

@@ -218,6 +218,35 @@ def main():
     check(ln is not None and ln["person"] == "S3", "the next light is S3's (got %r)" % ln)
     check(g.q("SELECT count(*) FROM readings")[0][0] == 3, "the repeat made no row")
 
+    # A backlog (the terminal kept punches while it could not reach us): a line of two
+    # hours ago is decided at its own time and recorded, not shown; a line of yesterday
+    # is neither; the line of now is shown. All three answered as taken.
+    past, yday = a.local_time(-7200), a.local_time(-26 * 3600)
+    before = g.q("SELECT count(*) FROM readings")[0][0]
+    status, text = a.upload([Terminal.record("S1", past, temp="36.4"),
+                             Terminal.record("S2", yday, temp="36.5"),
+                             Terminal.record("S3", a.local_time(7), temp="36.5")])
+    check((status, text) == (200, "OK: 3\n"), "backlog of three answered OK: 3 (%r %r)"
+          % (status, text))
+    ln = g.next_decision("a")
+    check(ln is not None and ln["person"] == "S3" and ln["body"] == "36.50",
+          "the lane shows the line of now only (got %r)" % ln)
+    check(dm.wait_for("[terminal zk-a] uploaded 1 line(s) of an earlier day (the oldest %s)"
+                      % yday), "the line of yesterday is logged, not taken")
+    late = "SELECT r.at_ms FROM readings r JOIN terminal_events t ON t.reading_id = r.id" \
+           " WHERE t.device_time = ?"
+    check(gslib.wait_until(lambda: len(g.q(late, (past,))) == 1, 3.0), "the line of two hours "
+          "ago is recorded")
+    at_ms = g.q(late, (past,))[0][0]
+    now_ms = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
+    check(abs(at_ms - (now_ms - 7200000)) < 10000, "... at its own time (%d s ago)"
+          % ((now_ms - at_ms) // 1000))
+    check(g.q("SELECT count(*) FROM terminal_events WHERE device_time = ?", (yday,))[0][0] == 0
+          and g.q("SELECT count(*) FROM readings")[0][0] == before + 2,
+          "the line of yesterday made no row")
+    check(g.lights_seen.next("a", lambda ln: ln["person"] == "S1", 0.5) is None,
+          "no light for the line of two hours ago")
+
     # An ATTLOG line with no temperature (a terminal without the thermal module);
     # a few seconds on: the same PIN in the same second is the same punch.
     check(a.upload([Terminal.record("S1", a.local_time(3), columns=4)])[0] == 200,
