@@ -181,7 +181,7 @@ struct cfg_gpio {
 /* [terminals] and [terminal NAME]: face/thermal terminals that push events over
  * plain HTTP to a listener of their own (issue 18). */
 #define CFG_MAX_TERMINALS 64
-enum cfg_term_kind { CFG_TERM_HIKVISION_ISAPI };
+enum cfg_term_kind { CFG_TERM_HIKVISION_ISAPI, CFG_TERM_ZKTECO_ADMS };
 enum cfg_term_mode { CFG_TERM_PUSH };
 
 struct cfg_terminals {
@@ -204,6 +204,13 @@ struct cfg_terminal {
     int lane;                    /* index into lanes */
     char user[CFG_NAME_MAX];
     char password_file[CFG_TEXT_MAX]; /* push: when set, Basic or Digest credentials required */
+    int64_t offline_after_ms;    /* not heard from for this long: offline (0: never) */
+    /* zkteco-adms: the SN it sends, and where its ATTLOG lines hold what a thermal
+     * model adds (README "ZKTeco ADMS": not public for every model). */
+    char serial[64];
+    int temperature_column, mask_column; /* 1-based, 0: none */
+    int temperature_scale;       /* the column's number / this = degrees */
+    int temperature_unit;        /* 0 celsius, 1 fahrenheit */
 };
 
 struct cfg_daemon {

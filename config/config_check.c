@@ -473,6 +473,47 @@ static void claim_terminal_lane(struct parser *p, int i)
         p->lane_terminal[t->lane] = i;
 }
 
+/* An ADMS serial number as its requests carry it (SN=...). */
+static bool sn_valid(const char *sn)
+{
+    size_t n = strlen(sn);
+    return n > 0 && strspn(sn, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                               "0123456789-_") == n;
+}
+
+/* The keys of one kind only, and the defaults that depend on the kind. */
+static void check_terminal_kind_keys(struct parser *p, int i)
+{
+    static const char *const adms_only[] = {"serial", "temperature_column", "mask_column",
+                                            "temperature_scale", "temperature_unit"};
+    struct cfg_terminal *t = &p->cfg->terminal[i];
+    bool adms = t->kind == CFG_TERM_ZKTECO_ADMS;
+    for (size_t k = 0; k < sizeof adms_only / sizeof adms_only[0] && !adms; k++)
+        if (cp_given(p, S_TERMINAL, i, adms_only[k]))
+            cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, adms_only[k]),
+                           adms_only[k], "is for kind = zkteco-adms only");
+    /* An ADMS terminal says it is alive every Delay (10 s, our handshake's answer);
+     * a Hikvision terminal that pushes says nothing between events. */
+    if (!cp_given(p, S_TERMINAL, i, "offline_after"))
+        t->offline_after_ms = adms ? 60000 : 0;
+    if (!adms)
+        return;
+    if (!sn_valid(t->serial))
+        cp_problem(p, t->line, "[terminal %s] (kind = zkteco-adms) needs serial = the SN its "
+                               "requests carry (letters, digits, '-', '_'; on its System Info "
+                               "page)", t->name);
+    if (cp_given(p, S_TERMINAL, i, "password_file"))
+        cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "password_file"),
+                       "password_file", "ZKTeco ADMS terminals send no HTTP credentials; only "
+                       "its address and serial are checked (README \"ZKTeco ADMS\")");
+    const char *key = cp_given(p, S_TERMINAL, i, "mask_column") ? "mask_column"
+                                                                 : "temperature_column";
+    if (t->temperature_column > 0 && t->temperature_column == t->mask_column)
+        cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, key), key,
+                       "temperature_column and mask_column are both %d (mask_column's default "
+                       "is 8; 0: none)", t->mask_column);
+}
+
 void cp_check_terminal(struct parser *p, int i)
 {
     const struct cfg_terminal *t = &p->cfg->terminal[i];
@@ -491,4 +532,5 @@ void cp_check_terminal(struct parser *p, int i)
     if (cp_given(p, S_TERMINAL, i, "password_file") && !cp_given(p, S_TERMINAL, i, "user"))
         cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "password_file"),
                        "password_file", "needs user (the name the terminal sends)");
+    check_terminal_kind_keys(p, i);
 }

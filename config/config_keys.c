@@ -135,8 +135,10 @@ static const struct keydef web_keys[] = {
 };
 
 static const struct name_val term_kind_names[] = {
-    {"hikvision-isapi", CFG_TERM_HIKVISION_ISAPI}, {NULL, 0},
+    {"hikvision-isapi", CFG_TERM_HIKVISION_ISAPI}, {"zkteco-adms", CFG_TERM_ZKTECO_ADMS},
+    {NULL, 0},
 };
+static const struct name_val term_unit_names[] = {{"celsius", 0}, {"fahrenheit", 1}, {NULL, 0}};
 static const struct name_val term_mode_names[] = {{"push", CFG_TERM_PUSH}, {NULL, 0}};
 
 static const struct keydef terminals_keys[] = {
@@ -155,6 +157,12 @@ static const struct keydef terminal_keys[] = {
     TEXT("lane", cp_parse_text, struct cfg_terminal, lane_name, .flags = K_REQUIRED),
     TEXT("user", cp_parse_text, struct cfg_terminal, user, .flags = 0),
     TEXT("password_file", cp_parse_path, struct cfg_terminal, password_file, .flags = 0),
+    RANGE("offline_after", cp_parse_duration, struct cfg_terminal, offline_after_ms, 0, DAY),
+    TEXT("serial", cp_parse_text, struct cfg_terminal, serial, .flags = 0),
+    RANGE("temperature_column", cp_parse_int, struct cfg_terminal, temperature_column, 0, 32),
+    RANGE("mask_column", cp_parse_int, struct cfg_terminal, mask_column, 0, 32),
+    RANGE("temperature_scale", cp_parse_int, struct cfg_terminal, temperature_scale, 1, 1000),
+    ENUM("temperature_unit", struct cfg_terminal, temperature_unit, term_unit_names, 0),
 };
 
 static const struct keydef bus_keys[] = {
@@ -330,6 +338,9 @@ static void terminal_init(void *obj)
     struct cfg_terminal *t = obj;
     t->lane = -1;
     t->mode = CFG_TERM_PUSH;
+    t->temperature_column = 9; /* README "ZKTeco ADMS": MaskFlag, Temperature after 7 */
+    t->mask_column = 8;
+    t->temperature_scale = 1;
 }
 
 /* ---- sections ---------------------------------------------------------------------- */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adms.h"
+#include "civil.h"
 #include "clock.h"
 #include "events.h"
 #include "isapi.h"
@@ -33,8 +35,7 @@ struct term_listener {
     char *passwords[CFG_MAX_TERMINALS]; /* NULL: push without credentials */
     unsigned char nonce_seed[32];
     int strangers;              /* open connections from non-terminal addresses */
-    bool skewed[CFG_MAX_TERMINALS]; /* its clock's skew was logged and has not ended */
-    struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log;
+    struct log_limit stranger_log, bad_log, big_log, auth_log, crowd_log, backlog_log;
 };
 
 /* One request: its terminal, its deadline and the body so far. */
@@ -43,6 +44,7 @@ struct req {
     int64_t deadline_ms;
     bool too_big;
     size_t declared;  /* Content-Length, 0 when not sent (chunked) */
+    bool adms_cdata;  /* an ADMS upload (/iclock/cdata), not a command's result */
     char *body;
     size_t len, cap;
 };
@@ -80,7 +82,7 @@ static int terminal_of(const struct term_listener *tl, const struct sockaddr *sa
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -137,9 +139,146 @@ static enum MHD_Result check_auth(struct term_listener *tl, struct MHD_Connectio
     return ret;
 }
 
+/* Queues what terminal t said (`te`: a person's event), or only that it is there
+ * (EV_TERMINAL_ALIVE, te NULL: README "Online and offline"); -1 when stopping. */
+static int post(struct term_listener *tl, enum event_kind kind, int t,
+                const struct terminal_event *te)
+{
+    struct event ev = {.kind = kind, .mono_ms = clock_mono_ms(), .posted_us = loop_now_us()};
+    if (te)
+        ev.terminal = *te;
+    ev.terminal.terminal = t;
+    ev.terminal.lane = tl->cfg->terminal[t].lane;
+    ev.terminal.wall_ms = clock_wall_ms();
+    return evq_post(tl->q, &ev);
+}
+
+static void post_alive(struct term_listener *tl, int t)
+{
+    post(tl, EV_TERMINAL_ALIVE, t, NULL); /* -1 only when stopping: nobody listens then */
+}
+
+static enum MHD_Result take_body(struct term_listener *tl, struct MHD_Connection *c, int t,
+                                 void **con_cls);
+
+/* ---- ZKTeco ADMS (README "ZKTeco ADMS") ------------------------------------------- */
+
+/* A path we do not serve: said in the log, since a terminal with another firmware
+ * (ZKTeco's access-control "Security PUSH", which starts at /iclock/registry) would
+ * otherwise just never show up. */
+static enum MHD_Result adms_unknown(struct term_listener *tl, struct MHD_Connection *c, int t,
+                                    const char *method, const char *url)
+{
+    char shown[81];
+    snprintf(shown, sizeof shown, "%s", url);
+    adms_printable(shown);
+    log_limited(&tl->bad_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                "terminals: [terminal %s] asked %s %s, not an ADMS request we serve (another "
+                "firmware's protocol?); answered 404", tl->cfg->terminal[t].name, method, shown);
+    return reply(c, MHD_HTTP_NOT_FOUND, "not an ADMS request\n");
+}
+
+/* The handshake (GET /iclock/cdata) gets the options block, a heartbeat (GET
+ * /iclock/getrequest) "OK" (no commands for it, ever); uploads and command results
+ * are POSTs with bodies. Each request names the terminal's SN, which must be the
+ * configured serial of the terminal at that address. */
+static enum MHD_Result adms_admit(struct term_listener *tl, struct MHD_Connection *c, int t,
+                                  const char *url, const char *method, void **con_cls)
+{
+    const struct cfg_terminal *term = &tl->cfg->terminal[t];
+    const char *sn = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "SN");
+    bool cdata = strcmp(url, "/iclock/cdata") == 0;
+    if (!sn || strcmp(sn, term->serial) != 0) {
+        char shown[65]; /* what it sent, made printable for the log */
+        snprintf(shown, sizeof shown, "%s", sn ? sn : "(none)");
+        adms_printable(shown);
+        log_limited(&tl->auth_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                    "terminals: [terminal %s] sent SN %s, not its serial %s; answered 403",
+                    term->name, shown, term->serial);
+        return reply(c, MHD_HTTP_FORBIDDEN, "not this terminal's SN\n");
+    }
+    if (strcmp(method, "GET") == 0) {
+        char options[512];
+        if (cdata && adms_options(term->serial, options, sizeof options) == 0) {
+            post_alive(tl, t);
+            return reply(c, MHD_HTTP_OK, options);
+        }
+        if (strcmp(url, "/iclock/getrequest") != 0 && strcmp(url, "/iclock/ping") != 0)
+            return adms_unknown(tl, c, t, method, url);
+        post_alive(tl, t);
+        return reply(c, MHD_HTTP_OK, "OK\n");
+    }
+    if (strcmp(method, "POST") != 0 || (!cdata && strcmp(url, "/iclock/devicecmd") != 0))
+        return adms_unknown(tl, c, t, method, url);
+    enum MHD_Result ret = take_body(tl, c, t, con_cls);
+    if (*con_cls)
+        ((struct req *)*con_cls)->adms_cdata = cdata;
+    return ret;
+}
+
+/* An ATTLOG upload: each readable line is a person's event (a line we cannot read
+ * is logged and skipped: sending it again would not make it readable); the answer
+ * counts the lines taken. Other tables and command results are acknowledged. */
+static enum MHD_Result adms_finish(struct term_listener *tl, struct MHD_Connection *c,
+                                   struct req *r)
+{
+    const struct cfg_terminal *term = &tl->cfg->terminal[r->terminal];
+    const char *table = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "table");
+    if (r->too_big)
+        return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "body over max_body\n");
+    if (!r->adms_cdata || !table || strcmp(table, "ATTLOG") != 0) {
+        post_alive(tl, r->terminal);
+        return reply(c, MHD_HTTP_OK, "OK\n");
+    }
+    const struct adms_columns cols = {term->temperature_column, term->mask_column,
+                                      term->temperature_scale, term->temperature_unit == 1};
+    const char *body = r->body ? r->body : "", *line;
+    size_t pos = 0, n, lines = 0, probe = 0;
+    while (adms_next_line(body, r->len, &probe, &line, &n))
+        lines++;
+    int taken = 0, earlier = 0;
+    char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN], oldest[40] = "";
+    if (civil_day_of(clock_wall_ms(), today) < 0)
+        today[0] = '\0';
+    for (int k = 1; adms_next_line(body, r->len, &pos, &line, &n); k++) {
+        struct terminal_event te;
+        char why[160];
+        if (adms_parse_line(line, n, &cols, &te, why, sizeof why) < 0) {
+            log_limited(&tl->bad_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                        "terminals: [terminal %s] ATTLOG line %d: %s; line skipped",
+                        term->name, k, why);
+            continue;
+        }
+        te.backlog = lines > 1;
+        /* A backlog's lines of an earlier day are no screening of today's and were
+         * never the gate's to decide (README "Late lines"). */
+        if (te.backlog && civil_day_of(te.device_ms, day) == 0 && strcmp(day, today) < 0) {
+            if (earlier++ == 0 || strcmp(te.device_time, oldest) < 0)
+                snprintf(oldest, sizeof oldest, "%s", te.device_time);
+            continue;
+        }
+        if (post(tl, EV_TERMINAL, r->terminal, &te) < 0)
+            return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
+        taken++;
+    }
+    if (earlier > 0)
+        log_limited(&tl->backlog_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_NOTICE,
+                    "terminals: [terminal %s] uploaded %d line(s) of an earlier day (the oldest "
+                    "%s): its log of a time it did not reach us; not decided or recorded",
+                    term->name, earlier, oldest);
+    if (taken == 0)
+        post_alive(tl, r->terminal);
+    taken += earlier; /* taken all the same: sending them again changes nothing */
+    char answer[32];
+    snprintf(answer, sizeof answer, "OK: %d\n", taken);
+    return reply(c, MHD_HTTP_OK, answer);
+}
+
+/* ---- requests ------------------------------------------------------------------- */
+
 /* The first call: who it is, what it asks, how big it says it is. */
 static enum MHD_Result admit(struct term_listener *tl, struct MHD_Connection *c,
-                             const char *method, void **con_cls)
+                             const char *url, const char *method, void **con_cls)
 {
     char who[INET6_ADDRSTRLEN];
     const union MHD_ConnectionInfo *ci =
@@ -151,8 +290,17 @@ static enum MHD_Result admit(struct term_listener *tl, struct MHD_Connection *c,
                     peer_text(c, who, sizeof who));
         return reply(c, MHD_HTTP_FORBIDDEN, "not a configured terminal\n");
     }
+    if (tl->cfg->terminal[t].kind == CFG_TERM_ZKTECO_ADMS)
+        return adms_admit(tl, c, t, url, method, con_cls);
     if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0)
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "terminals POST their events here\n");
+    return take_body(tl, c, t, con_cls);
+}
+
+/* A request with a body: its size and credentials checked, its buffer made. */
+static enum MHD_Result take_body(struct term_listener *tl, struct MHD_Connection *c, int t,
+                                 void **con_cls)
+{
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     long n = 0; /* MHD refused a malformed Content-Length already; too big is ours */
     if (cl && tn_long(cl, 0, tl->cfg->terminals.max_body, &n) < 0) {
@@ -204,25 +352,6 @@ static void take(struct term_listener *tl, struct req *r, const char *data, size
     r->len += n;
 }
 
-/* A terminal's clock off by more than max_clock_skew is logged once, and again
- * when it is back within (its dateTime is recorded either way). */
-static void check_skew(struct term_listener *tl, const struct terminal_event *ev)
-{
-    if (!ev->has_device_ms)
-        return;
-    int64_t skew = ev->device_ms - ev->wall_ms, lim = tl->cfg->terminals.max_clock_skew_ms;
-    bool off = skew > lim || skew < -lim;
-    const char *name = tl->cfg->terminal[ev->terminal].name;
-    if (off && !tl->skewed[ev->terminal])
-        log_warn("terminals: [terminal %s]'s clock is %.0f s %s ours (more than max_clock_skew "
-                 "%.0f s); set its time or NTP server (its times are recorded as sent)", name,
-                 (double)(skew < 0 ? -skew : skew) / 1000.0, skew < 0 ? "behind" : "ahead of",
-                 (double)lim / 1000.0);
-    else if (!off && tl->skewed[ev->terminal])
-        log_notice("terminals: [terminal %s]'s clock is within max_clock_skew again", name);
-    tl->skewed[ev->terminal] = off;
-}
-
 /* The whole body is in: parse it and queue the person's event. */
 static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c, struct req *r)
 {
@@ -231,26 +360,23 @@ static enum MHD_Result finish(struct term_listener *tl, struct MHD_Connection *c
         return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, "body over max_body\n");
     const char *ctype =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    struct event ev = {.kind = EV_TERMINAL, .mono_ms = clock_mono_ms(),
-                       .posted_us = loop_now_us()};
+    struct terminal_event te;
     char why[160];
-    enum isapi_result res = isapi_parse(ctype, r->body ? r->body : "", r->len, &ev.terminal,
-                                        why, sizeof why);
+    enum isapi_result res = isapi_parse(ctype, r->body ? r->body : "", r->len, &te, why,
+                                        sizeof why);
     if (res == ISAPI_BAD) {
         log_limited(&tl->bad_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                     "terminals: [terminal %s] sent an event we cannot read: %s; answered 400",
                     term->name, why);
         return reply(c, MHD_HTTP_BAD_REQUEST, "unreadable event\n");
     }
-    if (res == ISAPI_IGNORED)
+    if (res == ISAPI_IGNORED) { /* a heartbeat, a door: it is alive */
+        post_alive(tl, r->terminal);
         return reply(c, MHD_HTTP_OK, "");
-    ev.terminal.terminal = r->terminal;
-    ev.terminal.lane = term->lane;
-    ev.terminal.wall_ms = clock_wall_ms();
-    check_skew(tl, &ev.terminal);
+    }
     /* Queued is enough for 200: the ledger row follows on the main thread, and a
      * repeat of the same serialNo is recognised there. */
-    if (evq_post(tl->q, &ev) < 0)
+    if (post(tl, EV_TERMINAL, r->terminal, &te) < 0)
         return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n");
     return reply(c, MHD_HTTP_OK, "");
 }
@@ -259,11 +385,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)url, (void)version;
+    (void)version;
     struct term_listener *tl = cls;
     struct req *r = *con_cls;
     if (!r)
-        return admit(tl, c, method, con_cls);
+        return admit(tl, c, url, method, con_cls);
     if (clock_mono_ms() > r->deadline_ms)
         return MHD_NO; /* a terminal that sends this slowly holds a connection for nothing */
     if (*upload_size > 0) {
@@ -271,6 +397,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    if (tl->cfg->terminal[r->terminal].kind == CFG_TERM_ZKTECO_ADMS)
+        return adms_finish(tl, c, r);
     return finish(tl, c, r);
 }
 

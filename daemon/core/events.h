@@ -15,6 +15,7 @@ enum event_kind {
     EV_CARD,          /* a card from a lane's Wiegand reader */
     EV_PRESENCE,      /* a lane's presence sensor became active */
     EV_TERMINAL,      /* an event a face/thermal terminal pushed over HTTP */
+    EV_TERMINAL_ALIVE, /* a terminal was heard from (a heartbeat): `terminal` and wall_ms */
 };
 
 /* What a terminal reported about one person passing (an ISAPI AccessControllerEvent),
@@ -36,6 +37,8 @@ struct terminal_event {
     bool has_device_ms;
     int64_t device_ms;        /* ... as UTC ms, when it gave its offset (or Z) */
     int major, minor;         /* majorEventType / subEventType, -1 not said */
+    bool backlog;             /* one of several lines sent at once (an ADMS upload after
+                               * an outage): its time may be old, not a clock's skew */
 };
 
 struct card_event {

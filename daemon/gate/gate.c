@@ -13,6 +13,7 @@
 #include "log.h"
 #include "screening.h"
 #include "sdnotify.h"
+#include "term_health.h"
 
 #define PERSON_TEXT 264 /* external id, name and class, each at its gate_person size */
 
@@ -54,6 +55,8 @@ struct pending {
     struct shown_context ctx;
     bool from_terminal;     /* a terminal's event: `term` holds what it said */
     bool repeat;            /* ... one already recorded: nothing written, nothing shown */
+    bool late;              /* ... from a backlog, long past: decided at its own time,
+                             * recorded, not shown (the person has gone) */
     struct terminal_event term;
 };
 
@@ -74,6 +77,7 @@ struct pending {
 #define WAIT_MS 1000
 #define PROBE_MS 50
 #define FILES_CHECK_MS 1000
+#define TERM_CHECK_MS 1000 /* how late an overdue terminal may be marked offline */
 #define LOG_EVERY_MS 60000
 
 /* Why every lane blinks amber whatever its devices do. */
@@ -97,7 +101,8 @@ struct gate {
     enum gate_alarm alarm;
     int64_t alarm_since_ms;
     bool rescued;               /* ALARM_LOST: what the connection held is saved */
-    uint64_t ledger_timer, files_timer;
+    uint64_t ledger_timer, files_timer, term_timer;
+    struct term_health terms;   /* the terminals online/offline and their clocks */
     int npending;
     struct pending pending[MAX_PENDING];
     uint64_t decisions[OUT_COUNT], ledger_errors, alarm_ambers;
@@ -293,7 +298,7 @@ static int show_all(struct gate *g, bool committed)
                         "ledger: %d decisions not recorded; their lanes show amber", n);
     }
     for (int i = 0; i < n; i++)
-        if (!(committed && g->pending[i].repeat))
+        if (!g->pending[i].late && !(committed && g->pending[i].repeat))
             show_pending(g, &g->pending[i], committed);
     return committed ? n : -1;
 }
@@ -319,6 +324,8 @@ static void update_offline(struct gate *g, int lane)
     bool offline = g->alarm != ALARM_NONE;
     for (int i = 0; i < g->cfg->ndevices; i++)
         offline |= g->cfg->devices[i].lane == lane && g->dev_state[i] == DEV_OFFLINE;
+    for (int i = 0; i < g->cfg->nterminals; i++)
+        offline |= g->cfg->terminal[i].lane == lane && g->terms.t[i].state == DEV_OFFLINE;
     lane_set_offline(&g->lanes[lane].sm, offline, loop_now_ms());
     refresh(&g->lanes[lane]);
 }
@@ -538,12 +545,39 @@ void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us)
     arm_timer(&g->lanes[lane]);
 }
 
+/* The page and the lane hear of a terminal's change of state or clock. */
+static void terminal_changed(struct gate *g, int t)
+{
+    const struct term_state *s = &g->terms.t[t];
+    int lane = g->cfg->terminal[t].lane;
+    gate_board_terminal(g->board, lane, s->state, s->skewed, s->skew_ms);
+    update_offline(g, lane);
+}
+
+void gate_on_terminal_alive(struct gate *g, const struct terminal_event *t)
+{
+    if (t->terminal >= 0 && t->terminal < g->cfg->nterminals &&
+        term_health_heard(&g->terms, g->cfg, t, loop_now_ms()))
+        terminal_changed(g, t->terminal);
+}
+
+static void on_term_timer(struct loop *loop, void *arg)
+{
+    (void)loop;
+    struct gate *g = arg;
+    int changed[CFG_MAX_TERMINALS];
+    int n = term_health_tick(&g->terms, g->cfg, loop_now_ms(), changed);
+    for (int i = 0; i < n; i++)
+        terminal_changed(g, changed[i]);
+}
+
 /* A terminal's event carries identity and temperature at once: it is decided as
  * it is, without the lane's pairing of a card with a reading. */
 void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t received_us)
 {
     if (t->lane < 0 || t->lane >= g->cfg->nlanes)
         return;
+    gate_on_terminal_alive(g, t);
     struct lane_request req = {.has_reading = t->has_temp, .has_card = t->has_card,
                                .card = t->card, .mono_ms = loop_now_ms()};
     if (t->has_temp)
@@ -553,7 +587,11 @@ void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t re
                                        .has_card = t->has_card, .card = t->card};
     decide(g, t->lane, &req, received_us);
     struct pending *pd = &g->pending[g->npending - 1];
-    pd->at_ms = t->wall_ms;
+    /* A line of a backlog upload (README "Late lines") further in the past than any
+     * clock's skew we accept happened then, not now: its time is the terminal's. */
+    pd->late = t->backlog && t->has_device_ms &&
+               t->wall_ms - t->device_ms > g->cfg->terminals.max_clock_skew_ms;
+    pd->at_ms = pd->late ? t->device_ms : t->wall_ms;
     pd->from_terminal = true;
     pd->term = *t;
 }
@@ -616,6 +654,10 @@ struct gate *gate_new(const struct config *cfg, struct ledger *l, struct loop *l
     }
     if (!(g->files_timer = loop_timer_add(loop, FILES_CHECK_MS, FILES_CHECK_MS, on_files_timer, g)))
         goto fail;
+    term_health_init(&g->terms, loop_now_ms());
+    if (term_health_watched(cfg) &&
+        !(g->term_timer = loop_timer_add(loop, TERM_CHECK_MS, TERM_CHECK_MS, on_term_timer, g)))
+        goto fail;
     enum ledger_status st = sync_rows(g);
     if (st == LEDGER_BUSY)
         enter_locked(g); /* starts anyway: amber lanes until the lock ends */
@@ -661,6 +703,8 @@ void gate_free(struct gate *g)
         loop_timer_cancel(g->loop, g->ledger_timer);
     if (g->files_timer)
         loop_timer_cancel(g->loop, g->files_timer);
+    if (g->term_timer)
+        loop_timer_cancel(g->loop, g->term_timer);
     for (int k = 0; k < 3; k++)
         if (g->ops[k])
             g->ops[k]->close(g->handles[k]);

@@ -38,6 +38,8 @@ void gate_on_card(struct gate *g, int lane, uint64_t card, int64_t received_us);
 void gate_on_presence(struct gate *g, int lane, int64_t received_us);
 /* A face/thermal terminal's event (EV_TERMINAL): the person and the temperature. */
 void gate_on_terminal(struct gate *g, const struct terminal_event *t, int64_t received_us);
+/* A terminal was heard from without an event (a heartbeat): online, its clock. */
+void gate_on_terminal_alive(struct gate *g, const struct terminal_event *t);
 void gate_on_device_state(struct gate *g, int device, enum device_state state);
 
 /* Commits the decisions made since the last flush and shows them. Returns the

@@ -108,6 +108,20 @@ void gate_board_device(struct gate_board *b, int device, enum device_state s)
     pthread_mutex_unlock(&b->lock);
 }
 
+void gate_board_terminal(struct gate_board *b, int lane, enum device_state s, bool skewed,
+                         int64_t skew_ms)
+{
+    if (!b || lane < 0 || lane >= b->cfg->nlanes)
+        return;
+    pthread_mutex_lock(&b->lock);
+    struct board_lane *v = &b->lanes[lane].view;
+    v->device_state = device_state_name(s); /* a terminal's lane has no other device */
+    v->clock_skewed = skewed;
+    v->clock_skew_ms = skew_ms;
+    bump(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
 /* A lane that keeps deciding more people a minute than its shortest pattern
  * allows (hold_admit per person, plus a second to measure) has people waiting. */
 static bool outpaced(const struct config *cfg, int per_minute)

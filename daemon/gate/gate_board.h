@@ -27,6 +27,8 @@ struct board_lane {
     const char *device_state;    /* worst of the lane's devices: "ok", "degraded", ... */
     int per_minute;              /* decisions shown in the last 60 s */
     bool queue_warning;          /* arrivals outpace the lane (see gate_board.c) */
+    bool clock_skewed;           /* its terminal's clock is off by more than max_clock_skew */
+    int64_t clock_skew_ms;       /* ... by this much (its clock minus ours) */
 };
 
 struct gate_board;
@@ -38,6 +40,9 @@ void gate_board_free(struct gate_board *b);
 void gate_board_lights(struct gate_board *b, const struct indicator_change *c);
 /* Main thread: a device's state changed. */
 void gate_board_device(struct gate_board *b, int device, enum device_state s);
+/* Main thread: the state or clock of the terminal serving `lane` changed. */
+void gate_board_terminal(struct gate_board *b, int lane, enum device_state s, bool skewed,
+                         int64_t skew_ms);
 
 /* Any thread: copies the lanes (at most `max`) into out, sets *n, returns the
  * board's version. The per-minute counts are as of `now_wall_ms`. */

@@ -129,6 +129,10 @@ static void on_event(const void *elem, void *arg)
         if (d->gate)
             gate_on_terminal(d->gate, &ev->terminal, ev->posted_us);
         break;
+    case EV_TERMINAL_ALIVE:
+        if (d->gate)
+            gate_on_terminal_alive(d->gate, &ev->terminal);
+        break;
     case EV_PRESENCE:
         log_debug("lane %s: presence", d->cfg->lanes[ev->presence_lane].name);
         if (d->gate)

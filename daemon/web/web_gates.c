@@ -33,7 +33,12 @@ static json_t *lane_json(const struct board_lane *l, bool full)
                           "changed_ms", (json_int_t)l->changed_wall_ms, "device_state",
                           l->device_state, "per_minute", l->per_minute, "queue_warning",
                           l->queue_warning);
-    if (!o || !full)
+    if (!o)
+        return NULL;
+    /* Its terminal's clock, in whole seconds, when off by more than max_clock_skew. */
+    json_t *skew = l->clock_skewed ? json_integer((json_int_t)(l->clock_skew_ms / 1000)) : json_null();
+    json_object_set_new(o, "clock_skew_s", skew);
+    if (!full)
         return o;
     json_object_set_new(o, "person", l->person[0] ? json_string(l->person) : json_null());
     json_object_set_new(o, "body_centi", l->has_body ? json_integer(l->body_centi) : json_null());

@@ -22,10 +22,12 @@
 #include "config_load.h"
 #include "log.h"
 #include "scenario.h"
+#include "sim_adms.h"
 #include "sim_server.h"
 #include "simdev.h"
 #include "simrand.h"
 #include "textnum.h"
+#include "zone.h"
 
 #define LINE_MAX_BYTES 1024
 #define DEFAULT_RATE 30.0          /* arrivals per minute per lane */
@@ -33,7 +35,7 @@
 #define DEFAULT_TURNAROUND_US 2000
 
 enum { OPT_SERIAL = 256, OPT_SCENARIO, OPT_RANDOM, OPT_ROSTER, OPT_ARRIVALS, OPT_RATE,
-       OPT_DURATION, OPT_WIRE, OPT_TURNAROUND };
+       OPT_DURATION, OPT_WIRE, OPT_TURNAROUND, OPT_ADMS, OPT_ADMS_HEARTBEAT };
 
 struct serial_override {
     char bus[CFG_NAME_MAX];
@@ -48,6 +50,9 @@ struct opts {
     struct simrand_opts rand;
     struct sim_server_opts server;
     bool verbose;
+    const char *adms[SIM_ADMS_MAX];   /* --adms NAME: ZKTeco ADMS terminals (sim_adms.h) */
+    int nadms;
+    int64_t adms_heartbeat_ms;        /* 0: the Delay the handshake's answer gives */
 };
 
 struct sim {
@@ -56,6 +61,8 @@ struct sim {
     struct simrand *rand;
     struct simdevs *devs;
     struct sim_server *server;
+    struct sim_adms *adms[SIM_ADMS_MAX];
+    int nadms;
     int sigfd;
     int64_t start_ms;
     bool stdin_open, quit;
@@ -69,7 +76,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: gatescreen-sim -c CONFIG [--serial BUS=PATH]... [--scenario FILE]\n"
             "         [--random SEED --roster FILE.csv [--arrivals N] [--rate PER_MIN]\n"
-            "          [--duration S]] [--wire-timing] [--turnaround MS] [-v]\n"
+            "          [--duration S]] [--wire-timing] [--turnaround MS]\n"
+            "         [--adms NAME]... [--adms-heartbeat MS] [-v]\n"
             "  -c, --config FILE     the daemon's configuration (buses, profiles, devices)\n"
             "      --serial BUS=PATH serve serial bus BUS on PATH instead of its device\n"
             "      --scenario FILE   timed commands (see drivers/sim/README.md)\n"
@@ -79,6 +87,8 @@ static void usage(FILE *out)
             "      --duration S      ... for S seconds (default 60)\n"
             "      --wire-timing     RTU replies as late as the serial line would allow\n"
             "      --turnaround MS   ... plus this turnaround (default 2)\n"
+            "      --adms NAME       be [terminal NAME], a ZKTeco ADMS terminal (up to 8)\n"
+            "      --adms-heartbeat MS  ... heartbeat every MS (default: the server's Delay)\n"
             "  -v, --verbose         debug logging\n"
             "Commands are also read from stdin, one per line; each gets 'ok' or 'error: ...'.\n");
 }
@@ -149,6 +159,17 @@ static int check_combination(const struct opts *o)
     return why ? -1 : 0;
 }
 
+static int adms_option(struct opts *o, int c, const char *arg)
+{
+    if (c == OPT_ADMS_HEARTBEAT)
+        return tn_duration_ms(arg, 100, 3600000, &o->adms_heartbeat_ms) == 0
+                   ? 0 : bad_value("--adms-heartbeat", arg, "a duration, e.g. 500ms or 10s");
+    if (o->nadms == SIM_ADMS_MAX)
+        return bad_value("--adms", arg, "at most 8 terminals");
+    o->adms[o->nadms++] = arg;
+    return 0;
+}
+
 /* Returns -1 to exit 2 (usage), 1 to exit 0 (--help), 0 to run. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -162,6 +183,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
         {"duration", required_argument, NULL, OPT_DURATION},
         {"wire-timing", no_argument, NULL, OPT_WIRE},
         {"turnaround", required_argument, NULL, OPT_TURNAROUND},
+        {"adms", required_argument, NULL, OPT_ADMS},
+        {"adms-heartbeat", required_argument, NULL, OPT_ADMS_HEARTBEAT},
         {"verbose", no_argument, NULL, 'v'},       {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -175,6 +198,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case OPT_SCENARIO: o->scenario = optarg; break;
         case OPT_ROSTER: o->roster = optarg; break;
         case OPT_WIRE: o->server.wire_timing = true; break;
+        case OPT_ADMS: case OPT_ADMS_HEARTBEAT: rc = adms_option(o, c, optarg); break;
         case OPT_RANDOM: case OPT_ARRIVALS: case OPT_RATE: case OPT_DURATION:
         case OPT_TURNAROUND: rc = numeric_option(o, c, optarg); break;
         default: rc = -1; break;
@@ -233,12 +257,17 @@ static int setup(struct sim *s, const struct opts *o)
         return 2;
     if (o->random && (s->rand = simrand_new(s->cfg, o->roster, &o->rand)) == NULL)
         return 1;
+    /* ADMS lines are the terminal's local time: the school's, before any thread. */
+    if (o->nadms > 0 && zone_set(s->cfg->school.timezone) < 0)
+        return 1;
     s->devs = simdevs_new(s->cfg);
     return s->devs ? 0 : 1;
 }
 
 static void teardown(struct sim *s)
 {
+    for (int i = 0; i < SIM_ADMS_MAX; i++)
+        sim_adms_stop(s->adms[i]);
     sim_server_stop(s->server);
     simdevs_free(s->devs);
     simrand_free(s->rand);
@@ -310,9 +339,14 @@ static void stdin_command(struct sim *s, char *line)
 {
     struct sim_cmd cmd;
     char err[256];
+    int adms;
     if (scenario_is_blank(line))
         return;
-    if (scenario_parse_command(s->cfg, line, &cmd, err, sizeof err) < 0) {
+    if ((adms = sim_adms_command(s->adms, s->nadms, line, err, sizeof err)) > 0) {
+        printf("ok\n");
+    } else if (adms < 0) {
+        printf("error: %s\n", err);
+    } else if (scenario_parse_command(s->cfg, line, &cmd, err, sizeof err) < 0) {
         printf("error: %s\n", err);
     } else {
         execute(s, &cmd); /* applied before "ok": the test may read at once */
@@ -384,6 +418,14 @@ static int serve(struct sim *s, const struct opts *o)
     s->server = sim_server_start(s->cfg, s->devs, &o->server);
     if (s->server == NULL)
         return 1;
+    for (int i = 0; i < o->nadms; i++) {
+        char why[200];
+        if (!(s->adms[i] = sim_adms_start(s->cfg, o->adms[i], o->adms_heartbeat_ms, why, sizeof why))) {
+            log_err("%s", why);
+            return 1;
+        }
+        s->nadms++;
+    }
     s->stdin_open = true;
     s->start_ms = clock_mono_ms();
     printf("ready\n");

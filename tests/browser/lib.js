@@ -112,8 +112,8 @@ class Proc {
 
 /* gatescreen-sim driven through its stdin: one command, one reply line. */
 class Sim extends Proc {
-  constructor(conf) {
-    super(path.join(BUILD, 'gatescreen-sim'), ['-c', conf], conf + '.sim.log', true);
+  constructor(conf, extra = []) {
+    super(path.join(BUILD, 'gatescreen-sim'), ['-c', conf].concat(extra), conf + '.sim.log', true);
   }
 
   async cmd(line) {

@@ -97,6 +97,20 @@ bus = gw
 unit = 2
 poll = 50ms
 lane = b
+
+[terminals]
+listen = 127.0.0.1:${p.termPort}
+max_clock_skew = 30s
+
+[lane t]
+gate = 西门
+indicator = test
+
+[terminal zk-t]
+kind = zkteco-adms
+address = 127.0.0.9
+serial = BRADMS0001
+lane = t
 `;
 }
 
@@ -107,7 +121,7 @@ async function prepare() {
   const zl = L.schoolZone(9);
   const p = { dir: dir, zone: zl.zone, local: zl.local, today: L.isoDay(zl.local),
     yesterday: L.isoDay(L.addMinutes(zl.local, -24 * 60)), certs: L.makeCerts(path.join(dir, 'certs')),
-    webPort: await L.freePort(), busPort: await L.freePort() };
+    webPort: await L.freePort(), busPort: await L.freePort(), termPort: await L.freePort() };
   p.conf = path.join(dir, 'gatescreen.conf');
   p.db = path.join(dir, 'ledger.db');
   p.base = 'https://127.0.0.1:' + p.webPort;
@@ -130,7 +144,7 @@ async function prepare() {
 }
 
 async function startPrograms(p) {
-  const sim = new L.Sim(p.conf);
+  const sim = new L.Sim(p.conf, ['--adms', 'zk-t', '--adms-heartbeat', '1s']);
   check(await sim.waitFor('ready', 10000), 'simulator ready');
   const daemon = new L.Proc(path.join(L.BUILD, 'gatescreend'), ['-f', '-c', p.conf], p.conf + '.log');
   check(await daemon.waitFor('web: serving HTTPS', 15000), 'daemon serves HTTPS');
@@ -234,7 +248,7 @@ async function feverArrives(today, gates, sim) {
     'lane b shows the outcome, who and the temperature: ' + text);
   check(text.includes('每分钟 1 人'), 'people per minute counted');
   const lanes = (await gates.evaluate(() => fetch('/api/v1/gates').then((r) => r.json()))).lanes;
-  check(lanes.length === 2 && lanes.every((l) => 'person' in l && 'body_centi' in l),
+  check(lanes.length === 3 && lanes.every((l) => 'person' in l && 'body_centi' in l),
     'staff get who and the temperature from /api/v1/gates');
   await shot(gates, '03-gates-fever');
   await front(today);
@@ -318,6 +332,19 @@ async function offline(gates, sim) {
   await shot(gates, '08-gates-offline');
   check(await visible(gates, 'article[data-lane="b"][data-blink="0"] .badge.ok', 15000),
     'lane b steady again when the device answers');
+}
+
+/* A ZKTeco terminal (gatescreen-sim --adms) whose clock is an hour behind: its lane says so
+ * until a punch on time. */
+async function terminalClock(gates, sim) {
+  check(await visible(gates, 'article[data-lane="t"] .badge.ok', 10000), 'Gates: terminal zk-t ok');
+  check(await sim.cmd('punch zk-t X1 36.6 skew=-3600') === 'ok', 'sim: a punch an hour behind');
+  check(await visible(gates, 'article[data-lane="t"] .lane-flags:has-text("-3600")', 10000),
+    'Gates: lane t shows its terminal\'s clock off by -3600 s');
+  await shot(gates, '09-gates-terminal-clock');
+  check(await sim.cmd('punch zk-t X1 36.6') === 'ok', 'sim: a punch on time');
+  check(await gone(gates, 'article[data-lane="t"] .lane-flags:has-text("3600")'),
+    'Gates: the clock note goes when it is right again');
 }
 
 async function moreActions(page) {
@@ -518,7 +545,7 @@ async function otherRoles(page, p) {
   check(links.length === 2 && links[0] === '通道实况' && links[1] === '来访登记',
     'and sees only the Gates and Visitors links: ' + links);
   const lanes = (await page.evaluate(() => fetch('/api/v1/gates').then((r) => r.json()))).lanes;
-  check(lanes.length === 2 && lanes.every((l) => !('person' in l) && !('body_centi' in l)),
+  check(lanes.length === 3 && lanes.every((l) => !('person' in l) && !('body_centi' in l)),
     'no person or temperature for the gate role: ' + JSON.stringify(lanes[0]));
   await shot(page, '18-gate-role');
   await page.goto(p.base + '/#/today');
@@ -574,6 +601,7 @@ async function main() {
     await absenceCause(today, p);
     await certificate(today, gates, progs.sim, p);
     await offline(gates, progs.sim);
+    await terminalClock(gates, progs.sim);
     await moreActions(today);
     await observation(today, gates, progs.sim, p);
     await people(today);

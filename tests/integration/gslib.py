@@ -252,6 +252,35 @@ def read_lights(path):
     return out
 
 
+class Lights:
+    """The test indicator's lines read in order, as a terminal's or a lane's test waits for
+    them: next() is the first line not seen yet of a lane that matches, within a timeout."""
+
+    def __init__(self, path):
+        self.path = path
+        self.seen = 0
+
+    def next(self, lane, pred=lambda ln: ln["latency_us"] != "-1", timeout=5.0):
+        """The next line of `lane` matching pred (default: a decision), or None."""
+        found = []
+
+        def scan():
+            for i, ln in enumerate(read_lights(self.path)):
+                if i >= self.seen and ln["lane"] == lane and pred(ln):
+                    found.append((i, ln))
+                    return True
+            return False
+        if not wait_until(scan, timeout):
+            return None
+        i, ln = found[0]
+        self.seen = i + 1
+        return ln
+
+    def skip_all(self):
+        """What is there now counts as seen."""
+        self.seen = len(read_lights(self.path))
+
+
 def local_ms(zone, day, hhmm):
     """UTC milliseconds of local HH:MM on day (a datetime.date) in zone (a ZoneInfo)."""
     import datetime

@@ -6,7 +6,8 @@ AccessControllerEvent or event_log followed by a JPEG). Checks: a known person a
 normal temperature is green with a ledger row; a fever is red with a flag; a
 repeated serialNo (also after a restart) makes no second row; Fahrenheit is
 converted; another address is refused (403); a body over max_body is 413; a
-terminal with a password file wants credentials (Digest by urllib's own handler)."""
+terminal with a password file wants credentials (Digest by urllib's own handler); a
+terminal with offline_after goes offline (lane blinks amber) until a heartbeat."""
 import datetime
 import functools
 import http.client
@@ -64,6 +65,9 @@ indicator = test
 [lane b]
 gate = 北门
 indicator = test
+[lane c]
+gate = 西门
+indicator = test
 
 [terminal face-a]
 kind = hikvision-isapi
@@ -77,6 +81,12 @@ address = 127.0.0.3
 lane = b
 user = admin
 password_file = %s
+
+[terminal face-c]
+kind = hikvision-isapi
+address = 127.0.0.7
+lane = c
+offline_after = 2s
 """ % (zone, gslib.hhmm(start), gslib.hhmm(end), port, pwfile)
 
 
@@ -147,25 +157,13 @@ class Gate:
             f.write(config(self.port, self.zone, self.now, self.pw))
         self.db = os.path.join(self.dir, "ledger.db")
         self.lights = os.path.join(self.dir, "lights.log")
-        self.seen = 0
+        self.lights_seen = gslib.Lights(self.lights)
 
     def q(self, sql, args=()):
         return gslib.db_query(self.db, sql, args)
 
     def next_decision(self, lane, timeout=5.0):
-        found = []
-
-        def scan():
-            for i, ln in enumerate(gslib.read_lights(self.lights)):
-                if i >= self.seen and ln["lane"] == lane and ln["latency_us"] != "-1":
-                    found.append((i, ln))
-                    return True
-            return False
-        if not gslib.wait_until(scan, timeout):
-            return None
-        i, ln = found[0]
-        self.seen = i + 1
-        return ln
+        return self.lights_seen.next(lane, timeout=timeout)
 
     def start(self):
         dm = gslib.Daemon(self.conf)
@@ -252,7 +250,7 @@ def main():
     check(len(times) == 100 and r.status == 200, "100 pushes on one connection answered 200")
     burst = "SELECT count(*) FROM terminal_events WHERE serial BETWEEN 1000 AND 1099"
     check(gslib.wait_until(lambda: g.q(burst)[0][0] == 100, 10.0), "... and recorded, once each")
-    g.seen = len(gslib.read_lights(g.lights))
+    g.lights_seen.skip_all()
 
     # Another address is refused, and says so (rate-limited) in the log.
     check(post_json(g.port, alert(105, "S1", 36.5), source="127.0.0.2") == 403,
@@ -324,6 +322,24 @@ def main():
     check(post_json(g.port, {"eventType": "heartBeat", "dateTime": "2026-12-06T08:00:00+08:00"})
           == 200, "heartbeat answered 200")
 
+    # face-c (offline_after = 2s) has sent nothing since the start: offline, lane c blinks;
+    # a heartbeat (any eventType) brings it back, and it stays while heartbeats come.
+    check(dm.wait_for("[terminal face-c] not heard from"), "face-c offline is logged")
+    ln = g.lights_seen.next("c", lambda ln: ln["blink"] == "1" and ln["lamp"] == "amber")
+    check(ln is not None, "lane c blinks amber (got %r)" % ln)
+    beat = {"eventType": "heartBeat", "dateTime": terminal_time()}
+    check(post_json(g.port, beat, source="127.0.0.7") == 200, "face-c's heartbeat answered 200")
+    check(dm.wait_for("[terminal face-c] is heard from again"), "face-c back is logged")
+    ln = g.lights_seen.next("c", lambda ln: ln["blink"] == "0")
+    check(ln is not None, "lane c steady again (got %r)" % ln)
+    for _ in range(3):
+        gslib.wait_until(lambda: False, 1.0)
+        post_json(g.port, beat, source="127.0.0.7")
+    check(dm.text().count("[terminal face-c] not heard from") == 1,
+          "heartbeats every second keep face-c online past offline_after")
+    check("[terminal face-a] not heard from" not in dm.text(),
+          "face-a (no offline_after: Hikvision push sends nothing between events) never offline")
+
     # A terminal with a password file: nothing without credentials, Digest works.
     check(post_json(g.port, alert(1, "S1", 36.5), source="127.0.0.3") == 401,
           "face-b without credentials answered 401")
@@ -380,7 +396,7 @@ def main():
     # After a restart the same serial is still a repeat; a new one is recorded.
     before = g.q("SELECT count(*) FROM readings")[0][0]
     dm = g.start()
-    g.seen = len(gslib.read_lights(g.lights))
+    g.lights_seen.skip_all()
     check(post_json(g.port, alert(102, "S2", 38.4)) == 200, "repeat after restart answered 200")
     check(post_json(g.port, alert(107, "S3", 36.4)) == 200, "new event after restart answered")
     ln = g.next_decision("a")

@@ -147,7 +147,8 @@ def snapshots(nurse, gate):
     check(r.status == 200 and isinstance(j.get("version"), int) and len(j["lanes"]) == 1,
           "GET /api/v1/gates: one lane and a version (%s)" % body[:120])
     want = {"name", "gate", "lamp", "blink", "buzzer", "relay", "outcome", "person",
-            "body_centi", "changed_ms", "device_state", "per_minute", "queue_warning"}
+            "body_centi", "changed_ms", "device_state", "per_minute", "queue_warning",
+            "clock_skew_s"}
     check(set(lane) == want, "a lane has the fields of the contract: %r" % sorted(lane))
     check(lane.get("name") == "a" and lane.get("gate") == "东门" and lane.get("device_state") == "ok",
           "lane a at 东门, device ok")

@@ -128,8 +128,9 @@ static void test_example_loads(void **state)
     assert_false(cfg->buses[1].is_tcp);
     assert_string_equal(cfg->buses[1].device, "/dev/ttyUSB0");
     assert_int_equal(cfg->nprofiles, 3);
-    assert_int_equal(cfg->nlanes, 5);
-    assert_int_equal(cfg->nterminals, 1);
+    assert_int_equal(cfg->nlanes, 6);
+    assert_int_equal(cfg->nterminals, 2);
+    assert_int_equal(cfg->terminal[1].kind, CFG_TERM_ZKTECO_ADMS);
     assert_int_equal(cfg->terminal[0].lane, config_find_lane(cfg, "east-3"));
     assert_int_equal(cfg->terminals.port, 8099);
     int l = config_find_lane(cfg, "north-2");
@@ -547,6 +548,56 @@ static void test_terminal_errors(void **state)
     errs = parse_bad(BASE "[terminals]\nlisten = 127.0.0.1:8099\n[lane b]\ngate = x\n"
                      "[terminal ir-a]\nkind = hikvision-isapi\naddress = 10.0.0.1\nlane = b\n", 1);
     expect(errs, "mem.conf:19: [terminal ir-a]: [device ir-a] (line 12) has that name already");
+    free(errs);
+}
+
+/* kind = zkteco-adms (issue 18): its keys, the defaults that depend on the kind, errors. */
+static void test_terminal_adms_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(BASE "[terminals]\nlisten = 0.0.0.0:8099\n"
+                                  "[lane b]\ngate = x\n[terminal zk]\nkind = zkteco-adms\n"
+                                  "address = 10.0.0.5\nserial = CKJK2019-60_01\nlane = b\n"
+                                  "[lane c]\ngate = x\n[terminal zk2]\nkind = zkteco-adms\n"
+                                  "address = 10.0.0.6\nserial = A1\nlane = c\n"
+                                  "temperature_column = 6\nmask_column = 0\n"
+                                  "temperature_scale = 10\ntemperature_unit = fahrenheit\n"
+                                  "offline_after = 0s\n"
+                                  "[lane d]\ngate = x\n[terminal hik]\nkind = hikvision-isapi\n"
+                                  "address = 10.0.0.7\nlane = d\n");
+    const struct cfg_terminal *t = &cfg->terminal[0];
+    assert_int_equal(t->kind, CFG_TERM_ZKTECO_ADMS);
+    assert_string_equal(t->serial, "CKJK2019-60_01");
+    assert_int_equal(t->temperature_column, 9);
+    assert_int_equal(t->mask_column, 8);
+    assert_int_equal(t->temperature_scale, 1);
+    assert_int_equal(t->temperature_unit, 0);
+    assert_int_equal(t->offline_after_ms, 60000);
+    t = &cfg->terminal[1];
+    assert_int_equal(t->temperature_column, 6);
+    assert_int_equal(t->mask_column, 0);
+    assert_int_equal(t->temperature_scale, 10);
+    assert_int_equal(t->temperature_unit, 1);
+    assert_int_equal(t->offline_after_ms, 0);
+    assert_int_equal(cfg->terminal[2].offline_after_ms, 0); /* Hikvision push: never */
+    config_free(cfg);
+    char *errs = parse_bad(BASE "[terminals]\nlisten = 0.0.0.0:8099\n"
+                           "[lane b]\ngate = x\n[terminal zk]\nkind = zkteco-adms\n"
+                           "address = 10.0.0.5\nlane = b\nuser = u\npassword_file = zk.pw\n"
+                           "temperature_column = 8\ntemperature_scale = 0\n"
+                           "[lane c]\ngate = x\n[terminal hik]\nkind = hikvision-isapi\n"
+                           "address = 10.0.0.7\nlane = c\nserial = X1\nmask_column = 3\n"
+                           "[lane d]\ngate = x\n[terminal zk3]\nkind = zkteco-adms\n"
+                           "address = 10.0.0.8\nlane = d\nserial = bad/sn\n", 7);
+    expect(errs, "mem.conf:19: [terminal zk] (kind = zkteco-adms) needs serial = the SN");
+    expect(errs, "mem.conf:24: [terminal zk] password_file: ZKTeco ADMS terminals send no HTTP "
+                 "credentials");
+    expect(errs, "mem.conf:26: [terminal zk] temperature_scale: \"0\" is not a whole number");
+    expect(errs, "mem.conf:25: [terminal zk] temperature_column: temperature_column and "
+                 "mask_column are both 8 (mask_column's default is 8; 0: none)");
+    expect(errs, "mem.conf:33: [terminal hik] serial: is for kind = zkteco-adms only");
+    expect(errs, "mem.conf:34: [terminal hik] mask_column: is for kind = zkteco-adms only");
+    expect(errs, "mem.conf:37: [terminal zk3] (kind = zkteco-adms) needs serial");
     free(errs);
 }
 
@@ -1360,6 +1411,7 @@ int main(void)
         cmocka_unit_test(test_rise_keys),
         cmocka_unit_test(test_terminal_keys),
         cmocka_unit_test(test_terminal_errors),
+        cmocka_unit_test(test_terminal_adms_keys),
         cmocka_unit_test(test_profiles_parse),
         cmocka_unit_test(test_profile_errors),
         cmocka_unit_test(test_value_errors),

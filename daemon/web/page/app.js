@@ -927,7 +927,8 @@
       ? '  ' + fmtTemp(l.body_centi) : '') : '';
     c.device.textContent = term('device', l.device_state);
     c.device.className = 'badge ' + l.device_state;
-    c.flags.textContent = [l.buzzer ? t('gates.buzzer') : '', l.relay ? t('gates.relay') : '']
+    c.flags.textContent = [l.buzzer ? t('gates.buzzer') : '', l.relay ? t('gates.relay') : '',
+      typeof l.clock_skew_s === 'number' ? t('gates.clock_skew', { s: l.clock_skew_s }) : '']
       .filter(Boolean).join(' · ');
     lastDecision(c, l);
     c.rate.textContent = t('gates.per_minute', { n: l.per_minute || 0 });
