@@ -72,15 +72,15 @@ def page_documents(page, program):
     check(not missing, "%s documents every command of %s (missing %s)" % (page, program, missing))
 
 
-def daemon_options():
-    with open(os.path.join(MAN, "gatescreend.8"), encoding="ascii") as f:
+def options_documented(page, program):
+    with open(os.path.join(MAN, page), encoding="ascii") as f:
         text = f.read()
-    r = subprocess.run([os.path.join(gslib.BUILD, "gatescreend"), "--help"], capture_output=True,
+    r = subprocess.run([os.path.join(gslib.BUILD, program), "--help"], capture_output=True,
                        text=True)
-    options = re.findall(r"--([a-z][a-z-]+)", r.stdout + r.stderr)
+    options = sorted(set(re.findall(r"--([a-z][a-z-]+)", r.stdout + r.stderr)))
     missing = [o for o in options if "Fl \\-" + o.replace("-", "\\-") not in text]
-    check(options and not missing, "gatescreend(8) documents its %d options (missing %s)" %
-          (len(options), missing))
+    check(options and not missing, "%s documents the %d options of %s (missing %s)" %
+          (page, len(options), program, missing))
 
 
 def main():
@@ -88,7 +88,8 @@ def main():
     conf_page_has_reference()
     page_documents("gatescreen.8", "gatescreen")
     page_documents("gatescreen-bureau.8", "gatescreen-bureau")
-    daemon_options()
+    options_documented("gatescreend.8", "gatescreend")
+    options_documented("gatescreen-sim.1", "gatescreen-sim")
     gslib.finish()
 
 
