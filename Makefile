@@ -12,7 +12,7 @@ ARM64_BUILD ?= build-arm64
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
 # The demo's ports: the Modbus simulator on it, the school's web page and the bureau's
-# collector on the two after it (make demo DEMO_PORT_BASE=25020).
+# collector and its page on the three after it (make demo DEMO_PORT_BASE=25020).
 DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 

@@ -32,6 +32,7 @@ DEMO = os.path.join(gslib.SOURCE, "tests", "tools", "demo_day.py")
 sys.path.insert(0, os.path.dirname(DEMO))
 import demo_bureau  # noqa: E402
 import demo_day  # noqa: E402
+import demo_day  # noqa: E402
 
 READY = "everything keeps running"
 
@@ -51,9 +52,9 @@ def free(port):
 def port_base():
     for _ in range(100):
         base = random.randrange(20000, 60000)
-        if all(free(p) for p in range(base, base + 3)):
+        if all(free(p) for p in range(base, base + 4)):
             return base
-    raise RuntimeError("no three free ports in a row")
+    raise RuntimeError("no four free ports in a row")
 
 
 def demo(d, base, *extra):
@@ -153,6 +154,55 @@ def check_bureau(d, port):
           "late (%d %r)" % (day, st, late))
 
 
+def page_request(port, ca, method, path, body=None, cookie=None):
+    """One request to the bureau's page: (status, JSON or None, the session cookie set)."""
+    ctx = ssl.create_default_context(cafile=ca)
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=30)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if cookie:
+        headers["Cookie"] = cookie
+    try:
+        c.request(method, path, body=json.dumps(body) if body is not None else None,
+                  headers=headers)
+        r = c.getresponse()
+        text = r.read()
+        set_cookie = (r.getheader("Set-Cookie") or "").split(";")[0]
+        try:
+            return r.status, json.loads(text), set_cookie
+        except ValueError:
+            return r.status, None, set_cookie
+    finally:
+        c.close()
+
+
+def check_bureau_page(d, port):
+    """The officers the demo printed log in to the bureau's page: the city officer
+    sees the three counties with the demo school among the 61, the county officer only
+    the demo school's county."""
+    ca = os.path.join(d, "certs", "ca.pem")
+    st, ctype, _ = https(port, ca, "GET", "/")
+    check(st == 200 and ctype.startswith("text/html"),
+          "the bureau's page answers / (%d %s)" % (st, ctype))
+    for name, role, county, password in demo_day.OFFICERS:
+        st, j, cookie = page_request(port, ca, "POST", "/api/v1/login",
+                                     {"name": name, "password": password})
+        check(st == 200 and j["user"]["role"] == role and cookie,
+              "%s logs in to the bureau's page as the %s officer (%d)" % (name, role, st))
+        if st != 200:
+            continue
+        day = demo_day.last_school_day(datetime.date.today().isoformat())
+        st, j, _ = page_request(port, ca, "GET", "/api/v1/today?deadline=day&day=" + day,
+                                cookie=cookie)
+        counties = sorted(c["county"] for c in j["counties"]) if st == 200 else []
+        expected = j["counts"]["expected"] if st == 200 else 0
+        want = [county] if county else sorted(demo_bureau.COUNTIES)
+        # 60 synthetic schools and the demo school; a county officer sees a part.
+        check(st == 200 and counties == want and (expected == 61 if not county
+                                                  else 0 < expected < 61),
+              "%s's 'today at the deadline' of %s: counties %s, %d schools expected" %
+              (name, day, counties, expected))
+
+
 def main():
     top = tempfile.mkdtemp(prefix="gs-demo-")
     os.chmod(top, 0o755)  # as root, PostgreSQL runs as postgres and must reach its folder
@@ -178,15 +228,18 @@ def main():
         if not ok:
             print(text[-5000:])
         check("https://127.0.0.1:%d/" % (base + 1) in text and "nurse / " in text
-              and "gate / " in text and "coming with the bureau's page" in text
+              and "gate / " in text and "https://127.0.0.1:%d/" % (base + 3) in text
+              and "officer / demo-officer-2020" in text
               and "/v1/missing" in text and "--cacert" in text,
-              "the demo prints the nurse's page, the logins and the bureau's pull commands")
+              "the demo prints the nurse's page, the bureau's page, their logins and the "
+              "bureau's pull commands")
         check("under health observation for 7 days" in text
               and "register a visitor on the page: 陈师傅: 36.50 °C: admitted" in text,
               "the demo puts a pupil under observation and registers a visitor (issue 19)")
         if ok:
             check_school(d, base + 1)
             check_bureau(d, base + 2)
+            check_bureau_page(d, base + 3)
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
@@ -199,7 +252,7 @@ def main():
     text = "".join(lines)
     check(rc == 0 and "PostgreSQL are stopped" in text,
           "Ctrl-C stops the demo, exit 0 (%d: %s)" % (rc, text.strip()[-300:]))
-    check(all(free(q) for q in range(base, base + 3)), "its three ports are free again")
+    check(all(free(q) for q in range(base, base + 4)), "its four ports are free again")
     check(not os.path.exists(os.path.join(d, "bureau", "pg", "data", "postmaster.pid")),
           "its PostgreSQL is shut down")
     left = subprocess.run(["pgrep", "-f", d], capture_output=True, text=True).stdout.split()

@@ -63,8 +63,9 @@ def say(text):
 class Bureau:
     """PostgreSQL, the CA, the configuration, the CLI and the collector."""
 
-    def __init__(self, build, folder, port, certs):
+    def __init__(self, build, folder, port, certs, page_port=None):
         self.build, self.dir, self.port, self.certs = build, folder, port, certs
+        self.page_port = page_port  # the officers' page ([page]); None: no page
         os.makedirs(folder)
         self.ca = os.path.join(folder, "ca")
         self.conf = os.path.join(folder, "bureau.conf")
@@ -90,6 +91,22 @@ class Bureau:
                     "log_level = info\n\n[database]\ndsn = %s\n\n[pull]\ntoken_files = %s\n"
                     % (self.port, self.certs["server"], self.certs["server.key"],
                        os.path.join(self.ca, "ca.pem"), self.dsn, self.token_path))
+            if self.page_port:
+                f.write("\n[page]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\n"
+                        % (self.page_port, self.certs["server"], self.certs["server.key"]))
+
+    def add_officers(self, logins):
+        """The page's users through the real CLI, the password on stdin:
+        (name, role, county or None, password)."""
+        for name, role, county, password in logins:
+            args = ["user", "add", name, "--role", role, "--by", "demo"]
+            if county:
+                args += ["--county", county]
+            r = subprocess.run([os.path.join(self.build, "gatescreen-bureau"), "-c", self.conf,
+                                *args], input=password + "\n", capture_output=True, text=True,
+                               timeout=60)
+            if r.returncode != 0:
+                raise RuntimeError("gatescreen-bureau user add %s: %s" % (name, r.stderr.strip()))
 
     def cli(self, *args, check=False):
         r = subprocess.run([os.path.join(self.build, "gatescreen-bureau"), "-c", self.conf,

@@ -54,6 +54,10 @@ NURSE = "校医王老师"
 # The web page's demo users, made with `gatescreen user add` (password on stdin).
 LOGINS = (("nurse", "nurse", "demo-nurse-2020"), ("gate", "gate", "demo-gate-2020"))
 DEMO_CODE, DEMO_COUNTY = "DEMO001", "魏都区"
+# The bureau's page (issue 17): a city officer sees every county, a county officer
+# only the demo school's.
+OFFICERS = (("officer", "city", None, "demo-officer-2020"),
+            ("weidu", "county", DEMO_COUNTY, "demo-county-2020"))
 LANE_GAP = 0.35          # seconds between two people at one lane
 
 
@@ -451,18 +455,18 @@ def finale(school, day):
 # ---- the ports, the web page, the bureau ------------------------------------------
 
 def demo_ports(base):
-    """The Modbus simulator, the school's web page and the bureau's collector."""
-    if not 1 <= base <= 65533:
-        sys.exit("demo: DEMO_PORT_BASE %d: give a port from 1 to 65533 (the demo uses it "
-                 "and the two after it)" % base)
-    return {"sim": base, "web": base + 1, "bureau": base + 2}
+    """The Modbus simulator, the school's web page, the bureau's collector and page."""
+    if not 1 <= base <= 65532:
+        sys.exit("demo: DEMO_PORT_BASE %d: give a port from 1 to 65532 (the demo uses it "
+                 "and the three after it)" % base)
+    return {"sim": base, "web": base + 1, "bureau": base + 2, "page": base + 3}
 
 
 def check_ports(ports):
     """Before anything starts: every port free on 127.0.0.1 (as the servers bind them,
     with SO_REUSEADDR, so a connection closing in TIME_WAIT does not count)."""
     what = {"sim": "the Modbus simulator", "web": "the school's web page",
-            "bureau": "the bureau's collector"}
+            "bureau": "the bureau's collector", "page": "the bureau's page"}
     for name, port in ports.items():
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -470,7 +474,7 @@ def check_ports(ports):
             s.bind(("127.0.0.1", port))
         except OSError as e:
             sys.exit("demo: port %d (for %s) is taken (%s): set DEMO_PORT_BASE, e.g. "
-                     "make demo DEMO_PORT_BASE=%d (the demo uses it and the two after it)"
+                     "make demo DEMO_PORT_BASE=%d (the demo uses it and the three after it)"
                      % (port, what[name], e.strerror, ports["sim"] + 1000))
         finally:
             s.close()
@@ -502,6 +506,7 @@ def start_bureau(bureau, schools, seed):
     say("bureau: %d schools added and enrolled (gatescreen-bureau school add, school enrol: "
         "a certificate from the bureau's CA and a token each) in %.1f s"
         % (len(schools), time.monotonic() - t0))
+    bureau.add_officers(OFFICERS)  # a county officer's county must have schools first
     summaries, notices, secs = demo_bureau.load_history(bureau, schools, seed)
     say("bureau: their last %d days uploaded over mutual TLS to the collector, as gate "
         "controllers send them: %d summaries and %d notices (referrals, cluster alerts) in %.1f s"
@@ -533,8 +538,11 @@ def banner(school, bureau, ports, day, certs):
         + " (the gate role sees Gates only)",
         "the bureau: collector https://127.0.0.1:%d (its log %s)"
         % (ports["bureau"], bureau.log_path),
-        "  the bureau's page and its officer login are coming with the bureau's page "
-        "(issue 17); until then its pull API, with the demo token:",
+        "the bureau's page: https://127.0.0.1:%d/ (the same demo certificate)" % ports["page"],
+        "  logins: " + ", ".join("%s / %s (%s)" % (n, pw, "%s officer of %s" % (r, c) if c
+                                                   else "%s officer" % r)
+                                 for n, r, c, pw in OFFICERS),
+        "  its pull API, with the demo token:",
         "  " + bureau.curl("/v1/missing?day=%s&deadline=morning" % last_school_day(day.today)),
         "  " + bureau.curl("/v1/rollup?from=%s&to=%s&level=county" % (back(10), back(1))),
         "  " + bureau.curl("/v1/notices?unacknowledged=1&from=%s" % back(4)),
@@ -634,7 +642,8 @@ def main():
         certs = make_certs.make_certs(os.path.join(folder, "certs"))
         say("the bureau: a private PostgreSQL under %s/bureau/pg, its CA (gatescreen-bureau "
             "ca init), the collector on 127.0.0.1:%d, 60 schools' history" % (folder, ports["bureau"]))
-        bureau = demo_bureau.Bureau(build, os.path.join(folder, "bureau"), ports["bureau"], certs)
+        bureau = demo_bureau.Bureau(build, os.path.join(folder, "bureau"), ports["bureau"], certs,
+                                    page_port=ports["page"])
         schools = demo_bureau.make_schools(random.Random(args.seed)) + [demo_school(students)]
         start_bureau(bureau, schools, args.seed)
         day = Day(args.short)
