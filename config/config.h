@@ -180,7 +180,7 @@ struct cfg_gpio {
  * plain HTTP to a listener of their own (issue 18). */
 #define CFG_MAX_TERMINALS 64
 enum cfg_term_kind { CFG_TERM_HIKVISION_ISAPI };
-enum cfg_term_mode { CFG_TERM_PUSH };
+enum cfg_term_mode { CFG_TERM_PUSH, CFG_TERM_STREAM };
 
 struct cfg_terminals {
     bool enabled;                /* listen given */
@@ -202,6 +202,7 @@ struct cfg_terminal {
     int lane;                    /* index into lanes */
     char user[CFG_NAME_MAX];
     char password_file[CFG_TEXT_MAX]; /* push: when set, Basic or Digest credentials required */
+    int isapi_port;              /* stream: the terminal's own HTTP port (default 80) */
 };
 
 struct cfg_daemon {

@@ -135,7 +135,9 @@ static const struct keydef web_keys[] = {
 static const struct name_val term_kind_names[] = {
     {"hikvision-isapi", CFG_TERM_HIKVISION_ISAPI}, {NULL, 0},
 };
-static const struct name_val term_mode_names[] = {{"push", CFG_TERM_PUSH}, {NULL, 0}};
+static const struct name_val term_mode_names[] = {
+    {"push", CFG_TERM_PUSH}, {"stream", CFG_TERM_STREAM}, {NULL, 0},
+};
 
 static const struct keydef terminals_keys[] = {
     KEY("listen", cp_parse_addr_port, struct cfg_terminals, listen, .flags = 0),
@@ -153,6 +155,7 @@ static const struct keydef terminal_keys[] = {
     TEXT("lane", cp_parse_text, struct cfg_terminal, lane_name, .flags = K_REQUIRED),
     TEXT("user", cp_parse_text, struct cfg_terminal, user, .flags = 0),
     TEXT("password_file", cp_parse_path, struct cfg_terminal, password_file, .flags = 0),
+    RANGE("isapi_port", cp_parse_int, struct cfg_terminal, isapi_port, 1, 65535),
 };
 
 static const struct keydef bus_keys[] = {
@@ -328,6 +331,7 @@ static void terminal_init(void *obj)
     struct cfg_terminal *t = obj;
     t->lane = -1;
     t->mode = CFG_TERM_PUSH;
+    t->isapi_port = 80;
 }
 
 /* ---- sections ---------------------------------------------------------------------- */
