@@ -224,15 +224,12 @@ static void *run(void *arg)
 
 static int add_stream(struct term_streams *ts, int i, FILE *errs)
 {
-    static const struct secret_alloc heap = {malloc, free};
     const struct cfg_terminal *t = &ts->cfg->terminal[i];
     struct stream *st = &ts->s[ts->n];
-    size_t n;
     bool v6 = strchr(t->address, ':') != NULL;
-    if (secret_file_read(t->password_file, "terminal password file", PASSWORD_MAX, &heap,
-                         &st->password, &n, errs) < 0)
+    if (secret_file_read_line(t->password_file, "terminal password file", PASSWORD_MAX,
+                              &st->password, errs) < 0)
         return -1;
-    st->password[strcspn(st->password, "\r\n")] = '\0';
     st->ts = ts;
     st->terminal = i;
     st->backoff = (struct backoff){.min_ms = RETRY_MIN_MS, .max_ms = RETRY_MAX_MS};

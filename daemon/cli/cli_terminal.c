@@ -149,12 +149,9 @@ int cli_terminal_setup(struct cli *cli, int argc, char **argv)
         return cli_fail("[terminals] listen is %s: give --host ADDR, this box's address as the "
                         "terminal reaches it", cli->cfg->terminals.listen);
     s.port = cli->cfg->terminals.port;
-    static const struct secret_alloc heap = {malloc, free};
-    size_t n;
-    if (secret_file_read(s.t->password_file, "terminal password file", PASSWORD_MAX, &heap,
-                         &s.password, &n, stderr) < 0)
+    if (secret_file_read_line(s.t->password_file, "terminal password file", PASSWORD_MAX,
+                              &s.password, stderr) < 0)
         return EXIT_FAILED;
-    s.password[strcspn(s.password, "\r\n")] = '\0';
     rc = build_and_put(&s);
     free(s.password);
     return rc;

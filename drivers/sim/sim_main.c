@@ -23,6 +23,7 @@
 #include "log.h"
 #include "scenario.h"
 #include "sim_server.h"
+#include "sim_terminal.h"
 #include "simdev.h"
 #include "simrand.h"
 #include "textnum.h"
@@ -56,6 +57,7 @@ struct sim {
     struct simrand *rand;
     struct simdevs *devs;
     struct sim_server *server;
+    struct sim_terms *terms; /* NULL without a Hikvision [terminal] */
     int sigfd;
     int64_t start_ms;
     bool stdin_open, quit;
@@ -239,6 +241,7 @@ static int setup(struct sim *s, const struct opts *o)
 
 static void teardown(struct sim *s)
 {
+    sim_terms_stop(s->terms);
     sim_server_stop(s->server);
     simdevs_free(s->devs);
     simrand_free(s->rand);
@@ -312,7 +315,12 @@ static void stdin_command(struct sim *s, char *line)
     char err[256];
     if (scenario_is_blank(line))
         return;
-    if (scenario_parse_command(s->cfg, line, &cmd, err, sizeof err) < 0) {
+    if (sim_terms_is_command(line)) {
+        if (sim_terms_command(s->terms, line, err, sizeof err) < 0)
+            printf("error: %s\n", err);
+        else
+            printf("ok\n");
+    } else if (scenario_parse_command(s->cfg, line, &cmd, err, sizeof err) < 0) {
         printf("error: %s\n", err);
     } else {
         execute(s, &cmd); /* applied before "ok": the test may read at once */
@@ -383,6 +391,10 @@ static int serve(struct sim *s, const struct opts *o)
         return 1;
     s->server = sim_server_start(s->cfg, s->devs, &o->server);
     if (s->server == NULL)
+        return 1;
+    int failed;
+    s->terms = sim_terms_start(s->cfg, &failed);
+    if (failed)
         return 1;
     s->stdin_open = true;
     s->start_ms = clock_mono_ms();
