@@ -10,8 +10,8 @@ FUZZ_BUILD ?= build-fuzz
 GPIOD2_BUILD ?= build-gpiod2
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
-# The demo's ports: the Modbus simulator on it, the school's web page and the bureau's
-# collector on the two after it (make demo DEMO_PORT_BASE=25020).
+# The demo's ports: the Modbus simulator on it, the school's web page, the bureau's
+# collector and the simulated face terminal on the three after it (make demo DEMO_PORT_BASE=25020).
 DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 

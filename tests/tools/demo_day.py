@@ -116,6 +116,7 @@ def write_config(path, day, ports, certs):
     text = head + windows + "\n" + rest + "\n" + upstream
     text = text.replace("timezone = Asia/Shanghai", "timezone = " + day.zone)
     text = text.replace("tcp = 127.0.0.1:15020", "tcp = 127.0.0.1:%d" % ports["sim"])
+    text = text.replace("#demo: ", "").replace("#demo:\n", "\n")  # the face terminal
     text = text.replace("isapi_port = 15023", "isapi_port = %d" % ports["terminal"])
     pw = os.path.join(os.path.dirname(path), "face-west-1.pw")
     with open(os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
