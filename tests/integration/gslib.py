@@ -252,6 +252,32 @@ def read_lights(path):
     return out
 
 
+class Decisions:
+    """The decisions in the test indicator's log (idle and state lines skipped), taken
+    one after the other: next(lane) waits for the first one on `lane` after the last
+    one taken, and returns it (None after `timeout`)."""
+
+    def __init__(self, path):
+        self.path, self.seen = path, 0
+
+    def skip_all(self):
+        self.seen = len(read_lights(self.path))
+
+    def next(self, lane, timeout=5.0):
+        found = []
+
+        def scan():
+            for i, ln in enumerate(read_lights(self.path)):
+                if i >= self.seen and ln["lane"] == lane and ln["latency_us"] != "-1":
+                    found.append((i, ln))
+                    return True
+            return False
+        if not wait_until(scan, timeout):
+            return None
+        self.seen = found[0][0] + 1
+        return found[0][1]
+
+
 def local_ms(zone, day, hhmm):
     """UTC milliseconds of local HH:MM on day (a datetime.date) in zone (a ZoneInfo)."""
     import datetime

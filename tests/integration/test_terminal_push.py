@@ -147,25 +147,13 @@ class Gate:
             f.write(config(self.port, self.zone, self.now, self.pw))
         self.db = os.path.join(self.dir, "ledger.db")
         self.lights = os.path.join(self.dir, "lights.log")
-        self.seen = 0
+        self.decisions = gslib.Decisions(self.lights)
 
     def q(self, sql, args=()):
         return gslib.db_query(self.db, sql, args)
 
     def next_decision(self, lane, timeout=5.0):
-        found = []
-
-        def scan():
-            for i, ln in enumerate(gslib.read_lights(self.lights)):
-                if i >= self.seen and ln["lane"] == lane and ln["latency_us"] != "-1":
-                    found.append((i, ln))
-                    return True
-            return False
-        if not gslib.wait_until(scan, timeout):
-            return None
-        i, ln = found[0]
-        self.seen = i + 1
-        return ln
+        return self.decisions.next(lane, timeout)
 
     def start(self):
         dm = gslib.Daemon(self.conf)
@@ -252,7 +240,7 @@ def main():
     check(len(times) == 100 and r.status == 200, "100 pushes on one connection answered 200")
     burst = "SELECT count(*) FROM terminal_events WHERE serial BETWEEN 1000 AND 1099"
     check(gslib.wait_until(lambda: g.q(burst)[0][0] == 100, 10.0), "... and recorded, once each")
-    g.seen = len(gslib.read_lights(g.lights))
+    g.decisions.skip_all()
 
     # Another address is refused, and says so (rate-limited) in the log.
     check(post_json(g.port, alert(105, "S1", 36.5), source="127.0.0.2") == 403,
@@ -380,7 +368,7 @@ def main():
     # After a restart the same serial is still a repeat; a new one is recorded.
     before = g.q("SELECT count(*) FROM readings")[0][0]
     dm = g.start()
-    g.seen = len(gslib.read_lights(g.lights))
+    g.decisions.skip_all()
     check(post_json(g.port, alert(102, "S2", 38.4)) == 200, "repeat after restart answered 200")
     check(post_json(g.port, alert(107, "S3", 36.4)) == 200, "new event after restart answered")
     ln = g.next_decision("a")

@@ -114,13 +114,12 @@ class SimPeer:
         r = self.sim.cmd(line)
         check(r == "ok", "simulator: %s -> %s" % (line, r))
 
-    def send_json(self, serial, emp, temp, abnormal=False):
-        self.send("face %s id=%s temp=%.1f serial=%d%s" % (self.name, emp, temp, serial,
-                                                           " abnormal" if abnormal else ""))
+    def send_json(self, serial, emp, temp, abnormal=False, fmt=""):
+        self.send("face %s id=%s temp=%.1f serial=%d%s%s" % (
+            self.name, emp, temp, serial, fmt, " abnormal" if abnormal else ""))
 
     def send_xml(self, serial, emp, temp, abnormal=False):
-        self.send("face %s id=%s temp=%.1f serial=%d as=xml%s"
-                  % (self.name, emp, temp, serial, " abnormal" if abnormal else ""))
+        self.send_json(serial, emp, temp, abnormal, " as=xml")
 
     def drop(self):
         self.send("face-drop %s" % self.name)
@@ -132,25 +131,6 @@ def secret(d, name, text):
         f.write(text + "\n")
     os.chmod(path, 0o600)
     return path
-
-
-class Lights:
-    def __init__(self, path):
-        self.path, self.seen = path, 0
-
-    def next(self, lane, timeout=5.0):
-        found = []
-
-        def scan():
-            for i, ln in enumerate(gslib.read_lights(self.path)):
-                if i >= self.seen and ln["lane"] == lane and ln["latency_us"] != "-1":
-                    found.append((i, ln))
-                    return True
-            return False
-        if not gslib.wait_until(scan, timeout):
-            return None
-        self.seen = found[0][0] + 1
-        return found[0][1]
 
 
 def setup(label):
@@ -172,7 +152,7 @@ def run(ok, bad, label, made=None):
     r = gslib.cli(conf, "roster", "import", roster)
     check(r.returncode == 0, "%s: roster imported: %s" % (label, r.stderr))
     db = os.path.join(d, "ledger.db")
-    lights = Lights(os.path.join(d, "lights.log"))
+    lights = gslib.Decisions(os.path.join(d, "lights.log"))
     q = lambda sql: gslib.db_query(db, sql)
 
     dm = gslib.Daemon(conf)
@@ -266,7 +246,7 @@ def simulator_push():
     peer.send("face face-p id=S1 temp=36.5 serial=301 as=json")
     time.sleep(1.2)
     db = os.path.join(d, "ledger.db")
-    lights = Lights(os.path.join(d, "lights.log"))
+    lights = gslib.Decisions(os.path.join(d, "lights.log"))
     dm = gslib.Daemon(conf)
     check(dm.wait_for("ready:"), "push: daemon up")
     ln = lights.next("c", timeout=8.0)
