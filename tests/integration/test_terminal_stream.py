@@ -6,8 +6,8 @@ examples, not from our code (Python's http.server, Digest from RFC 7616). Checks
 row; an XML event without Content-Length is a fever, red; heartbeats record
 nothing; a repeated serialNo makes no second row; a terminal that drops the stream
 is reconnected and its next event recorded; a wrong password is logged (401) and
-retried with backoff while the other terminal works; the daemon stops promptly with
-streams open. The same run against gatescreen-sim's stream terminal (its own
+retried with backoff while the other terminal works; a reload leaves the streams
+open; the daemon stops promptly with streams open. The same run against gatescreen-sim's stream terminal (its own
 config copy, where the second terminal's password is the right one). Then the
 simulator's push terminals against the daemon's listener: JSON and multipart with
 a JPEG, a repeated event recorded once, and pushes sent before the daemon was up
@@ -201,6 +201,16 @@ def run(ok, bad, label, made=None):
         check(2 <= bad.refused <= 10, "%s: the wrong password is retried with backoff, not "
               "hammered (%d 401s in about 3 s)" % (label, bad.refused))
         gslib.figure("%s_refused_in_3s" % label, bad.refused)
+
+    # A reload (SIGHUP) leaves the streams as they are: terminals need a restart.
+    before = ok.connections
+    dm.send(signal.SIGHUP)
+    check(dm.wait_for("reload: configuration"), "%s: reloaded" % label)
+    ok.send_json(205, "S2", 36.7)
+    ln = lights.next("a")
+    check(ln is not None and ln["person"] == "S2" and ok.connections == before,
+          "%s: after a reload the same stream goes on (got %r, %d connections)"
+          % (label, ln, ok.connections))
 
     t0 = time.monotonic()
     rc, _ = dm.stop()
