@@ -42,9 +42,10 @@ struct stream {
     bool refused;           /* this connection is not a 200 multipart: read no further */
     size_t other_bytes;
     bool up;                /* a stream was being read: its end is logged */
+    int64_t up_ms;          /* monotonic: when it began */
     struct backoff backoff;
     int64_t retry_at_ms;    /* monotonic; 0: connect now */
-    struct log_limit fail_log, part_log;
+    struct log_limit fail_log, part_log, end_log;
 };
 
 struct term_streams {
@@ -109,6 +110,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
             log_notice("terminals: [terminal %s]: alertStream open at %s",
                        st->ts->cfg->terminal[st->terminal].name, st->url);
         st->up = true;
+        st->up_ms = clock_mono_ms();
         backoff_reset(&st->backoff);
     }
     if (isapi_stream_feed(st->parser, p, len, on_part, st, why, sizeof why) > 0)
@@ -156,10 +158,16 @@ static void closed(struct stream *st, CURLcode rc)
     long code = 0;
     curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &code);
     int64_t delay = backoff_next(&st->backoff, &st->ts->rng);
+    /* A stream that lasted is news when it ends; one that keeps ending at once
+     * (accepted, then closed) is logged at a falling rate. */
+    if (st->up && clock_mono_ms() - st->up_ms >= LOG_EVERY_MS)
+        log_limit_reset(&st->end_log);
     if (st->up)
-        log_warn("terminals: [terminal %s]: alertStream ended (%s); opening it again in %.1f s",
-                 t->name, rc == CURLE_OK ? "closed by the terminal" : curl_easy_strerror(rc),
-                 (double)delay / 1000.0);
+        log_limited(&st->end_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
+                    "terminals: [terminal %s]: alertStream ended (%s); opening it again in "
+                    "%.1f s", t->name,
+                    rc == CURLE_OK ? "closed by the terminal" : curl_easy_strerror(rc),
+                    (double)delay / 1000.0);
     else if (code == 401)
         log_limited(&st->fail_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                     "terminals: [terminal %s] refused user %s and the password in %s (401); "
