@@ -6,8 +6,9 @@ examples, not from our code (Python's http.server, Digest from RFC 7616). Checks
 row; an XML event without Content-Length is a fever, red; heartbeats record
 nothing; a repeated serialNo makes no second row; a terminal that drops the stream
 is reconnected and its next event recorded; a wrong password is logged (401) and
-retried with backoff while the other terminal works; a reload leaves the streams
-open; the daemon stops promptly with streams open. The same run against gatescreen-sim's stream terminal (its own
+retried with backoff while the other terminal works, and so does one that accepts
+the connection and never answers; a reload leaves the streams open; the daemon stops
+promptly with streams open and a connection hanging. The same run against gatescreen-sim's stream terminal (its own
 config copy, where the second terminal's password is the right one). Then the
 simulator's push terminals against the daemon's listener: JSON and multipart with
 a JPEG, a repeated event recorded once, and pushes sent before the daemon was up
@@ -15,6 +16,7 @@ delivered by the simulator's retries."""
 import datetime
 import os
 import signal
+import socket
 import time
 
 import gslib
@@ -29,7 +31,7 @@ S3,student,王五,一年级,一年级1班,1003,1
 """
 
 
-def config(zone, now, ok, bad, pw, badpw, listen=None):
+def config(zone, now, ok, bad, pw, badpw, listen=None, hang=None):
     start = now - datetime.timedelta(minutes=5)
     end = now + datetime.timedelta(minutes=30)
     return """\
@@ -82,7 +84,22 @@ password_file = %s
 %s""" % (zone, gslib.hhmm(start), gslib.hhmm(end),
        "[terminals]\nlisten = 127.0.0.1:%d\n" % listen if listen else "",
        ok.host, ok.port, pw, bad.host, bad.port, badpw,
-       PUSH_TERMINAL % (pw,) if listen else "")
+       (PUSH_TERMINAL % (pw,) if listen else "") + (HANG_TERMINAL % (hang, pw) if hang else ""))
+
+
+HANG_TERMINAL = """
+[lane h]
+gate = 南门
+indicator = test
+[terminal face-h]
+kind = hikvision-isapi
+mode = stream
+address = 127.0.0.11
+isapi_port = %d
+lane = h
+user = admin
+password_file = %s
+"""
 
 
 PUSH_TERMINAL = """
@@ -141,11 +158,12 @@ def setup(label):
     return d, conf, pw, badpw, zone, now
 
 
-def run(ok, bad, label, made=None):
-    """One daemon against the terminal `ok` (right password) and `bad` (wrong one)."""
+def run(ok, bad, label, made=None, hang=None):
+    """One daemon against the terminal `ok` (right password) and `bad` (wrong one), and
+    `hang`'s port if given: a terminal that accepts the connection and never answers."""
     d, conf, pw, badpw, zone, now = made or setup(label)
     with open(conf, "w", encoding="utf-8") as f:
-        f.write(config(zone, now, ok, bad, pw, badpw))
+        f.write(config(zone, now, ok, bad, pw, badpw, hang=hang))
     roster = os.path.join(d, "roster.csv")
     with open(roster, "w", encoding="utf-8") as f:
         f.write(ROSTER)
@@ -216,7 +234,8 @@ def run(ok, bad, label, made=None):
     rc, _ = dm.stop()
     took = time.monotonic() - t0
     check(rc == 0 and "stopped cleanly" in dm.text() and took < 3.0,
-          "%s: stops cleanly with a stream open (%.2f s)" % (label, took))
+          "%s: stops cleanly with a stream open%s (%.2f s)"
+          % (label, " and a terminal that never answers" if hang else "", took))
     gslib.figure("%s_stop_s" % label, round(took, 2))
 
 
@@ -284,7 +303,13 @@ def simulator_push():
 def main():
     ok = hik_peer.AlertStream("127.0.0.6")
     bad = hik_peer.AlertStream("127.0.0.7")
-    run(ok, bad, "python_peer")
+    # A terminal that takes the connection (the kernel's backlog) and never answers:
+    # the other terminals' events are decided meanwhile, and the stop does not wait.
+    hang = socket.socket()
+    hang.bind(("127.0.0.11", 0))
+    hang.listen(4)
+    run(ok, bad, "python_peer", hang=hang.getsockname()[1])
+    hang.close()
     ok.close()
     bad.close()
     simulator_stream()
