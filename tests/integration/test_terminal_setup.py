@@ -98,6 +98,12 @@ def main():
     r = gslib.cli(conf, "terminal", "setup", "face-a", "--host", "<x>")
     check(r.returncode == 2 and "not an IPv4 or IPv6 address" in r.stderr and len(got) == 2,
           "--host must be an address (nothing sent)")
+    with open(conf, "w") as f:
+        f.write(config("127.0.0.1:8099", pw).replace("address = 127.0.0.5",
+                                                      "mode = stream\naddress = 127.0.0.5"))
+    r = gslib.cli(conf, "terminal", "setup", "face-a", "--isapi-port", str(port))
+    check(r.returncode == 1 and "mode = stream" in r.stderr and len(got) == 2,
+          "a stream terminal has nothing to set up, and nothing is sent (%s)" % r.stderr.strip())
     r = gslib.cli(conf, "terminal", "setup", "nosuch")
     check(r.returncode == 1 and "no [terminal nosuch]" in r.stderr, "an unknown terminal is named")
     srv.shutdown()
