@@ -13,7 +13,6 @@ config copy, where the second terminal's password is the right one). Then the
 simulator's push terminals against the daemon's listener: JSON and multipart with
 a JPEG, a repeated event recorded once, and pushes sent before the daemon was up
 delivered by the simulator's retries."""
-import datetime
 import os
 import signal
 import socket
@@ -32,29 +31,7 @@ S3,student,王五,一年级,一年级1班,1003,1
 
 
 def config(zone, now, ok, bad, pw, badpw, listen=None, hang=None):
-    start = now - datetime.timedelta(minutes=5)
-    end = now + datetime.timedelta(minutes=30)
-    return """\
-[school]
-code = STRM
-name = 测试学校
-timezone = %s
-
-[ledger]
-database = ledger.db
-
-[daemon]
-indicator_log = lights.log
-
-[windows]
-morning = %s-%s
-days = mon-sun
-
-[screening]
-threshold = 37.3
-hold_admit = 300ms
-hold_fever = 600ms
-buzzer = 200ms
+    return gslib.gate_config_head("STRM", zone, now) + """\
 
 %s
 [lane a]
@@ -81,7 +58,7 @@ isapi_port = %d
 lane = b
 user = admin
 password_file = %s
-%s""" % (zone, gslib.hhmm(start), gslib.hhmm(end),
+%s""" % (
        "[terminals]\nlisten = 127.0.0.1:%d\n" % listen if listen else "",
        ok.host, ok.port, pw, bad.host, bad.port, badpw,
        (PUSH_TERMINAL % (pw,) if listen else "") + (HANG_TERMINAL % (hang, pw) if hang else ""))
