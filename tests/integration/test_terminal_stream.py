@@ -177,6 +177,23 @@ def run(ok, bad, label, made=None, hang=None):
     n = q("SELECT count(*) FROM terminal_events WHERE serial = 201")[0][0]
     check(n == 1, "%s: serial 201 recorded once (%d)" % (label, n))
 
+    # A burst (a queue of people at a busy terminal): every event recorded, once.
+    if label == "python_peer":
+        shown = lambda: sum(1 for ln in gslib.read_lights(lights.path)
+                            if ln["lane"] == "a" and ln["latency_us"] != "-1")
+        before_burst = shown()
+        t0 = time.monotonic()
+        for serial in range(1000, 1100):
+            ok.send_json(serial, "S%d" % (1 + serial % 3), 36.6)
+        burst = "SELECT count(*) FROM terminal_events WHERE serial BETWEEN 1000 AND 1099"
+        check(gslib.wait_until(lambda: q(burst)[0][0] == 100, 10.0),
+              "%s: a burst of 100 events (each with a JPEG) recorded once each (%d)"
+              % (label, q(burst)[0][0]))
+        check(gslib.wait_until(lambda: shown() == before_burst + 100, 10.0),
+              "%s: ... and each shown once (%d)" % (label, shown() - before_burst))
+        gslib.figure("stream_burst_100_s", round(time.monotonic() - t0, 2))
+        lights.skip_all()
+
     # The terminal drops the stream (a reboot): opened again, the next event recorded.
     before = ok.connections
     ok.drop()
