@@ -263,7 +263,13 @@ enum isapi_result isapi_parse_xml(const char *body, size_t len, struct terminal_
     if (xml_text(body, len, "eventType", &t, &n) < 0 || n != 21 ||
         memcmp(t, "AccessControllerEvent", 21) != 0)
         return ISAPI_IGNORED;
-    if (!(ace = find(body, len, "<AccessControllerEvent>", 23)))
+    /* Its start tag, with attributes or without: "<AccessControllerEvent" then '>' or
+     * a space (the eventType's text is no tag). */
+    for (ace = body; (ace = find(ace, (size_t)(body + len - ace), "<AccessControllerEvent", 22));
+         ace++)
+        if (ace + 22 < body + len && (ace[22] == '>' || ace[22] == ' '))
+            break;
+    if (!ace)
         return bad(why, why_len, "eventType AccessControllerEvent without its element");
     acen = (size_t)(body + len - ace);
     json_t *root = json_object(), *obj = json_object();

@@ -141,6 +141,14 @@ static void test_xml_alert(void **state)
     assert_int_equal(isapi_parse_xml(f, strlen(f), &ev, why, sizeof why), ISAPI_BAD);
     assert_non_null(strstr(why, "currTemperature"));
     assert_int_equal(isapi_parse_xml("<x/>", 4, &ev, why, sizeof why), ISAPI_BAD);
+    const char *attr = "<EventNotificationAlert><eventType>AccessControllerEvent</eventType>"
+                       "<AccessControllerEvent version=\"2.0\"><employeeNoString>S9"
+                       "</employeeNoString></AccessControllerEvent></EventNotificationAlert>";
+    assert_int_equal(isapi_parse_xml(attr, strlen(attr), &ev, why, sizeof why), ISAPI_EVENT);
+    assert_string_equal(ev.employee, "S9");
+    const char *none = "<EventNotificationAlert><eventType>AccessControllerEvent</eventType>"
+                       "<AccessControllerEventX/></EventNotificationAlert>";
+    assert_int_equal(isapi_parse_xml(none, strlen(none), &ev, why, sizeof why), ISAPI_BAD);
 }
 
 int main(void)
