@@ -11,8 +11,9 @@ GPIOD2_BUILD ?= build-gpiod2
 ARM64_BUILD ?= build-arm64
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
-# The demo's ports: the Modbus simulator on it, the school's web page and the bureau's
-# collector and its page on the three after it (make demo DEMO_PORT_BASE=25020).
+# The demo's ports: the Modbus simulator on it, the school's web page, the bureau's
+# collector, its page and the simulated face terminal on the four after it
+# (make demo DEMO_PORT_BASE=25020).
 DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 
@@ -68,7 +69,7 @@ test-gpiod2: deps $(GPIOD2_BUILD)/CMakeCache.txt
 # collector with its request threads, connection pool, and reloads under readers of
 # the missing list). A report ends the program (halt_on_error), which fails its test. tests/tsan.supp names
 # only other libraries' internals, never our code.
-TSAN_TESTS ?= unit\.|test_modbus|test_web|test_upstream_daemon|test_reload_busy|test_gate_e2e|test_terminal_push|test_terminal_adms|test_schedule|test_bureau_collector|test_bureau_scaleout|test_bureau_schools|test_bureau_missing|test_bureau_rollup
+TSAN_TESTS ?= unit\.|test_modbus|test_web|test_upstream_daemon|test_reload_busy|test_gate_e2e|test_terminal_push|test_terminal_adms|test_terminal_stream|test_schedule|test_bureau_collector|test_bureau_scaleout|test_bureau_schools|test_bureau_missing|test_bureau_rollup
 test-tsan: build-tsan
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'

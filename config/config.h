@@ -182,7 +182,7 @@ struct cfg_gpio {
  * plain HTTP to a listener of their own (issue 18). */
 #define CFG_MAX_TERMINALS 64
 enum cfg_term_kind { CFG_TERM_HIKVISION_ISAPI, CFG_TERM_ZKTECO_ADMS };
-enum cfg_term_mode { CFG_TERM_PUSH };
+enum cfg_term_mode { CFG_TERM_PUSH, CFG_TERM_STREAM };
 
 struct cfg_terminals {
     bool enabled;                /* listen given */
@@ -211,6 +211,7 @@ struct cfg_terminal {
     int temperature_column, mask_column; /* 1-based, 0: none */
     int temperature_scale;       /* the column's number / this = degrees */
     int temperature_unit;        /* 0 celsius, 1 fahrenheit */
+    int isapi_port;              /* stream: the terminal's own HTTP port (default 80) */
 };
 
 struct cfg_daemon {

@@ -517,9 +517,13 @@ static void check_terminal_kind_keys(struct parser *p, int i)
 void cp_check_terminal(struct parser *p, int i)
 {
     const struct cfg_terminal *t = &p->cfg->terminal[i];
-    if (!cp_given(p, S_TERMINALS, 0, "listen"))
+    if (t->mode == CFG_TERM_PUSH && !cp_given(p, S_TERMINALS, 0, "listen"))
         cp_problem(p, t->line, "[terminal %s] needs [terminals] listen = ADDR:PORT (where it "
                                "pushes its events)", t->name);
+    if (t->mode == CFG_TERM_STREAM && (!cp_given(p, S_TERMINAL, i, "user") ||
+                                       !cp_given(p, S_TERMINAL, i, "password_file")))
+        cp_problem(p, t->line, "[terminal %s]: mode = stream needs user and password_file "
+                               "(the terminal's login, for HTTP digest)", t->name);
     check_terminal_address(p, i);
     /* Both are rows of the ledger's devices, by name. */
     int dev = cp_find_named(p->cfg, S_DEVICE, t->name);

@@ -139,7 +139,9 @@ static const struct name_val term_kind_names[] = {
     {NULL, 0},
 };
 static const struct name_val term_unit_names[] = {{"celsius", 0}, {"fahrenheit", 1}, {NULL, 0}};
-static const struct name_val term_mode_names[] = {{"push", CFG_TERM_PUSH}, {NULL, 0}};
+static const struct name_val term_mode_names[] = {
+    {"push", CFG_TERM_PUSH}, {"stream", CFG_TERM_STREAM}, {NULL, 0},
+};
 
 static const struct keydef terminals_keys[] = {
     KEY("listen", cp_parse_addr_port, struct cfg_terminals, listen, .flags = 0),
@@ -163,6 +165,7 @@ static const struct keydef terminal_keys[] = {
     RANGE("mask_column", cp_parse_int, struct cfg_terminal, mask_column, 0, 32),
     RANGE("temperature_scale", cp_parse_int, struct cfg_terminal, temperature_scale, 1, 1000),
     ENUM("temperature_unit", struct cfg_terminal, temperature_unit, term_unit_names, 0),
+    RANGE("isapi_port", cp_parse_int, struct cfg_terminal, isapi_port, 1, 65535),
 };
 
 static const struct keydef bus_keys[] = {
@@ -341,6 +344,7 @@ static void terminal_init(void *obj)
     t->temperature_column = 9; /* README "ZKTeco ADMS": MaskFlag, Temperature after 7 */
     t->mask_column = 8;
     t->temperature_scale = 1;
+    t->isapi_port = 80;
 }
 
 /* ---- sections ---------------------------------------------------------------------- */

@@ -12,8 +12,11 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+static const char *find(const char *hay, size_t n, const char *needle, size_t m);
 
 static enum isapi_result bad(char *why, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -167,6 +170,29 @@ static void fill(const json_t *alert, const json_t *ace, struct terminal_event *
     out->minor = int_of(json_object_get(ace, "subEventType"), json_object_get(ace, "minor"));
 }
 
+/* The alert as a JSON tree, from a JSON body or translated from XML. */
+static enum isapi_result from_root(const json_t *root, struct terminal_event *out, char *why,
+                                   size_t why_len)
+{
+    *out = (struct terminal_event){.abnormal = -1, .major = -1, .minor = -1};
+    /* The XML's root element; some firmwares keep it in their JSON. */
+    const json_t *alert = json_object_get(root, "EventNotificationAlert");
+    alert = json_is_object(alert) ? alert : root;
+    const char *type = json_string_value(json_object_get(alert, "eventType"));
+    const json_t *ace = json_object_get(alert, "AccessControllerEvent");
+    if (!json_is_object(alert))
+        return bad(why, why_len, "the body is not a JSON object");
+    if (!type || strcmp(type, "AccessControllerEvent") != 0)
+        return ISAPI_IGNORED; /* heartBeat, videoloss and the like: nothing to record */
+    if (!json_is_object(ace))
+        return bad(why, why_len, "eventType AccessControllerEvent without its object");
+    if (temperature(ace, out, why, why_len) < 0)
+        return ISAPI_BAD;
+    fill(alert, ace, out);
+    /* A door opening or closing names nobody and measures nothing. */
+    return out->has_employee || out->has_card || out->has_temp ? ISAPI_EVENT : ISAPI_IGNORED;
+}
+
 enum isapi_result isapi_parse_json(const char *body, size_t len, struct terminal_event *out,
                                    char *why, size_t why_len)
 {
@@ -175,25 +201,89 @@ enum isapi_result isapi_parse_json(const char *body, size_t len, struct terminal
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return bad(why, why_len, "JSON at byte %d: %s", jerr.position, jerr.text);
-    enum isapi_result r = ISAPI_IGNORED;
-    /* The XML's root element; some firmwares keep it in their JSON. */
-    const json_t *alert = json_object_get(root, "EventNotificationAlert");
-    alert = json_is_object(alert) ? alert : root;
-    const char *type = json_string_value(json_object_get(alert, "eventType"));
-    const json_t *ace = json_object_get(alert, "AccessControllerEvent");
-    if (!json_is_object(alert))
-        r = bad(why, why_len, "the body is not a JSON object");
-    else if (!type || strcmp(type, "AccessControllerEvent") != 0)
-        r = ISAPI_IGNORED; /* heartBeat and the like: acknowledged, nothing to record */
-    else if (!json_is_object(ace))
-        r = bad(why, why_len, "eventType AccessControllerEvent without its object");
-    else if (temperature(ace, out, why, why_len) < 0)
-        r = ISAPI_BAD;
-    else {
-        fill(alert, ace, out);
-        /* A door opening or closing names nobody and measures nothing. */
-        r = out->has_employee || out->has_card || out->has_temp ? ISAPI_EVENT : ISAPI_IGNORED;
+    enum isapi_result r = from_root(root, out, why, why_len);
+    json_decref(root);
+    return r;
+}
+
+/* ---- XML EventNotificationAlert (alertStream parts) ------------------------------ */
+
+/* The elements we read, and how their text becomes JSON: the XML has no types, the
+ * JSON the rest of this file reads has (identities and times stay text). */
+enum xml_as { AS_TEXT, AS_NUMBER, AS_BOOL };
+static const struct { const char *tag; enum xml_as as; } xml_fields[] = {
+    {"employeeNoString", AS_TEXT}, {"employeeNo", AS_TEXT}, {"cardNo", AS_TEXT},
+    {"currTemperature", AS_NUMBER}, {"thermometryUnit", AS_TEXT},
+    {"isAbnomalTemperature", AS_BOOL}, {"mask", AS_TEXT}, {"serialNo", AS_NUMBER},
+    {"majorEventType", AS_NUMBER}, {"subEventType", AS_NUMBER}, {"time", AS_TEXT},
+};
+
+/* The text of the first <tag>...</tag> in [s, s+n): 0 and its span, or -1. */
+static int xml_text(const char *s, size_t n, const char *tag, const char **text, size_t *len)
+{
+    char open[48], close[48];
+    snprintf(open, sizeof open, "<%s>", tag);
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *a = find(s, n, open, strlen(open));
+    if (!a)
+        return -1;
+    a += strlen(open);
+    const char *b = find(a, (size_t)(s + n - a), close, strlen(close));
+    if (!b || b - a > 64 || memchr(a, '<', (size_t)(b - a)) || memchr(a, '&', (size_t)(b - a)))
+        return -1; /* nested, entity-escaped or absurd: not a value we read */
+    *text = a;
+    *len = (size_t)(b - a);
+    return 0;
+}
+
+static json_t *xml_value(const char *t, size_t n, enum xml_as as)
+{
+    char buf[72];
+    snprintf(buf, sizeof buf, "%.*s", (int)n, t);
+    char *end = NULL;
+    if (as == AS_BOOL)
+        return strcmp(buf, "true") == 0 ? json_true() : strcmp(buf, "false") == 0 ? json_false()
+                                                                                  : NULL;
+    if (as == AS_TEXT)
+        return json_string(buf);
+    double d = strtod(buf, &end);
+    if (n == 0 || *end != '\0' || !isfinite(d))
+        return json_string(buf); /* left for the JSON checks to refuse */
+    return strspn(buf, "0123456789") == n && n < 18 ? json_integer((json_int_t)d) : json_real(d);
+}
+
+enum isapi_result isapi_parse_xml(const char *body, size_t len, struct terminal_event *out,
+                                  char *why, size_t why_len)
+{
+    const char *t, *ace;
+    size_t n, acen;
+    *out = (struct terminal_event){.abnormal = -1, .major = -1, .minor = -1};
+    if (!find(body, len, "<EventNotificationAlert", 23))
+        return bad(why, why_len, "XML without an EventNotificationAlert");
+    if (xml_text(body, len, "eventType", &t, &n) < 0 || n != 21 ||
+        memcmp(t, "AccessControllerEvent", 21) != 0)
+        return ISAPI_IGNORED;
+    /* Its start tag, with attributes or without: "<AccessControllerEvent" then '>' or
+     * a space (the eventType's text is no tag). */
+    for (ace = body; (ace = find(ace, (size_t)(body + len - ace), "<AccessControllerEvent", 22));
+         ace++)
+        if (ace + 22 < body + len && (ace[22] == '>' || ace[22] == ' '))
+            break;
+    if (!ace)
+        return bad(why, why_len, "eventType AccessControllerEvent without its element");
+    acen = (size_t)(body + len - ace);
+    json_t *root = json_object(), *obj = json_object();
+    if (!root || !obj || json_object_set_new(root, "AccessControllerEvent", obj) < 0) {
+        json_decref(root);
+        return bad(why, why_len, "out of memory");
     }
+    json_object_set_new(root, "eventType", json_string("AccessControllerEvent"));
+    if (xml_text(body, len, "dateTime", &t, &n) == 0)
+        json_object_set_new(root, "dateTime", xml_value(t, n, AS_TEXT));
+    for (size_t i = 0; i < sizeof xml_fields / sizeof xml_fields[0]; i++)
+        if (xml_text(ace, acen, xml_fields[i].tag, &t, &n) == 0)
+            json_object_set_new(obj, xml_fields[i].tag, xml_value(t, n, xml_fields[i].as));
+    enum isapi_result r = from_root(root, out, why, why_len);
     json_decref(root);
     return r;
 }
@@ -214,7 +304,7 @@ static const char *find(const char *hay, size_t n, const char *needle, size_t m)
 }
 
 /* The boundary parameter of the Content-Type, quoted or not. */
-static int boundary_of(const char *ctype, char *out, size_t n)
+int isapi_boundary(const char *ctype, char *out, size_t n)
 {
     const char *b = ctype;
     while (b && *b && strncasecmp(b, "boundary=", 9) != 0)
@@ -257,7 +347,7 @@ int isapi_multipart_json(const char *ctype, const char *body, size_t len, const 
                          size_t *part_len, char *why, size_t why_len)
 {
     char delim[80];
-    if (boundary_of(ctype, delim, sizeof delim) < 0)
+    if (isapi_boundary(ctype, delim, sizeof delim) < 0)
         return bad(why, why_len, "multipart without a usable boundary"), -1;
     size_t dn = strlen(delim);
     const char *end = body + len, *p = find(body, len, delim, dn);

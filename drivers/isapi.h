@@ -24,6 +24,13 @@ enum isapi_result isapi_parse(const char *ctype, const char *body, size_t len,
                               struct terminal_event *out, char *why, size_t why_len);
 enum isapi_result isapi_parse_json(const char *body, size_t len, struct terminal_event *out,
                                    char *why, size_t why_len);
+/* An XML EventNotificationAlert (alertStream parts): the same fields as the JSON's,
+ * read from their elements, then the same checks. */
+enum isapi_result isapi_parse_xml(const char *body, size_t len, struct terminal_event *out,
+                                  char *why, size_t why_len);
+/* "--" and the boundary parameter of a multipart Content-Type (quoted or not, at
+ * most 70 characters), into out[n]; -1 without a usable one. */
+int isapi_boundary(const char *ctype, char *out, size_t n);
 /* The JSON part of a multipart body; 0 found, -1 with `why`. */
 int isapi_multipart_json(const char *ctype, const char *body, size_t len, const char **part,
                          size_t *part_len, char *why, size_t why_len);

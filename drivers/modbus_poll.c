@@ -124,6 +124,8 @@ static void poll_failed(struct mbus *b, struct mdev *d, int err, int64_t cost_us
     enum fail_kind k = classify(err);
     count_failure(d, k);
     d->failures++;
+    if (d->failures == RISE_GAP_FAILED_POLLS + 1)
+        thermal_gap(&d->trigger); /* trigger = rise: a fall first (thermal.h) */
     d->trouble_ms = now;
     snprintf(d->last_error, sizeof d->last_error, "%s%s", modbus_strerror(err),
              quick ? " (quick check)" : "");

@@ -32,7 +32,7 @@ static int parse(int argc, char **argv, const char **name, const char **host, lo
                                           {NULL, 0, NULL, 0}};
     int c;
     *host = NULL;
-    *isapi_port = 80;
+    *isapi_port = 0; /* not given: the terminal's isapi_port */
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'h')
             *host = optarg;
@@ -135,6 +135,11 @@ int cli_terminal_setup(struct cli *cli, int argc, char **argv)
             s.t = &cli->cfg->terminal[i];
     if (!s.t)
         return cli_fail("no [terminal %s] in %s", name, cli->config_path);
+    if (s.t->mode == CFG_TERM_STREAM)
+        return cli_fail("[terminal %s] is mode = stream: gatescreend reads its alertStream, "
+                        "there is nothing to set up on the terminal", name);
+    if (!s.isapi_port)
+        s.isapi_port = s.t->isapi_port;
     if (!s.t->user[0] || !s.t->password_file[0])
         return cli_fail("[terminal %s] needs user and password_file (the terminal's login)", name);
     unsigned char a[16];
@@ -144,12 +149,9 @@ int cli_terminal_setup(struct cli *cli, int argc, char **argv)
         return cli_fail("[terminals] listen is %s: give --host ADDR, this box's address as the "
                         "terminal reaches it", cli->cfg->terminals.listen);
     s.port = cli->cfg->terminals.port;
-    static const struct secret_alloc heap = {malloc, free};
-    size_t n;
-    if (secret_file_read(s.t->password_file, "terminal password file", PASSWORD_MAX, &heap,
-                         &s.password, &n, stderr) < 0)
+    if (secret_file_read_line(s.t->password_file, "terminal password file", PASSWORD_MAX,
+                              &s.password, stderr) < 0)
         return EXIT_FAILED;
-    s.password[strcspn(s.password, "\r\n")] = '\0';
     rc = build_and_put(&s);
     free(s.password);
     return rc;

@@ -164,6 +164,14 @@ int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
 
 void thermal_forget(struct trigger_state *t) { memset(t, 0, sizeof *t); }
 
+/* Only the rise's phase: a sequence or presence edge seen across the gap is still
+ * one measurement (those registers say so themselves). */
+void thermal_gap(struct trigger_state *t)
+{
+    if (t->have_baseline)
+        t->rise.phase = RISE_DONE;
+}
+
 void thermal_make_reading(const struct cfg_device *dev, int device_index,
                           const struct cfg_profile *p, const struct thermal_sample *s,
                           int64_t mono_ms, int64_t wall_ms, struct reading *r)

@@ -80,6 +80,13 @@ struct trigger_state {
 int thermal_is_new(struct trigger_state *t, const struct cfg_profile *p,
                    struct thermal_sample *s);
 void thermal_forget(struct trigger_state *t);
+/* More failed polls in a row than this make a gap in a rise-triggered unit's
+ * samples: what is above presence_min after it may be the person measured before
+ * it, or a rise half seen, so it needs a fall first (one or two lost frames do not
+ * cost a measurement). */
+#define RISE_GAP_FAILED_POLLS 2
+/* Called at the (RISE_GAP_FAILED_POLLS + 1)th failed poll in a row. */
+void thermal_gap(struct trigger_state *t);
 
 /* Fills r from a new sample (device/lane/offset from the config). */
 void thermal_make_reading(const struct cfg_device *dev, int device_index,

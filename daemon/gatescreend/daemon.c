@@ -27,6 +27,7 @@
 #include "stop_guard.h"
 #include "textnum.h"
 #include "uploader.h"
+#include "terminal_stream.h"
 #include "web.h"
 #include "zone.h"
 
@@ -53,6 +54,7 @@ struct daemon {
     struct mbus *buses[CFG_MAX_BUSES];
     struct gpio_input *inputs;                     /* Wiegand readers and presence sensors */
     struct term_listener *terminals;               /* NULL without [terminals] listen */
+    struct term_streams *streams;                  /* NULL without a mode = stream terminal */
     struct presence_edges presence;                /* counted for the bus threads */
     struct device_status devices[CFG_MAX_DEVICES]; /* latest from the bus threads */
     int64_t devices_at[CFG_MAX_DEVICES];           /* monotonic ms of that snapshot */
@@ -280,6 +282,9 @@ static int start_terminals(struct daemon *d)
     d->terminals = term_listener_start(d->boot, d->events, &failed);
     if (failed)
         log_err("terminals: the terminals' listener did not start; gatescreend stops");
+    if (!failed && (d->streams = term_streams_start(d->boot, d->events, &failed)) == NULL &&
+        failed)
+        log_err("terminals: the alertStream reader did not start; gatescreend stops");
     return failed ? -1 : 0;
 }
 
@@ -372,6 +377,9 @@ static void shutdown_all(struct daemon *d)
     stop_guard_step(g, "the terminals' listener");
     term_listener_stop(d->terminals);
     d->terminals = NULL;
+    stop_guard_step(g, "the terminals' alertStreams");
+    term_streams_stop(d->streams);
+    d->streams = NULL;
     stop_buses(d, g);
     stop_guard_step(g, "the GPIO input thread");
     gpio_input_stop(d->inputs);

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,6 +117,17 @@ int public_file_read(const char *path, const char *what, size_t max,
                      const struct secret_alloc *a, char **out, size_t *len, FILE *errs)
 {
     return read_whole(path, what, false, max, a, out, len, errs);
+}
+
+int secret_file_read_line(const char *path, const char *what, size_t max, char **out,
+                          FILE *errs)
+{
+    static const struct secret_alloc heap = {malloc, free};
+    size_t n;
+    if (read_whole(path, what, true, max, &heap, out, &n, errs) < 0)
+        return -1;
+    (*out)[strcspn(*out, "\r\n")] = '\0';
+    return 0;
 }
 
 /* A file that is not there yet is left to start to report: a configuration may be

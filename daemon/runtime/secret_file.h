@@ -23,6 +23,10 @@ struct secret_alloc {
  * (the wrong file). The caller releases *out. */
 int secret_file_read(const char *path, const char *what, size_t max,
                      const struct secret_alloc *a, char **out, size_t *len, FILE *errs);
+/* secret_file_read into malloc'd memory, cut at its first line end: a password
+ * file as an editor leaves it (a terminal's login). */
+int secret_file_read_line(const char *path, const char *what, size_t max, char **out,
+                          FILE *errs);
 /* The same without the mode check, for a public file (a certificate). */
 int public_file_read(const char *path, const char *what, size_t max,
                      const struct secret_alloc *a, char **out, size_t *len, FILE *errs);

@@ -24,6 +24,7 @@
 #include "scenario.h"
 #include "sim_adms.h"
 #include "sim_server.h"
+#include "sim_terminal.h"
 #include "simdev.h"
 #include "simrand.h"
 #include "textnum.h"
@@ -63,6 +64,7 @@ struct sim {
     struct sim_server *server;
     struct sim_adms *adms[SIM_ADMS_MAX];
     int nadms;
+    struct sim_terms *terms; /* NULL without a Hikvision [terminal] */
     int sigfd;
     int64_t start_ms;
     bool stdin_open, quit;
@@ -268,6 +270,7 @@ static void teardown(struct sim *s)
 {
     for (int i = 0; i < SIM_ADMS_MAX; i++)
         sim_adms_stop(s->adms[i]);
+    sim_terms_stop(s->terms);
     sim_server_stop(s->server);
     simdevs_free(s->devs);
     simrand_free(s->rand);
@@ -346,6 +349,11 @@ static void stdin_command(struct sim *s, char *line)
         printf("ok\n");
     } else if (adms < 0) {
         printf("error: %s\n", err);
+    } else if (sim_terms_is_command(line)) {
+        if (sim_terms_command(s->terms, line, err, sizeof err) < 0)
+            printf("error: %s\n", err);
+        else
+            printf("ok\n");
     } else if (scenario_parse_command(s->cfg, line, &cmd, err, sizeof err) < 0) {
         printf("error: %s\n", err);
     } else {
@@ -426,6 +434,10 @@ static int serve(struct sim *s, const struct opts *o)
         }
         s->nadms++;
     }
+    int failed;
+    s->terms = sim_terms_start(s->cfg, &failed);
+    if (failed)
+        return 1;
     s->stdin_open = true;
     s->start_ms = clock_mono_ms();
     printf("ready\n");

@@ -252,6 +252,38 @@ def read_lights(path):
     return out
 
 
+def gate_config_head(code, zone, now):
+    """The head of a config for tests that watch lanes decide: [school] `code` in
+    `zone`, [ledger], [daemon] with the test indicator's log (lights.log), a morning
+    window from 5 min before `now` to 30 min after, every day, and [screening] with
+    short holds."""
+    import datetime
+    start = now - datetime.timedelta(minutes=5)
+    end = now + datetime.timedelta(minutes=30)
+    return """\
+[school]
+code = %s
+name = 测试学校
+timezone = %s
+
+[ledger]
+database = ledger.db
+
+[daemon]
+indicator_log = lights.log
+
+[windows]
+morning = %s-%s
+days = mon-sun
+
+[screening]
+threshold = 37.3
+hold_admit = 300ms
+hold_fever = 600ms
+buzzer = 200ms
+""" % (code, zone, hhmm(start), hhmm(end))
+
+
 class Lights:
     """The test indicator's lines read in order, as a terminal's or a lane's test waits for
     them: next() is the first line not seen yet of a lane that matches, within a timeout."""

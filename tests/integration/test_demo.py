@@ -2,7 +2,7 @@
 mode (a school of 200, a morning of one to two minutes, no noon), stdin not a terminal
 and --keep-running, so that it holds at the end as it does at a terminal. While it holds:
 the nurse's page answers over HTTPS (the demo's CA, verification on) and the demo
-logins work; the bureau's pull API (the demo's token) has the 60 synthetic schools and
+logins work; the west gate's face terminal (gatescreen-sim's alertStream) recorded people; the bureau's pull API (the demo's token) has the 60 synthetic schools and
 the demo school for each of the 30 days before today, the demo school's summary of
 today and its referral notices (sent by its own gatescreend over mutual TLS), and the
 two schools that are never on time late at the last school day's morning deadline.
@@ -52,9 +52,9 @@ def free(port):
 def port_base():
     for _ in range(100):
         base = random.randrange(20000, 60000)
-        if all(free(p) for p in range(base, base + 4)):
+        if all(free(p) for p in range(base, base + 5)):
             return base
-    raise RuntimeError("no four free ports in a row")
+    raise RuntimeError("no five free ports in a row")
 
 
 def demo(d, base, *extra):
@@ -240,6 +240,12 @@ def main():
             check_school(d, base + 1)
             check_bureau(d, base + 2)
             check_bureau_page(d, base + 3)
+            n = gslib.db_query(os.path.join(d, "ledger.db"), "SELECT count(*) FROM "
+                               "terminal_events WHERE terminal = 'face-west-1'")[0][0]
+            check(n >= 5 and "face-west-1]: alertStream open" in open(
+                os.path.join(d, "gatescreend.log"), encoding="utf-8").read(),
+                  "the west gate's face terminal (simulated, its alertStream) recorded "
+                  "people (%d events)" % n)
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
@@ -252,7 +258,7 @@ def main():
     text = "".join(lines)
     check(rc == 0 and "PostgreSQL are stopped" in text,
           "Ctrl-C stops the demo, exit 0 (%d: %s)" % (rc, text.strip()[-300:]))
-    check(all(free(q) for q in range(base, base + 4)), "its four ports are free again")
+    check(all(free(q) for q in range(base, base + 5)), "its five ports are free again")
     check(not os.path.exists(os.path.join(d, "bureau", "pg", "data", "postmaster.pid")),
           "its PostgreSQL is shut down")
     left = subprocess.run(["pgrep", "-f", d], capture_output=True, text=True).stdout.split()

@@ -3,7 +3,8 @@ a lane with `profile = pyrometer` and nothing else (no presence line, no trigger
 key) must record one reading per person, flag a fever, and show amber, never
 green, when a status bit (measurement error) is set. Run against four peers:
 gatescreen-sim and an independent pymodbus peer (tests/integration/pyro_peer.py),
-each over Modbus TCP and over RTU on a socat pty pair at 9600 8N1."""
+each over Modbus TCP and over RTU on a socat pty pair at 9600 8N1. And a rise that
+spans more than 2 failed polls needs a fall before it measures (gap_case)."""
 import os
 import re
 import subprocess
@@ -183,9 +184,38 @@ def run(name, kind, peer_kind):
         socat.wait(5)
 
 
+def gap_case():
+    """A rise that spans more than 2 failed polls is no measurement: the value above
+    presence_min after the gap needs a fall first (a review found the rise's state kept
+    across failed polls: samples from before and after the gap made one reading). The
+    unit answers exception 4 for 600 ms (6 polls; DEGRADED, not offline, so the trigger
+    state is not forgotten that way) right after a person's rise began; the next person
+    after the fall is measured as usual."""
+    zone, now = gslib.school_zone(9)
+    port = gslib.free_port()
+    d, conf = gslib.scratch(config(zone, now, "tcp = 127.0.0.1:%d" % port))
+    sim = gslib.Sim(conf)
+    check(sim.wait_ready(), "gap: simulator ready")
+    dm = gslib.Daemon(conf)
+    check(dm.wait_for("device pyro: state ok", 10), "gap: the daemon reads the pyrometer")
+    time.sleep(0.3)
+    check(sim.cmd("arrive pyro temp=36.5") == "ok" and
+          sim.cmd("exception pyro 4 for 600ms") == "ok", "gap: arrive, then 600 ms of exceptions")
+    time.sleep(PRESENT_S + GAP_S)
+    check(sim.cmd("arrive pyro temp=36.6") == "ok", "gap: the next person")
+    time.sleep(PRESENT_S + 0.5)
+    got = [g[1] for g in READING.findall(dm.text())]
+    check(got == ["36.60"], "gap: no reading across the gap, the next person's after the fall "
+          "(%r)" % got)
+    rc, _ = dm.stop()
+    check(rc == 0, "gap: daemon exits 0")
+    sim.kill()
+
+
 def main():
     check(peer_python() is not None, "pymodbus is installed (Debian python3-pymodbus)")
     t0 = time.monotonic()
+    gap_case()
     run("sim_tcp", "tcp", "sim")
     run("pymodbus_tcp", "tcp", "pymodbus")
     run("sim_rtu", "rtu", "sim")

@@ -30,29 +30,7 @@ S4,student,赵六,一年级,一年级2班,1004,1
 
 
 def config(port, zone, now, pwfile):
-    start = now - datetime.timedelta(minutes=5)
-    end = now + datetime.timedelta(minutes=30)
-    return """\
-[school]
-code = TERM
-name = 测试学校
-timezone = %s
-
-[ledger]
-database = ledger.db
-
-[daemon]
-indicator_log = lights.log
-
-[windows]
-morning = %s-%s
-days = mon-sun
-
-[screening]
-threshold = 37.3
-hold_admit = 300ms
-hold_fever = 600ms
-buzzer = 200ms
+    return gslib.gate_config_head("TERM", zone, now) + """\
 
 [terminals]
 listen = 127.0.0.1:%d
@@ -87,7 +65,7 @@ kind = hikvision-isapi
 address = 127.0.0.7
 lane = c
 offline_after = 2s
-""" % (zone, gslib.hhmm(start), gslib.hhmm(end), port, pwfile)
+""" % (port, pwfile)
 
 
 def terminal_time(offset_s=0):

@@ -2,23 +2,17 @@
 terminal's ISAPI (Python's http.server with HTTP Digest, RFC 7616 MD5 with qop=auth,
 written from the RFC, not from our code): the PUT of
 /ISAPI/Event/notification/httpHosts/1 carries our listener's address and port;
-a wrong password is reported as such; a wildcard listen needs --host."""
-import hashlib
+a wrong password is reported as such; a wildcard listen needs --host. The Digest
+peer is hik_peer's."""
 import http.server
 import os
-import re
 import threading
 
 import gslib
+import hik_peer
 from gslib import check
 
-REALM = "DS-K1T671"
-NONCE = "b2f1c9a0d3"
 got = []
-
-
-def md5(s):
-    return hashlib.md5(s.encode()).hexdigest()
 
 
 class Terminal(http.server.BaseHTTPRequestHandler):
@@ -27,24 +21,10 @@ class Terminal(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def challenge(self):
-        self.send_response(401)
-        self.send_header("WWW-Authenticate", 'Digest realm="%s", qop="auth", nonce="%s", '
-                         'algorithm=MD5' % (REALM, NONCE))
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
     def do_PUT(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        auth = self.headers.get("Authorization", "")
-        f = dict(re.findall(r'(\w+)="?([^",]*)"?', auth[7:])) if auth.startswith("Digest ") else {}
-        if not f or f.get("username") != "admin" or f.get("nonce") != NONCE:
-            return self.challenge()
-        ha1 = md5("admin:%s:%s" % (REALM, self.password))
-        ha2 = md5("PUT:%s" % f.get("uri", ""))
-        want = md5(":".join([ha1, NONCE, f.get("nc", ""), f.get("cnonce", ""), "auth", ha2]))
-        if f.get("response") != want or f.get("uri") != self.path:
-            return self.challenge()
+        if not hik_peer.digest_ok(self, "admin", self.password):
+            return hik_peer.challenge(self)
         got.append((self.path, body.decode()))
         self.send_response(200)
         self.send_header("Content-Type", "application/xml")
@@ -118,6 +98,12 @@ def main():
     r = gslib.cli(conf, "terminal", "setup", "face-a", "--host", "<x>")
     check(r.returncode == 2 and "not an IPv4 or IPv6 address" in r.stderr and len(got) == 2,
           "--host must be an address (nothing sent)")
+    with open(conf, "w") as f:
+        f.write(config("127.0.0.1:8099", pw).replace("address = 127.0.0.5",
+                                                      "mode = stream\naddress = 127.0.0.5"))
+    r = gslib.cli(conf, "terminal", "setup", "face-a", "--isapi-port", str(port))
+    check(r.returncode == 1 and "mode = stream" in r.stderr and len(got) == 2,
+          "a stream terminal has nothing to set up, and nothing is sent (%s)" % r.stderr.strip())
     r = gslib.cli(conf, "terminal", "setup", "nosuch")
     check(r.returncode == 1 and "no [terminal nosuch]" in r.stderr, "an unknown terminal is named")
     srv.shutdown()

@@ -5,7 +5,9 @@
                 [--short] [--keep-running]
 
 A school of 800 students in 24 classes and 60 staff (Chinese names), two gates with
-two lanes each, served by gatescreen-sim over Modbus TCP. The check windows are
+two lanes each, served by gatescreen-sim over Modbus TCP, and a west gate whose lane
+is a face/thermal terminal (gatescreen-sim playing a Hikvision terminal; gatescreend
+reads its alertStream). The check windows are
 moved to "now": the morning window is open for the next two to three minutes, the
 absence sweep follows 15 s after it closes, then a one-minute noon window, and the
 day's figures at its end. This script plays the school: it sends the arrivals to
@@ -21,7 +23,7 @@ with the users nurse and gate, and the bureau's side (demo_bureau.py) on a priva
 PostgreSQL: the demo school enrolled with the real bundle, so its summaries and
 notices go to the collector over mutual TLS, among 60 synthetic schools with 30 days
 of history. Ports: the simulator on --port-base, the web page and the collector on
-the two after it; a taken one is refused before anything starts. At a terminal (or
+the two after it, the simulated terminal's alertStream on the third; a taken one is refused before anything starts. At a terminal (or
 with --keep-running) everything keeps running at the end until Ctrl-C; whatever
 ends the script stops the programs and PostgreSQL.
 """
@@ -49,7 +51,11 @@ import make_certs
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 LANES = [("east-1", "ir-east-1"), ("east-2", "ir-east-2"),
-         ("north-1", "ir-north-1"), ("north-2", "ir-north-2")]
+         ("north-1", "ir-north-1"), ("north-2", "ir-north-2"), ("west-1", "face-west-1")]
+# Lanes served by a face terminal: people known by face (the roster id), one
+# measurement each; invalid readings, remeasures and unknown cards go elsewhere.
+TERMINAL_LANES = {"west-1"}
+TERMINAL_PASSWORD = "demo-face-2020"
 NURSE = "校医王老师"
 # The web page's demo users, made with `gatescreen user add` (password on stdin).
 LOGINS = (("nurse", "nurse", "demo-nurse-2020"), ("gate", "gate", "demo-gate-2020"))
@@ -117,6 +123,11 @@ def write_config(path, day, ports, certs):
     text = head + windows + "\n" + rest + "\n" + upstream
     text = text.replace("timezone = Asia/Shanghai", "timezone = " + day.zone)
     text = text.replace("tcp = 127.0.0.1:15020", "tcp = 127.0.0.1:%d" % ports["sim"])
+    text = text.replace("#demo: ", "").replace("#demo:\n", "\n")  # the face terminal
+    text = text.replace("isapi_port = 15023", "isapi_port = %d" % ports["terminal"])
+    pw = os.path.join(os.path.dirname(path), "face-west-1.pw")
+    with open(os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        f.write(TERMINAL_PASSWORD + "\n")
     text = text.replace("[web]\nenabled = no\n", "[web]\nenabled = yes\nlisten = 127.0.0.1\n"
                         "port = %d\ntls_cert = %s\ntls_key = %s\n"
                         % (ports["web"], certs["server"], certs["server.key"]))
@@ -181,7 +192,9 @@ class School:
         for _ in range(100):
             with open(log_path, encoding="utf-8") as f:
                 text = f.read()
-            if text.count(": state ok") >= len(LANES) and "web: serving" in text:
+            devices = len(LANES) - len(TERMINAL_LANES)
+            if (text.count(": state ok") >= devices and "web: serving" in text
+                    and text.count("alertStream open") >= len(TERMINAL_LANES)):
                 return
             if self.daemon.poll() is not None:
                 sys.exit("demo: gatescreend did not start (see %s)" % log_path)
@@ -233,21 +246,26 @@ class Plan:
             "person": person, "temp": temp, "kind": kind, "then": then,
             "remeasure": remeasure}))
 
-    def _lane_for(self, at):
+    def _lane_for(self, at, a):
+        face = a["kind"] == "arrive" and a["remeasure"] is None and "id" in a["person"]
         up = [lane for lane, _ in LANES
-              if not self.down.get(lane, (0, 0))[0] <= at <= self.down.get(lane, (0, 0))[1]]
+              if not self.down.get(lane, (0, 0))[0] <= at <= self.down.get(lane, (0, 0))[1]
+              and (face or lane not in TERMINAL_LANES)]
         lane = min(up, key=lambda ln: (max(self.lane_free[ln], at), self.rng.random()))
         return lane, max(self.lane_free[lane], at)
 
-    def _command(self, kind, lane, temp, card):
+    def _command(self, kind, lane, temp, card, person=None):
+        if lane in TERMINAL_LANES:  # the terminal knows the face: the roster id
+            return "face %s id=%s temp=%.1f" % (dict(LANES)[lane], person, temp)
         return "%s %s temp=%.2f" % (kind, dict(LANES)[lane], temp) + (" card=%s" % card if card else "")
 
     def assign(self):
         while self.wanted:
             at, _, a = heapq.heappop(self.wanted)
-            lane, t = self._lane_for(at)
+            lane, t = self._lane_for(at, a)
             card = a["person"]["card"]
-            self.add(t, lambda c=self._command(a["kind"], lane, a["temp"], card): self.school.device(c))
+            c = self._command(a["kind"], lane, a["temp"], card, a["person"].get("id"))
+            self.add(t, lambda c=c: self.school.device(c))
             self.lane_free[lane] = t + LANE_GAP
             if a["remeasure"] is not None:
                 again = self._command("arrive", lane, a["remeasure"], card)
@@ -455,18 +473,21 @@ def finale(school, day):
 # ---- the ports, the web page, the bureau ------------------------------------------
 
 def demo_ports(base):
-    """The Modbus simulator, the school's web page, the bureau's collector and page."""
-    if not 1 <= base <= 65532:
-        sys.exit("demo: DEMO_PORT_BASE %d: give a port from 1 to 65532 (the demo uses it "
-                 "and the three after it)" % base)
-    return {"sim": base, "web": base + 1, "bureau": base + 2, "page": base + 3}
+    """The Modbus simulator, the school's web page, the bureau's collector and page, and
+    the simulated face terminal's alertStream."""
+    if not 1 <= base <= 65531:
+        sys.exit("demo: DEMO_PORT_BASE %d: give a port from 1 to 65531 (the demo uses it "
+                 "and the four after it)" % base)
+    return {"sim": base, "web": base + 1, "bureau": base + 2, "page": base + 3,
+            "terminal": base + 4}
 
 
 def check_ports(ports):
     """Before anything starts: every port free on 127.0.0.1 (as the servers bind them,
     with SO_REUSEADDR, so a connection closing in TIME_WAIT does not count)."""
     what = {"sim": "the Modbus simulator", "web": "the school's web page",
-            "bureau": "the bureau's collector", "page": "the bureau's page"}
+            "bureau": "the bureau's collector", "page": "the bureau's page",
+            "terminal": "the simulated face terminal"}
     for name, port in ports.items():
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -474,7 +495,7 @@ def check_ports(ports):
             s.bind(("127.0.0.1", port))
         except OSError as e:
             sys.exit("demo: port %d (for %s) is taken (%s): set DEMO_PORT_BASE, e.g. "
-                     "make demo DEMO_PORT_BASE=%d (the demo uses it and the three after it)"
+                     "make demo DEMO_PORT_BASE=%d (the demo uses it and the four after it)"
                      % (port, what[name], e.strerror, ports["sim"] + 1000))
         finally:
             s.close()
@@ -492,7 +513,7 @@ def add_users(school):
 
 def demo_school(students):
     return {"code": DEMO_CODE, "county": DEMO_COUNTY, "kind": "小学", "name": "示范学校",
-            "students": students, "teachers": 45, "staff": 15, "lanes": 4, "noon": True,
+            "students": students, "teachers": 45, "staff": 15, "lanes": len(LANES), "noon": True,
             "contact": "王老师", "phone": "0374-5550100", "demo": True}
 
 
@@ -617,8 +638,8 @@ def main():
     ap.add_argument("--dir", default=os.path.join(SRC, "build/demo"))
     ap.add_argument("--seed", type=int, default=2020)
     ap.add_argument("--port-base", type=int, default=15020,
-                    help="the Modbus simulator's port; the web page and the bureau's "
-                         "collector take the two after it")
+                    help="the Modbus simulator's port; the web page, the bureau's "
+                         "collector, its page and the simulated face terminal take the four after it")
     ap.add_argument("--short", action="store_true",
                     help="a small school and a morning only (the demo's test)")
     ap.add_argument("--keep-running", action="store_true",
@@ -654,7 +675,8 @@ def main():
                             "--students", str(students), "--staff", str(staff), "--classes",
                             str(classes), "--seed", str(args.seed), "--all-cards"], stdout=f,
                            check=True)
-        say("示范学校: %d students in %d classes, %d staff; gates 东门 and 北门, two lanes each"
+        say("示范学校: %d students in %d classes, %d staff; gates 东门 and 北门, two lanes each; "
+            "西门's lane is a face/thermal terminal (its alertStream)"
             % (students, classes, staff))
         school.cli("roster", "import", roster)
         add_users(school)

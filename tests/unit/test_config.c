@@ -503,6 +503,17 @@ static void test_terminal_keys(void **state)
     assert_string_equal(cfg->terminals.listen, "::1");
     assert_int_equal(cfg->terminals.port, 9000);
     config_free(cfg);
+    /* Stream mode: no listener needed; isapi_port defaults to 80. */
+    cfg = parse_ok(BASE "[lane b]\ngate = x\n[terminal s]\nkind = hikvision-isapi\n"
+                   "mode = stream\naddress = 10.0.0.7\nlane = b\nuser = admin\n"
+                   "password_file = s.pw\nisapi_port = 8080\n[lane c]\ngate = y\n"
+                   "[terminal s2]\nkind = hikvision-isapi\nmode = stream\naddress = 10.0.0.8\n"
+                   "lane = c\nuser = admin\npassword_file = s.pw\n");
+    assert_false(cfg->terminals.enabled);
+    assert_int_equal(cfg->terminal[0].mode, CFG_TERM_STREAM);
+    assert_int_equal(cfg->terminal[0].isapi_port, 8080);
+    assert_int_equal(cfg->terminal[1].isapi_port, 80);
+    config_free(cfg);
 }
 
 static void test_terminal_errors(void **state)
@@ -510,7 +521,7 @@ static void test_terminal_errors(void **state)
     (void)state;
     char *errs = parse_bad(BASE "[terminals]\nlisten = 0.0.0.0\nmax_body = 10\n"
                            "request_timeout = 2h\n"
-                           "[terminal t1]\nkind = zkteco\nmode = stream\naddress = gate-1.lan\n"
+                           "[terminal t1]\nkind = zkteco\nmode = pull\naddress = gate-1.lan\n"
                            "lane = nosuchlane\npassword_file = t1.pw\n"
                            "[terminal t2]\nkind = hikvision-isapi\naddress = 10.0.0.9\nlane = a\n"
                            "[lane b]\ngate = x\n[terminal t3]\nkind = hikvision-isapi\n"
@@ -521,7 +532,7 @@ static void test_terminal_errors(void **state)
     expect(errs, "mem.conf:17: [terminals] max_body: \"10\" is not a whole number between 4096");
     expect(errs, "mem.conf:18: [terminals] request_timeout: \"2h\" is not a duration");
     expect(errs, "mem.conf:20: [terminal t1] kind: \"zkteco\" is not one of: hikvision-isapi");
-    expect(errs, "mem.conf:21: [terminal t1] mode: \"stream\" is not one of: push");
+    expect(errs, "mem.conf:21: [terminal t1] mode: \"pull\" is not one of: push, stream");
     expect(errs, "mem.conf:22: [terminal t1] address: \"gate-1.lan\" is not an IPv4 or IPv6 "
                  "address");
     expect(errs, "mem.conf:23: [terminal t1] lane: no [lane nosuchlane] in the file");
@@ -548,6 +559,13 @@ static void test_terminal_errors(void **state)
     errs = parse_bad(BASE "[terminals]\nlisten = 127.0.0.1:8099\n[lane b]\ngate = x\n"
                      "[terminal ir-a]\nkind = hikvision-isapi\naddress = 10.0.0.1\nlane = b\n", 1);
     expect(errs, "mem.conf:19: [terminal ir-a]: [device ir-a] (line 12) has that name already");
+    free(errs);
+    /* Stream mode logs in to the terminal: user and password_file are needed. */
+    errs = parse_bad(BASE "[lane b]\ngate = x\n[terminal s]\nkind = hikvision-isapi\n"
+                     "mode = stream\naddress = 10.0.0.7\nlane = b\nisapi_port = 0\n", 2);
+    expect(errs, "mem.conf:17: [terminal s]: mode = stream needs user and password_file");
+    expect(errs, "mem.conf:22: [terminal s] isapi_port: \"0\" is not a whole number between 1 "
+                 "and 65535");
     free(errs);
 }
 

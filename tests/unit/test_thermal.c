@@ -155,6 +155,18 @@ static void test_rise_baseline_and_passing_hand(void **state)
     thermal_forget(&run.t);                  /* device offline and back, person there */
     feed(&run, (const int[]){3650, 3650, 3650, 3650, 0}, 0, false);
     assert_int_equal(run.count, 0);
+    /* A gap of failed polls in the middle of a rise: what follows needs a fall. */
+    feed(&run, (const int[]){2200, 3650, 0}, 0, false);
+    thermal_gap(&run.t);
+    feed(&run, (const int[]){3650, 3650, 3650, 3650, 0}, 0, false);
+    assert_int_equal(run.count, 0);
+    feed(&run, (const int[]){2200, 3640, 3640, 3640, 0}, 0, false);
+    assert_int_equal(run.count, 1);          /* after the fall, as usual */
+    /* ... and across a gap while below, too (a rise half seen). */
+    feed(&run, (const int[]){2200, 0}, 0, false);
+    thermal_gap(&run.t);
+    feed(&run, (const int[]){3640, 3640, 3640, 3640, 0}, 0, false);
+    assert_int_equal(run.count, 1);
 }
 
 static void test_rise_unsettled_dwell(void **state)
