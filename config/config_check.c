@@ -498,6 +498,12 @@ static void check_terminal_kind_keys(struct parser *p, int i)
         t->offline_after_ms = adms ? 60000 : 0;
     if (!adms)
         return;
+    if (t->mode == CFG_TERM_STREAM)
+        cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "mode"), "mode",
+                       "stream is for kind = hikvision-isapi only (ZKTeco terminals push)");
+    if (cp_given(p, S_TERMINAL, i, "isapi_port"))
+        cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, "isapi_port"), "isapi_port",
+                       "is for kind = hikvision-isapi only");
     if (!sn_valid(t->serial))
         cp_problem(p, t->line, "[terminal %s] (kind = zkteco-adms) needs serial = the SN its "
                                "requests carry (letters, digits, '-', '_'; on its System Info "
@@ -520,8 +526,9 @@ void cp_check_terminal(struct parser *p, int i)
     if (t->mode == CFG_TERM_PUSH && !cp_given(p, S_TERMINALS, 0, "listen"))
         cp_problem(p, t->line, "[terminal %s] needs [terminals] listen = ADDR:PORT (where it "
                                "pushes its events)", t->name);
-    if (t->mode == CFG_TERM_STREAM && (!cp_given(p, S_TERMINAL, i, "user") ||
-                                       !cp_given(p, S_TERMINAL, i, "password_file")))
+    if (t->mode == CFG_TERM_STREAM && t->kind == CFG_TERM_HIKVISION_ISAPI &&
+        (!cp_given(p, S_TERMINAL, i, "user") ||
+         !cp_given(p, S_TERMINAL, i, "password_file")))
         cp_problem(p, t->line, "[terminal %s]: mode = stream needs user and password_file "
                                "(the terminal's login, for HTTP digest)", t->name);
     check_terminal_address(p, i);

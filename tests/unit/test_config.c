@@ -617,6 +617,14 @@ static void test_terminal_adms_keys(void **state)
     expect(errs, "mem.conf:34: [terminal hik] mask_column: is for kind = zkteco-adms only");
     expect(errs, "mem.conf:37: [terminal zk3] (kind = zkteco-adms) needs serial");
     free(errs);
+    /* Stream mode and the ISAPI port are Hikvision's (a merge of both kinds found them
+     * accepted for ADMS). */
+    errs = parse_bad(BASE "[lane b]\ngate = x\n[terminal zk]\nkind = zkteco-adms\n"
+                     "mode = stream\naddress = 10.0.0.5\nlane = b\nserial = CK1\n"
+                     "isapi_port = 8080\nuser = u\n", 2);
+    expect(errs, "[terminal zk] mode: stream is for kind = hikvision-isapi only");
+    expect(errs, "[terminal zk] isapi_port: is for kind = hikvision-isapi only");
+    free(errs);
 }
 
 /* ---- custom profiles -------------------------------------------------------------- */
