@@ -47,6 +47,7 @@ void intake_free(struct intake *in);
 struct intake_doc {
     json_t *root;
     enum doc_kind kind;
+    int version;               /* doc_schemas.h's number of the version it is checked by */
     char sha256[65];           /* of the body as received */
     const char *school_code;
     const char *day;           /* summary: date; notice: day */

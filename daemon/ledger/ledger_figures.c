@@ -233,6 +233,27 @@ const char *day_figure_name(enum day_figure f)
                  "AND ?1 BETWEEN v.from_day AND v.to_day)"
 #define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND NOT " ON_LEAVE
 #define COUNT_DAY(table) "SELECT count(*) FROM " table " WHERE day = ?1"
+/* The groups reported apart (LEDGER_GROUP_FIGURES). */
+#define STUDENTS "p.kind = 'student'"
+#define STAFF "p.kind IN ('teacher', 'staff')"
+#define GROUP_SQL(G, who)                                                                      \
+    {FIG_##G##_EXPECTED, "SELECT count(*) FROM (" EXPECTED " AND " who ")", NULL},             \
+    {FIG_##G##_MORNING_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND " \
+                             "window = ?5 AND person_id IN (" EXPECTED " AND " who ")",        \
+     "morning"},                                                                               \
+    {FIG_##G##_MORNING_ALL, "SELECT count(*) FROM checks c JOIN people p ON p.id = "           \
+                            "c.person_id WHERE c.day = ?1 AND c.window = ?5 AND " who,         \
+     "morning"},                                                                               \
+    {FIG_##G##_NOON_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "   \
+                          "window = ?5 AND person_id IN (" EXPECTED " AND " who ")",           \
+     "noon"},                                                                                  \
+    {FIG_##G##_NOON_ALL, "SELECT count(*) FROM checks c JOIN people p ON p.id = c.person_id "  \
+                         "WHERE c.day = ?1 AND c.window = ?5 AND " who, "noon"},               \
+    {FIG_##G##_ABSENCES, "SELECT count(*) FROM absences a JOIN people p ON p.id = "            \
+                         "a.person_id WHERE a.day = ?1 AND " who, NULL},                       \
+    {FIG_##G##_ABS_ILLNESS, "SELECT count(*) FROM absences a JOIN people p ON p.id = "         \
+                            "a.person_id WHERE a.day = ?1 AND a.cause = ?5 AND " who,          \
+     "illness"}
 
 struct figure_sql {
     enum day_figure fig;
@@ -298,6 +319,8 @@ static const struct figure_sql figure_sql[] = {
                        "recorded_ms < ?4", NULL},
     {FIG_ALERTS_OPENED, COUNT_DAY("alerts"), NULL},
     {FIG_ALERTS_OPEN, "SELECT count(*) FROM alerts WHERE closed_ms IS NULL", NULL},
+    GROUP_SQL(STU, STUDENTS),
+    GROUP_SQL(STF, STAFF),
 };
 
 struct figure_params {
@@ -358,7 +381,7 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
         return -1;
     }
     snprintf(f->day, sizeof f->day, "%s", day);
-    /* One read transaction: the 48 counts see one snapshot (not a decision between
+    /* One read transaction: the counts see one snapshot (not a decision between
      * two of them), and a reader never holds the write lock the gate needs. Inside a
      * caller's transaction, that one is the snapshot. */
     bool own = sqlite3_get_autocommit(l->db);
@@ -371,6 +394,10 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
         return -1;
     f->v[FIG_MORNING_COVERAGE] = permille(f->v[FIG_MORNING_DONE], f->v[FIG_EXPECTED]);
     f->v[FIG_NOON_COVERAGE] = permille(f->v[FIG_NOON_DONE], f->v[FIG_EXPECTED]);
+    f->v[FIG_STU_MORNING_COVERAGE] = permille(f->v[FIG_STU_MORNING_DONE], f->v[FIG_STU_EXPECTED]);
+    f->v[FIG_STU_NOON_COVERAGE] = permille(f->v[FIG_STU_NOON_DONE], f->v[FIG_STU_EXPECTED]);
+    f->v[FIG_STF_MORNING_COVERAGE] = permille(f->v[FIG_STF_MORNING_DONE], f->v[FIG_STF_EXPECTED]);
+    f->v[FIG_STF_NOON_COVERAGE] = permille(f->v[FIG_STF_NOON_DONE], f->v[FIG_STF_EXPECTED]);
     return 0;
 }
 

@@ -306,7 +306,22 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_RETURNS_AFTER_ILLNESS, "returns.after_illness")       \
     X(FIG_CERTIFICATES, "certificates.recorded")                \
     X(FIG_ALERTS_OPENED, "alerts.opened")                       \
-    X(FIG_ALERTS_OPEN, "alerts.open_now")
+    X(FIG_ALERTS_OPEN, "alerts.open_now")                      \
+    LEDGER_GROUP_FIGURES(X, STU, "students")                    \
+    LEDGER_GROUP_FIGURES(X, STF, "staff")
+
+/* Students, and staff (teachers and other staff: 教职工) apart: the bureau asks for
+ * the staff's illness absences separately. Expected as above, of the group. */
+#define LEDGER_GROUP_FIGURES(X, G, name)                            \
+    X(FIG_##G##_EXPECTED, "groups." name ".expected")               \
+    X(FIG_##G##_MORNING_DONE, "groups." name ".morning.expected_done") \
+    X(FIG_##G##_MORNING_ALL, "groups." name ".morning.all")         \
+    X(FIG_##G##_MORNING_COVERAGE, "groups." name ".morning.coverage_permille") \
+    X(FIG_##G##_NOON_DONE, "groups." name ".noon.expected_done")    \
+    X(FIG_##G##_NOON_ALL, "groups." name ".noon.all")               \
+    X(FIG_##G##_NOON_COVERAGE, "groups." name ".noon.coverage_permille") \
+    X(FIG_##G##_ABSENCES, "groups." name ".absences.all")           \
+    X(FIG_##G##_ABS_ILLNESS, "groups." name ".absences.illness")
 
 #define LEDGER_FIG_ENUM(e, name) e,
 enum day_figure { LEDGER_DAY_FIGURES(LEDGER_FIG_ENUM) FIG_COUNT };
@@ -323,7 +338,7 @@ const char *day_figure_name(enum day_figure f);
 /* The day's figures from the ledger as it is now. Expected = active people of the
  * kinds in w->absence_kinds without leave that day; the population is today's
  * roster (the ledger keeps no roster history); certificates count by the day they
- * were recorded; alerts.open_now is the state at the time of the call. All 48
+ * were recorded; alerts.open_now is the state at the time of the call. All the
  * counts in one read transaction (one snapshot; no write lock), or in the caller's. */
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f);
