@@ -156,8 +156,86 @@ bool civil_school_day(const struct cfg_windows *w, int weekday)
 
 bool civil_school_date(const struct cfg_windows *w, const char *day)
 {
+    return civil_day_kind(w, day) == CIVIL_SCHOOL_DAY;
+}
+
+/* ---- the term calendar -------------------------------------------------------------- */
+
+static bool listed_holiday(const struct cfg_calendar *c, const char *day)
+{
+    for (int i = 0; i < c->nholidays; i++)
+        if (strcmp(c->holidays[i].from, day) <= 0 && strcmp(day, c->holidays[i].to) <= 0)
+            return true;
+    return false;
+}
+
+static bool listed_workday(const struct cfg_calendar *c, const char *day)
+{
+    for (int i = 0; i < c->nworkdays; i++)
+        if (strcmp(c->workdays[i], day) == 0)
+            return true;
+    return false;
+}
+
+enum civil_day_kind civil_day_kind(const struct cfg_windows *w, const char *day)
+{
+    const struct cfg_calendar *c = &w->calendar;
     int64_t num = day_number(day);
-    return num >= 0 && civil_school_day(w, weekday_of(num));
+    if (num < 0 || strlen(day) != CIVIL_DAY_LEN - 1)
+        return CIVIL_BAD_DAY;
+    /* ISO days compare as text. */
+    if ((c->term_start[0] && strcmp(day, c->term_start) < 0) ||
+        (c->term_end[0] && strcmp(day, c->term_end) > 0))
+        return CIVIL_OUT_OF_TERM;
+    if (listed_holiday(c, day))
+        return CIVIL_HOLIDAY;
+    if (listed_workday(c, day) || civil_school_day(w, weekday_of(num)))
+        return CIVIL_SCHOOL_DAY;
+    return CIVIL_WEEKEND;
+}
+
+const char *civil_day_kind_name(enum civil_day_kind k)
+{
+    switch (k) {
+    case CIVIL_SCHOOL_DAY: return "school_day";
+    case CIVIL_WEEKEND: return "weekend";
+    case CIVIL_HOLIDAY: return "holiday";
+    case CIVIL_OUT_OF_TERM: return "out_of_term";
+    case CIVIL_BAD_DAY: break;
+    }
+    return "bad_day";
+}
+
+bool civil_closed_weekday(const struct cfg_windows *w, const char *day)
+{
+    return civil_day_kind(w, day) == CIVIL_HOLIDAY &&
+           civil_school_day(w, weekday_of(day_number(day)));
+}
+
+bool civil_grade_back(const struct cfg_windows *w, const char *grade, const char *day)
+{
+    for (int i = 0; grade && i < w->ngrades; i++)
+        if (strcmp(w->grades[i].name, grade) == 0)
+            return !w->grades[i].return_day[0] || strcmp(day, w->grades[i].return_day) >= 0;
+    return true;
+}
+
+int civil_grades_away(const struct cfg_windows *w, const char *day, char *out, size_t n)
+{
+    size_t len = 0;
+    if (n == 0)
+        return -1;
+    out[0] = '\0';
+    for (int i = 0; i < w->ngrades; i++) {
+        if (civil_grade_back(w, w->grades[i].name, day))
+            continue;
+        int k = snprintf(out + len, n - len, "%s%s" CIVIL_GRADES_SEP, len ? "" : CIVIL_GRADES_SEP,
+                         w->grades[i].name);
+        if (k < 0 || (size_t)k >= n - len)
+            return -1;
+        len += (size_t)k;
+    }
+    return 0;
 }
 
 /* ---- the day's events -------------------------------------------------------------- */
@@ -211,16 +289,20 @@ static int push(struct day_event_at *out, int n, enum day_event e, const char *d
 }
 
 /* Appends the events of `day` due by second `upto` whose bit is not in *reported,
- * and sets their bits; nothing on days that are not school days. */
+ * and sets their bits; nothing on days that are not school days, except the day
+ * end of a holiday on a weekday the school would have been open (its summary says
+ * the school was closed: the bureau tells closed from silent). */
 static int emit_day(const struct cfg_windows *w, int day_end_minute, const char *day, int upto,
                     unsigned *reported, struct day_event_at *out, int n)
 {
     struct timed ev[SCHEDULE_MAX];
-    if (!civil_school_date(w, day))
+    bool open = civil_school_date(w, day);
+    if (!open && !civil_closed_weekday(w, day))
         return n;
     int count = schedule(w, day_end_minute, ev);
     for (int i = 0; i < count; i++)
-        if (ev[i].second <= upto && !(*reported & 1u << ev[i].event)) {
+        if ((open || ev[i].event == DAY_END) && ev[i].second <= upto &&
+            !(*reported & 1u << ev[i].event)) {
             n = push(out, n, ev[i].event, day);
             *reported |= 1u << ev[i].event;
         }

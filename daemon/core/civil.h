@@ -56,8 +56,31 @@ enum check_window civil_window(const struct cfg_windows *w, int minute);
 /* Whether the weekday (0 = Sunday) is a school day ([windows] days); false outside
  * 0..6. */
 bool civil_school_day(const struct cfg_windows *w, int weekday);
-/* Whether `day` ("YYYY-MM-DD") is a school day; false when malformed. */
+/* Whether `day` ("YYYY-MM-DD") is a school day (civil_day_kind's
+ * CIVIL_SCHOOL_DAY); false when malformed. */
 bool civil_school_date(const struct cfg_windows *w, const char *day);
+
+/* What a day is by the term calendar ([calendar], config.h): outside the term; a
+ * holiday; a make-up school day (调休, a listed workday); else a school day or a
+ * weekend by [windows] days. A holiday wins over the weekday; a workday over the
+ * weekend. Closures (the ledger's) are not known here. */
+enum civil_day_kind {
+    CIVIL_SCHOOL_DAY, CIVIL_WEEKEND, CIVIL_HOLIDAY, CIVIL_OUT_OF_TERM, CIVIL_BAD_DAY,
+};
+enum civil_day_kind civil_day_kind(const struct cfg_windows *w, const char *day);
+/* "school_day", "weekend", "holiday", "out_of_term", "bad_day". */
+const char *civil_day_kind_name(enum civil_day_kind k);
+/* A holiday on a day of the week the school would have been open: the bureau is
+ * told the school is closed (its summary says so) rather than hear nothing. */
+bool civil_closed_weekday(const struct cfg_windows *w, const char *day);
+
+/* Staged return (分批开学): whether the roster's grade is expected on `day` (its
+ * [grade] return day reached, or no return day; any grade not configured is). */
+bool civil_grade_back(const struct cfg_windows *w, const char *grade, const char *day);
+/* The grades not back yet on `day`, as "\x1fA\x1fB\x1f" (each between unit
+ * separators, for SQL's instr), "" when none; -1 if it does not fit in n. */
+#define CIVIL_GRADES_SEP "\x1f"
+int civil_grades_away(const struct cfg_windows *w, const char *day, char *out, size_t n);
 
 /* The day's events, in the order they happen within a day. */
 enum day_event {
