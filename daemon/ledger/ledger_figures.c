@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "ledger_calendar.h"
 #include "log.h"
 #include "textnum.h"
 
@@ -226,12 +227,15 @@ const char *day_figure_name(enum day_figure f)
 }
 
 /* Parameters of every figure query: ?1 day, ?2 expected kinds (enum cfg_kind_mask),
- * ?3 and ?4 the day's first and next day's first millisecond, ?5 the entry's arg. */
+ * ?3 and ?4 the day's first and next day's first millisecond, ?5 the entry's arg,
+ * ?6 the grades not back yet (staged return, civil_grades_away): not expected. */
 #define KINDS "((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) " \
               "OR (p.kind = 'staff' AND (?2 & 4)))"
 #define ON_LEAVE "EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id " \
                  "AND ?1 BETWEEN v.from_day AND v.to_day)"
-#define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND NOT " ON_LEAVE
+#define BACK "instr(?6, char(31) || p.grade || char(31)) = 0"
+#define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND " BACK \
+                 " AND NOT " ON_LEAVE
 #define COUNT_DAY(table) "SELECT count(*) FROM " table " WHERE day = ?1"
 /* The groups reported apart (LEDGER_GROUP_FIGURES). */
 #define STUDENTS "p.kind = 'student'"
@@ -267,7 +271,8 @@ static const struct figure_sql figure_sql[] = {
     {FIG_POP_STAFF, "SELECT count(*) FROM people WHERE active = 1 AND kind = ?5", "staff"},
     {FIG_POP_TOTAL, "SELECT count(*) FROM people WHERE active = 1", NULL},
     {FIG_EXPECTED, "SELECT count(*) FROM (" EXPECTED ")", NULL},
-    {FIG_ON_LEAVE, "SELECT count(*) FROM people p WHERE p.active = 1 AND " KINDS " AND " ON_LEAVE,
+    {FIG_ON_LEAVE, "SELECT count(*) FROM people p WHERE p.active = 1 AND " KINDS " AND " BACK
+                   " AND " ON_LEAVE,
      NULL},
     {FIG_MORNING_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "
                        "window = ?5 AND person_id IN (" EXPECTED ")", "morning"},
@@ -327,6 +332,7 @@ struct figure_params {
     const char *day;
     int kinds;
     int64_t from_ms, to_ms;
+    char away[CFG_MAX_GROUPS * CFG_NAME_MAX + 2];
 };
 
 static int count_figure(struct ledger *l, const struct figure_sql *q,
@@ -346,6 +352,8 @@ static int count_figure(struct ledger *l, const struct figure_sql *q,
         rc |= sqlite3_bind_int64(st, 3, fp->from_ms) | sqlite3_bind_int64(st, 4, fp->to_ms);
     if (n >= 5)
         rc |= ledger_bind_text(st, 5, q->arg);
+    if (n >= 6)
+        rc |= ledger_bind_text(st, 6, fp->away);
     if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
         *out = sqlite3_column_int(st, 0);
     else
@@ -376,11 +384,20 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
     struct figure_params fp = {.day = day, .kinds = (int)w->absence_kinds};
     *f = (struct day_figures){0};
     if (civil_day_add(day, 1, next) < 0 || civil_ms_at(day, 0, &fp.from_ms) < 0 ||
-        civil_ms_at(next, 0, &fp.to_ms) < 0) {
+        civil_ms_at(next, 0, &fp.to_ms) < 0 ||
+        civil_grades_away(w, day, fp.away, sizeof fp.away) < 0) {
         log_err("day figures: '%s' is not a day", day);
         return -1;
     }
     snprintf(f->day, sizeof f->day, "%s", day);
+    /* Nobody is expected on a day the school is closed, by the calendar or by a
+     * closure: its rates are not a school that failed to check anyone. */
+    int closed = ledger_day_closed(l, day, NULL, 0);
+    enum civil_day_kind kind = civil_day_kind(w, day);
+    if (closed < 0)
+        return -1;
+    if (closed || kind == CIVIL_HOLIDAY || kind == CIVIL_OUT_OF_TERM)
+        fp.kinds = 0;
     /* One read transaction: the counts see one snapshot (not a decision between
      * two of them), and a reader never holds the write lock the gate needs. Inside a
      * caller's transaction, that one is the snapshot. */

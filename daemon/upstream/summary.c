@@ -18,6 +18,7 @@
 
 #include "civil.h"
 #include "config.h"
+#include "ledger_calendar.h"
 #include "ledger_health.h"
 #include "ledger_upstream.h"
 #include "log.h"
@@ -147,6 +148,29 @@ static json_t *groups_json(const struct config *cfg, const struct day_figures *f
                               FIG_STF_EXPECTED));
 }
 
+/* Why the school was closed on the day: a closure in the ledger (its reason), a
+ * holiday or a day outside the term of [calendar]; null on a school day and on a
+ * weekend (the bureau's calendar knows weekends). */
+static json_t *closed_json(struct ledger *l, const struct config *cfg, const char *day)
+{
+    char reason[LEDGER_REASON_MAX * 4 + 1];
+    const struct cfg_calendar *c = &cfg->windows.calendar;
+    int closed = ledger_day_closed(l, day, reason, sizeof reason);
+    enum civil_day_kind kind = civil_day_kind(&cfg->windows, day);
+    if (closed < 0)
+        return NULL;
+    if (closed)
+        return json_pack("{s:s, s:s}", "kind", "closure", "reason", reason);
+    if (kind == CIVIL_HOLIDAY)
+        return json_pack("{s:s, s:s}", "kind", "holiday", "reason", "节假日 (holidays)");
+    if (kind == CIVIL_OUT_OF_TERM) {
+        snprintf(reason, sizeof reason, "假期 (outside the term %s..%s)",
+                 c->term_start[0] ? c->term_start : "", c->term_end[0] ? c->term_end : "");
+        return json_pack("{s:s, s:s}", "kind", "out_of_term", "reason", reason);
+    }
+    return json_null();
+}
+
 /* all = by_cause (illness, personal, other, late) + unexplained (cause unknown). */
 static json_t *absences_json(const struct day_figures *f)
 {
@@ -251,7 +275,7 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
                                "alerts", alerts_json(l, f), "devices",
                                devices_json(l, cfg, f->day)));
     /* Version 2's: closed (null on a school day), the groups, the arrival slots. */
-    return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", json_null(), "groups",
+    return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
                                 groups_json(cfg, f), "arrival_slots", json_array()));
 }
 
