@@ -188,12 +188,57 @@ static void check_slot(struct parser *p, enum sect s, int i, const struct cfg_gr
                    cp_fmt_hhmm(w->morning_start, c), cp_fmt_hhmm(w->morning_end, d));
 }
 
+static void check_ends(struct parser *p, enum sect s, int i, const struct cfg_group *g);
+
 void cp_check_grade(struct parser *p, int i)
 {
     check_slot(p, S_GRADE, i, &p->cfg->windows.grades[i]);
+    check_ends(p, S_GRADE, i, &p->cfg->windows.grades[i]);
+}
+
+/* Each distinct slot end is an absence sweep of the day (civil.h's
+ * CIVIL_MAX_SLOT_ENDS of them at most). */
+#define MAX_SLOT_ENDS 8
+
+static bool new_end(const struct cfg_windows *w, const struct cfg_group *upto, int end)
+{
+    for (int i = 0; i < w->ngrades && &w->grades[i] != upto; i++)
+        if (w->grades[i].has_slot && w->grades[i].slot_end == end)
+            return false;
+    for (int i = 0; i < w->nclasses && &w->classes[i] != upto; i++)
+        if (w->classes[i].has_slot && w->classes[i].slot_end == end)
+            return false;
+    return true;
+}
+
+/* The number of distinct slot ends up to and including g. */
+static int ends_upto(const struct cfg_windows *w, const struct cfg_group *g)
+{
+    int n = 0;
+    for (int i = 0; i < w->ngrades; i++) {
+        n += w->grades[i].has_slot && new_end(w, &w->grades[i], w->grades[i].slot_end);
+        if (&w->grades[i] == g)
+            return n;
+    }
+    for (int i = 0; i < w->nclasses; i++) {
+        n += w->classes[i].has_slot && new_end(w, &w->classes[i], w->classes[i].slot_end);
+        if (&w->classes[i] == g)
+            return n;
+    }
+    return n;
+}
+
+static void check_ends(struct parser *p, enum sect s, int i, const struct cfg_group *g)
+{
+    if (g->has_slot && new_end(&p->cfg->windows, g, g->slot_end) &&
+        ends_upto(&p->cfg->windows, g) == MAX_SLOT_ENDS + 1)
+        cp_key_problem(p, s, i, cp_line_of(p, s, i, "slot"), "slot",
+                       "more than %d different slot ends: each is an absence sweep; give "
+                       "groups that arrive together the same slot", MAX_SLOT_ENDS);
 }
 
 void cp_check_class(struct parser *p, int i)
 {
     check_slot(p, S_CLASS, i, &p->cfg->windows.classes[i]);
+    check_ends(p, S_CLASS, i, &p->cfg->windows.classes[i]);
 }

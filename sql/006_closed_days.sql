@@ -15,3 +15,18 @@ CREATE TABLE closed_days (
     by_user  TEXT    NOT NULL,
     at_ms    INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Arrival slots (错峰上学): each slot end has its own absence sweep, recorded once a
+-- day like the others as 'slot-sweep HH:MM' (daemon/gate/dayworker.c). SQLite
+-- cannot change a CHECK: the table is built again with the wider one.
+CREATE TABLE day_events_new (
+    day      TEXT    NOT NULL,
+    event    TEXT    NOT NULL CHECK (event IN ('rollover', 'morning-closed', 'absence-sweep',
+                                               'noon-closed', 'day-end')
+                                     OR event GLOB 'slot-sweep [0-2][0-9]:[0-5][0-9]'),
+    done_ms  INTEGER NOT NULL,
+    PRIMARY KEY (day, event)
+);
+INSERT INTO day_events_new (day, event, done_ms) SELECT day, event, done_ms FROM day_events;
+DROP TABLE day_events;
+ALTER TABLE day_events_new RENAME TO day_events;

@@ -89,6 +89,8 @@ enum day_event {
     DAY_ABSENCE_SWEEP,   /* morning end + absence grace (capped at 23:59:59) */
     DAY_NOON_CLOSED,     /* end of the noon window (when enabled) */
     DAY_END,             /* [upstream] day_end: the day's final figures */
+    DAY_SLOT_SWEEP,      /* an arrival slot's end + absence grace (错峰上学): the sweep of
+                          * the groups arriving in slots that end then (slot_end) */
 };
 /* "rollover", "morning-closed", ...: also the names the ledger records them by. */
 const char *day_event_name(enum day_event e);
@@ -96,10 +98,31 @@ const char *day_event_name(enum day_event e);
 struct day_event_at {
     enum day_event event;
     char day[CIVIL_DAY_LEN]; /* the day the event belongs to */
+    int slot_end;            /* DAY_SLOT_SWEEP: the slots' end, minutes after midnight */
 };
 
+/* The distinct ends of the arrival slots of [grade]s and [class]es, earliest first,
+ * at most CIVIL_MAX_SLOT_ENDS (the configuration refuses more); their count. */
+#define CIVIL_MAX_SLOT_ENDS 8
+int civil_slot_ends(const struct cfg_windows *w, int ends[CIVIL_MAX_SLOT_ENDS]);
+/* The slot of a person by their class and grade: the class's own slot, else the
+ * grade's, else none (NULL: the morning window as for everyone). */
+const struct cfg_group *civil_slot_of(const struct cfg_windows *w, const char *grade,
+                                      const char *class_name);
+/* Who arrives in the slots that end at slot_end, for SQL's instr() as
+ * civil_grades_away writes lists: the classes of those slots, the grades of those
+ * slots, and every class with a slot of its own (a class's slot wins over its
+ * grade's, so those classes are not in their grade's slot). */
+#define CIVIL_GROUP_LIST_LEN (CFG_MAX_GROUPS * CFG_NAME_MAX + 2)
+struct civil_slot_lists {
+    char classes[CIVIL_GROUP_LIST_LEN], grades[CIVIL_GROUP_LIST_LEN],
+        own_classes[CIVIL_GROUP_LIST_LEN];
+};
+void civil_slot_lists(const struct cfg_windows *w, int slot_end, struct civil_slot_lists *out);
+
 /* Which of the day's events have been reported: the day the clock was on at the
- * last call and a bit (1u << enum day_event) per event reported for it.
+ * last call and a bit (1u << enum day_event) per event reported for it, and
+ * (1u << (8 + k)) for the sweep of the k-th slot end (civil_slot_ends).
  * Zero-initialise. */
 struct day_clock {
     bool started;
@@ -110,7 +133,7 @@ struct day_clock {
 /* A forward jump catches up at most this many school days before the new day (a
  * controller whose clock comes back from 1970 must not sweep fifty years). */
 #define DAY_CLOCK_CATCH_UP_DAYS 7
-#define DAY_CLOCK_MAX_EVENTS 40
+#define DAY_CLOCK_MAX_EVENTS 128
 
 /* Reports, in order, the events due at `now` that this clock has not reported
  * for their day (into out, at most DAY_CLOCK_MAX_EVENTS; returns the count).

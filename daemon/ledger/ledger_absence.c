@@ -482,7 +482,9 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
 /* People expected on day ?1 (kinds ?2, their grade back: not in ?8, civil.h's
  * civil_grades_away) who left no trace of a morning check, leave or absence, with
  * their first arrival (reading or check) that day, NULL if none; of the people
- * with ids ?6 to ?7 (one batch). */
+ * with ids ?6 to ?7 (one batch). With ?9 = 1, only those arriving in one slot
+ * (civil_slot_lists: their class in ?10, or their grade in ?11 and their class
+ * not in ?12, which have slots of their own). */
 #define SWEEP_CANDIDATES                                                                     \
     "SELECT id, CASE WHEN r IS NULL THEN c WHEN c IS NULL THEN r ELSE min(r, c) END AS first_ms " \
     "FROM (SELECT p.id AS id, "                                                              \
@@ -492,6 +494,9 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
     "  AND ((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) "        \
     "       OR (p.kind = 'staff' AND (?2 & 4))) "                                           \
     "  AND instr(?8, char(31) || p.grade || char(31)) = 0 "                                 \
+    "  AND (?9 = 0 OR instr(?10, char(31) || p.class || char(31)) > 0 "                     \
+    "       OR (instr(?11, char(31) || p.grade || char(31)) > 0 "                           \
+    "           AND instr(?12, char(31) || p.class || char(31)) = 0)) "                     \
     "  AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "     \
     "                  AND c.window = 'morning') "                                           \
     "  AND NOT EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id "                    \
@@ -506,7 +511,9 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
 
 struct sweep_run {
     const char *day, *by;
-    char away[CFG_MAX_GROUPS * CFG_NAME_MAX + 2]; /* grades not back yet */
+    char away[CIVIL_GROUP_LIST_LEN]; /* grades not back yet */
+    bool slot;                       /* one slot's groups only */
+    struct civil_slot_lists lists;
     int kinds;
     int64_t window_end_ms, at_ms;
     int late, unknown;
@@ -521,13 +528,15 @@ static int sweep_batch(struct ledger *l, struct sweep_run *r, int64_t from, int6
     int rc = lh_run(l, &late, "INSERT INTO absences (person_id, day, cause, recorded_by, "
                               "recorded_ms, late_ms) SELECT id, ?1, 'late', ?3, ?4, first_ms FROM ("
                               SWEEP_CANDIDATES ") WHERE first_ms >= ?5",
-                    "tdtIIIIt", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from, to,
-                    r->away) < 0 ||
+                    "tdtIIIItdttt", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from,
+                    to, r->away, r->slot, r->lists.classes, r->lists.grades,
+                    r->lists.own_classes) < 0 ||
                      lh_run(l, &unknown, "INSERT INTO absences (person_id, day, cause, "
                                          "recorded_by, recorded_ms) SELECT id, ?1, 'unknown', ?3, "
                                          "?4 FROM (" SWEEP_CANDIDATES ") WHERE first_ms IS NULL",
-                            "tdtIIIIt", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from,
-                            to, r->away) < 0
+                            "tdtIIIItdttt", r->day, r->kinds, r->by, r->at_ms,
+                            r->window_end_ms, from, to, r->away, r->slot, r->lists.classes,
+                            r->lists.grades, r->lists.own_classes) < 0
                  ? -1
                  : 0;
     if (lh_finish(l, rc) < 0)
@@ -582,20 +591,24 @@ static int sweep_closed(struct ledger *l, const char *day, const struct cfg_wind
     return 1;
 }
 
-int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
-                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs)
+/* The sweep of everyone (slot_end < 0) at the morning's end + grace, or of one
+ * slot's groups at that slot's end + grace. */
+static int sweep_day(struct ledger *l, const char *day, const struct cfg_windows *w,
+                     int slot_end, const char *by, int64_t at_ms, int *created, int *late,
+                     FILE *errs)
 {
     *created = *late = 0;
     int64_t window_end_ms = 0;
+    int end = slot_end >= 0 ? slot_end : w->morning_end;
     if (lh_check_day("date", day, errs) != LEDGER_OK ||
         lh_check_not_future("the sweep's day", day, at_ms, errs) != LEDGER_OK ||
-        civil_ms_at(day, w->morning_end * 60, &window_end_ms) < 0)
+        civil_ms_at(day, end * 60, &window_end_ms) < 0)
         return -1;
-    /* Before the window and its grace are over, everyone still on the way would
-     * become absent. */
+    /* Before the window (or slot) and its grace are over, everyone still on the way
+     * would become absent. */
     if (at_ms < window_end_ms + w->absence_grace_ms) {
-        fprintf(errs, "the sweep of %s runs after the morning window and its grace: "
-                      "%02d:%02d + %lld min\n", day, w->morning_end / 60, w->morning_end % 60,
+        fprintf(errs, "the sweep of %s runs after the %s and its grace: %02d:%02d + %lld min\n",
+                day, slot_end >= 0 ? "arrival slot" : "morning window", end / 60, end % 60,
                 (long long)(w->absence_grace_ms / 60000));
         return -1;
     }
@@ -603,12 +616,27 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
     if (closed != 0)
         return closed < 0 ? -1 : 0;
     struct sweep_run r = {.day = day, .by = by ? by : "gatescreend", .kinds = (int)w->absence_kinds,
-                          .window_end_ms = window_end_ms, .at_ms = at_ms};
+                          .window_end_ms = window_end_ms, .at_ms = at_ms, .slot = slot_end >= 0};
+    if (r.slot)
+        civil_slot_lists(w, slot_end, &r.lists);
     if (civil_grades_away(w, day, r.away, sizeof r.away) < 0 || sweep_all(l, &r) < 0)
         return -1;
     *late = r.late;
     *created = r.late + r.unknown;
     return 0;
+}
+
+int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
+                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs)
+{
+    return sweep_day(l, day, w, -1, by, at_ms, created, late, errs);
+}
+
+int ledger_absence_sweep_slot(struct ledger *l, const char *day, const struct cfg_windows *w,
+                              int slot_end, const char *by, int64_t at_ms, int *created,
+                              int *late, FILE *errs)
+{
+    return sweep_day(l, day, w, slot_end < 0 ? 0 : slot_end, by, at_ms, created, late, errs);
 }
 
 /* ---- listing ---------------------------------------------------------------------- */

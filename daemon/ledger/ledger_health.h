@@ -183,6 +183,13 @@ int ledger_open_case(struct ledger *l, const char *person, bool *open_case);
  * school): a failure keeps the batches before it, and a second sweep does the rest. */
 int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
                          const char *by, int64_t at_ms, int *created, int *late, FILE *errs);
+/* The same for the groups arriving in the slots that end at slot_end (错峰上学,
+ * civil.h's civil_slot_lists), at that end + grace: they are absent sooner than the
+ * others. Someone who still comes within the morning window gets a check, which
+ * withdraws the absence (as above); the slot lateness stays in the figures. */
+int ledger_absence_sweep_slot(struct ledger *l, const char *day, const struct cfg_windows *w,
+                              int slot_end, const char *by, int64_t at_ms, int *created,
+                              int *late, FILE *errs);
 
 /* Checks and normalises a symptom list: "cough, fever,cough" -> "fever,cough"
  * (vocabulary order, no duplicates, "" for none). LEDGER_INVALID with a message on errs for an

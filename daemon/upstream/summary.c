@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ledger_calendar.h"
 #include "ledger_health.h"
+#include "ledger_slots.h"
 #include "ledger_upstream.h"
 #include "log.h"
 #include "upstream.h"
@@ -171,6 +172,40 @@ static json_t *closed_json(struct ledger *l, const struct config *cfg, const cha
     return json_null();
 }
 
+/* One entry per [grade] or [class] with its own arrival slot (错峰上学). */
+static int add_slots(struct ledger *l, const struct cfg_windows *w, const char *day,
+                     const struct cfg_group *g, int n, bool is_class, json_t *list)
+{
+    char a[16], b[16];
+    for (int i = 0; i < n; i++) {
+        struct slot_counts c;
+        if (!g[i].has_slot)
+            continue;
+        if (ledger_slot_counts(l, day, w, &g[i], is_class, &c) < 0)
+            return -1;
+        snprintf(a, sizeof a, "%02d:%02d", g[i].slot_start / 60, g[i].slot_start % 60);
+        snprintf(b, sizeof b, "%02d:%02d", g[i].slot_end / 60, g[i].slot_end % 60);
+        if (json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "group",
+                                                  g[i].name, "start", a, "end", b, "expected",
+                                                  c.expected, "arrived", c.arrived, "late",
+                                                  c.late)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static json_t *slots_json(struct ledger *l, const struct config *cfg, const char *day)
+{
+    const struct cfg_windows *w = &cfg->windows;
+    json_t *list = json_array();
+    if (!list || add_slots(l, w, day, w->grades, w->ngrades, false, list) < 0 ||
+        add_slots(l, w, day, w->classes, w->nclasses, true, list) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
 /* all = by_cause (illness, personal, other, late) + unexplained (cause unknown). */
 static json_t *absences_json(const struct day_figures *f)
 {
@@ -276,7 +311,8 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
                                devices_json(l, cfg, f->day)));
     /* Version 2's: closed (null on a school day), the groups, the arrival slots. */
     return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
-                                groups_json(cfg, f), "arrival_slots", json_array()));
+                                groups_json(cfg, f), "arrival_slots",
+                                slots_json(l, cfg, f->day)));
 }
 
 int summary_build(struct ledger *l, const struct config *cfg, const char *day, int revision,
