@@ -858,6 +858,66 @@ static void test_calendar_zones(void **state)
     zone("Asia/Shanghai");
 }
 
+/* 错峰上学: each distinct slot end + grace is a sweep of its own, before the morning
+ * close; two groups with the same end share one; a class's slot wins. */
+static void test_clock_slots(void **state)
+{
+    (void)state;
+    struct cfg_windows w = windows; /* morning 07:00-08:30, grace 30 min */
+    w.ngrades = 3;
+    w.grades[0] = (struct cfg_group){.name = "初三", .has_slot = true, .slot_start = 7 * 60 + 10,
+                                     .slot_end = 7 * 60 + 25};
+    w.grades[1] = (struct cfg_group){.name = "初二", .has_slot = true, .slot_start = 7 * 60 + 25,
+                                     .slot_end = 7 * 60 + 40};
+    w.grades[2] = (struct cfg_group){.name = "初一"}; /* no slot: the window */
+    w.nclasses = 1;
+    w.classes[0] = (struct cfg_group){.name = "初二(3)班", .has_slot = true,
+                                      .slot_start = 7 * 60 + 10, .slot_end = 7 * 60 + 25};
+    int ends[CIVIL_MAX_SLOT_ENDS];
+    assert_int_equal(civil_slot_ends(&w, ends), 2);
+    assert_int_equal(ends[0], 7 * 60 + 25);
+    assert_int_equal(ends[1], 7 * 60 + 40);
+    assert_ptr_equal(civil_slot_of(&w, "初二", "初二(3)班"), &w.classes[0]);
+    assert_ptr_equal(civil_slot_of(&w, "初二", "初二(1)班"), &w.grades[1]);
+    assert_null(civil_slot_of(&w, "初一", "初一(1)班"));
+    assert_null(civil_slot_of(&w, "", ""));
+    struct civil_slot_lists l;
+    civil_slot_lists(&w, 7 * 60 + 25, &l);
+    assert_string_equal(l.classes, "\x1f初二(3)班\x1f");
+    assert_string_equal(l.grades, "\x1f初三\x1f");
+    assert_string_equal(l.own_classes, "\x1f初二(3)班\x1f");
+    static const struct step steps[] = {
+        {MON, "07:00:00", "rollover 03-04"},
+        {MON, "07:54:59", ""},
+        {MON, "07:55:00", "slot-sweep 03-04"},
+        {MON, "08:09:59", ""},
+        {MON, "08:10:00", "slot-sweep 03-04"},
+        {MON, "08:30:00", "morning-closed 03-04"},
+        {MON, "09:00:00", "absence-sweep 03-04"},
+        {MON, "23:00:00", "noon-closed 03-04, day-end 03-04"},
+        END_OF_STEPS,
+    };
+    run_steps("slots", &w, END_MINUTE, steps);
+    /* A restart after both slots: each once, with its end, before the close. */
+    struct day_clock clock = {0};
+    struct day_event_at out[DAY_CLOCK_MAX_EVENTS];
+    struct civil now = at(MON, "08:45:00");
+    int n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    assert_int_equal(n, 4);
+    assert_int_equal(out[1].event, DAY_SLOT_SWEEP);
+    assert_int_equal(out[1].slot_end, 7 * 60 + 25);
+    assert_int_equal(out[2].event, DAY_SLOT_SWEEP);
+    assert_int_equal(out[2].slot_end, 7 * 60 + 40);
+    assert_int_equal(out[3].event, DAY_MORNING_CLOSED);
+    assert_int_equal(day_clock_advance(&clock, &w, END_MINUTE, &now, out), 0);
+    /* Not on a weekend. */
+    now = at(SAT, "08:45:00");
+    n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    assert_int_equal(out[n - 1].event, DAY_ROLLOVER);
+    for (int i = 0; i < n; i++)
+        assert_true(out[i].event != DAY_SLOT_SWEEP || strcmp(out[i].day, SAT) != 0);
+}
+
 int main(void)
 {
     log_init("test_civil", LOG_LVL_INFO, LOG_OUT_PLAIN);
@@ -885,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_staged_return),
         cmocka_unit_test(test_clock_calendar),
         cmocka_unit_test(test_calendar_zones),
+        cmocka_unit_test(test_clock_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,6 +137,10 @@ static void test_example_loads(void **state)
     assert_int_equal(cfg->lanes[l].identity, CFG_ID_WIEGAND);
     assert_string_equal(cfg->lanes[l].io[CFG_IO_PRESENCE].name, "NORTH2_BEAM");
     assert_true(cfg->lanes[l].io[CFG_IO_PRESENCE].active_low);
+    assert_string_equal(cfg->windows.calendar.term_start, "2026-09-01");
+    assert_int_equal(cfg->windows.calendar.nholidays, 2);
+    assert_int_equal(cfg->windows.ngrades, 3);
+    assert_int_equal(cfg->windows.nclasses, 1);
     assert_string_equal(cfg->path, GS_SOURCE_DIR "/config/gatescreen.conf");
     config_free(cfg);
     free(errs);
