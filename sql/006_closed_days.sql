@@ -14,7 +14,7 @@ CREATE TABLE closed_days (
     source   TEXT    NOT NULL DEFAULT 'school' CHECK (source IN ('school', 'bureau')),
     by_user  TEXT    NOT NULL,
     at_ms    INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 
 -- Arrival slots (错峰上学): each slot end has its own absence sweep, recorded once a
 -- day like the others as 'slot-sweep HH:MM' (daemon/gate/dayworker.c). SQLite
