@@ -155,6 +155,15 @@ int ledger_day_closed(struct ledger *l, const char *day, char *reason, size_t n)
     return found;
 }
 
+int ledger_day_expects_nobody(struct ledger *l, const struct cfg_windows *w, const char *day)
+{
+    int closed = ledger_day_closed(l, day, NULL, 0);
+    enum civil_day_kind k = civil_day_kind(w, day);
+    if (closed != 0)
+        return closed;
+    return k == CIVIL_HOLIDAY || k == CIVIL_OUT_OF_TERM;
+}
+
 struct closed_cb {
     void (*fn)(const struct closed_day_view *v, void *arg);
     void *arg;

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "config.h"
 #include "ledger.h"
 
 #define LEDGER_REASON_MAX 200 /* characters */
@@ -30,6 +31,9 @@ enum ledger_status ledger_reopen_day(struct ledger *l, const char *day, const ch
                                      int64_t at_ms, bool *sweep_done, FILE *errs);
 /* Whether `day` is closed: 1 with its reason (into reason[n]), 0 not, -1 error. */
 int ledger_day_closed(struct ledger *l, const char *day, char *reason, size_t n);
+/* Whether nobody is expected on `day`: closed, a holiday or outside the term of
+ * w's calendar (the day's figures, the slots' counts). 1, 0, or -1 on error. */
+int ledger_day_expects_nobody(struct ledger *l, const struct cfg_windows *w, const char *day);
 
 struct closed_day_view {
     const char *day, *reason, *source, *by;

@@ -392,11 +392,10 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
     snprintf(f->day, sizeof f->day, "%s", day);
     /* Nobody is expected on a day the school is closed, by the calendar or by a
      * closure: its rates are not a school that failed to check anyone. */
-    int closed = ledger_day_closed(l, day, NULL, 0);
-    enum civil_day_kind kind = civil_day_kind(w, day);
-    if (closed < 0)
+    int nobody = ledger_day_expects_nobody(l, w, day);
+    if (nobody < 0)
         return -1;
-    if (closed || kind == CIVIL_HOLIDAY || kind == CIVIL_OUT_OF_TERM)
+    if (nobody)
         fp.kinds = 0;
     /* One read transaction: the counts see one snapshot (not a decision between
      * two of them), and a reader never holds the write lock the gate needs. Inside a

@@ -21,28 +21,18 @@
     "AND ((?4 = 1 AND p.class = ?6) OR (?4 = 0 AND p.grade = ?6 "                         \
     "     AND instr(?7, char(31) || p.class || char(31)) = 0)))"
 
-/* Nobody is expected on a closed day (ledger_day_figures' rule). */
-static int kinds_of(struct ledger *l, const char *day, const struct cfg_windows *w, int *kinds)
-{
-    int closed = ledger_day_closed(l, day, NULL, 0);
-    enum civil_day_kind k = civil_day_kind(w, day);
-    if (closed < 0)
-        return -1;
-    *kinds = closed || k == CIVIL_HOLIDAY || k == CIVIL_OUT_OF_TERM ? 0 : (int)w->absence_kinds;
-    return 0;
-}
-
 int ledger_slot_counts(struct ledger *l, const char *day, const struct cfg_windows *w,
                        const struct cfg_group *g, bool is_class, struct slot_counts *out)
 {
     char away[CIVIL_GROUP_LIST_LEN];
     struct civil_slot_lists lists;
     int64_t end_ms = 0;
-    int kinds = 0;
     *out = (struct slot_counts){0};
+    int nobody = ledger_day_expects_nobody(l, w, day);
+    int kinds = nobody ? 0 : (int)w->absence_kinds;
     civil_slot_lists(w, g->slot_end, &lists);
     if (civil_grades_away(w, day, away, sizeof away) < 0 ||
-        civil_ms_at(day, g->slot_end * 60, &end_ms) < 0 || kinds_of(l, day, w, &kinds) < 0)
+        civil_ms_at(day, g->slot_end * 60, &end_ms) < 0 || nobody < 0)
         return -1;
     sqlite3_stmt *st = ledger_prepare(l, SLOT_SQL);
     if (!st || lh_bind(st, "tdtdItt", day, kinds, away, is_class, end_ms, g->name,
