@@ -178,6 +178,7 @@ static int summary_fields(struct intake_doc *d, struct intake_verdict *v)
     json_int_t rev = json_integer_value(json_object_get(d->root, "revision"));
     d->day = str_at(d->root, "date", NULL);
     d->generated_at = str_at(d->root, "generated_at", NULL);
+    d->closed = json_is_object(json_object_get(d->root, "closed"));
     if (!real_day(d->day))
         refuse_at(v, 400, "/date", "%s is not a date of the calendar", d->day);
     else if (!real_instant(d->generated_at))

@@ -53,6 +53,7 @@ struct intake_doc {
     const char *day;           /* summary: date; notice: day */
     int revision;              /* summary */
     const char *generated_at;  /* summary */
+    bool closed;               /* summary: version 2's "closed" is an object */
     const char *notice_id, *notice_type, *opened_at; /* notice */
 };
 

@@ -64,8 +64,8 @@ static const char closures_sql[] =
 /* $1 day, $2 HH:MM, $3 zone, $4 county or NULL. Per county: the active schools,
  * those whose first report came by the deadline, after it; the codes of the late
  * and missing; whether a closure covers the county; the reporting schools whose
- * latest summary says they were closed (version 2's "closed": they reported, and
- * are counted on time or late as any other, never missing). The deadline is a constant
+ * latest summary says they were closed (version 2's "closed", summary_latest.closed:
+ * they reported, and are counted on time or late as any other, never missing). The deadline is a constant
  * once the parameters are known: PostgreSQL folds it before the scan. */
 #define DUE "(($1::date + $2::time) AT TIME ZONE $3)"
 static const char counts_sql[] =
@@ -79,9 +79,8 @@ static const char counts_sql[] =
     "count(*) FILTER (WHERE l.first_received_at > " DUE ") AS late, "
     "array_agg(s.code) FILTER (WHERE l.first_received_at IS NULL "
     "OR l.first_received_at > " DUE ") AS listed, "
-    "count(*) FILTER (WHERE f.schools_closed = 1) AS reported_closed "
+    "count(*) FILTER (WHERE l.closed) AS reported_closed "
     "FROM schools s LEFT JOIN summary_latest l ON l.school_code = s.code AND l.day = $1::date "
-    "LEFT JOIN summary_figures f ON f.school_code = s.code AND f.day = $1::date "
     "WHERE s.active AND ($4::text IS NULL OR s.county = $4) GROUP BY s.county) g "
     "CROSS JOIN cl ORDER BY g.county";
 

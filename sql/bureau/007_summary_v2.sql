@@ -19,6 +19,11 @@
 -- the new columns; nothing else changes. The rows already stored are version 1's:
 -- the defaults are theirs.
 
+-- The day's latest revision says the school was closed: the missing list reads it
+-- here, in the row it reads anyway (bureau/store/bstore_missing.c), rather than join
+-- summary_figures for every school. Set by the same upsert as the revision.
+ALTER TABLE summary_latest ADD COLUMN closed boolean NOT NULL DEFAULT false;
+
 ALTER TABLE summary_figures
     ADD COLUMN schools_closed integer NOT NULL DEFAULT 0,
     ADD COLUMN schools_grouped integer NOT NULL DEFAULT 0,
