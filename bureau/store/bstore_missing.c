@@ -64,9 +64,10 @@ static const char closures_sql[] =
 /* $1 day, $2 HH:MM, $3 zone, $4 county or NULL. Per county: the active schools,
  * those whose first report came by the deadline, after it; the codes of the late
  * and missing; whether a closure covers the county; the reporting schools whose
- * latest summary says they were closed (version 2's "closed", summary_latest.closed:
- * they reported, and are counted on time or late as any other, never missing). The deadline is a constant
- * once the parameters are known: PostgreSQL folds it before the scan. */
+ * latest summary says they were closed (version 2's "closed",
+ * summary_latest.closed: they reported, and are counted on time or late as any
+ * other, never missing). The deadline is a constant once the parameters are
+ * known: PostgreSQL folds it before the scan. */
 #define DUE "(($1::date + $2::time) AT TIME ZONE $3)"
 static const char counts_sql[] =
     "WITH cl AS (SELECT coalesce(bool_or(county IS NULL), false) AS everyone, "

@@ -14,7 +14,8 @@ static enum ledger_status check_reason(const char *reason, FILE *errs)
 {
     long chars = reason ? tn_utf8_length(reason, strlen(reason)) : 0;
     if (chars < 1 || chars > LEDGER_REASON_MAX) {
-        fprintf(errs, "the reason %s (1 to %d characters of UTF-8: 暴雨红色预警, 流感停课)\n",
+        fprintf(errs, "the reason %s (1 to %d characters of UTF-8: 暴雨红色预警, "
+                      "流感停课)\n",
                 chars == 0 ? "is empty" : chars < 0 ? "is not UTF-8" : "is too long",
                 LEDGER_REASON_MAX);
         return LEDGER_INVALID;

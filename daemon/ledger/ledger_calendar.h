@@ -19,8 +19,9 @@
 /* Closes every day from..to (both included, at most 366 days; to NULL = from).
  * Days closed already keep their first reason. The absences a sweep made on
  * those days and nobody worked on since (cause unknown, no follow-up: only a
- * sweep makes those) go: on a closed day nobody is absent. *closed = days newly closed, *cleared = absences
- * removed. INVALID: a bad day or range, an empty or too long reason. Audited. */
+ * sweep makes those) go: on a closed day nobody is absent. *closed = days
+ * newly closed, *cleared = absences removed. INVALID: a bad day or range, an
+ * empty or too long reason. Audited. */
 enum ledger_status ledger_close_days(struct ledger *l, const char *from, const char *to,
                                      const char *reason, const char *by, int64_t at_ms,
                                      int *closed, int *cleared, FILE *errs);

@@ -344,10 +344,11 @@ const char *day_figure_name(enum day_figure f);
 
 /* The day's figures from the ledger as it is now. Expected = active people of the
  * kinds in w->absence_kinds without leave that day, their grade back (staged
- * return), nobody on a closed day (a closure, a holiday, outside the term); the population is today's
- * roster (the ledger keeps no roster history); certificates count by the day they
- * were recorded; alerts.open_now is the state at the time of the call. All the
- * counts in one read transaction (one snapshot; no write lock), or in the caller's. */
+ * return), nobody on a closed day (a closure, a holiday, outside the term); the
+ * population is today's roster (the ledger keeps no roster history);
+ * certificates count by the day they were recorded; alerts.open_now is the
+ * state at the time of the call. All the counts in one read transaction (one
+ * snapshot; no write lock), or in the caller's. */
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f);
 /* Writes them to day_figures (replacing that day's), in one transaction. */

@@ -55,7 +55,8 @@ PATTERNS = {
             rng.randint(0, 59), rng.randint(0, 59), rng.randint(0, 999)),
     "^[A-Za-z0-9_-]{1,31}/referral/[1-9][0-9]*$":
         lambda: "%s/referral/%d" % (rand_text(CODE_CHARS, 1, 31), rng.randint(1, 10**6)),
-    "^([01][0-9]|2[0-3]):[0-5][0-9]$": lambda: "%02d:%02d" % (rng.randint(0, 23), rng.randint(0, 59)),
+    "^([01][0-9]|2[0-3]):[0-5][0-9]$":
+        lambda: "%02d:%02d" % (rng.randint(0, 23), rng.randint(0, 59)),
     "^[A-Za-z0-9_-]{1,31}/alert/[1-9][0-9]*$":
         lambda: "%s/alert/%d" % (rand_text(CODE_CHARS, 1, 31), rng.randint(1, 10**6)),
 }

@@ -148,7 +148,8 @@ def main():
     cookie = login(web_port, "gate1")
     status, j = gates(web_port, cookie)
     got = slots_of(j.get("slots", [])) if status == 200 else {}
-    want = {"一年级": ("over", 2, 1, 1), "二年级": ("due", 2, 1, 0), "二年级2班": ("upcoming", 1, 0, 0)}
+    want = {"一年级": ("over", 2, 1, 1), "二年级": ("due", 2, 1, 0),
+            "二年级2班": ("upcoming", 1, 0, 0)}
     check(got == want, "the gates page: groups due now and how many came: %s" % got)
     r = gslib.cli(conf, "summary")
     s = json.loads(r.stdout) if r.returncode == 0 else {}

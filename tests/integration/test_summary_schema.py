@@ -297,8 +297,9 @@ def test_schemas_are_strict(docs):
     refused(SUMMARY, s, "a group without its illness absences",
             lambda d: d["groups"]["staff"]["absences"].pop("illness"))
     refused(SUMMARY, s, "a slot ending at 24:00",
-            lambda d: d["arrival_slots"].append({"group": "初三", "start": "07:10", "end": "24:00",
-                                                 "expected": 1, "arrived": 1, "late": 0}))
+            lambda d: d["arrival_slots"].append({"group": "初三", "start": "07:10",
+                                                 "end": "24:00", "expected": 1, "arrived": 1,
+                                                 "late": 0}))
     closed = copy.deepcopy(s)
     closed["closed"] = {"kind": "closure", "reason": "暴雨停课"}
     closed["arrival_slots"] = [{"group": "初三", "start": "07:10", "end": "07:25", "expected": 40,

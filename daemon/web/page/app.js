@@ -861,9 +861,10 @@
         h('td', null, String(s.late)));
     });
     box.replaceChildren(h('h2', null, t('slots.title')), h('table', { class: 'slots' },
-      h('thead', null, h('tr', null, h('th', null, t('slots.group')), h('th', null, t('slots.slot')),
-        h('th', null, t('slots.state')), h('th', null, t('slots.arrived')),
-        h('th', null, t('slots.late')))), h('tbody', null, rows)));
+      h('thead', null, h('tr', null, h('th', null, t('slots.group')),
+        h('th', null, t('slots.slot')), h('th', null, t('slots.state')),
+        h('th', null, t('slots.arrived')), h('th', null, t('slots.late')))),
+      h('tbody', null, rows)));
   }
 
   function pollSlots(box, alive) {
