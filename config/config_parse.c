@@ -105,8 +105,8 @@ static void begin_section(struct parser *p, char *hdr)
         hdr[kn] = '\0';
         cp_quote(hdr, q); /* shown without its quotes, inside the brackets */
         cp_problem(p, p->lineno, "unknown section [%.*s] (expected daemon, school, ledger, "
-                              "windows, screening, upstream, web, gpio, terminals, calendar, bus, profile, "
-                              "device, terminal, lane, grade or class)",
+                              "windows, screening, upstream, web, gpio, terminals, calendar, "
+                              "bus, profile, device, terminal, lane, grade or class)",
                 (int)strlen(q) - 2, q + 1);
     } else if (cp_sections[s].named) {
         begin_named(p, s, name);
