@@ -482,9 +482,10 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
 /* People expected on day ?1 (kinds ?2, their grade back: not in ?8, civil.h's
  * civil_grades_away) who left no trace of a morning check, leave or absence, with
  * their first arrival (reading or check) that day, NULL if none; of the people
- * with ids ?6 to ?7 (one batch). With ?9 = 1, only those arriving in one slot
- * (civil_slot_lists: their class in ?10, or their grade in ?11 and their class
- * not in ?12, which have slots of their own). */
+ * with ids ?6 to ?7 (one batch). With ?9 = 1, only the pupils arriving in one
+ * slot (civil_slot_lists: their class in ?10, or their grade in ?11 and their
+ * class not in ?12, which have slots of their own); teachers and staff keep the
+ * whole window, also those with a class. */
 #define SWEEP_CANDIDATES                                                                     \
     "SELECT id, CASE WHEN r IS NULL THEN c WHEN c IS NULL THEN r ELSE min(r, c) END AS first_ms " \
     "FROM (SELECT p.id AS id, "                                                              \
@@ -494,9 +495,10 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
     "  AND ((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) "        \
     "       OR (p.kind = 'staff' AND (?2 & 4))) "                                           \
     "  AND instr(?8, char(31) || p.grade || char(31)) = 0 "                                 \
-    "  AND (?9 = 0 OR instr(?10, char(31) || p.class || char(31)) > 0 "                     \
-    "       OR (instr(?11, char(31) || p.grade || char(31)) > 0 "                           \
-    "           AND instr(?12, char(31) || p.class || char(31)) = 0)) "                     \
+    "  AND (?9 = 0 OR (p.kind = 'student' "                                                 \
+    "       AND (instr(?10, char(31) || p.class || char(31)) > 0 "                          \
+    "            OR (instr(?11, char(31) || p.grade || char(31)) > 0 "                      \
+    "                AND instr(?12, char(31) || p.class || char(31)) = 0)))) "              \
     "  AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "     \
     "                  AND c.window = 'morning') "                                           \
     "  AND NOT EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id "                    \

@@ -8,7 +8,8 @@
 #include "ledger_health_private.h"
 
 /* ?1 day, ?2 kinds, ?3 grades not back, ?4 1 for a class, ?5 the slot's end (ms),
- * ?6 the group's name, ?7 the classes with slots of their own. */
+ * ?6 the group's name, ?7 the classes with slots of their own. Pupils only: a
+ * class's teacher keeps the whole window. */
 #define SLOT_SQL                                                                          \
     "SELECT count(*), coalesce(sum(f IS NOT NULL), 0), coalesce(sum(f > ?5), 0) FROM ("  \
     "SELECT (SELECT min(c.at_ms) FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "  \
@@ -18,7 +19,7 @@
     "AND instr(?3, char(31) || p.grade || char(31)) = 0 "                                 \
     "AND NOT EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id "                    \
     "                AND ?1 BETWEEN v.from_day AND v.to_day) "                            \
-    "AND ((?4 = 1 AND p.class = ?6) OR (?4 = 0 AND p.grade = ?6 "                         \
+    "AND p.kind = 'student' AND ((?4 = 1 AND p.class = ?6) OR (?4 = 0 AND p.grade = ?6 "   \
     "     AND instr(?7, char(31) || p.class || char(31)) = 0)))"
 
 int ledger_slot_counts(struct ledger *l, const char *day, const struct cfg_windows *w,

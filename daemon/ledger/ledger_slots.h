@@ -1,7 +1,8 @@
 /* Staggered arrival (错峰上学): how many of a [grade] or [class] arriving in its own
  * slot are expected, have come and came after their slot's end, for the summary's
  * arrival_slots and the gates page. A class's slot wins over its grade's (civil.h's
- * civil_slot_of): a grade's group leaves out its classes that have their own. */
+ * civil_slot_of): a grade's group leaves out its classes that have their own.
+ * Slots are the pupils': teachers and staff keep the whole morning window. */
 #ifndef GS_LEDGER_SLOTS_H
 #define GS_LEDGER_SLOTS_H
 

@@ -167,6 +167,8 @@ static void test_slot_sweep_and_counts(void **state)
     pupil(f, "A2", "初三", "初三1班");
     pupil(f, "C1", "初三", "初三2班"); /* its class has a later slot of its own */
     pupil(f, "B1", "初二", "初二1班");
+    person(f, "T1", "teacher", "初三2班", 1); /* a class's teacher: the whole window */
+    f->w.absence_kinds = CFG_KIND_STUDENT | CFG_KIND_TEACHER;
     f->w.ngrades = 2;
     f->w.grades[0] = (struct cfg_group){.name = "初三", .has_slot = true,
                                         .slot_start = 7 * 60 + 10, .slot_end = 7 * 60 + 25};
@@ -183,7 +185,7 @@ static void test_slot_sweep_and_counts(void **state)
     assert_non_null(strstr(errs(f), "after the arrival slot and its grace: 07:25 + 30 min"));
     assert_int_equal(ledger_absence_sweep_slot(f->l, D0, &f->w, 7 * 60 + 25, NULL, at(D0, 7, 55),
                                                &created, &late, f->e), 0);
-    assert_int_equal(created, 1); /* A2; not C1 (its class's slot), not B1 (初二) */
+    assert_int_equal(created, 1); /* A2; not C1 (its class's slot), not B1 (初二), not T1 */
     assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("A2")), 1);
     gate_check(f, "A2", D0, "morning", reading(f, "A2", D0, at(D0, 8, 0), 3650, "valid", "admit"));
     assert_int_equal(qint(f, "SELECT count(*) FROM absences"), 0); /* withdrawn by the check */
@@ -195,8 +197,13 @@ static void test_slot_sweep_and_counts(void **state)
     assert_int_equal(c.arrived, 2);
     assert_int_equal(c.late, 1);
     assert_int_equal(ledger_slot_counts(f->l, D0, &f->w, &f->w.classes[0], true, &c), 0);
-    assert_int_equal(c.expected, 1);
+    assert_int_equal(c.expected, 1); /* C1, not its teacher T1 */
     assert_int_equal(c.arrived, 0);
+    /* The class's sweep: C1, not T1. */
+    assert_int_equal(ledger_absence_sweep_slot(f->l, D0, &f->w, 7 * 60 + 55, NULL, at(D0, 8, 25),
+                                               &created, &late, f->e), 0);
+    assert_int_equal(created, 1);
+    assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("C1")), 1);
     /* On a closed day the slots expect nobody. */
     int closed, cleared;
     assert_int_equal(ledger_close_days(f->l, D0, NULL, "停课", "a", NOW, &closed, &cleared,
