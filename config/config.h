@@ -23,6 +23,33 @@ struct cfg_ledger {
     bool synchronous_full;       /* synchronous=FULL (default) or NORMAL */
 };
 
+/* The term calendar ([calendar]): days are "YYYY-MM-DD" (ISO dates compare as
+ * text), "" when not given. Closures decided on the day (a storm warning, an
+ * outbreak) are not here but in the ledger (`gatescreen calendar close`): a
+ * plan is configuration, an event is a record with who and when. */
+#define CFG_DAY_LEN 11
+#define CFG_MAX_DAY_RANGES 64
+struct cfg_day_range {
+    char from[CFG_DAY_LEN], to[CFG_DAY_LEN]; /* both included; from <= to */
+};
+struct cfg_calendar {
+    char term_start[CFG_DAY_LEN], term_end[CFG_DAY_LEN]; /* "": the term is open that side */
+    int nholidays, nworkdays;
+    struct cfg_day_range holidays[CFG_MAX_DAY_RANGES];
+    char workdays[CFG_MAX_DAY_RANGES][CFG_DAY_LEN]; /* make-up school days (调休) */
+};
+
+/* A [grade NAME] or [class NAME]: its own arrival slot (错峰上学) and, for a grade,
+ * the day it comes back (分批开学). Names are the roster's grade or class, UTF-8. */
+#define CFG_MAX_GROUPS 64
+struct cfg_group {
+    char name[CFG_NAME_MAX];
+    int line;
+    char return_day[CFG_DAY_LEN]; /* grade: expected from this day on; "" = always */
+    bool has_slot;
+    int slot_start, slot_end;     /* minutes after local midnight, inside the morning */
+};
+
 struct cfg_windows {
     int morning_start, morning_end; /* minutes after local midnight */
     bool noon_enabled;
@@ -30,6 +57,11 @@ struct cfg_windows {
     int64_t absence_grace_ms;    /* sweep this long after the morning window closes */
     unsigned absence_kinds;      /* enum cfg_kind_mask: who is expected every day */
     unsigned school_days;        /* bit per weekday, bit 0 = Sunday .. bit 6 = Saturday */
+    /* Here rather than beside the windows in struct config: what decides a school
+     * day and who is expected travels with the windows (a day job's copy). */
+    struct cfg_calendar calendar;
+    int ngrades, nclasses;
+    struct cfg_group grades[CFG_MAX_GROUPS], classes[CFG_MAX_GROUPS];
 };
 
 struct cfg_screening {

@@ -347,6 +347,24 @@ static void terminal_init(void *obj)
     t->isapi_port = 80;
 }
 
+/* ---- the calendar and the groups (config_calendar.c) ------------------------------- */
+
+static const struct keydef calendar_keys[] = {
+    TEXT("term_start", cp_parse_date, struct cfg_calendar, term_start, .flags = 0),
+    TEXT("term_end", cp_parse_date, struct cfg_calendar, term_end, .flags = 0),
+    KEY("holidays", cp_parse_day_ranges, struct cfg_calendar, holidays, .flags = 0),
+    KEY("workdays", cp_parse_workdays, struct cfg_calendar, workdays, .flags = 0),
+};
+
+static const struct keydef grade_keys[] = {
+    TEXT("return", cp_parse_date, struct cfg_group, return_day, .flags = 0),
+    KEY("slot", cp_parse_slot, struct cfg_group, slot_start, .flags = 0),
+};
+
+static const struct keydef class_keys[] = {
+    KEY("slot", cp_parse_slot, struct cfg_group, slot_start, .flags = 0),
+};
+
 /* ---- sections ---------------------------------------------------------------------- */
 
 #define SINGLE(n, m, kt, req, chk) \
@@ -356,6 +374,14 @@ static void terminal_init(void *obj)
      .size = sizeof(T), .count_off = offsetof(struct config, cnt),                           \
      .name_off = offsetof(T, name), .line_off = offsetof(T, line), .max = (cap),             \
      .init = (ini), .check = (chk)}
+
+/* Grades and classes are named as the roster names them (初三, 初三(1)班). */
+#define ROSTER_NAMED(n, arr, cnt, kt, chk)                                                  \
+    {.name = (n), KEYS(kt), .named = true, .roster_name = true,                             \
+     .off = offsetof(struct config, arr), .size = sizeof(struct cfg_group),                 \
+     .count_off = offsetof(struct config, cnt), .name_off = offsetof(struct cfg_group, name), \
+     .line_off = offsetof(struct cfg_group, line), .max = CFG_MAX_GROUPS,                  \
+     .init = cp_group_init, .check = (chk)}
 
 /* Checks run in this order: devices claim their lanes before lanes are checked. */
 const struct sectdef cp_sections[S_COUNT] = {
@@ -379,4 +405,9 @@ const struct sectdef cp_sections[S_COUNT] = {
                          CFG_MAX_TERMINALS, terminal_keys, terminal_init, cp_check_terminal),
     [S_LANE] = NAMED("lane", struct cfg_lane, lanes, nlanes, CFG_MAX_LANES, lane_keys,
                      lane_init, cp_check_lane),
+    [S_CALENDAR] = SINGLE("calendar", windows.calendar, calendar_keys, false, cp_check_calendar),
+    [S_GRADE] = ROSTER_NAMED("grade", windows.grades, windows.ngrades, grade_keys,
+                             cp_check_grade),
+    [S_CLASS] = ROSTER_NAMED("class", windows.classes, windows.nclasses, class_keys,
+                             cp_check_class),
 };

@@ -69,7 +69,8 @@ static void name_taken(struct parser *p, enum sect s, const char *name)
 static void begin_named(struct parser *p, enum sect s, const char *name)
 {
     const struct sectdef *sd = &cp_sections[s];
-    const char *why = cp_name_problem(name, strlen(name));
+    const char *why = sd->roster_name ? cp_roster_name_problem(name, strlen(name))
+                                      : cp_name_problem(name, strlen(name));
     char q[QUOTED_MAX];
     if (name[0] == '\0') {
         cp_problem(p, p->lineno, "[%s] needs a name: [%s NAME]", sd->name, sd->name);
@@ -104,7 +105,8 @@ static void begin_section(struct parser *p, char *hdr)
         hdr[kn] = '\0';
         cp_quote(hdr, q); /* shown without its quotes, inside the brackets */
         cp_problem(p, p->lineno, "unknown section [%.*s] (expected daemon, school, ledger, "
-                              "windows, screening, upstream, web, gpio, terminals, bus, profile, device, terminal or lane)",
+                              "windows, screening, upstream, web, gpio, terminals, calendar, "
+                              "bus, profile, device, terminal, lane, grade or class)",
                 (int)strlen(q) - 2, q + 1);
     } else if (cp_sections[s].named) {
         begin_named(p, s, name);

@@ -42,8 +42,8 @@ _Static_assert(sizeof(enum cfg_trigger) == sizeof(int), "enum size");
 /* ---- types --------------------------------------------------------------------- */
 
 enum sect { S_NONE, S_DAEMON, S_SCHOOL, S_LEDGER, S_WINDOWS, S_SCREENING, S_UPSTREAM, S_WEB,
-            S_GPIO, S_TERMINALS, S_BUS, S_PROFILE, S_DEVICE, S_TERMINAL, S_LANE,
-            S_COUNT };
+            S_GPIO, S_TERMINALS, S_CALENDAR, S_BUS, S_PROFILE, S_DEVICE, S_TERMINAL, S_LANE,
+            S_GRADE, S_CLASS, S_COUNT };
 #define S_FIRST_NAMED S_BUS
 
 /* Names a [device] refers to; resolved once the whole file has been read. */
@@ -78,7 +78,8 @@ struct parser {
     int syntax_line;  /* last line reported as a syntax error */
     struct inst single[S_FIRST_NAMED];
     struct inst bus[CFG_MAX_BUSES], profile[CFG_MAX_PROFILES], device[CFG_MAX_DEVICES],
-        lane[CFG_MAX_LANES], terminal[CFG_MAX_TERMINALS];
+        lane[CFG_MAX_LANES], terminal[CFG_MAX_TERMINALS], grade[CFG_MAX_GROUPS],
+        klass[CFG_MAX_GROUPS];
     char refs[CFG_MAX_DEVICES][REF_COUNT][CFG_NAME_MAX];
     int lane_device[CFG_MAX_LANES]; /* the device serving each lane, -1 */
     int lane_terminal[CFG_MAX_LANES]; /* the terminal serving each lane, -1 */
@@ -115,6 +116,7 @@ struct sectdef {
     const struct keydef *keys;
     int nkeys;
     bool named, required;
+    bool roster_name; /* named after the roster's grade or class: UTF-8 allowed */
     size_t off;       /* the object (or the array) in struct config */
     size_t size;      /* named: element size */
     size_t count_off; /* named: the int counting elements */
@@ -191,6 +193,10 @@ void cp_parse_span(struct parser *p, const struct keydef *k, void *obj, const ch
 void cp_parse_noon(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_kinds(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_days(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_date(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_day_ranges(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_workdays(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_slot(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_tcp(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_serial(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_baud(struct parser *p, const struct keydef *k, void *obj, const char *v);
@@ -226,6 +232,12 @@ void cp_check_device(struct parser *p, int i);
 void cp_check_lane(struct parser *p, int i);
 void cp_check_terminals(struct parser *p, int i);
 void cp_check_terminal(struct parser *p, int i);
+/* config_calendar.c: [calendar], [grade NAME], [class NAME]. */
+void cp_check_calendar(struct parser *p, int i);
+void cp_check_grade(struct parser *p, int i);
+void cp_check_class(struct parser *p, int i);
+void cp_group_init(void *obj);
+const char *cp_roster_name_problem(const char *s, size_t n);
 
 /* ---- reading (config_parse.c) ---------------------------------------------------- */
 

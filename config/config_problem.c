@@ -171,6 +171,8 @@ struct inst *cp_inst_of(struct parser *p, enum sect s, int i)
     case S_DEVICE: return &p->device[i];
     case S_LANE: return &p->lane[i];
     case S_TERMINAL: return &p->terminal[i];
+    case S_GRADE: return &p->grade[i];
+    case S_CLASS: return &p->klass[i];
     default: return &p->single[s];
     }
 }

@@ -85,10 +85,13 @@ static void print_head(const struct missing_report *r, const char *zone)
         missing_report_closure(r, i, &c);
         printf("closed: %s: %s\n", c.county ? c.county : "all schools", c.reason);
     }
-    printf("%d schools expected: %d on time, %d late, %d no report yet%s", d->expected,
-           d->on_time, d->late, d->missing, d->closed ? "" : "\n");
+    printf("%d schools expected: %d on time, %d late, %d no report yet", d->expected,
+           d->on_time, d->late, d->missing);
+    if (d->reported_closed)
+        printf(" (%d of those reporting said they were closed)", d->reported_closed);
     if (d->closed)
-        printf("; %d closed\n", d->closed);
+        printf("; %d closed", d->closed);
+    printf("\n");
 }
 
 static void print_school(const struct missing_school *s)

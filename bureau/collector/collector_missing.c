@@ -6,8 +6,10 @@
  *   200 {"day", "weekday", "deadline", "deadline_at", "deadline_local", "timezone",
  *        "now", "deadline_passed", "school_day", "calendar": null | {"kind", "name"},
  *        "county": null | C, "closures": [{"county": null | C, "reason"}],
- *        "counts": {"expected", "on_time", "late", "missing", "closed"},
+ *        "counts": {"expected", "on_time", "late", "missing", "closed",
+ *                   "reported_closed"},
  *        "counties": [{"county", "expected", "on_time", "late", "missing", "closed",
+ *                      "reported_closed",
  *                      "schools": [{"code", "name", "contact_name", "contact_phone",
  *                                   "status": "missing" | "late", "received_at",
  *                                   "received_local", "late_seconds"}]}]}
@@ -126,10 +128,11 @@ static json_t *counties_json(const struct missing_report *m)
                 break;
             json_array_append_new(schools, school_json(&s));
         }
-        json_array_append_new(all, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:o}", "county",
+        json_array_append_new(all, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:o}", "county",
                                              c.county, "expected", c.expected, "on_time",
                                              c.on_time, "late", c.late, "missing", c.missing,
-                                             "closed", c.closed, "schools", schools));
+                                             "closed", c.closed, "reported_closed",
+                                             c.reported_closed, "schools", schools));
     }
     return all;
 }
@@ -154,7 +157,7 @@ json_t *missing_report_json(const struct missing_report *m, const char *zone, co
                                                d->calendar_name)
                                    : json_null();
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:o,s:o,s:o,"
-                     "s:{s:i,s:i,s:i,s:i,s:i},s:o}",
+                     "s:{s:i,s:i,s:i,s:i,s:i,s:i},s:o}",
                      "day", d->day, "weekday", d->weekday, "deadline",
                      deadline_name(d->deadline), "deadline_at", d->deadline_utc,
                      "deadline_local", d->deadline_local, "timezone", zone, "now", d->now_utc,
@@ -162,7 +165,8 @@ json_t *missing_report_json(const struct missing_report *m, const char *zone, co
                      "calendar", cal, "county", county ? json_string(county) : json_null(),
                      "closures", closures_json(m), "counts", "expected", d->expected,
                      "on_time", d->on_time, "late", d->late, "missing", d->missing, "closed",
-                     d->closed, "counties", counties_json(m));
+                     d->closed, "reported_closed", d->reported_closed, "counties",
+                     counties_json(m));
 }
 
 /* ---- the request ------------------------------------------------------------------- */

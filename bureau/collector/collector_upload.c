@@ -145,7 +145,7 @@ static void store(struct creq *r, struct bstore *s, const struct intake_doc *doc
         .school_code = doc->school_code, .kind = doc_kind_name(doc->kind),
         .idem_key = r->h.idem_key, .body = r->body, .body_sha256 = doc->sha256,
         .received_by = r->c->instance, .day = doc->day, .revision = doc->revision,
-        .generated_at = doc->generated_at, .notice_id = doc->notice_id,
+        .generated_at = doc->generated_at, .closed = doc->closed, .notice_id = doc->notice_id,
         .notice_type = doc->notice_type, .opened_at = doc->opened_at};
     enum bstore_outcome o = BSTORE_STORED;
     long long id = 0;

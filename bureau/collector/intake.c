@@ -13,8 +13,10 @@
 
 #define KEY_MAX 200 /* the longest key gatescreen makes is ~60 bytes */
 
+#define MAX_VERSIONS 8
+
 struct intake {
-    struct docschema *schema[DOC_KINDS];
+    struct docschema *schema[MAX_VERSIONS]; /* by doc_schemas.h's version number */
 };
 
 void intake_refuse(struct intake_verdict *v, int status, const char *fmt, ...)
@@ -122,8 +124,8 @@ struct intake *intake_new(FILE *errs)
         fprintf(errs, "out of memory\n");
         return NULL;
     }
-    for (int k = 0; k < DOC_KINDS; k++)
-        if (!(in->schema[k] = doc_schema_load((enum doc_kind)k, errs))) {
+    for (int v = 0; v < doc_version_count() && v < MAX_VERSIONS; v++)
+        if (!(in->schema[v] = doc_version_load(v, errs))) {
             intake_free(in);
             return NULL;
         }
@@ -134,8 +136,8 @@ void intake_free(struct intake *in)
 {
     if (!in)
         return;
-    for (int k = 0; k < DOC_KINDS; k++)
-        docschema_free(in->schema[k]);
+    for (int v = 0; v < MAX_VERSIONS; v++)
+        docschema_free(in->schema[v]);
     free(in);
 }
 
@@ -176,6 +178,7 @@ static int summary_fields(struct intake_doc *d, struct intake_verdict *v)
     json_int_t rev = json_integer_value(json_object_get(d->root, "revision"));
     d->day = str_at(d->root, "date", NULL);
     d->generated_at = str_at(d->root, "generated_at", NULL);
+    d->closed = json_is_object(json_object_get(d->root, "closed"));
     if (!real_day(d->day))
         refuse_at(v, 400, "/date", "%s is not a date of the calendar", d->day);
     else if (!real_instant(d->generated_at))
@@ -234,7 +237,25 @@ static int parse(const struct intake *in, enum doc_kind kind, const char *body, 
                   err.column);
         return -1;
     }
-    if (docschema_check(in->schema[kind], d->root, &p) < 0) {
+    /* The version the document names; anything else (no such version, no
+     * "schema" member) is judged by the current one, whose first problem then says
+     * what is wrong where. */
+    const char *named = str_at(d->root, "schema", NULL);
+    int version = doc_version_find(kind, named);
+    d->version = version < 0 ? (int)kind : version;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "gatescreen.%s/", doc_kind_name(kind));
+    if (version < 0 && named && strncmp(named, prefix, strlen(prefix)) == 0) {
+        char known[160] = "";
+        for (int i = 0; i < doc_version_count(); i++)
+            if (doc_version_kind(i) == kind)
+                snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s",
+                         known[0] ? ", " : "", doc_version_id(i));
+        refuse_at(v, 400, "/schema", "not a valid %s: /schema: %s is not a version this "
+                                     "collector accepts (%s)", doc_kind_name(kind), named, known);
+        return -1;
+    }
+    if (docschema_check(in->schema[d->version], d->root, &p) < 0) {
         refuse_at(v, 400, p.pointer, "not a valid %s: %s: %s", doc_kind_name(kind),
                   p.pointer[0] ? p.pointer : "(the document)", p.message);
         return -1;

@@ -47,11 +47,13 @@ void intake_free(struct intake *in);
 struct intake_doc {
     json_t *root;
     enum doc_kind kind;
+    int version;               /* doc_schemas.h's number of the version it is checked by */
     char sha256[65];           /* of the body as received */
     const char *school_code;
     const char *day;           /* summary: date; notice: day */
     int revision;              /* summary */
     const char *generated_at;  /* summary */
+    bool closed;               /* summary: version 2's "closed" is an object */
     const char *notice_id, *notice_type, *opened_at; /* notice */
 };
 

@@ -33,6 +33,11 @@ static const char *const fig_columns[RF_COUNT] = {
     "returns_after_illness", "certificates_recorded",
     "alerts_opened", "alerts_open",
     "lanes", "lanes_known",
+    "schools_closed", "schools_grouped",
+    "students_expected", "students_morning_done", "students_absences_all",
+    "students_absences_illness",
+    "staff_population", "staff_expected", "staff_morning_done", "staff_morning_all",
+    "staff_absences_all", "staff_absences_illness",
 };
 
 const char *rollup_level_name(enum rollup_level l)
@@ -192,6 +197,27 @@ static json_t *availability_json(const struct rollup_row *r)
                      : json_null();
 }
 
+/* Students and staff apart, from the schools that sent them (version 2
+ * summaries); null when none did. */
+static json_t *groups_json(const struct rollup_row *r)
+{
+    if (r->fig[RF_SCHOOLS_GROUPED] == 0)
+        return json_null();
+    return json_pack(
+        "{s:I,s:{s:I,s:I,s:o,s:I,s:I},s:{s:I,s:I,s:I,s:o,s:I,s:I,s:I}}",
+        "schools", FIG(r, RF_SCHOOLS_GROUPED),
+        "students", "expected", FIG(r, RF_STUDENTS_EXPECTED), "morning_done",
+        FIG(r, RF_STUDENTS_MORNING_DONE), "morning_rate",
+        rate_json(r->fig[RF_STUDENTS_MORNING_DONE], r->fig[RF_STUDENTS_EXPECTED]),
+        "absences_all", FIG(r, RF_STUDENTS_ABSENCES_ALL), "absences_illness",
+        FIG(r, RF_STUDENTS_ABSENCES_ILLNESS),
+        "staff", "population", FIG(r, RF_STAFF_POPULATION), "expected",
+        FIG(r, RF_STAFF_EXPECTED), "morning_done", FIG(r, RF_STAFF_MORNING_DONE),
+        "morning_rate", rate_json(r->fig[RF_STAFF_MORNING_DONE], r->fig[RF_STAFF_EXPECTED]),
+        "morning_all", FIG(r, RF_STAFF_MORNING_ALL), "absences_all",
+        FIG(r, RF_STAFF_ABSENCES_ALL), "absences_illness", FIG(r, RF_STAFF_ABSENCES_ILLNESS));
+}
+
 /* The figures of a row with at least one report, grouped as in a summary. */
 static int figures_json(json_t *o, const struct rollup_row *r)
 {
@@ -214,9 +240,13 @@ static int figures_json(json_t *o, const struct rollup_row *r)
         json_pack("{s:I,s:I}", "opened", FIG(r, RF_ALERTS_OPENED), "open", FIG(r, RF_ALERTS_OPEN)),
         json_pack("{s:I,s:I,s:o}", "lanes", FIG(r, RF_LANES), "known", FIG(r, RF_LANES_KNOWN),
                   "availability", availability_json(r)),
+        groups_json(r),
     };
     static const char *const keys[] = {"population", "expected", "on_leave", "checks", "fevers",
-                                       "referrals", "absences", "returns", "alerts", "devices"};
+                                       "referrals", "absences", "returns", "alerts", "devices",
+                                       "groups"};
+    _Static_assert(sizeof parts / sizeof parts[0] == sizeof keys / sizeof keys[0],
+                   "a key per part");
     int rc = 0;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!parts[i] || json_object_set_new(o, keys[i], parts[i]) < 0)
@@ -228,7 +258,8 @@ static int figures_json(json_t *o, const struct rollup_row *r)
 static int no_figures_json(json_t *o)
 {
     static const char *const keys[] = {"population", "expected", "on_leave", "checks", "fevers",
-                                       "referrals", "absences", "returns", "alerts", "devices"};
+                                       "referrals", "absences", "returns", "alerts", "devices",
+                                       "groups"};
     int rc = 0;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         rc |= json_object_set_new(o, keys[i], json_null());
@@ -249,9 +280,10 @@ static json_t *row_json(const struct rollup_row *r, enum rollup_level level)
                                                             : json_null());
     if (rc == 0)
         rc = json_object_set_new(o, "schools", json_pack(
-            "{s:I,s:I,s:o}", "expected", (json_int_t)r->schools_expected, "reported",
+            "{s:I,s:I,s:o,s:I}", "expected", (json_int_t)r->schools_expected, "reported",
             (json_int_t)r->schools_reported, "completeness",
-            rate_json(r->schools_reported, r->schools_expected)));
+            rate_json(r->schools_reported, r->schools_expected), "closed",
+            (json_int_t)(r->schools_reported > 0 ? r->fig[RF_SCHOOLS_CLOSED] : 0)));
     if (rc == 0)
         rc = r->schools_reported > 0 ? figures_json(o, r) : no_figures_json(o);
     if (rc < 0) {

@@ -56,6 +56,14 @@ enum rollup_fig {
     RF_RETURNS_AFTER_ILLNESS, RF_CERTIFICATES_RECORDED,
     RF_ALERTS_OPENED, RF_ALERTS_OPEN,
     RF_LANES, RF_LANES_KNOWN,
+    /* Summary version 2's (sql/bureau/007_summary_v2.sql): the schools that said they
+     * were closed, those that sent students and staff apart (version 2), and those
+     * figures, summed over the schools_grouped schools only. */
+    RF_SCHOOLS_CLOSED, RF_SCHOOLS_GROUPED,
+    RF_STUDENTS_EXPECTED, RF_STUDENTS_MORNING_DONE, RF_STUDENTS_ABSENCES_ALL,
+    RF_STUDENTS_ABSENCES_ILLNESS,
+    RF_STAFF_POPULATION, RF_STAFF_EXPECTED, RF_STAFF_MORNING_DONE, RF_STAFF_MORNING_ALL,
+    RF_STAFF_ABSENCES_ALL, RF_STAFF_ABSENCES_ILLNESS,
     RF_COUNT
 };
 /* The figure's column in summary_figures, which is also its CSV column. */

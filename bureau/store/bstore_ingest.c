@@ -98,14 +98,17 @@ static int insert_summary(struct bstore *s, const struct bstore_doc *d, const ch
                          "generated_at, received_at) VALUES ($1, $2::date, $3::int, $4::bigint, "
                          "$5::timestamptz, now())", 5, p) < 0)
         return -1;
+    /* closed (version 2): the day's latest says the school was closed; the missing
+     * list reads it from this row, with no second table to join. */
+    const char *latest[] = {d->school_code, d->day, rev, id, d->closed ? "t" : "f"};
     if (bs_exec_prepared(s, BS_SLOT_LATEST,
                          "INSERT INTO summary_latest (school_code, day, revision, document_id, "
-                         "first_received_at, received_at) "
-                         "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now()) "
+                         "first_received_at, received_at, closed) "
+                         "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now(), $5::boolean) "
                          "ON CONFLICT (school_code, day) DO UPDATE SET "
                          "revision = excluded.revision, document_id = excluded.document_id, "
-                         "received_at = excluded.received_at "
-                         "WHERE summary_latest.revision < excluded.revision", 4, p) < 0)
+                         "received_at = excluded.received_at, closed = excluded.closed "
+                         "WHERE summary_latest.revision < excluded.revision", 5, latest) < 0)
         return -1;
     const char *doc[] = {id};
     return bs_exec_prepared(s, BS_SLOT_FIGURES, "SELECT summary_figures_put($1::bigint)", 1,

@@ -35,6 +35,7 @@ struct bstore_doc {
     const char *day;           /* summary: date; notice: day (YYYY-MM-DD) */
     int revision;              /* summary */
     const char *generated_at;  /* summary: ISO instant */
+    bool closed;               /* summary (version 2): the school says it was closed */
     const char *notice_id;     /* notice */
     const char *notice_type;   /* notice: referral_opened | cluster_alert */
     const char *opened_at;     /* notice: ISO instant */

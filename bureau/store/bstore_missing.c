@@ -63,20 +63,24 @@ static const char closures_sql[] =
 
 /* $1 day, $2 HH:MM, $3 zone, $4 county or NULL. Per county: the active schools,
  * those whose first report came by the deadline, after it; the codes of the late
- * and missing; whether a closure covers the county. The deadline is a constant
- * once the parameters are known: PostgreSQL folds it before the scan. */
+ * and missing; whether a closure covers the county; the reporting schools whose
+ * latest summary says they were closed (version 2's "closed",
+ * summary_latest.closed: they reported, and are counted on time or late as any
+ * other, never missing). The deadline is a constant once the parameters are
+ * known: PostgreSQL folds it before the scan. */
 #define DUE "(($1::date + $2::time) AT TIME ZONE $3)"
 static const char counts_sql[] =
     "WITH cl AS (SELECT coalesce(bool_or(county IS NULL), false) AS everyone, "
     "coalesce(array_agg(county) FILTER (WHERE county IS NOT NULL), '{}') AS counties "
     "FROM closures WHERE day = $1::date) "
     "SELECT g.county, g.schools, g.on_time, g.late, g.listed, "
-    "(cl.everyone OR g.county = ANY (cl.counties))::int "
+    "(cl.everyone OR g.county = ANY (cl.counties))::int, g.reported_closed "
     "FROM (SELECT s.county, count(*) AS schools, "
     "count(*) FILTER (WHERE l.first_received_at <= " DUE ") AS on_time, "
     "count(*) FILTER (WHERE l.first_received_at > " DUE ") AS late, "
     "array_agg(s.code) FILTER (WHERE l.first_received_at IS NULL "
-    "OR l.first_received_at > " DUE ") AS listed "
+    "OR l.first_received_at > " DUE ") AS listed, "
+    "count(*) FILTER (WHERE l.closed) AS reported_closed "
     "FROM schools s LEFT JOIN summary_latest l ON l.school_code = s.code AND l.day = $1::date "
     "WHERE s.active AND ($4::text IS NULL OR s.county = $4) GROUP BY s.county) g "
     "CROSS JOIN cl ORDER BY g.county";
@@ -153,6 +157,7 @@ static void add_totals(struct missing_report *m)
         m->day.late += c.late;
         m->day.missing += c.missing;
         m->day.closed += c.closed;
+        m->day.reported_closed += c.reported_closed;
     }
 }
 
@@ -267,7 +272,8 @@ void missing_report_county(const struct missing_report *r, int i, struct missing
 {
     int n = (int)num(r->counts, i, 1), on_time = (int)num(r->counts, i, 2),
         late = (int)num(r->counts, i, 3);
-    *out = (struct missing_county){.county = PQgetvalue(r->counts, i, 0)};
+    *out = (struct missing_county){.county = PQgetvalue(r->counts, i, 0),
+                                   .reported_closed = (int)num(r->counts, i, 6)};
     if (num(r->counts, i, 5) == 1) { /* a closure covers the county: nobody expected */
         out->closed = n;
         return;

@@ -40,6 +40,7 @@ struct missing_day {
     const char *calendar_kind;          /* "holiday", "workday", or NULL (its weekday) */
     const char *calendar_name;          /* "" when none */
     int expected, on_time, late, missing, closed; /* closed: active schools closed */
+    int reported_closed;                /* of on_time + late: they said they were closed */
 };
 
 struct missing_closure {
@@ -51,6 +52,7 @@ struct missing_closure {
 struct missing_county {
     const char *county;
     int expected, on_time, late, missing, closed;
+    int reported_closed;                /* as missing_day's */
 };
 
 /* A school expected that day that is missing or late, by county and code. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "civil.h"
+#include "cli_calendar.h"
 #include "cli_db.h"
 #include "cli_enrol.h"
 #include "cli_nurse.h"
@@ -333,6 +334,10 @@ static const struct command *commands(int *count)
         {"user", "enable", cli_user_enable, "user enable NAME [--by NAME]"},
         {"terminal", "setup", cli_terminal_setup, "terminal setup NAME [--host ADDR] "
                                                   "[--isapi-port N]"},
+        {"calendar", "show", cli_calendar_show, "calendar show"},
+        {"calendar", "close", cli_calendar_close, "calendar close DATE|FROM..TO --reason TEXT "
+                                                  "[--by NAME]"},
+        {"calendar", "reopen", cli_calendar_reopen, "calendar reopen DATE [--by NAME]"},
         {"version", NULL, cmd_version, "version"},
     };
     *count = (int)(sizeof cmds / sizeof cmds[0]);

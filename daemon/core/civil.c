@@ -156,8 +156,86 @@ bool civil_school_day(const struct cfg_windows *w, int weekday)
 
 bool civil_school_date(const struct cfg_windows *w, const char *day)
 {
+    return civil_day_kind(w, day) == CIVIL_SCHOOL_DAY;
+}
+
+/* ---- the term calendar -------------------------------------------------------------- */
+
+static bool listed_holiday(const struct cfg_calendar *c, const char *day)
+{
+    for (int i = 0; i < c->nholidays; i++)
+        if (strcmp(c->holidays[i].from, day) <= 0 && strcmp(day, c->holidays[i].to) <= 0)
+            return true;
+    return false;
+}
+
+static bool listed_workday(const struct cfg_calendar *c, const char *day)
+{
+    for (int i = 0; i < c->nworkdays; i++)
+        if (strcmp(c->workdays[i], day) == 0)
+            return true;
+    return false;
+}
+
+enum civil_day_kind civil_day_kind(const struct cfg_windows *w, const char *day)
+{
+    const struct cfg_calendar *c = &w->calendar;
     int64_t num = day_number(day);
-    return num >= 0 && civil_school_day(w, weekday_of(num));
+    if (num < 0 || strlen(day) != CIVIL_DAY_LEN - 1)
+        return CIVIL_BAD_DAY;
+    /* ISO days compare as text. */
+    if ((c->term_start[0] && strcmp(day, c->term_start) < 0) ||
+        (c->term_end[0] && strcmp(day, c->term_end) > 0))
+        return CIVIL_OUT_OF_TERM;
+    if (listed_holiday(c, day))
+        return CIVIL_HOLIDAY;
+    if (listed_workday(c, day) || civil_school_day(w, weekday_of(num)))
+        return CIVIL_SCHOOL_DAY;
+    return CIVIL_WEEKEND;
+}
+
+const char *civil_day_kind_name(enum civil_day_kind k)
+{
+    switch (k) {
+    case CIVIL_SCHOOL_DAY: return "school_day";
+    case CIVIL_WEEKEND: return "weekend";
+    case CIVIL_HOLIDAY: return "holiday";
+    case CIVIL_OUT_OF_TERM: return "out_of_term";
+    case CIVIL_BAD_DAY: break;
+    }
+    return "bad_day";
+}
+
+bool civil_closed_weekday(const struct cfg_windows *w, const char *day)
+{
+    return civil_day_kind(w, day) == CIVIL_HOLIDAY &&
+           civil_school_day(w, weekday_of(day_number(day)));
+}
+
+bool civil_grade_back(const struct cfg_windows *w, const char *grade, const char *day)
+{
+    for (int i = 0; grade && i < w->ngrades; i++)
+        if (strcmp(w->grades[i].name, grade) == 0)
+            return !w->grades[i].return_day[0] || strcmp(day, w->grades[i].return_day) >= 0;
+    return true;
+}
+
+int civil_grades_away(const struct cfg_windows *w, const char *day, char *out, size_t n)
+{
+    size_t len = 0;
+    if (n == 0)
+        return -1;
+    out[0] = '\0';
+    for (int i = 0; i < w->ngrades; i++) {
+        if (civil_grade_back(w, w->grades[i].name, day))
+            continue;
+        int k = snprintf(out + len, n - len, "%s%s" CIVIL_GRADES_SEP, len ? "" : CIVIL_GRADES_SEP,
+                         w->grades[i].name);
+        if (k < 0 || (size_t)k >= n - len)
+            return -1;
+        len += (size_t)k;
+    }
+    return 0;
 }
 
 /* ---- the day's events -------------------------------------------------------------- */
@@ -170,31 +248,111 @@ const char *day_event_name(enum day_event e)
     case DAY_ABSENCE_SWEEP: return "absence-sweep";
     case DAY_NOON_CLOSED: return "noon-closed";
     case DAY_END: return "day-end";
+    case DAY_SLOT_SWEEP: return "slot-sweep";
     }
     return "unknown";
 }
 
+/* ---- arrival slots ------------------------------------------------------------------ */
+
+static int add_end(int *ends, int n, int end)
+{
+    int i = 0;
+    while (i < n && ends[i] < end)
+        i++;
+    if ((i < n && ends[i] == end) || n == CIVIL_MAX_SLOT_ENDS)
+        return n;
+    memmove(ends + i + 1, ends + i, (size_t)(n - i) * sizeof *ends);
+    ends[i] = end;
+    return n + 1;
+}
+
+int civil_slot_ends(const struct cfg_windows *w, int ends[CIVIL_MAX_SLOT_ENDS])
+{
+    int n = 0;
+    for (int i = 0; i < w->ngrades; i++)
+        if (w->grades[i].has_slot)
+            n = add_end(ends, n, w->grades[i].slot_end);
+    for (int i = 0; i < w->nclasses; i++)
+        if (w->classes[i].has_slot)
+            n = add_end(ends, n, w->classes[i].slot_end);
+    return n;
+}
+
+static const struct cfg_group *find_group(const struct cfg_group *g, int n, const char *name)
+{
+    for (int i = 0; name && *name && i < n; i++)
+        if (g[i].has_slot && strcmp(g[i].name, name) == 0)
+            return &g[i];
+    return NULL;
+}
+
+const struct cfg_group *civil_slot_of(const struct cfg_windows *w, const char *grade,
+                                      const char *class_name)
+{
+    const struct cfg_group *c = find_group(w->classes, w->nclasses, class_name);
+    return c ? c : find_group(w->grades, w->ngrades, grade);
+}
+
+/* Appends "\x1fname\x1f" (or "name\x1f" after the first) to list; names fit: at
+ * most CFG_MAX_GROUPS of CFG_NAME_MAX. */
+static void list_add(char *list, const char *name)
+{
+    size_t len = strlen(list);
+    snprintf(list + len, CIVIL_GROUP_LIST_LEN - len, "%s%s" CIVIL_GRADES_SEP,
+             len ? "" : CIVIL_GRADES_SEP, name);
+}
+
+void civil_slot_lists(const struct cfg_windows *w, int slot_end, struct civil_slot_lists *out)
+{
+    out->classes[0] = out->grades[0] = out->own_classes[0] = '\0';
+    for (int i = 0; i < w->nclasses; i++) {
+        if (!w->classes[i].has_slot)
+            continue;
+        list_add(out->own_classes, w->classes[i].name);
+        if (w->classes[i].slot_end == slot_end)
+            list_add(out->classes, w->classes[i].name);
+    }
+    for (int i = 0; i < w->ngrades; i++)
+        if (w->grades[i].has_slot && w->grades[i].slot_end == slot_end)
+            list_add(out->grades, w->grades[i].name);
+}
+
+/* ---- the day's events -------------------------------------------------------------- */
+
 struct timed {
     enum day_event event;
-    int second; /* of the local day */
+    int second;   /* of the local day */
+    int slot_end; /* DAY_SLOT_SWEEP */
+    unsigned bit; /* in day_clock.reported */
 };
 
-#define SCHEDULE_MAX 4
+#define SCHEDULE_MAX (4 + CIVIL_MAX_SLOT_ENDS)
 /* Per call: the rest of the old day, the days caught up, the rollover, the new day. */
 _Static_assert(SCHEDULE_MAX * (DAY_CLOCK_CATCH_UP_DAYS + 2) + 1 <= DAY_CLOCK_MAX_EVENTS,
                "DAY_CLOCK_MAX_EVENTS");
 
-/* A school day's events by time; events at the same second stay in enum order. */
+static int sweep_second(const struct cfg_windows *w, int end_minute)
+{
+    int64_t sweep = (int64_t)end_minute * 60 + w->absence_grace_ms / 1000;
+    return sweep > LAST_SECOND ? LAST_SECOND : (int)sweep;
+}
+
+/* A school day's events by time; events at the same second stay in the order
+ * listed here (the slots' sweeps before the morning's close). */
 static int schedule(const struct cfg_windows *w, int day_end_minute, struct timed *ev)
 {
-    int64_t sweep = (int64_t)w->morning_end * 60 + w->absence_grace_ms / 1000;
-    int n = 0;
-    ev[n++] = (struct timed){DAY_MORNING_CLOSED, w->morning_end * 60};
-    ev[n++] = (struct timed){DAY_ABSENCE_SWEEP, sweep > LAST_SECOND ? LAST_SECOND : (int)sweep};
+    int ends[CIVIL_MAX_SLOT_ENDS], nends = civil_slot_ends(w, ends), n = 0;
+    for (int k = 0; k < nends; k++)
+        ev[n++] = (struct timed){DAY_SLOT_SWEEP, sweep_second(w, ends[k]), ends[k],
+                                 1u << (8 + k)};
+    ev[n++] = (struct timed){DAY_MORNING_CLOSED, w->morning_end * 60, 0, 1u << DAY_MORNING_CLOSED};
+    ev[n++] = (struct timed){DAY_ABSENCE_SWEEP, sweep_second(w, w->morning_end), 0,
+                             1u << DAY_ABSENCE_SWEEP};
     if (w->noon_enabled)
-        ev[n++] = (struct timed){DAY_NOON_CLOSED, w->noon_end * 60};
-    ev[n++] = (struct timed){DAY_END, day_end_minute * 60};
-    for (int i = 1; i < n; i++) /* insertion sort: stable, so ties keep enum order */
+        ev[n++] = (struct timed){DAY_NOON_CLOSED, w->noon_end * 60, 0, 1u << DAY_NOON_CLOSED};
+    ev[n++] = (struct timed){DAY_END, day_end_minute * 60, 0, 1u << DAY_END};
+    for (int i = 1; i < n; i++) /* insertion sort: stable, so ties keep that order */
         for (int j = i; j > 0 && ev[j - 1].second > ev[j].second; j--) {
             struct timed t = ev[j];
             ev[j] = ev[j - 1];
@@ -203,26 +361,32 @@ static int schedule(const struct cfg_windows *w, int day_end_minute, struct time
     return n;
 }
 
-static int push(struct day_event_at *out, int n, enum day_event e, const char *day)
+static int push(struct day_event_at *out, int n, enum day_event e, const char *day,
+                int slot_end)
 {
     out[n].event = e;
     memcpy(out[n].day, day, CIVIL_DAY_LEN);
+    out[n].slot_end = slot_end;
     return n + 1;
 }
 
 /* Appends the events of `day` due by second `upto` whose bit is not in *reported,
- * and sets their bits; nothing on days that are not school days. */
+ * and sets their bits; nothing on days that are not school days, except the day
+ * end of a holiday on a weekday the school would have been open (its summary says
+ * the school was closed: the bureau tells closed from silent). */
 static int emit_day(const struct cfg_windows *w, int day_end_minute, const char *day, int upto,
                     unsigned *reported, struct day_event_at *out, int n)
 {
     struct timed ev[SCHEDULE_MAX];
-    if (!civil_school_date(w, day))
+    bool open = civil_school_date(w, day);
+    if (!open && !civil_closed_weekday(w, day))
         return n;
     int count = schedule(w, day_end_minute, ev);
     for (int i = 0; i < count; i++)
-        if (ev[i].second <= upto && !(*reported & 1u << ev[i].event)) {
-            n = push(out, n, ev[i].event, day);
-            *reported |= 1u << ev[i].event;
+        if ((open || ev[i].event == DAY_END) && ev[i].second <= upto &&
+            !(*reported & ev[i].bit)) {
+            n = push(out, n, ev[i].event, day, ev[i].slot_end);
+            *reported |= ev[i].bit;
         }
     return n;
 }
@@ -268,7 +432,7 @@ int day_clock_advance(struct day_clock *c, const struct cfg_windows *w, int day_
     c->started = true;
     memcpy(c->day, now->day, CIVIL_DAY_LEN);
     c->reported = 1u << DAY_ROLLOVER;
-    n = push(out, n, DAY_ROLLOVER, now->day);
+    n = push(out, n, DAY_ROLLOVER, now->day, 0);
     return emit_day(w, day_end_minute, now->day, sec, &c->reported, out, n);
 }
 

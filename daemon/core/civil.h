@@ -56,8 +56,31 @@ enum check_window civil_window(const struct cfg_windows *w, int minute);
 /* Whether the weekday (0 = Sunday) is a school day ([windows] days); false outside
  * 0..6. */
 bool civil_school_day(const struct cfg_windows *w, int weekday);
-/* Whether `day` ("YYYY-MM-DD") is a school day; false when malformed. */
+/* Whether `day` ("YYYY-MM-DD") is a school day (civil_day_kind's
+ * CIVIL_SCHOOL_DAY); false when malformed. */
 bool civil_school_date(const struct cfg_windows *w, const char *day);
+
+/* What a day is by the term calendar ([calendar], config.h): outside the term; a
+ * holiday; a make-up school day (调休, a listed workday); else a school day or a
+ * weekend by [windows] days. A holiday wins over the weekday; a workday over the
+ * weekend. Closures (the ledger's) are not known here. */
+enum civil_day_kind {
+    CIVIL_SCHOOL_DAY, CIVIL_WEEKEND, CIVIL_HOLIDAY, CIVIL_OUT_OF_TERM, CIVIL_BAD_DAY,
+};
+enum civil_day_kind civil_day_kind(const struct cfg_windows *w, const char *day);
+/* "school_day", "weekend", "holiday", "out_of_term", "bad_day". */
+const char *civil_day_kind_name(enum civil_day_kind k);
+/* A holiday on a day of the week the school would have been open: the bureau is
+ * told the school is closed (its summary says so) rather than hear nothing. */
+bool civil_closed_weekday(const struct cfg_windows *w, const char *day);
+
+/* Staged return (分批开学): whether the roster's grade is expected on `day` (its
+ * [grade] return day reached, or no return day; any grade not configured is). */
+bool civil_grade_back(const struct cfg_windows *w, const char *grade, const char *day);
+/* The grades not back yet on `day`, as "\x1fA\x1fB\x1f" (each between unit
+ * separators, for SQL's instr), "" when none; -1 if it does not fit in n. */
+#define CIVIL_GRADES_SEP "\x1f"
+int civil_grades_away(const struct cfg_windows *w, const char *day, char *out, size_t n);
 
 /* The day's events, in the order they happen within a day. */
 enum day_event {
@@ -66,6 +89,8 @@ enum day_event {
     DAY_ABSENCE_SWEEP,   /* morning end + absence grace (capped at 23:59:59) */
     DAY_NOON_CLOSED,     /* end of the noon window (when enabled) */
     DAY_END,             /* [upstream] day_end: the day's final figures */
+    DAY_SLOT_SWEEP,      /* an arrival slot's end + absence grace (错峰上学): the sweep of
+                          * the groups arriving in slots that end then (slot_end) */
 };
 /* "rollover", "morning-closed", ...: also the names the ledger records them by. */
 const char *day_event_name(enum day_event e);
@@ -73,10 +98,31 @@ const char *day_event_name(enum day_event e);
 struct day_event_at {
     enum day_event event;
     char day[CIVIL_DAY_LEN]; /* the day the event belongs to */
+    int slot_end;            /* DAY_SLOT_SWEEP: the slots' end, minutes after midnight */
 };
 
+/* The distinct ends of the arrival slots of [grade]s and [class]es, earliest first,
+ * at most CIVIL_MAX_SLOT_ENDS (the configuration refuses more); their count. */
+#define CIVIL_MAX_SLOT_ENDS 8
+int civil_slot_ends(const struct cfg_windows *w, int ends[CIVIL_MAX_SLOT_ENDS]);
+/* The slot of a person by their class and grade: the class's own slot, else the
+ * grade's, else none (NULL: the morning window as for everyone). */
+const struct cfg_group *civil_slot_of(const struct cfg_windows *w, const char *grade,
+                                      const char *class_name);
+/* Who arrives in the slots that end at slot_end, for SQL's instr() as
+ * civil_grades_away writes lists: the classes of those slots, the grades of those
+ * slots, and every class with a slot of its own (a class's slot wins over its
+ * grade's, so those classes are not in their grade's slot). */
+#define CIVIL_GROUP_LIST_LEN (CFG_MAX_GROUPS * CFG_NAME_MAX + 2)
+struct civil_slot_lists {
+    char classes[CIVIL_GROUP_LIST_LEN], grades[CIVIL_GROUP_LIST_LEN],
+        own_classes[CIVIL_GROUP_LIST_LEN];
+};
+void civil_slot_lists(const struct cfg_windows *w, int slot_end, struct civil_slot_lists *out);
+
 /* Which of the day's events have been reported: the day the clock was on at the
- * last call and a bit (1u << enum day_event) per event reported for it.
+ * last call and a bit (1u << enum day_event) per event reported for it, and
+ * (1u << (8 + k)) for the sweep of the k-th slot end (civil_slot_ends).
  * Zero-initialise. */
 struct day_clock {
     bool started;
@@ -87,7 +133,7 @@ struct day_clock {
 /* A forward jump catches up at most this many school days before the new day (a
  * controller whose clock comes back from 1970 must not sweep fifty years). */
 #define DAY_CLOCK_CATCH_UP_DAYS 7
-#define DAY_CLOCK_MAX_EVENTS 40
+#define DAY_CLOCK_MAX_EVENTS 128
 
 /* Reports, in order, the events due at `now` that this clock has not reported
  * for their day (into out, at most DAY_CLOCK_MAX_EVENTS; returns the count).

@@ -57,10 +57,17 @@ static int sweep(struct dayworker *w, const struct day_job *j, bool worked)
     struct log_sink sink;
     FILE *errs = log_sink_open(&sink);
     int created = 0, late = 0;
-    int rc = ledger_absence_sweep(w->ledger, j->day, &j->windows, NULL, clock_wall_ms(),
-                                  &created, &late, errs ? errs : stderr);
+    bool slot = j->event == DAY_SLOT_SWEEP;
+    int rc = slot ? ledger_absence_sweep_slot(w->ledger, j->day, &j->windows, j->slot_end, NULL,
+                                              clock_wall_ms(), &created, &late,
+                                              errs ? errs : stderr)
+                  : ledger_absence_sweep(w->ledger, j->day, &j->windows, NULL, clock_wall_ms(),
+                                         &created, &late, errs ? errs : stderr);
     log_sink_close(&sink);
-    if (rc == 0)
+    if (rc == 0 && slot)
+        log_notice("absence sweep for %s, slots ending %02d:%02d: %d new absences (%d of them "
+                   "came late)", j->day, j->slot_end / 60, j->slot_end % 60, created, late);
+    else if (rc == 0)
         log_notice("absence sweep for %s: %d new absences (%d of them came late)", j->day,
                    created, late);
     return rc;
@@ -134,6 +141,7 @@ static int run_event(struct dayworker *w, const struct day_job *j, bool worked)
     case DAY_NOON_CLOSED:
         return store_availability(w, j) | log_checks(w, j);
     case DAY_ABSENCE_SWEEP:
+    case DAY_SLOT_SWEEP:
         return sweep(w, j, worked);
     case DAY_END:
         return store_availability(w, j) | day_end(w, j);
@@ -154,10 +162,22 @@ static void skip_done(struct day_job *j)
     j->report = false;
 }
 
+/* The name the ledger records the event by: a slot's sweep with its end,
+ * "slot-sweep 07:25", so that each slot's is done once. */
+static const char *event_key(const struct day_job *j, char buf[32])
+{
+    if (j->event != DAY_SLOT_SWEEP)
+        return day_event_name(j->event);
+    snprintf(buf, 32, "%s %02d:%02d", day_event_name(j->event), j->slot_end / 60,
+             j->slot_end % 60);
+    return buf;
+}
+
 /* Runs the job's event once for its day (dayworker.h) and records it. */
 static int run_job(struct dayworker *w, struct day_job *j)
 {
-    const char *event = day_event_name(j->event);
+    char key[32];
+    const char *event = event_key(j, key);
     bool done = false, worked = true;
     if (!j->again && ledger_day_event_done(w->ledger, j->day, event, &done) < 0)
         return -1;

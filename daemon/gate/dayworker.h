@@ -40,6 +40,7 @@
  *   DAY_MORNING_CLOSED,
  *   DAY_NOON_CLOSED     availability stored, the window's checks logged
  *   DAY_ABSENCE_SWEEP   the absence sweep of `day`
+ *   DAY_SLOT_SWEEP      the sweep of the groups whose arrival slots end at slot_end
  *   DAY_END             availability and the day's figures stored */
 struct day_job {
     enum day_event event;
@@ -47,6 +48,7 @@ struct day_job {
     /* Copied: a reload changes the config's windows on the main thread. */
     struct cfg_windows windows;
     int64_t before_ms;       /* DAY_ROLLOVER */
+    int slot_end;            /* DAY_SLOT_SWEEP: minutes after midnight */
     int retention_days;      /* DAY_ROLLOVER: for the log line */
     /* Availability of each lane, -1 when the lane was not sampled (closes, day end). */
     int permille[CFG_MAX_LANES];

@@ -96,9 +96,10 @@ static void handle(struct schedule *s, const struct day_event_at *e, const struc
 {
     struct day_job j = job_for(s, e->event, e->day);
     j.past = strcmp(e->day, now->day) < 0;
+    j.slot_end = e->slot_end;
     if (e->event == DAY_ROLLOVER) {
         j.before_ms = now_ms - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
-    } else if (e->event != DAY_ABSENCE_SWEEP) {
+    } else if (e->event != DAY_ABSENCE_SWEEP && e->event != DAY_SLOT_SWEEP) {
         add_availability(s, &j);
         j.report = true;
     }

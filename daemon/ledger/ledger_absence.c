@@ -1,6 +1,7 @@
 /* Absences and their causes (因病缺勤登记、病因追踪), follow-ups, leave, return
  * certificates (复学证明) and the absence sweep; the gate's certificate contract. */
 #include "civil.h"
+#include "ledger_calendar.h"
 #include "ledger_health_private.h"
 
 #include <inttypes.h>
@@ -478,9 +479,13 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
 
 /* ---- absence sweep ---------------------------------------------------------------- */
 
-/* People expected on day ?1 (kinds ?2) who left no trace of a morning check, leave
- * or absence, with their first arrival (reading or check) that day, NULL if none;
- * of the people with ids ?6 to ?7 (one batch). */
+/* People expected on day ?1 (kinds ?2, their grade back: not in ?8, civil.h's
+ * civil_grades_away) who left no trace of a morning check, leave or absence, with
+ * their first arrival (reading or check) that day, NULL if none; of the people
+ * with ids ?6 to ?7 (one batch). With ?9 = 1, only the pupils arriving in one
+ * slot (civil_slot_lists: their class in ?10, or their grade in ?11 and their
+ * class not in ?12, which have slots of their own); teachers and staff keep the
+ * whole window, also those with a class. */
 #define SWEEP_CANDIDATES                                                                     \
     "SELECT id, CASE WHEN r IS NULL THEN c WHEN c IS NULL THEN r ELSE min(r, c) END AS first_ms " \
     "FROM (SELECT p.id AS id, "                                                              \
@@ -489,6 +494,11 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
     "  FROM people p WHERE p.id BETWEEN ?6 AND ?7 AND p.active = 1 "                        \
     "  AND ((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) "        \
     "       OR (p.kind = 'staff' AND (?2 & 4))) "                                           \
+    "  AND instr(?8, char(31) || p.grade || char(31)) = 0 "                                 \
+    "  AND (?9 = 0 OR (p.kind = 'student' "                                                 \
+    "       AND (instr(?10, char(31) || p.class || char(31)) > 0 "                          \
+    "            OR (instr(?11, char(31) || p.grade || char(31)) > 0 "                      \
+    "                AND instr(?12, char(31) || p.class || char(31)) = 0)))) "              \
     "  AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "     \
     "                  AND c.window = 'morning') "                                           \
     "  AND NOT EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id "                    \
@@ -503,6 +513,9 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
 
 struct sweep_run {
     const char *day, *by;
+    char away[CIVIL_GROUP_LIST_LEN]; /* grades not back yet */
+    bool slot;                       /* one slot's groups only */
+    struct civil_slot_lists lists;
     int kinds;
     int64_t window_end_ms, at_ms;
     int late, unknown;
@@ -517,12 +530,15 @@ static int sweep_batch(struct ledger *l, struct sweep_run *r, int64_t from, int6
     int rc = lh_run(l, &late, "INSERT INTO absences (person_id, day, cause, recorded_by, "
                               "recorded_ms, late_ms) SELECT id, ?1, 'late', ?3, ?4, first_ms FROM ("
                               SWEEP_CANDIDATES ") WHERE first_ms >= ?5",
-                    "tdtIIII", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from, to) < 0 ||
+                    "tdtIIIItdttt", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from,
+                    to, r->away, r->slot, r->lists.classes, r->lists.grades,
+                    r->lists.own_classes) < 0 ||
                      lh_run(l, &unknown, "INSERT INTO absences (person_id, day, cause, "
                                          "recorded_by, recorded_ms) SELECT id, ?1, 'unknown', ?3, "
                                          "?4 FROM (" SWEEP_CANDIDATES ") WHERE first_ms IS NULL",
-                            "tdtIIII", r->day, r->kinds, r->by, r->at_ms, r->window_end_ms, from,
-                            to) < 0
+                            "tdtIIIItdttt", r->day, r->kinds, r->by, r->at_ms,
+                            r->window_end_ms, from, to, r->away, r->slot, r->lists.classes,
+                            r->lists.grades, r->lists.own_classes) < 0
                  ? -1
                  : 0;
     if (lh_finish(l, rc) < 0)
@@ -557,30 +573,72 @@ static int sweep_all(struct ledger *l, struct sweep_run *r)
     return rc;
 }
 
-int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
-                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs)
+/* Nobody is absent on a day the school is closed (ledger_calendar.h) or that the
+ * calendar says is a holiday or out of term: 1 (told on errs) when the sweep has
+ * nothing to do, 0 when it runs, -1 on error. Weekends are not refused: a sweep
+ * asked for on a Saturday by hand is the administrator's call, as before. */
+static int sweep_closed(struct ledger *l, const char *day, const struct cfg_windows *w,
+                        FILE *errs)
+{
+    char reason[LEDGER_REASON_MAX * 4 + 1];
+    int closed = ledger_day_closed(l, day, reason, sizeof reason);
+    enum civil_day_kind k = civil_day_kind(w, day);
+    if (closed > 0)
+        fprintf(errs, "%s: the school is closed (%s): nobody is absent, no sweep\n", day, reason);
+    else if (closed == 0 && (k == CIVIL_HOLIDAY || k == CIVIL_OUT_OF_TERM))
+        fprintf(errs, "%s: %s by [calendar]: nobody is absent, no sweep\n", day,
+                k == CIVIL_HOLIDAY ? "a holiday" : "outside the term");
+    else
+        return closed;
+    return 1;
+}
+
+/* The sweep of everyone (slot_end < 0) at the morning's end + grace, or of one
+ * slot's groups at that slot's end + grace. */
+static int sweep_day(struct ledger *l, const char *day, const struct cfg_windows *w,
+                     int slot_end, const char *by, int64_t at_ms, int *created, int *late,
+                     FILE *errs)
 {
     *created = *late = 0;
     int64_t window_end_ms = 0;
+    int end = slot_end >= 0 ? slot_end : w->morning_end;
     if (lh_check_day("date", day, errs) != LEDGER_OK ||
         lh_check_not_future("the sweep's day", day, at_ms, errs) != LEDGER_OK ||
-        civil_ms_at(day, w->morning_end * 60, &window_end_ms) < 0)
+        civil_ms_at(day, end * 60, &window_end_ms) < 0)
         return -1;
-    /* Before the window and its grace are over, everyone still on the way would
-     * become absent. */
+    /* Before the window (or slot) and its grace are over, everyone still on the way
+     * would become absent. */
     if (at_ms < window_end_ms + w->absence_grace_ms) {
-        fprintf(errs, "the sweep of %s runs after the morning window and its grace: "
-                      "%02d:%02d + %lld min\n", day, w->morning_end / 60, w->morning_end % 60,
+        fprintf(errs, "the sweep of %s runs after the %s and its grace: %02d:%02d + %lld min\n",
+                day, slot_end >= 0 ? "arrival slot" : "morning window", end / 60, end % 60,
                 (long long)(w->absence_grace_ms / 60000));
         return -1;
     }
+    int closed = sweep_closed(l, day, w, errs);
+    if (closed != 0)
+        return closed < 0 ? -1 : 0;
     struct sweep_run r = {.day = day, .by = by ? by : "gatescreend", .kinds = (int)w->absence_kinds,
-                          .window_end_ms = window_end_ms, .at_ms = at_ms};
-    if (sweep_all(l, &r) < 0)
+                          .window_end_ms = window_end_ms, .at_ms = at_ms, .slot = slot_end >= 0};
+    if (r.slot)
+        civil_slot_lists(w, slot_end, &r.lists);
+    if (civil_grades_away(w, day, r.away, sizeof r.away) < 0 || sweep_all(l, &r) < 0)
         return -1;
     *late = r.late;
     *created = r.late + r.unknown;
     return 0;
+}
+
+int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
+                         const char *by, int64_t at_ms, int *created, int *late, FILE *errs)
+{
+    return sweep_day(l, day, w, -1, by, at_ms, created, late, errs);
+}
+
+int ledger_absence_sweep_slot(struct ledger *l, const char *day, const struct cfg_windows *w,
+                              int slot_end, const char *by, int64_t at_ms, int *created,
+                              int *late, FILE *errs)
+{
+    return sweep_day(l, day, w, slot_end < 0 ? 0 : slot_end, by, at_ms, created, late, errs);
 }
 
 /* ---- listing ---------------------------------------------------------------------- */

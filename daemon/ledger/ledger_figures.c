@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "civil.h"
+#include "ledger_calendar.h"
 #include "log.h"
 #include "textnum.h"
 
@@ -227,13 +228,37 @@ const char *day_figure_name(enum day_figure f)
 }
 
 /* Parameters of every figure query: ?1 day, ?2 expected kinds (enum cfg_kind_mask),
- * ?3 and ?4 the day's first and next day's first millisecond, ?5 the entry's arg. */
+ * ?3 and ?4 the day's first and next day's first millisecond, ?5 the entry's arg,
+ * ?6 the grades not back yet (staged return, civil_grades_away): not expected. */
 #define KINDS "((p.kind = 'student' AND (?2 & 1)) OR (p.kind = 'teacher' AND (?2 & 2)) " \
               "OR (p.kind = 'staff' AND (?2 & 4)))"
 #define ON_LEAVE "EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id " \
                  "AND ?1 BETWEEN v.from_day AND v.to_day)"
-#define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND NOT " ON_LEAVE
+#define BACK "instr(?6, char(31) || p.grade || char(31)) = 0"
+#define EXPECTED "SELECT p.id FROM people p WHERE p.active = 1 AND " KINDS " AND " BACK \
+                 " AND NOT " ON_LEAVE
 #define COUNT_DAY(table) "SELECT count(*) FROM " table " WHERE day = ?1"
+/* The groups reported apart (LEDGER_GROUP_FIGURES). */
+#define STUDENTS "p.kind = 'student'"
+#define STAFF "p.kind IN ('teacher', 'staff')"
+#define GROUP_SQL(G, who)                                                                      \
+    {FIG_##G##_EXPECTED, "SELECT count(*) FROM (" EXPECTED " AND " who ")", NULL},             \
+    {FIG_##G##_MORNING_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND " \
+                             "window = ?5 AND person_id IN (" EXPECTED " AND " who ")",        \
+     "morning"},                                                                               \
+    {FIG_##G##_MORNING_ALL, "SELECT count(*) FROM checks c JOIN people p ON p.id = "           \
+                            "c.person_id WHERE c.day = ?1 AND c.window = ?5 AND " who,         \
+     "morning"},                                                                               \
+    {FIG_##G##_NOON_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "   \
+                          "window = ?5 AND person_id IN (" EXPECTED " AND " who ")",           \
+     "noon"},                                                                                  \
+    {FIG_##G##_NOON_ALL, "SELECT count(*) FROM checks c JOIN people p ON p.id = c.person_id "  \
+                         "WHERE c.day = ?1 AND c.window = ?5 AND " who, "noon"},               \
+    {FIG_##G##_ABSENCES, "SELECT count(*) FROM absences a JOIN people p ON p.id = "            \
+                         "a.person_id WHERE a.day = ?1 AND " who, NULL},                       \
+    {FIG_##G##_ABS_ILLNESS, "SELECT count(*) FROM absences a JOIN people p ON p.id = "         \
+                            "a.person_id WHERE a.day = ?1 AND a.cause = ?5 AND " who,          \
+     "illness"}
 
 struct figure_sql {
     enum day_figure fig;
@@ -247,7 +272,8 @@ static const struct figure_sql figure_sql[] = {
     {FIG_POP_STAFF, "SELECT count(*) FROM people WHERE active = 1 AND kind = ?5", "staff"},
     {FIG_POP_TOTAL, "SELECT count(*) FROM people WHERE active = 1", NULL},
     {FIG_EXPECTED, "SELECT count(*) FROM (" EXPECTED ")", NULL},
-    {FIG_ON_LEAVE, "SELECT count(*) FROM people p WHERE p.active = 1 AND " KINDS " AND " ON_LEAVE,
+    {FIG_ON_LEAVE, "SELECT count(*) FROM people p WHERE p.active = 1 AND " KINDS " AND " BACK
+                   " AND " ON_LEAVE,
      NULL},
     {FIG_MORNING_DONE, "SELECT count(DISTINCT person_id) FROM checks WHERE day = ?1 AND "
                        "window = ?5 AND person_id IN (" EXPECTED ")", "morning"},
@@ -299,12 +325,15 @@ static const struct figure_sql figure_sql[] = {
                        "recorded_ms < ?4", NULL},
     {FIG_ALERTS_OPENED, COUNT_DAY("alerts"), NULL},
     {FIG_ALERTS_OPEN, "SELECT count(*) FROM alerts WHERE closed_ms IS NULL", NULL},
+    GROUP_SQL(STU, STUDENTS),
+    GROUP_SQL(STF, STAFF),
 };
 
 struct figure_params {
     const char *day;
     int kinds;
     int64_t from_ms, to_ms;
+    char away[CFG_MAX_GROUPS * CFG_NAME_MAX + 2];
 };
 
 static int count_figure(struct ledger *l, const struct figure_sql *q,
@@ -324,6 +353,8 @@ static int count_figure(struct ledger *l, const struct figure_sql *q,
         rc |= sqlite3_bind_int64(st, 3, fp->from_ms) | sqlite3_bind_int64(st, 4, fp->to_ms);
     if (n >= 5)
         rc |= ledger_bind_text(st, 5, q->arg);
+    if (n >= 6)
+        rc |= ledger_bind_text(st, 6, fp->away);
     if (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
         *out = sqlite3_column_int(st, 0);
     else
@@ -354,12 +385,20 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
     struct figure_params fp = {.day = day, .kinds = (int)w->absence_kinds};
     *f = (struct day_figures){0};
     if (civil_day_add(day, 1, next) < 0 || civil_ms_at(day, 0, &fp.from_ms) < 0 ||
-        civil_ms_at(next, 0, &fp.to_ms) < 0) {
+        civil_ms_at(next, 0, &fp.to_ms) < 0 ||
+        civil_grades_away(w, day, fp.away, sizeof fp.away) < 0) {
         log_err("day figures: '%s' is not a day", day);
         return -1;
     }
     snprintf(f->day, sizeof f->day, "%s", day);
-    /* One read transaction: the 48 counts see one snapshot (not a decision between
+    /* Nobody is expected on a day the school is closed, by the calendar or by a
+     * closure: its rates are not a school that failed to check anyone. */
+    int nobody = ledger_day_expects_nobody(l, w, day);
+    if (nobody < 0)
+        return -1;
+    if (nobody)
+        fp.kinds = 0;
+    /* One read transaction: the counts see one snapshot (not a decision between
      * two of them), and a reader never holds the write lock the gate needs. Inside a
      * caller's transaction, that one is the snapshot. */
     bool own = sqlite3_get_autocommit(l->db);
@@ -372,6 +411,10 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
         return -1;
     f->v[FIG_MORNING_COVERAGE] = permille(f->v[FIG_MORNING_DONE], f->v[FIG_EXPECTED]);
     f->v[FIG_NOON_COVERAGE] = permille(f->v[FIG_NOON_DONE], f->v[FIG_EXPECTED]);
+    f->v[FIG_STU_MORNING_COVERAGE] = permille(f->v[FIG_STU_MORNING_DONE], f->v[FIG_STU_EXPECTED]);
+    f->v[FIG_STU_NOON_COVERAGE] = permille(f->v[FIG_STU_NOON_DONE], f->v[FIG_STU_EXPECTED]);
+    f->v[FIG_STF_MORNING_COVERAGE] = permille(f->v[FIG_STF_MORNING_DONE], f->v[FIG_STF_EXPECTED]);
+    f->v[FIG_STF_NOON_COVERAGE] = permille(f->v[FIG_STF_NOON_DONE], f->v[FIG_STF_EXPECTED]);
     return 0;
 }
 

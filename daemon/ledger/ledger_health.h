@@ -183,6 +183,13 @@ int ledger_open_case(struct ledger *l, const char *person, bool *open_case);
  * school): a failure keeps the batches before it, and a second sweep does the rest. */
 int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
                          const char *by, int64_t at_ms, int *created, int *late, FILE *errs);
+/* The same for the groups arriving in the slots that end at slot_end (错峰上学,
+ * civil.h's civil_slot_lists), at that end + grace: they are absent sooner than the
+ * others. Someone who still comes within the morning window gets a check, which
+ * withdraws the absence (as above); the slot lateness stays in the figures. */
+int ledger_absence_sweep_slot(struct ledger *l, const char *day, const struct cfg_windows *w,
+                              int slot_end, const char *by, int64_t at_ms, int *created,
+                              int *late, FILE *errs);
 
 /* Checks and normalises a symptom list: "cough, fever,cough" -> "fever,cough"
  * (vocabulary order, no duplicates, "" for none). LEDGER_INVALID with a message on errs for an
@@ -306,7 +313,22 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_RETURNS_AFTER_ILLNESS, "returns.after_illness")       \
     X(FIG_CERTIFICATES, "certificates.recorded")                \
     X(FIG_ALERTS_OPENED, "alerts.opened")                       \
-    X(FIG_ALERTS_OPEN, "alerts.open_now")
+    X(FIG_ALERTS_OPEN, "alerts.open_now")                      \
+    LEDGER_GROUP_FIGURES(X, STU, "students")                    \
+    LEDGER_GROUP_FIGURES(X, STF, "staff")
+
+/* Students, and staff (teachers and other staff: 教职工) apart: the bureau asks for
+ * the staff's illness absences separately. Expected as above, of the group. */
+#define LEDGER_GROUP_FIGURES(X, G, name)                            \
+    X(FIG_##G##_EXPECTED, "groups." name ".expected")               \
+    X(FIG_##G##_MORNING_DONE, "groups." name ".morning.expected_done") \
+    X(FIG_##G##_MORNING_ALL, "groups." name ".morning.all")         \
+    X(FIG_##G##_MORNING_COVERAGE, "groups." name ".morning.coverage_permille") \
+    X(FIG_##G##_NOON_DONE, "groups." name ".noon.expected_done")    \
+    X(FIG_##G##_NOON_ALL, "groups." name ".noon.all")               \
+    X(FIG_##G##_NOON_COVERAGE, "groups." name ".noon.coverage_permille") \
+    X(FIG_##G##_ABSENCES, "groups." name ".absences.all")           \
+    X(FIG_##G##_ABS_ILLNESS, "groups." name ".absences.illness")
 
 #define LEDGER_FIG_ENUM(e, name) e,
 enum day_figure { LEDGER_DAY_FIGURES(LEDGER_FIG_ENUM) FIG_COUNT };
@@ -321,10 +343,12 @@ struct day_figures {
 const char *day_figure_name(enum day_figure f);
 
 /* The day's figures from the ledger as it is now. Expected = active people of the
- * kinds in w->absence_kinds without leave that day; the population is today's
- * roster (the ledger keeps no roster history); certificates count by the day they
- * were recorded; alerts.open_now is the state at the time of the call. All 48
- * counts in one read transaction (one snapshot; no write lock), or in the caller's. */
+ * kinds in w->absence_kinds without leave that day, their grade back (staged
+ * return), nobody on a closed day (a closure, a holiday, outside the term); the
+ * population is today's roster (the ledger keeps no roster history);
+ * certificates count by the day they were recorded; alerts.open_now is the
+ * state at the time of the call. All the counts in one read transaction (one
+ * snapshot; no write lock), or in the caller's. */
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f);
 /* Writes them to day_figures (replacing that day's), in one transaction. */

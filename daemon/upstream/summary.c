@@ -18,12 +18,14 @@
 
 #include "civil.h"
 #include "config.h"
+#include "ledger_calendar.h"
 #include "ledger_health.h"
+#include "ledger_slots.h"
 #include "ledger_upstream.h"
 #include "log.h"
 #include "upstream.h"
 
-#define SUMMARY_SCHEMA "gatescreen.summary/1"
+#define SUMMARY_SCHEMA "gatescreen.summary/2"
 #define NOTICE_SCHEMA "gatescreen.notice/1"
 /* Permille and centi-degrees divided by 1000 and 100 have at most 4 significant
  * digits: %.4g prints them exactly (0.571, 37.85) instead of 0.57099999999999995. */
@@ -92,22 +94,116 @@ static json_t *group_json(const struct day_figures *f, enum day_figure first,
     return o;
 }
 
+/* A window's figures: done, all and coverage follow each other in the ledger's
+ * order (LEDGER_DAY_FIGURES), for everyone and for each group. */
+static json_t *window_of(const struct day_figures *f, enum day_figure expected,
+                         enum day_figure done, enum day_figure all, enum day_figure coverage)
+{
+    return json_pack("{s:i, s:i, s:f, s:i}", "done", f->v[done], "expected", f->v[expected],
+                     "coverage", f->v[coverage] / 1000.0, "all", f->v[all]);
+}
+
 static json_t *window_json(const struct day_figures *f, enum day_figure done,
                            enum day_figure all, enum day_figure coverage)
 {
-    return json_pack("{s:i, s:i, s:f, s:i}", "done", f->v[done], "expected", f->v[FIG_EXPECTED],
-                     "coverage", f->v[coverage] / 1000.0, "all", f->v[all]);
+    return window_of(f, FIG_EXPECTED, done, all, coverage);
+}
+
+/* Noon is null for a school without noon checks, rather than a row of zeros that
+ * would read as nobody checked. */
+static bool has_noon(const struct config *cfg, const struct day_figures *f)
+{
+    return cfg->windows.noon_enabled || f->v[FIG_NOON_ALL] > 0;
 }
 
 static json_t *checks_json(const struct config *cfg, const struct day_figures *f)
 {
-    /* Noon is null for a school without noon checks, rather than a row of zeros
-     * that would read as nobody checked. */
-    bool noon = cfg->windows.noon_enabled || f->v[FIG_NOON_ALL] > 0;
     return json_pack("{s:o, s:o}", "morning",
                      window_json(f, FIG_MORNING_DONE, FIG_MORNING_ALL, FIG_MORNING_COVERAGE),
-                     "noon", noon ? window_json(f, FIG_NOON_DONE, FIG_NOON_ALL, FIG_NOON_COVERAGE)
-                                  : json_null());
+                     "noon", has_noon(cfg, f)
+                                 ? window_json(f, FIG_NOON_DONE, FIG_NOON_ALL, FIG_NOON_COVERAGE)
+                                 : json_null());
+}
+
+/* One group of people (students, or staff: teachers and other staff), from its
+ * figures FIG_xxx_EXPECTED .. FIG_xxx_ABS_ILLNESS; population is the roster's. */
+static json_t *group_of(const struct config *cfg, const struct day_figures *f, int population,
+                        enum day_figure first)
+{
+    enum day_figure e = first, md = e + 1, ma = e + 2, mc = e + 3, nd = e + 4, na = e + 5,
+                    nc = e + 6, abs = e + 7, ill = e + 8;
+    return json_pack("{s:i, s:i, s:{s:o, s:o}, s:{s:i, s:i}}", "population", population,
+                     "expected", f->v[e], "checks", "morning", window_of(f, e, md, ma, mc),
+                     "noon", has_noon(cfg, f) ? window_of(f, e, nd, na, nc) : json_null(),
+                     "absences", "all", f->v[abs], "illness", f->v[ill]);
+}
+
+static json_t *groups_json(const struct config *cfg, const struct day_figures *f)
+{
+    _Static_assert(FIG_STU_ABS_ILLNESS == FIG_STU_EXPECTED + 8 &&
+                       FIG_STF_ABS_ILLNESS == FIG_STF_EXPECTED + 8,
+                   "group_of's order of a group's figures");
+    return json_pack("{s:o, s:o}", "students",
+                     group_of(cfg, f, f->v[FIG_POP_STUDENT], FIG_STU_EXPECTED), "staff",
+                     group_of(cfg, f, f->v[FIG_POP_TEACHER] + f->v[FIG_POP_STAFF],
+                              FIG_STF_EXPECTED));
+}
+
+/* Why the school was closed on the day: a closure in the ledger (its reason), a
+ * holiday or a day outside the term of [calendar]; null on a school day and on a
+ * weekend (the bureau's calendar knows weekends). */
+static json_t *closed_json(struct ledger *l, const struct config *cfg, const char *day)
+{
+    char reason[LEDGER_REASON_MAX * 4 + 1];
+    const struct cfg_calendar *c = &cfg->windows.calendar;
+    int closed = ledger_day_closed(l, day, reason, sizeof reason);
+    enum civil_day_kind kind = civil_day_kind(&cfg->windows, day);
+    if (closed < 0)
+        return NULL;
+    if (closed)
+        return json_pack("{s:s, s:s}", "kind", "closure", "reason", reason);
+    if (kind == CIVIL_HOLIDAY)
+        return json_pack("{s:s, s:s}", "kind", "holiday", "reason", "节假日 (holidays)");
+    if (kind == CIVIL_OUT_OF_TERM) {
+        snprintf(reason, sizeof reason, "假期 (outside the term %s..%s)",
+                 c->term_start[0] ? c->term_start : "", c->term_end[0] ? c->term_end : "");
+        return json_pack("{s:s, s:s}", "kind", "out_of_term", "reason", reason);
+    }
+    return json_null();
+}
+
+/* One entry per [grade] or [class] with its own arrival slot (错峰上学). */
+static int add_slots(struct ledger *l, const struct cfg_windows *w, const char *day,
+                     const struct cfg_group *g, int n, bool is_class, json_t *list)
+{
+    char a[16], b[16];
+    for (int i = 0; i < n; i++) {
+        struct slot_counts c;
+        if (!g[i].has_slot)
+            continue;
+        if (ledger_slot_counts(l, day, w, &g[i], is_class, &c) < 0)
+            return -1;
+        snprintf(a, sizeof a, "%02d:%02d", g[i].slot_start / 60, g[i].slot_start % 60);
+        snprintf(b, sizeof b, "%02d:%02d", g[i].slot_end / 60, g[i].slot_end % 60);
+        if (json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "group",
+                                                  g[i].name, "start", a, "end", b, "expected",
+                                                  c.expected, "arrived", c.arrived, "late",
+                                                  c.late)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static json_t *slots_json(struct ledger *l, const struct config *cfg, const char *day)
+{
+    const struct cfg_windows *w = &cfg->windows;
+    json_t *list = json_array();
+    if (!list || add_slots(l, w, day, w->grades, w->ngrades, false, list) < 0 ||
+        add_slots(l, w, day, w->classes, w->nclasses, true, list) < 0) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
 }
 
 /* all = by_cause (illness, personal, other, late) + unexplained (cause unknown). */
@@ -208,11 +304,15 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
         "referrals", referrals_json(f), "absences", absences_json(f));
     /* In two parts, to keep each json_pack call readable. */
     /* Returns are two groups of the ledger's (returns., certificates.). */
-    return merge(doc, json_pack("{s:{s:i, s:i}, s:o, s:o}", "returns", "after_illness",
-                                f->v[FIG_RETURNS_AFTER_ILLNESS], "certificates_recorded",
-                                f->v[FIG_CERTIFICATES],
-                                "alerts", alerts_json(l, f), "devices",
-                                devices_json(l, cfg, f->day)));
+    doc = merge(doc, json_pack("{s:{s:i, s:i}, s:o, s:o}", "returns", "after_illness",
+                               f->v[FIG_RETURNS_AFTER_ILLNESS], "certificates_recorded",
+                               f->v[FIG_CERTIFICATES],
+                               "alerts", alerts_json(l, f), "devices",
+                               devices_json(l, cfg, f->day)));
+    /* Version 2's: closed (null on a school day), the groups, the arrival slots. */
+    return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
+                                groups_json(cfg, f), "arrival_slots",
+                                slots_json(l, cfg, f->day)));
 }
 
 int summary_build(struct ledger *l, const struct config *cfg, const char *day, int revision,

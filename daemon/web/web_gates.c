@@ -1,12 +1,15 @@
 /* The live gates for the web page (docs/web-api.md, "Gates"): a snapshot of every
  * lane and a server-sent event stream of it, both read from the gate board
  * (gate_board.h), which the main thread keeps up to date. Nothing here touches
- * the lanes or the ledger. */
+ * the lanes. The snapshot also has the arrival slots (错峰上学): which groups are
+ * due now and how many of each have come, read from the ledger (ledger_slots.h). */
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "clock.h"
+#include "ledger_slots.h"
 #include "loop.h"
 #include "web_guard.h"
 #include "web_private.h"
@@ -74,14 +77,68 @@ static bool full_view(const struct web_request *rq)
     return rq->user && (rq->user->role == ROLE_NURSE || rq->user->role == ROLE_ADMIN);
 }
 
+/* ---- the arrival slots ------------------------------------------------------------- */
+
+/* "upcoming", "due" (now within the slot) or "over". */
+static const char *slot_state(const struct cfg_group *g, int minute)
+{
+    return minute < g->slot_start ? "upcoming" : minute < g->slot_end ? "due" : "over";
+}
+
+static int add_slots(struct web_request *rq, const struct civil *now, const struct cfg_group *g,
+                     int n, bool is_class, json_t *list)
+{
+    for (int i = 0; i < n; i++) {
+        struct slot_counts c;
+        if (!g[i].has_slot)
+            continue;
+        if (ledger_slot_counts(rq->ledger, now->day, &rq->cfg->windows, &g[i], is_class, &c) < 0)
+            return -1;
+        char a[16], b[16];
+        snprintf(a, sizeof a, "%02d:%02d", g[i].slot_start / 60, g[i].slot_start % 60);
+        snprintf(b, sizeof b, "%02d:%02d", g[i].slot_end / 60, g[i].slot_end % 60);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i}",
+                                              "group", g[i].name, "kind",
+                                              is_class ? "class" : "grade", "start", a, "end",
+                                              b, "state", slot_state(&g[i], now->minute),
+                                              "expected", c.expected, "arrived", c.arrived,
+                                              "late", c.late));
+    }
+    return 0;
+}
+
+/* Today's slots, grades first, in the configuration's order; [] without slots. */
+static json_t *slots_json(struct web_request *rq, struct web_response *rs)
+{
+    const struct cfg_windows *w = &rq->cfg->windows;
+    struct civil now;
+    json_t *list = json_array();
+    if (!list || civil_from_ms(clock_wall_ms(), &now) < 0)
+        goto fail;
+    if (civil_slot_ends(w, (int[CIVIL_MAX_SLOT_ENDS]){0}) == 0)
+        return list;
+    if (!web_ledger(rq, rs))
+        goto fail;
+    if (add_slots(rq, &now, w->grades, w->ngrades, false, list) == 0 &&
+        add_slots(rq, &now, w->classes, w->nclasses, true, list) == 0)
+        return list;
+fail:
+    json_decref(list);
+    return NULL;
+}
+
 static void get_gates(struct web_request *rq, struct web_response *rs)
 {
     uint64_t version;
     json_t *j = gates_json(rq->board, full_view(rq), &version);
-    if (!j) {
-        web_error(rs, 500, "out of memory");
+    json_t *slots = j ? slots_json(rq, rs) : NULL;
+    if (!j || !slots) {
+        json_decref(j);
+        if (!rs->status)
+            web_error(rs, 500, "the arrival slots could not be read");
         return;
     }
+    json_object_set_new(j, "slots", slots);
     web_json(rs, 200, j);
 }
 

@@ -111,6 +111,9 @@ kind = zkteco-adms
 address = 127.0.0.9
 serial = BRADMS0001
 lane = t
+
+[grade 一年级]
+slot = ${L.hhmm(L.addMinutes(p.local, -5))}-${L.hhmm(L.addMinutes(p.local, 20))}
 `;
 }
 
@@ -239,6 +242,13 @@ async function feverArrives(today, gates, sim) {
   await gates.goto(today.url().replace(/#.*/, '#/gates'));
   check(await visible(gates, 'article[data-lane="b"][data-lamp="off"]'), 'Gates shows lane b, lamp off');
   check(await visible(gates, '#live.on'), 'the event stream is live');
+  /* 错峰上学: 一年级's arrival slot is now (issue 19). */
+  const slot = gates.locator('#slots tr[data-group="一年级"][data-state="due"]');
+  check(await visible(gates, '#slots tr[data-group="一年级"][data-state="due"]'),
+    'Gates lists the arrival slot of 一年级 as due now');
+  const slotText = await slot.textContent();
+  check(slotText.includes('进行中') && / \/ 5/.test(slotText),
+    'the slot row says due now and of how many expected: ' + slotText);
   check(await sim.cmd('arrive ir-b temp=38.20 card=1002') === 'ok', 'sim: S2 arrives with 38.20');
   check(await visible(gates, 'article[data-lane="b"][data-lamp="red"][data-outcome="fever"]'),
     'Gates: lane b turns red for the fever, no reload');

@@ -79,6 +79,13 @@ def finish():
     sys.exit(1 if failures else 0)
 
 
+def latest_schema():
+    """The ledger schema version this tree builds: the highest sql/NNN_*.sql (not a
+    number written into each test, which every new migration would have to edit)."""
+    return max(int(f[:3]) for f in os.listdir(os.path.join(SOURCE, "sql"))
+               if f[:3].isdigit() and f.endswith(".sql"))
+
+
 def scratch(config_text=BASE_CONFIG):
     d = tempfile.mkdtemp(prefix="gs-it-")
     path = os.path.join(d, "gatescreen.conf")

@@ -148,7 +148,8 @@ def on_time_late_never(b, c):
                    ("魏都区", "W4", "missing", "", "")],
           "D1 morning: never reported and late, by county and code: %s" % rows)
     check(answer.get("counts") == {"expected": 8, "on_time": 3, "late": 2, "missing": 3,
-                                   "closed": 0}, "D1 morning counts: %s" % answer.get("counts"))
+                                   "closed": 0, "reported_closed": 0},
+          "D1 morning counts: %s" % answer.get("counts"))
     w2 = [s for k in answer["counties"] for s in k["schools"] if s["code"] == "W2"][0]
     check(w2["late_seconds"] == 3900 and w2["received_at"] == "2026-10-12T03:05:00Z" and
           w2["contact_name"] == "李老师" and w2["contact_phone"] == "+86 138 0000 0000",
@@ -189,7 +190,8 @@ def closures(b, c):
     run(b, "closure", "add", D2, "--county", "建安区", "--reason", "暴雨红色预警")
     answer, rows = agree(b, c, "D2, 建安区 closed", D2, "morning")
     check(rows == [] and answer["counts"] == {"expected": 5, "on_time": 5, "late": 0,
-                                              "missing": 0, "closed": 2},
+                                              "missing": 0, "closed": 2,
+                                              "reported_closed": 0},
           "a closed county is not expected; everyone else reported: empty list, exit 0")
     check(answer["closures"] == [{"county": "建安区", "reason": "暴雨红色预警"}],
           "the closure is in the answer")

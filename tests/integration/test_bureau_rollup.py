@@ -89,7 +89,8 @@ def summed(docs):
     """The figures of a row of these school-days' documents, as the API's JSON."""
     if not docs:
         return {k: None for k in ("population", "expected", "on_leave", "checks", "fevers",
-                                  "referrals", "absences", "returns", "alerts", "devices")}
+                                  "referrals", "absences", "returns", "alerts", "devices",
+                                  "groups")}
 
     def total(*path):
         out = 0
@@ -136,7 +137,36 @@ def summed(docs):
         "devices": {"lanes": len(lanes), "known": len(known),
                     "availability": (math.floor(sum(known) * 1000.0 / len(known) + 0.5) / 1000.0
                                      if known else None)},
+        "groups": groups_summed(docs),
     }
+
+
+def groups_summed(docs):
+    """Students and staff apart, over the version 2 summaries only (issue 19)."""
+    v2 = [d for d in docs if d.get("groups")]
+    if not v2:
+        return None
+
+    def total(who, *path):
+        out = 0
+        for d in v2:
+            v = d["groups"][who]
+            for p in path:
+                v = v[p]
+            out += v
+        return out
+    st = {"expected": total("students", "expected"),
+          "morning_done": total("students", "checks", "morning", "done"),
+          "absences_all": total("students", "absences", "all"),
+          "absences_illness": total("students", "absences", "illness")}
+    st["morning_rate"] = rate(st["morning_done"], st["expected"])
+    sf = {"population": total("staff", "population"), "expected": total("staff", "expected"),
+          "morning_done": total("staff", "checks", "morning", "done"),
+          "morning_all": total("staff", "checks", "morning", "all"),
+          "absences_all": total("staff", "absences", "all"),
+          "absences_illness": total("staff", "absences", "illness")}
+    sf["morning_rate"] = rate(sf["morning_done"], sf["expected"])
+    return {"schools": len(v2), "students": st, "staff": sf}
 
 
 def expected_rows(latest, active, days, level, county=None):
@@ -163,7 +193,8 @@ def expected_rows(latest, active, days, level, county=None):
             exp = len([c for c in mine if c in active]) + len(
                 [c for c in mine if c not in active and (c, day) in latest])
             row["schools"] = {"expected": exp, "reported": len(docs),
-                              "completeness": rate(len(docs), exp)}
+                              "completeness": rate(len(docs), exp),
+                              "closed": len([d for d in docs if d.get("closed")])}
             row.update(summed(docs))
             rows.append(row)
     return rows
@@ -271,11 +302,12 @@ def figures_add_up(b, c, latest, active):
                                                               "建安区"),
           "county=建安区 narrows the school level to its two schools")
     city = rollup(b, c, **{"from": D1, "to": D1}).json["rows"][0]
-    check(city["schools"] == {"expected": 5, "reported": 4, "completeness": 0.8},
+    check(city["schools"] == {"expected": 5, "reported": 4, "completeness": 0.8, "closed": 0},
           "%s: 4 of 5 schools reported (B002, disabled since, counts on the day it reported); "
           "%s" % (D1, city["schools"]))
     d3 = rollup(b, c, **{"from": D3, "to": D3})
-    check(d3.json["rows"][0]["schools"] == {"expected": 4, "reported": 0, "completeness": 0.0}
+    check(d3.json["rows"][0]["schools"] == {"expected": 4, "reported": 0, "completeness": 0.0,
+                                            "closed": 0}
           and d3.json["rows"][0]["population"] is None,
           "%s, nobody reported: 0 of the 4 active schools, figures null (not zero)" % D3)
 

@@ -25,9 +25,13 @@ import gslib
 from gslib import check
 
 TOOL = os.path.join(gslib.BUILD, "docschema_check")
+# Every version the collector accepts (doc_schemas.h), by docschema_check's name;
+# the frozen version 1 of the summary with fewer documents (it does not change).
 SCHEMAS = {"summary": "config/schema/summary.schema.json",
-           "notice": "config/schema/notice.schema.json"}
+           "notice": "config/schema/notice.schema.json",
+           "summary-v1": "config/schema/summary-v1.schema.json"}
 PER_KIND = int(os.environ.get("GS_DIFF_DOCS", "1500"))
+PER_VERSION = {"summary-v1": max(1, PER_KIND // 3)}
 
 rng = random.Random(20261206)
 
@@ -51,6 +55,8 @@ PATTERNS = {
             rng.randint(0, 59), rng.randint(0, 59), rng.randint(0, 999)),
     "^[A-Za-z0-9_-]{1,31}/referral/[1-9][0-9]*$":
         lambda: "%s/referral/%d" % (rand_text(CODE_CHARS, 1, 31), rng.randint(1, 10**6)),
+    "^([01][0-9]|2[0-3]):[0-5][0-9]$":
+        lambda: "%02d:%02d" % (rng.randint(0, 23), rng.randint(0, 59)),
     "^[A-Za-z0-9_-]{1,31}/alert/[1-9][0-9]*$":
         lambda: "%s/alert/%d" % (rand_text(CODE_CHARS, 1, 31), rng.randint(1, 10**6)),
 }
@@ -174,8 +180,9 @@ def main():
         validator = EcmaValidator(schema)
         stock = jsonschema.Draft202012Validator(schema)
         gen = Gen(schema)
-        good = [gen.value(schema) for _ in range(PER_KIND)]
-        bad = [mutate(rng.choice(good)) for _ in range(PER_KIND * 2)]
+        n = PER_VERSION.get(kind, PER_KIND)
+        good = [gen.value(schema) for _ in range(n)]
+        bad = [mutate(rng.choice(good)) for _ in range(n * 2)]
         docs = good + bad
         verdicts = run_tool(kind, docs)
         check(len(verdicts) == len(docs), "%s: the C checker judged every document" % kind)

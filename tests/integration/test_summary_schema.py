@@ -66,6 +66,7 @@ def schema(name):
 
 
 SUMMARY = schema("summary")
+SUMMARY_V1 = schema("summary-v1")  # frozen: the collector still accepts it
 NOTICE = schema("notice")
 
 
@@ -175,7 +176,7 @@ def test_summary_command():
           "pretty-printed with an indent of 2, keys sorted")
     check('"gate": "东门"' in r.stdout and "二年级1班" in r.stdout, "UTF-8 as it is, not escaped")
     want = {
-        "schema": "gatescreen.summary/1", "school.code": "T001", "school.name": "测试学校",
+        "schema": "gatescreen.summary/2", "school.code": "T001", "school.name": "测试学校",
         "date": DAY, "revision": 0,
         "population.student": 30, "population.total": 34, "expected": 30, "on_leave": 0,
         "checks.morning.done": 11, "checks.morning.expected": 30, "checks.morning.all": 11,
@@ -189,6 +190,11 @@ def test_summary_command():
         "alerts.opened": 1, "alerts.open_count": 1, "alerts.open.0.class": "二年级1班",
         "alerts.open.0.rule": "day", "alerts.open.0.day": DAY, "alerts.open.0.cases": 3,
         "devices.0.lane": "east-1", "devices.0.gate": "东门", "devices.0.availability": 0.975,
+        # version 2: a school day (not closed), students and staff apart
+        "closed": None, "groups.students.population": 30, "groups.students.expected": 30,
+        "groups.students.checks.morning.done": 11, "groups.students.absences.illness": 3,
+        "groups.staff.population": 4, "groups.staff.expected": 0,
+        "groups.staff.absences.illness": 0,
     }
     for path, value in want.items():
         got = get(doc, path)
@@ -254,7 +260,7 @@ def unit_docs():
 def test_unit_documents():
     docs = unit_docs()
     want = ["notice_alert", "notice_alert_names", "notice_referral", "notice_referral_names",
-            "notice_referral_unknown", "summary", "summary_empty"]
+            "notice_referral_unknown", "summary", "summary_empty", "summary_staff"]
     check(sorted(docs) == want, "documents: %s" % ", ".join(sorted(docs)))
     for name, doc in docs.items():
         valid(SUMMARY if name.startswith("summary") else NOTICE, doc, name)
@@ -281,7 +287,30 @@ def test_schemas_are_strict(docs):
     refused(SUMMARY, s, "a negative count", lambda d: d["fevers"].update(open=-1))
     refused(SUMMARY, s, "a count as text", lambda d: d["fevers"].update(open="1"))
     refused(SUMMARY, s, "an unknown symptom", lambda d: d["absences"]["by_symptom"].update(flu=1))
-    refused(SUMMARY, s, "another schema version", lambda d: d.update(schema="gatescreen.summary/2"))
+    refused(SUMMARY, s, "another schema version", lambda d: d.update(schema="gatescreen.summary/3"))
+    refused(SUMMARY, s, "version 1's name on version 2's fields",
+            lambda d: d.update(schema="gatescreen.summary/1"))
+    refused(SUMMARY, s, "a closed day without a reason",
+            lambda d: d.update(closed={"kind": "closure", "reason": ""}))
+    refused(SUMMARY, s, "an unknown kind of closed day",
+            lambda d: d.update(closed={"kind": "strike", "reason": "x"}))
+    refused(SUMMARY, s, "a group without its illness absences",
+            lambda d: d["groups"]["staff"]["absences"].pop("illness"))
+    refused(SUMMARY, s, "a slot ending at 24:00",
+            lambda d: d["arrival_slots"].append({"group": "初三", "start": "07:10",
+                                                 "end": "24:00", "expected": 1, "arrived": 1,
+                                                 "late": 0}))
+    closed = copy.deepcopy(s)
+    closed["closed"] = {"kind": "closure", "reason": "暴雨停课"}
+    closed["arrival_slots"] = [{"group": "初三", "start": "07:10", "end": "07:25", "expected": 40,
+                                "arrived": 0, "late": 0}]
+    valid(SUMMARY, closed, "a closed day's summary with a slot")
+    # Version 1 stays as it was: the collector's test document, and not version 2's.
+    with open(os.path.join(gslib.SOURCE, "tests/data/bureau/summary.json"), encoding="utf-8") as f:
+        v1 = json.load(f)
+    valid(SUMMARY_V1, v1, "a version 1 summary (tests/data/bureau/summary.json)")
+    check(bool(problems(SUMMARY, v1)), "version 2's schema refuses a version 1 summary")
+    check(bool(problems(SUMMARY_V1, s)), "version 1's schema refuses a version 2 summary")
     refused(SUMMARY, s, "a time without milliseconds",
             lambda d: d.update(generated_at="2024-03-04T02:00:00Z"))
     refused(SUMMARY, s, "a person in an alert",

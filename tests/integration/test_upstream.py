@@ -139,7 +139,7 @@ def scripted_day(t):
 
 
 SUMMARY_WANT = {
-    "schema": "gatescreen.summary/1", "school.code": CODE, "school.name": "测试学校",
+    "schema": "gatescreen.summary/2", "school.code": CODE, "school.name": "测试学校",
     "date": DAY, "revision": 1,
     "population.student": 30, "population.total": 34, "expected": 30, "on_leave": 0,
     "checks.morning.done": 11, "checks.morning.expected": 30, "checks.morning.all": 11,

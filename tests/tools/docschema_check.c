@@ -2,7 +2,8 @@
  * differential test against python3-jsonschema (tests/integration/
  * test_docschema_diff.py): reads one JSON document per line on stdin and prints,
  * per line, "valid" or "invalid POINTER: MESSAGE" ("unparsable: MESSAGE" when it
- * is not JSON). Usage: docschema_check summary|notice */
+ * is not JSON). Usage: docschema_check summary|notice|summary-v1 (a version's
+ * short name, doc_schemas.h) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,12 @@ static void check_line(const struct docschema *s, const char *line, size_t len)
 
 int main(int argc, char **argv)
 {
-    int kind = argc == 2 ? doc_kind_parse(argv[1]) : -1;
-    if (kind < 0) {
-        fprintf(stderr, "usage: docschema_check summary|notice < documents.ndjson\n");
+    int version = argc == 2 ? doc_version_parse(argv[1]) : -1;
+    if (version < 0) {
+        fprintf(stderr, "usage: docschema_check summary|notice|summary-v1 < documents.ndjson\n");
         return 2;
     }
-    struct docschema *s = doc_schema_load((enum doc_kind)kind, stderr);
+    struct docschema *s = doc_version_load(version, stderr);
     if (!s)
         return 1;
     char *line = NULL;

@@ -216,7 +216,10 @@ static void test_row_csv(void **state)
                                 "noon_schools,noon_done"));
     assert_non_null(strstr(row, "2026-12-07,魏都区,A001,'=x,3,1,1,1.000,"));
     assert_non_null(strstr(row, ",5,6,0.833,0,0,,,,")); /* no noon: empty cells */
-    assert_non_null(strstr(row, ",3,2,0.950\r\n"));
+    /* then version 2's columns (issue 19): closed, grouped, the groups' figures */
+    assert_non_null(strstr(row, ",3,2,0.950,0,0,0,0,0,0,0,0,0,0,0,0\r\n"));
+    assert_non_null(strstr(out, ",availability,schools_closed,schools_grouped,"
+                                "students_expected,"));
     free(out);
 }
 

@@ -688,6 +688,236 @@ static void test_clock_each_event_once(void **state)
     }
 }
 
+
+/* ---- the term calendar (issue 19) --------------------------------------------------- */
+
+/* Autumn term 2026: 国庆 1-7 October with Saturday 10 October worked (调休). */
+static struct cfg_windows term_windows(void)
+{
+    struct cfg_windows w = windows;
+    struct cfg_calendar *c = &w.calendar;
+    snprintf(c->term_start, sizeof c->term_start, "2026-09-01");
+    snprintf(c->term_end, sizeof c->term_end, "2027-01-20");
+    c->nholidays = 2;
+    snprintf(c->holidays[0].from, CFG_DAY_LEN, "2026-10-01");
+    snprintf(c->holidays[0].to, CFG_DAY_LEN, "2026-10-07");
+    snprintf(c->holidays[1].from, CFG_DAY_LEN, "2027-01-01");
+    snprintf(c->holidays[1].to, CFG_DAY_LEN, "2027-01-01");
+    c->nworkdays = 2;
+    snprintf(c->workdays[0], CFG_DAY_LEN, "2026-10-10");
+    snprintf(c->workdays[1], CFG_DAY_LEN, "2026-03-29"); /* outside the term: no effect */
+    return w;
+}
+
+static void test_calendar_kinds(void **state)
+{
+    (void)state;
+    struct cfg_windows w = term_windows();
+    static const struct {
+        const char *day;
+        enum civil_day_kind kind;
+        bool closed_weekday;
+    } t[] = {
+        {"2026-08-31", CIVIL_OUT_OF_TERM, false}, /* a Monday before the term */
+        {"2026-09-01", CIVIL_SCHOOL_DAY, false},  /* the first day */
+        {"2026-09-05", CIVIL_WEEKEND, false},
+        {"2026-09-30", CIVIL_SCHOOL_DAY, false},
+        {"2026-10-01", CIVIL_HOLIDAY, true},      /* Thursday: the bureau hears "closed" */
+        {"2026-10-03", CIVIL_HOLIDAY, false},     /* Saturday: it would not have been open */
+        {"2026-10-07", CIVIL_HOLIDAY, true},
+        {"2026-10-08", CIVIL_SCHOOL_DAY, false},
+        {"2026-10-10", CIVIL_SCHOOL_DAY, false},  /* the make-up Saturday */
+        {"2026-10-11", CIVIL_WEEKEND, false},
+        {"2027-01-01", CIVIL_HOLIDAY, true},
+        {"2027-01-20", CIVIL_SCHOOL_DAY, false},  /* the last day */
+        {"2027-01-21", CIVIL_OUT_OF_TERM, false},
+        {"2026-03-29", CIVIL_OUT_OF_TERM, false},
+        {"2026-02-30", CIVIL_BAD_DAY, false},
+        {"2026-9-01", CIVIL_BAD_DAY, false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+        enum civil_day_kind k = civil_day_kind(&w, t[i].day);
+        if (k != t[i].kind || civil_closed_weekday(&w, t[i].day) != t[i].closed_weekday)
+            fail_msg("%s: %s (closed weekday %d), expected %s (%d)", t[i].day,
+                     civil_day_kind_name(k), civil_closed_weekday(&w, t[i].day),
+                     civil_day_kind_name(t[i].kind), t[i].closed_weekday);
+        assert_int_equal(civil_school_date(&w, t[i].day), t[i].kind == CIVIL_SCHOOL_DAY);
+    }
+    /* Without a calendar: the weekdays alone, as before. */
+    assert_int_equal(civil_day_kind(&windows, "2026-10-01"), CIVIL_SCHOOL_DAY);
+    assert_int_equal(civil_day_kind(&windows, "2026-10-10"), CIVIL_WEEKEND);
+    assert_int_equal(civil_day_kind(&windows, "1999-01-04"), CIVIL_SCHOOL_DAY);
+}
+
+/* 分批开学: 初三 back from the start, 初二 on 7 September, 初一 on 14 September. */
+static void test_staged_return(void **state)
+{
+    (void)state;
+    struct cfg_windows w = term_windows();
+    w.ngrades = 3;
+    snprintf(w.grades[0].name, CFG_NAME_MAX, "初三");
+    snprintf(w.grades[1].name, CFG_NAME_MAX, "初二");
+    snprintf(w.grades[1].return_day, CFG_DAY_LEN, "2026-09-07");
+    snprintf(w.grades[2].name, CFG_NAME_MAX, "初一");
+    snprintf(w.grades[2].return_day, CFG_DAY_LEN, "2026-09-14");
+    assert_true(civil_grade_back(&w, "初三", "2026-09-01"));
+    assert_false(civil_grade_back(&w, "初二", "2026-09-06"));
+    assert_true(civil_grade_back(&w, "初二", "2026-09-07"));
+    assert_false(civil_grade_back(&w, "初一", "2026-09-13"));
+    assert_true(civil_grade_back(&w, "高一", "2026-09-01")); /* not configured: expected */
+    assert_true(civil_grade_back(&w, NULL, "2026-09-01"));   /* staff have no grade */
+    char away[64];
+    assert_int_equal(civil_grades_away(&w, "2026-09-01", away, sizeof away), 0);
+    assert_string_equal(away, "\x1f初二\x1f初一\x1f");
+    assert_int_equal(civil_grades_away(&w, "2026-09-07", away, sizeof away), 0);
+    assert_string_equal(away, "\x1f初一\x1f");
+    assert_int_equal(civil_grades_away(&w, "2026-09-14", away, sizeof away), 0);
+    assert_string_equal(away, "");
+    assert_int_equal(civil_grades_away(&w, "2026-09-01", away, 8), -1);
+}
+
+
+/* A holiday on a weekday gets its day end only (the closed summary); the make-up
+ * Saturday every event; a jump over the holiday week catches up the day ends. */
+static void test_clock_calendar(void **state)
+{
+    (void)state;
+    struct cfg_windows w = term_windows();
+    static const struct step week[] = {
+        {"2026-09-30", "18:00:00", "rollover 09-30, " ALL("09-30")},
+        {"2026-10-01", "09:00:00", "rollover 10-01"},
+        {"2026-10-01", "18:00:00", "day-end 10-01"},
+        {"2026-10-02", "18:00:00", "rollover 10-02, day-end 10-02"},
+        {"2026-10-03", "18:00:00", "rollover 10-03"}, /* Saturday: nothing */
+        {"2026-10-10", "09:00:00",
+         "day-end 10-05, day-end 10-06, day-end 10-07, " ALL("10-08") ", " ALL("10-09")
+         ", rollover 10-10, morning-closed 10-10, absence-sweep 10-10"},
+        {"2026-10-11", "23:00:00", "noon-closed 10-10, day-end 10-10, rollover 10-11"},
+        END_OF_STEPS,
+    };
+    run_steps("holiday week", &w, END_MINUTE, week);
+    static const struct step jump[] = {
+        {"2026-09-30", "08:00:00", "rollover 09-30"},
+        {"2026-10-09", "09:00:00",
+         ALL("09-30") ", day-end 10-02, day-end 10-05, day-end 10-06, day-end 10-07, "
+         ALL("10-08") ", rollover 10-09, morning-closed 10-09, absence-sweep 10-09"},
+        END_OF_STEPS,
+    };
+    run_steps("jump over the holiday", &w, END_MINUTE, jump);
+    /* A restart in the middle of a holiday's evening and of the make-up Saturday. */
+    static const struct step restart_holiday[] = {
+        {"2026-10-02", "19:00:00", "rollover 10-02, day-end 10-02"}, END_OF_STEPS};
+    run_steps("restart on a holiday", &w, END_MINUTE, restart_holiday);
+    static const struct step restart_saturday[] = {
+        {"2026-10-10", "10:00:00", "rollover 10-10, morning-closed 10-10, absence-sweep 10-10"},
+        {"2026-10-10", "13:00:00", "noon-closed 10-10"},
+        END_OF_STEPS};
+    run_steps("restart on the make-up Saturday", &w, END_MINUTE, restart_saturday);
+}
+
+/* The calendar is of days, the clock of local time: on a make-up Sunday that is
+ * also the day Berlin goes to summer time (29 March 2026, 23 hours), the morning
+ * closes at 08:30 local = 06:30Z; in Shanghai (no DST) at 00:30Z, every day. */
+static void test_calendar_zones(void **state)
+{
+    (void)state;
+    struct cfg_windows w = windows;
+    w.calendar.nworkdays = 1;
+    snprintf(w.calendar.workdays[0], CFG_DAY_LEN, "2026-03-29");
+    static const struct {
+        const char *zone;
+        int64_t closes_ms; /* 2026-03-29 08:30 local */
+    } t[] = {
+        {"Europe/Berlin", INT64_C(1774765800000)},  /* 06:30Z (CEST, +02:00) */
+        {"Asia/Shanghai", INT64_C(1774744200000)},  /* 00:30Z (+08:00) */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+        zone(t[i].zone);
+        int64_t ms;
+        assert_int_equal(civil_ms_at("2026-03-29", (8 * 60 + 30) * 60, &ms), 0);
+        if (ms != t[i].closes_ms)
+            fail_msg("%s: 08:30 is %lld, expected %lld", t[i].zone, (long long)ms,
+                     (long long)t[i].closes_ms);
+        struct day_clock clock = {0};
+        struct day_event_at out[DAY_CLOCK_MAX_EVENTS];
+        struct civil now;
+        assert_int_equal(civil_from_ms(ms - 1000, &now), 0);
+        assert_int_equal(day_clock_advance(&clock, &w, END_MINUTE, &now, out), 1); /* rollover */
+        assert_int_equal(civil_from_ms(ms, &now), 0);
+        assert_string_equal(now.day, "2026-03-29");
+        assert_int_equal(now.weekday, 0); /* a Sunday, worked */
+        assert_int_equal(day_clock_advance(&clock, &w, END_MINUTE, &now, out), 1);
+        assert_int_equal(out[0].event, DAY_MORNING_CLOSED);
+        /* The next Sunday is not worked. */
+        assert_int_equal(civil_ms_at("2026-04-05", 10 * 3600, &ms), 0);
+        assert_int_equal(civil_from_ms(ms, &now), 0);
+        int n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+        assert_int_equal(out[n - 1].event, DAY_ROLLOVER);
+        assert_string_equal(out[n - 1].day, "2026-04-05");
+    }
+    zone("Asia/Shanghai");
+}
+
+/* 错峰上学: each distinct slot end + grace is a sweep of its own, before the morning
+ * close; two groups with the same end share one; a class's slot wins. */
+static void test_clock_slots(void **state)
+{
+    (void)state;
+    struct cfg_windows w = windows; /* morning 07:00-08:30, grace 30 min */
+    w.ngrades = 3;
+    w.grades[0] = (struct cfg_group){.name = "初三", .has_slot = true, .slot_start = 7 * 60 + 10,
+                                     .slot_end = 7 * 60 + 25};
+    w.grades[1] = (struct cfg_group){.name = "初二", .has_slot = true, .slot_start = 7 * 60 + 25,
+                                     .slot_end = 7 * 60 + 40};
+    w.grades[2] = (struct cfg_group){.name = "初一"}; /* no slot: the window */
+    w.nclasses = 1;
+    w.classes[0] = (struct cfg_group){.name = "初二(3)班", .has_slot = true,
+                                      .slot_start = 7 * 60 + 10, .slot_end = 7 * 60 + 25};
+    int ends[CIVIL_MAX_SLOT_ENDS];
+    assert_int_equal(civil_slot_ends(&w, ends), 2);
+    assert_int_equal(ends[0], 7 * 60 + 25);
+    assert_int_equal(ends[1], 7 * 60 + 40);
+    assert_ptr_equal(civil_slot_of(&w, "初二", "初二(3)班"), &w.classes[0]);
+    assert_ptr_equal(civil_slot_of(&w, "初二", "初二(1)班"), &w.grades[1]);
+    assert_null(civil_slot_of(&w, "初一", "初一(1)班"));
+    assert_null(civil_slot_of(&w, "", ""));
+    struct civil_slot_lists l;
+    civil_slot_lists(&w, 7 * 60 + 25, &l);
+    assert_string_equal(l.classes, "\x1f初二(3)班\x1f");
+    assert_string_equal(l.grades, "\x1f初三\x1f");
+    assert_string_equal(l.own_classes, "\x1f初二(3)班\x1f");
+    static const struct step steps[] = {
+        {MON, "07:00:00", "rollover 03-04"},
+        {MON, "07:54:59", ""},
+        {MON, "07:55:00", "slot-sweep 03-04"},
+        {MON, "08:09:59", ""},
+        {MON, "08:10:00", "slot-sweep 03-04"},
+        {MON, "08:30:00", "morning-closed 03-04"},
+        {MON, "09:00:00", "absence-sweep 03-04"},
+        {MON, "23:00:00", "noon-closed 03-04, day-end 03-04"},
+        END_OF_STEPS,
+    };
+    run_steps("slots", &w, END_MINUTE, steps);
+    /* A restart after both slots: each once, with its end, before the close. */
+    struct day_clock clock = {0};
+    struct day_event_at out[DAY_CLOCK_MAX_EVENTS];
+    struct civil now = at(MON, "08:45:00");
+    int n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    assert_int_equal(n, 4);
+    assert_int_equal(out[1].event, DAY_SLOT_SWEEP);
+    assert_int_equal(out[1].slot_end, 7 * 60 + 25);
+    assert_int_equal(out[2].event, DAY_SLOT_SWEEP);
+    assert_int_equal(out[2].slot_end, 7 * 60 + 40);
+    assert_int_equal(out[3].event, DAY_MORNING_CLOSED);
+    assert_int_equal(day_clock_advance(&clock, &w, END_MINUTE, &now, out), 0);
+    /* Not on a weekend. */
+    now = at(SAT, "08:45:00");
+    n = day_clock_advance(&clock, &w, END_MINUTE, &now, out);
+    assert_int_equal(out[n - 1].event, DAY_ROLLOVER);
+    for (int i = 0; i < n; i++)
+        assert_true(out[i].event != DAY_SLOT_SWEEP || strcmp(out[i].day, SAT) != 0);
+}
+
 int main(void)
 {
     log_init("test_civil", LOG_LVL_INFO, LOG_OUT_PLAIN);
@@ -711,6 +941,11 @@ int main(void)
         cmocka_unit_test(test_clock_reload),
         cmocka_unit_test(test_clock_bad_input),
         cmocka_unit_test(test_clock_each_event_once),
+        cmocka_unit_test(test_calendar_kinds),
+        cmocka_unit_test(test_staged_return),
+        cmocka_unit_test(test_clock_calendar),
+        cmocka_unit_test(test_calendar_zones),
+        cmocka_unit_test(test_clock_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

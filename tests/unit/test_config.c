@@ -138,6 +138,10 @@ static void test_example_loads(void **state)
     assert_int_equal(cfg->lanes[l].identity, CFG_ID_WIEGAND);
     assert_string_equal(cfg->lanes[l].io[CFG_IO_PRESENCE].name, "NORTH2_BEAM");
     assert_true(cfg->lanes[l].io[CFG_IO_PRESENCE].active_low);
+    assert_string_equal(cfg->windows.calendar.term_start, "2026-09-01");
+    assert_int_equal(cfg->windows.calendar.nholidays, 2);
+    assert_int_equal(cfg->windows.ngrades, 3);
+    assert_int_equal(cfg->windows.nclasses, 1);
     assert_string_equal(cfg->path, GS_SOURCE_DIR "/config/gatescreen.conf");
     config_free(cfg);
     free(errs);
@@ -1061,6 +1065,79 @@ static void test_unknown_section_and_key(void **state)
     free(errs);
 }
 
+
+/* ---- the term calendar and the groups (issue 19) --------------------------------- */
+
+static void test_calendar_keys(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok(BASE "[calendar]\nterm_start = 2026-09-01\n"
+                                  "term_end = 2027-01-20\n"
+                                  "holidays = 2026-10-01..2026-10-07, 2027-01-01\n"
+                                  "workdays = 2026-10-10, 2026-09-27\n"
+                                  "[grade 初三]\nslot = 07:10-07:25\n"
+                                  "[grade 初二]\nreturn = 2026-09-07\nslot = 07:25-07:40\n"
+                                  "[class 初一(1)班]\nslot = 07:40-07:55\n");
+    const struct cfg_calendar *c = &cfg->windows.calendar;
+    assert_string_equal(c->term_start, "2026-09-01");
+    assert_string_equal(c->term_end, "2027-01-20");
+    assert_int_equal(c->nholidays, 2);
+    assert_string_equal(c->holidays[0].from, "2026-10-01");
+    assert_string_equal(c->holidays[0].to, "2026-10-07");
+    assert_string_equal(c->holidays[1].from, "2027-01-01");
+    assert_string_equal(c->holidays[1].to, "2027-01-01");
+    assert_int_equal(c->nworkdays, 2);
+    assert_string_equal(c->workdays[1], "2026-09-27");
+    assert_int_equal(cfg->windows.ngrades, 2);
+    assert_string_equal(cfg->windows.grades[0].name, "初三");
+    assert_true(cfg->windows.grades[0].has_slot);
+    assert_int_equal(cfg->windows.grades[0].slot_start, 7 * 60 + 10);
+    assert_string_equal(cfg->windows.grades[0].return_day, "");
+    assert_string_equal(cfg->windows.grades[1].return_day, "2026-09-07");
+    assert_int_equal(cfg->windows.nclasses, 1);
+    assert_string_equal(cfg->windows.classes[0].name, "初一(1)班");
+    assert_int_equal(cfg->windows.classes[0].slot_end, 7 * 60 + 55);
+    config_free(cfg);
+    /* None of it: no calendar, no groups. */
+    cfg = parse_ok(BASE);
+    assert_int_equal(cfg->windows.calendar.nholidays, 0);
+    assert_string_equal(cfg->windows.calendar.term_start, "");
+    assert_int_equal(cfg->windows.ngrades, 0);
+    config_free(cfg);
+}
+
+static void test_calendar_errors(void **state)
+{
+    (void)state;
+    const char *text = BASE "[calendar]\nterm_start = 2026-09-31\nterm_end = 2026-08-01\n"
+                            "holidays = 2026-10-07..2026-10-01\nworkdays = 2026-10-12\n"
+                            "[grade 初 三]\n[grade 初二]\nslot = 06:50-07:05\nreturn = soon\n"
+                            "[class 初一]\nslot = 07:40\n";
+    char *errs = parse_bad(text, 7);
+    expect(errs, "mem.conf:%d: [calendar] term_start: \"2026-09-31\" is not a date YYYY-MM-DD",
+           line_of(text, "term_start = 2026-09-31"));
+    expect(errs, "mem.conf:%d: [calendar] holidays: 2026-10-07..2026-10-01 ends before it "
+                 "begins", line_of(text, "holidays = 2026-10-07..2026-10-01"));
+    expect(errs, "mem.conf:%d: [calendar] workdays: 2026-10-12 is a school day already by "
+                 "[windows] days", line_of(text, "workdays = 2026-10-12"));
+    expect(errs, "mem.conf:%d: [grade NAME]: name \"初 三\" may not have blanks",
+           line_of(text, "[grade 初 三]"));
+    expect(errs, "mem.conf:%d: [grade 初二] slot: 06:50-07:05 is not within the morning window "
+                 "[windows] morning 07:00-08:30", line_of(text, "slot = 06:50-07:05"));
+    expect(errs, "mem.conf:%d: [grade 初二] return: \"soon\" is not a date YYYY-MM-DD",
+           line_of(text, "return = soon"));
+    expect(errs, "mem.conf:%d: [class 初一] slot: \"07:40\" is not a time span",
+           line_of(text, "slot = 07:40"));
+    free(errs);
+    errs = parse_bad(BASE "[calendar]\nterm_start = 2026-09-01\nterm_end = 2026-08-01\n"
+                          "holidays = 2026-10-01, 2026-10-0x\nworkdays = 2026-10-01\n", 3);
+    expect(errs, "[calendar] term_end: 2026-08-01 is before term_start 2026-09-01");
+    expect(errs, "[calendar] holidays: \"2026-10-0x\" is not a date YYYY-MM-DD or a range "
+                 "FROM..TO");
+    expect(errs, "[calendar] workdays: 2026-10-01 is a school day already");
+    free(errs);
+}
+
 /* Every problem of a file in one run, in line order. */
 static void test_many_errors_sorted(void **state)
 {
@@ -1463,6 +1540,7 @@ int main(void)
         cmocka_unit_test(test_daemon_and_screening_values),
         cmocka_unit_test(test_gpio_section), cmocka_unit_test(test_gpio_polarity),
         cmocka_unit_test(test_cannot_read),
+        cmocka_unit_test(test_calendar_keys), cmocka_unit_test(test_calendar_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

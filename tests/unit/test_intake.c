@@ -86,7 +86,7 @@ static void test_headers(void **state)
 
 struct fixture {
     struct intake *in;
-    char *summary, *notice;
+    char *summary, *notice, *summary_v2;
 };
 
 static int setup(void **state)
@@ -95,6 +95,7 @@ static int setup(void **state)
     f->in = intake_new(stderr);
     f->summary = read_data("summary.json");
     f->notice = read_data("notice.json");
+    f->summary_v2 = read_data("summary-v2.json");
     *state = f;
     return f->in ? 0 : -1;
 }
@@ -105,6 +106,7 @@ static int teardown(void **state)
     intake_free(f->in);
     free(f->summary);
     free(f->notice);
+    free(f->summary_v2);
     free(f);
     return 0;
 }
@@ -183,6 +185,43 @@ static void test_schema_refusals(void **state)
     expect(&v, 400, "", "summary");
 }
 
+/* Both versions of the summary (doc_schemas.h): each against its own schema; a
+ * version the collector does not know is named in the refusal. */
+static void test_summary_versions(void **state)
+{
+    struct fixture *f = *state;
+    struct intake_verdict v;
+    struct intake_doc d;
+    const char *key = "T001/2026-12-06/3";
+    assert_int_equal(intake_document(f->in, "T001", DOC_SUMMARY, key, f->summary,
+                                     strlen(f->summary), &d, &v), 0);
+    assert_int_equal(d.version, doc_version_parse("summary-v1"));
+    intake_doc_free(&d);
+    assert_int_equal(intake_document(f->in, "T001", DOC_SUMMARY, key, f->summary_v2,
+                                     strlen(f->summary_v2), &d, &v), 0);
+    assert_int_equal(d.version, DOC_SUMMARY);
+    intake_doc_free(&d);
+    char *b = edit(f->summary_v2, "gatescreen.summary/2", "gatescreen.summary/3");
+    assert_int_equal(judge(f, DOC_SUMMARY, key, b, &v), -1);
+    expect(&v, 400, "/schema", "gatescreen.summary/3 is not a version this collector accepts "
+                               "(gatescreen.summary/2, gatescreen.summary/1)");
+    free(b);
+    /* version 2's fields under version 1's name: version 1's schema refuses them */
+    b = edit(f->summary_v2, "gatescreen.summary/2", "gatescreen.summary/1");
+    assert_int_equal(judge(f, DOC_SUMMARY, key, b, &v), -1);
+    expect(&v, 400, "/closed", "is not a member this document may have");
+    free(b);
+    /* and version 1 without version 2's under version 2's name */
+    b = edit(f->summary, "gatescreen.summary/1", "gatescreen.summary/2");
+    assert_int_equal(judge(f, DOC_SUMMARY, key, b, &v), -1);
+    expect(&v, 400, "", "closed");
+    free(b);
+    b = edit(f->summary_v2, "\"closed\":null", "\"closed\":{\"kind\":\"closure\",\"reason\":\"\"}");
+    assert_int_equal(judge(f, DOC_SUMMARY, key, b, &v), -1);
+    expect(&v, 400, "/closed/reason", "");
+    free(b);
+}
+
 static void test_school_and_key_refusals(void **state)
 {
     struct fixture *f = *state;
@@ -245,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_valid_documents),
         cmocka_unit_test(test_schema_refusals),
+        cmocka_unit_test(test_summary_versions),
         cmocka_unit_test(test_school_and_key_refusals),
         cmocka_unit_test(test_what_patterns_let_through),
         cmocka_unit_test(test_verdict_json),

@@ -306,7 +306,7 @@ static void test_summary_figures(void **state)
     keep("summary", json);
     assert_anonymous("summary", json);
     json_t *d = parse(json);
-    want_str(d, "schema", "gatescreen.summary/1");
+    want_str(d, "schema", "gatescreen.summary/2");
     want_str(d, "school.code", "T001");
     want_str(d, "school.name", "测试学校");
     want_str(d, "date", D0);
@@ -334,6 +334,15 @@ static void test_summary_figures(void **state)
         {"absences.by_symptom.conjunctivitis", 0}, {"absences.by_symptom.other", 0},
         {"returns.after_illness", 1}, {"returns.certificates_recorded", 1},
         {"alerts.opened", 1}, {"alerts.open_count", 1}, {"alerts.open.0.cases", 3},
+        /* Version 2: students and staff apart (only students expected here: the
+         * teacher's check counts in staff's all, not in a rate). */
+        {"groups.students.population", 11}, {"groups.students.expected", 10},
+        {"groups.students.checks.morning.done", 4}, {"groups.students.checks.morning.all", 4},
+        {"groups.students.checks.noon.done", 1}, {"groups.students.absences.all", 5},
+        {"groups.students.absences.illness", 4},
+        {"groups.staff.population", 2}, {"groups.staff.expected", 0},
+        {"groups.staff.checks.morning.done", 0}, {"groups.staff.checks.morning.all", 1},
+        {"groups.staff.absences.all", 0}, {"groups.staff.absences.illness", 0},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         want_int(d, ints[i].path, ints[i].value);
@@ -352,6 +361,37 @@ static void test_summary_figures(void **state)
     assert_non_null(strstr(json, "\"availability\":0.998"));
     assert_non_null(strstr(json, "\"coverage\":0.4,"));
     assert_non_null(strstr(json, "\"gate\":\"东门\""));
+    assert_true(json_is_null(get(d, "closed")));
+    assert_int_equal(json_array_size(get(d, "arrival_slots")), 0);
+    json_decref(d);
+    free(json);
+}
+
+/* Teachers and staff expected too: their checks, rate and illness absences
+ * (教职工因病缺勤) are their own figures, and the groups add up to the school's. */
+static void test_summary_staff_apart(void **state)
+{
+    struct fx *f = *state;
+    struct day_ids ids;
+    struct absence_result ab;
+    char *json = NULL;
+    f->cfg->windows.absence_kinds = CFG_KIND_STUDENT | CFG_KIND_TEACHER | CFG_KIND_STAFF;
+    school_day(f, &ids); /* the sweep finds XSW1 (staff) without a check */
+    assert_int_equal(absence(f, "XSW1", "illness", "cough", &ab), 0);
+    assert_int_equal(summary_build(f->l, f->cfg, D0, 1, NOW, &json), 0);
+    keep("summary_staff", json);
+    json_t *d = parse(json);
+    want_int(d, "expected", 12);
+    want_int(d, "groups.students.expected", 10);
+    want_int(d, "groups.staff.expected", 2);
+    want_int(d, "groups.staff.checks.morning.done", 1);
+    want_int(d, "groups.staff.checks.morning.expected", 2);
+    want_real(d, "groups.staff.checks.morning.coverage", 0.5);
+    want_int(d, "groups.staff.absences.all", 1);
+    want_int(d, "groups.staff.absences.illness", 1);
+    want_int(d, "groups.students.absences.illness", 4);
+    want_int(d, "absences.by_cause.illness", 5);
+    want_int(d, "checks.morning.done", 5);
     json_decref(d);
     free(json);
 }
@@ -600,6 +640,7 @@ int main(void)
         T(test_pseudonym_vectors),
         T(test_pseudonym_key_errors),
         T(test_summary_figures),
+        T(test_summary_staff_apart),
         T(test_summary_empty_day),
         T(test_summary_same_facts),
         T(test_summary_after_purge),

@@ -987,12 +987,42 @@
     });
   }
 
+  /* Staggered arrival (错峰上学): each group's slot, whether it is due now, and how
+   * many of it came (GET /api/v1/gates; the stream has the lanes only). */
+  function renderSlots(box, slots) {
+    if (!slots || !slots.length) { box.replaceChildren(); return; }
+    const rows = slots.map(function (s) {
+      return h('tr', { dataset: { group: s.group, state: s.state } },
+        h('td', null, s.group), h('td', null, s.start + '–' + s.end),
+        h('td', null, t('slots.' + s.state)), h('td', null, s.arrived + ' / ' + s.expected),
+        h('td', null, String(s.late)));
+    });
+    box.replaceChildren(h('h2', null, t('slots.title')), h('table', { class: 'slots' },
+      h('thead', null, h('tr', null, h('th', null, t('slots.group')),
+        h('th', null, t('slots.slot')), h('th', null, t('slots.state')),
+        h('th', null, t('slots.arrived')), h('th', null, t('slots.late')))),
+      h('tbody', null, rows)));
+  }
+
+  function pollSlots(box, alive) {
+    const load = async function () {
+      try {
+        const d = await api('GET', '/api/v1/gates');
+        if (alive()) renderSlots(box, d.slots);
+      } catch (e) { /* a 401 has gone back to the login; others: the next poll */ }
+    };
+    load();
+    state.poll = setInterval(load, 30000);
+  }
+
   function viewGates(view, arg, alive) {
     const live = h('span', { class: 'live', id: 'live' });
     setLive(live, 'connecting');
     const grid = h('div', { class: 'lanes', id: 'lanes' });
-    view.append(h('div', { class: 'toolbar' }, h('h1', null, t('gates.title')), live), grid);
+    const slots = h('section', { class: 'card', id: 'slots' });
+    view.append(h('div', { class: 'toolbar' }, h('h1', null, t('gates.title')), live), grid, slots);
     openStream(grid, live, alive);
+    pollSlots(slots, alive);
   }
 
   /* ---- Day report -------------------------------------------------------------------------- */
