@@ -3,8 +3,8 @@
  * of checks, absences and fever screens through the sqlite3 CLI).
  *
  * Registers: the day's 晨午检 and 因病缺勤 registers of a school with two classes,
- * printed to PDF by Chromium (page.pdf, A4): one page per class (pdfinfo counts
- * them, A4 portrait), the Chinese headings, each class on its own page and the
+ * printed to PDF by Chromium (page.pdf, A4): one page per class, one of them of 45
+ * pupils (pdfinfo counts them, A4 portrait), the Chinese headings, each class on its own page and the
  * teacher's signature line (pdftotext); the week: classes × school days so far.
  * The CSV has the BOM, the Chinese header, one row per pupil and a name that looks
  * like a formula guarded. A teacher gets their class only (another is a 403) and
@@ -33,8 +33,11 @@ const ROSTER = [
   'S4,student,赵六,一年级,' + C2 + ',1004,1',
   'S5,student,=1+1,一年级,' + C2 + ',1005,1',
   'T1,teacher,吴老师,,' + C1 + ',2001,1',
-  '',
-].join('\n');
+].concat(Array.from({ length: 43 }, (_, i) => 'S' + (10 + i) + ',student,学生' + (10 + i) + ',一年级,' + C2 + ',' +
+  (3010 + i) + ',1'), ['']).join('\n');
+/* 48 pupils: 3 in C1, 45 in C2 (a full class must still print on one page). */
+const PUPILS = 48;
+const RATE = Math.floor((PUPILS - 1) * 1000 / PUPILS); /* today S2 is absent */
 
 function config(p) {
   return `[school]
@@ -206,7 +209,7 @@ async function registers(page, p) {
   const lines = csv.text.split('\r\n').filter(Boolean);
   check(csv.status === 200 && csv.text.startsWith('\ufeff日期,班级,学号,姓名,晨检体温,午检体温,出勤'),
     'registers CSV: BOM and Chinese header');
-  check(lines.length === 6, 'registers CSV: one row per pupil (' + (lines.length - 1) + ')');
+  check(lines.length === PUPILS + 1, 'registers CSV: one row per pupil (' + (lines.length - 1) + ')');
   check(lines.some((l) => l.indexOf(',S2,李四,,,缺勤,因病,发热、咳嗽,') > 0), 'registers CSV: S2 absent ill, symptoms in Chinese');
   check(lines.some((l) => l.indexOf(',S5,\'=1+1,') > 0), 'registers CSV: a formula-like name is guarded');
 }
@@ -238,8 +241,8 @@ async function trends(page, p) {
   await page.locator('#chart-rate circle').first().waitFor({ timeout: 10000 });
   const api = (await fetchJson(page, '/api/v1/trends')).body;
   check(api && api.dates.length === 30 && api.dates[29] === p.days[0], 'trends: 30 days up to today');
-  check(api.series.check_rate_permille[29] === 800 && api.series.fever_screens[25] === 2 &&
-    api.series.illness_absences[29] === 1, 'trends API: today 80.0% checked, 2 screens 4 days ago, 1 ill today');
+  check(api.series.check_rate_permille[29] === RATE && api.series.fever_screens[25] === 2 &&
+    api.series.illness_absences[29] === 1, 'trends API: today 97.9% checked, 2 screens 4 days ago, 1 ill today');
   const byClass = {};
   api.classes.forEach((c) => { byClass['class:' + c.class] = c.illness_absences; });
   check(byClass['class:' + C1] && byClass['class:' + C1][29] === 1 && byClass['class:' + C2][28] === 1,
@@ -263,7 +266,7 @@ async function trends(page, p) {
   const last = page.locator('#chart-rate circle[data-index="29"]');
   await last.hover();
   const tip = await page.locator('#chart-rate .chart-tip').textContent();
-  check(tip === p.days[0] + ' · 晨检率: 80.0%', 'hovering today\'s point shows its values (' + tip + ')');
+  check(tip === p.days[0] + ' · 晨检率: 97.9%', 'hovering today\'s point shows its values (' + tip + ')');
   await L.shot(page, ARTIFACTS, 'trends-zh');
   const csv = await fetchText(page, '/api/v1/export/trends.csv');
   const lines = csv.text.split('\r\n').filter(Boolean);
@@ -271,7 +274,7 @@ async function trends(page, p) {
   const today = lines[30] ? lines[30].split(',') : [];
   check(csv.text.startsWith('\ufeffdate,expected,morning_checked,check_rate_permille') && lines.length === 31,
     'trends CSV: BOM, header and 30 days');
-  check(today[0] === p.days[0] && today[head.indexOf('check_rate_permille')] === '800' &&
+  check(today[0] === p.days[0] && today[head.indexOf('check_rate_permille')] === String(RATE) &&
     today[head.indexOf('fever_screens')] === '1' && today[head.indexOf('illness_absences.' + C1)] === '1',
     'trends CSV: today\'s numbers are the API\'s');
 }
