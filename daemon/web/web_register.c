@@ -85,6 +85,9 @@ static const char *attendance(const struct lr_row *r)
 
 struct pages {
     json_t *pages, *page; /* page: the one being filled (borrowed from pages) */
+    /* Its class and day as the ledger has them (the JSON's may have had invalid
+     * UTF-8 replaced, and would not compare equal). */
+    char class_name[ROSTER_CLASS_MAX], day[LEDGER_DAY_LEN];
     bool failed;
 };
 
@@ -113,8 +116,9 @@ static void page_row(const struct lr_row *r, void *arg)
 {
     struct pages *p = arg;
     json_t *cur = p->page;
-    if (!cur || strcmp(json_string_value(json_object_get(cur, "class")), r->class_name) != 0 ||
-        strcmp(json_string_value(json_object_get(cur, "date")), r->day) != 0) {
+    if (!cur || strcmp(p->class_name, r->class_name) != 0 || strcmp(p->day, r->day) != 0) {
+        snprintf(p->class_name, sizeof p->class_name, "%s", r->class_name);
+        snprintf(p->day, sizeof p->day, "%s", r->day);
         cur = json_pack("{s:o, s:o, s:o, s:[]}", "class", wa_str(r->class_name), "grade",
                         wa_str(r->grade), "date", wa_str(r->day), "students");
         if (!cur || json_array_append_new(p->pages, cur) < 0) {
@@ -243,29 +247,46 @@ struct trends {
     char (*days)[LEDGER_DAY_LEN];
     int (*v)[NSERIES + NSYMPTOMS]; /* per day; a rate of -1: no school that day */
     json_t *classes;                /* [{"class", "illness_absences": [n per day]}] */
+    /* The classes' names as the ledger has them, in the order of `classes` (the
+     * JSON's may have had invalid UTF-8 replaced), to place the counts. */
+    char (*names)[ROSTER_CLASS_MAX];
+    size_t nnames;
     bool failed;
 };
+
+static void class_added(struct trends *t, const char *class_name)
+{
+    char(*more)[ROSTER_CLASS_MAX] = realloc(t->names, (t->nnames + 1) * sizeof *t->names);
+    json_t *zeros = json_array();
+    for (int i = 0; zeros && i < t->n; i++)
+        json_array_append_new(zeros, json_integer(0));
+    if (!more) {
+        json_decref(zeros);
+        t->failed = true;
+        return;
+    }
+    t->names = more;
+    snprintf(t->names[t->nnames++], sizeof *t->names, "%s", class_name);
+    wa_append(t->classes, json_pack("{s:o, s:o}", "class", wa_str(class_name),
+                                    "illness_absences", zeros),
+              &t->failed);
+}
 
 static void class_series(const char *class_name, const char *day, int count, void *arg)
 {
     struct trends *t = arg;
     if (!day) {
-        json_t *zeros = json_array();
-        for (int i = 0; zeros && i < t->n; i++)
-            json_array_append_new(zeros, json_integer(0));
-        wa_append(t->classes, json_pack("{s:o, s:o}", "class", wa_str(class_name),
-                                        "illness_absences", zeros),
-                  &t->failed);
+        class_added(t, class_name);
         return;
     }
-    for (size_t c = 0; c < json_array_size(t->classes); c++) {
-        json_t *o = json_array_get(t->classes, c);
-        if (strcmp(json_string_value(json_object_get(o, "class")), class_name) != 0)
+    for (size_t c = 0; c < t->nnames; c++) {
+        if (strcmp(t->names[c], class_name) != 0)
             continue;
+        json_t *a = json_object_get(json_array_get(t->classes, c), "illness_absences");
         for (int i = 0; i < t->n; i++)
-            if (strcmp(t->days[i], day) == 0)
-                json_array_set_new(json_object_get(o, "illness_absences"), i,
-                                   json_integer(count));
+            if (strcmp(t->days[i], day) == 0 &&
+                json_array_set_new(a, (size_t)i, json_integer(count)) < 0)
+                t->failed = true;
     }
 }
 
@@ -319,6 +340,7 @@ static int trends_load(struct web_request *rq, struct web_response *rs, struct t
 
 static void trends_free(struct trends *t)
 {
+    free(t->names);
     free(t->days);
     free(t->v);
     json_decref(t->classes);
