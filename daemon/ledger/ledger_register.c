@@ -21,6 +21,19 @@ static int days_json(const char *const *days, int ndays, char *out, size_t n)
     return snprintf(out + used, n - used, ndays ? "]" : "[]") < (int)(n - used) ? 0 : -1;
 }
 
+/* st with its two text parameters bound; NULL (logged, st finalized) when that
+ * failed, or when st is NULL already (its prepare failed, logged). */
+static sqlite3_stmt *bound(struct ledger *l, sqlite3_stmt *st, const char *a, const char *b,
+                           const char *what)
+{
+    if (st && lh_bind(st, "tt", a, b) < 0) {
+        ledger_log_error(l, what);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
 struct row_cb {
     void (*fn)(const struct lr_row *r, void *arg);
     void *arg;
@@ -70,12 +83,8 @@ int ledger_register_rows(struct ledger *l, const char *const *days, int ndays,
            "LEFT JOIN absences a ON a.person_id = p.id AND a.day = d.value "
            "WHERE p.active = 1 AND p.kind = 'student' AND (?2 IS NULL OR p.class = ?2) "
            "ORDER BY p.class, d.value, p.external_id");
-    if (st && lh_bind(st, "tt", list, class_name) < 0) {
-        ledger_log_error(l, "register rows");
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    return ledger_each_row(l, st, "register rows", register_row, &cb);
+    return ledger_each_row(l, bound(l, st, list, class_name, "register rows"), "register rows",
+                           register_row, &cb);
 }
 
 struct illness_cb {
@@ -108,10 +117,6 @@ int ledger_register_illness(struct ledger *l, const char *from, const char *to,
            "   UNION SELECT class FROM ill) "
            "  UNION ALL SELECT class, day, n FROM ill) "
            "ORDER BY d IS NOT NULL, c, d");
-    if (st && lh_bind(st, "tt", from, to) < 0) {
-        ledger_log_error(l, "illness by class");
-        sqlite3_finalize(st);
-        st = NULL;
-    }
-    return ledger_each_row(l, st, "illness by class", illness_row, &cb);
+    return ledger_each_row(l, bound(l, st, from, to, "illness by class"), "illness by class",
+                           illness_row, &cb);
 }

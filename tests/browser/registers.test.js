@@ -19,8 +19,7 @@ const { chromium } = require('playwright-core');
 const L = require('./lib');
 const { check } = L;
 
-const CHROMIUM = process.env.GS_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.GS_ARTIFACTS || path.join(L.BUILD, 'browser-artifacts');
+const ARTIFACTS = L.ARTIFACTS;
 const PASSWORD = 'correct horse battery';
 const C1 = '一年级1班';
 const C2 = '一年级2班';
@@ -113,21 +112,6 @@ async function prepare() {
     check(r.code === 0, 'user ' + u[0] + ' added ' + r.err.trim());
   }
   return p;
-}
-
-async function launch(p) {
-  const userDir = fs.mkdtempSync(path.join(p.dir, 'chromium-'));
-  return chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--ignore-certificate-errors-spki-list=' + p.certs.spki],
-    ignoreHTTPSErrors: false,
-    viewport: { width: 1280, height: 900 },
-    locale: 'zh-CN',
-    timezoneId: p.zone,
-  });
 }
 
 const problems = [];
@@ -284,7 +268,7 @@ async function main() {
   const p = await prepare();
   const daemon = new L.Proc(path.join(L.BUILD, 'gatescreend'), ['-f', '-c', p.conf], p.conf + '.log');
   check(await daemon.waitFor('web: serving HTTPS', 15000), 'daemon serves HTTPS');
-  const ctx = await launch(p);
+  const ctx = await L.launch(chromium, p);
   try {
     const page = L.watch(await ctx.newPage(), 'registers', problems);
     await login(page, p, 'nurse1');
