@@ -61,21 +61,24 @@ tls_key = ${p.certs['server.key']}
 }
 
 /* Ten days of records, day 0 being today: everyone checked in the morning except
- * the absent; S2 ill on days 0 and 3 (fever, cough), S4 ill on day 1 (diarrhoea),
+ * the absent and S3 on leave yesterday; S2 ill on days 0 and 3 (fever, cough), S4 ill on day 1 (diarrhoea),
  * S5 away on personal grounds on day 2; fever screens: S1 today (confirmed), two on
  * day 4. */
 function seed(p) {
   const absent = { 0: ['S2'], 1: ['S4'], 2: ['S5'], 3: ['S2'] };
+  const leave = { 1: ['S3'] };
   const sql = [];
   p.days = [];
   for (let i = 0; i < 10; i++) {
     const day = L.isoDay(L.addMinutes(p.local, -i * 24 * 60));
     p.days.push(day);
     const away = absent[i] || [];
+    for (const v of leave[i] || []) sql.push(`INSERT INTO leaves (person_id, from_day, to_day, reason, at_ms)
+      SELECT id, '${day}', '${day}', 'family', 1 FROM people WHERE external_id = '${v}';`);
     sql.push(`INSERT INTO checks (person_id, day, window, temp_centi, threshold_centi, instrument, at_ms)
       SELECT id, '${day}', 'morning', CASE WHEN external_id = 'S1' AND ${i} = 0 THEN 3790 ELSE 3650 + ${i} END,
              3730, 'gate', 1 FROM people WHERE kind = 'student'
-             AND external_id NOT IN (${away.map((a) => "'" + a + "'").join(',') || "''"});`);
+             AND external_id NOT IN (${away.concat(leave[i] || []).map((a) => "'" + a + "'").join(',') || "''"});`);
     if (i === 0) sql.push(`INSERT INTO checks (person_id, day, window, temp_centi, threshold_centi, instrument, at_ms)
       SELECT id, '${day}', 'noon', 3660, 3730, 'ear', 1 FROM people WHERE external_id IN ('S1', 'S3');`);
     for (const a of away) {
@@ -185,6 +188,9 @@ async function registers(page, p) {
   const winfo = pdfPages(week);
   check(ndays >= 1 && winfo.pages === 2 * ndays, 'the printed week has classes × days pages (' +
     winfo.pages + ' = 2 × ' + ndays + ')');
+  const y = await fetchJson(page, '/api/v1/registers?class=' + encodeURIComponent(C1) + '&date=' + p.days[1]);
+  const att = y.body ? y.body.pages[0].students.map((s) => s.id + ':' + s.attendance).join(' ') : y.status;
+  check(att === 'S1:present S2:present S3:leave', 'yesterday in ' + C1 + ': ' + att);
   const bad = await fetchText(page, '/api/v1/registers?span=month');
   check(bad.status === 400 && bad.text.indexOf('span must be day or week') >= 0, 'span=month is a 400 naming span');
   const badDays = await fetchText(page, '/api/v1/trends?days=0');
