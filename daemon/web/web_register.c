@@ -52,7 +52,7 @@ static int query_span(struct web_request *rq, struct web_response *rs, struct sp
     s->n = 0;
     int wd = weekday_of(s->day);
     if (!s->week || wd < 0) {
-        snprintf(s->days[s->n++], LEDGER_DAY_LEN, "%s", s->day);
+        memcpy(s->days[s->n++], s->day, sizeof s->day); /* both LEDGER_DAY_LEN */
     } else if (civil_day_add(s->day, -((wd + 6) % 7), monday) == 0) {
         for (int i = 0; i < WEEK_DAYS; i++) {
             char *d = s->days[s->n];
