@@ -290,7 +290,9 @@ async function main() {
   }
   check(problems.length === 0, 'no script error, CSP violation or dialog' +
     (problems.length ? ': ' + problems.join(' | ') : ''));
-  process.exit(L.finish());
+  const rc = L.finish();
+  if (rc === 0) fs.rmSync(p.dir, { recursive: true, force: true }); /* kept to look into when failed */
+  process.exit(rc);
 }
 
 main();
