@@ -294,7 +294,13 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
 {
     struct day_figures f;
     bool stored;
-    if (wa_day_figures(rq, l, day, &f, &stored) < 0)
+    /* The trends' figures only: the readings' counts would scan 30 days of them. */
+    uint64_t which = LEDGER_FIG_BIT(FIG_EXPECTED) | LEDGER_FIG_BIT(FIG_MORNING_DONE) |
+                     LEDGER_FIG_BIT(FIG_SCREENS) | LEDGER_FIG_BIT(FIG_CONFIRMED) |
+                     LEDGER_FIG_BIT(FIG_ABS_ILLNESS);
+    for (int s = 0; s < NSYMPTOMS; s++)
+        which |= LEDGER_FIG_BIT(FIG_SYM_FEVER + s);
+    if (wa_day_figures(rq, l, day, which, &f, &stored) < 0)
         return -1;
     bool school = civil_school_date(&rq->cfg->windows, day) && f.v[FIG_EXPECTED] > 0;
     v[S_EXPECTED] = f.v[FIG_EXPECTED];
