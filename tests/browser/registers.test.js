@@ -258,6 +258,15 @@ async function trends(page, p) {
   const tip = await page.locator('#chart-rate .chart-tip').textContent();
   check(tip === p.days[0] + ' · 晨检率: 97.9%', 'hovering today\'s point shows its values (' + tip + ')');
   await L.shot(page, ARTIFACTS, 'trends-zh');
+  await page.locator('#lang').click();
+  await page.locator('h1:has-text("Last 30 days")').waitFor({ timeout: 5000 });
+  await L.shot(page, ARTIFACTS, 'trends-en');
+  await page.goto(p.base + '/#/registers');
+  await page.locator('.register-page').first().waitFor({ timeout: 10000 });
+  const h2 = await page.locator('.register-page h2').first().textContent();
+  check(h2.indexOf('晨午检及因病缺勤登记表') >= 0 && await page.locator('#register-print').textContent() ===
+    'Print (A4 portrait, one class a page)', 'in English the controls are English, the register stays Chinese');
+  await page.locator('#lang').click();
   const csv = await fetchText(page, '/api/v1/export/trends.csv');
   const lines = csv.text.split('\r\n').filter(Boolean);
   const head = lines[0].replace('\ufeff', '').split(',');
