@@ -370,16 +370,24 @@ static int permille(int part, int whole)
     return whole > 0 ? (int)((int64_t)part * 1000 / whole) : 0;
 }
 
-static int count_all(struct ledger *l, const struct figure_params *fp, struct day_figures *f)
+static int count_all(struct ledger *l, const struct figure_params *fp, uint64_t which,
+                     struct day_figures *f)
 {
     for (size_t i = 0; i < sizeof figure_sql / sizeof figure_sql[0]; i++)
-        if (count_figure(l, &figure_sql[i], fp, &f->v[figure_sql[i].fig]) < 0)
+        if ((which & LEDGER_FIG_BIT(figure_sql[i].fig)) &&
+            count_figure(l, &figure_sql[i], fp, &f->v[figure_sql[i].fig]) < 0)
             return -1;
     return 0;
 }
 
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f)
+{
+    return ledger_day_figures_of(l, day, w, LEDGER_FIG_ALL, f);
+}
+
+int ledger_day_figures_of(struct ledger *l, const char *day, const struct cfg_windows *w,
+                          uint64_t which, struct day_figures *f)
 {
     char next[LEDGER_DAY_LEN];
     struct figure_params fp = {.day = day, .kinds = (int)w->absence_kinds};
@@ -404,7 +412,7 @@ int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windo
     bool own = sqlite3_get_autocommit(l->db);
     if (own && ledger_exec(l, "BEGIN DEFERRED") < 0)
         return -1;
-    int rc = count_all(l, &fp, f);
+    int rc = count_all(l, &fp, which, f);
     if (own && ledger_exec(l, rc == 0 ? "COMMIT" : "ROLLBACK") < 0)
         rc = -1;
     if (rc < 0)

@@ -25,6 +25,11 @@ const struct web_route web_api_routes[] = {
     {"GET", "/api/v1/export/checks.csv", ROLES_STAFF, false, wa_csv_checks},
     {"GET", "/api/v1/export/absences.csv", ROLES_STAFF, false, wa_csv_absences},
     {"GET", "/api/v1/export/flags.csv", ROLES_STAFF, false, wa_csv_flags},
+    {"GET", "/api/v1/registers", ROLES_STAFF, false, wa_registers},
+    {"GET", "/api/v1/export/registers.csv", ROLES_STAFF, false, wa_csv_registers},
+    {"GET", "/api/v1/trends", ROLE_BIT(ROLE_NURSE) | ROLE_BIT(ROLE_ADMIN), false, wa_trends},
+    {"GET", "/api/v1/export/trends.csv", ROLE_BIT(ROLE_NURSE) | ROLE_BIT(ROLE_ADMIN), false,
+     wa_csv_trends},
     {"GET", "/api/v1/observations", ROLES_STAFF, false, wa_observations},
     {"GET", "/api/v1/people/:id/observation", ROLES_STAFF, false, wa_person_observation},
     {"POST", "/api/v1/people/:id/observation", ROLES_STAFF, true, wa_observe},
@@ -221,24 +226,37 @@ static void upload_item(const struct outbox_view *v, void *arg)
               &ls->failed);
 }
 
+int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day, uint64_t which,
+                   struct day_figures *f, bool *stored)
+{
+    struct day_figures kept;
+    int found = 0;
+    which |= LEDGER_FIG_BIT(FIG_READINGS); /* tells whether the day was purged */
+    if (ledger_day_figures_of(l, day, &rq->cfg->windows, which, f) < 0 ||
+        ledger_load_day_figures(l, day, &kept, &found) < 0)
+        return -1;
+    /* As `gatescreen day`: once a day's readings are purged only the stored figures
+     * still tell it whole. */
+    *stored = found && f->v[FIG_READINGS] == 0;
+    if (*stored)
+        *f = kept;
+    return 0;
+}
+
 void wa_day_report(struct web_request *rq, struct web_response *rs)
 {
     char day[LEDGER_DAY_LEN];
     struct ledger *l;
     if (wa_query_day(rq, rs, day) < 0 || !(l = web_ledger(rq, rs)))
         return;
-    struct day_figures live, kept;
-    int stored = 0;
+    struct day_figures f;
+    bool stored = false;
     struct list up = {.rq = rq, .items = json_array()};
-    bool failed = !up.items || ledger_day_figures(l, day, &rq->cfg->windows, &live) < 0 ||
-                  ledger_load_day_figures(l, day, &kept, &stored) < 0 ||
+    bool failed = !up.items || wa_day_figures(rq, l, day, LEDGER_FIG_ALL, &f, &stored) < 0 ||
                   ledger_web_uploads(l, rq->cfg->school.code, day, upload_item, &up) < 0;
-    /* As `gatescreen day`: once a day's readings are purged only the stored figures
-     * still tell it whole. */
-    bool use_stored = !failed && stored && live.v[FIG_READINGS] == 0;
     wa_reply(rs, json_pack("{s:o, s:o, s:o, s:o, s:b}", "date", wa_str(day), "source",
-                           wa_str(use_stored ? "stored" : "ledger"), "figures",
-                           failed ? json_null() : figures_json(use_stored ? &kept : &live),
+                           wa_str(stored ? "stored" : "ledger"), "figures",
+                           failed ? json_null() : figures_json(&f),
                            "upload", up.items, "upstream", rq->cfg->upstream.enabled),
              failed || up.failed);
 }

@@ -30,11 +30,31 @@ void wa_alert_close(struct web_request *rq, struct web_response *rs);
 void wa_csv_checks(struct web_request *rq, struct web_response *rs);
 void wa_csv_absences(struct web_request *rq, struct web_response *rs);
 void wa_csv_flags(struct web_request *rq, struct web_response *rs);
+/* web_register.c: the paper registers and the trends. */
+void wa_registers(struct web_request *rq, struct web_response *rs);
+void wa_csv_registers(struct web_request *rq, struct web_response *rs);
+void wa_trends(struct web_request *rq, struct web_response *rs);
+void wa_csv_trends(struct web_request *rq, struct web_response *rs);
 /* web_api_observe.c: health observation. */
 void wa_observations(struct web_request *rq, struct web_response *rs);
 void wa_person_observation(struct web_request *rq, struct web_response *rs);
 void wa_observe(struct web_request *rq, struct web_response *rs);
 void wa_observe_end(struct web_request *rq, struct web_response *rs);
+
+/* ---- CSV (web_csv.c) --------------------------------------------------------------- */
+
+/* A CSV download named `filename`: the BOM, then what fill writes (with
+ * csv_out_record); a 500 when fill returns -1 (it has logged why). */
+void wa_csv_reply(struct web_response *rs, const char *filename,
+                  int (*fill)(FILE *f, void *ctx), void *ctx);
+
+/* ---- figures (web_api.c) ------------------------------------------------------------ */
+
+/* A day's figures as the day report shows them: the ledger's, or the stored ones
+ * once the day's readings are purged (*stored then true). Only those in `which`
+ * (LEDGER_FIG_BIT) are counted from the ledger. 0, or -1 (logged). */
+int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day, uint64_t which,
+                   struct day_figures *f, bool *stored);
 
 /* ---- the request ------------------------------------------------------------------ */
 

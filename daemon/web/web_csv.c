@@ -15,8 +15,6 @@
 
 struct csv {
     FILE *f;
-    char *buf;
-    size_t len;
 };
 
 /* One record: n fields and CRLF (core/csv_out.h quotes and guards them). */
@@ -106,33 +104,54 @@ static int flags(struct csv *c, struct ledger *l, const char *day, const char *c
 typedef int (*csv_fill)(struct csv *c, struct ledger *l, const char *day,
                         const char *class_name);
 
-static void export(struct web_request *rq, struct web_response *rs, const char *what,
-                   csv_fill fill)
+void wa_csv_reply(struct web_response *rs, const char *filename,
+                  int (*fill)(FILE *f, void *ctx), void *ctx)
 {
-    char day[LEDGER_DAY_LEN], disposition[96];
-    const char *class_name;
-    struct ledger *l;
-    if (wa_query_day(rq, rs, day) < 0 || wa_query_class(rq, rs, &class_name) < 0 ||
-        !(l = web_ledger(rq, rs)))
-        return;
-    struct csv c = {0};
-    if (!(c.f = open_memstream(&c.buf, &c.len))) {
+    char *buf = NULL, disposition[160];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
         web_error(rs, 500, "out of memory");
         return;
     }
-    fputs(CSV_OUT_BOM, c.f); /* Excel reads UTF-8 only with it */
-    int rc = fill(&c, l, day, class_name);
-    if (fclose(c.f) != 0 || rc < 0) {
-        free(c.buf);
+    fputs(CSV_OUT_BOM, f); /* Excel reads UTF-8 only with it */
+    int rc = fill(f, ctx);
+    if (fclose(f) != 0 || rc < 0) {
+        free(buf);
         web_error(rs, 500, "the export could not be made (see the daemon's log)");
         return;
     }
     rs->status = 200;
     rs->content_type = "text/csv; charset=utf-8";
-    rs->body = c.buf;
-    rs->len = c.len;
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-%s.csv\"", what, day);
+    rs->body = buf;
+    rs->len = len;
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
     web_header(rs, "Content-Disposition", disposition);
+}
+
+struct day_export {
+    struct ledger *l;
+    const char *day, *class_name;
+    csv_fill fill;
+};
+
+static int day_fill(FILE *f, void *ctx)
+{
+    struct day_export *e = ctx;
+    struct csv c = {.f = f};
+    return e->fill(&c, e->l, e->day, e->class_name);
+}
+
+static void export(struct web_request *rq, struct web_response *rs, const char *what,
+                   csv_fill fill)
+{
+    char day[LEDGER_DAY_LEN], filename[64];
+    struct day_export e = {.day = day, .fill = fill};
+    if (wa_query_day(rq, rs, day) < 0 || wa_query_class(rq, rs, &e.class_name) < 0 ||
+        !(e.l = web_ledger(rq, rs)))
+        return;
+    snprintf(filename, sizeof filename, "%s-%s.csv", what, day);
+    wa_csv_reply(rs, filename, day_fill, &e);
 }
 
 void wa_csv_checks(struct web_request *rq, struct web_response *rs)

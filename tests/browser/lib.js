@@ -167,7 +167,29 @@ async function shot(page, dir, name) {
   console.log('# screenshot ' + file);
 }
 
+const CHROMIUM = process.env.GS_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = process.env.GS_ARTIFACTS || path.join(BUILD, 'browser-artifacts');
+
+/* Headless Chromium (playwright-core's `chromium`, passed in: this file needs
+ * only Node's library) with a fresh profile in p.dir, trusting exactly p.certs'
+ * server key, in the school's zone; `extra` adds context options. */
+function launch(chromium, p, extra) {
+  const userDir = fs.mkdtempSync(path.join(p.dir, 'chromium-'));
+  return chromium.launchPersistentContext(userDir, Object.assign({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--ignore-certificate-errors-spki-list=' + p.certs.spki],
+    ignoreHTTPSErrors: false,
+    viewport: { width: 1280, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: p.zone,
+  }, extra || {}));
+}
+
 module.exports = {
+  CHROMIUM, ARTIFACTS, launch,
   BUILD, SOURCE, check, finish, sleep, waitUntil, freePort, schoolZone, hhmm, isoDay,
   addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts, watch, shot,
 };

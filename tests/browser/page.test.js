@@ -21,8 +21,7 @@ const { chromium } = require('playwright-core');
 const L = require('./lib');
 const { check } = L;
 
-const CHROMIUM = process.env.GS_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = process.env.GS_ARTIFACTS || path.join(L.BUILD, 'browser-artifacts');
+const ARTIFACTS = L.ARTIFACTS;
 const SCRIPT_NAME = '<script>alert(1)</script>';
 const PASSWORD = 'correct horse battery';
 
@@ -155,20 +154,8 @@ async function startPrograms(p) {
   return { sim: sim, daemon: daemon };
 }
 
-async function launch(p) {
-  const userDir = fs.mkdtempSync(path.join(p.dir, 'chromium-'));
-  return chromium.launchPersistentContext(userDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--ignore-certificate-errors-spki-list=' + p.certs.spki],
-    ignoreHTTPSErrors: false,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
-    locale: 'zh-CN',
-    timezoneId: p.zone,
-  });
+function launch(p) {
+  return L.launch(chromium, p, { acceptDownloads: true });
 }
 
 /* ---- page helpers ------------------------------------------------------------------ */

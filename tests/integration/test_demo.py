@@ -10,6 +10,7 @@ Then SIGINT, as a Ctrl-C: the demo exits 0, its ports are free and PostgreSQL is
 down, no process of it is left. First: a taken port is refused before anything starts."""
 import datetime
 import http.client
+import glob
 import json
 import os
 import random
@@ -236,6 +237,10 @@ def main():
         check("under health observation for 7 days" in text
               and "register a visitor on the page: 陈师傅: 36.50 °C: admitted" in text,
               "the demo puts a pupil under observation and registers a visitor (issue 19)")
+        regs = glob.glob(os.path.join(d, "**", "register-*.csv"), recursive=True)
+        head = open(regs[0], encoding="utf-8").readline() if regs else ""
+        check("as CSV: " in text and head.startswith("\ufeff日期,班级,学号,姓名,晨检体温"),
+              "the demo downloads the day's registers (issue 19): %s" % regs)
         if ok:
             check_school(d, base + 1)
             check_bureau(d, base + 2)

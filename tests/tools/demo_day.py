@@ -418,30 +418,63 @@ def before_school(school, story, day):
                  "--reason", "close-contact", "--days", "7", "--note", "家长同事确诊")
 
 
+def web_call(ports, certs, method, path, body=None, headers=None):
+    """One request to the school's web page: (status, Set-Cookie, body bytes)."""
+    ctx = ssl.create_default_context(cafile=certs["ca"])
+    c = http.client.HTTPSConnection("127.0.0.1", ports["web"], context=ctx, timeout=30)
+    try:
+        h = dict(headers or {})
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        c.request(method, path, None if body is None else json.dumps(body), h)
+        r = c.getresponse()
+        return r.status, r.getheader("Set-Cookie") or "", r.read()
+    finally:
+        c.close()
+
+
+def web_login(ports, certs, login):
+    """Logs in as one of LOGINS: the headers of a session (cookie, CSRF token), or
+    None when refused (said)."""
+    name, _, password = login
+    st, cookie, raw = web_call(ports, certs, "POST", "/api/v1/login",
+                               {"name": name, "password": password})
+    if st != 200:
+        say("the %s login failed (%d %s)" % (name, st, raw.decode(errors="replace")))
+        return None
+    return {"Cookie": cookie.split(";")[0], "X-CSRF-Token": json.loads(raw)["csrf"]}
+
+
 def visitor_at_gate(ports, certs):
     """Gate staff register a repair worker on the page's API (as the Visitors page
     does): log in as the gate user, then POST /api/v1/visitors."""
-    ctx = ssl.create_default_context(cafile=certs["ca"])
-
-    def call(path, body, headers):
-        c = http.client.HTTPSConnection("127.0.0.1", ports["web"], context=ctx, timeout=30)
-        try:
-            c.request("POST", path, json.dumps(body), dict(headers, **{
-                "Content-Type": "application/json"}))
-            r = c.getresponse()
-            return r.status, r.getheader("Set-Cookie") or "", json.loads(r.read() or b"{}")
-        finally:
-            c.close()
-    name, _, password = LOGINS[1]
-    st, cookie, j = call("/api/v1/login", {"name": name, "password": password}, {})
-    if st != 200:
-        say("visitor: the gate login failed (%d %s)" % (st, j))
+    session = web_login(ports, certs, LOGINS[1])
+    if not session:
         return
-    st, _, j = call("/api/v1/visitors", {
+    _, _, raw = web_call(ports, certs, "POST", "/api/v1/visitors", {
         "name": "陈师傅", "phone": "138 1234 5678", "organisation": "自来水公司",
         "reason": "维修水管", "host": "总务处", "approved_by": "校长", "temp_centi": 3650},
-        {"Cookie": cookie.split(";")[0], "X-CSRF-Token": j["csrf"]})
+        session)
+    j = json.loads(raw or b"{}")
     say("gate staff register a visitor on the page: %s" % (j.get("message") or j))
+
+
+def registers_download(ports, certs, folder, day):
+    """The nurse downloads the day's paper registers (晨午检, 因病缺勤) as the
+    Registers page offers them; printed from the page they are A4, a class a page."""
+    session = web_login(ports, certs, LOGINS[0])
+    if not session:
+        return
+    st, _, raw = web_call(ports, certs, "GET",
+                          "/api/v1/export/registers.csv?date=%s" % day, None, session)
+    path = os.path.join(folder, "register-%s.csv" % day)
+    if st == 200:
+        with open(path, "wb") as f:
+            f.write(raw)
+        say("the day's registers (晨午检登记表, 因病缺勤登记表) as CSV: %s (the page's "
+            "Registers view prints them, a class a page)" % path)
+    else:
+        say("registers: %d %s" % (st, raw.decode(errors="replace")))
 
 
 def wait_for_day_end(school, day):
@@ -708,6 +741,7 @@ def main():
         if not args.short:
             wait_for_day_end(school, day)
         finale(school, day)
+        registers_download(ports, certs, school.dir, day.today)
         bureau_finale(school, bureau, day)
         if args.keep_running or sys.stdin.isatty():
             hold(school, bureau)

@@ -20,7 +20,8 @@
   const CAUSES = ['illness', 'personal', 'other'];
   const CLINIC = ['yes', 'no', 'unknown'];
   const EXPORTS = ['checks', 'absences', 'flags'];
-  const STAFF_VIEWS = ['today', 'person', 'gates', 'day', 'observe', 'visitors'];
+  const STAFF_VIEWS = ['today', 'person', 'gates', 'day', 'observe', 'visitors', 'registers',
+    'trends'];
   const GATE_VIEWS = ['gates', 'visitors'];
   const OBSERVE_REASONS = ['risk_area', 'close_contact', 'after_illness', 'other'];
 
@@ -36,6 +37,10 @@
     dayDate: '',
     observeDate: '',
     dayClass: '',
+    regDate: '',         /* the Registers view's date, span and class */
+    regSpan: 'day',
+    regClass: '',
+    trendDate: '',
     personQuery: '',
     personDays: 30,
   };
@@ -172,7 +177,7 @@
   function allowed(name) {
     if (!state.user) return name === 'login';
     if (isGate()) return GATE_VIEWS.indexOf(name) >= 0;
-    if (name === 'visitors') return state.user.role !== 'teacher';
+    if (name === 'visitors' || name === 'trends') return state.user.role !== 'teacher';
     return STAFF_VIEWS.indexOf(name) >= 0;
   }
 
@@ -204,7 +209,7 @@
 
   const views = {
     login: viewLogin, today: viewToday, person: viewPerson, gates: viewGates, day: viewDay,
-    observe: viewObserve, visitors: viewVisitors,
+    observe: viewObserve, visitors: viewVisitors, registers: viewRegisters, trends: viewTrends,
   };
 
   async function route(keepMsg) {
@@ -1091,6 +1096,117 @@
     view.append(h('h1', null, t('day.title'), ' ', h('span', { class: 'hint' }, d.date)),
       dateBar(d.date, function (v) { state.dayDate = v; refresh(); }),
       figuresCard(d.figures), uploadCard(d.upload), exportsCard(d.date));
+  }
+
+  /* ---- Registers: the paper 晨午检登记表 and 因病缺勤登记表 -------------------------------- */
+
+  /* The printed form is the school's paper form: its headings stay Chinese whatever
+   * the page's language (a register is signed and filed as such). */
+  const REG_ATTENDANCE = { present: '出勤', late: '迟到', absent: '缺勤', leave: '请假', unchecked: '未检' };
+  const REG_CAUSE = { illness: '因病', personal: '事假', other: '其他', unknown: '原因未明', late: '迟到' };
+  const REG_SYMPTOM = { fever: '发热', cough: '咳嗽', sore_throat: '咽痛', diarrhoea: '腹泻',
+    vomiting: '呕吐', rash: '皮疹', conjunctivitis: '结膜炎（红眼）', other: '其他' };
+
+  function regTemp(centi, threshold) {
+    if (centi === null) return '';
+    const c = (centi / 100).toFixed(2); /* the column's heading has the unit */
+    return centi >= threshold ? c + ' ↑' : c;
+  }
+
+  function regTable(caption, cols, rows) {
+    return h('table', { class: 'register-table' }, h('caption', null, caption),
+      h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))),
+      h('tbody', null, rows.length ? rows.map(function (r) {
+        return h('tr', null, r.map(function (c) { return h('td', null, c); }));
+      }) : h('tr', null, h('td', { colspan: cols.length }, '无'))));
+  }
+
+  function regSymptoms(list) {
+    return (list || []).map(function (s) { return REG_SYMPTOM[s] || s; }).join('、');
+  }
+
+  function registerPage(school, p) {
+    const checks = p.students.map(function (s, i) {
+      return [i + 1, s.id, s.name, regTemp(s.morning_centi, s.threshold_centi),
+        regTemp(s.noon_centi, s.threshold_centi), REG_ATTENDANCE[s.attendance] || s.attendance,
+        s.cause ? REG_CAUSE[s.cause] || s.cause : '', regSymptoms(s.symptoms)];
+    });
+    const ill = p.students.filter(function (s) { return s.cause === 'illness'; }).map(function (s, i) {
+      return [i + 1, s.id, s.name, regSymptoms(s.symptoms), s.onset_day || '',
+        s.clinic_visit === null ? '' : s.clinic_visit ? '是' : '否', s.diagnosis || '',
+        s.returned_day || ''];
+    });
+    const present = p.students.filter(function (s) { return s.attendance === 'present' || s.attendance === 'late'; }).length;
+    return h('section', { class: 'register-page', dataset: { class: p.class, date: p.date } },
+      h('h2', null, school + ' 晨午检及因病缺勤登记表'),
+      h('p', { class: 'register-meta' }, '班级：' + p.class, ' ', '日期：' + p.date, ' ',
+        '应到：' + p.students.length + ' 人', ' ', '实到：' + present + ' 人'),
+      regTable('晨午检登记表', ['序号', '学号', '姓名', '晨检体温(℃)', '午检体温(℃)', '出勤', '缺勤原因', '症状'], checks),
+      regTable('因病缺勤登记表', ['序号', '学号', '姓名', '症状', '发病日期', '是否就诊', '诊断', '复课日期'], ill),
+      h('p', { class: 'register-sign' }, h('span', null, '班主任签名：________________'),
+        h('span', null, '日期：______年____月____日')));
+  }
+
+  function registerControls(d) {
+    const teacherClass = state.user.role === 'teacher' ? state.user.class : '';
+    const date = dateInput('date', d.date, true);
+    const span = select('span', 'reg_span', ['day', 'week'], true, state.regSpan);
+    const cls = h('input', { type: 'text', name: 'class', value: teacherClass || state.regClass,
+      readonly: !!teacherClass, placeholder: t('day.all_classes') });
+    const form = h('form', { class: 'datebar noprint', id: 'register-form' }, field('common.date', date),
+      field('reg.span', span), field('common.class', cls),
+      h('button', { type: 'submit' }, t('common.show')));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      state.regDate = date.value;
+      state.regSpan = span.value;
+      state.regClass = teacherClass ? '' : cls.value.trim();
+      refresh();
+    });
+    const print = h('button', { type: 'button', id: 'register-print' }, t('reg.print'));
+    print.addEventListener('click', function () { window.print(); });
+    const csv = h('a', { href: '/api/v1/export/registers.csv' + query({ date: d.date, span: d.span, class: d.class || '' }),
+      download: 'register-' + d.date + '.csv', class: 'csv', id: 'register-csv' }, t('reg.csv'));
+    return h('div', { class: 'noprint' }, form, h('p', { class: 'actions' }, print, ' ', csv,
+      ' ', h('span', { class: 'hint' }, t('reg.hint', { pages: d.pages.length }))));
+  }
+
+  async function viewRegisters(view, arg, alive) {
+    const d = await api('GET', '/api/v1/registers' + query({ date: state.regDate, span: state.regSpan,
+      class: state.regClass }));
+    if (!alive()) return;
+    view.append(h('h1', { class: 'noprint' }, t('reg.title')), registerControls(d),
+      h('div', { class: 'registers' }, d.pages.length ? d.pages.map(function (p) { return registerPage(d.school, p); })
+        : h('p', { class: 'empty' }, t('reg.none'))));
+  }
+
+  /* ---- Trends: the last 30 days as SVG charts (charts.js) ------------------------------- */
+
+  function permilleText(v) { return (v / 10).toFixed(1) + '%'; }
+
+  async function viewTrends(view, arg, alive) {
+    const d = await api('GET', '/api/v1/trends' + query({ date: state.trendDate }));
+    if (!alive()) return;
+    const C = window.GS_CHARTS;
+    const symptoms = Object.keys(d.symptoms).filter(function (k) {
+      return d.symptoms[k].some(function (v) { return v; });
+    });
+    const card = function (titleKey, chart) {
+      return h('section', { class: 'card trend' }, h('h2', null, t(titleKey)), chart);
+    };
+    view.append(h('h1', null, t('trends.title'), ' ', h('span', { class: 'hint' }, d.from + ' – ' + d.to)),
+      dateBar(d.to, function (v) { state.trendDate = v; refresh(); }),
+      card('trends.rate', C.line({ id: 'chart-rate', dates: d.dates, max: 1000, format: permilleText,
+        series: [{ name: 'check_rate_permille', label: t('trends.rate'), values: d.series.check_rate_permille }] })),
+      card('trends.fever', C.line({ id: 'chart-fever', dates: d.dates, series: [
+        { name: 'fever_screens', label: t('trends.screens'), values: d.series.fever_screens },
+        { name: 'fever_confirmed', label: t('trends.confirmed'), values: d.series.fever_confirmed }] })),
+      card('trends.by_class', C.line({ id: 'chart-class', dates: d.dates,
+        series: d.classes.map(function (c) { return { name: 'class:' + c.class, label: c.class, values: c.illness_absences }; }) })),
+      card('trends.by_symptom', C.line({ id: 'chart-symptom', dates: d.dates,
+        series: symptoms.map(function (k) { return { name: 'symptom:' + k, label: term('symptom', k), values: d.symptoms[k] }; }) })),
+      h('p', null, h('a', { href: '/api/v1/export/trends.csv' + query({ date: d.to }), class: 'csv',
+        id: 'trends-csv', download: 'trends-' + d.to + '.csv' }, t('trends.csv'))));
   }
 
   /* ---- start --------------------------------------------------------------------------------- */
