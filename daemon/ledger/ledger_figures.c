@@ -370,11 +370,19 @@ static int permille(int part, int whole)
     return whole > 0 ? (int)((int64_t)part * 1000 / whole) : 0;
 }
 
-static int count_all(struct ledger *l, const struct figure_params *fp, uint64_t which,
-                     struct day_figures *f)
+struct fig_set ledger_fig_all(void)
+{
+    struct fig_set all;
+    for (int i = 0; i < FIG_COUNT; i++)
+        all.on[i] = true;
+    return all;
+}
+
+static int count_all(struct ledger *l, const struct figure_params *fp,
+                     const struct fig_set *which, struct day_figures *f)
 {
     for (size_t i = 0; i < sizeof figure_sql / sizeof figure_sql[0]; i++)
-        if ((which & LEDGER_FIG_BIT(figure_sql[i].fig)) &&
+        if (which->on[figure_sql[i].fig] &&
             count_figure(l, &figure_sql[i], fp, &f->v[figure_sql[i].fig]) < 0)
             return -1;
     return 0;
@@ -383,11 +391,12 @@ static int count_all(struct ledger *l, const struct figure_params *fp, uint64_t 
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f)
 {
-    return ledger_day_figures_of(l, day, w, LEDGER_FIG_ALL, f);
+    struct fig_set all = ledger_fig_all();
+    return ledger_day_figures_of(l, day, w, &all, f);
 }
 
 int ledger_day_figures_of(struct ledger *l, const char *day, const struct cfg_windows *w,
-                          uint64_t which, struct day_figures *f)
+                          const struct fig_set *which, struct day_figures *f)
 {
     char next[LEDGER_DAY_LEN];
     struct figure_params fp = {.day = day, .kinds = (int)w->absence_kinds};

@@ -351,15 +351,18 @@ const char *day_figure_name(enum day_figure f);
  * snapshot; no write lock), or in the caller's. */
 int ledger_day_figures(struct ledger *l, const char *day, const struct cfg_windows *w,
                        struct day_figures *f);
-/* A set of figures: LEDGER_FIG_BIT(FIG_EXPECTED) | ... */
-#define LEDGER_FIG_BIT(f) (UINT64_C(1) << (f))
-#define LEDGER_FIG_ALL (LEDGER_FIG_BIT(FIG_COUNT) - 1)
-_Static_assert(FIG_COUNT < 64, "the figures fit a uint64_t set");
+/* A set of figures: on[FIG_EXPECTED] = true, ... (more than 64 of them since the
+ * students' and staff's groups: no bit mask). */
+struct fig_set {
+    bool on[FIG_COUNT];
+};
+/* Every figure. */
+struct fig_set ledger_fig_all(void);
 /* ledger_day_figures counting only the figures in `which` (the others 0; the
  * coverages are computed when their counts are in the set): the trends of 30 days
  * need a few of them, and the readings' counts scan the day's readings. */
 int ledger_day_figures_of(struct ledger *l, const char *day, const struct cfg_windows *w,
-                          uint64_t which, struct day_figures *f);
+                          const struct fig_set *which, struct day_figures *f);
 /* Writes them to day_figures (replacing that day's), in one transaction. */
 int ledger_store_day_figures(struct ledger *l, const struct day_figures *f);
 /* One named figure of a day outside the fixed list (INSERT OR REPLACE), e.g. the

@@ -226,13 +226,14 @@ static void upload_item(const struct outbox_view *v, void *arg)
               &ls->failed);
 }
 
-int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day, uint64_t which,
-                   struct day_figures *f, bool *stored)
+int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day,
+                   const struct fig_set *which, struct day_figures *f, bool *stored)
 {
     struct day_figures kept;
     int found = 0;
-    which |= LEDGER_FIG_BIT(FIG_READINGS); /* tells whether the day was purged */
-    if (ledger_day_figures_of(l, day, &rq->cfg->windows, which, f) < 0 ||
+    struct fig_set w = *which;
+    w.on[FIG_READINGS] = true; /* tells whether the day was purged */
+    if (ledger_day_figures_of(l, day, &rq->cfg->windows, &w, f) < 0 ||
         ledger_load_day_figures(l, day, &kept, &found) < 0)
         return -1;
     /* As `gatescreen day`: once a day's readings are purged only the stored figures
@@ -251,8 +252,9 @@ void wa_day_report(struct web_request *rq, struct web_response *rs)
         return;
     struct day_figures f;
     bool stored = false;
+    struct fig_set all = ledger_fig_all();
     struct list up = {.rq = rq, .items = json_array()};
-    bool failed = !up.items || wa_day_figures(rq, l, day, LEDGER_FIG_ALL, &f, &stored) < 0 ||
+    bool failed = !up.items || wa_day_figures(rq, l, day, &all, &f, &stored) < 0 ||
                   ledger_web_uploads(l, rq->cfg->school.code, day, upload_item, &up) < 0;
     wa_reply(rs, json_pack("{s:o, s:o, s:o, s:o, s:b}", "date", wa_str(day), "source",
                            wa_str(stored ? "stored" : "ledger"), "figures",

@@ -52,9 +52,9 @@ void wa_csv_reply(struct web_response *rs, const char *filename,
 
 /* A day's figures as the day report shows them: the ledger's, or the stored ones
  * once the day's readings are purged (*stored then true). Only those in `which`
- * (LEDGER_FIG_BIT) are counted from the ledger. 0, or -1 (logged). */
-int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day, uint64_t which,
-                   struct day_figures *f, bool *stored);
+ * (which->on) are counted from the ledger. 0, or -1 (logged). */
+int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day,
+                   const struct fig_set *which, struct day_figures *f, bool *stored);
 
 /* ---- the request ------------------------------------------------------------------ */
 

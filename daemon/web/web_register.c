@@ -295,12 +295,12 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
     struct day_figures f;
     bool stored;
     /* The trends' figures only: the readings' counts would scan 30 days of them. */
-    uint64_t which = LEDGER_FIG_BIT(FIG_EXPECTED) | LEDGER_FIG_BIT(FIG_MORNING_DONE) |
-                     LEDGER_FIG_BIT(FIG_SCREENS) | LEDGER_FIG_BIT(FIG_CONFIRMED) |
-                     LEDGER_FIG_BIT(FIG_ABS_ILLNESS);
+    struct fig_set which = {0};
+    which.on[FIG_EXPECTED] = which.on[FIG_MORNING_DONE] = which.on[FIG_SCREENS] = true;
+    which.on[FIG_CONFIRMED] = which.on[FIG_ABS_ILLNESS] = true;
     for (int s = 0; s < NSYMPTOMS; s++)
-        which |= LEDGER_FIG_BIT(FIG_SYM_FEVER + s);
-    if (wa_day_figures(rq, l, day, which, &f, &stored) < 0)
+        which.on[FIG_SYM_FEVER + s] = true;
+    if (wa_day_figures(rq, l, day, &which, &f, &stored) < 0)
         return -1;
     bool school = civil_school_date(&rq->cfg->windows, day) && f.v[FIG_EXPECTED] > 0;
     v[S_EXPECTED] = f.v[FIG_EXPECTED];
