@@ -573,6 +573,8 @@ async function gateVisitor(page, p) {
   await v.locator('input[name=phone]').fill('138 1234 5678');
   await v.locator('button[type=submit]').click();
   check(await said(page, '准予入校'), 'the visitor is admitted');
+  // The view is drawn again after the answer: wait for the new row, not the old table.
+  await page.locator('#visitors tbody tr').nth(1).waitFor({ timeout: 5000 }).catch(() => {});
   const rows = await page.locator('#visitors tbody tr').allTextContents();
   check(rows.length === 2 && rows.some((r) => r.includes('138 **** 5678') && r.includes('准入')),
     'the day\'s register with masked phones: ' + rows);
