@@ -325,6 +325,10 @@ static const struct figure_sql figure_sql[] = {
                        "recorded_ms < ?4", NULL},
     {FIG_ALERTS_OPENED, COUNT_DAY("alerts"), NULL},
     {FIG_ALERTS_OPEN, "SELECT count(*) FROM alerts WHERE closed_ms IS NULL", NULL},
+    {FIG_OBSERVED, "SELECT count(DISTINCT o.person_id) FROM observations o WHERE "
+                   LH_UNDER_OBSERVATION, NULL},
+    {FIG_VISITORS, LH_VISITORS_OF_DAY, NULL},
+    {FIG_VISITORS_REFUSED, LH_VISITORS_REFUSED, NULL},
     GROUP_SQL(STU, STUDENTS),
     GROUP_SQL(STF, STAFF),
 };

@@ -314,6 +314,9 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_CERTIFICATES, "certificates.recorded")                \
     X(FIG_ALERTS_OPENED, "alerts.opened")                       \
     X(FIG_ALERTS_OPEN, "alerts.open_now")                      \
+    X(FIG_OBSERVED, "observation.under")                        \
+    X(FIG_VISITORS, "visitors.registered")                      \
+    X(FIG_VISITORS_REFUSED, "visitors.refused")                 \
     LEDGER_GROUP_FIGURES(X, STU, "students")                    \
     LEDGER_GROUP_FIGURES(X, STF, "staff")
 

@@ -69,4 +69,12 @@ int lh_cluster_evaluate(struct ledger *l, const struct cfg_screening *s,
 int lh_note_arrival(struct ledger *l, int64_t person_id, const char *day, int64_t at_ms);
 int lh_store_figures(struct ledger *l, const struct day_figures *f);
 
+/* Observation o covers day ?1 (ledger_observe.c; the day's figures count it too):
+ * from_day <= D <= to_day and not ended by D. */
+#define LH_UNDER_OBSERVATION                                                             \
+    "o.from_day <= ?1 AND o.to_day >= ?1 AND (o.ended_day IS NULL OR o.ended_day > ?1)"
+/* The visitors of day ?1, and those refused (ledger_visitors.c, the day's figures). */
+#define LH_VISITORS_OF_DAY "SELECT count(*) FROM visitors WHERE day = ?1"
+#define LH_VISITORS_REFUSED LH_VISITORS_OF_DAY " AND outcome = 'refused'"
+
 #endif

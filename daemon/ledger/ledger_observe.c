@@ -14,7 +14,7 @@ const char *const observe_reasons[] = {"risk_area", "close_contact", "after_illn
                                        NULL};
 
 /* o is an observation row, ?1 the day. */
-#define UNDER_ON "o.from_day <= ?1 AND o.to_day >= ?1 AND (o.ended_day IS NULL OR o.ended_day > ?1)"
+#define UNDER_ON LH_UNDER_OBSERVATION
 
 /* ---- start and end ------------------------------------------------------------------ */
 

@@ -178,9 +178,8 @@ int ledger_list_visitors(struct ledger *l, const char *day, bool refused_only,
 int ledger_visitor_figures(struct ledger *l, const char *day, struct visitor_figures *out)
 {
     int64_t all = 0, refused = 0;
-    if (lh_query_i64(l, &all, "SELECT count(*) FROM visitors WHERE day = ?1", "t", day) < 0 ||
-        lh_query_i64(l, &refused, "SELECT count(*) FROM visitors WHERE day = ?1 AND "
-                                  "outcome = 'refused'", "t", day) < 0)
+    if (lh_query_i64(l, &all, LH_VISITORS_OF_DAY, "t", day) < 0 ||
+        lh_query_i64(l, &refused, LH_VISITORS_REFUSED, "t", day) < 0)
         return -1;
     *out = (struct visitor_figures){.registered = (int)all, .admitted = (int)(all - refused),
                                     .refused = (int)refused};

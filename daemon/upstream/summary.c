@@ -309,7 +309,12 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
                                f->v[FIG_CERTIFICATES],
                                "alerts", alerts_json(l, f), "devices",
                                devices_json(l, cfg, f->day)));
-    /* Version 2's: closed (null on a school day), the groups, the arrival slots. */
+    /* Version 2's: closed (null on a school day), the groups, the arrival slots, the
+     * people under health observation and the day's visitors (counts only). */
+    doc = merge(doc, json_pack("{s:{s:i}, s:{s:i, s:i, s:i}}", "observation", "under",
+                               f->v[FIG_OBSERVED], "visitors", "registered", f->v[FIG_VISITORS],
+                               "admitted", f->v[FIG_VISITORS] - f->v[FIG_VISITORS_REFUSED],
+                               "refused", f->v[FIG_VISITORS_REFUSED]));
     return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
                                 groups_json(cfg, f), "arrival_slots",
                                 slots_json(l, cfg, f->day)));
