@@ -234,6 +234,8 @@ def main():
               and "/v1/missing" in text and "--cacert" in text,
               "the demo prints the nurse's page, the bureau's page, their logins and the "
               "bureau's pull commands")
+        check("arrival slot 一年级" in text and "comes back tomorrow (分批开学)" in text,
+              "the demo shows its arrival slots and the grade not back yet (issue 19)")
         check("under health observation for 7 days" in text
               and "register a visitor on the page: 陈师傅: 36.50 °C: admitted" in text,
               "the demo puts a pupil under observation and registers a visitor (issue 19)")

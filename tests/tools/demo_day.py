@@ -65,6 +65,9 @@ DEMO_CODE, DEMO_COUNTY = "DEMO001", "魏都区"
 OFFICERS = (("officer", "city", None, "demo-officer-2020"),
             ("weidu", "county", DEMO_COUNTY, "demo-county-2020"))
 LANE_GAP = 0.35          # seconds between two people at one lane
+# The school calendar (issue 19): two arrival slots, and a grade that comes back tomorrow.
+EARLY_GRADES, LATER_GRADES = ("一年级", "二年级", "三年级"), ("四年级", "五年级")
+NOT_BACK = "六年级"
 
 
 def say(text):
@@ -111,6 +114,21 @@ class Day:
                 % (f(self.morning[0]), f(self.morning[1]), noon, self.grace),
                 "[upstream]\nday_end = %s\n" % f(self.end))
 
+    def slots(self):
+        """Staggered arrival (错峰上学): the lower grades in the morning's first minute,
+        the others after them (one slot for everyone named when the morning is one
+        minute, the short demo's); the top grade is not back yet (分批开学)."""
+        f = lambda dt: dt.strftime("%H:%M")
+        start, end = self.morning
+        split = start + datetime.timedelta(minutes=1)
+        first = "%s-%s" % (f(start), f(split if split < end else end))
+        text = "".join("[grade %s]\nslot = %s\n" % (g, first) for g in EARLY_GRADES)
+        if split < end:
+            text += "".join("[grade %s]\nslot = %s-%s\n" % (g, f(split), f(end))
+                            for g in LATER_GRADES)
+        tomorrow = (datetime.date.fromisoformat(self.today) + datetime.timedelta(days=1))
+        return text + "[grade %s]\nreturn = %s\n" % (NOT_BACK, tomorrow.isoformat())
+
 
 def write_config(path, day, ports, certs):
     """config/demo.conf with the day's windows, the demo's ports and the web page on
@@ -120,7 +138,7 @@ def write_config(path, day, ports, certs):
     windows, upstream = day.windows()
     head, rest = text.split("[windows]\n", 1)
     rest = rest.split("\n\n", 1)[1]  # drop the file's own windows
-    text = head + windows + "\n" + rest + "\n" + upstream
+    text = head + windows + "\n" + rest + "\n" + upstream + "\n" + day.slots()
     text = text.replace("timezone = Asia/Shanghai", "timezone = " + day.zone)
     text = text.replace("tcp = 127.0.0.1:15020", "tcp = 127.0.0.1:%d" % ports["sim"])
     text = text.replace("#demo: ", "").replace("#demo:\n", "\n")  # the face terminal
@@ -219,7 +237,8 @@ def load_roster(path):
         next(f)
         for line in f:
             ext, kind, name, grade, cls, card, active = line.rstrip("\n").split(",")
-            people.append({"id": ext, "kind": kind, "name": name, "class": cls, "card": card})
+            people.append({"id": ext, "kind": kind, "name": name, "grade": grade, "class": cls,
+                           "card": card})
     return people
 
 
@@ -291,7 +310,8 @@ class Story:
     """Who does what today."""
 
     def __init__(self, people, rng):
-        students = [p for p in people if p["kind"] == "student"]
+        # The grade not back yet stays at home: neither expected nor absent.
+        students = [p for p in people if p["kind"] == "student" and p["grade"] != NOT_BACK]
         adults = [p for p in people if p["kind"] != "student"]
         rng.shuffle(students)
         self.rng = rng
@@ -315,6 +335,8 @@ def plan_morning(plan, school, story, day, t0):
     end = day.at(day.morning[1]) - 12
     crowd = story.on_time[:]
     rng.shuffle(crowd)
+    # The early slot's grades come first (a few of them late for their slot).
+    crowd.sort(key=lambda p: p.get("grade") not in EARLY_GRADES)
     span = end - t0 - 5
     for i, p in enumerate(crowd):
         at = t0 + span * i / len(crowd)
@@ -489,6 +511,21 @@ def wait_for_day_end(school, day):
         time.sleep(0.5)
 
 
+def slots_said(school, day):
+    """The arrival slots as the bureau's summary has them, and the grade not back."""
+    r = school.cli("summary", "--date", day.today, show=False)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        return say("the summary: " + r.stderr.strip())
+    for slot in doc.get("arrival_slots", []):
+        say("arrival slot %s %s-%s (错峰上学): %d expected, %d arrived, %d late for the slot"
+            % (slot["group"], slot["start"], slot["end"], slot["expected"], slot["arrived"],
+               slot["late"]))
+    say("%s comes back tomorrow (分批开学): not expected today, not absent, not in the rates; "
+        "%d expected in all" % (NOT_BACK, doc.get("expected", 0)))
+
+
 def finale(school, day):
     print(flush=True)
     say("the nurse's queue at the end of the day:")
@@ -499,6 +536,7 @@ def finale(school, day):
     school.cli("observations")
     say("the day's figures (the same numbers go to the bureau):")
     school.cli("day", "--date", day.today)
+    slots_said(school, day)
     say("the ledger is %s; the daemon's log %s/gatescreend.log" % (school.db, school.dir))
     say("try: %s/gatescreen -c %s absences" % (school.build, school.conf))
 
