@@ -58,8 +58,8 @@ struct preq {
     char *body;
     size_t len, cap, drained;        /* drained: bytes of a refused body read and dropped */
     bool too_big, answered;
-    int early_status;                /* refused at the headers */
-    char early_why[200];
+    int early_status;                /* refused at the headers: */
+    char *early_json;                /* its answer, whole (malloc'ed) */
 };
 
 /* The answer: a status, a JSON body (malloc'ed), a cookie, a Retry-After. */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "slots.h"
+#include "textnum.h"
 #include "tls_server.h"
 
 #define CONN_LIMIT 256
@@ -55,6 +56,9 @@ void bpage_error(struct panswer *a, int status, const char *parameter, const cha
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    /* It may quote what was sent (a path cut to its buffer, %ff): JSON strings are
+     * UTF-8, so what is not becomes '?' rather than failing the answer. */
+    tn_utf8_scrub(why, '?');
     json_t *j = json_pack("{s:s%}", "error", why, strlen(why));
     if (j && parameter)
         json_object_set_new(j, "parameter", json_string(parameter));
@@ -265,8 +269,7 @@ static enum MHD_Result first_call(struct bpage *p, struct MHD_Connection *conn, 
     struct panswer a = {0};
     if (begin(r, conn, &a) < 0) { /* answered when the body (if any) is in */
         r->early_status = a.status;
-        snprintf(r->early_why, sizeof r->early_why, "%s", a.json ? a.json : "");
-        free(a.json);
+        r->early_json = a.json; /* NULL (out of memory): send_answer says so */
     }
     return MHD_YES;
 }
@@ -289,7 +292,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct panswer a = {0};
     if (r->early_status) {
         a.status = r->early_status;
-        a.json = strdup(r->early_why);
+        a.json = r->early_json;
+        r->early_json = NULL;
     } else if (r->too_big) {
         bpage_error(&a, 413, NULL, "the body is larger than %d bytes", BPAGE_MAX_BODY);
     } else {
@@ -305,8 +309,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     struct preq *r = *con_cls;
-    if (r)
+    if (r) {
         free(r->body);
+        free(r->early_json);
+    }
     free(r);
     *con_cls = NULL;
 }

@@ -138,6 +138,20 @@ def files_and_headers(port, b):
     check(st == 404, "an unknown route: 404 (%d)" % st)
     st, j, _, _ = p.req("GET", "/api/v1/login")
     check(st == 405, "GET on login: 405 (%d)" % st)
+    long_paths(p)
+
+
+def long_paths(p):
+    """A refusal's body is whole JSON whatever the path: a long one (the answer quotes
+    it), one cut inside a character (the path is kept to 255 bytes), one that is no
+    UTF-8 at all (%ff). Before: 404 with the JSON cut at 199 bytes, and 500 for the
+    other two."""
+    for path in ("/api/v1/" + "x" * 400, "/api/v1/" + "%E9%AD%8F" * 100,
+                 "/api/v1/%ff%fe" + "y" * 30):
+        st, j, _, text = p.req("GET", path)
+        check(st == 404 and j is not None and j["error"].startswith("no such API route"),
+              "a long or odd path: 404 with whole JSON (%d, %d bytes: %r)" % (
+                  st, len(text), text[-40:]))
 
 
 def login(port, b):
