@@ -145,6 +145,28 @@ int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
     return 0;
 }
 
+int rollup_query_school(struct rollup_query *q, const char *school, const char **param,
+                        char *why, size_t why_size)
+{
+    struct school_row r;
+    char reason[200];
+    q->school[0] = '\0';
+    if (!school)
+        return 0;
+    *param = "school";
+    if (q->level != ROLLUP_SCHOOL)
+        return bad(param, "school", why, why_size, "school narrows level=school only");
+    if (tn_utf8_invalid_at(school, strlen(school)) >= 0)
+        return bad(param, "school", why, why_size, "school is not UTF-8");
+    if (school_set(&r, SF_CODE, school, reason, sizeof reason) < 0) {
+        snprintf(why, why_size, "%s", reason);
+        return -1;
+    }
+    snprintf(q->school, sizeof q->school, "%s", r.code);
+    *param = NULL;
+    return 0;
+}
+
 /* ---- JSON -------------------------------------------------------------------------- */
 
 static json_t *rate_json(long long num, long long den)
@@ -235,7 +257,7 @@ static int no_figures_json(json_t *o)
     return rc < 0 ? -1 : 0;
 }
 
-static json_t *row_json(const struct rollup_row *r, enum rollup_level level)
+json_t *rollup_row_json(const struct rollup_row *r, enum rollup_level level)
 {
     json_t *o = json_pack("{s:s}", "day", r->day);
     int rc = o ? 0 : -1;
@@ -382,7 +404,7 @@ void rollup_writer_row(const struct rollup_row *r, void *writer)
     if (w->s.format == ROLLUP_CSV)
         csv_row(w->s.f, r);
     else
-        row_stream_json(&w->s, row_json(r, w->level),
+        row_stream_json(&w->s, rollup_row_json(r, w->level),
                         JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 }
 

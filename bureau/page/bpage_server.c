@@ -33,17 +33,26 @@
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+/* Every table the page shows is also a CSV at its route's path + ".csv". */
 static const struct bpage_route routes[] = {
-    {"POST", "/api/v1/login", 0, bpage_login},
-    {"GET", "/api/v1/session", ROLES_ALL, bpage_session_get},
-    {"POST", "/api/v1/logout", ROLES_ALL, bpage_logout},
-    {"GET", "/api/v1/today", ROLES_ALL, bpage_today},
-    {"GET", "/api/v1/notices", ROLES_ALL, bpage_notices},
-    {"POST", "/api/v1/notices/ack", ROLES_ACK, bpage_notice_ack},
-    {"GET", "/api/v1/users", ROLES_ADMIN, bpage_users_list},
-    {"POST", "/api/v1/users", ROLES_ADMIN, bpage_users_add},
-    {"POST", "/api/v1/users/disable", ROLES_ADMIN, bpage_users_disable},
-    {"POST", "/api/v1/users/enable", ROLES_ADMIN, bpage_users_enable},
+    {"POST", "/api/v1/login", 0, NULL, bpage_login},
+    {"GET", "/api/v1/session", ROLES_ALL, NULL, bpage_session_get},
+    {"POST", "/api/v1/logout", ROLES_ALL, NULL, bpage_logout},
+    {"GET", "/api/v1/today", ROLES_ALL, NULL, bpage_today},
+    {"GET", "/api/v1/today/counties.csv", ROLES_ALL, "counties", bpage_today},
+    {"GET", "/api/v1/today/schools.csv", ROLES_ALL, "schools", bpage_today},
+    {"GET", "/api/v1/figures", ROLES_ALL, NULL, bpage_figures},
+    {"GET", "/api/v1/figures.csv", ROLES_ALL, "figures", bpage_figures},
+    {"GET", "/api/v1/trends", ROLES_ALL, NULL, bpage_trends},
+    {"GET", "/api/v1/trends.csv", ROLES_ALL, "trends", bpage_trends},
+    {"GET", "/api/v1/notices", ROLES_ALL, NULL, bpage_notices},
+    {"GET", "/api/v1/notices.csv", ROLES_ALL, "notices", bpage_notices},
+    {"POST", "/api/v1/notices/ack", ROLES_ACK, NULL, bpage_notice_ack},
+    {"GET", "/api/v1/users", ROLES_ADMIN, NULL, bpage_users_list},
+    {"GET", "/api/v1/users.csv", ROLES_ADMIN, "users", bpage_users_list},
+    {"POST", "/api/v1/users", ROLES_ADMIN, NULL, bpage_users_add},
+    {"POST", "/api/v1/users/disable", ROLES_ADMIN, NULL, bpage_users_disable},
+    {"POST", "/api/v1/users/enable", ROLES_ADMIN, NULL, bpage_users_enable},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -63,6 +72,56 @@ void bpage_error(struct panswer *a, int status, const char *parameter, const cha
     if (j && parameter)
         json_object_set_new(j, "parameter", json_string(parameter));
     bpage_json(a, status, j);
+}
+
+void bpage_unavailable(struct panswer *a)
+{
+    bpage_error(a, 503, NULL, "the bureau's database is not available now; try again");
+    a->retry_after = 5;
+}
+
+void bpage_body_answer(struct panswer *a, char *body, bool csv, const char *file)
+{
+    free(a->json);
+    a->json = body;
+    a->status = body ? 200 : 500;
+    if (!csv || !body)
+        return;
+    a->content_type = "text/csv; charset=utf-8";
+    snprintf(a->disposition, sizeof a->disposition, "attachment; filename=\"%s.csv\"", file);
+}
+
+struct params {
+    const char *const *names;
+    const char **v;
+    const char *bad;
+};
+
+static enum MHD_Result take_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct params *p = cls;
+    for (int i = 0; p->names[i]; i++)
+        if (strcmp(key, p->names[i]) == 0 && !p->v[i]) {
+            p->v[i] = value ? value : "";
+            return MHD_YES;
+        }
+    p->bad = p->bad ? p->bad : key;
+    return MHD_YES;
+}
+
+int bpage_params(struct MHD_Connection *conn, const char *const *names, const char **v,
+                 struct panswer *a)
+{
+    struct params p = {names, v, NULL};
+    for (int i = 0; names[i]; i++)
+        v[i] = NULL;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_param, &p);
+    if (!p.bad)
+        return 0;
+    bpage_error(a, 400, p.bad, "%.60s: no such parameter here (or given twice)", p.bad);
+    return -1;
 }
 
 void bpage_json(struct panswer *a, int status, json_t *j)
@@ -97,7 +156,10 @@ static enum MHD_Result send_answer(struct preq *r, struct MHD_Connection *conn,
         free(a->json);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Type",
+                            a->content_type ? a->content_type : "application/json; charset=utf-8");
+    if (a->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", a->disposition);
     security_headers(resp, true);
     if (a->cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", a->cookie);

@@ -40,11 +40,13 @@ static const struct {
                      "sum(f.noon_schools)", "0",
                      "NULL::text", "NULL::text", "NULL::text", ""},
     [ROLLUP_COUNTY] = {"s.county", "summary_figures f JOIN schools s ON s.code = f.school_code",
-                       "AND ($3::text IS NULL OR s.county = $3) ", "count(*)",
+                       "AND ($3::text IS NULL OR s.county = $3) "
+                       "AND ($5::text IS NULL OR s.code = $5) ", "count(*)",
                        "count(f.noon_done)", "0",
                        "g.u", "NULL::text", "NULL::text", ""},
     [ROLLUP_SCHOOL] = {"s.code", "summary_figures f JOIN schools s ON s.code = f.school_code",
-                       "AND ($3::text IS NULL OR s.county = $3) ", "count(*)",
+                       "AND ($3::text IS NULL OR s.county = $3) "
+                       "AND ($5::text IS NULL OR s.code = $5) ", "count(*)",
                        "count(f.noon_done)", "max(f.revision)",
                        "n.county", "g.u", "n.name", "LEFT JOIN schools n ON n.code = g.u "},
 };
@@ -64,8 +66,9 @@ static void agg_sql(FILE *f, enum rollup_level level)
             levels[level].from, levels[level].filter);
 }
 
-/* $1 from, $2 to, $3 county or NULL, $4 the row limit. The disabled schools' reports
- * (inact) are found from the disabled schools, a handful, through the primary key.
+/* $1 from, $2 to, $3 county or NULL, $4 the row limit, $5 school or NULL. The
+ * disabled schools' reports (inact) are found from the disabled schools, a handful,
+ * through the primary key.
  * The days: an integer series (its row count is known to the planner, a date
  * series' is not). */
 static char *rollup_sql(enum rollup_level level)
@@ -80,9 +83,11 @@ static char *rollup_sql(enum rollup_level level)
     fprintf(f, "inact AS (SELECT f.day, %s AS u, count(*) AS n FROM schools s "
                "JOIN summary_figures f ON f.school_code = s.code "
                "AND f.day BETWEEN $1::date AND $2::date "
-               "WHERE NOT s.active AND ($3::text IS NULL OR s.county = $3) GROUP BY 1, 2), "
+               "WHERE NOT s.active AND ($3::text IS NULL OR s.county = $3) "
+               "AND ($5::text IS NULL OR s.code = $5) GROUP BY 1, 2), "
                "act AS (SELECT %s AS u, count(*) AS n FROM schools s "
-               "WHERE s.active AND ($3::text IS NULL OR s.county = $3) GROUP BY 1), "
+               "WHERE s.active AND ($3::text IS NULL OR s.county = $3) "
+               "AND ($5::text IS NULL OR s.code = $5) GROUP BY 1), "
                "units AS (SELECT u FROM act UNION SELECT u FROM agg) "
                "SELECT to_char(g.day, 'YYYY-MM-DD'), %s, %s, %s, "
                "coalesce(act.n, 0) + coalesce(inact.n, 0), coalesce(agg.reported, 0), "
@@ -167,17 +172,19 @@ static int begin_read(struct bstore *s)
 static int rollup_size(struct bstore *s, const struct rollup_query *q, long *expect)
 {
     char sql[400];
-    const char *p[] = {q->county[0] ? q->county : NULL, q->from, q->to};
+    const char *p[] = {q->county[0] ? q->county : NULL, q->from, q->to,
+                       q->school[0] ? q->school : NULL};
     snprintf(sql, sizeof sql, "SELECT count(*), count(DISTINCT %s) FILTER (WHERE s.active) * "
                               "($3::date - $2::date + 1) FROM schools s "
-                              "WHERE ($1::text IS NULL OR s.county = $1)", levels[q->level].key);
-    PGresult *r = bs_run(s, sql, 3, p);
+                              "WHERE ($1::text IS NULL OR s.county = $1) "
+                              "AND ($4::text IS NULL OR s.code = $4)", levels[q->level].key);
+    PGresult *r = bs_run(s, sql, 4, p);
     if (!r)
         return -1;
     bool none = number(r, 0, 0) == 0;
     *expect = (long)number(r, 0, 1);
     PQclear(r);
-    if (none && q->county[0]) {
+    if (none && (q->county[0] || q->school[0])) {
         s->failed = BSTORE_NOT_FOUND;
         return -1;
     }
@@ -191,7 +198,8 @@ static int rollup_read(struct bstore *s, const struct rollup_query *q, int max_r
     char limit[16];
     long expect = 0;
     snprintf(limit, sizeof limit, "%d", max_rows + 1);
-    const char *p[] = {q->from, q->to, q->county[0] ? q->county : NULL, limit};
+    const char *p[] = {q->from, q->to, q->county[0] ? q->county : NULL, limit,
+                       q->school[0] ? q->school : NULL};
     if (rollup_size(s, q, &expect) < 0)
         return -1;
     if (expect > max_rows) {
@@ -199,7 +207,7 @@ static int rollup_read(struct bstore *s, const struct rollup_query *q, int max_r
         return 0;
     }
     char *sql = rollup_sql(q->level);
-    PGresult *r = sql ? bs_run(s, sql, 4, p) : NULL;
+    PGresult *r = sql ? bs_run(s, sql, 5, p) : NULL;
     free(sql);
     if (!r)
         return -1;
