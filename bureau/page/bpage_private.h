@@ -17,7 +17,10 @@
 #define BPAGE_COOKIE "gsb_session"
 #define BPAGE_POOL_WAIT_MS 5000
 #define HASHES_AT_ONCE 2             /* argon2id checks at once: 64 MiB each */
+#define EVENTS_PER_USER 4            /* live-notice streams of one user at once */
+#define EVENTS_ALL 64                /* ... of everyone (a thread and a connection each) */
 
+struct bpage_events;
 struct bpage_sessions;
 struct slots;
 struct throttle;
@@ -26,6 +29,7 @@ struct bpage {
     struct MHD_Daemon *mhd;
     struct bstore_pool *pool;
     struct bpage_sessions *sessions;
+    struct bpage_events *events;     /* the live notices' streams */
     struct throttle *throttle;       /* under auth_lock */
     pthread_mutex_t auth_lock;
     struct slots *hashers;           /* HASHES_AT_ONCE password checks, clean addresses first */
@@ -68,6 +72,7 @@ struct panswer {
     int status;
     char *json;
     const char *content_type;        /* NULL: JSON */
+    struct MHD_Response *stream;     /* instead of the body: a stream (the live notices) */
     char disposition[128];
     char cookie[200];
     int retry_after;
@@ -136,6 +141,13 @@ void bpage_notice_ack(struct preq *r, struct MHD_Connection *conn, struct panswe
 /* bpage_figures.c: a day's figures (city, county, school) and the trends. */
 void bpage_figures(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_trends(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+/* bpage_events.c: the live notices (server-sent events). */
+struct bpage_events *bpage_events_new(void);
+/* Ends every stream within a second (before the server stops: it waits for them). */
+void bpage_events_stop(struct bpage_events *e);
+void bpage_events_free(struct bpage_events *e);
+void bpage_events(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 
 /* bpage_users.c: administrators' users API. */
 void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswer *a);

@@ -47,6 +47,7 @@ static const struct bpage_route routes[] = {
     {"GET", "/api/v1/trends.csv", ROLES_ALL, "trends", bpage_trends},
     {"GET", "/api/v1/notices", ROLES_ALL, NULL, bpage_notices},
     {"GET", "/api/v1/notices.csv", ROLES_ALL, "notices", bpage_notices},
+    {"GET", "/api/v1/events", ROLES_ALL, NULL, bpage_events},
     {"POST", "/api/v1/notices/ack", ROLES_ACK, NULL, bpage_notice_ack},
     {"GET", "/api/v1/users", ROLES_ADMIN, NULL, bpage_users_list},
     {"GET", "/api/v1/users.csv", ROLES_ADMIN, "users", bpage_users_list},
@@ -142,9 +143,25 @@ static void security_headers(struct MHD_Response *resp, bool api)
     MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* The live notices' stream (bpage_events.c) with its headers. */
+static enum MHD_Result send_stream(struct preq *r, struct MHD_Connection *conn,
+                                   struct panswer *a)
+{
+    MHD_add_response_header(a->stream, "Content-Type", a->content_type);
+    security_headers(a->stream, true);
+    MHD_add_response_header(a->stream, "X-Accel-Buffering", "no"); /* a proxy: pass it on */
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, a->stream);
+    MHD_destroy_response(a->stream);
+    r->answered = true;
+    log_debug("page: %s %s %s -> %d (stream)", r->addr, r->method, r->path, a->status);
+    return ret;
+}
+
 static enum MHD_Result send_answer(struct preq *r, struct MHD_Connection *conn,
                                    struct panswer *a)
 {
+    if (a->stream)
+        return send_stream(r, conn, a);
     if (!a->json) {
         a->json = strdup("{\"error\":\"out of memory\"}");
         a->status = 500;
@@ -441,6 +458,7 @@ static struct MHD_Daemon *start_mhd(struct bpage *p, const struct bcfg_page *pc)
 static void bpage_free(struct bpage *p)
 {
     bstore_pool_free(p->pool);
+    bpage_events_free(p->events);
     bpage_sessions_free(p->sessions);
     throttle_free(p->throttle);
     pthread_mutex_destroy(&p->auth_lock);
@@ -481,9 +499,10 @@ static int load(struct bpage *p, const struct bconfig *cfg, const struct bstore_
         return -1;
     p->pool = bstore_pool_new(o, cfg->page.threads, NULL);
     p->sessions = bpage_sessions_new();
+    p->events = bpage_events_new();
     p->throttle = throttle_new();
     p->hashers = slots_new(HASHES_AT_ONCE);
-    if (!p->pool || !p->sessions || !p->throttle || !p->hashers) {
+    if (!p->pool || !p->sessions || !p->events || !p->throttle || !p->hashers) {
         fprintf(errs, "out of memory\n");
         return -1;
     }
@@ -530,6 +549,7 @@ void bpage_stop(struct bpage *p)
     if (!p)
         return;
     MHD_socket fd = MHD_quiesce_daemon(p->mhd);
+    bpage_events_stop(p->events); /* MHD_stop_daemon waits for the streams' threads */
     MHD_stop_daemon(p->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

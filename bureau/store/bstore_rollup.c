@@ -301,6 +301,23 @@ enum bstore_status bstore_notices(struct bstore *s, const struct notice_query *q
     return bs_end(s, rc);
 }
 
+/* ---- the notices' state ---------------------------------------------------------- */
+
+enum bstore_status bstore_notices_state(struct bstore *s, char *out, size_t n)
+{
+    out[0] = '\0';
+    int rc = bs_begin(s);
+    /* document ids only grow, and an acknowledgement is never taken back: the pair
+     * changes with every new notice and every acknowledgement */
+    PGresult *r = rc == 0 ? bs_run(s, "SELECT coalesce(max(document_id), 0) || '/' || "
+                                      "count(acknowledged_at) FROM notices", 0, NULL)
+                          : NULL;
+    if (r)
+        snprintf(out, n, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return bs_end(s, r ? 0 : -1);
+}
+
 /* ---- acknowledgement --------------------------------------------------------------- */
 
 /* No row was updated: acknowledged already (by whom, when), or not there. */

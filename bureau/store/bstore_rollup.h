@@ -26,6 +26,10 @@ enum bstore_status bstore_notices(struct bstore *s, const struct notice_query *q
                                   void (*fn)(const struct notice_row *r, void *arg), void *arg,
                                   long *rows);
 
+/* A short text that changes whenever a notice arrives or is acknowledged (the
+ * bureau page's live notices compare it): BSTORE_OK with it in out, or a failure. */
+enum bstore_status bstore_notices_state(struct bstore *s, char *out, size_t n);
+
 /* Who acknowledged a notice and when (ISO 8601 UTC). */
 struct bstore_ack {
     char at[32];

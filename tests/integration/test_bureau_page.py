@@ -356,6 +356,62 @@ def exports(port, b, city, cty):
     check(st == 403, "the users' CSV is the administrators' (%d)" % st)
 
 
+class Stream:
+    """GET /api/v1/events held open, read as it comes."""
+
+    def __init__(self, page):
+        ctx = ssl.create_default_context(cafile=page.b.certs["ca"])
+        self.conn = http.client.HTTPSConnection("127.0.0.1", page.port, context=ctx, timeout=10)
+        self.conn.request("GET", "/api/v1/events", headers={"Cookie": "gsb_session=" + page.cookie})
+        self.r = self.conn.getresponse()
+        self.status, self.text = self.r.status, b""
+        if self.status != 200:
+            self.text = self.r.read()
+
+    def wait_for(self, needle, timeout):
+        import time
+        end = time.monotonic() + timeout
+        while needle not in self.text and time.monotonic() < end:
+            self.conn.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                chunk = self.r.read1(4096)
+            except (TimeoutError, OSError):
+                break
+            if not chunk:
+                break
+            self.text += chunk
+        return needle in self.text
+
+    def close(self):
+        self.conn.close()
+
+
+def live_notices(port, b, c, cty):
+    """A notice ingested while a stream is open is told at once (an event; the page
+    then reads the notices); an acknowledgement too; at most 4 streams per user."""
+    import time
+    s = Stream(cty)
+    check(s.status == 200 and s.r.getheader("Content-Type").startswith("text/event-stream")
+          and s.wait_for(b": open", 5), "the live notices' stream opens (%d)" % s.status)
+    t0 = time.monotonic()
+    st, _, raw = bl.send(c, b, b.schools["W1"], bl.notice_doc("W1", 2, THU))
+    got = s.wait_for(b"event: notices", 5)
+    print("# a notice told on the stream %.2f s after its upload" % (time.monotonic() - t0))
+    check(st == 201 and got, "a new notice: an event on the stream (%d)" % st)
+    s.text = b""
+    st, _, _, _ = cty.req("POST", "/api/v1/notices/ack", {"school": "W1", "notice_id":
+                                                          "W1/referral/2", "note": "已处理"})
+    check(st == 200 and s.wait_for(b"event: notices", 5), "an acknowledgement: an event too")
+    more = [Stream(cty) for _ in range(3)]
+    fifth = Stream(cty)
+    check([m.status for m in more] == [200] * 3 and fifth.status == 429 and
+          b"too many live connections" in fifth.text,
+          "a user's fifth stream: 429 (%s, %d)" % ([m.status for m in more], fifth.status))
+    for m in more + [fifth]:
+        m.close()
+    return s  # open until the daemon stops: it must not hold the stop
+
+
 def acknowledging(port, b, city, cty):
     ack = {"school": "W1", "notice_id": "W1/referral/1", "note": "已联系家长，送医"}
     st, j, _, _ = cty.req("POST", "/api/v1/notices/ack", ack, csrf=False)
@@ -532,14 +588,16 @@ def main():
         figures(port, b, city, cty)
         trends(port, b, city, cty)
         exports(port, b, city, cty)
+        stream = live_notices(port, b, c, cty)
         throttle(port, b)
         guessing_flood(port, b)
         disable_and_logout(port, b, city, cty)
         admin_users(port, b)
         reload_and_files(b, c)
         rc, secs = c.stop()
-        check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly (%s, %.1f s)"
-              % (rc, secs))
+        stream.close()
+        check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly, a live "
+              "stream open (%s, %.1f s)" % (rc, secs))
     gslib.finish()
 
 
