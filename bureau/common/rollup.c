@@ -111,23 +111,11 @@ static int set_level(struct rollup_query *q, const char *v, const char **param, 
 static int set_county(struct rollup_query *q, const char *v, const char **param, char *why,
                       size_t n)
 {
-    struct school_row r;
-    char reason[200];
     q->county[0] = '\0';
-    if (!v)
-        return 0;
-    *param = "county";
-    if (q->level == ROLLUP_CITY)
+    if (v && q->level == ROLLUP_CITY)
         return bad(param, "county", why, n, "county narrows level=county or level=school, "
                                             "not the city");
-    if (tn_utf8_invalid_at(v, strlen(v)) >= 0)
-        return bad(param, "county", why, n, "county is not UTF-8");
-    if (school_set(&r, SF_COUNTY, v, reason, sizeof reason) < 0) {
-        snprintf(why, n, "%s", reason);
-        return -1;
-    }
-    snprintf(q->county, sizeof q->county, "%s", r.county);
-    return 0;
+    return school_filter_set(q->county, sizeof q->county, SF_COUNTY, "county", v, param, why, n);
 }
 
 int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
@@ -148,21 +136,12 @@ int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
 int rollup_query_school(struct rollup_query *q, const char *school, const char **param,
                         char *why, size_t why_size)
 {
-    struct school_row r;
-    char reason[200];
     q->school[0] = '\0';
-    if (!school)
-        return 0;
-    *param = "school";
-    if (q->level != ROLLUP_SCHOOL)
+    if (school && q->level != ROLLUP_SCHOOL)
         return bad(param, "school", why, why_size, "school narrows level=school only");
-    if (tn_utf8_invalid_at(school, strlen(school)) >= 0)
-        return bad(param, "school", why, why_size, "school is not UTF-8");
-    if (school_set(&r, SF_CODE, school, reason, sizeof reason) < 0) {
-        snprintf(why, why_size, "%s", reason);
+    if (school_filter_set(q->school, sizeof q->school, SF_CODE, "school", school, param, why,
+                          why_size) < 0)
         return -1;
-    }
-    snprintf(q->school, sizeof q->school, "%s", r.code);
     *param = NULL;
     return 0;
 }
