@@ -122,11 +122,7 @@ def report(results, seconds):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.environ.get("GS_BUILD_DIR", "build"))
-    ap.add_argument("--schools", type=int, default=10000)
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--counties", type=int, default=20)
+    ap = bench_rollup.load_args(argparse.ArgumentParser())
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--city-users", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=60)

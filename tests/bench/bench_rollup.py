@@ -106,6 +106,15 @@ SELECT day, 0, count(*), count(noon_done), %(sums)s, sum(availability_sum)
        "sums": ", ".join("coalesce(sum(%s), 0)" % c for c in FIGURES)}
 
 
+def load_args(ap):
+    """The build and the load's size (bench_bureau_page.py takes the same)."""
+    ap.add_argument("--build", default=os.environ.get("GS_BUILD_DIR", "build"))
+    ap.add_argument("--schools", type=int, default=10000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--counties", type=int, default=20)
+    return ap
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, max(0, int(round(p / 100.0 * len(s) + 0.5)) - 1))]
@@ -145,11 +154,7 @@ def measure(puller, name, make_params, repeat, rng):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.environ.get("GS_BUILD_DIR", "build"))
-    ap.add_argument("--schools", type=int, default=10000)
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--counties", type=int, default=20)
+    ap = load_args(argparse.ArgumentParser())
     ap.add_argument("--repeat", type=int, default=200)
     a = ap.parse_args()
     os.environ["GS_BUILD_DIR"] = os.path.abspath(a.build)
