@@ -13,7 +13,8 @@ summary revision, its summary_latest and summary_figures rows per school and day
 days), the first reports spread over 07:00-10:00 in the bureau's zone with one school-day in
 33 three hours later (late for the morning deadline); then VACUUM ANALYZE.
 
-The users: --users sessions, each its own keep-alive HTTPS connection and its own login,
+The users: --users sessions, each its own keep-alive HTTPS connection from an address of
+its own (127.0.1.N) and its own login,
 --city-users of them city officers (their deadline view has every county), the others
 county officers of the first counties (four sessions each at most: the page allows 16). Each
 user in a loop: the deadline view of a random day (GET /api/v1/today?day=D&deadline=morning),
@@ -50,9 +51,9 @@ ARRIVAL = ("((day + time '07:00' + ((i * 7 + k * 13) % 180) * interval '1 minute
 class User:
     """One logged-in session on its own keep-alive connection."""
 
-    def __init__(self, bl, b, port, name):
+    def __init__(self, bl, b, port, name, source):
         self.ctx = bl.tls_context(b)
-        self.port = port
+        self.port, self.source = port, source
         self.conn = self.connect()
         st, body, h = self.request("POST", "/api/v1/login",
                                    '{"name": "%s", "password": "%s"}' % (name, PASSWORD))
@@ -62,7 +63,7 @@ class User:
 
     def connect(self):
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx,
-                                           timeout=60)
+                                           timeout=60, source_address=(self.source, 0))
 
     def request(self, method, path, body=None):
         h = {"Content-Type": "application/json"} if body else {}
@@ -154,7 +155,9 @@ def main():
         for k, role in enumerate(roles):
             name, _, county = officers[(k - a.city_users) // 4] if role == "county" else \
                 ("city-officer", "city", None)
-            users.append((User(bl, b, port, name), role, county))
+            # each user from an address of its own, as people are (the page takes
+            # at most 32 connections from one address)
+            users.append((User(bl, b, port, name, "127.0.1.%d" % (k + 1)), role, county))
         days = [bench_rollup.FIRST_DAY + datetime.timedelta(days=k) for k in range(a.days)]
         for u, _, _ in users[:3]:  # warm up: plans, caches
             for d in days[:3]:
