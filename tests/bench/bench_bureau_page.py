@@ -8,7 +8,8 @@ county's 30-day trend with 50 bureau users at once, 10,000 schools x 365 days lo
 
 On demand, not in make test. Needs a build and postgresql-15 (tests/integration/pglib.py).
 The stand is the tests' (bureaulib): a private PostgreSQL, the real gatescreen-bureaud with
-[page] over TLS. The database is loaded with bench_rollup.py's SQL (generate_series, one
+[page] over TLS, PostgreSQL's shared_buffers set to --shared-buffers (2GB: a bureau's
+database server has more than the tests' 128MB). The database is loaded with bench_rollup.py's SQL (generate_series, one
 summary revision, its summary_latest and summary_figures rows per school and day, the city's
 days), the first reports spread over 07:00-10:00 in the bureau's zone with one school-day in
 33 three hours later (late for the morning deadline); then VACUUM ANALYZE.
@@ -129,6 +130,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--think-ms", default="500:2000")
     ap.add_argument("--page-threads", type=int, default=8)
+    ap.add_argument("--shared-buffers", default="2GB",
+                    help="PostgreSQL's (the tests' server has 128MB; a bureau's server more)")
     a = ap.parse_args()
     os.environ["GS_BUILD_DIR"] = os.path.abspath(a.build)
     import bureaulib as bl  # after GS_BUILD_DIR: it names the programs at import
@@ -139,6 +142,8 @@ def main():
     officers = [("officer%02d" % i, "county", counties[i % a.counties])
                 for i in range((n_county + 3) // 4)]
     with bl.Bureau(threads=2) as b:
+        b.sql("ALTER SYSTEM SET shared_buffers = '%s'" % a.shared_buffers)
+        b.pg.restart()
         port = bl.free_port()
         with open(b.conf, "a", encoding="utf-8") as f:
             f.write("\n[page]\nlisten = 127.0.0.1:%d\ntls_cert = %s\ntls_key = %s\nthreads = %d\n"
@@ -173,9 +178,10 @@ def main():
             t.start()
         for t in threads:
             t.join()
-        print("%d users (%d city officers) for %.0f s, pauses %s ms, [page] threads %d; "
-              "load average %s" % (a.users, a.city_users, a.seconds, a.think_ms,
-                                   a.page_threads, os.getloadavg()[0]))
+        print("%d users (%d city officers) for %.0f s, pauses %s ms, [page] threads %d, "
+              "shared_buffers %s; load average %.1f" % (
+                  a.users, a.city_users, a.seconds, a.think_ms, a.page_threads,
+                  b.sql("SHOW shared_buffers")[0][0], os.getloadavg()[0]))
         report(results, time.monotonic() - t1)
         c.stop()
 
