@@ -217,7 +217,14 @@ static int rollup_read(struct bstore *s, const struct rollup_query *q, int max_r
         *rows = max_rows + 1;
         return 0;
     }
-    char *sql = rollup_sql(q->level, q->county[0] || q->school[0]);
+    bool narrow = q->county[0] || q->school[0];
+    /* The school-by-school read's rows (NARROW_FROM) are underestimated, and the
+     * planner sorts them to add them up; added up in a hash by day instead, a county's
+     * month takes 37 ms rather than 45 (bench_bureau_page.py's stand). For this
+     * transaction only. */
+    if (narrow && bs_exec(s, "SET LOCAL enable_sort = off", 0, NULL) < 0)
+        return -1;
+    char *sql = rollup_sql(q->level, narrow);
     PGresult *r = sql ? bs_run(s, sql, 5, p) : NULL;
     free(sql);
     if (!r)
