@@ -67,9 +67,9 @@ test-gpiod2: deps $(GPIOD2_BUILD)/CMakeCache.txt
 # ThreadSanitizer: the unit tests and the integration tests whose programs run
 # threads (Modbus buses, the web page, the terminals' listener, the uploader, reloads while busy, the bureau's
 # collector with its request threads, connection pool, and reloads under readers of
-# the missing list). A report ends the program (halt_on_error), which fails its test. tests/tsan.supp names
+# the missing list, the bureau page's live-notice streams). A report ends the program (halt_on_error), which fails its test. tests/tsan.supp names
 # only other libraries' internals, never our code.
-TSAN_TESTS ?= unit\.|test_modbus|test_web|test_upstream_daemon|test_reload_busy|test_gate_e2e|test_terminal_push|test_terminal_adms|test_terminal_stream|test_schedule|test_bureau_collector|test_bureau_scaleout|test_bureau_schools|test_bureau_missing|test_bureau_rollup
+TSAN_TESTS ?= unit\.|test_modbus|test_web|test_upstream_daemon|test_reload_busy|test_gate_e2e|test_terminal_push|test_terminal_adms|test_terminal_stream|test_schedule|test_bureau_collector|test_bureau_scaleout|test_bureau_schools|test_bureau_missing|test_bureau_rollup|test_bureau_page
 test-tsan: build-tsan
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'

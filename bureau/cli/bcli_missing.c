@@ -127,33 +127,6 @@ static void print_text(const struct missing_report *r, const char *zone)
     }
 }
 
-/* ---- CSV --------------------------------------------------------------------------- */
-
-static void csv_school(const struct missing_day *d, const struct missing_school *s)
-{
-    char late[24] = "";
-    if (s->late)
-        snprintf(late, sizeof late, "%lld", s->late_s / 60);
-    const char *f[] = {d->day, deadline_name(d->deadline), s->county, s->code, s->name,
-                       s->contact_name, s->contact_phone, s->late ? "late" : "missing",
-                       s->received_local, late};
-    csv_out_record(stdout, f, (int)(sizeof f / sizeof f[0]));
-}
-
-static void print_csv(const struct missing_report *r)
-{
-    static const char *const head[] = {"day", "deadline", "county", "code", "name",
-                                       "contact_name", "contact_phone", "status",
-                                       "received_at", "late_minutes"};
-    struct missing_school s;
-    fputs(CSV_OUT_BOM, stdout);
-    csv_out_record(stdout, head, (int)(sizeof head / sizeof head[0]));
-    for (int i = 0; i < missing_report_schools(r); i++) {
-        missing_report_school(r, i, &s);
-        csv_school(missing_report_day(r), &s);
-    }
-}
-
 int bcli_missing(struct bcli *cli, int argc, char **argv)
 {
     struct missing_opts o = {0};
@@ -166,7 +139,7 @@ int bcli_missing(struct bcli *cli, int argc, char **argv)
     FILE *errs = bcli_errs_open(&e);
     enum bstore_status st = bstore_missing(cli->store, &o.q, &r, errs);
     if (st == BSTORE_OK && o.csv)
-        print_csv(r);
+        missing_report_csv_schools(stdout, r);
     else if (st == BSTORE_OK)
         print_text(r, cli->cfg->deadlines.timezone);
     missing_report_free(r);

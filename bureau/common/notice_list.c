@@ -41,26 +41,6 @@ static int set_day(char *out, const char *v, const char *name, const char **para
     return 0;
 }
 
-/* A county or school code as the schools' list takes it (school_list.c); name is
- * the parameter's. */
-static int set_school_field(char *out, size_t size, enum school_field f, const char *name,
-                            const char *v, const char **param, char *why, size_t n)
-{
-    struct school_row r;
-    out[0] = '\0';
-    if (!v)
-        return 0;
-    *param = name;
-    if (tn_utf8_invalid_at(v, strlen(v)) >= 0) {
-        snprintf(why, n, "%s is not UTF-8", *param);
-        return -1;
-    }
-    if (school_set(&r, f, v, why, n) < 0)
-        return -1;
-    snprintf(out, size, "%s", f == SF_CODE ? r.code : r.county);
-    return 0;
-}
-
 int notice_query_set(struct notice_query *q, const char *from, const char *to,
                      const char *unacknowledged, const char *county, const char *school,
                      const char **param, char *why, size_t why_size)
@@ -74,10 +54,10 @@ int notice_query_set(struct notice_query *q, const char *from, const char *to,
     if (unacknowledged && tn_bool(unacknowledged, &q->unacknowledged) < 0)
         return fail(param, "unacknowledged", why, why_size,
                     "unacknowledged=%.40s is not 1 or 0 (yes/no, true/false)", unacknowledged);
-    if (set_school_field(q->county, sizeof q->county, SF_COUNTY, "county", county, param, why,
-                         why_size) < 0 ||
-        set_school_field(q->school, sizeof q->school, SF_CODE, "school", school, param, why,
-                         why_size) < 0)
+    if (school_filter_set(q->county, sizeof q->county, SF_COUNTY, "county", county, param, why,
+                          why_size) < 0 ||
+        school_filter_set(q->school, sizeof q->school, SF_CODE, "school", school, param, why,
+                          why_size) < 0)
         return -1;
     *param = NULL;
     return 0;

@@ -116,23 +116,11 @@ static int set_level(struct rollup_query *q, const char *v, const char **param, 
 static int set_county(struct rollup_query *q, const char *v, const char **param, char *why,
                       size_t n)
 {
-    struct school_row r;
-    char reason[200];
     q->county[0] = '\0';
-    if (!v)
-        return 0;
-    *param = "county";
-    if (q->level == ROLLUP_CITY)
+    if (v && q->level == ROLLUP_CITY)
         return bad(param, "county", why, n, "county narrows level=county or level=school, "
                                             "not the city");
-    if (tn_utf8_invalid_at(v, strlen(v)) >= 0)
-        return bad(param, "county", why, n, "county is not UTF-8");
-    if (school_set(&r, SF_COUNTY, v, reason, sizeof reason) < 0) {
-        snprintf(why, n, "%s", reason);
-        return -1;
-    }
-    snprintf(q->county, sizeof q->county, "%s", r.county);
-    return 0;
+    return school_filter_set(q->county, sizeof q->county, SF_COUNTY, "county", v, param, why, n);
 }
 
 int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
@@ -145,6 +133,19 @@ int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
         check_range(q, param, why, why_size) < 0 ||
         set_level(q, level, param, why, why_size) < 0 ||
         set_county(q, county, param, why, why_size) < 0)
+        return -1;
+    *param = NULL;
+    return 0;
+}
+
+int rollup_query_school(struct rollup_query *q, const char *school, const char **param,
+                        char *why, size_t why_size)
+{
+    q->school[0] = '\0';
+    if (school && q->level != ROLLUP_SCHOOL)
+        return bad(param, "school", why, why_size, "school narrows level=school only");
+    if (school_filter_set(q->school, sizeof q->school, SF_CODE, "school", school, param, why,
+                          why_size) < 0)
         return -1;
     *param = NULL;
     return 0;
@@ -266,7 +267,7 @@ static int no_figures_json(json_t *o)
     return rc < 0 ? -1 : 0;
 }
 
-static json_t *row_json(const struct rollup_row *r, enum rollup_level level)
+json_t *rollup_row_json(const struct rollup_row *r, enum rollup_level level)
 {
     json_t *o = json_pack("{s:s}", "day", r->day);
     int rc = o ? 0 : -1;
@@ -414,7 +415,7 @@ void rollup_writer_row(const struct rollup_row *r, void *writer)
     if (w->s.format == ROLLUP_CSV)
         csv_row(w->s.f, r);
     else
-        row_stream_json(&w->s, row_json(r, w->level),
+        row_stream_json(&w->s, rollup_row_json(r, w->level),
                         JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 }
 

@@ -30,6 +30,7 @@ struct rollup_query {
     char from[ROLLUP_DAY_LEN], to[ROLLUP_DAY_LEN];
     enum rollup_level level;
     char county[64];            /* "" = every county */
+    char school[32];            /* "" = every school (rollup_query_school) */
 };
 
 /* Fills q from the parameters as given (NULL: not given). from and to are
@@ -39,6 +40,11 @@ struct rollup_query {
 int rollup_query_set(struct rollup_query *q, const char *from, const char *to,
                      const char *level, const char *county, const char **param, char *why,
                      size_t why_size);
+
+/* Narrows a school-level q to one school (its code, checked as the schools' list
+ * checks it; NULL: not given): 0, or -1 with *param and why as above. */
+int rollup_query_school(struct rollup_query *q, const char *school, const char **param,
+                        char *why, size_t why_size);
 
 /* The summed figures, in summary_figures' column order (sql/bureau/003_rollups.sql). */
 enum rollup_fig {
@@ -80,6 +86,10 @@ struct rollup_row {
     long long fig[RF_COUNT];          /* sums; meaningless when schools_reported is 0 */
     double availability_sum;          /* of the lanes whose availability is known */
 };
+
+/* One row as the JSON answer has it (the figures grouped as in a summary); NULL
+ * when out of memory. */
+json_t *rollup_row_json(const struct rollup_row *r, enum rollup_level level);
 
 /* One answer written to f: JSON {"from", "to", "level", "county", "rows": [...]} or
  * CSV (BOM, a header, a record per row), row by row, so that a long answer is never

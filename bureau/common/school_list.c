@@ -273,3 +273,21 @@ void school_list_free(struct school_list *l)
     free(l->rows);
     free(l);
 }
+
+int school_filter_set(char *out, size_t size, enum school_field f, const char *name,
+                      const char *v, const char **param, char *why, size_t n)
+{
+    struct school_row r;
+    out[0] = '\0';
+    if (!v)
+        return 0;
+    *param = name;
+    if (tn_utf8_invalid_at(v, strlen(v)) >= 0) {
+        snprintf(why, n, "%s is not UTF-8", *param);
+        return -1;
+    }
+    if (school_set(&r, f, v, why, n) < 0)
+        return -1;
+    snprintf(out, size, "%s", f == SF_CODE ? r.code : r.county);
+    return 0;
+}

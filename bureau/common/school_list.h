@@ -44,6 +44,11 @@ const char *school_field_name(enum school_field f);
  * not one of ..."). */
 int school_set(struct school_row *r, enum school_field f, const char *value, char *why,
                size_t why_size);
+/* A query's county or school code (f SF_COUNTY or SF_CODE), checked as school_set
+ * checks it, into out (NULL v: not given, out ""): 0, or -1 with *param = name and
+ * why (also for text that is not UTF-8). */
+int school_filter_set(char *out, size_t size, enum school_field f, const char *name,
+                      const char *v, const char **param, char *why, size_t n);
 
 /* Parses a whole CSV file in memory. Every problem goes to errs as "NAME:LINE:
  * message"; returns the number of problems (0: *out is set; else *out is NULL). */

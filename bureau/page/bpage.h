@@ -10,6 +10,11 @@
  *   GET  /api/v1/today          GET /v1/missing's answer, scoped to the user's county
  *   GET  /api/v1/notices        the notices, unacknowledged first, scoped likewise
  *   POST /api/v1/notices/ack    {"school", "notice_id", "note"} (city, county)
+ *   GET  /api/v1/figures        a day's roll-up, city, county or school (bpage_figures.c)
+ *   GET  /api/v1/trends         a unit's last 30 or 90 days
+ *   GET  /api/v1/events         the live notices: server-sent events (bpage_events.c)
+ *   GET  <a table's route>.csv  the table as CSV (today/counties, today/schools, figures,
+ *                               trends, notices, users)
  */
 #ifndef GS_BPAGE_H
 #define GS_BPAGE_H

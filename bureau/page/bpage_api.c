@@ -16,16 +16,8 @@
 
 #define PAGE_NOTICE_ROWS 2000
 
-static void unavailable(struct panswer *a)
-{
-    bpage_error(a, 503, NULL, "the bureau's database is not available now; try again");
-    a->retry_after = 5;
-}
-
-/* The county the user may ask about: a county officer's own (asking for another is a
- * 403), anyone else's choice (NULL: every county). 0, or -1 with the 403 in a. */
-static int scope(const struct preq *r, const char *asked, const char **county,
-                 struct panswer *a)
+int bpage_scope(const struct preq *r, const char *asked, const char **county,
+                struct panswer *a)
 {
     *county = asked && *asked ? asked : NULL;
     if (r->user.role != PAGE_COUNTY)
@@ -39,6 +31,35 @@ static int scope(const struct preq *r, const char *asked, const char **county,
 }
 
 /* ---- today at the deadline --------------------------------------------------------- */
+
+/* The JSON, or the CSV of the table the route names (counties, schools). */
+static void today_answer(struct preq *r, struct panswer *a, const struct missing_report *m,
+                         const char *zone, const char *county)
+{
+    char *body = NULL, file[64];
+    size_t len = 0;
+    if (!r->route->csv) {
+        bpage_json(a, 200, missing_report_json(m, zone, county));
+        return;
+    }
+    FILE *out = open_memstream(&body, &len);
+    if (!out) {
+        bpage_error(a, 500, NULL, "out of memory");
+        return;
+    }
+    if (strcmp(r->route->csv, "counties") == 0)
+        missing_report_csv_counties(out, m);
+    else
+        missing_report_csv_schools(out, m);
+    bool made = !ferror(out);
+    made = fclose(out) == 0 && made;
+    if (!made) {
+        free(body);
+        body = NULL;
+    }
+    snprintf(file, sizeof file, "today-%s-%s", r->route->csv, missing_report_day(m)->day);
+    bpage_body_answer(a, body, true, file);
+}
 
 void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
 {
@@ -54,7 +75,7 @@ void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
         bpage_error(a, 400, param, "%s", why);
         return;
     }
-    if (scope(r, q.county, &q.county, a) < 0)
+    if (bpage_scope(r, q.county, &q.county, a) < 0)
         return;
     struct errbuf e;
     struct bstore *s = bstore_pool_get(r->p->pool, BPAGE_POOL_WAIT_MS);
@@ -65,11 +86,11 @@ void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
     if (s)
         bstore_pool_put(r->p->pool, s);
     if (st == BSTORE_OK)
-        bpage_json(a, 200, missing_report_json(m, dl.timezone, q.county));
+        today_answer(r, a, m, dl.timezone, q.county);
     else if (st == BSTORE_NOT_FOUND)
         bpage_error(a, 404, "county", "%s", errbuf_joined(&e, ' '));
     else if (st == BSTORE_UNAVAILABLE)
-        unavailable(a);
+        bpage_unavailable(a);
     else
         bpage_error(a, 500, NULL, "the answer could not be made (the log says why)");
     errbuf_free(&e);
@@ -78,25 +99,8 @@ void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
 
 /* ---- notices ------------------------------------------------------------------------ */
 
-struct notice_args {
-    const char *v[5];            /* from, to, unacknowledged, county, school */
-    const char *bad;
-};
-static const char *const notice_params[] = {"from", "to", "unacknowledged", "county", "school"};
-
-static enum MHD_Result notice_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
-{
-    (void)kind;
-    struct notice_args *na = cls;
-    for (int i = 0; i < 5; i++)
-        if (strcmp(key, notice_params[i]) == 0 && !na->v[i]) {
-            na->v[i] = value ? value : "";
-            return MHD_YES;
-        }
-    na->bad = na->bad ? na->bad : key;
-    return MHD_YES;
-}
+static const char *const notice_params[] = {"from", "to", "unacknowledged", "county", "school",
+                                            NULL};
 
 /* The rows of the second pass: only those acknowledged (the first had the others). */
 static void acked_row(const struct notice_row *row, void *writer)
@@ -105,8 +109,9 @@ static void acked_row(const struct notice_row *row, void *writer)
         notice_writer_row(row, writer);
 }
 
-/* Unacknowledged first, then those acknowledged, one JSON answer into *body. */
-static enum bstore_status notices_body(struct bstore *s, struct notice_query *q, char **body)
+/* Unacknowledged first, then those acknowledged, one answer into *body. */
+static enum bstore_status notices_body(struct bstore *s, struct notice_query *q,
+                                       enum rollup_format f, char **body)
 {
     size_t len = 0;
     long rows = 0, rows2 = 0;
@@ -114,7 +119,7 @@ static enum bstore_status notices_body(struct bstore *s, struct notice_query *q,
     if (!out)
         return BSTORE_IO;
     bool all = !q->unacknowledged;
-    struct notice_writer *w = notice_writer_new(out, ROLLUP_JSON, q);
+    struct notice_writer *w = notice_writer_new(out, f, q);
     q->unacknowledged = true;
     enum bstore_status st = w ? bstore_notices(s, q, PAGE_NOTICE_ROWS, notice_writer_row, w,
                                                &rows)
@@ -131,29 +136,24 @@ static enum bstore_status notices_body(struct bstore *s, struct notice_query *q,
 
 void bpage_notices(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
 {
-    struct notice_args na = {0};
+    const char *v[6];
     struct notice_query q;
     const char *param = NULL, *county;
     char why[256], *body = NULL;
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, notice_arg, &na);
-    if (na.bad) {
-        bpage_error(a, 400, na.bad, "%.60s: no such parameter here (or given twice)", na.bad);
+    bool csv = r->route->csv != NULL;
+    if (bpage_params(conn, notice_params, v, a) < 0 || bpage_scope(r, v[3], &county, a) < 0)
         return;
-    }
-    if (scope(r, na.v[3], &county, a) < 0)
-        return;
-    if (notice_query_set(&q, na.v[0], na.v[1], na.v[2], county, na.v[4], &param, why,
-                         sizeof why) < 0) {
+    if (notice_query_set(&q, v[0], v[1], v[2], county, v[4], &param, why, sizeof why) < 0) {
         bpage_error(a, 400, param, "%s", why);
         return;
     }
     struct bstore *s = bstore_pool_get(r->p->pool, BPAGE_POOL_WAIT_MS);
-    enum bstore_status st = s ? notices_body(s, &q, &body) : BSTORE_UNAVAILABLE;
+    enum bstore_status st = s ? notices_body(s, &q, csv ? ROLLUP_CSV : ROLLUP_JSON, &body)
+                              : BSTORE_UNAVAILABLE;
     if (s)
         bstore_pool_put(r->p->pool, s);
     if (st == BSTORE_OK) {
-        a->status = 200;
-        a->json = body;
+        bpage_body_answer(a, body, csv, "notices");
         return;
     }
     free(body);
@@ -163,7 +163,7 @@ void bpage_notices(struct preq *r, struct MHD_Connection *conn, struct panswer *
         bpage_error(a, 400, NULL, "more than %d notices: narrow the query (from, to, county, "
                                   "school)", PAGE_NOTICE_ROWS);
     else if (st == BSTORE_UNAVAILABLE)
-        unavailable(a);
+        bpage_unavailable(a);
     else
         bpage_error(a, 500, NULL, "the answer could not be made (the log says why)");
 }
@@ -216,7 +216,7 @@ static void ack_answer(struct panswer *a, enum bstore_status st, const struct bs
     else if (st == BSTORE_NOT_FOUND)
         bpage_error(a, 404, NULL, "no such notice");
     else if (st == BSTORE_UNAVAILABLE)
-        unavailable(a);
+        bpage_unavailable(a);
     else
         bpage_error(a, 500, NULL, "the acknowledgement could not be stored (the log says why)");
 }

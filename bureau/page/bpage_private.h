@@ -17,7 +17,10 @@
 #define BPAGE_COOKIE "gsb_session"
 #define BPAGE_POOL_WAIT_MS 5000
 #define HASHES_AT_ONCE 2             /* argon2id checks at once: 64 MiB each */
+#define EVENTS_PER_USER 4            /* live-notice streams of one user at once */
+#define EVENTS_ALL 64                /* ... of everyone (a thread and a connection each) */
 
+struct bpage_events;
 struct bpage_sessions;
 struct slots;
 struct throttle;
@@ -26,6 +29,7 @@ struct bpage {
     struct MHD_Daemon *mhd;
     struct bstore_pool *pool;
     struct bpage_sessions *sessions;
+    struct bpage_events *events;     /* the live notices' streams */
     struct throttle *throttle;       /* under auth_lock */
     pthread_mutex_t auth_lock;
     struct slots *hashers;           /* HASHES_AT_ONCE password checks, clean addresses first */
@@ -58,14 +62,18 @@ struct preq {
     char *body;
     size_t len, cap, drained;        /* drained: bytes of a refused body read and dropped */
     bool too_big, answered;
-    int early_status;                /* refused at the headers */
-    char early_why[200];
+    int early_status;                /* refused at the headers: */
+    char *early_json;                /* its answer, whole (malloc'ed) */
 };
 
-/* The answer: a status, a JSON body (malloc'ed), a cookie, a Retry-After. */
+/* The answer: a status, a body (malloc'ed; JSON unless content_type says otherwise),
+ * a cookie, a Retry-After, a Content-Disposition (a file to save: the CSVs). */
 struct panswer {
     int status;
     char *json;
+    const char *content_type;        /* NULL: JSON */
+    struct MHD_Response *stream;     /* instead of the body: a stream (the live notices) */
+    char disposition[128];
     char cookie[200];
     int retry_after;
 };
@@ -79,6 +87,7 @@ struct panswer {
 struct bpage_route {
     const char *method, *path;
     unsigned roles;                  /* 0: no session needed (login) */
+    const char *csv;                 /* the table this route gives as CSV, or NULL */
     void (*fn)(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 };
 
@@ -90,6 +99,21 @@ void bpage_json(struct panswer *a, int status, json_t *j);
 /* The request's JSON object body with only `fields` (NULL-terminated), each a
  * string: NULL with a 400 in a. The caller json_decref's it. */
 json_t *bpage_body(struct preq *r, struct panswer *a, const char *const *fields);
+
+/* The query string's parameters of `names` (NULL-terminated, at most 8) into v in
+ * that order (NULL: not given): 0, or -1 with a 400 naming an unknown or repeated
+ * one. */
+int bpage_params(struct MHD_Connection *conn, const char *const *names, const char **v,
+                 struct panswer *a);
+/* The body written to *body (a memstream's, taken) as the 200 answer: JSON, or CSV
+ * saved as `file`.csv when csv. */
+void bpage_body_answer(struct panswer *a, char *body, bool csv, const char *file);
+/* 503 with Retry-After: the database is away. */
+void bpage_unavailable(struct panswer *a);
+/* The county the user may ask about: a county officer's own (asking for another is
+ * a 403), anyone else's choice (NULL: every county). 0, or -1 with the 403 in a. */
+int bpage_scope(const struct preq *r, const char *asked, const char **county,
+                struct panswer *a);
 
 /* bpage_auth.c: sessions and logins. */
 struct bpage_sessions *bpage_sessions_new(void);
@@ -113,6 +137,17 @@ void bpage_audit(struct bpage *p, const char *actor, const char *action, const c
 void bpage_today(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_notices(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 void bpage_notice_ack(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+/* bpage_figures.c: a day's figures (city, county, school) and the trends. */
+void bpage_figures(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+void bpage_trends(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
+
+/* bpage_events.c: the live notices (server-sent events). */
+struct bpage_events *bpage_events_new(void);
+/* Ends every stream within a second (before the server stops: it waits for them). */
+void bpage_events_stop(struct bpage_events *e);
+void bpage_events_free(struct bpage_events *e);
+void bpage_events(struct preq *r, struct MHD_Connection *conn, struct panswer *a);
 
 /* bpage_users.c: administrators' users API. */
 void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswer *a);

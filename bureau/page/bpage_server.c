@@ -21,6 +21,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "slots.h"
+#include "textnum.h"
 #include "tls_server.h"
 
 #define CONN_LIMIT 256
@@ -32,17 +33,27 @@
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
             "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
+/* Every table the page shows is also a CSV at its route's path + ".csv". */
 static const struct bpage_route routes[] = {
-    {"POST", "/api/v1/login", 0, bpage_login},
-    {"GET", "/api/v1/session", ROLES_ALL, bpage_session_get},
-    {"POST", "/api/v1/logout", ROLES_ALL, bpage_logout},
-    {"GET", "/api/v1/today", ROLES_ALL, bpage_today},
-    {"GET", "/api/v1/notices", ROLES_ALL, bpage_notices},
-    {"POST", "/api/v1/notices/ack", ROLES_ACK, bpage_notice_ack},
-    {"GET", "/api/v1/users", ROLES_ADMIN, bpage_users_list},
-    {"POST", "/api/v1/users", ROLES_ADMIN, bpage_users_add},
-    {"POST", "/api/v1/users/disable", ROLES_ADMIN, bpage_users_disable},
-    {"POST", "/api/v1/users/enable", ROLES_ADMIN, bpage_users_enable},
+    {"POST", "/api/v1/login", 0, NULL, bpage_login},
+    {"GET", "/api/v1/session", ROLES_ALL, NULL, bpage_session_get},
+    {"POST", "/api/v1/logout", ROLES_ALL, NULL, bpage_logout},
+    {"GET", "/api/v1/today", ROLES_ALL, NULL, bpage_today},
+    {"GET", "/api/v1/today/counties.csv", ROLES_ALL, "counties", bpage_today},
+    {"GET", "/api/v1/today/schools.csv", ROLES_ALL, "schools", bpage_today},
+    {"GET", "/api/v1/figures", ROLES_ALL, NULL, bpage_figures},
+    {"GET", "/api/v1/figures.csv", ROLES_ALL, "figures", bpage_figures},
+    {"GET", "/api/v1/trends", ROLES_ALL, NULL, bpage_trends},
+    {"GET", "/api/v1/trends.csv", ROLES_ALL, "trends", bpage_trends},
+    {"GET", "/api/v1/notices", ROLES_ALL, NULL, bpage_notices},
+    {"GET", "/api/v1/notices.csv", ROLES_ALL, "notices", bpage_notices},
+    {"GET", "/api/v1/events", ROLES_ALL, NULL, bpage_events},
+    {"POST", "/api/v1/notices/ack", ROLES_ACK, NULL, bpage_notice_ack},
+    {"GET", "/api/v1/users", ROLES_ADMIN, NULL, bpage_users_list},
+    {"GET", "/api/v1/users.csv", ROLES_ADMIN, "users", bpage_users_list},
+    {"POST", "/api/v1/users", ROLES_ADMIN, NULL, bpage_users_add},
+    {"POST", "/api/v1/users/disable", ROLES_ADMIN, NULL, bpage_users_disable},
+    {"POST", "/api/v1/users/enable", ROLES_ADMIN, NULL, bpage_users_enable},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -55,10 +66,63 @@ void bpage_error(struct panswer *a, int status, const char *parameter, const cha
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    /* It may quote what was sent (a path cut to its buffer, %ff): JSON strings are
+     * UTF-8, so what is not becomes '?' rather than failing the answer. */
+    tn_utf8_scrub(why, '?');
     json_t *j = json_pack("{s:s%}", "error", why, strlen(why));
     if (j && parameter)
         json_object_set_new(j, "parameter", json_string(parameter));
     bpage_json(a, status, j);
+}
+
+void bpage_unavailable(struct panswer *a)
+{
+    bpage_error(a, 503, NULL, "the bureau's database is not available now; try again");
+    a->retry_after = 5;
+}
+
+void bpage_body_answer(struct panswer *a, char *body, bool csv, const char *file)
+{
+    free(a->json);
+    a->json = body;
+    a->status = body ? 200 : 500;
+    if (!csv || !body)
+        return;
+    a->content_type = "text/csv; charset=utf-8";
+    snprintf(a->disposition, sizeof a->disposition, "attachment; filename=\"%s.csv\"", file);
+}
+
+struct params {
+    const char *const *names;
+    const char **v;
+    const char *bad;
+};
+
+static enum MHD_Result take_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct params *p = cls;
+    for (int i = 0; p->names[i]; i++)
+        if (strcmp(key, p->names[i]) == 0 && !p->v[i]) {
+            p->v[i] = value ? value : "";
+            return MHD_YES;
+        }
+    p->bad = p->bad ? p->bad : key;
+    return MHD_YES;
+}
+
+int bpage_params(struct MHD_Connection *conn, const char *const *names, const char **v,
+                 struct panswer *a)
+{
+    struct params p = {names, v, NULL};
+    for (int i = 0; names[i]; i++)
+        v[i] = NULL;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, take_param, &p);
+    if (!p.bad)
+        return 0;
+    bpage_error(a, 400, p.bad, "%.60s: no such parameter here (or given twice)", p.bad);
+    return -1;
 }
 
 void bpage_json(struct panswer *a, int status, json_t *j)
@@ -79,9 +143,25 @@ static void security_headers(struct MHD_Response *resp, bool api)
     MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
+/* The live notices' stream (bpage_events.c) with its headers. */
+static enum MHD_Result send_stream(struct preq *r, struct MHD_Connection *conn,
+                                   struct panswer *a)
+{
+    MHD_add_response_header(a->stream, "Content-Type", a->content_type);
+    security_headers(a->stream, true);
+    MHD_add_response_header(a->stream, "X-Accel-Buffering", "no"); /* a proxy: pass it on */
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)a->status, a->stream);
+    MHD_destroy_response(a->stream);
+    r->answered = true;
+    log_debug("page: %s %s %s -> %d (stream)", r->addr, r->method, r->path, a->status);
+    return ret;
+}
+
 static enum MHD_Result send_answer(struct preq *r, struct MHD_Connection *conn,
                                    struct panswer *a)
 {
+    if (a->stream)
+        return send_stream(r, conn, a);
     if (!a->json) {
         a->json = strdup("{\"error\":\"out of memory\"}");
         a->status = 500;
@@ -93,7 +173,10 @@ static enum MHD_Result send_answer(struct preq *r, struct MHD_Connection *conn,
         free(a->json);
         return MHD_NO;
     }
-    MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(resp, "Content-Type",
+                            a->content_type ? a->content_type : "application/json; charset=utf-8");
+    if (a->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", a->disposition);
     security_headers(resp, true);
     if (a->cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", a->cookie);
@@ -265,8 +348,7 @@ static enum MHD_Result first_call(struct bpage *p, struct MHD_Connection *conn, 
     struct panswer a = {0};
     if (begin(r, conn, &a) < 0) { /* answered when the body (if any) is in */
         r->early_status = a.status;
-        snprintf(r->early_why, sizeof r->early_why, "%s", a.json ? a.json : "");
-        free(a.json);
+        r->early_json = a.json; /* NULL (out of memory): send_answer says so */
     }
     return MHD_YES;
 }
@@ -289,7 +371,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct panswer a = {0};
     if (r->early_status) {
         a.status = r->early_status;
-        a.json = strdup(r->early_why);
+        a.json = r->early_json;
+        r->early_json = NULL;
     } else if (r->too_big) {
         bpage_error(&a, 413, NULL, "the body is larger than %d bytes", BPAGE_MAX_BODY);
     } else {
@@ -305,8 +388,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     struct preq *r = *con_cls;
-    if (r)
+    if (r) {
         free(r->body);
+        free(r->early_json);
+    }
     free(r);
     *con_cls = NULL;
 }
@@ -373,6 +458,7 @@ static struct MHD_Daemon *start_mhd(struct bpage *p, const struct bcfg_page *pc)
 static void bpage_free(struct bpage *p)
 {
     bstore_pool_free(p->pool);
+    bpage_events_free(p->events);
     bpage_sessions_free(p->sessions);
     throttle_free(p->throttle);
     pthread_mutex_destroy(&p->auth_lock);
@@ -413,9 +499,10 @@ static int load(struct bpage *p, const struct bconfig *cfg, const struct bstore_
         return -1;
     p->pool = bstore_pool_new(o, cfg->page.threads, NULL);
     p->sessions = bpage_sessions_new();
+    p->events = bpage_events_new();
     p->throttle = throttle_new();
     p->hashers = slots_new(HASHES_AT_ONCE);
-    if (!p->pool || !p->sessions || !p->throttle || !p->hashers) {
+    if (!p->pool || !p->sessions || !p->events || !p->throttle || !p->hashers) {
         fprintf(errs, "out of memory\n");
         return -1;
     }
@@ -462,6 +549,7 @@ void bpage_stop(struct bpage *p)
     if (!p)
         return;
     MHD_socket fd = MHD_quiesce_daemon(p->mhd);
+    bpage_events_stop(p->events); /* MHD_stop_daemon waits for the streams' threads */
     MHD_stop_daemon(p->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csv_out.h"
 #include "errbuf.h"
 #include "log.h"
 #include "login_throttle.h"
@@ -19,6 +20,34 @@ static void user_row(const struct page_user *u, void *arg)
                                          "active", u->active, "created_at", u->created_at));
 }
 
+/* The users' table as CSV (the page's columns; csv_out.h's guarded cells). */
+static char *users_csv(json_t *all)
+{
+    static const char *const head[] = {"name", "role", "county", "active", "created_at"};
+    char *body = NULL;
+    size_t len = 0, i;
+    json_t *u;
+    FILE *out = open_memstream(&body, &len);
+    if (!out)
+        return NULL;
+    fputs(CSV_OUT_BOM, out);
+    csv_out_record(out, head, 5);
+    json_array_foreach(all, i, u) {
+        const char *v[5];
+        for (int k = 0; k < 5; k++) {
+            json_t *x = json_object_get(u, head[k]);
+            v[k] = json_is_boolean(x) ? (json_is_true(x) ? "yes" : "no") : json_string_value(x);
+        }
+        csv_out_record(out, v, 5);
+    }
+    bool made = !ferror(out);
+    if (fclose(out) != 0 || !made) {
+        free(body);
+        return NULL;
+    }
+    return body;
+}
+
 void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswer *a)
 {
     (void)conn;
@@ -27,7 +56,10 @@ void bpage_users_list(struct preq *r, struct MHD_Connection *conn, struct panswe
     enum bstore_status st = s ? bstore_user_list(s, user_row, all) : BSTORE_UNAVAILABLE;
     if (s)
         bstore_pool_put(r->p->pool, s);
-    if (st == BSTORE_OK)
+    if (st == BSTORE_OK && r->route->csv) {
+        bpage_body_answer(a, users_csv(all), true, "users");
+        json_decref(all);
+    } else if (st == BSTORE_OK)
         bpage_json(a, 200, json_pack("{s:o}", "users", all));
     else {
         json_decref(all);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "bstore_private.h"
+#include "csv_out.h"
 #include "log.h"
 #include "textnum.h"
 
@@ -309,4 +310,51 @@ void missing_report_free(struct missing_report *r)
     PQclear(r->counts);
     PQclear(r->schools);
     free(r);
+}
+
+/* ---- CSV (the command line's --csv, the page's exports) ------------------------------ */
+
+static void csv_school(FILE *f, const struct missing_day *d, const struct missing_school *s)
+{
+    char late[24] = "";
+    if (s->late)
+        snprintf(late, sizeof late, "%lld", s->late_s / 60);
+    const char *v[] = {d->day, deadline_name(d->deadline), s->county, s->code, s->name,
+                       s->contact_name, s->contact_phone, s->late ? "late" : "missing",
+                       s->received_local, late};
+    csv_out_record(f, v, (int)(sizeof v / sizeof v[0]));
+}
+
+void missing_report_csv_schools(FILE *f, const struct missing_report *r)
+{
+    static const char *const head[] = {"day", "deadline", "county", "code", "name",
+                                       "contact_name", "contact_phone", "status",
+                                       "received_at", "late_minutes"};
+    struct missing_school s;
+    fputs(CSV_OUT_BOM, f);
+    csv_out_record(f, head, (int)(sizeof head / sizeof head[0]));
+    for (int i = 0; i < missing_report_schools(r); i++) {
+        missing_report_school(r, i, &s);
+        csv_school(f, missing_report_day(r), &s);
+    }
+}
+
+void missing_report_csv_counties(FILE *f, const struct missing_report *r)
+{
+    static const char *const head[] = {"day", "deadline", "county", "expected", "reported",
+                                       "on_time", "late", "missing", "closed"};
+    const struct missing_day *d = missing_report_day(r);
+    struct missing_county c;
+    fputs(CSV_OUT_BOM, f);
+    csv_out_record(f, head, (int)(sizeof head / sizeof head[0]));
+    for (int i = 0; i < missing_report_counties(r); i++) {
+        missing_report_county(r, i, &c);
+        int nums[] = {c.expected, c.on_time + c.late, c.on_time, c.late, c.missing, c.closed};
+        char all[6][16];
+        for (int k = 0; k < 6; k++)
+            snprintf(all[k], sizeof all[k], "%d", nums[k]);
+        const char *v[] = {d->day, deadline_name(d->deadline), c.county, all[0], all[1],
+                           all[2], all[3], all[4], all[5]};
+        csv_out_record(f, v, (int)(sizeof v / sizeof v[0]));
+    }
 }

@@ -79,4 +79,11 @@ int missing_report_schools(const struct missing_report *r);
 void missing_report_school(const struct missing_report *r, int i, struct missing_school *out);
 void missing_report_free(struct missing_report *r);
 
+/* The report as CSV (UTF-8 with a BOM, csv_out.h's guarded cells), for a
+ * spreadsheet: the missing and late schools (day, deadline, county, code, name,
+ * contact_name, contact_phone, status, received_at, late_minutes), or the counties
+ * (day, deadline, county, expected, reported, on_time, late, missing, closed). */
+void missing_report_csv_schools(FILE *f, const struct missing_report *r);
+void missing_report_csv_counties(FILE *f, const struct missing_report *r);
+
 #endif

@@ -14,7 +14,8 @@
 /* The rows of q in order (day, county, school code), each given to fn; its strings
  * live until fn returns. *rows is their count. When there would be more than
  * max_rows, fn is not called and *rows is max_rows + 1. BSTORE_OK; BSTORE_NOT_FOUND
- * when q names a county no school is in; or a failure. */
+ * when q names a county no school is in, or a school that is not there (in that
+ * county); or a failure. */
 enum bstore_status bstore_rollup(struct bstore *s, const struct rollup_query *q, int max_rows,
                                  void (*fn)(const struct rollup_row *r, void *arg), void *arg,
                                  long *rows);
@@ -24,6 +25,10 @@ enum bstore_status bstore_rollup(struct bstore *s, const struct rollup_query *q,
 enum bstore_status bstore_notices(struct bstore *s, const struct notice_query *q, int max_rows,
                                   void (*fn)(const struct notice_row *r, void *arg), void *arg,
                                   long *rows);
+
+/* A short text that changes whenever a notice arrives or is acknowledged (the
+ * bureau page's live notices compare it): BSTORE_OK with it in out, or a failure. */
+enum bstore_status bstore_notices_state(struct bstore *s, char *out, size_t n);
 
 /* Who acknowledged a notice and when (ISO 8601 UTC). */
 struct bstore_ack {

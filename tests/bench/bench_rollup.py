@@ -58,10 +58,15 @@ FIGURES = (
     "certificates_recorded alerts_opened alerts_open lanes lanes_known").split()
 
 
-def load_sql(schools, days, counties):
+ARRIVAL = "day + time '17:00'"
+
+
+def load_sql(schools, days, counties, arrival=ARRIVAL):
     """The whole load: schools, then per day documents, summaries, summary_latest and
     summary_figures for every school (document ids day * schools + school), and each
-    day's city sum (what the uploads keep in summary_city_day, here in one row a day)."""
+    day's city sum (what the uploads keep in summary_city_day, here in one row a day).
+    arrival: each school-day's first report (SQL of day, i: the school, k: the day;
+    bench_bureau_page.py spreads them around the morning deadline)."""
     first = FIRST_DAY.isoformat()
     return """
 SET synchronous_commit = off;
@@ -79,7 +84,7 @@ INSERT INTO summaries (school_code, day, revision, document_id, generated_at, re
 SELECT code, day, 1, id, day + time '17:00', day + time '17:00' FROM g ORDER BY id;
 INSERT INTO summary_latest (school_code, day, revision, document_id, first_received_at,
                             received_at)
-SELECT code, day, 1, id, day + time '17:00', day + time '17:00' FROM g ORDER BY id;
+SELECT code, day, 1, id, %(arrival)s, %(arrival)s FROM g ORDER BY id;
 INSERT INTO summary_figures
 SELECT code, day, 1, id,
        700 + i %% 50, 60, 40, 800 + i %% 50, 790 + i %% 50 - k %% 7, k %% 7,
@@ -97,8 +102,17 @@ SELECT code, day, 1, id,
 INSERT INTO summary_city_day
 SELECT day, 0, count(*), count(noon_done), %(sums)s, sum(availability_sum)
   FROM summary_figures GROUP BY day;
-""" % {"n": schools, "d": days, "c": counties, "first": first,
+""" % {"n": schools, "d": days, "c": counties, "first": first, "arrival": arrival,
        "sums": ", ".join("coalesce(sum(%s), 0)" % c for c in FIGURES)}
+
+
+def load_args(ap):
+    """The build and the load's size (bench_bureau_page.py takes the same)."""
+    ap.add_argument("--build", default=os.environ.get("GS_BUILD_DIR", "build"))
+    ap.add_argument("--schools", type=int, default=10000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--counties", type=int, default=20)
+    return ap
 
 
 def pct(values, p):
@@ -140,11 +154,7 @@ def measure(puller, name, make_params, repeat, rng):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.environ.get("GS_BUILD_DIR", "build"))
-    ap.add_argument("--schools", type=int, default=10000)
-    ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--counties", type=int, default=20)
+    ap = load_args(argparse.ArgumentParser())
     ap.add_argument("--repeat", type=int, default=200)
     a = ap.parse_args()
     os.environ["GS_BUILD_DIR"] = os.path.abspath(a.build)

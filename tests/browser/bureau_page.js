@@ -4,8 +4,12 @@
  * officer's today shows their county only, its numbers equal to the API's; the
  * notices with the acknowledgement from the page; English; a phone viewport without
  * sideways scrolling of the page itself; the city officer sees both counties; the
- * administrator adds and disables a user on Users (a tab the others do not have); no
- * script error, CSP violation or dialog. Screenshots go to $GS_ARTIFACTS. */
+ * administrator adds and disables a user on Users (a tab the others do not have); the
+ * figures' drill-down (county → schools, highest illness rate first, sorting by a
+ * heading, the CSV download equal to the table); the trends' SVG charts (every point
+ * is the API's number, hovering shows it); a notice uploaded while the notices are
+ * open appears without a reload (server-sent events); no script error, CSP violation
+ * or dialog. Screenshots of every view go to $GS_ARTIFACTS. */
 'use strict';
 
 const fs = require('fs');
@@ -17,6 +21,8 @@ const { check } = L;
 
 const URL = process.env.GS_BPAGE_URL;
 const DAY = process.env.GS_BPAGE_DAY;
+const THU = process.env.GS_BPAGE_THU;
+const SIGNALS = process.env.GS_BPAGE_SIGNALS;
 const USERS = JSON.parse(process.env.GS_BPAGE_USERS);
 const ARTIFACTS = process.env.GS_ARTIFACTS || path.join(L.BUILD, 'browser-artifacts');
 const problems = [];
@@ -87,11 +93,96 @@ async function notices(page) {
   check(rows[0][5].includes('王科长') && rows[0][5].includes('已联系学校'), 'acknowledged from the page: ' + rows[0][5]);
 }
 
+async function figures(page) {
+  await page.click('button[data-view=figures]');
+  await page.fill('#figures-day', THU);
+  await page.click('#figures-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#figures-table tbody tr td') &&
+    document.querySelector('#figures-table tbody tr td').textContent === '魏都区' &&
+    document.querySelector('#figures-table tbody tr').cells[1].textContent === '2/2');
+  let rows = await tableText(page, 'figures-table');
+  check(rows.length === 1, 'figures: a county officer starts at their county: ' + JSON.stringify(rows));
+  await shot(page, 'figures-county-zh');
+  await page.click('#figures-table tbody tr');
+  await page.waitForFunction(() => document.querySelector('#figures-table tbody tr td').textContent.includes('('));
+  rows = await tableText(page, 'figures-table');
+  const api = await page.evaluate(async (d) => (await fetch('/api/v1/figures?level=school&day=' + d)).json(), THU);
+  const want = api.rows.map((r) => [`${r.school.name} (${r.school.code})`, r.illness_per_1000 == null ? '' : r.illness_per_1000.toFixed(1)]);
+  const per1000 = 6; /* the column of illness per 1,000 */
+  check(JSON.stringify(rows.map((r) => [r[0], r[per1000]])) === JSON.stringify(want) &&
+    rows[0][0].includes('W2'), 'a click: the county\'s schools, highest illness rate first, as the API: ' +
+    JSON.stringify(rows.map((r) => [r[0], r[per1000]])));
+  await shot(page, 'figures-schools-zh');
+  await page.click('#figures-table th[data-k=unit]');
+  rows = await tableText(page, 'figures-table');
+  const units = rows.map((r) => r[0]);
+  check(JSON.stringify(units) === JSON.stringify([...units].sort((a, b) => a.localeCompare(b, 'zh-CN'))) &&
+    units[0] !== want[0][0], 'sorted by a heading: ' + units);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#figures-csv')]);
+  const text = fs.readFileSync(await dl.path());
+  const lines = text.toString('utf8').trim().split('\r\n');
+  check(text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf && lines.length === rows.length + 1 &&
+    lines[1].includes('W2') && dl.suggestedFilename().endsWith('.csv'),
+    'the figures\' CSV: a BOM, the table\'s rows, highest illness first (' + dl.suggestedFilename() + ')');
+}
+
+async function trends(page) {
+  await page.click('button[data-view=trends]');
+  await page.fill('#trends-to', THU);
+  await page.fill('#trends-school', 'W1');
+  await page.click('#trends-form button[type=submit]');
+  await page.waitForSelector('svg.chart[data-chart=fever_screens] circle');
+  const api = await page.evaluate(async (d) => (await fetch('/api/v1/trends?days=30&level=school&school=W1&to=' + d)).json(), THU);
+  for (const [chart, get] of [['fever_screens', (r) => r.fevers && r.fevers.screens],
+    ['check_rate', (r) => r.checks && r.checks.morning.rate], ['per1000', (r) => r.illness_per_1000]]) {
+    const pts = await page.$$eval(`svg.chart[data-chart=${chart}] circle`,
+      (cs) => cs.map((c) => [c.dataset.day, Number(c.dataset.value)]));
+    const want = api.rows.filter((r) => get(r) != null).map((r) => [r.day, get(r)]);
+    check(pts.length > 0 && JSON.stringify(pts) === JSON.stringify(want),
+      `the ${chart} chart's points are the API's numbers (${pts.length} points)`);
+  }
+  const ys = await page.$$eval('svg.chart[data-chart=fever_screens] circle', (cs) => cs.map((c) => Number(c.getAttribute('cy'))));
+  check(ys[1] < ys[2] && ys[1] < ys[0], 'the highest value is drawn highest (5 screens on 2026-12-01)');
+  await page.hover('svg.chart[data-chart=fever_screens] circle[data-day="2026-12-01"]');
+  await page.waitForSelector('#trends-tip:not([hidden])');
+  const tip = await page.textContent('#trends-tip');
+  check(tip.includes('2026-12-01') && tip.includes(': 5'), 'hovering a point shows its values: ' + tip);
+  await shot(page, 'trends-school-zh');
+  const href = await page.getAttribute('#trends-csv', 'href');
+  check(href.startsWith('/api/v1/trends.csv?') && href.includes('school=W1'), 'the trend\'s CSV link: ' + href);
+  await page.fill('#trends-school', '');
+  await page.click('#trends-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#trends-head').textContent.includes('魏都区'));
+  await shot(page, 'trends-county-zh');
+}
+
+async function liveNotices(page) {
+  await page.click('button[data-view=notices]');
+  await page.waitForSelector('#notices-table tbody tr');
+  const before = (await tableText(page, 'notices-table')).length;
+  await page.evaluate(() => { window.__same_page = true; });
+  await L.sleep(1500); /* the stream is open and has its first state */
+  fs.writeFileSync(path.join(SIGNALS, 'send-1'), '');
+  const t0 = Date.now();
+  const came = await L.waitUntil(async () => (await tableText(page, 'notices-table')).length === before + 1, 10000);
+  const rows = await tableText(page, 'notices-table');
+  const done = fs.existsSync(path.join(SIGNALS, 'done-1')) ? fs.readFileSync(path.join(SIGNALS, 'done-1'), 'utf8') : '';
+  check(came && rows[0][0] === '未确认' && await page.evaluate(() => window.__same_page === true),
+    `a notice uploaded with the page open appears without a reload, unacknowledged first (${Date.now() - t0} ms; upload ${done.slice(0, 3)})`);
+  await shot(page, 'notices-live-zh');
+}
+
 async function english(page) {
   await page.click('#lang');
   await page.waitForFunction(() => document.documentElement.lang === 'en');
   check((await page.textContent('h1')).startsWith('Education bureau'), 'English on request');
   await shot(page, 'notices-en');
+  for (const v of ['figures', 'trends']) {
+    await page.click(`button[data-view=${v}]`);
+    await page.waitForSelector(`#${v}:not([hidden])`);
+    await L.sleep(300);
+    await shot(page, v + '-en');
+  }
   await page.click('button[data-view=today]');
   await showDay(page);
   await shot(page, 'today-county-en');
@@ -110,6 +201,15 @@ async function phone(ctx) {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(wide <= 0, 'a phone: the page itself does not scroll sideways (' + wide + ' px)');
   await shot(page, 'today-phone');
+  for (const v of ['figures', 'trends', 'notices']) {
+    await page.click(`button[data-view=${v}]`);
+    await page.waitForSelector(`#${v}:not([hidden])`);
+    if (v === 'figures') await page.waitForSelector('#figures-table tbody tr');
+    if (v === 'trends') await page.waitForSelector('svg.chart');
+    const w = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(w <= 0, `a phone: ${v} does not scroll sideways (${w} px)`);
+    await shot(page, v + '-phone');
+  }
   await page.close();
 }
 
@@ -122,6 +222,20 @@ async function city(page) {
   const counties = (await tableText(page, 'today-counties')).map((r) => r[0]).sort();
   check(JSON.stringify(counties) === JSON.stringify(['建安区', '魏都区']), 'the city officer sees both counties: ' + counties);
   await shot(page, 'today-city-zh');
+  await page.click('button[data-view=figures]');
+  await page.fill('#figures-day', THU);
+  await page.click('#figures-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#figures-table tbody tr td') &&
+    document.querySelector('#figures-table tbody tr td').textContent === '全市');
+  await shot(page, 'figures-city-zh');
+  await page.click('#figures-table tbody tr');
+  await page.waitForFunction(() => document.querySelectorAll('#figures-table tbody tr').length === 2);
+  const cs = (await tableText(page, 'figures-table')).map((r) => r[0]);
+  check(JSON.stringify(cs) === JSON.stringify(['魏都区', '建安区']), 'the city\'s counties, highest illness rate first: ' + cs);
+  await shot(page, 'figures-counties-zh');
+  await page.click('button[data-view=trends]');
+  await page.waitForSelector('svg.chart circle');
+  await shot(page, 'trends-city-zh');
 }
 
 async function admin(page) {
@@ -167,6 +281,9 @@ async function main() {
     const page = watch(await ctx.newPage(), 'bureau');
     await countyOfficer(page);
     await notices(page);
+    await figures(page);
+    await trends(page);
+    await liveNotices(page);
     await english(page);
     await phone(ctx);
     await city(page);

@@ -28,6 +28,7 @@ import shutil
 import signal
 import ssl
 import subprocess
+from urllib.parse import quote as Q
 
 import bureaulib as bl
 import gslib
@@ -37,6 +38,8 @@ PASSWORDS = {"city1": "city-password-1", "王科长": "county-password-1",
              "audit1": "auditor-password-1", "admin1": "admin-password-1"}
 W, J = "魏都区", "建安区"
 FRI = "2026-12-04"  # a school day in the past: every school expected, W1 late, the others missing
+THU = "2026-12-03"  # the figures' day: every school reported, W2 with the most illness
+TREND = {"2026-11-30": 2, "2026-12-01": 5, "2026-12-02": 3}  # W1's fever screens those days
 
 
 class Page:
@@ -138,6 +141,20 @@ def files_and_headers(port, b):
     check(st == 404, "an unknown route: 404 (%d)" % st)
     st, j, _, _ = p.req("GET", "/api/v1/login")
     check(st == 405, "GET on login: 405 (%d)" % st)
+    long_paths(p)
+
+
+def long_paths(p):
+    """A refusal's body is whole JSON whatever the path: a long one (the answer quotes
+    it), one cut inside a character (the path is kept to 255 bytes), one that is no
+    UTF-8 at all (%ff). Before: 404 with the JSON cut at 199 bytes, and 500 for the
+    other two."""
+    for path in ("/api/v1/" + "x" * 400, "/api/v1/" + "%E9%AD%8F" * 100,
+                 "/api/v1/%ff%fe" + "y" * 30):
+        st, j, _, text = p.req("GET", path)
+        check(st == 404 and j is not None and j["error"].startswith("no such API route"),
+              "a long or odd path: 404 with whole JSON (%d, %d bytes: %r)" % (
+                  st, len(text), text[-40:]))
 
 
 def login(port, b):
@@ -208,6 +225,191 @@ def scoping(port, b, city):
     st, j, _, _ = city.req("GET", "/api/v1/today?bogus=1")
     check(st == 400 and j["parameter"] == "bogus", "an unknown parameter: 400 naming it")
     return cty
+
+
+def figure_doc(code, day, illness, students, screens=1):
+    d = bl.summary_doc(code, day, 1)
+    d["absences"]["by_cause"]["illness"] = illness
+    d["population"]["student"], d["population"]["total"] = students, students + 1
+    d["fevers"]["screens"] = screens
+    return d
+
+
+def send_figures(b, c):
+    """THU: W1 1 illness absence of 8 students (125.0 per 1,000), W2 3 of 8 (375.0), J1
+    2 of 10 (200.0), =1+2学校 (W3, a name a spreadsheet would run) 0 of 8; and W1's
+    days before, for its trend."""
+    b.enrol("W3", county=W, name="=1+2学校")
+    docs = [figure_doc("W1", THU, 1, 8), figure_doc("W2", THU, 3, 8),
+            figure_doc("J1", THU, 2, 10), figure_doc("W3", THU, 0, 8)]
+    docs += [figure_doc("W1", day, 0, 8, screens=n) for day, n in TREND.items()]
+    for d in docs:
+        st, _, raw = bl.send(c, b, b.schools[d["school"]["code"]], d)
+        check(st == 201, "%s's summary of %s: %d %s" % (d["school"]["code"], d["date"], st,
+                                                       raw[:80]))
+
+
+def csv_rows(st, h, text):
+    """A CSV answer's rows (lists of cells), after checking it is one to save."""
+    import csv
+    import io
+    ok = (st == 200 and text.startswith(b"\xef\xbb\xbf") and
+          h.get("Content-Type", "").startswith("text/csv") and
+          h.get("Content-Disposition", "").startswith("attachment; filename=") and
+          "nosniff" in h.get("X-Content-Type-Options", ""))
+    check(ok, "a CSV to save: UTF-8 with a BOM, text/csv, attachment (%d %s)" % (
+        st, h.get("Content-Disposition")))
+    return list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+
+
+def figures(port, b, city, cty):
+    """A day's drill-down, city → county → school, highest illness rate first; the
+    county officer's scope through the API; the figures' CSV."""
+    st, j, _, _ = city.req("GET", "/api/v1/figures?day=" + THU)
+    row = j["rows"][0] if st == 200 else {}
+    check(st == 200 and j["level"] == "city" and len(j["rows"]) == 1 and
+          row["schools"]["reported"] == 4 and row["illness_per_1000"] == 176.5,
+          "the city's day: 4 schools, 6 illness absences of 34 students (%d %s)" % (
+              st, row.get("illness_per_1000")))
+    st, j, _, _ = city.req("GET", "/api/v1/figures?level=county&day=" + THU)
+    got = [(x["county"], x["illness_per_1000"]) for x in j["rows"]] if st == 200 else None
+    check(got == [(J, 200.0), (W, 166.7)],
+          "counties, highest illness rate first: %s" % got)
+    st, j, _, _ = city.req("GET", "/api/v1/figures?level=school&county=%s&day=%s" % (Q(W), THU))
+    got = [(x["school"]["code"], x["illness_per_1000"]) for x in j["rows"]] if st == 200 else None
+    check(got == [("W2", 375.0), ("W1", 125.0), ("W3", 0.0)],
+          "a county's schools, highest illness rate first: %s" % got)
+    w2 = j["rows"][0]
+    check(w2["checks"]["morning"]["rate"] is not None and w2["fevers"]["screens"] == 1 and
+          w2["referrals"]["opened"] == 1 and w2["absences"]["by_symptom"]["fever"] == 1 and
+          w2["devices"]["availability"] == 0.98,
+          "a school's row: check rate, fever screens, referrals, symptoms, availability")
+    st, j, _, _ = city.req("GET", "/api/v1/figures?level=school&day=" + THU)
+    check(st == 400 and j["parameter"] == "county", "the schools of the whole city: 400 (%d)" % st)
+    st, j, _, _ = city.req("GET", "/api/v1/figures?day=2026-13-01")
+    check(st == 400 and j["parameter"] == "day", "a bad day: 400 naming it (%d %s)" % (st, j))
+    # a county officer: their county, whatever is asked
+    st, j, _, _ = cty.req("GET", "/api/v1/figures?day=" + THU)
+    check(st == 200 and j["level"] == "county" and [x["county"] for x in j["rows"]] == [W],
+          "the county officer's figures: their county (%d %s)" % (st, j and j.get("rows")))
+    st, j, _, _ = cty.req("GET", "/api/v1/figures?level=city&day=" + THU)
+    check(st == 403 and j["parameter"] == "level", "the county officer and the city: 403 (%d)" % st)
+    st, j, _, _ = cty.req("GET", "/api/v1/figures?level=school&county=%s&day=%s" % (Q(J), THU))
+    check(st == 403, "the county officer and another county's schools: 403 (%d)" % st)
+    st, j, _, _ = cty.req("GET", "/api/v1/figures?level=school&day=" + THU)
+    codes = [x["school"]["code"] for x in j["rows"]] if st == 200 else None
+    check(codes == ["W2", "W1", "W3"], "... their own county's schools (%s)" % codes)
+    st, _, h, text = cty.req("GET", "/api/v1/figures.csv?level=school&day=" + THU)
+    rows = csv_rows(st, h, text)
+    names = [r[rows[0].index("school_name")] for r in rows[1:]]
+    check([r[rows[0].index("school_code")] for r in rows[1:]] == ["W2", "W1", "W3"] and
+          "'=1+2学校" in names and "absences_illness" in rows[0],
+          "the figures' CSV: the table's order, a formula-like name guarded (%s)" % names)
+
+
+def trends(port, b, city, cty):
+    st, j, _, _ = city.req("GET", "/api/v1/trends?level=school&school=W1&to=" + THU)
+    days = {x["day"]: x for x in j["rows"]} if st == 200 else {}
+    check(st == 200 and len(j["rows"]) == 30 and j["from"] == "2026-11-04" and
+          all(days[d]["fevers"]["screens"] == n for d, n in TREND.items()) and
+          days["2026-11-20"]["fevers"] is None,
+          "W1's 30 days: a row a day, its fever screens, null where it did not report "
+          "(%d, %d rows)" % (st, len(days)))
+    st, j, _, _ = city.req("GET", "/api/v1/trends?days=90&level=county&county=%s&to=%s" % (Q(J), THU))
+    check(st == 200 and len(j["rows"]) == 90 and j["rows"][-1]["illness_per_1000"] == 200.0,
+          "a county's 90 days (%d)" % st)
+    st, j, _, _ = city.req("GET", "/api/v1/trends?days=7&to=" + THU)
+    check(st == 400 and j["parameter"] == "days", "days=7: 400 (%d)" % st)
+    st, j, _, _ = city.req("GET", "/api/v1/trends?level=county&to=" + THU)
+    check(st == 400 and j["parameter"] == "county", "a county trend without a county: 400")
+    st, j, _, _ = cty.req("GET", "/api/v1/trends?to=" + THU)
+    check(st == 200 and j["level"] == "county" and j["county"] == W and len(j["rows"]) == 30,
+          "the county officer's trend: their county (%d)" % st)
+    st, j, _, _ = cty.req("GET", "/api/v1/trends?level=school&school=J1&to=" + THU)
+    check(st == 404 and j["parameter"] == "school", "another county's school: 404 (%d %s)" % (st, j))
+    st, j, _, _ = cty.req("GET", "/api/v1/trends?level=city&to=" + THU)
+    check(st == 403, "the county officer and the city's trend: 403 (%d)" % st)
+    st, _, h, text = city.req("GET", "/api/v1/trends.csv?level=school&school=W1&to=" + THU)
+    rows = csv_rows(st, h, text)
+    col = rows[0].index("fever_screens")
+    got = {r[0]: r[col] for r in rows[1:]}
+    check(len(rows) == 31 and all(got[d] == str(n) for d, n in TREND.items()),
+          "the trend's CSV: the same numbers (%d rows)" % len(rows))
+
+
+def exports(port, b, city, cty):
+    """Every other table as CSV, scoped as its JSON."""
+    st, _, h, text = cty.req("GET", "/api/v1/today/counties.csv?deadline=day&day=" + FRI)
+    rows = csv_rows(st, h, text)
+    check([r[2] for r in rows[1:]] == [W] and rows[0][:3] == ["day", "deadline", "county"],
+          "today's counties as CSV, the county officer's: %s" % rows[1:])
+    st, _, h, text = city.req("GET", "/api/v1/today/schools.csv?deadline=day&day=" + FRI)
+    rows = csv_rows(st, h, text)
+    check(sorted(r[3] for r in rows[1:]) == ["J1", "W1", "W2", "W3"],
+          "today's missing and late schools as CSV: %s" % [r[3] for r in rows[1:]])
+    st, _, h, text = cty.req("GET", "/api/v1/notices.csv")
+    rows = csv_rows(st, h, text)
+    check(len(rows) == 2 and "W1" in rows[1], "the county officer's notices as CSV: %s" % rows[1:])
+    st, j, _, _ = cty.req("GET", "/api/v1/notices.csv?county=" + Q(J))
+    check(st == 403, "another county's notices as CSV: 403 (%d)" % st)
+    st, j, _, _ = city.req("GET", "/api/v1/users.csv")
+    check(st == 403, "the users' CSV is the administrators' (%d)" % st)
+
+
+class Stream:
+    """GET /api/v1/events held open, read as it comes."""
+
+    def __init__(self, page):
+        ctx = ssl.create_default_context(cafile=page.b.certs["ca"])
+        self.conn = http.client.HTTPSConnection("127.0.0.1", page.port, context=ctx, timeout=10)
+        self.conn.request("GET", "/api/v1/events", headers={"Cookie": "gsb_session=" + page.cookie})
+        self.r = self.conn.getresponse()
+        self.status, self.text = self.r.status, b""
+        if self.status != 200:
+            self.text = self.r.read()
+
+    def wait_for(self, needle, timeout):
+        import time
+        end = time.monotonic() + timeout
+        while needle not in self.text and time.monotonic() < end:
+            self.conn.sock.settimeout(max(0.05, end - time.monotonic()))
+            try:
+                chunk = self.r.read1(4096)
+            except (TimeoutError, OSError):
+                break
+            if not chunk:
+                break
+            self.text += chunk
+        return needle in self.text
+
+    def close(self):
+        self.conn.close()
+
+
+def live_notices(port, b, c, cty):
+    """A notice ingested while a stream is open is told at once (an event; the page
+    then reads the notices); an acknowledgement too; at most 4 streams per user."""
+    import time
+    s = Stream(cty)
+    check(s.status == 200 and s.r.getheader("Content-Type").startswith("text/event-stream")
+          and s.wait_for(b": open", 5), "the live notices' stream opens (%d)" % s.status)
+    t0 = time.monotonic()
+    st, _, raw = bl.send(c, b, b.schools["W1"], bl.notice_doc("W1", 2, THU))
+    got = s.wait_for(b"event: notices", 5)
+    print("# a notice told on the stream %.2f s after its upload" % (time.monotonic() - t0))
+    check(st == 201 and got, "a new notice: an event on the stream (%d)" % st)
+    s.text = b""
+    st, _, _, _ = cty.req("POST", "/api/v1/notices/ack", {"school": "W1", "notice_id":
+                                                          "W1/referral/2", "note": "已处理"})
+    check(st == 200 and s.wait_for(b"event: notices", 5), "an acknowledgement: an event too")
+    more = [Stream(cty) for _ in range(3)]
+    fifth = Stream(cty)
+    check([m.status for m in more] == [200] * 3 and fifth.status == 429 and
+          b"too many live connections" in fifth.text,
+          "a user's fifth stream: 429 (%s, %d)" % ([m.status for m in more], fifth.status))
+    for m in more + [fifth]:
+        m.close()
+    return s  # open until the daemon stops: it must not hold the stop
 
 
 def acknowledging(port, b, city, cty):
@@ -344,6 +546,11 @@ def admin_users(port, b):
                "WHERE actor = 'admin1' AND action LIKE 'page user %'")
     check(rows == "page user add:赵科长,page user disable:赵科长,page user enable:赵科长",
           "audited with the administrator as actor: %s" % rows)
+    st, _, h, text = adm.req("GET", "/api/v1/users.csv")
+    rows = csv_rows(st, h, text)
+    check(rows[0] == ["name", "role", "county", "active", "created_at"] and
+          ["赵科长", "county", J, "yes"] in [r[:4] for r in rows],
+          "the users as CSV: %s" % rows[:2])
 
 
 def reload_and_files(b, c):
@@ -377,14 +584,20 @@ def main():
         city = login(port, b)
         cty = scoping(port, b, city)
         acknowledging(port, b, city, cty)
+        send_figures(b, c)
+        figures(port, b, city, cty)
+        trends(port, b, city, cty)
+        exports(port, b, city, cty)
+        stream = live_notices(port, b, c, cty)
         throttle(port, b)
         guessing_flood(port, b)
         disable_and_logout(port, b, city, cty)
         admin_users(port, b)
         reload_and_files(b, c)
         rc, secs = c.stop()
-        check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly (%s, %.1f s)"
-              % (rc, secs))
+        stream.close()
+        check(rc == 0 and secs < 10, "gatescreen-bureaud with its page stops cleanly, a live "
+              "stream open (%s, %.1f s)" % (rc, secs))
     gslib.finish()
 
 
