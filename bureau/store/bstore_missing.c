@@ -342,19 +342,22 @@ void missing_report_csv_schools(FILE *f, const struct missing_report *r)
 void missing_report_csv_counties(FILE *f, const struct missing_report *r)
 {
     static const char *const head[] = {"day", "deadline", "county", "expected", "reported",
-                                       "on_time", "late", "missing", "closed"};
+                                       "on_time", "late", "missing", "closed",
+                                       "reported_closed"};
     const struct missing_day *d = missing_report_day(r);
     struct missing_county c;
     fputs(CSV_OUT_BOM, f);
     csv_out_record(f, head, (int)(sizeof head / sizeof head[0]));
     for (int i = 0; i < missing_report_counties(r); i++) {
         missing_report_county(r, i, &c);
-        int nums[] = {c.expected, c.on_time + c.late, c.on_time, c.late, c.missing, c.closed};
-        char all[6][16];
-        for (int k = 0; k < 6; k++)
+        int nums[] = {c.expected, c.on_time + c.late, c.on_time, c.late, c.missing, c.closed,
+                      c.reported_closed};
+        enum { NUMS = sizeof nums / sizeof nums[0] };
+        char all[NUMS][16];
+        for (int k = 0; k < NUMS; k++)
             snprintf(all[k], sizeof all[k], "%d", nums[k]);
         const char *v[] = {d->day, deadline_name(d->deadline), c.county, all[0], all[1],
-                           all[2], all[3], all[4], all[5]};
+                           all[2], all[3], all[4], all[5], all[6]};
         csv_out_record(f, v, (int)(sizeof v / sizeof v[0]));
     }
 }

@@ -21,6 +21,7 @@ gatescreen-bureau and gatescreen-bureaud, over real TLS without a client certifi
 - [page] on reload: needs a restart, and the log says so; a page key others can read
   is refused by --check-config;
 - the daemon stops cleanly (exit 0; under AddressSanitizer also no leak)."""
+import datetime
 import http.client
 import json
 import os
@@ -356,6 +357,28 @@ def exports(port, b, city, cty):
     check(st == 403, "the users' CSV is the administrators' (%d)" % st)
 
 
+def reported_closed(b, c, city):
+    """A school whose summary (version 2) says it was closed: counted as reporting, and
+    shown as "reported closed" in today's counties and their CSV (issue 17's 'schools
+    that reported closed')."""
+    thu = (datetime.date.fromisoformat(FRI) - datetime.timedelta(days=1)).isoformat()
+    d = bl.sample("summary-v2")
+    # A later revision than send_figures' (the latest revision is the truth).
+    d["school"], d["date"], d["revision"] = {"code": "W2", "name": "学校W2"}, thu, 9
+    d["closed"] = {"kind": "closure", "reason": "暴雨停课"}
+    st, _, raw = bl.send(c, b, b.schools["W2"], d)
+    check(st == 201, "W2's closed summary of %s: %d %s" % (thu, st, raw[:80]))
+    st, j, _, _ = city.req("GET", "/api/v1/today?deadline=day&day=" + thu)
+    w = [x for x in j["counties"] if x["county"] == W] if st == 200 else []
+    check(w and w[0]["reported_closed"] == 1, "today: %s's county has one school that reported "
+          "closed (%s)" % (thu, w and w[0].get("reported_closed")))
+    st, _, h, text = city.req("GET", "/api/v1/today/counties.csv?deadline=day&day=" + thu)
+    rows = csv_rows(st, h, text)
+    col = rows[0].index("reported_closed") if rows and "reported_closed" in rows[0] else -1
+    check(col >= 0 and [r[col] for r in rows[1:] if r[2] == W] == ["1"],
+          "today's counties CSV has reported_closed: %s" % rows)
+
+
 class Stream:
     """GET /api/v1/events held open, read as it comes."""
 
@@ -588,6 +611,7 @@ def main():
         figures(port, b, city, cty)
         trends(port, b, city, cty)
         exports(port, b, city, cty)
+        reported_closed(b, c, city)
         stream = live_notices(port, b, c, cty)
         throttle(port, b)
         guessing_flood(port, b)

@@ -9,7 +9,7 @@ const T = {
     today: "今日截止", notices: "紧急通知", day: "日期", deadline: "截止", deadline_auto: "最近一次",
     morning: "晨检", dayend: "全天", county: "区县", all_counties: "全部区县", show: "查看",
     by_county: "各区县上报情况", reported: "已报/应报", on_time: "按时", late: "迟报",
-    missing: "未报", closed: "停课", missing_schools: "未报和迟报学校", school: "学校",
+    missing: "未报", closed: "停课", reported_closed: "自报停课", missing_schools: "未报和迟报学校", school: "学校",
     contact: "联系人", status: "状态", how_late: "迟了多久", none_missing: "没有未报或迟报的学校。",
     from: "从", to: "到", state: "处理", type: "类型", class: "班级/人员", opened: "发生时间",
     ack: "确认", no_notices: "没有紧急通知。", referral_opened: "隔离转诊", cluster_alert: "聚集性预警",
@@ -33,7 +33,8 @@ const T = {
     day: "Day", deadline: "Deadline", deadline_auto: "the latest", morning: "morning",
     dayend: "day", county: "County", all_counties: "all counties", show: "Show",
     by_county: "Reports by county", reported: "reported / expected", on_time: "on time",
-    late: "late", missing: "missing", closed: "closed", missing_schools: "Schools missing or late",
+    late: "late", missing: "missing", closed: "closed", reported_closed: "reported closed",
+    missing_schools: "Schools missing or late",
     school: "School", contact: "Contact", status: "Status", how_late: "How late",
     none_missing: "No school is missing or late.", from: "From", to: "To", state: "State",
     type: "Type", class: "Class / person", opened: "Opened", ack: "Acknowledged",
@@ -140,6 +141,7 @@ function fillCounties(d) {
     cell(tr, c.late, "num");
     cell(tr, c.missing, "num");
     cell(tr, c.closed, "num");
+    cell(tr, c.reported_closed, "num");
     for (const s of [sel, $("trends-county")]) {
       if ([...s.options].some((o) => o.value === c.county)) continue;
       const o = document.createElement("option");
