@@ -74,6 +74,7 @@ int mbus_connect(struct mbus *b)
     mbus_disconnect(b);
     if (modbus_connect(b->ctx) < 0)
         return -1;
+    mbtcp_rx_reset(&b->rx); /* nothing of the last connection's is owed on this one */
     if (!b->bus->is_tcp && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 &&
         errno != ENOTTY)
         log_debug("bus %s: RS-485 mode not set: %s", b->bus->name, modbus_strerror(errno));

@@ -7,7 +7,6 @@
 #include "clock.h"
 #include "loop.h"
 #include "modbus_private.h"
-#include "modbus_tcp.h"
 
 #define STATS_EVERY_MS 1000      /* counters posted at least this often while polled */
 #define LOG_AT_LEAST_EVERY_MS 600000
@@ -161,7 +160,8 @@ static int read_block_tcp(struct mbus *b, struct mdev *d, const struct cfg_block
                             .function = blk->function, .start = blk->start,
                             .count = blk->count, .deadline_us = clock_mono_us() + b->timeout_us,
                             .byte_timeout_us = b->bus->byte_timeout_ms * 1000};
-    int stale = 0, rc = mbtcp_read_registers(modbus_get_socket(b->ctx), &rq, dst, &stale);
+    int stale = 0;
+    int rc = mbtcp_read_registers(modbus_get_socket(b->ctx), &b->rx, &rq, dst, &stale);
     if (stale > 0)
         log_debug("bus %s: dropped %d late replies while reading %s", b->bus->name, stale,
                   d->cfg->name);
@@ -201,7 +201,7 @@ static void drain_tcp(struct mbus *b)
 {
     if (!b->bus->is_tcp || !b->connected)
         return;
-    int n = mbtcp_drain(modbus_get_socket(b->ctx), b->bus->byte_timeout_ms * 1000);
+    int n = mbtcp_drain(modbus_get_socket(b->ctx), &b->rx, b->bus->byte_timeout_ms * 1000);
     if (n > 0)
         log_debug("bus %s: dropped %d late replies", b->bus->name, n);
     if (n < 0)

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "evqueue.h"
 #include "log.h"
+#include "modbus_tcp.h"
 #include "presence.h"
 #include "probe.h"
 #include "regdecode.h"
@@ -62,6 +63,7 @@ struct mbus {
     int64_t gap_us;                /* silence kept after each transaction */
     int64_t quiet_until_us;        /* end of that silence after the last one */
     uint16_t tid;                  /* TCP: the last request's transaction id */
+    struct mbtcp_rx rx;            /* TCP: read and not yet taken, on this connection */
     int64_t timeout_us;            /* TCP: the response timeout of the poll under way */
     struct probe_budget budget;    /* bus time for polls that may hold it long */
     unsigned outage;               /* counts units that were answering and timed out */

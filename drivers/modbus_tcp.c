@@ -4,13 +4,14 @@
 #include <modbus/modbus.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include "clock.h"
 
 #define MBAP_LEN 7                         /* id, protocol, length, unit */
-#define ADU_MAX MODBUS_TCP_MAX_ADU_LENGTH  /* 260 */
+#define ADU_MAX MBTCP_ADU_MAX
 
 /* Waits until fd is readable or the deadline passes: 1, 0 (time is up) or -1. */
 static int readable_by(int fd, int64_t deadline_us)
@@ -27,60 +28,101 @@ static int readable_by(int fd, int64_t deadline_us)
     }
 }
 
-/* Reads buf[*got..want). The first byte must come by `deadline_us`; after any byte
- * the next may take byte_timeout_us, even past the deadline (a reply that has
- * begun is let finish, as libmodbus does). */
-static int read_upto(int fd, uint8_t *buf, int *got, int want, int64_t deadline_us,
-                     int64_t byte_timeout_us)
+/* The frame at the head of rx: its length once whole, 0 while it is not, -1
+ * (EMBBADDATA) when its header is not a Modbus header: the stream is out of step. */
+static int frame_len(const struct mbtcp_rx *rx)
 {
-    int64_t until = *got > 0 ? clock_mono_us() + byte_timeout_us : deadline_us;
-    while (*got < want) {
-        int r = readable_by(fd, until);
-        if (r <= 0) {
-            if (r == 0)
-                errno = *got > 0 ? EMBBADDATA : ETIMEDOUT; /* cut short: out of step */
-            return -1;
+    if (rx->have < MBAP_LEN)
+        return 0;
+    const uint8_t *h = rx->buf;
+    int len = h[4] << 8 | h[5]; /* unit id and PDU */
+    if (h[2] != 0 || h[3] != 0 || len < 2 || MBAP_LEN - 1 + len > ADU_MAX) {
+        errno = EMBBADDATA;
+        return -1;
+    }
+    return rx->have >= MBAP_LEN - 1 + len ? MBAP_LEN - 1 + len : 0;
+}
+
+static void consume(struct mbtcp_rx *rx, int len)
+{
+    rx->have -= len;
+    memmove(rx->buf, rx->buf + len, (size_t)rx->have);
+    if (rx->owed > 0)
+        rx->owed--;
+}
+
+/* Takes in what the socket holds, in one recv: a whole reply usually, so a frame
+ * costs one wait and one read. With `wait` it first waits until the socket is
+ * readable or `until` passes (ETIMEDOUT, or EMBBADDATA when a frame has begun and
+ * is cut short); without, it reads first and waits only when nothing was there. */
+static int fill(int fd, struct mbtcp_rx *rx, int64_t until, bool wait)
+{
+    for (;;) {
+        if (wait) {
+            int r = readable_by(fd, until);
+            if (r <= 0) {
+                if (r == 0)
+                    errno = rx->have > 0 ? EMBBADDATA : ETIMEDOUT;
+                return -1;
+            }
         }
-        ssize_t n = recv(fd, buf + *got, (size_t)(want - *got), 0);
+        wait = true;
+        ssize_t n = recv(fd, rx->buf + rx->have, sizeof rx->buf - (size_t)rx->have,
+                         MSG_DONTWAIT);
         if (n > 0) {
-            *got += (int)n;
-            until = clock_mono_us() + byte_timeout_us;
-        } else if (n == 0) {
+            rx->have += (int)n;
+            return 0;
+        }
+        if (n == 0) {
             errno = ECONNRESET;
             return -1;
-        } else if (errno != EINTR && errno != EAGAIN) {
-            return -1;
         }
-    }
-    return 0;
-}
-
-/* One whole frame: the header, then as many bytes as it says. Returns its length. */
-static int read_frame(int fd, uint8_t *buf, int64_t deadline_us, int64_t byte_timeout_us)
-{
-    int got = 0;
-    if (read_upto(fd, buf, &got, MBAP_LEN, deadline_us, byte_timeout_us) < 0)
-        return -1;
-    int len = buf[4] << 8 | buf[5]; /* unit id and PDU */
-    if (buf[2] != 0 || buf[3] != 0 || len < 2 || MBAP_LEN - 1 + len > ADU_MAX) {
-        errno = EMBBADDATA; /* not a Modbus header: the stream is out of step */
-        return -1;
-    }
-    if (read_upto(fd, buf, &got, MBAP_LEN - 1 + len, deadline_us, byte_timeout_us) < 0)
-        return -1;
-    return got;
-}
-
-int mbtcp_drain(int fd, int64_t byte_timeout_us)
-{
-    uint8_t buf[ADU_MAX];
-    int n = 0;
-    for (;;) {
-        int r = readable_by(fd, 0);
-        if (r <= 0)
-            return r < 0 ? -1 : n;
-        if (read_frame(fd, buf, 0, byte_timeout_us) < 0)
+        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
             return -1;
+    }
+}
+
+/* One whole frame into f: the first byte must come by `deadline_us`; after any
+ * byte the next may take byte_timeout_us, even past the deadline (a reply that has
+ * begun is let finish, as libmodbus does). Returns its length. */
+static int read_frame(int fd, struct mbtcp_rx *rx, uint8_t *f, int64_t deadline_us,
+                      int64_t byte_timeout_us)
+{
+    for (;;) {
+        int len = frame_len(rx);
+        if (len < 0)
+            return -1;
+        if (len > 0) {
+            memcpy(f, rx->buf, (size_t)len);
+            consume(rx, len);
+            return len;
+        }
+        /* Nothing yet: wait first (a read now would find nothing). Part of a frame:
+         * its rest is most likely there already. */
+        bool begun = rx->have > 0;
+        if (fill(fd, rx, begun ? clock_mono_us() + byte_timeout_us : deadline_us, !begun) < 0)
+            return -1;
+    }
+}
+
+void mbtcp_rx_reset(struct mbtcp_rx *rx)
+{
+    rx->have = 0;
+    rx->owed = 0;
+}
+
+int mbtcp_drain(int fd, struct mbtcp_rx *rx, int64_t byte_timeout_us)
+{
+    uint8_t f[ADU_MAX];
+    int n = 0;
+    /* Every request had its reply: no late one can come (a peer that talks unasked
+     * is caught by the next read's transaction id check). Saves a system call a
+     * poll. */
+    if (rx->owed == 0 && rx->have == 0)
+        return 0;
+    for (;;) {
+        if (read_frame(fd, rx, f, 0, byte_timeout_us) < 0)
+            return errno == ETIMEDOUT ? n : -1; /* ETIMEDOUT: nothing (more) there */
         n++;
     }
 }
@@ -121,13 +163,15 @@ static int take_reply(const struct mbtcp_read *rq, const uint8_t *f, int len, ui
     return 0;
 }
 
-int mbtcp_read_registers(int fd, const struct mbtcp_read *rq, uint16_t *dst, int *stale)
+int mbtcp_read_registers(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq,
+                         uint16_t *dst, int *stale)
 {
     uint8_t f[ADU_MAX];
     if (send_request(fd, rq) < 0)
         return -1;
+    rx->owed++;
     for (;;) {
-        int len = read_frame(fd, f, rq->deadline_us, rq->byte_timeout_us);
+        int len = read_frame(fd, rx, f, rq->deadline_us, rq->byte_timeout_us);
         if (len < 0)
             return -1;
         if ((f[0] << 8 | f[1]) == rq->tid)

@@ -19,17 +19,32 @@ struct mbtcp_read {
     int64_t byte_timeout_us; /* once a reply has begun: the most between two of its parts */
 };
 
+#define MBTCP_ADU_MAX 260 /* MODBUS_TCP_MAX_ADU_LENGTH */
+
+/* What has been read off a connection and not yet taken: a reply comes in with one
+ * recv, and bytes past the frame wait here for the next one. Reset with each new
+ * connection. */
+struct mbtcp_rx {
+    uint8_t buf[2 * MBTCP_ADU_MAX];
+    int have;                /* bytes in buf */
+    int owed;                /* requests sent whose replies have not been read: late
+                                replies may still come while it is above 0 */
+};
+
+void mbtcp_rx_reset(struct mbtcp_rx *rx);
+
 /* Drops the replies the socket holds (late answers), without waiting for more than
- * the rest of one that has begun. Returns how many, or -1 with errno when the
- * connection is closed or broken, or a reply is cut short (EMBBADDATA: the stream
+ * the rest of one that has begun; at once when no reply is owed. Returns how many,
+ * or -1 with errno when the connection is closed or broken, or a reply is cut short (EMBBADDATA: the stream
  * is out of step, only a new connection mends it). */
-int mbtcp_drain(int fd, int64_t byte_timeout_us);
+int mbtcp_drain(int fd, struct mbtcp_rx *rx, int64_t byte_timeout_us);
 
 /* Sends the read and waits for its reply; dst gets rq->count registers. Returns 0,
  * or -1 with errno: ETIMEDOUT (no reply of its own by the deadline), MODBUS_ENOBASE +
  * code (an exception answer), EMBBADDATA (a reply that does not fit the request, or
  * one cut short), ECONNRESET and the like (the connection). *stale counts the late
  * replies dropped while waiting. */
-int mbtcp_read_registers(int fd, const struct mbtcp_read *rq, uint16_t *dst, int *stale);
+int mbtcp_read_registers(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq,
+                         uint16_t *dst, int *stale);
 
 #endif
