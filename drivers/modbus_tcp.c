@@ -5,8 +5,13 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 
@@ -51,42 +56,15 @@ static void consume(struct mbtcp_rx *rx, int len)
         rx->owed--;
 }
 
-/* Takes in what the socket holds, in one recv: a whole reply usually, so a frame
- * costs one wait and one read. With `wait` it first waits until the socket is
- * readable or `until` passes (ETIMEDOUT, or EMBBADDATA when a frame has begun and
- * is cut short); without, it reads first and waits only when nothing was there. */
-static int fill(int fd, struct mbtcp_rx *rx, int64_t until, bool wait)
-{
-    for (;;) {
-        if (wait) {
-            int r = readable_by(fd, until);
-            if (r <= 0) {
-                if (r == 0)
-                    errno = rx->have > 0 ? EMBBADDATA : ETIMEDOUT;
-                return -1;
-            }
-        }
-        wait = true;
-        ssize_t n = recv(fd, rx->buf + rx->have, sizeof rx->buf - (size_t)rx->have,
-                         MSG_DONTWAIT);
-        if (n > 0) {
-            rx->have += (int)n;
-            return 0;
-        }
-        if (n == 0) {
-            errno = ECONNRESET;
-            return -1;
-        }
-        if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-    }
-}
-
-/* One whole frame into f: the first byte must come by `deadline_us`; after any
- * byte the next may take byte_timeout_us, even past the deadline (a reply that has
- * begun is let finish, as libmodbus does). Returns its length. */
-static int read_frame(int fd, struct mbtcp_rx *rx, uint8_t *f, int64_t deadline_us,
-                      int64_t byte_timeout_us)
+/* The next whole frame into f, without waiting: its length; 0 while it is not all
+ * in (*until_us: when to stop waiting for it: the deadline for its first byte, or
+ * byte_timeout_us after its last one, even past the deadline: a reply that has
+ * begun is let finish, as libmodbus does); -1 with errno: ETIMEDOUT (nothing by
+ * the deadline), EMBBADDATA (cut short, or not a Modbus header: the stream is out
+ * of step), ECONNRESET and the like. What the socket holds comes in with one recv:
+ * a whole reply usually, so a frame costs one wait and one read. */
+static int next_frame(int fd, struct mbtcp_rx *rx, uint8_t *f, int64_t deadline_us,
+                      int64_t byte_timeout_us, int64_t *until_us)
 {
     for (;;) {
         int len = frame_len(rx);
@@ -97,11 +75,27 @@ static int read_frame(int fd, struct mbtcp_rx *rx, uint8_t *f, int64_t deadline_
             consume(rx, len);
             return len;
         }
-        /* Nothing yet: wait first (a read now would find nothing). Part of a frame:
-         * its rest is most likely there already. */
-        bool begun = rx->have > 0;
-        if (fill(fd, rx, begun ? clock_mono_us() + byte_timeout_us : deadline_us, !begun) < 0)
+        ssize_t n = recv(fd, rx->buf + rx->have, sizeof rx->buf - (size_t)rx->have,
+                         MSG_DONTWAIT);
+        int64_t now = clock_mono_us();
+        if (n > 0) {
+            rx->have += (int)n;
+            rx->last_us = now;
+            continue;
+        }
+        if (n == 0) {
+            errno = ECONNRESET;
             return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -1;
+        *until_us = rx->have > 0 ? rx->last_us + byte_timeout_us : deadline_us;
+        if (now < *until_us)
+            return 0;
+        errno = rx->have > 0 ? EMBBADDATA : ETIMEDOUT;
+        return -1;
     }
 }
 
@@ -111,19 +105,21 @@ void mbtcp_rx_reset(struct mbtcp_rx *rx)
     rx->owed = 0;
 }
 
-int mbtcp_drain(int fd, struct mbtcp_rx *rx, int64_t byte_timeout_us)
+int mbtcp_drain(int fd, struct mbtcp_rx *rx, int64_t byte_timeout_us, bool wait)
 {
     uint8_t f[ADU_MAX];
     int n = 0;
-    /* Every request had its reply: no late one can come (a peer that talks unasked
-     * is caught by the next read's transaction id check). Saves a system call a
-     * poll. */
-    if (rx->owed == 0 && rx->have == 0)
-        return 0;
     for (;;) {
-        if (read_frame(fd, rx, f, 0, byte_timeout_us) < 0)
+        int64_t until;
+        int len = next_frame(fd, rx, f, 0, byte_timeout_us, &until);
+        if (len < 0)
             return errno == ETIMEDOUT ? n : -1; /* ETIMEDOUT: nothing (more) there */
-        n++;
+        if (len > 0)
+            n++;
+        else if (!wait) /* its rest is taken in when it comes */
+            return n;
+        else if (readable_by(fd, until) < 0) /* the rest of one that has begun */
+            return -1;
     }
 }
 
@@ -163,19 +159,88 @@ static int take_reply(const struct mbtcp_read *rq, const uint8_t *f, int len, ui
     return 0;
 }
 
-int mbtcp_read_registers(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq,
-                         uint16_t *dst, int *stale)
+int mbtcp_send(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq)
 {
-    uint8_t f[ADU_MAX];
     if (send_request(fd, rq) < 0)
         return -1;
     rx->owed++;
+    return 0;
+}
+
+int mbtcp_take(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq, uint16_t *dst,
+               int *stale, int64_t *until_us)
+{
+    uint8_t f[ADU_MAX];
     for (;;) {
-        int len = read_frame(fd, rx, f, rq->deadline_us, rq->byte_timeout_us);
-        if (len < 0)
-            return -1;
+        int len = next_frame(fd, rx, f, rq->deadline_us, rq->byte_timeout_us, until_us);
+        if (len <= 0)
+            return len;
         if ((f[0] << 8 | f[1]) == rq->tid)
-            return take_reply(rq, f, len, dst);
+            return take_reply(rq, f, len, dst) < 0 ? -1 : 1;
         (*stale)++; /* a late reply to an earlier request */
     }
+}
+
+int mbtcp_read_registers(int fd, struct mbtcp_rx *rx, const struct mbtcp_read *rq,
+                         uint16_t *dst, int *stale)
+{
+    if (mbtcp_send(fd, rx, rq) < 0)
+        return -1;
+    /* Wait first: the reply cannot be there yet. */
+    for (int64_t until = rq->deadline_us;;) {
+        if (readable_by(fd, until) < 0)
+            return -1;
+        int r = mbtcp_take(fd, rx, rq, dst, stale, &until);
+        if (r != 0)
+            return r > 0 ? 0 : -1;
+    }
+}
+
+int mbtcp_dial(const char *host, int port)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(host, service, &hints, &ai) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        int one = 1; /* requests are single small writes: send each at once */
+        if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+            (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
+            int err = errno;
+            close(fd);
+            errno = err;
+            fd = -1;
+        }
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int mbtcp_dialled(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return -1;
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+bool mbtcp_numeric(const char *host)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+        return false;
+    freeaddrinfo(ai);
+    return true;
 }
