@@ -323,18 +323,23 @@ struct mbus_set *mbus_start_all(const struct config *cfg, struct evq *events,
         goto fail;
     return s;
 fail:
-    mbus_stop_all(s);
+    mbus_stop_all(s, NULL, NULL);
     return NULL;
 }
 
-void mbus_stop_all(struct mbus_set *s)
+void mbus_stop_all(struct mbus_set *s, void (*joining)(const char *bus, void *arg), void *arg)
 {
     if (!s)
         return;
+    if (s->group && joining)
+        joining(NULL, arg);
     mgroup_stop(s->group);
     for (int i = 0; i < s->nshared; i++)
         mbus_free(s->shared[i]);
-    for (int i = 0; i < s->nown; i++)
+    for (int i = 0; i < s->nown; i++) {
+        if (joining)
+            joining(s->own[i]->bus->name, arg);
         stop_own(s->own[i]);
+    }
     free(s);
 }

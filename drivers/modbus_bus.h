@@ -16,7 +16,9 @@ struct mbus_set;
  * presence edges per lane, for trigger = presence) must outlive the buses. */
 struct mbus_set *mbus_start_all(const struct config *cfg, struct evq *events,
                                 const struct presence_edges *presence);
-/* Asks the threads to stop and joins them: returns within one response timeout. */
-void mbus_stop_all(struct mbus_set *s);
+/* Asks the threads to stop and joins them, each within one response timeout;
+ * `joining` (may be NULL) is told the name of each bus whose thread is joined next
+ * (NULL for the TCP buses' shared thread), for the stop's watchdog. */
+void mbus_stop_all(struct mbus_set *s, void (*joining)(const char *bus, void *arg), void *arg);
 
 #endif

@@ -330,11 +330,18 @@ static void announce_ready(struct daemon *d)
     }
 }
 
+/* A bus's own thread may sit in a read for up to its response_timeout. */
+static void joining_bus(const char *bus, void *g)
+{
+    if (bus)
+        stop_guard_step(g, "bus %s (its thread)", bus);
+    else
+        stop_guard_step(g, "the Modbus TCP buses (their shared thread)");
+}
+
 static void stop_buses(struct daemon *d, struct stop_guard *g)
 {
-    /* a bus's own thread may sit in a read for up to its response_timeout */
-    stop_guard_step(g, "the Modbus buses (their threads)");
-    mbus_stop_all(d->buses);
+    mbus_stop_all(d->buses, joining_bus, g);
     d->buses = NULL;
 }
 
