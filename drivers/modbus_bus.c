@@ -74,6 +74,7 @@ int mbus_connect(struct mbus *b)
     mbus_disconnect(b);
     if (modbus_connect(b->ctx) < 0)
         return -1;
+    mbtcp_rx_reset(&b->rx); /* nothing of the last connection's is owed on this one */
     if (!b->bus->is_tcp && modbus_rtu_set_serial_mode(b->ctx, MODBUS_RTU_RS485) < 0 &&
         errno != ENOTTY)
         log_debug("bus %s: RS-485 mode not set: %s", b->bus->name, modbus_strerror(errno));
@@ -127,20 +128,24 @@ static struct mdev *next_due(struct mbus *b, int last, int64_t *at_ms)
     return best;
 }
 
+struct mdev *mbus_next(struct mbus *b, int64_t *at_us)
+{
+    int64_t at_ms = 0;
+    struct mdev *d = next_due(b, b->last, &at_ms);
+    /* The silence between transactions is folded into the one wait. */
+    *at_us = at_ms * 1000 > b->quiet_until_us ? at_ms * 1000 : b->quiet_until_us;
+    return d;
+}
+
 static void *bus_thread(void *arg)
 {
     struct mbus *b = arg;
-    int last = b->ndevs - 1;
     while (!stopping(b)) {
-        int64_t at_ms = 0;
-        struct mdev *d = next_due(b, last, &at_ms);
-        /* The silence between transactions is folded into the one wait. */
-        int64_t due_us = at_ms * 1000;
-        if (wait_until(b, due_us > b->quiet_until_us ? due_us : b->quiet_until_us) < 0)
+        int64_t at_us;
+        struct mdev *d = mbus_next(b, &at_us);
+        if (wait_until(b, at_us) < 0)
             break;
         mpoll_device(b, d);
-        last = (int)(d - b->devs);
-        b->quiet_until_us = clock_mono_us() + b->gap_us;
     }
     mbus_disconnect(b);
     return NULL;
@@ -192,26 +197,31 @@ static void warn_load(const struct mbus *b, int bus)
         log_warn("bus %s: %s", b->bus->name, busload_describe(&l, b->bus, text, sizeof text));
 }
 
-static void free_bus(struct mbus *b)
+void mbus_free(struct mbus *b)
 {
     if (!b)
         return;
     for (int i = 0; i < b->ndevs; i++)
         free(b->devs[i].regs);
     free(b->devs);
-    if (b->ctx)
+    if (b->ctx) {
+        mbus_disconnect(b);
         modbus_free(b->ctx);
+    }
+    if (b->dial_fd >= 0)
+        close(b->dial_fd);
     if (b->stop_fd >= 0)
         close(b->stop_fd);
     free(b);
 }
 
-struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events,
-                        const struct presence_edges *presence)
+struct mbus *mbus_new(const struct config *cfg, int bus, struct evq *events,
+                      const struct presence_edges *presence)
 {
     struct mbus *b = calloc(1, sizeof *b);
     if (!b)
         goto fail;
+    b->dial_fd = -1;
     b->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (b->stop_fd < 0) {
         log_errno(LOG_LVL_ERR, errno, "bus %s: eventfd", cfg->buses[bus].name);
@@ -231,28 +241,105 @@ struct mbus *mbus_start(const struct config *cfg, int bus, struct evq *events,
         log_err("bus %s: cannot set up: %s", b->bus->name, strerror(errno));
         goto fail;
     }
+    b->last = b->ndevs - 1;
     set_timeouts(b);
     warn_load(b, bus);
-    if (pthread_create(&b->thread, NULL, bus_thread, b) != 0) {
-        log_err("bus %s: cannot start its thread", b->bus->name);
-        goto fail;
-    }
-    b->started = 1;
     return b;
 fail:
-    free_bus(b);
+    mbus_free(b);
     return NULL;
 }
 
-void mbus_stop(struct mbus *b)
+/* A bus with a thread of its own. */
+static struct mbus *start_own(const struct config *cfg, int bus, struct evq *events,
+                              const struct presence_edges *presence)
 {
-    if (!b)
-        return;
+    struct mbus *b = mbus_new(cfg, bus, events, presence);
+    if (b && pthread_create(&b->thread, NULL, bus_thread, b) != 0) {
+        log_err("bus %s: cannot start its thread", b->bus->name);
+        mbus_free(b);
+        return NULL;
+    }
+    if (b)
+        b->started = 1;
+    return b;
+}
+
+static void stop_own(struct mbus *b)
+{
     atomic_store(&b->stop, 1);
     uint64_t one = 1;
     if (write(b->stop_fd, &one, sizeof one) < 0)
         log_errno(LOG_LVL_WARN, errno, "bus %s: cannot wake its thread", b->bus->name); /* it stops at its next wait */
     if (b->started)
         pthread_join(b->thread, NULL);
-    free_bus(b);
+    mbus_free(b);
+}
+
+struct mbus_set {
+    struct mbus *own[CFG_MAX_BUSES];    /* buses with a thread each */
+    int nown;
+    struct mbus *shared[CFG_MAX_BUSES]; /* TCP buses at an address: one thread for all */
+    int nshared;
+    struct mgroup *group;
+};
+
+/* A TCP bus named by its address shares the one TCP thread: nothing it does waits
+ * (connecting neither). A serial line waits in libmodbus, and a host name would be
+ * looked up, which may wait: those keep a thread each. */
+static bool shares_thread(const struct cfg_bus *bus)
+{
+    return bus->is_tcp && mbtcp_numeric(bus->host);
+}
+
+static bool bus_used(const struct config *cfg, int bus)
+{
+    for (int i = 0; i < cfg->ndevices; i++)
+        if (cfg->devices[i].bus == bus)
+            return true;
+    return false;
+}
+
+struct mbus_set *mbus_start_all(const struct config *cfg, struct evq *events,
+                                const struct presence_edges *presence)
+{
+    struct mbus_set *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    for (int i = 0; i < cfg->nbuses; i++) {
+        if (!bus_used(cfg, i))
+            continue;
+        bool shared = shares_thread(&cfg->buses[i]);
+        struct mbus *b = shared ? mbus_new(cfg, i, events, presence)
+                                : start_own(cfg, i, events, presence);
+        if (!b)
+            goto fail;
+        if (shared)
+            s->shared[s->nshared++] = b;
+        else
+            s->own[s->nown++] = b;
+    }
+    if (s->nshared > 0 && !(s->group = mgroup_start(s->shared, s->nshared)))
+        goto fail;
+    return s;
+fail:
+    mbus_stop_all(s, NULL, NULL);
+    return NULL;
+}
+
+void mbus_stop_all(struct mbus_set *s, void (*joining)(const char *bus, void *arg), void *arg)
+{
+    if (!s)
+        return;
+    if (s->group && joining)
+        joining(NULL, arg);
+    mgroup_stop(s->group);
+    for (int i = 0; i < s->nshared; i++)
+        mbus_free(s->shared[i]);
+    for (int i = 0; i < s->nown; i++) {
+        if (joining)
+            joining(s->own[i]->bus->name, arg);
+        stop_own(s->own[i]);
+    }
+    free(s);
 }

@@ -7,7 +7,6 @@
 #include "clock.h"
 #include "loop.h"
 #include "modbus_private.h"
-#include "modbus_tcp.h"
 
 #define STATS_EVERY_MS 1000      /* counters posted at least this often while polled */
 #define LOG_AT_LEAST_EVERY_MS 600000
@@ -154,19 +153,33 @@ static void poll_failed(struct mbus *b, struct mdev *d, int err, int64_t cost_us
 
 /* ---- reading ------------------------------------------------------------------- */
 
+/* TCP: the request for one block. */
+static struct mbtcp_read tcp_request(struct mbus *b, const struct mdev *d,
+                                     const struct cfg_block *blk)
+{
+    return (struct mbtcp_read){.tid = ++b->tid, .unit = d->cfg->unit_id,
+                               .function = blk->function, .start = blk->start,
+                               .count = blk->count,
+                               .deadline_us = clock_mono_us() + b->timeout_us,
+                               .byte_timeout_us = b->bus->byte_timeout_ms * 1000};
+}
+
+static void log_stale(const struct mbus *b, const struct mdev *d, int stale)
+{
+    if (stale > 0)
+        log_debug("bus %s: dropped %d late replies while reading %s", b->bus->name, stale,
+                  d->cfg->name);
+}
+
 /* TCP: our own exchange on libmodbus's socket, which drops late replies to
  * earlier requests by their transaction id (modbus_tcp.h says why). */
 static int read_block_tcp(struct mbus *b, struct mdev *d, const struct cfg_block *blk,
                           uint16_t *dst)
 {
-    struct mbtcp_read rq = {.tid = ++b->tid, .unit = d->cfg->unit_id,
-                            .function = blk->function, .start = blk->start,
-                            .count = blk->count, .deadline_us = clock_mono_us() + b->timeout_us,
-                            .byte_timeout_us = b->bus->byte_timeout_ms * 1000};
-    int stale = 0, rc = mbtcp_read_registers(modbus_get_socket(b->ctx), &rq, dst, &stale);
-    if (stale > 0)
-        log_debug("bus %s: dropped %d late replies while reading %s", b->bus->name, stale,
-                  d->cfg->name);
+    struct mbtcp_read rq = tcp_request(b, d, blk);
+    int stale = 0;
+    int rc = mbtcp_read_registers(modbus_get_socket(b->ctx), &b->rx, &rq, dst, &stale);
+    log_stale(b, d, stale);
     return rc;
 }
 
@@ -198,12 +211,17 @@ static int read_blocks(struct mbus *b, struct mdev *d)
 
 /* TCP: late replies that came between two polls are dropped before the request
  * (a stream cut short in one of them is mended with a new connection, which is
- * not this device's failure). */
-static void drain_tcp(struct mbus *b)
+ * not this device's failure); a connection the peer closed is found here too. The
+ * shared TCP thread watches an idle bus's socket and drains it as soon as anything
+ * comes, so before a poll only while a reply is owed (a system call a poll saved). */
+void mpoll_drain(struct mbus *b)
 {
     if (!b->bus->is_tcp || !b->connected)
         return;
-    int n = mbtcp_drain(modbus_get_socket(b->ctx), b->bus->byte_timeout_ms * 1000);
+    /* The shared thread waits for nothing: the rest of a reply begun is taken in
+     * when its socket is readable. */
+    int n = mbtcp_drain(modbus_get_socket(b->ctx), &b->rx, b->bus->byte_timeout_ms * 1000,
+                        !b->watched);
     if (n > 0)
         log_debug("bus %s: dropped %d late replies", b->bus->name, n);
     if (n < 0)
@@ -298,19 +316,59 @@ static void poll_good(struct mbus *b, struct mdev *d, int64_t start, int64_t cos
     d->due_ms = (start / d->cfg->poll_ms + 1) * d->cfg->poll_ms;
 }
 
-void mpoll_device(struct mbus *b, struct mdev *d)
+void mpoll_begin(struct mbus *b, struct mdev *d)
 {
-    int64_t start = loop_now_ms(), start_us = clock_mono_us();
-    uint32_t edges = 0;
-    bool has_edges = presence_edges(b, d, &edges);
-    bool quick = quick_check(b, d);
+    struct mpoll_run *r = &b->run;
+    *r = (struct mpoll_run){.dev = d, .start_ms = loop_now_ms(), .start_us = clock_mono_us()};
+    r->has_edges = presence_edges(b, d, &r->edges);
+    r->quick = quick_check(b, d);
     d->counters.polls++;
-    drain_tcp(b);
-    if ((!b->connected && mbus_connect(b) < 0) || read_blocks(b, d) < 0)
-        poll_failed(b, d, errno, clock_mono_us() - start_us, quick);
+    if (!b->watched || b->rx.owed > 0 || b->rx.have > 0)
+        mpoll_drain(b);
+}
+
+void mpoll_end(struct mbus *b, bool ok, int err)
+{
+    struct mpoll_run *r = &b->run;
+    struct mdev *d = r->dev;
+    int64_t cost_us = clock_mono_us() - r->start_us;
+    if (ok)
+        poll_good(b, d, r->start_ms, cost_us, r->has_edges, r->edges);
     else
-        poll_good(b, d, start, clock_mono_us() - start_us, has_edges, edges);
+        poll_failed(b, d, err, cost_us, r->quick);
     /* Live counters: also while it fails (SIGUSR1 shows them). */
     if (loop_now_ms() >= d->stats_due_ms)
         post_status(b, d, 0);
+    b->last = (int)(d - b->devs);
+    b->quiet_until_us = clock_mono_us() + b->gap_us;
+}
+
+void mpoll_device(struct mbus *b, struct mdev *d)
+{
+    mpoll_begin(b, d);
+    bool ok = (b->connected || mbus_connect(b) == 0) && read_blocks(b, d) == 0;
+    mpoll_end(b, ok, errno);
+}
+
+int mpoll_send(struct mbus *b)
+{
+    struct mpoll_run *r = &b->run;
+    r->rq = tcp_request(b, r->dev, &r->dev->profile->blocks[r->block]);
+    b->until_us = r->rq.deadline_us;
+    return mbtcp_send(modbus_get_socket(b->ctx), &b->rx, &r->rq);
+}
+
+int mpoll_take(struct mbus *b)
+{
+    struct mpoll_run *r = &b->run;
+    struct mdev *d = r->dev;
+    int stale = 0;
+    int rc = mbtcp_take(modbus_get_socket(b->ctx), &b->rx, &r->rq,
+                        d->regs + d->map.offset[r->block], &stale, &b->until_us);
+    log_stale(b, d, stale);
+    if (rc <= 0)
+        return rc;
+    if (++r->block == d->profile->nblocks)
+        return 1;
+    return mpoll_send(b) < 0 ? -1 : 0;
 }

@@ -51,7 +51,7 @@ struct daemon {
     struct web *web;            /* NULL when [web] is not enabled */
     struct schedule *schedule;
     struct uploader *uploader;
-    struct mbus *buses[CFG_MAX_BUSES];
+    struct mbus_set *buses;
     struct gpio_input *inputs;                     /* Wiegand readers and presence sensors */
     struct term_listener *terminals;               /* NULL without [terminals] listen */
     struct term_streams *streams;                  /* NULL without a mode = stream terminal */
@@ -251,17 +251,11 @@ static int start_uploader(struct daemon *d)
     return d->uploader ? 0 : -1;
 }
 
-/* One thread per bus that serves at least one device. */
+/* The buses that serve at least one device. */
 static int start_buses(struct daemon *d)
 {
-    for (int b = 0; b < d->cfg->nbuses; b++) {
-        int used = 0;
-        for (int i = 0; i < d->cfg->ndevices; i++)
-            used |= d->cfg->devices[i].bus == b;
-        if (used && !(d->buses[b] = mbus_start(d->cfg, b, d->events, &d->presence)))
-            return -1;
-    }
-    return 0;
+    d->buses = mbus_start_all(d->cfg, d->events, &d->presence);
+    return d->buses ? 0 : -1;
 }
 
 /* The web page, once the gate it shows is up; a server that cannot start (port
@@ -345,16 +339,19 @@ static void announce_ready(struct daemon *d)
     }
 }
 
+/* A bus's own thread may sit in a read for up to its response_timeout. */
+static void joining_bus(const char *bus, void *g)
+{
+    if (bus)
+        stop_guard_step(g, "bus %s (its thread)", bus);
+    else
+        stop_guard_step(g, "the Modbus TCP buses (their shared thread)");
+}
+
 static void stop_buses(struct daemon *d, struct stop_guard *g)
 {
-    for (int b = 0; b < CFG_MAX_BUSES; b++) {
-        if (!d->buses[b])
-            continue;
-        /* its thread may sit in a read for up to the bus's response_timeout */
-        stop_guard_step(g, "bus %s (its thread)", d->cfg->buses[b].name);
-        mbus_stop(d->buses[b]);
-        d->buses[b] = NULL;
-    }
+    mbus_stop_all(d->buses, joining_bus, g);
+    d->buses = NULL;
 }
 
 /* Bounded by [daemon] stop_timeout once the lights are safe: each step names
