@@ -333,6 +333,8 @@ struct timed {
 /* Per call: the rest of the old day, the days caught up, the rollover, the new day. */
 _Static_assert(SCHEDULE_MAX * (DAY_CLOCK_CATCH_UP_DAYS + 2) + 1 <= DAY_CLOCK_MAX_EVENTS,
                "DAY_CLOCK_MAX_EVENTS");
+/* The events' bits in day_clock.reported stay below the slots' (8 and up). */
+_Static_assert(DAY_EVENING_SWEEP < 8, "day events overlap the slots' bits");
 
 static int sweep_second(const struct cfg_windows *w, int end_minute)
 {
