@@ -54,6 +54,9 @@ struct cfg_windows {
     int morning_start, morning_end; /* minutes after local midnight */
     bool noon_enabled;
     int noon_start, noon_end;
+    bool noon_sweep;             /* the noon absence sweep (午检缺勤) at noon end + grace */
+    bool evening_enabled;        /* boarders' evening check (晚检) and its sweep */
+    int evening_start, evening_end;
     int64_t absence_grace_ms;    /* sweep this long after the morning window closes */
     unsigned absence_kinds;      /* enum cfg_kind_mask: who is expected every day */
     unsigned school_days;        /* bit per weekday, bit 0 = Sunday .. bit 6 = Saturday */

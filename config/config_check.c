@@ -49,9 +49,12 @@ void cp_check_screening(struct parser *p, int i)
                    tn_format_centi(sc->valid_max_centi, c, sizeof c));
 }
 
-void cp_check_windows(struct parser *p, int i)
+static void check_noon(struct parser *p, int i)
 {
     const struct cfg_windows *w = &p->cfg->windows;
+    if (w->noon_sweep && !w->noon_enabled && !cp_failed(p, S_WINDOWS, i, "noon"))
+        cp_key_problem(p, S_WINDOWS, i, cp_line_of(p, S_WINDOWS, i, "noon_sweep"), "noon_sweep",
+                       "needs a noon window ([windows] noon = HH:MM-HH:MM)");
     if (!w->noon_enabled || !cp_given(p, S_WINDOWS, i, "morning") ||
         cp_failed(p, S_WINDOWS, i, "morning") || w->noon_start >= w->morning_end)
         return;
@@ -59,6 +62,29 @@ void cp_check_windows(struct parser *p, int i)
     cp_key_problem(p, S_WINDOWS, i, cp_line_of(p, S_WINDOWS, i, "noon"), "noon",
                    "starts at %s, before the morning window ends (%s)",
                    cp_fmt_hhmm(w->noon_start, a), cp_fmt_hhmm(w->morning_end, b));
+}
+
+/* The boarders' evening window comes after the day's other windows. */
+static void check_evening(struct parser *p, int i)
+{
+    const struct cfg_windows *w = &p->cfg->windows;
+    bool noon = w->noon_enabled && !cp_failed(p, S_WINDOWS, i, "noon");
+    int last = noon ? w->noon_end : w->morning_end;
+    if (!w->evening_enabled || (!noon && (!cp_given(p, S_WINDOWS, i, "morning") ||
+                                          cp_failed(p, S_WINDOWS, i, "morning"))) ||
+        w->evening_start >= last)
+        return;
+    char a[8], b[8];
+    cp_key_problem(p, S_WINDOWS, i, cp_line_of(p, S_WINDOWS, i, "evening"), "evening",
+                   "starts at %s, before the %s window ends (%s)",
+                   cp_fmt_hhmm(w->evening_start, a), noon ? "noon" : "morning",
+                   cp_fmt_hhmm(last, b));
+}
+
+void cp_check_windows(struct parser *p, int i)
+{
+    check_noon(p, i);
+    check_evening(p, i);
 }
 
 /* Keys that only make sense together, such as a certificate and its key. */

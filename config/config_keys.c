@@ -75,6 +75,8 @@ static const struct keydef windows_keys[] = {
     KEY("morning", cp_parse_span, struct cfg_windows, morning_start,
         .aux = offsetof(struct cfg_windows, morning_end), .flags = K_REQUIRED),
     KEY("noon", cp_parse_noon, struct cfg_windows, noon_start, .flags = 0),
+    KEY("noon_sweep", cp_parse_bool, struct cfg_windows, noon_sweep, .flags = 0),
+    KEY("evening", cp_parse_evening, struct cfg_windows, evening_start, .flags = 0),
     RANGE("absence_grace", cp_parse_duration, struct cfg_windows, absence_grace_ms, 0, 6 * HOUR),
     KEY("absence_kinds", cp_parse_kinds, struct cfg_windows, absence_kinds, .flags = 0),
     KEY("days", cp_parse_days, struct cfg_windows, school_days, .flags = 0),

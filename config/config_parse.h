@@ -191,6 +191,7 @@ void cp_parse_log_level(struct parser *p, const struct keydef *k, void *obj, con
 void cp_parse_hhmm(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_span(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_noon(struct parser *p, const struct keydef *k, void *obj, const char *v);
+void cp_parse_evening(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_kinds(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_days(struct parser *p, const struct keydef *k, void *obj, const char *v);
 void cp_parse_date(struct parser *p, const struct keydef *k, void *obj, const char *v);

@@ -213,18 +213,31 @@ void cp_parse_span(struct parser *p, const struct keydef *k, void *obj, const ch
         cp_bad_value(p, k, v, "a time span HH:MM-HH:MM within one day, start before end");
 }
 
-void cp_parse_noon(struct parser *p, const struct keydef *k, void *obj, const char *v)
+/* "off" or a span: an optional check window. */
+static void parse_optional_span(struct parser *p, const struct keydef *k, const char *v,
+                                bool *enabled, int *start, int *end)
 {
-    struct cfg_windows *w = obj;
     if (strcmp(v, "off") == 0) {
-        w->noon_enabled = false;
+        *enabled = false;
         return;
     }
-    if (tn_span(v, &w->noon_start, &w->noon_end) < 0) {
+    if (tn_span(v, start, end) < 0) {
         cp_bad_value(p, k, v, "off or a time span HH:MM-HH:MM within one day, start before end");
         return;
     }
-    w->noon_enabled = true;
+    *enabled = true;
+}
+
+void cp_parse_noon(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    struct cfg_windows *w = obj;
+    parse_optional_span(p, k, v, &w->noon_enabled, &w->noon_start, &w->noon_end);
+}
+
+void cp_parse_evening(struct parser *p, const struct keydef *k, void *obj, const char *v)
+{
+    struct cfg_windows *w = obj;
+    parse_optional_span(p, k, v, &w->evening_enabled, &w->evening_start, &w->evening_end);
 }
 
 static const struct name_val kind_names[] = {

@@ -267,6 +267,9 @@ static int check_values(struct cli *cli, const struct args *a, struct manual_che
     if (strcmp(in->window, "noon") == 0 && !cli->cfg->windows.noon_enabled)
         return cli_fail("noon checks are not enabled in this school's configuration "
                         "([windows] noon)");
+    if (strcmp(in->window, "evening") == 0 && !cli->cfg->windows.evening_enabled)
+        return cli_fail("evening checks are not enabled in this school's configuration "
+                        "([windows] evening)");
     return EXIT_OK;
 }
 

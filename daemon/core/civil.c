@@ -128,7 +128,7 @@ int civil_ms_at(const char *day, int second_of_day, int64_t *out)
 
 /* ---- windows ------------------------------------------------------------------------ */
 
-const char *const check_window_names[] = {"morning", "noon", NULL};
+const char *const check_window_names[] = {"morning", "noon", "evening", NULL};
 
 const char *check_window_name(enum check_window w)
 {
@@ -249,6 +249,8 @@ const char *day_event_name(enum day_event e)
     case DAY_NOON_CLOSED: return "noon-closed";
     case DAY_END: return "day-end";
     case DAY_SLOT_SWEEP: return "slot-sweep";
+    case DAY_NOON_SWEEP: return "noon-sweep";
+    case DAY_EVENING_SWEEP: return "evening-sweep";
     }
     return "unknown";
 }
@@ -327,10 +329,12 @@ struct timed {
     unsigned bit; /* in day_clock.reported */
 };
 
-#define SCHEDULE_MAX (4 + CIVIL_MAX_SLOT_ENDS)
+#define SCHEDULE_MAX (6 + CIVIL_MAX_SLOT_ENDS)
 /* Per call: the rest of the old day, the days caught up, the rollover, the new day. */
 _Static_assert(SCHEDULE_MAX * (DAY_CLOCK_CATCH_UP_DAYS + 2) + 1 <= DAY_CLOCK_MAX_EVENTS,
                "DAY_CLOCK_MAX_EVENTS");
+/* The events' bits in day_clock.reported stay below the slots' (8 and up). */
+_Static_assert(DAY_EVENING_SWEEP < 8, "day events overlap the slots' bits");
 
 static int sweep_second(const struct cfg_windows *w, int end_minute)
 {
@@ -351,6 +355,12 @@ static int schedule(const struct cfg_windows *w, int day_end_minute, struct time
                              1u << DAY_ABSENCE_SWEEP};
     if (w->noon_enabled)
         ev[n++] = (struct timed){DAY_NOON_CLOSED, w->noon_end * 60, 0, 1u << DAY_NOON_CLOSED};
+    if (w->noon_enabled && w->noon_sweep)
+        ev[n++] = (struct timed){DAY_NOON_SWEEP, sweep_second(w, w->noon_end), 0,
+                                 1u << DAY_NOON_SWEEP};
+    if (w->evening_enabled)
+        ev[n++] = (struct timed){DAY_EVENING_SWEEP, sweep_second(w, w->evening_end), 0,
+                                 1u << DAY_EVENING_SWEEP};
     ev[n++] = (struct timed){DAY_END, day_end_minute * 60, 0, 1u << DAY_END};
     for (int i = 1; i < n; i++) /* insertion sort: stable, so ties keep that order */
         for (int j = i; j > 0 && ev[j - 1].second > ev[j].second; j--) {

@@ -47,7 +47,9 @@ const char *civil_utc_iso(int64_t wall_ms, char out[CIVIL_ISO_LEN]);
 
 enum check_window { WIN_NONE, WIN_MORNING, WIN_NOON };
 /* The windows' names, NULL-terminated, in enum order from WIN_MORNING: the one list
- * the ledger and the web check a manual check's window against. */
+ * the ledger and the web check a manual check's window against. Its last,
+ * "evening", is a manual check only (the boarders' 晚检 by the dormitory staff):
+ * the gate's readings are morning or noon checks. */
 extern const char *const check_window_names[];
 /* "morning", "noon", "none". */
 const char *check_window_name(enum check_window w);
@@ -91,6 +93,8 @@ enum day_event {
     DAY_END,             /* [upstream] day_end: the day's final figures */
     DAY_SLOT_SWEEP,      /* an arrival slot's end + absence grace (错峰上学): the sweep of
                           * the groups arriving in slots that end then (slot_end) */
+    DAY_NOON_SWEEP,      /* noon end + absence grace, with [windows] noon_sweep (午检缺勤) */
+    DAY_EVENING_SWEEP,   /* the boarders' evening end + absence grace (晚检), when enabled */
 };
 /* "rollover", "morning-closed", ...: also the names the ledger records them by. */
 const char *day_event_name(enum day_event e);

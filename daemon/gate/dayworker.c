@@ -73,6 +73,26 @@ static int sweep(struct dayworker *w, const struct day_job *j, bool worked)
     return rc;
 }
 
+/* The noon or the boarders' evening sweep (ledger_part_sweep), as the morning's. */
+static int part_sweep(struct dayworker *w, const struct day_job *j, bool worked)
+{
+    const char *part = j->event == DAY_NOON_SWEEP ? "noon" : "evening";
+    if (!worked) {
+        log_notice("%s sweep for %s: the gate recorded nothing that day; no absences made",
+                   part, j->day);
+        return 0;
+    }
+    struct log_sink sink;
+    FILE *errs = log_sink_open(&sink);
+    int created = 0;
+    int rc = ledger_part_sweep(w->ledger, j->day, &j->windows, part, NULL, clock_wall_ms(),
+                               &created, errs ? errs : stderr);
+    log_sink_close(&sink);
+    if (rc == 0)
+        log_notice("%s sweep for %s: %d new %s absences", part, j->day, created, part);
+    return rc;
+}
+
 static int store_availability(struct dayworker *w, const struct day_job *j)
 {
     int rc = 0;
@@ -143,6 +163,9 @@ static int run_event(struct dayworker *w, const struct day_job *j, bool worked)
     case DAY_ABSENCE_SWEEP:
     case DAY_SLOT_SWEEP:
         return sweep(w, j, worked);
+    case DAY_NOON_SWEEP:
+    case DAY_EVENING_SWEEP:
+        return part_sweep(w, j, worked);
     case DAY_END:
         return store_availability(w, j) | day_end(w, j);
     }

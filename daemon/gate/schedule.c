@@ -99,7 +99,8 @@ static void handle(struct schedule *s, const struct day_event_at *e, const struc
     j.slot_end = e->slot_end;
     if (e->event == DAY_ROLLOVER) {
         j.before_ms = now_ms - (int64_t)s->cfg->ledger.retention_days * DAY_MS;
-    } else if (e->event != DAY_ABSENCE_SWEEP && e->event != DAY_SLOT_SWEEP) {
+    } else if (e->event != DAY_ABSENCE_SWEEP && e->event != DAY_SLOT_SWEEP &&
+               e->event != DAY_NOON_SWEEP && e->event != DAY_EVENING_SWEEP) {
         add_availability(s, &j);
         j.report = true;
     }
@@ -146,6 +147,17 @@ static void on_tick(struct loop *loop, void *arg)
     schedule_tick(arg);
 }
 
+/* A past day's noon or evening sweep, when the configuration has it. */
+static void catch_up_part(struct schedule *s, enum day_event event, const char *day)
+{
+    const struct cfg_windows *w = &s->cfg->windows;
+    if (event == DAY_NOON_SWEEP ? !(w->noon_enabled && w->noon_sweep) : !w->evening_enabled)
+        return;
+    struct day_job j = job_for(s, event, day);
+    j.past = j.at_start = true;
+    post(s, &j);
+}
+
 /* The controller may have been off at a day's sweep or end (switched off at 17:00
  * on Friday, a crash before 09:00). The school days of the last week, oldest
  * first: their sweep and day end, which the worker does only if the ledger does not
@@ -163,6 +175,8 @@ static void catch_up(struct schedule *s)
         sweep.past = end.past = sweep.at_start = end.at_start = true;
         end.report = true;
         post(s, &sweep);
+        catch_up_part(s, DAY_NOON_SWEEP, day);
+        catch_up_part(s, DAY_EVENING_SWEEP, day);
         post(s, &end);
     }
 }

@@ -304,7 +304,7 @@ enum ledger_status ledger_manual_check(struct ledger *l, const struct manual_che
     if (st != LEDGER_OK)
         return st;
     if (lh_name_index(windows, in->window) < 0) {
-        fprintf(errs, "window '%s' is not morning or noon\n", in->window ? in->window : "");
+        fprintf(errs, "window '%s' is not morning, noon or evening\n", in->window ? in->window : "");
         return LEDGER_INVALID;
     }
     if ((st = check_reading(in->instrument, in->temp_centi, errs)) != LEDGER_OK ||

@@ -45,7 +45,7 @@ struct opened_alerts {
 struct manual_check {
     const char *person;
     const char *day;        /* not after the day of at_ms */
-    const char *window;     /* morning | noon */
+    const char *window;     /* morning | noon | evening (a manual check only) */
     int temp_centi;
     const char *instrument; /* infrared | ear | axillary | oral */
     int threshold_centi;    /* in force, stored with the check */
@@ -190,6 +190,19 @@ int ledger_absence_sweep(struct ledger *l, const char *day, const struct cfg_win
 int ledger_absence_sweep_slot(struct ledger *l, const char *day, const struct cfg_windows *w,
                               int slot_end, const char *by, int64_t at_ms, int *created,
                               int *late, FILE *errs);
+
+/* The part-day sweeps (sql/010's part_absences, cause 'unknown'), part "noon" or
+ * "evening", run at that window's end + absence_grace, never on a closed day,
+ * holiday or out of term (told on errs, 0 made). Noon ([windows] noon_sweep):
+ * who was at school in the morning (a morning check or a late arrival) and has
+ * no noon check — left at noon and did not come back (午检缺勤). Evening
+ * ([windows] evening): the boarders (people.boarder) not absent for the day
+ * without an evening check (晚检). Neither touches people on leave or whose grade
+ * is not back, nor anyone swept for that part already; a check of the part
+ * recorded later withdraws the absence (sql/010's trigger). -1 with a message when
+ * the part is not enabled or its time has not come. */
+int ledger_part_sweep(struct ledger *l, const char *day, const struct cfg_windows *w,
+                      const char *part, const char *by, int64_t at_ms, int *created, FILE *errs);
 
 /* Checks and normalises a symptom list: "cough, fever,cough" -> "fever,cough"
  * (vocabulary order, no duplicates, "" for none). LEDGER_INVALID with a message on errs for an

@@ -351,6 +351,11 @@ static int check_values(struct web_request *rq, struct web_response *rs, json_t 
                   "([windows] noon)");
         return -1;
     }
+    if (strcmp(in->window, "evening") == 0 && !rq->cfg->windows.evening_enabled) {
+        web_error(rs, 400, "evening checks are not enabled in this school's configuration "
+                  "([windows] evening)");
+        return -1;
+    }
     in->day = day;
     return 0;
 }

@@ -1286,6 +1286,44 @@ static void test_windows_and_kinds(void **state)
     config_free(cfg);
 }
 
+/* Issue 19: the noon sweep and the boarders' evening window. */
+static void test_noon_sweep_and_evening(void **state)
+{
+    (void)state;
+    struct config *cfg = parse_ok("[windows]\nmorning = 07:00-08:30\nnoon = 11:30-13:00\n"
+                                  "noon_sweep = yes\nevening = 20:00-20:30\n[school]\n"
+                                  "code = T\nname = x\n[ledger]\ndatabase = l.db\n");
+    assert_true(cfg->windows.noon_sweep);
+    assert_true(cfg->windows.evening_enabled);
+    assert_int_equal(cfg->windows.evening_start, 20 * 60);
+    assert_int_equal(cfg->windows.evening_end, 20 * 60 + 30);
+    config_free(cfg);
+    cfg = parse_ok("[windows]\nmorning = 07:00-08:30\n[school]\ncode = T\nname = x\n"
+                   "[ledger]\ndatabase = l.db\n");
+    assert_false(cfg->windows.noon_sweep);
+    assert_false(cfg->windows.evening_enabled);
+    config_free(cfg);
+    char *errs = parse_bad("[windows]\nmorning = 07:00-08:30\nnoon_sweep = yes\n"
+                           "evening = 08:00-09:00\n[school]\ncode = T\nname = x\n"
+                           "[ledger]\ndatabase = l.db\n", 2);
+    expect(errs, "mem.conf:3: [windows] noon_sweep: needs a noon window ([windows] noon = "
+                 "HH:MM-HH:MM)");
+    expect(errs, "mem.conf:4: [windows] evening: starts at 08:00, before the morning window "
+                 "ends (08:30)");
+    free(errs);
+    errs = parse_bad("[windows]\nmorning = 07:00-08:30\nnoon = 11:30-13:00\n"
+                     "evening = 12:00-20:00x\n[school]\ncode = T\nname = x\n"
+                     "[ledger]\ndatabase = l.db\n", 1);
+    expect(errs, "mem.conf:4: [windows] evening: \"12:00-20:00x\" is not off or a time span");
+    free(errs);
+    errs = parse_bad("[windows]\nmorning = 07:00-08:30\nnoon = 11:30-13:00\n"
+                     "evening = 12:00-20:00\n[school]\ncode = T\nname = x\n"
+                     "[ledger]\ndatabase = l.db\n", 1);
+    expect(errs, "mem.conf:4: [windows] evening: starts at 12:00, before the noon window ends "
+                 "(13:00)");
+    free(errs);
+}
+
 /* [windows] days: the text before and after it, so that it is on line 3. */
 #define DAYS_HEAD "[windows]\nmorning = 07:00-08:30\n"
 #define DAYS_TAIL "[school]\ncode = T\nname = x\n[ledger]\ndatabase = l.db\n"
@@ -1534,6 +1572,7 @@ int main(void)
         cmocka_unit_test(test_too_many_buses),
         cmocka_unit_test(test_text_encoding),
         cmocka_unit_test(test_windows_and_kinds),
+        cmocka_unit_test(test_noon_sweep_and_evening),
         cmocka_unit_test(test_school_days),
         cmocka_unit_test(test_school_days_errors),
         cmocka_unit_test(test_indicator_log),

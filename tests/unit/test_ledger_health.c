@@ -285,7 +285,7 @@ static void test_manual_check_bad_input_changes_nothing(void **state)
     } rows[] = {
         {"S9", D0, "morning", "ear", 3650, "no one with id 'S9'"},
         {"S1", "2024-02-30", "morning", "ear", 3650, "is not a date"},
-        {"S1", D0, "evening", "ear", 3650, "window 'evening'"},
+        {"S1", D0, "night", "ear", 3650, "window 'night' is not morning, noon or evening"},
         {"S1", D0, "morning", "gate", 3650, "instrument 'gate'"},
         {"S1", D0, "morning", "ear", 2000, "20.00 °C is not a body temperature"},
         {"S1", DP1, "morning", "ear", 3650, "is in the future"},

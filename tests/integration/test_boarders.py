@@ -1,0 +1,130 @@
+"""Boarders and the part-day sweeps (issue 19) with the real gatescreen and
+gatescreend on a real SQLite ledger. The daemon is started after the day's windows
+(placed before now in a zone where it is about 21:00), so its first tick runs the
+morning sweep, the noon sweep ([windows] noon_sweep = yes, 午检缺勤) and the
+boarders' evening sweep ([windows] evening, 晚检):
+
+- noon: who was at school in the morning and has no noon check is absent for the
+  afternoon (a part_absences row, part 'noon', cause unknown); not who was absent
+  all day, who has a noon check, who is on leave;
+- evening: the boarders without an evening check (`gatescreen check --window
+  evening`, the dormitory staff's), not the day pupils, not a boarder absent all day;
+- morning: a boarder without a gate reading is present only with the dormitory's
+  manual morning check;
+- each sweep once a school day: a restart does not run them again;
+- `--window evening` is refused with a clear message when [windows] evening is off."""
+import datetime
+import os
+import time
+
+import gslib
+from gslib import check
+
+ROSTER = """\
+external_id,kind,name,grade,class,card,active,住校
+A1,student,张一,一年级,一年级1班,1001,1,否
+A2,student,张二,一年级,一年级1班,1002,1,否
+A3,student,张三,一年级,一年级1班,1003,1,否
+A4,student,张四,一年级,一年级1班,1004,1,否
+B1,student,李一,一年级,一年级1班,2001,1,是
+B2,student,李二,一年级,一年级1班,2002,1,是
+B3,student,李三,一年级,一年级1班,2003,1,是
+"""
+
+
+def must(conf, *args, status=0):
+    r = gslib.cli(conf, *args)
+    check(r.returncode == status, "gatescreen %s: exit %d (want %d) %s" % (
+        " ".join(args)[:70], r.returncode, status, (r.stderr or r.stdout).strip()[:160]))
+    return r
+
+
+def parts(db, day):
+    return sorted(gslib.db_query(
+        db, "SELECT p.external_id, a.part, a.cause FROM part_absences a JOIN people p "
+            "ON p.id = a.person_id WHERE a.day = ?", (day,)))
+
+
+def absences(db, day):
+    return sorted(x for (x,) in gslib.db_query(
+        db, "SELECT p.external_id FROM absences a JOIN people p ON p.id = a.person_id "
+            "WHERE a.day = ?", (day,)))
+
+
+def refused_when_off():
+    d, conf = gslib.scratch(gslib.BASE_CONFIG)
+    path = os.path.join(d, "roster.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ROSTER)
+    must(conf, "roster", "import", path)
+    r = must(conf, "check", "B1", "36.5", "--instrument", "ear", "--window", "evening", status=1)
+    check("evening checks are not enabled in this school's configuration ([windows] evening)"
+          in r.stderr, "evening check refused when off: %s" % r.stderr.strip())
+    r = gslib.cli(conf, "check", "B1", "36.5", "--instrument", "ear", "--window", "night")
+    check(r.returncode != 0 and "night" in r.stderr and "evening" in r.stderr,
+          "an unknown window is refused, naming the windows: %s" % r.stderr.strip())
+
+
+def main():
+    t0 = time.monotonic()
+    refused_when_off()
+    zone, now = gslib.school_zone(21)
+    today = now.strftime("%Y-%m-%d")
+    m = lambda minutes: gslib.hhmm(now + datetime.timedelta(minutes=minutes))
+    conf_text = (gslib.BASE_CONFIG.replace("timezone = Asia/Shanghai", "timezone = " + zone)
+                 .replace("morning = 07:00-08:30\nnoon = 11:30-13:00\n",
+                          "morning = %s-%s\nnoon = %s-%s\nnoon_sweep = yes\nevening = %s-%s\n"
+                          "absence_grace = 1min\ndays = mon-sun\n"
+                          % (m(-300), m(-290), m(-200), m(-190), m(-40), m(-20)))
+                 .replace("tcp = 127.0.0.1:15999", "tcp = 127.0.0.1:%d" % gslib.free_port())
+                 + "\n[upstream]\nday_end = %s\n" % m(-2))
+    d, conf = gslib.scratch(conf_text)
+    db = os.path.join(d, "ledger.db")
+    path = os.path.join(d, "roster.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(ROSTER)
+    must(conf, "roster", "import", path)
+    ear = ("36.5", "--instrument", "ear")
+    for who in ("A1", "A2", "A4", "B1", "B2"):  # A3, B3: nobody saw them
+        must(conf, "check", who, *ear, "--window", "morning", "--by", "宿管")
+    for who in ("A1", "B1", "B2"):
+        must(conf, "check", who, *ear, "--window", "noon")
+    must(conf, "check", "B2", *ear, "--window", "evening", "--by", "宿管")
+    must(conf, "leave", "A4", "--from", today, "--to", today, "--reason", "下午看病")
+
+    dm = gslib.Daemon(conf)
+    check(dm.wait_for("evening sweep for %s:" % today), "the evening sweep runs")
+    check(dm.wait_for("day %s:" % today), "the day ends")
+    text = dm.text()
+    check("noon sweep for %s: 1 new noon absences" % today in text, "the noon sweep is logged")
+    check("evening sweep for %s: 1 new evening absences" % today in text,
+          "the evening sweep is logged")
+    check(absences(db, today) == ["A3", "B3"],
+          "morning: a boarder without a reading or a dormitory check is absent, one with the "
+          "check is not: %s" % absences(db, today))
+    got = parts(db, today)
+    check(got == [("A2", "noon", "unknown"), ("B1", "evening", "unknown")],
+          "noon: A2 only (A1 checked, A3 absent all day, A4 on leave); evening: B1 only (B2 "
+          "checked, B3 absent all day, day pupils go home): %s" % got)
+    done = gslib.db_query(db, "SELECT event FROM day_events WHERE day = ? ORDER BY event",
+                          (today,))
+    check(("noon-sweep",) in done and ("evening-sweep",) in done,
+          "both sweeps recorded as done: %s" % done)
+    rc, _ = dm.stop()
+    check(rc == 0, "the daemon stops cleanly (%s)" % rc)
+
+    # A restart the same evening: nothing again.
+    dm = gslib.Daemon(conf)
+    check(dm.wait_for("evening-sweep of %s was done already" % today),
+          "after a restart the evening sweep does not run again")
+    check("noon-sweep of %s was done already" % today in dm.text(),
+          "nor the noon sweep")
+    rc, _ = dm.stop()
+    check(rc == 0, "stopped cleanly again")
+    check(parts(db, today) == got, "the restart changed no part-day absence")
+    print("figure: seconds %.1f" % (time.monotonic() - t0))
+    gslib.finish()
+
+
+if __name__ == "__main__":
+    main()
