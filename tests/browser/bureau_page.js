@@ -108,7 +108,9 @@ async function figures(page) {
   rows = await tableText(page, 'figures-table');
   const api = await page.evaluate(async (d) => (await fetch('/api/v1/figures?level=school&day=' + d)).json(), THU);
   const want = api.rows.map((r) => [`${r.school.name} (${r.school.code})`, r.illness_per_1000 == null ? '' : r.illness_per_1000.toFixed(1)]);
-  const per1000 = 6; /* the column of illness per 1,000 */
+  /* the column of illness per 1,000, found by its key (columns come and go) */
+  const per1000 = await page.evaluate(() => [...document.querySelectorAll('#figures-table thead th')]
+    .findIndex((th) => th.dataset.k === 'per1000'));
   check(JSON.stringify(rows.map((r) => [r[0], r[per1000]])) === JSON.stringify(want) &&
     rows[0][0].includes('W2'), 'a click: the county\'s schools, highest illness rate first, as the API: ' +
     JSON.stringify(rows.map((r) => [r[0], r[per1000]])));

@@ -372,6 +372,14 @@ def reported_closed(b, c, city):
     w = [x for x in j["counties"] if x["county"] == W] if st == 200 else []
     check(w and w[0]["reported_closed"] == 1, "today: %s's county has one school that reported "
           "closed (%s)" % (thu, w and w[0].get("reported_closed")))
+    # Its students and staff apart (version 2's groups) reach the figures' rows, which
+    # the page shows as the students' and the staff's check rates and staff illness.
+    st, j, _, _ = city.req("GET", "/api/v1/figures?level=county&day=" + thu)
+    rows = {r.get("county"): r for r in j.get("rows", [])} if st == 200 else {}
+    g = (rows.get(W) or {}).get("groups") or {}
+    check(g.get("schools") == 1 and "morning_rate" in g.get("staff", {}) and
+          "absences_illness" in g.get("staff", {}),
+          "the figures of %s's county have its students and staff apart: %s" % (thu, g))
     st, _, h, text = city.req("GET", "/api/v1/today/counties.csv?deadline=day&day=" + thu)
     rows = csv_rows(st, h, text)
     col = rows[0].index("reported_closed") if rows and "reported_closed" in rows[0] else -1

@@ -20,6 +20,7 @@ const T = {
     role_admin: "管理员", need_note: "请填写处理说明", users: "用户", role: "角色",
     add_user: "添加用户", active: "启用", disabled: "停用", disable: "停用", enable: "启用",
     figures: "数据", trends: "趋势", csv: "下载 CSV", unit: "单位", check_rate: "晨检率",
+    stu_rate: "学生晨检率", stf_rate: "教职工晨检率", stf_ill: "教职工病假",
     fever_screens: "发热筛查", referrals: "转诊", ill_absences: "病假", per1000: "病假/千名学生",
     personal: "事假", s_fever: "发热", s_cough: "咳嗽", s_sore_throat: "咽痛", s_diarrhoea: "腹泻",
     s_vomiting: "呕吐", s_rash: "皮疹", s_conjunctivitis: "红眼", s_other: "其他",
@@ -48,6 +49,7 @@ const T = {
     active: "active", disabled: "disabled", disable: "Disable", enable: "Enable",
     figures: "Figures", trends: "Trends", csv: "Download CSV", unit: "Unit",
     check_rate: "Check rate", fever_screens: "Fever screens", referrals: "Referrals",
+    stu_rate: "Students checked", stf_rate: "Staff checked", stf_ill: "Staff ill",
     ill_absences: "Illness absences", per1000: "Illness per 1,000 students",
     personal: "Personal", s_fever: "fever", s_cough: "cough", s_sore_throat: "sore throat",
     s_diarrhoea: "diarrhoea", s_vomiting: "vomiting", s_rash: "rash",
@@ -185,6 +187,10 @@ function figValues(r) {
     fever: r.fevers && r.fevers.screens, referrals: r.referrals && r.referrals.opened,
     ill: a && a.by_cause.illness, per1000: r.illness_per_1000, personal: a && a.by_cause.personal,
     avail: r.devices && r.devices.availability,
+    // Students and staff apart (教职工), from the schools that sent version 2 summaries.
+    stu_rate: r.groups && r.groups.students.morning_rate,
+    stf_rate: r.groups && r.groups.staff.morning_rate,
+    stf_ill: r.groups && r.groups.staff.absences_illness,
   };
   for (const s of SYMPTOMS) v["s_" + s] = a && a.by_symptom[s];
   return v;
@@ -192,7 +198,7 @@ function figValues(r) {
 
 function figText(k, v, r) {
   if (k === "reported") return `${r.schools.reported}/${r.schools.expected}`;
-  if (k === "check_rate" || k === "avail") return pct(v);
+  if (k === "check_rate" || k === "avail" || k === "stu_rate" || k === "stf_rate") return pct(v);
   if (k === "per1000") return v == null ? "" : v.toFixed(1);
   return v;
 }
