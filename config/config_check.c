@@ -518,10 +518,12 @@ static void check_terminal_kind_keys(struct parser *p, int i)
         if (cp_given(p, S_TERMINAL, i, adms_only[k]))
             cp_key_problem(p, S_TERMINAL, i, cp_line_of(p, S_TERMINAL, i, adms_only[k]),
                            adms_only[k], "is for kind = zkteco-adms only");
-    /* An ADMS terminal says it is alive every Delay (10 s, our handshake's answer);
-     * a Hikvision terminal that pushes says nothing between events. */
+    /* An ADMS terminal says it is alive every Delay (10 s, our handshake's answer), a
+     * Hikvision alertStream sends heartbeat parts every few seconds to a minute (its
+     * stream is taken for dead after 120 s of silence); a Hikvision terminal that
+     * pushes says nothing between events. */
     if (!cp_given(p, S_TERMINAL, i, "offline_after"))
-        t->offline_after_ms = adms ? 60000 : 0;
+        t->offline_after_ms = adms ? 60000 : t->mode == CFG_TERM_STREAM ? 120000 : 0;
     if (!adms)
         return;
     if (t->mode == CFG_TERM_STREAM)

@@ -76,10 +76,20 @@ static void on_part(void *arg, enum isapi_part kind, const char *data, size_t le
         log_limited(&st->part_log, clock_mono_ms(), LOG_EVERY_MS, LOG_LVL_WARN,
                     "terminals: [terminal %s]'s alertStream sent an event we cannot read: %s",
                     term->name, why);
-    if (r != ISAPI_EVENT)
-        return; /* heartbeats (videoloss, heartBeat), door events */
     ev.terminal.terminal = st->terminal;
     ev.terminal.lane = term->lane;
+    if (r != ISAPI_EVENT) {
+        /* A heartbeat (videoloss, heartBeat) or a door event: nothing to decide, but the
+         * terminal is there (README "Online and offline"). */
+        if (r == ISAPI_IGNORED) {
+            struct event alive = {.kind = EV_TERMINAL_ALIVE, .mono_ms = ev.mono_ms,
+                                  .posted_us = ev.posted_us};
+            alive.terminal.terminal = st->terminal;
+            alive.terminal.lane = term->lane;
+            (void)evq_post(st->ts->q, &alive); /* -1 only when stopping */
+        }
+        return;
+    }
     ev.terminal.wall_ms = clock_wall_ms();
     if (evq_post(st->ts->q, &ev) < 0)
         log_warn("terminals: [terminal %s]: stopping; an event from its alertStream is "

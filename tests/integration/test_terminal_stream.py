@@ -49,6 +49,7 @@ isapi_port = %d
 lane = a
 user = admin
 password_file = %s
+offline_after = 3s
 
 [terminal face-w]
 kind = hikvision-isapi
@@ -58,6 +59,7 @@ isapi_port = %d
 lane = b
 user = admin
 password_file = %s
+offline_after = 2s
 %s""" % (
        "[terminals]\nlisten = 127.0.0.1:%d\n" % listen if listen else "",
        ok.host, ok.port, pw, bad.host, bad.port, badpw,
@@ -155,6 +157,18 @@ def run(ok, bad, label, made=None, hang=None):
           "%s: daemon up, stream open without a [terminals] listener: %s"
           % (label, dm.text()[-600:]))
     check("listening on" not in dm.text(), "%s: no listener started" % label)
+    # Online and offline: the terminal whose stream we cannot open (its password is
+    # wrong) is offline after its 2 s, its lane blinking amber; the one whose stream
+    # sends heartbeat parts stays online past its 3 s without a single event.
+    blink = lambda ln: ln["blink"] == "1" and ln["lamp"] == "amber"
+    ln = lights.next("b", blink, timeout=8.0)
+    check(ln is not None and "[terminal face-w] not heard from" in dm.text(),
+          "%s: a stream terminal never heard from is offline: lane b blinks amber (%r)"
+          % (label, ln))
+    check(lights.next("a", blink, timeout=4.0) is None and
+          "[terminal face-s] not heard from" not in dm.text(),
+          "%s: heartbeat parts keep a stream terminal online for 4 s without an event" % label)
+    lights.skip_all()
 
     ok.send_json(201, "S1", 36.5)
     ln = lights.next("a")
