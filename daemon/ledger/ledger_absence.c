@@ -502,8 +502,10 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
  * ?9 = 1, only the pupils arriving in one slot (civil_slot_lists: their class in
  * ?10, or their grade in ?11 and their class not in ?12, which have slots of their
  * own); teachers and staff keep the whole window, also those with a class. A
- * boarder is no exception: without a gate reading they are present only with a
- * morning check, the dormitory staff's manual one. */
+ * boarder who did not leave passes no gate in the morning: present without a gate
+ * reading when the dormitory check of the evening before was recorded (a manual
+ * check with window = evening on the day before, issue 19), or with the dormitory
+ * staff's manual morning check. */
 #define SWEEP_CANDIDATES                                                                     \
     "SELECT id, CASE WHEN r IS NULL THEN c WHEN c IS NULL THEN r ELSE min(r, c) END AS first_ms " \
     "FROM (SELECT p.id AS id, "                                                              \
@@ -516,6 +518,8 @@ enum ledger_status ledger_certificate_add(struct ledger *l, const char *person,
     "                AND instr(?12, char(31) || p.class || char(31)) = 0)))) "              \
     "  AND NOT EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id AND c.day = ?1 "     \
     "                  AND c.window = 'morning') "                                           \
+    "  AND NOT (p.boarder = 1 AND EXISTS (SELECT 1 FROM checks c WHERE c.person_id = p.id "  \
+    "           AND c.window = 'evening' AND c.day = date(?1, '-1 day'))) "                  \
     "  AND NOT EXISTS (SELECT 1 FROM absences a WHERE a.person_id = p.id AND a.day = ?1))"
 
 /* The part-day sweep of part ?5 ('noon', 'evening'): the people expected on day ?1

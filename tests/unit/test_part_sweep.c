@@ -162,21 +162,35 @@ static void test_evening_sweep(void **state)
     assert_non_null(strstr(errs(f), "[windows] evening"));
 }
 
-/* A boarder sleeps at school, but without a gate reading they are present in the
- * morning only with the dormitory staff's morning check. */
+/* A boarder sleeps at school: without a gate reading they are present in the morning
+ * with the dormitory check of the evening before (window = evening, the day before)
+ * or the dormitory staff's morning check; a day pupil's evening check does not count,
+ * nor a boarder's of two days before. */
 static void test_morning_boarders(void **state)
 {
     struct fx *f = *state;
     pupil(f, "B1", 1); /* no reading, no check */
     pupil(f, "B2", 1); /* no reading, the dormitory's morning check */
+    pupil(f, "B3", 1); /* no reading, checked in the dormitory the evening before */
+    pupil(f, "B4", 1); /* no reading, checked in the dormitory two evenings before */
+    pupil(f, "P1", 0); /* a day pupil with an evening check the day before */
     assert_int_equal(check(f, "B2", "morning", at(D0, 7, 5)), LEDGER_OK);
+    const char *dorm = "INSERT INTO checks (person_id, day, window, temp_centi, threshold_centi, "
+                       "instrument, by_user, at_ms) SELECT id, date('%s', '%s'), 'evening', 3650, "
+                       "3730, 'ear', '宿管', 0 FROM people WHERE external_id = '%s'";
+    sql(f, dorm, D0, "-1 day", "B3");
+    sql(f, dorm, D0, "-2 day", "B4");
+    sql(f, dorm, D0, "-1 day", "P1");
     int created = 0, late = 0;
     assert_int_equal(ledger_absence_sweep(f->l, D0, &f->w, NULL, at(D0, 9, 0), &created, &late,
                                           f->e), 0);
-    assert_int_equal(created, 1);
+    assert_int_equal(created, 3); /* B1, B4, P1 */
     assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE cause = 'unknown' AND "
                             "person_id = " PID("B1")), 1);
     assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("B2")), 0);
+    assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("B3")), 0);
+    assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("B4")), 1);
+    assert_int_equal(qint(f, "SELECT count(*) FROM absences WHERE person_id = " PID("P1")), 1);
 }
 
 /* The day's events: the noon sweep at noon end + grace with noon_sweep, the evening's
