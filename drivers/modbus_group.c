@@ -139,6 +139,7 @@ static void *group_thread(void *arg)
 {
     struct mgroup *g = arg;
     g->pfds[0] = (struct pollfd){.fd = g->stop_fd, .events = POLLIN};
+    int64_t said_us = INT64_MIN; /* the last ppoll failure logged */
     while (!atomic_load(&g->stop)) {
         int64_t wake_us;
         int n = prepare(g, clock_mono_us(), &wake_us);
@@ -147,8 +148,18 @@ static void *group_thread(void *arg)
             left = 0;
         struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (long)(left % 1000000) * 1000};
         if (ppoll(g->pfds, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR) {
-            log_errno(LOG_LVL_ERR, errno, "Modbus TCP buses: ppoll");
-            break;
+            /* Never stop polling for good (every bus would freeze with its devices
+             * still "online"): the polls under way time out in step() and their
+             * devices go offline, amber, until ppoll works again. */
+            int e = errno;
+            if (clock_mono_us() - said_us >= 60 * 1000000LL) {
+                log_errno(LOG_LVL_ERR, e, "Modbus TCP buses: ppoll (trying again)");
+                said_us = clock_mono_us();
+            }
+            for (int i = 0; i < n; i++)
+                g->pfds[i].revents = 0;
+            struct timespec pause = {.tv_nsec = 10 * 1000000L};
+            nanosleep(&pause, NULL);
         }
         int64_t now = clock_mono_us();
         for (int i = 1; i < n; i++)

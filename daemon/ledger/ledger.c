@@ -207,7 +207,12 @@ void ledger_close(struct ledger *l)
     /* The daemon folds the WAL back so the file is whole on its own (backups,
      * copies); others copy what they can without waiting for anyone. */
     int mode = l->truncate_on_close ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
-    if (sqlite3_wal_checkpoint_v2(l->db, NULL, mode, NULL, NULL) != SQLITE_OK)
+    int rc = sqlite3_wal_checkpoint_v2(l->db, NULL, mode, NULL, NULL);
+    /* A passive checkpoint is a courtesy: another connection's checkpoint under way
+     * (several web threads closing at once) makes it BUSY, and nothing is lost. */
+    bool courtesy = mode == SQLITE_CHECKPOINT_PASSIVE &&
+                    ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED);
+    if (rc != SQLITE_OK && !courtesy)
         ledger_log_error(l, "WAL checkpoint");
     if (sqlite3_close(l->db) != SQLITE_OK)
         ledger_log_error(l, "close (statements still open)");

@@ -110,6 +110,31 @@ static int sync_file(const char *path, FILE *errs)
     return 0;
 }
 
+/* The folder holding path, synced: a file's new name is in its folder's data. */
+static int sync_dir_of(const char *path, FILE *errs)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    /* "x": the current folder; "/x": the root; "a/b/x": "a/b". */
+    size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir)
+        return -1;
+    if (n)
+        memcpy(dir, path, n);
+    else
+        dir[n++] = '.';
+    dir[n] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0) {
+        fprintf(errs, "%s: cannot sync the folder: %s\n", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 /* Writes a copy of the open connection src's database to dest, a new file: the copy goes to "<dest>.partial" first and is renamed only
  * when whole and on disk, so dest is either absent or complete. */
 static int backup_to(sqlite3 *src, const char *dest, FILE *errs)
@@ -122,7 +147,9 @@ static int backup_to(sqlite3 *src, const char *dest, FILE *errs)
     /* O_EXCL: never overwrite a file someone keeps; 0600: it is health data. */
     int fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(errs, "%s: cannot create: %s\n", part, strerror(errno));
+        int e = errno;
+        fprintf(errs, "%s: cannot create: %s%s\n", part, strerror(e),
+                e == EEXIST ? " (a backup cut short left it; delete it and try again)" : "");
         return -1;
     }
     close(fd);
@@ -144,7 +171,7 @@ static int backup_to(sqlite3 *src, const char *dest, FILE *errs)
         fprintf(errs, "%s: %s\n", dest, strerror(errno));
         goto fail;
     }
-    rc = 0;
+    rc = sync_dir_of(dest, errs); /* the new name survives a power cut too */
 fail:
     sqlite3_close(dst);
     unlink(part);

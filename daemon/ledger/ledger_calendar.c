@@ -45,13 +45,18 @@ static enum ledger_status check_range(const char *from, const char *to, int *day
 static int close_one(struct ledger *l, const char *day, const char *reason, const char *by,
                      int64_t at_ms, int *closed, int *cleared)
 {
-    int added = 0, gone = 0;
+    int added = 0, gone = 0, parts = 0;
+    /* The noon and evening sweeps' absences of a day closed after them go too (a
+     * part-day absence has no follow-ups). */
     if (lh_run(l, &added, "INSERT OR IGNORE INTO closed_days (day, reason, by_user, at_ms) "
                           "VALUES (?1, ?2, ?3, ?4)", "tttI", day, reason, by, at_ms) < 0 ||
         lh_run(l, &gone, "DELETE FROM absences WHERE day = ?1 AND cause = 'unknown' AND "
                          "NOT EXISTS (SELECT 1 FROM absence_followups f WHERE "
-                         "f.absence_id = absences.id)", "t", day) < 0)
+                         "f.absence_id = absences.id)", "t", day) < 0 ||
+        lh_run(l, &parts, "DELETE FROM part_absences WHERE day = ?1 AND cause = 'unknown'", "t",
+               day) < 0)
         return -1;
+    gone += parts;
     *closed += added;
     *cleared += gone;
     if (!added)

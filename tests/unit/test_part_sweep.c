@@ -108,6 +108,15 @@ static void test_noon_sweep(void **state)
                             "AND detail LIKE '%%noon absence%%'"), 1);
     assert_int_equal(qint(f, "SELECT count(*) FROM audit_log WHERE action = "
                             "'part-day absence sweep'"), 1);
+    /* The school closes the day afterwards (a storm at noon): nobody was absent, at
+     * noon either; D's noon absence goes with C's unexplained one (a review found the
+     * noon ones kept). */
+    int closed = 0, cleared = 0;
+    assert_int_equal(ledger_close_days(f->l, D0, D0, "暴雨停课", "校长", at(D0, 16, 0), &closed,
+                                       &cleared, f->e), LEDGER_OK);
+    assert_int_equal(closed, 1);
+    assert_int_equal(cleared, 2); /* C's day absence, D's noon one */
+    assert_int_equal(qint(f, "SELECT count(*) FROM part_absences WHERE day = '" D0 "'"), 0);
 }
 
 static void test_noon_sweep_off_and_closed(void **state)
