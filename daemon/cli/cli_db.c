@@ -3,8 +3,10 @@
  * holds the ledger's claim (the daemon holds it while it runs) for the copy. */
 #include "cli_db.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config_load.h"
 #include "ledger.h"
@@ -35,6 +37,13 @@ int cli_db_upgrade(struct cli *cli, int argc, char **argv)
     (void)argv;
     if (argc != 1)
         return cli_usage_error("db upgrade: takes no arguments%s", "");
+    if (!cli->cfg && !(cli->cfg = config_load(cli->config_path, stderr)))
+        return EXIT_USAGE;
+    struct stat st;
+    if (stat(cli->cfg->ledger.database, &st) < 0 && errno == ENOENT)
+        return cli_fail("db upgrade: %s does not exist; gatescreend makes it at its first start "
+                        "(or restore a backup: gatescreen db restore FILE)",
+                        cli->cfg->ledger.database);
     int rc = cli_open_db(cli, false);
     if (rc != EXIT_OK)
         return rc;

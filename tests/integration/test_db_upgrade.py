@@ -56,6 +56,12 @@ def main():
     check(len(filled) >= 15, "fixture has rows in %d of %d tables: %s" %
           (len(filled), len(before), ", ".join(sorted(filled))))
 
+    d, conf = gslib.scratch()
+    r = gslib.cli(conf, "db", "upgrade")
+    check(r.returncode == 1 and "does not exist" in r.stderr and
+          not os.path.exists(os.path.join(d, "ledger.db")),
+          "db upgrade without a ledger: refused, nothing made (%s)" % r.stderr.strip())
+
     d, conf, db = fresh_copy()
     r = gslib.cli(conf, "db", "check")
     check(r.returncode == 0 and "schema version 1 " in r.stdout and "db upgrade" in r.stdout,
