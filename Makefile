@@ -8,7 +8,6 @@ SAN_BUILD  ?= build-sanitize
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 GPIOD2_BUILD ?= build-gpiod2
-ARM64_BUILD ?= build-arm64
 JOBS       ?= $(shell nproc)
 DEMO_DIR   := $(BUILD)/demo
 # The demo's ports: the Modbus simulator on it, the school's web page, the bureau's
@@ -18,7 +17,7 @@ DEMO_PORT_BASE ?= 15020
 CTEST_ARGS ?= --output-on-failure
 
 .PHONY: all deps build build-sanitize build-tsan test test-normal test-sanitize test-tsan \
-        test-gpiod2 test-arm64 deb deb-arm64 deb-armhf reliability-long demo install \
+        test-gpiod2 test-arm64 test-armhf deb deb-arm64 deb-armhf reliability-long demo install \
         fuzz clean
 
 all: build
@@ -74,19 +73,23 @@ test-tsan: build-tsan
 	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest $(CTEST_ARGS) -j $(JOBS) -R '$(TSAN_TESTS)'
 
-# The gate controllers' ARM build (README, "ARM gate controllers"): cross-compiled for
-# arm64 with Debian multiarch (.ci/install-cross), the unit tests and the Modbus and
-# gate integration tests run under qemu-user. The bureau is left out (GS_BUREAU=OFF).
+# The gate controllers' ARM builds (README, "ARM gate controllers"): cross-compiled
+# with Debian multiarch (.ci/install-cross), the unit tests and the Modbus and gate
+# integration tests run under qemu-user. arm64 is in `make test`; armhf (32-bit: a
+# 32-bit long and time_t) on demand, `make test-armhf`. The bureau is left out
+# (GS_BUREAU=OFF).
 CROSS_CMAKE = -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/toolchain-cross.cmake -DGS_BUREAU=OFF \
               -DCMAKE_BUILD_TYPE=RelWithDebInfo
-$(ARM64_BUILD)/CMakeCache.txt: | deps
-	.ci/install-cross arm64
-	cmake -S . -B $(ARM64_BUILD) $(CROSS_CMAKE) -DGS_CROSS_TRIPLET=aarch64-linux-gnu
+CROSS_TRIPLET_arm64 = aarch64-linux-gnu
+CROSS_TRIPLET_armhf = arm-linux-gnueabihf
+build-arm64/CMakeCache.txt build-armhf/CMakeCache.txt: build-%/CMakeCache.txt: | deps
+	.ci/install-cross $*
+	cmake -S . -B build-$* $(CROSS_CMAKE) -DGS_CROSS_TRIPLET=$(CROSS_TRIPLET_$*)
 
-test-arm64: deps $(ARM64_BUILD)/CMakeCache.txt
-	.ci/install-cross arm64
-	cmake --build $(ARM64_BUILD) -j $(JOBS)
-	cd $(ARM64_BUILD) && ctest $(CTEST_ARGS) -j $(JOBS) -L unit && ctest $(CTEST_ARGS) -L cross
+test-arm64 test-armhf: test-%: deps build-%/CMakeCache.txt
+	.ci/install-cross $*
+	cmake --build build-$* -j $(JOBS)
+	cd build-$* && ctest $(CTEST_ARGS) -j $(JOBS) -L unit && ctest $(CTEST_ARGS) -L cross
 
 # Debian packages (README, "Installing"), into the parent folder as dpkg-buildpackage
 # does: for this machine, and cross-built for the gate controllers (without the bureau).
@@ -119,4 +122,4 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(GPIOD2_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(GPIOD2_BUILD) build-arm64 build-armhf

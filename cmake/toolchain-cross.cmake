@@ -6,6 +6,11 @@ set(CMAKE_SYSTEM_NAME Linux)
 if(NOT GS_CROSS_TRIPLET)
   set(GS_CROSS_TRIPLET aarch64-linux-gnu)
 endif()
+# CMake reads this file again for each try_compile (the compiler checks), in the same
+# process, without the command line's -D: without passing the triplet on, those
+# reads took the default and set the process's PKG_CONFIG_LIBDIR below to arm64's,
+# so an armhf build found /usr/lib/aarch64-linux-gnu's libraries and headers.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES GS_CROSS_TRIPLET)
 if(GS_CROSS_TRIPLET MATCHES "^aarch64")
   set(CMAKE_SYSTEM_PROCESSOR aarch64)
   set(GS_QEMU qemu-aarch64)

@@ -9,14 +9,34 @@
 #include <string.h>
 #include <strings.h>
 
-static int tn_integer(const char *s, int base, long min, long max, long *out)
+/* long long: 64 bits on every target, where long is 32 on armhf (a card number
+ * above 2^31 must still parse there). */
+static int tn_integer(const char *s, int base, long long min, long long max, long long *out)
 {
     if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
         return -1;
     char *end;
     errno = 0;
-    long v = strtol(s, &end, base);
+    long long v = strtoll(s, &end, base);
     if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int tn_integer_long(const char *s, int base, long min, long max, long *out)
+{
+    long long v;
+    if (tn_integer(s, base, min, max, &v) < 0)
+        return -1;
+    *out = (long)v;
+    return 0;
+}
+
+int tn_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    long long v;
+    if (tn_integer(s, 10, min, max, &v) < 0)
         return -1;
     *out = v;
     return 0;
@@ -24,15 +44,15 @@ static int tn_integer(const char *s, int base, long min, long max, long *out)
 
 int tn_long(const char *s, long min, long max, long *out)
 {
-    return tn_integer(s, 10, min, max, out);
+    return tn_integer_long(s, 10, min, max, out);
 }
 
 int tn_long_hex(const char *s, long min, long max, long *out)
 {
     if (s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
         return s[2] == '\0' || s[2] == '-' || s[2] == '+' ? -1
-                                                          : tn_integer(s + 2, 16, min, max, out);
-    return tn_integer(s, 10, min, max, out);
+                                                          : tn_integer_long(s + 2, 16, min, max, out);
+    return tn_integer_long(s, 10, min, max, out);
 }
 
 int tn_centi(const char *s, long min, long max, long *out)

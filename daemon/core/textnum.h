@@ -10,6 +10,9 @@
 
 /* Decimal integer, optional sign, no spaces, within [min, max]. */
 int tn_long(const char *s, long min, long max, long *out);
+/* The same for 64-bit values, whatever the size of long: card numbers (up to
+ * 2^32 - 1) and database ids, which do not fit a 32-bit target's long. */
+int tn_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Like tn_long, also accepting 0x hex (for bit masks and register addresses). */
 int tn_long_hex(const char *s, long min, long max, long *out);
 /* Decimal number with at most two decimals, as hundredths: "37.3" -> 3730.

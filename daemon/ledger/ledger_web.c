@@ -93,13 +93,13 @@ int ledger_web_search(struct ledger *l, const char *text, const char *class_name
                       void (*fn)(const struct lw_person *p, void *arg), void *arg)
 {
     struct person_cb cb = {fn, arg};
-    long card;
+    int64_t card;
     sqlite3_stmt *st = ledger_prepare(l, SEARCH_SQL);
     if (st && (ledger_bind_text(st, 1, text) < 0 || sqlite3_bind_int(st, 3, limit) != SQLITE_OK ||
                ledger_bind_text(st, 4, class_name) < 0))
         st = bind_failed(l, st, "search people");
     /* A card number as the reader reports it; a larger one just matches nobody. */
-    if (st && tn_long(text, 0, LONG_MAX, &card) == 0 &&
+    if (st && tn_int64(text, 0, INT64_MAX, &card) == 0 &&
         sqlite3_bind_int64(st, 2, card) != SQLITE_OK)
         st = bind_failed(l, st, "search people");
     return ledger_each_row(l, st, "search people", person_row, &cb);

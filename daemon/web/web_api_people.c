@@ -29,10 +29,10 @@ static json_t *cards_json(const char *cards)
     json_t *a = json_array();
     for (const char *p = cards; a && *p;) {
         char num[24];
-        long n;
+        int64_t n;
         size_t len = strcspn(p, ",");
         snprintf(num, sizeof num, "%.*s", (int)(len < sizeof num ? len : sizeof num - 1), p);
-        if (tn_long(num, 0, LONG_MAX, &n) == 0 && json_array_append_new(a, json_integer(n)) < 0) {
+        if (tn_int64(num, 0, INT64_MAX, &n) == 0 && json_array_append_new(a, json_integer(n)) < 0) {
             json_decref(a);
             return NULL;
         }

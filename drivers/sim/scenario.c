@@ -1,6 +1,7 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <modbus/modbus.h>
@@ -14,7 +15,7 @@
 
 #define TEMP_MIN_CENTI (-5000L) /* what the device registers can plausibly hold */
 #define TEMP_MAX_CENTI 15000L
-#define CARD_MAX 4294967295L    /* two 16-bit card registers */
+#define CARD_MAX INT64_C(4294967295)    /* two 16-bit card registers */
 #define DURATION_MAX_MS (24LL * 3600 * 1000)
 #define AT_MAX_S 1e7
 
@@ -106,9 +107,10 @@ static int parse_value(char *word, struct sim_cmd *cmd, char *err, size_t errlen
     }
     if (strcmp(word, "card") != 0)
         return fail(err, errlen, "unknown value '%s' (temp, card, ambient)", word);
-    if (tn_long(v, 0, CARD_MAX, &n) < 0)
-        return fail(err, errlen, "card=%s: expected a number from 0 to %ld", v, CARD_MAX);
-    cmd->card = (uint32_t)n;
+    int64_t card;
+    if (tn_int64(v, 0, CARD_MAX, &card) < 0)
+        return fail(err, errlen, "card=%s: expected a number from 0 to %" PRId64, v, CARD_MAX);
+    cmd->card = (uint32_t)card;
     return 0;
 }
 

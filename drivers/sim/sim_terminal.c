@@ -505,12 +505,13 @@ static int fail(char *err, size_t n, const char *what, const char *word)
 static int face_word(char *w, struct face *f, enum fmt *fmt, long *repeat, char *err, size_t n)
 {
     long v;
+    int64_t card;
     if (strncmp(w, "id=", 3) == 0 && w[3] && strlen(w + 3) < 33)
         f->id = w + 3;
     else if (strncmp(w, "temp=", 5) == 0 && tn_double(w + 5, 20.0, 50.0, &f->temp) == 0)
         f->has_temp = true;
-    else if (strncmp(w, "card=", 5) == 0 && tn_long(w + 5, 1, 4294967295L, &v) == 0)
-        f->card = (uint64_t)v;
+    else if (strncmp(w, "card=", 5) == 0 && tn_int64(w + 5, 1, UINT32_MAX, &card) == 0)
+        f->card = (uint64_t)card;
     else if (strncmp(w, "serial=", 7) == 0 && tn_long(w + 7, 1, 2000000000L, &v) == 0)
         f->serial = (uint64_t)v;
     else if (strncmp(w, "repeat=", 7) == 0 && tn_long(w + 7, 1, 20, repeat) == 0)

@@ -957,7 +957,7 @@ static void print_machine(const char *dir)
     printf("machine: %ld CPUs online; SQLite %s; ledger files in %s: %s (statfs type 0x%lx, %s)\n",
            sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), dir, fs_name((long)sf.f_type),
            (unsigned long)sf.f_type, mount);
-    if (sf.f_type == 0x01021994 || sf.f_type == 0x858458f6) {
+    if ((unsigned long)sf.f_type == 0x01021994 || (unsigned long)sf.f_type == 0x858458f6) {
         fprintf(stderr, "bench_gate: %s is in memory (tmpfs/ramfs): an fsync costs nothing "
                         "there; give --db-dir on a real disk\n", dir);
         exit(2);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "civil.h"
@@ -88,6 +89,13 @@ static void test_from_ms_shanghai(void **state)
     for (size_t i = 0; i < ARRAY_LEN(t); i++) {
         struct civil c;
         char day[CIVIL_DAY_LEN];
+        /* armhf on Debian 12 has a 32-bit time_t (CMakeLists.txt): beyond 2038 the
+         * instant is refused, not wrapped into another day. */
+        if (sizeof(time_t) < 8 && t[i].ms / 1000 > INT32_MAX) {
+            assert_int_equal(civil_from_ms(t[i].ms, &c), -1);
+            assert_int_equal(civil_day_of(t[i].ms, day), -1);
+            continue;
+        }
         assert_int_equal(civil_from_ms(t[i].ms, &c), 0);
         assert_string_equal(c.day, t[i].day);
         assert_int_equal(c.minute, t[i].minute);

@@ -2,6 +2,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <limits.h>
 #include <cmocka.h>
 #include <string.h>
 
@@ -23,6 +24,26 @@ static void test_long(void **state)
     assert_int_equal(v, 0x15);
     assert_int_equal(tn_long_hex("0x", 0, 0xffff, &v), -1);
     assert_int_equal(tn_long_hex("0x-1", -5, 0xffff, &v), -1);
+    /* A value beyond a 32-bit long is refused, never cut to 32 bits (armhf). */
+    assert_int_equal(tn_long("4294967297", LONG_MIN, LONG_MAX, &v), LONG_MAX > 4294967297 ? 0 : -1);
+}
+
+/* Card numbers run to 2^32 - 1: they must parse on armhf too, where long has 32
+ * bits (the simulator's card=3000000000 was refused there before tn_int64). */
+static void test_int64(void **state)
+{
+    (void)state;
+    int64_t v = 7;
+    assert_int_equal(tn_int64("3000000000", 0, UINT32_MAX, &v), 0);
+    assert_int_equal(v, INT64_C(3000000000));
+    assert_int_equal(tn_int64("4294967295", 0, UINT32_MAX, &v), 0);
+    assert_int_equal(v, INT64_C(4294967295));
+    assert_int_equal(tn_int64("-9223372036854775808", INT64_MIN, INT64_MAX, &v), 0);
+    assert_true(v == INT64_MIN);
+    const char *bad[] = {"", " 1", "4294967296", "-1", "1e3", "9223372036854775808"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(tn_int64(bad[i], 0, UINT32_MAX, &v), -1);
+    assert_true(v == INT64_MIN); /* untouched on failure */
 }
 
 static void test_centi_exact(void **state)
@@ -152,7 +173,8 @@ static void test_utf8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_long),     cmocka_unit_test(test_centi_exact),
+        cmocka_unit_test(test_long),     cmocka_unit_test(test_int64),
+        cmocka_unit_test(test_centi_exact),
         cmocka_unit_test(test_duration), cmocka_unit_test(test_duration_us),
         cmocka_unit_test(test_format_ms),
         cmocka_unit_test(test_times_and_dates),
