@@ -109,8 +109,11 @@ reliability-long: build
 # database under build/demo with the demo roster, the device simulator serving the
 # four lanes, the daemon showing each lane's lights on the console, the nurse's
 # actions through the CLI and on the web page (HTTPS), the bureau's collector on a
-# private PostgreSQL (build/demo/bureau) with 60 other schools' last 30 days, and the
-# day's figures at the end. At a terminal it keeps running until Ctrl-C.
+# private PostgreSQL (build/demo/bureau) with 60 other schools' last 30 days, the
+# day's figures at the end, and the day's registers printed by headless Chromium to
+# build/demo/register-DAY.pdf (tests/browser/print_registers.js; chromium and
+# poppler-utils come from .ci/packages, playwright-core from npm ci when missing).
+# At a terminal it keeps running until Ctrl-C.
 demo: build
 	python3 tests/tools/demo_day.py --build $(BUILD) --dir $(DEMO_DIR) --port-base $(DEMO_PORT_BASE)
 

@@ -212,6 +212,11 @@ bool civil_closed_weekday(const struct cfg_windows *w, const char *day)
            civil_school_day(w, weekday_of(day_number(day)));
 }
 
+bool civil_day_has_end(const struct cfg_windows *w, const char *day)
+{
+    return civil_school_date(w, day) || civil_closed_weekday(w, day);
+}
+
 bool civil_grade_back(const struct cfg_windows *w, const char *grade, const char *day)
 {
     for (int i = 0; grade && i < w->ngrades; i++)
@@ -389,7 +394,7 @@ static int emit_day(const struct cfg_windows *w, int day_end_minute, const char 
 {
     struct timed ev[SCHEDULE_MAX];
     bool open = civil_school_date(w, day);
-    if (!open && !civil_closed_weekday(w, day))
+    if (!civil_day_has_end(w, day))
         return n;
     int count = schedule(w, day_end_minute, ev);
     for (int i = 0; i < count; i++)

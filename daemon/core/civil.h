@@ -75,6 +75,10 @@ const char *civil_day_kind_name(enum civil_day_kind k);
 /* A holiday on a day of the week the school would have been open: the bureau is
  * told the school is closed (its summary says so) rather than hear nothing. */
 bool civil_closed_weekday(const struct cfg_windows *w, const char *day);
+/* Whether the day has a day end (and so a summary): a school day, or a holiday on
+ * a weekday the school would have been open (civil_closed_weekday). The running
+ * clock and the start's catch-up both go by it. */
+bool civil_day_has_end(const struct cfg_windows *w, const char *day);
 
 /* Staged return (分批开学): whether the roster's grade is expected on `day` (its
  * [grade] return day reached, or no return day; any grade not configured is). */

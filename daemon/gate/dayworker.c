@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "evqueue.h"
 #include "ledger.h"
+#include "ledger_calendar.h"
 #include "ledger_health.h"
 #include "log.h"
 
@@ -196,12 +197,33 @@ static const char *event_key(const struct day_job *j, char buf[32])
     return buf;
 }
 
+/* At start, of a missed day the gate recorded nothing on: whether its day end runs
+ * all the same, as on a day the daemon ran through: the school was closed (nobody
+ * expected: a closure, a holiday) and the box was in service before (a day end
+ * recorded earlier; not the days before a fresh install). 1, 0, or -1 on error. */
+static int closed_while_off(struct dayworker *w, const struct day_job *j)
+{
+    bool before = false;
+    if (j->event != DAY_END)
+        return 0;
+    int nobody = ledger_day_expects_nobody(w->ledger, &j->windows, j->day);
+    if (nobody <= 0)
+        return nobody;
+    if (ledger_day_event_before(w->ledger, j->day, day_event_name(DAY_END), &before) < 0)
+        return -1;
+    if (before)
+        log_notice("day %s: the school was closed and the box off: its closed summary now",
+                   j->day);
+    return before;
+}
+
 /* Runs the job's event once for its day (dayworker.h) and records it. */
 static int run_job(struct dayworker *w, struct day_job *j)
 {
     char key[32];
     const char *event = event_key(j, key);
     bool done = false, worked = true;
+    int closed = 0;
     if (!j->again && ledger_day_event_done(w->ledger, j->day, event, &done) < 0)
         return -1;
     if (done) {
@@ -210,12 +232,12 @@ static int run_job(struct dayworker *w, struct day_job *j)
     }
     if (j->past && ledger_day_worked(w->ledger, j->day, &worked) < 0)
         return -1;
-    if (!worked && j->at_start) {
-        j->report = false; /* no summary for a day nothing happened on */
-        return 0;
+    if (!worked && j->at_start && (closed = closed_while_off(w, j)) <= 0) {
+        j->report = false; /* no summary for a school day nothing happened on */
+        return closed;
     }
     int rc = run_event(w, j, worked);
-    if (rc == 0 && worked && !j->again &&
+    if (rc == 0 && (worked || closed) && !j->again &&
         ledger_day_event_record(w->ledger, j->day, event, clock_wall_ms()) < 0)
         rc = -1;
     return rc;

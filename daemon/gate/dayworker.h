@@ -18,8 +18,13 @@
  * before the clock's (`past`) on which the gate recorded no reading (the clock
  * jumped over it, or the daemon was off) gets its figures and summary but no
  * absences, and is not recorded, so that if the day is still to come (a clock that
- * was wrong in the future) it runs normally then; at start (`at_start`) such a day
- * gets nothing at all (a holiday, a switched-off box).
+ * was wrong in the future) it runs normally then. At start (`at_start`) such a day
+ * gets nothing at all (a school day the box was off: the bureau sees it missing,
+ * which is true), unless the school was closed that day (a closure, a holiday:
+ * nobody expected, ledger_day_expects_nobody) and the box was in service before it
+ * (a day end recorded on an earlier day): then its day end runs, is recorded, and
+ * its summary says "closed", as when the daemon runs through a closed day; schools
+ * switch the box off over holidays, and the bureau must tell closed from silent.
  *
  * At stop the job under way finishes, jobs still queued are dropped, and the
  * schedule's catch-up at the next start does them (a purge or sweep cut short by a

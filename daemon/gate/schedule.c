@@ -159,24 +159,29 @@ static void catch_up_part(struct schedule *s, enum day_event event, const char *
 }
 
 /* The controller may have been off at a day's sweep or end (switched off at 17:00
- * on Friday, a crash before 09:00). The school days of the last week, oldest
- * first: their sweep and day end, which the worker does only if the ledger does not
- * have them done and the gate worked that day (not a holiday, not a fresh install). */
+ * on Friday, a crash before 09:00, over a holiday). The days of the last week that
+ * have a day end, oldest first, as the running clock has them (civil_day_has_end):
+ * a school day's sweeps and end, which the worker does only if the ledger does not
+ * have them done and the gate worked that day; a holiday's end alone. A day the
+ * gate did not work on gets its end only when the school was closed (a holiday, a
+ * `gatescreen calendar close`): its summary says closed (dayworker.h). */
 static void catch_up(struct schedule *s)
 {
     char today[CIVIL_DAY_LEN], day[CIVIL_DAY_LEN];
     if (civil_day_of(clock_wall_ms(), today) < 0)
         return;
     for (int back = DAY_CLOCK_CATCH_UP_DAYS; back >= 1; back--) {
-        if (civil_day_add(today, -back, day) < 0 || !civil_school_date(&s->cfg->windows, day))
+        if (civil_day_add(today, -back, day) < 0 || !civil_day_has_end(&s->cfg->windows, day))
             continue;
-        struct day_job sweep = job_for(s, DAY_ABSENCE_SWEEP, day);
         struct day_job end = job_for(s, DAY_END, day);
-        sweep.past = end.past = sweep.at_start = end.at_start = true;
-        end.report = true;
-        post(s, &sweep);
-        catch_up_part(s, DAY_NOON_SWEEP, day);
-        catch_up_part(s, DAY_EVENING_SWEEP, day);
+        end.past = end.at_start = end.report = true;
+        if (civil_school_date(&s->cfg->windows, day)) {
+            struct day_job sweep = job_for(s, DAY_ABSENCE_SWEEP, day);
+            sweep.past = sweep.at_start = true;
+            post(s, &sweep);
+            catch_up_part(s, DAY_NOON_SWEEP, day);
+            catch_up_part(s, DAY_EVENING_SWEEP, day);
+        }
         post(s, &end);
     }
 }

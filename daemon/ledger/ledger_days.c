@@ -22,6 +22,15 @@ int ledger_day_event_record(struct ledger *l, const char *day, const char *event
                            "VALUES (?1, ?2, ?3)", "ttI", day, event, at_ms);
 }
 
+int ledger_day_event_before(struct ledger *l, const char *day, const char *event, bool *found)
+{
+    int64_t v = 0;
+    int rc = lh_query_i64(l, &v, "SELECT EXISTS (SELECT 1 FROM day_events WHERE day < ?1 "
+                                 "AND event = ?2)", "tt", day, event);
+    *found = v != 0;
+    return rc < 0 ? -1 : 0;
+}
+
 int ledger_day_worked(struct ledger *l, const char *day, bool *worked)
 {
     char next[LEDGER_DAY_LEN];

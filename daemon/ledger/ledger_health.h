@@ -404,6 +404,9 @@ int ledger_purge(struct ledger *l, const struct cfg_windows *w, int64_t before_m
 int ledger_day_event_done(struct ledger *l, const char *day, const char *event, bool *done);
 int ledger_day_event_record(struct ledger *l, const char *day, const char *event,
                             int64_t at_ms);
+/* Whether `event` was recorded on a day before `day` (the box was in service before
+ * it: the start's catch-up of closed days goes no further back than that). */
+int ledger_day_event_before(struct ledger *l, const char *day, const char *event, bool *found);
 /* Whether the gate worked on `day`: it recorded a reading (any decision) that day.
  * Readings by their instant, on the readings_at index. */
 int ledger_day_worked(struct ledger *l, const char *day, bool *worked);

@@ -5,10 +5,12 @@
  * test itself). */
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
+const tls = require('tls');
 const { spawn, spawnSync } = require('child_process');
 
 const BUILD = process.env.GS_BUILD_DIR || path.join(__dirname, '../../build');
@@ -141,10 +143,32 @@ function makeCerts(dir) {
   const r = run('python3', [path.join(SOURCE, 'tests/tools/make_certs.py'), dir]);
   if (r.code !== 0) throw new Error('make_certs.py: ' + r.err);
   const certs = JSON.parse(r.out);
-  const pub = run('openssl', ['x509', '-in', certs.server, '-noout', '-pubkey']);
-  const der = spawnSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: pub.out });
-  certs.spki = require('crypto').createHash('sha256').update(der.stdout).digest('base64');
+  certs.spki = spkiOf(fs.readFileSync(certs.server));
   return certs;
+}
+
+/* The base64 SHA-256 of a PEM or DER certificate's SubjectPublicKeyInfo: what
+ * --ignore-certificate-errors-spki-list takes. */
+function spkiOf(cert) {
+  const der = new crypto.X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' });
+  return crypto.createHash('sha256').update(der).digest('base64');
+}
+
+/* The SPKI hash of the certificate the server at https URL `url` shows, once TLS
+ * has verified it against the CA file `caFile` (chain and IP/name): Chromium
+ * then trusts exactly that key, as if it had the CA. Rejects with the reason. */
+function verifiedSpki(url, caFile) {
+  const u = new URL(url);
+  return new Promise(function (resolve, reject) {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port || 443), ca: fs.readFileSync(caFile),
+      servername: net.isIP(u.hostname) ? undefined : u.hostname, timeout: 10000 }, function () {
+      const cert = s.getPeerX509Certificate();
+      s.end();
+      resolve(spkiOf(cert.raw));
+    });
+    s.on('error', function (e) { reject(new Error(url + ': TLS with the CA ' + caFile + ': ' + e.message)); });
+    s.on('timeout', function () { s.destroy(); reject(new Error(url + ': no TLS answer in 10 s')); });
+  });
 }
 
 /* Script errors, CSP violations and dialogs of a page, into `problems` (none are
@@ -188,8 +212,53 @@ function launch(chromium, p, extra) {
   }, extra || {}));
 }
 
+/* Logs in on the page's form as `name`; resolves once Today is shown, rejects with
+ * the form's message when refused. */
+async function login(page, base, name, password) {
+  await page.goto(base + '/');
+  await page.locator('#login input[name=name]').fill(name);
+  await page.locator('#login input[name=password]').fill(password);
+  await page.locator('#login button[type=submit]').click();
+  await page.locator('#queue, #login .status:not(:empty)').first().waitFor({ timeout: 10000 });
+  if (!(await page.locator('#queue').isVisible()))
+    throw new Error('the login as ' + name + ' was refused: ' + await page.locator('#login .status').textContent());
+}
+
+/* The Registers view for opts.span ('day' or 'week') of opts.date (default: the
+ * page's), printed by Chromium to the PDF `file` (A4, as the print stylesheet lays
+ * it out: a class a page). opts.pages: the number of register pages to wait for. */
+async function printRegisters(page, base, opts, file) {
+  await page.goto(base + '/#/registers');
+  const form = page.locator('#register-form');
+  await form.waitFor({ timeout: 10000 });
+  if (opts.date) await form.locator('input[name=date]').fill(opts.date);
+  await form.locator('select[name=span]').selectOption(opts.span || 'day');
+  await form.locator('button[type=submit]').click();
+  await page.waitForTimeout(300);
+  const pages = page.locator('.register-page' + (opts.date ? '[data-date="' + opts.date + '"]' : ''));
+  await pages.nth(Math.max((opts.pages || 1) - 1, 0)).waitFor({ timeout: 20000 });
+  await page.pdf({ path: file, format: 'A4', printBackground: true });
+  return file;
+}
+
+/* pdfinfo's page count and page size (points) of a PDF (poppler-utils). */
+function pdfPages(file) {
+  const r = run('pdfinfo', [file]);
+  const m = /Pages:\s+(\d+)/.exec(r.out);
+  const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(r.out);
+  return { pages: m ? Number(m[1]) : -1, w: size ? Number(size[1]) : 0, h: size ? Number(size[2]) : 0,
+    err: r.err };
+}
+
+/* pdftotext's text of a PDF's pages first..last (all when first is not given). */
+function pdfText(file, first, last) {
+  const args = first ? ['-f', String(first), '-l', String(last || first)] : [];
+  return run('pdftotext', args.concat(['-enc', 'UTF-8', file, '-'])).out;
+}
+
 module.exports = {
   CHROMIUM, ARTIFACTS, launch,
   BUILD, SOURCE, check, finish, sleep, waitUntil, freePort, schoolZone, hhmm, isoDay,
-  addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts, watch, shot,
+  addMinutes, run, cli, sql, Proc, Sim, scratch, makeCerts, spkiOf, verifiedSpki, watch, shot,
+  login, printRegisters, pdfPages, pdfText,
 };

@@ -119,13 +119,7 @@ async function prepare() {
 
 const problems = [];
 
-async function login(page, p, name) {
-  await page.goto(p.base + '/');
-  await page.locator('#login input[name=name]').fill(name);
-  await page.locator('#login input[name=password]').fill(PASSWORD);
-  await page.locator('#login button[type=submit]').click();
-  await page.locator('#queue').waitFor({ timeout: 10000 });
-}
+function login(page, p, name) { return L.login(page, p.base, name, PASSWORD); }
 
 /* GET from inside the page (its session cookie): {status, text}. */
 function fetchText(page, url) {
@@ -141,28 +135,10 @@ async function fetchJson(page, url) {
   return { status: r.status, body: r.status === 200 ? JSON.parse(r.text) : null };
 }
 
-function pdfPages(file) {
-  const r = L.run('pdfinfo', [file]);
-  const m = /Pages:\s+(\d+)/.exec(r.out);
-  const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(r.out);
-  return { pages: m ? Number(m[1]) : -1, w: size ? Number(size[1]) : 0, h: size ? Number(size[2]) : 0,
-    err: r.err };
-}
-
-function pdfText(file, first, last) {
-  const args = first ? ['-f', String(first), '-l', String(last || first)] : [];
-  return L.run('pdftotext', args.concat(['-enc', 'UTF-8', file, '-'])).out;
-}
+const { pdfPages, pdfText } = L;
 
 async function printRegisters(page, p, span, name) {
-  await page.goto(p.base + '/#/registers');
-  await page.locator('#register-form').waitFor({ timeout: 10000 });
-  await page.locator('#register-form select[name=span]').selectOption(span);
-  await page.locator('#register-form button[type=submit]').click();
-  await page.waitForTimeout(300);
-  await page.locator('.register-page').first().waitFor({ timeout: 10000 });
-  const file = path.join(ARTIFACTS, name + '.pdf');
-  await page.pdf({ path: file, format: 'A4', printBackground: true });
+  const file = await L.printRegisters(page, p.base, { span: span }, path.join(ARTIFACTS, name + '.pdf'));
   console.log('# pdf ' + file);
   return file;
 }

@@ -7,6 +7,7 @@ node_modules is missing (`npm ci`; no browser is downloaded), then runs each
 Environment: GS_BUILD_DIR, GS_SOURCE_DIR (set by CTest), GS_ARTIFACTS (where the
 screenshots go; default BUILD/browser-artifacts), GS_CHROMIUM (default
 /usr/bin/chromium)."""
+import fcntl
 import glob
 import os
 import shutil
@@ -16,27 +17,38 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def tools():
-    """Chromium, node and playwright-core (npm ci when missing): the tests'
-    environment (GS_CHROMIUM, GS_NODE, GS_ARTIFACTS), or None with a FAIL line."""
+def find_tools(npm_log=None):
+    """Chromium, node and playwright-core (npm ci when missing, one at a time: the
+    browser tests and `make demo` may both want it): (the environment for node
+    (GS_CHROMIUM, GS_NODE, GS_ARTIFACTS), None), or (None, why they cannot be had).
+    npm_log: a file for npm's output (default: this program's output)."""
     chromium = os.environ.get("GS_CHROMIUM", "/usr/bin/chromium")
     if not os.access(chromium, os.X_OK):
-        print("FAIL - %s not found: install Debian's chromium (.ci/packages)" % chromium)
-        return None
+        return None, "%s not found: install Debian's chromium (.ci/packages)" % chromium
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        print("FAIL - node and npm are needed for the browser tests")
-        return None
-    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
-        print("# npm ci in %s (playwright-core, no browser download)" % HERE, flush=True)
-        r = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE,
-                           env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"))
-        if r.returncode != 0:
-            print("FAIL - npm ci failed (%d)" % r.returncode)
-            return None
+        return None, "node and npm (Node.js 20 or later) are not on PATH"
+    with open(os.path.join(HERE, ".npm-ci.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+            print("# npm ci in %s (playwright-core, no browser download)" % HERE, flush=True)
+            r = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE,
+                               env=dict(os.environ, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD="1"),
+                               stdout=npm_log, stderr=subprocess.STDOUT if npm_log else None)
+            if r.returncode != 0:
+                return None, "npm ci in %s failed (exit %d%s)" % (
+                    HERE, r.returncode, ", see %s" % npm_log.name if npm_log else "")
     build = os.environ.get("GS_BUILD_DIR", os.path.join(HERE, "../../build"))
     env = dict(os.environ, GS_CHROMIUM=chromium, GS_NODE=node)
     env.setdefault("GS_ARTIFACTS", os.path.join(build, "browser-artifacts"))
+    return env, None
+
+
+def tools():
+    """find_tools(), its reason printed as a FAIL line: the environment or None."""
+    env, why = find_tools()
+    if env is None:
+        print("FAIL - " + why)
     return env
 
 

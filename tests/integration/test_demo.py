@@ -1,6 +1,8 @@
 """`make demo` shows all three users (issue 17): tests/tools/demo_day.py in its short
 mode (a school of 200, a morning of one to two minutes, no noon), stdin not a terminal
-and --keep-running, so that it holds at the end as it does at a terminal. While it holds:
+and --keep-running, so that it holds at the end as it does at a terminal. Its output: the
+arrival slots, the observation, the visitor, the registers' CSV and their PDF printed by
+Chromium from the page (a page per class, the headings). While it holds:
 the nurse's page answers over HTTPS (the demo's CA, verification on) and the demo
 logins work; the west gate's face terminal (gatescreen-sim's alertStream) recorded people; the bureau's pull API (the demo's token) has the 60 synthetic schools and
 the demo school for each of the 30 days before today, the demo school's summary of
@@ -14,6 +16,7 @@ import glob
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -243,6 +246,18 @@ def main():
         head = open(regs[0], encoding="utf-8").readline() if regs else ""
         check("as CSV: " in text and head.startswith("\ufeff日期,班级,学号,姓名,晨检体温"),
               "the demo downloads the day's registers (issue 19): %s" % regs)
+        pdfs = glob.glob(os.path.join(d, "register-*.pdf"))
+        info = subprocess.run(["pdfinfo", pdfs[0]], capture_output=True,
+                              text=True).stdout if pdfs else ""
+        pages = re.search(r"Pages:\s+(\d+)", info)
+        text_pdf = subprocess.run(["pdftotext", "-enc", "UTF-8", pdfs[0], "-"], capture_output=True,
+                                  text=True).stdout if pdfs else ""
+        check("the day's registers printed" in text and "the printed registers (PDF): %s"
+              % (pdfs[0] if pdfs else "?") in text and pages and int(pages.group(1)) == 8
+              and "晨午检登记表" in text_pdf and "因病缺勤登记表" in text_pdf,
+              "the demo prints the day's registers to PDF from the page, a page for each of "
+              "its 8 classes, and names it among its artifacts (issue 19): %s, %s pages"
+              % (pdfs, pages.group(1) if pages else "no"))
         if ok:
             check_school(d, base + 1)
             check_bureau(d, base + 2)

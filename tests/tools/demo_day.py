@@ -14,7 +14,10 @@ day's figures at its end. This script plays the school: it sends the arrivals to
 the simulator (a few fevers, invalid readings, visitors with unknown cards,
 absentees, latecomers, children back after an illness) and does what the nurse
 does with the command-line tool (rechecks, referral outcomes, absence causes, a
-certificate, a manual check). The daemon prints each lane's lights on the console;
+certificate, a manual check), and at the end downloads the day's paper registers as
+CSV and prints them from the page with headless Chromium to PDF (node and
+tests/browser/print_registers.js; when they cannot be had the demo says why and goes
+on). The daemon prints each lane's lights on the console;
 lines starting with "demo:" say what the school is doing. At the end it prints the
 day's figures and where the database is.
 
@@ -29,7 +32,9 @@ ends the script stops the programs and PostgreSQL.
 """
 import argparse
 import datetime
+import glob
 import heapq
+import importlib.util
 import http.client
 import itertools
 import json
@@ -499,6 +504,53 @@ def registers_download(ports, certs, folder, day):
         say("registers: %d %s" % (st, raw.decode(errors="replace")))
 
 
+def browser_tools(log_path):
+    """tests/browser/run.py's find_tools(): Chromium, node and playwright-core (npm ci
+    when missing, its output into log_path): (environment, None) or (None, why)."""
+    spec = importlib.util.spec_from_file_location("browser_run",
+                                                  os.path.join(SRC, "tests/browser/run.py"))
+    browser_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(browser_run)
+    with open(log_path, "w") as log:
+        found = browser_run.find_tools(npm_log=log)
+    if os.path.getsize(log_path) == 0:
+        os.remove(log_path)  # npm ci was not needed
+    return found
+
+
+def registers_print(ports, certs, folder, day):
+    """The nurse prints the day's paper registers from the page's Registers view:
+    headless Chromium over HTTPS, logged in as the nurse, to PDF (A4, a class a page;
+    tests/browser/print_registers.js checks the pages and headings). The PDF's path,
+    or None with the reason said: the demo never pretends it printed."""
+    path = os.path.join(folder, "register-%s.pdf" % day)
+    say("the nurse prints the day's registers from the page (headless Chromium, print to "
+        "PDF)")
+    missing = [t for t in ("pdfinfo", "pdftotext") if not shutil.which(t)]
+    env, why = browser_tools(os.path.join(folder, "npm-ci.log"))
+    if env is None or missing:
+        why = why or "%s not found (Debian's poppler-utils, in .ci/packages)" % " and ".join(missing)
+        say("the printed registers were NOT made: " + why)
+        return None, why
+    name, _, password = LOGINS[0]
+    env["GS_PASSWORD"] = password
+    try:
+        r = subprocess.run([env["GS_NODE"], os.path.join(SRC, "tests/browser/print_registers.js"),
+                            "https://127.0.0.1:%d/" % ports["web"], certs["ca"], name, day, path],
+                           env=env, capture_output=True, text=True, timeout=180)
+        out, rc = (r.stdout + r.stderr).strip(), r.returncode
+    except subprocess.TimeoutExpired:
+        out, rc = "no answer in 180 s", -1
+    if rc != 0:
+        why = out.splitlines()[-1] if out else "exit %d" % rc
+        say("the printed registers were NOT made: " + why)
+        return None, why
+    pages = int(out.split()[1])
+    say("the day's registers printed (晨午检登记表, 因病缺勤登记表; A4 portrait, %d pages, "
+        "one per class, checked with pdfinfo and pdftotext): %s" % (pages, path))
+    return path, None
+
+
 def wait_for_day_end(school, day):
     say("waiting for the end of the school day (%s) and the day's figures"
         % day.end.strftime("%H:%M"))
@@ -691,6 +743,16 @@ def bureau_finale(school, bureau, day):
         print("      " + line, flush=True)
 
 
+def artifacts(school, printed, why):
+    """The closing list of what the demo left in its folder."""
+    say("the demo's artifacts in %s:" % school.dir)
+    for what, path in (("the ledger", school.db), ("the daemon's log", os.path.join(
+            school.dir, "gatescreend.log")), ("the registers as CSV", glob.glob(os.path.join(
+                school.dir, "register-*.csv")))):
+        say("  %s: %s" % (what, ", ".join(path) if isinstance(path, list) else path))
+    say("  the printed registers (PDF): " + (printed or "NOT made: " + why))
+
+
 def hold(school, bureau):
     say("everything keeps running: open the pages above; Ctrl-C stops the school, the "
         "bureau and PostgreSQL")
@@ -780,7 +842,9 @@ def main():
             wait_for_day_end(school, day)
         finale(school, day)
         registers_download(ports, certs, school.dir, day.today)
+        printed, why = registers_print(ports, certs, school.dir, day.today)
         bureau_finale(school, bureau, day)
+        artifacts(school, printed, why)
         if args.keep_running or sys.stdin.isatty():
             hold(school, bureau)
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@
 #include "config_load.h"
 #include "dayworker.h"
 #include "ledger.h"
+#include "ledger_calendar.h"
 #include "ledger_fixture.h"
 #include "ledger_health.h"
 #include "log.h"
@@ -231,6 +232,51 @@ static void purge_in_batches(void **state)
     assert_int_equal(qint(f, "SELECT count(*) FROM audit_log WHERE action = 'purge'"), 1);
 }
 
+/* ---- a day missed while the box was off ------------------------------------------- */
+
+/* Runs one at-start DAY_END job for `day` on a worker: whether its summary is wanted. */
+static bool end_at_start(struct fx *f, const char *day)
+{
+    struct watch w = {.loop = loop_new(), .main_thread = pthread_self()};
+    assert_non_null(w.loop);
+    struct dayworker *dw = dayworker_start(f->cfg, w.loop, on_done, &w);
+    assert_non_null(dw);
+    struct day_job j = {.event = DAY_END, .windows = f->cfg->windows, .report = true,
+                        .past = true, .at_start = true};
+    snprintf(j.day, sizeof j.day, "%s", day);
+    for (int i = 0; i < CFG_MAX_LANES; i++)
+        j.permille[i] = -1;
+    assert_int_equal(dayworker_post(dw, &j), 0);
+    loop_run(w.loop);
+    dayworker_stop(dw);
+    loop_free(w.loop);
+    assert_true(w.done && w.ok);
+    return w.report;
+}
+
+/* At start, a closed day on which the gate recorded nothing gets its day end and
+ * summary (closed), recorded once, but only when the box was in service before it;
+ * a school day with nothing recorded still gets nothing. */
+static void closed_day_missed_while_off(void **state)
+{
+    struct fx *f = *state;
+    int closed = 0, cleared = 0;
+    school(f, 0);
+    f->cfg = worker_config(f);
+    assert_int_equal(ledger_close_days(f->l, "2026-12-02", NULL, "台风停课", "t", 1, &closed,
+                                       &cleared, f->e), LEDGER_OK);
+    assert_false(end_at_start(f, "2026-12-02")); /* no day end before it: a fresh box */
+    assert_int_equal(ledger_day_event_record(f->l, D0, "day-end", 1), 0);
+    assert_false(end_at_start(f, "2026-12-01")); /* a school day, nothing recorded */
+    assert_true(end_at_start(f, "2026-12-02"));
+    assert_int_equal(qint(f, "SELECT count(*) FROM day_events WHERE day = '2026-12-02' "
+                             "AND event = 'day-end'"), 1);
+    assert_int_equal(qint(f, "SELECT count(*) FROM day_events WHERE day = '2026-12-01'"), 0);
+    assert_int_equal(qint(f, "SELECT value FROM day_figures WHERE day = '2026-12-02' AND "
+                             "name = 'expected'"), 0);
+    assert_true(end_at_start(f, "2026-12-02")); /* done: asked again, as every done day */
+}
+
 int main(void)
 {
     log_init("test_dayworker", LOG_LVL_WARN, LOG_OUT_PLAIN);
@@ -239,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(stop_drops_queued_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(sweep_in_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(purge_in_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_day_missed_while_off, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
