@@ -762,3 +762,38 @@ int ledger_list_absences(struct ledger *l, const char *day, const char *class_na
         lh_bind(st, "tt", day, class_name);
     return ledger_each_row(l, st, "list absences", lh_absence_row, &cb);
 }
+
+struct part_absence_cb {
+    void (*fn)(const struct part_absence_view *v, void *arg);
+    void *arg;
+};
+
+static void part_absence_row(sqlite3_stmt *st, void *ctx)
+{
+    const struct part_absence_cb *cb = ctx;
+    struct part_absence_view v = {
+        .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
+        .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
+        .part = ledger_col_text(st, 4), .cause = ledger_col_text(st, 5),
+        .recorded_by = ledger_col_text(st, 6), .recorded_ms = sqlite3_column_int64(st, 7),
+    };
+    cb->fn(&v, cb->arg);
+}
+
+int ledger_list_part_absences(struct ledger *l, const char *day, const char *class_name,
+                              bool unknown_only,
+                              void (*fn)(const struct part_absence_view *v, void *arg),
+                              void *arg)
+{
+    struct part_absence_cb cb = {fn, arg};
+    /* 'noon' sorts before 'evening' only by the CASE: the day's order, not the alphabet's. */
+    sqlite3_stmt *st = ledger_prepare(l,
+        "SELECT p.external_id, p.name, p.class, a.day, a.part, a.cause, a.recorded_by, "
+        "       a.recorded_ms "
+        "FROM part_absences a JOIN people p ON p.id = a.person_id "
+        "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) AND (?3 = 0 OR a.cause = 'unknown') "
+        "ORDER BY CASE a.part WHEN 'noon' THEN 0 ELSE 1 END, p.class, p.external_id");
+    if (st)
+        lh_bind(st, "ttd", day, class_name, (int)unknown_only);
+    return ledger_each_row(l, st, "list part-day absences", part_absence_row, &cb);
+}

@@ -261,6 +261,20 @@ struct absence_view {
 int ledger_list_absences(struct ledger *l, const char *day, const char *class_name,
                          void (*fn)(const struct absence_view *v, void *arg), void *arg);
 
+/* A part-day absence (sql/010's part_absences): absent for the afternoon (part
+ * "noon", 午检缺勤) or at the boarders' evening check ("evening", 晚检缺勤). */
+struct part_absence_view {
+    const char *external_id, *name, *class_name, *day, *part, *cause, *recorded_by;
+    int64_t recorded_ms;
+};
+/* The part-day absences of a day, by part (noon first), class and person;
+ * class_name NULL = all; unknown_only: only those whose cause is still 'unknown'
+ * (the nurse's queue). Index part_absences_day. */
+int ledger_list_part_absences(struct ledger *l, const char *day, const char *class_name,
+                              bool unknown_only,
+                              void (*fn)(const struct part_absence_view *v, void *arg),
+                              void *arg);
+
 struct alert_view {
     int64_t id;
     const char *class_name, *rule, *day;

@@ -12,13 +12,17 @@ boarders' evening sweep ([windows] evening, 晚检):
 - morning: a boarder without a gate reading is present only with the dormitory's
   manual morning check;
 - each sweep once a school day: a restart does not run them again;
-- `--window evening` is refused with a clear message when [windows] evening is off."""
+- `--window evening` is refused with a clear message when [windows] evening is off;
+- the part-day absences still without a cause are the nurse's to see: the Today
+  queue's `part_absences` (a class teacher sees their class's only) and the
+  second table of `gatescreen absences`."""
 import datetime
 import os
 import time
 
 import gslib
 from gslib import check
+from test_web_api import PASSWORD, Client
 
 ROSTER = """\
 external_id,kind,name,grade,class,card,active,住校
@@ -29,6 +33,7 @@ A4,student,张四,一年级,一年级1班,1004,1,否
 B1,student,李一,一年级,一年级1班,2001,1,是
 B2,student,李二,一年级,一年级1班,2002,1,是
 B3,student,李三,一年级,一年级1班,2003,1,是
+C1,student,王一,一年级,一年级2班,3001,1,否
 """
 
 
@@ -51,6 +56,48 @@ def absences(db, day):
             "WHERE a.day = ?", (day,)))
 
 
+def cli_part_absences(conf, day, *more):
+    """The second table of `gatescreen absences`: (id, part, cause) rows."""
+    out = must(conf, "absences", "--date", day, *more).stdout
+    head = "noon and evening absences (午检缺勤, 晚检缺勤):\n"
+    if head not in out:
+        return None
+    rows = out.split(head, 1)[1].splitlines()[1:-1]
+    return [tuple(r.split("\t")[i] for i in (0, 3, 4)) for r in rows]
+
+
+def add_users(conf):
+    for name, role, cls in (("nurse1", "nurse", None), ("teach2", "teacher", "一年级2班")):
+        args = ["user", "add", name, "--role", role] + (["--class", cls] if cls else [])
+        r = gslib.cli(conf, *args, input_text=PASSWORD + "\n")
+        check(r.returncode == 0, "user %s added: %s" % (name, r.stderr.strip()))
+
+
+def queue_shows_parts(conf, port, today):
+    """The nurse's queue and the CLI list the noon and evening absences."""
+    want = [("A2", "noon"), ("C1", "noon"), ("B1", "evening")]
+    got = cli_part_absences(conf, today)
+    check(got == [w + ("unknown",) for w in want],
+          "`gatescreen absences` lists the noon and evening absences by part, class and "
+          "person: %r" % (got,))
+    check(cli_part_absences(conf, today, "--class", "一年级2班") == [("C1", "noon", "unknown")],
+          "`gatescreen absences --class` only that class's")
+    for who, expect in (("nurse1", want), ("teach2", [("C1", "noon")])):
+        c = Client(port)
+        check(c.login(who), "%s logs in" % who)
+        t = c.get("/api/v1/today").json() or {}
+        items = t.get("part_absences")
+        got = [(a["person"]["id"], a["part"]) for a in items] if items is not None else None
+        print("figure: %s part_absences %r" % (who, got))
+        check(got == expect, "%s: Today's part_absences %r (want %r)" % (who, got, expect))
+        check(t.get("totals", {}).get("part_absences") == len(expect),
+              "%s: totals.part_absences %r" % (who, t.get("totals", {}).get("part_absences")))
+        if items:
+            a = items[0]
+            check(a["day"] == today and a["person"].get("name") and a["recorded_ms"] > 0,
+                  "an item has the person, day and recorded_ms: %r" % a)
+
+
 def refused_when_off():
     d, conf = gslib.scratch(gslib.BASE_CONFIG)
     path = os.path.join(d, "roster.csv")
@@ -71,21 +118,24 @@ def main():
     zone, now = gslib.school_zone(21)
     today = now.strftime("%Y-%m-%d")
     m = lambda minutes: gslib.hhmm(now + datetime.timedelta(minutes=minutes))
+    web_port = gslib.free_port()
     conf_text = (gslib.BASE_CONFIG.replace("timezone = Asia/Shanghai", "timezone = " + zone)
                  .replace("morning = 07:00-08:30\nnoon = 11:30-13:00\n",
                           "morning = %s-%s\nnoon = %s-%s\nnoon_sweep = yes\nevening = %s-%s\n"
                           "absence_grace = 1min\ndays = mon-sun\n"
                           % (m(-300), m(-290), m(-200), m(-190), m(-40), m(-20)))
                  .replace("tcp = 127.0.0.1:15999", "tcp = 127.0.0.1:%d" % gslib.free_port())
-                 + "\n[upstream]\nday_end = %s\n" % m(-2))
+                 + "\n[upstream]\nday_end = %s\n" % m(-2)
+                 + "\n[web]\nenabled = yes\nlisten = 127.0.0.1\nport = %d\n" % web_port)
     d, conf = gslib.scratch(conf_text)
     db = os.path.join(d, "ledger.db")
     path = os.path.join(d, "roster.csv")
     with open(path, "w", encoding="utf-8") as f:
         f.write(ROSTER)
     must(conf, "roster", "import", path)
+    add_users(conf)
     ear = ("36.5", "--instrument", "ear")
-    for who in ("A1", "A2", "A4", "B1", "B2"):  # A3, B3: nobody saw them
+    for who in ("A1", "A2", "A4", "B1", "B2", "C1"):  # A3, B3: nobody saw them
         must(conf, "check", who, *ear, "--window", "morning", "--by", "宿管")
     for who in ("A1", "B1", "B2"):
         must(conf, "check", who, *ear, "--window", "noon")
@@ -96,16 +146,19 @@ def main():
     check(dm.wait_for("evening sweep for %s:" % today), "the evening sweep runs")
     check(dm.wait_for("day %s:" % today), "the day ends")
     text = dm.text()
-    check("noon sweep for %s: 1 new noon absences" % today in text, "the noon sweep is logged")
+    check("noon sweep for %s: 2 new noon absences" % today in text, "the noon sweep is logged")
     check("evening sweep for %s: 1 new evening absences" % today in text,
           "the evening sweep is logged")
     check(absences(db, today) == ["A3", "B3"],
           "morning: a boarder without a reading or a dormitory check is absent, one with the "
           "check is not: %s" % absences(db, today))
     got = parts(db, today)
-    check(got == [("A2", "noon", "unknown"), ("B1", "evening", "unknown")],
-          "noon: A2 only (A1 checked, A3 absent all day, A4 on leave); evening: B1 only (B2 "
+    check(got == [("A2", "noon", "unknown"), ("B1", "evening", "unknown"),
+                  ("C1", "noon", "unknown")],
+          "noon: A2 and C1 (A1 checked, A3 absent all day, A4 on leave); evening: B1 only (B2 "
           "checked, B3 absent all day, day pupils go home): %s" % got)
+    check(dm.wait_for("web: serving"), "the web page serves")
+    queue_shows_parts(conf, web_port, today)
     done = gslib.db_query(db, "SELECT event FROM day_events WHERE day = ? ORDER BY event",
                           (today,))
     check(("noon-sweep",) in done and ("evening-sweep",) in done,

@@ -556,6 +556,15 @@
     });
   }
 
+  /* Noon and evening absences (午检缺勤, 晚检缺勤) of the day still without a cause. */
+  function partAbsencesSection(items) {
+    return section('part_absences', 'today.part_absences', items, function (list) {
+      return table(['col.person', 'col.part', 'col.recorded'], list, function (a) {
+        return [personCell(a.person), term('part', a.part), fmtTime(a.recorded_ms)];
+      }, function (a) { return { dataset: { person: a.person.id, part: a.part } }; });
+    });
+  }
+
   function returnsSection(items) {
     return section('returns', 'today.returns', items, function (list) {
       return table(['col.person', 'col.absence_day', 'col.cause', 'col.action'], list,
@@ -580,7 +589,7 @@
 
   function todaySections(d) {
     return [flagsSection(d.flags), referralsSection(d.referrals), absencesSection(d.absences),
-      returnsSection(d.returns), alertsSection(d.alerts)];
+      partAbsencesSection(d.part_absences), returnsSection(d.returns), alertsSection(d.alerts)];
   }
 
   /* Someone is filling in a form of this section: replacing it would lose that. */
