@@ -356,6 +356,13 @@ int cli_referral(struct cli *cli, int argc, char **argv)
 
 /* ---- absences, follow-ups, leave, certificates ------------------------------------ */
 
+/* Whether the school sweeps a part of the day (午检缺勤, 晚检缺勤): their listing and
+ * figures are shown even when there are none. */
+static bool part_sweeps_on(const struct cfg_windows *w)
+{
+    return (w->noon_enabled && w->noon_sweep) || w->evening_enabled;
+}
+
 static const char *or_dash(const char *s)
 {
     return s && *s ? s : "-";
@@ -397,12 +404,11 @@ static void print_part_absence(const struct part_absence_view *v, void *arg)
  * the listing as it always was. */
 static int print_part_absences(struct cli *cli, const char *day, const char *class_name)
 {
-    const struct cfg_windows *w = &cli->cfg->windows;
     int n = 0;
     if (ledger_list_part_absences(cli->ledger, day, class_name, false, print_part_absence,
                                   &n) < 0)
         return EXIT_FAILED;
-    if (n == 0 && !((w->noon_enabled && w->noon_sweep) || w->evening_enabled))
+    if (n == 0 && !part_sweeps_on(&cli->cfg->windows))
         return EXIT_OK;
     if (n == 0)
         part_absences_head();
@@ -627,7 +633,7 @@ static void print_checks(const char *title, const struct day_figures *f, int don
            f->v[coverage] / 10, f->v[coverage] % 10, f->v[all]);
 }
 
-static void print_figures(const struct day_figures *f, bool stored, bool noon)
+static void print_figures(const struct day_figures *f, bool stored, bool noon, bool parts)
 {
     printf("Figures for %s (%s)\n", f->day,
            stored ? "as stored before its readings were purged" : "from the ledger now");
@@ -651,6 +657,10 @@ static void print_figures(const struct day_figures *f, bool stored, bool noon)
     PARTS("Absences", f, FIG_ABSENCES, {FIG_ABS_UNKNOWN, "cause unknown"},
           {FIG_ABS_ILLNESS, "illness"}, {FIG_ABS_PERSONAL, "personal"}, {FIG_ABS_OTHER, "other"},
           {FIG_ABS_LATE, "late"});
+    if (parts || f->v[FIG_PART_NOON] || f->v[FIG_PART_EVENING])
+        printf("Noon and evening absences: %d noon, %d evening (cause unknown: %d, %d)\n",
+               f->v[FIG_PART_NOON], f->v[FIG_PART_EVENING], f->v[FIG_PART_NOON_UNKNOWN],
+               f->v[FIG_PART_EVENING_UNKNOWN]);
     PARTS("Symptoms", f, -1, {FIG_SYM_FEVER, "fever"}, {FIG_SYM_COUGH, "cough"},
           {FIG_SYM_SORE_THROAT, "sore throat"}, {FIG_SYM_DIARRHOEA, "diarrhoea"},
           {FIG_SYM_VOMITING, "vomiting"}, {FIG_SYM_RASH, "rash"},
@@ -675,7 +685,8 @@ int cli_day(struct cli *cli, int argc, char **argv)
         return EXIT_FAILED;
     /* Once a day's readings are purged only the stored figures still tell it whole. */
     bool use_stored = stored && live.v[FIG_READINGS] == 0;
-    print_figures(use_stored ? &kept : &live, use_stored, cli->cfg->windows.noon_enabled);
+    const struct cfg_windows *w = &cli->cfg->windows;
+    print_figures(use_stored ? &kept : &live, use_stored, w->noon_enabled, part_sweeps_on(w));
     return EXIT_OK;
 }
 

@@ -344,6 +344,8 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_OBSERVED, "observation.under")                        \
     X(FIG_VISITORS, "visitors.registered")                      \
     X(FIG_VISITORS_REFUSED, "visitors.refused")                 \
+    LEDGER_PART_FIGURES(X, NOON, "noon")                        \
+    LEDGER_PART_FIGURES(X, EVENING, "evening")                  \
     LEDGER_GROUP_FIGURES(X, STU, "students")                    \
     LEDGER_GROUP_FIGURES(X, STF, "staff")
 
@@ -359,6 +361,15 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_##G##_NOON_COVERAGE, "groups." name ".noon.coverage_permille") \
     X(FIG_##G##_ABSENCES, "groups." name ".absences.all")           \
     X(FIG_##G##_ABS_ILLNESS, "groups." name ".absences.illness")
+
+/* The part-day absences (part_absences) of the day: noon (午检缺勤) and evening
+ * (晚检缺勤), all and by cause, in this order (summary.c relies on it). */
+#define LEDGER_PART_FIGURES(X, P, part)                                  \
+    X(FIG_PART_##P, "part_absences." part ".all")                        \
+    X(FIG_PART_##P##_UNKNOWN, "part_absences." part ".unknown")          \
+    X(FIG_PART_##P##_ILLNESS, "part_absences." part ".illness")          \
+    X(FIG_PART_##P##_PERSONAL, "part_absences." part ".personal")        \
+    X(FIG_PART_##P##_OTHER, "part_absences." part ".other")
 
 #define LEDGER_FIG_ENUM(e, name) e,
 enum day_figure { LEDGER_DAY_FIGURES(LEDGER_FIG_ENUM) FIG_COUNT };

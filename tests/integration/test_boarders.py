@@ -15,9 +15,14 @@ boarders' evening sweep ([windows] evening, 晚检):
 - `--window evening` is refused with a clear message when [windows] evening is off;
 - the part-day absences still without a cause are the nurse's to see: the Today
   queue's `part_absences` (a class teacher sees their class's only) and the
-  second table of `gatescreen absences`."""
+  second table of `gatescreen absences`;
+- they are counted: the day's figures (`part_absences.noon.all`, ... stored at the
+  day's end, `gatescreen day`, the day report) and the summary for the bureau
+  (`part_absences`, valid by the collector's own schema checker)."""
 import datetime
+import json
 import os
+import subprocess
 import time
 
 import gslib
@@ -98,6 +103,39 @@ def queue_shows_parts(conf, port, today):
                   "an item has the person, day and recorded_ms: %r" % a)
 
 
+def counted(conf, db, port, today, want_noon, want_evening):
+    """The part-day absences in the figures and in the summary."""
+    stored = dict(gslib.db_query(db, "SELECT name, value FROM day_figures WHERE day = ? AND "
+                                     "name LIKE 'part_absences.%'", (today,)))
+    print("figure: stored %r" % stored)
+    check(stored.get("part_absences.noon.all") == want_noon
+          and stored.get("part_absences.noon.unknown") == want_noon
+          and stored.get("part_absences.evening.all") == want_evening,
+          "the day's stored figures count the noon and evening absences: %r" % stored)
+    day = must(conf, "day", "--date", today).stdout
+    line = "Noon and evening absences: %d noon, %d evening" % (want_noon, want_evening)
+    check(line in day, "`gatescreen day` says %r:\n%s" % (line, day))
+    c = Client(port)
+    check(c.login("nurse1"), "nurse1 logs in")
+    fig = (c.get("/api/v1/day").json() or {}).get("figures") or {}
+    check(fig.get("part_absences.noon.all") == want_noon
+          and fig.get("part_absences.evening.all") == want_evening,
+          "the day report's figures: %r" % {k: v for k, v in fig.items()
+                                            if k.startswith("part_")})
+    text = must(conf, "summary", "--date", today).stdout
+    doc = json.loads(text)
+    got = doc.get("part_absences")
+    print("figure: summary part_absences %r" % (got,))
+    want = {part: {"all": n, "unexplained": n,
+                   "by_cause": {"illness": 0, "personal": 0, "other": 0}}
+            for part, n in (("noon", want_noon), ("evening", want_evening))}
+    check(got == want, "the summary's part_absences %r (want %r)" % (got, want))
+    r = subprocess.run([os.path.join(gslib.BUILD, "docschema_check"), "summary"],
+                       input=json.dumps(doc) + "\n", capture_output=True, text=True)
+    check(r.stdout.strip() == "valid", "the collector's checker accepts the summary: %s"
+          % (r.stdout + r.stderr).strip())
+
+
 def refused_when_off():
     d, conf = gslib.scratch(gslib.BASE_CONFIG)
     path = os.path.join(d, "roster.csv")
@@ -159,6 +197,7 @@ def main():
           "checked, B3 absent all day, day pupils go home): %s" % got)
     check(dm.wait_for("web: serving"), "the web page serves")
     queue_shows_parts(conf, web_port, today)
+    counted(conf, db, web_port, today, 2, 1)
     done = gslib.db_query(db, "SELECT event FROM day_events WHERE day = ? ORDER BY event",
                           (today,))
     check(("noon-sweep",) in done and ("evening-sweep",) in done,

@@ -441,6 +441,17 @@ window.GS_I18N = (function () {
     'fig.groups.staff.noon.coverage_permille': '教职工午检覆盖率',
     'fig.groups.staff.absences.all': '教职工缺勤',
     'fig.groups.staff.absences.illness': '教职工因病缺勤',
+    'figgroup.part_absences': '午检、晚检缺勤',
+    'fig.part_absences.noon.all': '午检缺勤',
+    'fig.part_absences.noon.unknown': '午检缺勤未登记原因',
+    'fig.part_absences.noon.illness': '午检缺勤：因病',
+    'fig.part_absences.noon.personal': '午检缺勤：事假',
+    'fig.part_absences.noon.other': '午检缺勤：其他',
+    'fig.part_absences.evening.all': '晚检缺勤',
+    'fig.part_absences.evening.unknown': '晚检缺勤未登记原因',
+    'fig.part_absences.evening.illness': '晚检缺勤：因病',
+    'fig.part_absences.evening.personal': '晚检缺勤：事假',
+    'fig.part_absences.evening.other': '晚检缺勤：其他',
   };
 
   const en = {
@@ -880,6 +891,17 @@ window.GS_I18N = (function () {
     'fig.groups.staff.noon.coverage_permille': 'Staff: noon coverage',
     'fig.groups.staff.absences.all': 'Staff: absences',
     'fig.groups.staff.absences.illness': 'Staff: illness absences',
+    'figgroup.part_absences': 'Noon and evening absences',
+    'fig.part_absences.noon.all': 'Absent after noon (午检缺勤)',
+    'fig.part_absences.noon.unknown': 'Absent after noon, cause not known',
+    'fig.part_absences.noon.illness': 'Absent after noon: illness',
+    'fig.part_absences.noon.personal': 'Absent after noon: personal',
+    'fig.part_absences.noon.other': 'Absent after noon: other',
+    'fig.part_absences.evening.all': 'Absent at the evening check (晚检缺勤)',
+    'fig.part_absences.evening.unknown': 'Absent at the evening check, cause not known',
+    'fig.part_absences.evening.illness': 'Absent at the evening check: illness',
+    'fig.part_absences.evening.personal': 'Absent at the evening check: personal',
+    'fig.part_absences.evening.other': 'Absent at the evening check: other',
   };
 
   const dicts = { 'zh-CN': zh, en: en };
