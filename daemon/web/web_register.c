@@ -99,10 +99,11 @@ static json_t *temp_json(bool has, int centi)
 static json_t *student_json(const struct lr_row *r)
 {
     bool absent = *r->cause != '\0';
-    return json_pack("{s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "id", wa_str(r->external_id), "name", wa_str(r->name), "morning_centi",
                      temp_json(r->has_morning, r->morning_centi), "noon_centi",
-                     temp_json(r->has_noon, r->noon_centi), "threshold_centi",
+                     temp_json(r->has_noon, r->noon_centi), "noon_absence",
+                     wa_str_or_null(r->noon_absence), "threshold_centi",
                      r->threshold_centi, "attendance", attendance(r), "cause",
                      absent ? wa_str(r->cause) : json_null(), "symptoms",
                      wa_list_json(r->symptoms), "onset_day", wa_str_or_null(r->onset_day),
@@ -190,14 +191,25 @@ static const char *zh_list(const char *list, char *out, size_t n)
     return out;
 }
 
+/* The noon column of a pupil swept at noon: 午检缺勤, with the cause once recorded. */
+static void noon_absence_text(const char *cause, char *out, size_t n)
+{
+    if (strcmp(cause, "unknown") == 0)
+        snprintf(out, n, "午检缺勤");
+    else
+        snprintf(out, n, "午检缺勤（%s）", zh(cause));
+}
+
 static void csv_row(const struct lr_row *r, void *arg)
 {
-    char m[16] = "", nn[16] = "", sym[160];
+    char m[16] = "", nn[48] = "", sym[160];
     static const char *const clinic[] = {"", "否", "是"};
     if (r->has_morning)
         tn_format_centi(r->morning_centi, m, sizeof m);
     if (r->has_noon)
         tn_format_centi(r->noon_centi, nn, sizeof nn);
+    else if (*r->noon_absence)
+        noon_absence_text(r->noon_absence, nn, sizeof nn);
     const char *f[] = {r->day, r->class_name, r->external_id, r->name, m, nn,
                        zh(attendance(r)), *r->cause ? zh(r->cause) : "",
                        zh_list(r->symptoms, sym, sizeof sym), r->onset_day,

@@ -18,8 +18,12 @@ boarders' evening sweep ([windows] evening, 晚检):
   second table of `gatescreen absences`;
 - they are counted: the day's figures (`part_absences.noon.all`, ... stored at the
   day's end, `gatescreen day`, the day report) and the summary for the bureau
-  (`part_absences`, valid by the collector's own schema checker)."""
+  (`part_absences`, valid by the collector's own schema checker);
+- the 晨午检 register's noon column says 午检缺勤 for a pupil the noon sweep found
+  gone (the JSON's `noon_absence`, the CSV's 午检体温 column)."""
+import csv
 import datetime
+import io
 import json
 import os
 import subprocess
@@ -136,6 +140,28 @@ def counted(conf, db, port, today, want_noon, want_evening):
           % (r.stdout + r.stderr).strip())
 
 
+def register_says(port, today):
+    """The 晨午检 register of the day: A2 swept at noon, A1 checked at noon."""
+    c = Client(port)
+    check(c.login("nurse1"), "nurse1 logs in")
+    r = c.get("/api/v1/registers?class=%s" % "%E4%B8%80%E5%B9%B4%E7%BA%A71%E7%8F%AD")
+    pages = (r.json() or {}).get("pages") or [{}]
+    rows = {x["id"]: x for x in pages[0].get("students", [])}
+    noon = {k: rows.get(k, {}).get("noon_absence", "missing") for k in ("A1", "A2", "A3")}
+    print("figure: register noon_absence %r" % noon)
+    check(noon == {"A1": None, "A2": "unknown", "A3": None},
+          "the register's noon_absence: A2 swept at noon, A1 checked, A3 absent all day: %r"
+          % noon)
+    text = c.get("/api/v1/export/registers.csv").body.decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(text)))
+    col = table[0].index("午检体温")
+    noon_csv = {row[2]: row[col] for row in table[1:]}
+    print("figure: register CSV noon %r" % noon_csv)
+    check(noon_csv.get("A2") == "午检缺勤" and noon_csv.get("A1") == "36.50"
+          and noon_csv.get("A3") == "",
+          "the register CSV's noon column: 午检缺勤 for A2: %r" % noon_csv)
+
+
 def refused_when_off():
     d, conf = gslib.scratch(gslib.BASE_CONFIG)
     path = os.path.join(d, "roster.csv")
@@ -198,6 +224,7 @@ def main():
     check(dm.wait_for("web: serving"), "the web page serves")
     queue_shows_parts(conf, web_port, today)
     counted(conf, db, web_port, today, 2, 1)
+    register_says(web_port, today)
     done = gslib.db_query(db, "SELECT event FROM day_events WHERE day = ? ORDER BY event",
                           (today,))
     check(("noon-sweep",) in done and ("evening-sweep",) in done,

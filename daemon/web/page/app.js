@@ -1122,6 +1122,14 @@
     return centi >= threshold ? c + ' ↑' : c;
   }
 
+  /* The noon column: the temperature, or 午检缺勤 for a pupil the noon sweep found
+   * gone (left at noon, did not come back), with the cause once recorded. */
+  function regNoon(s) {
+    if (s.noon_centi !== null || !s.noon_absence) return regTemp(s.noon_centi, s.threshold_centi);
+    return s.noon_absence === 'unknown' ? '午检缺勤'
+      : '午检缺勤（' + (REG_CAUSE[s.noon_absence] || s.noon_absence) + '）';
+  }
+
   function regTable(caption, cols, rows) {
     return h('table', { class: 'register-table' }, h('caption', null, caption),
       h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))),
@@ -1137,7 +1145,7 @@
   function registerPage(school, p) {
     const checks = p.students.map(function (s, i) {
       return [i + 1, s.id, s.name, regTemp(s.morning_centi, s.threshold_centi),
-        regTemp(s.noon_centi, s.threshold_centi), REG_ATTENDANCE[s.attendance] || s.attendance,
+        regNoon(s), REG_ATTENDANCE[s.attendance] || s.attendance,
         s.cause ? REG_CAUSE[s.cause] || s.cause : '', regSymptoms(s.symptoms)];
     });
     const ill = p.students.filter(function (s) { return s.cause === 'illness'; }).map(function (s, i) {
