@@ -21,7 +21,7 @@
 
 enum opt {
     O_BY, O_DATE, O_CLASS, O_INSTRUMENT, O_WINDOW, O_OUTCOME, O_NOTE, O_CAUSE, O_SYMPTOMS,
-    O_ONSET, O_CLINIC, O_DIAGNOSIS, O_FROM, O_TO, O_REASON, O_ISSUER, O_COUNT
+    O_ONSET, O_CLINIC, O_DIAGNOSIS, O_FROM, O_TO, O_REASON, O_ISSUER, O_PART, O_COUNT
 };
 #define OPT(o) (1u << (o))
 #define OPT_VAL 256 /* getopt values above any short option character */
@@ -43,6 +43,7 @@ static const struct option long_options[] = {
     {"to", required_argument, NULL, OPT_VAL + O_TO},
     {"reason", required_argument, NULL, OPT_VAL + O_REASON},
     {"issuer", required_argument, NULL, OPT_VAL + O_ISSUER},
+    {"part", required_argument, NULL, OPT_VAL + O_PART},
     {NULL, 0, NULL, 0},
 };
 
@@ -385,7 +386,7 @@ static void print_absence(const struct absence_view *v, void *arg)
 static void part_absences_head(void)
 {
     printf("\nnoon and evening absences (午检缺勤, 晚检缺勤):\n"
-           "external_id\tname\tclass\tpart\tcause\trecorded\tby\n");
+           "external_id\tname\tclass\tpart\tcause\tsymptoms\trecorded\tby\tnote\n");
 }
 
 static void print_part_absence(const struct part_absence_view *v, void *arg)
@@ -394,8 +395,9 @@ static void print_part_absence(const struct part_absence_view *v, void *arg)
     if ((*(int *)arg)++ == 0)
         part_absences_head();
     civil_local_text(v->recorded_ms, CIVIL_HHMM, "?", at, sizeof at);
-    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->external_id, v->name, or_dash(v->class_name),
-           v->part, v->cause, at, or_dash(v->recorded_by));
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->external_id, v->name,
+           or_dash(v->class_name), v->part, v->cause, or_dash(v->symptoms), at,
+           or_dash(v->recorded_by), or_dash(v->note));
 }
 
 /* The noon (午检缺勤) and evening (晚检缺勤) absences of the day, after the day's
@@ -441,7 +443,7 @@ static int absence_values(const struct args *a, struct absence_cause *in, char *
         .person = a->pos[0], .day = a->day, .cause = a->opt[O_CAUSE],
         .symptoms = a->opt[O_SYMPTOMS], .onset_day = a->opt[O_ONSET] ? onset : NULL,
         .clinic = a->opt[O_CLINIC], .diagnosis = a->opt[O_DIAGNOSIS], .note = a->opt[O_NOTE],
-        .by = by_of(a), .at_ms = clock_wall_ms(),
+        .by = by_of(a), .at_ms = clock_wall_ms(), .part = a->opt[O_PART],
     };
     return EXIT_OK;
 }
@@ -450,7 +452,8 @@ int cli_absence(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"absence", OPT(O_BY) | OPT(O_DATE) | OPT(O_CAUSE) |
                                      OPT(O_SYMPTOMS) | OPT(O_ONSET) | OPT(O_CLINIC) |
-                                     OPT(O_DIAGNOSIS) | OPT(O_NOTE), OPT(O_CAUSE), 1, 1, "PERSON"};
+                                     OPT(O_DIAGNOSIS) | OPT(O_NOTE) | OPT(O_PART), OPT(O_CAUSE),
+                                     1, 1, "PERSON"};
     struct args a;
     struct absence_cause in;
     char onset[LEDGER_DAY_LEN];
@@ -467,8 +470,8 @@ int cli_absence(struct cli *cli, int argc, char **argv)
                                                      &out, cli_errs_open(&e));
     if ((rc = cli_errs_report(&e, st)) != EXIT_OK)
         return rc;
-    printf("%s: absence on %s %s: %s", in.person, in.day, out.created ? "registered" : "updated",
-           in.cause);
+    printf("%s: %s%sabsence on %s %s: %s", in.person, in.part ? in.part : "", in.part ? " " : "",
+           in.day, out.created ? "registered" : "updated", in.cause);
     if (*out.symptoms)
         printf(" (%s)", out.symptoms);
     if (!out.created && strcmp(out.previous_cause, in.cause) != 0)

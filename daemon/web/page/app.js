@@ -418,18 +418,20 @@
   }
 
   /* The cause of an absence; symptoms, onset, clinic and diagnosis are asked only
-   * for an illness. `day` null: the form asks for the day too. */
-  function absenceForm(p, day) {
+   * for an illness. `day` null: the form asks for the day too. `part` ('noon',
+   * 'evening'): the cause of that part-day absence, which has symptoms only. */
+  function absenceForm(p, day, part) {
     const cause = select('cause', 'cause', CAUSES, true);
     const illness = h('div', { class: 'illness', hidden: true }, symptomBoxes(),
-      field('f.onset', dateInput('onset', ''), true),
-      field('f.clinic', select('clinic', 'clinic', CLINIC, false), true),
-      field('f.diagnosis', textInput('diagnosis'), true));
+      part ? null : field('f.onset', dateInput('onset', ''), true),
+      part ? null : field('f.clinic', select('clinic', 'clinic', CLINIC, false), true),
+      part ? null : field('f.diagnosis', textInput('diagnosis'), true));
     cause.addEventListener('change', function () { illness.hidden = cause.value !== 'illness'; });
     const kids = [day ? null : field('f.day', dateInput('day', today(), true)),
       field('f.cause', cause), illness, field('f.note', textInput('note'), true)];
     return actionForm('absence stack', kids, 'act.absence', function (f) {
       const body = absenceBody(f, day || need(f, 'day', 'f.day'));
+      if (part) body.part = part;
       return act(personPath(p.id, 'absence'), body, t('msg.absence', { name: label(p) }));
     });
   }
@@ -559,8 +561,9 @@
   /* Noon and evening absences (午检缺勤, 晚检缺勤) of the day still without a cause. */
   function partAbsencesSection(items) {
     return section('part_absences', 'today.part_absences', items, function (list) {
-      return table(['col.person', 'col.part', 'col.recorded'], list, function (a) {
-        return [personCell(a.person), term('part', a.part), fmtTime(a.recorded_ms)];
+      return table(['col.person', 'col.part', 'col.recorded', 'col.action'], list, function (a) {
+        return [personCell(a.person), term('part', a.part), fmtTime(a.recorded_ms),
+          folded('act.absence', absenceForm(a.person, a.day, a.part), true)];
       }, function (a) { return { dataset: { person: a.person.id, part: a.part } }; });
     });
   }
