@@ -227,15 +227,21 @@ static json_t *part_json(const struct day_figures *f, enum day_figure all, bool 
                      f->v[all + 3], "other", f->v[all + 4]);
 }
 
+/* {"part_absences": {"noon", "evening"}}, or {} when both would be null: a school
+ * without part-day sweeps sends the document it sent before the member existed,
+ * which a collector built before then still accepts (the schema's top level allows
+ * no unknown member). */
 static json_t *part_absences_json(const struct config *cfg, const struct day_figures *f)
 {
     _Static_assert(FIG_PART_NOON_OTHER == FIG_PART_NOON + 4 &&
                        FIG_PART_EVENING_OTHER == FIG_PART_EVENING + 4,
                    "part_json's order of a part's figures");
     const struct cfg_windows *w = &cfg->windows;
-    return json_pack("{s:o, s:o}", "noon",
-                     part_json(f, FIG_PART_NOON, w->noon_enabled && w->noon_sweep), "evening",
-                     part_json(f, FIG_PART_EVENING, w->evening_enabled));
+    json_t *noon = part_json(f, FIG_PART_NOON, w->noon_enabled && w->noon_sweep);
+    json_t *evening = part_json(f, FIG_PART_EVENING, w->evening_enabled);
+    if (json_is_null(noon) && json_is_null(evening))
+        return json_object();
+    return json_pack("{s:{s:o, s:o}}", "part_absences", "noon", noon, "evening", evening);
 }
 
 static json_t *referrals_json(const struct day_figures *f)
@@ -340,7 +346,7 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
                                f->v[FIG_OBSERVED], "visitors", "registered", f->v[FIG_VISITORS],
                                "admitted", f->v[FIG_VISITORS] - f->v[FIG_VISITORS_REFUSED],
                                "refused", f->v[FIG_VISITORS_REFUSED]));
-    doc = merge(doc, json_pack("{s:o}", "part_absences", part_absences_json(cfg, f)));
+    doc = merge(doc, part_absences_json(cfg, f));
     return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
                                 groups_json(cfg, f), "arrival_slots",
                                 slots_json(l, cfg, f->day)));

@@ -230,6 +230,9 @@ def refused_when_off():
     r = must(conf, "check", "B1", "36.5", "--instrument", "ear", "--window", "evening", status=1)
     check("evening checks are not enabled in this school's configuration ([windows] evening)"
           in r.stderr, "evening check refused when off: %s" % r.stderr.strip())
+    doc = json.loads(must(conf, "summary").stdout)
+    check("part_absences" not in doc, "a school without part-day sweeps sends no "
+          "part_absences (a collector built before the member accepts its summary)")
     r = gslib.cli(conf, "check", "B1", "36.5", "--instrument", "ear", "--window", "night")
     check(r.returncode != 0 and "night" in r.stderr and "evening" in r.stderr,
           "an unknown window is refused, naming the windows: %s" % r.stderr.strip())
