@@ -248,10 +248,11 @@ void wa_csv_registers(struct web_request *rq, struct web_response *rs)
 /* ---- trends ------------------------------------------------------------------------- */
 
 /* The series of the figures below, by their JSON names; then the symptoms. */
-enum { S_EXPECTED, S_CHECKED, S_RATE, S_SCREENS, S_CONFIRMED, S_ILLNESS, NSERIES };
+enum { S_EXPECTED, S_CHECKED, S_RATE, S_SCREENS, S_CONFIRMED, S_ILLNESS, S_NOON, S_EVENING,
+       NSERIES };
 static const char *const series_names[NSERIES] = {
     "expected", "morning_checked", "check_rate_permille", "fever_screens", "fever_confirmed",
-    "illness_absences"};
+    "illness_absences", "noon_absences", "evening_absences"};
 #define NSYMPTOMS (FIG_SYM_OTHER - FIG_SYM_FEVER + 1)
 
 struct trends {
@@ -310,6 +311,7 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
     struct fig_set which = {0};
     which.on[FIG_EXPECTED] = which.on[FIG_MORNING_DONE] = which.on[FIG_SCREENS] = true;
     which.on[FIG_CONFIRMED] = which.on[FIG_ABS_ILLNESS] = true;
+    which.on[FIG_PART_NOON] = which.on[FIG_PART_EVENING] = true;
     for (int s = 0; s < NSYMPTOMS; s++)
         which.on[FIG_SYM_FEVER + s] = true;
     if (wa_day_figures(rq, l, day, &which, &f, &stored) < 0)
@@ -321,6 +323,8 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
     v[S_SCREENS] = f.v[FIG_SCREENS];
     v[S_CONFIRMED] = f.v[FIG_CONFIRMED];
     v[S_ILLNESS] = f.v[FIG_ABS_ILLNESS];
+    v[S_NOON] = f.v[FIG_PART_NOON];
+    v[S_EVENING] = f.v[FIG_PART_EVENING];
     for (int s = 0; s < NSYMPTOMS; s++)
         v[NSERIES + s] = f.v[FIG_SYM_FEVER + s];
     return 0;

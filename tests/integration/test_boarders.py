@@ -129,6 +129,15 @@ def counted(conf, db, port, today, want_noon, want_evening):
           and fig.get("part_absences.evening.all") == want_evening,
           "the day report's figures: %r" % {k: v for k, v in fig.items()
                                             if k.startswith("part_")})
+    tr = c.get("/api/v1/trends?days=1").json() or {}
+    series = {k: tr.get("series", {}).get(k) for k in ("noon_absences", "evening_absences")}
+    check(series == {"noon_absences": [want_noon], "evening_absences": [want_evening]},
+          "the trends' series: %r" % series)
+    head = c.get("/api/v1/export/trends.csv?days=1").body.decode("utf-8-sig").splitlines()
+    row = dict(zip(head[0].split(","), head[1].split(","))) if len(head) > 1 else {}
+    check(row.get("noon_absences") == str(want_noon)
+          and row.get("evening_absences") == str(want_evening),
+          "the trends CSV's columns: %r" % row)
     text = must(conf, "summary", "--date", today).stdout
     doc = json.loads(text)
     got = doc.get("part_absences")

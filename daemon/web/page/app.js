@@ -1221,6 +1221,13 @@
       card('trends.fever', C.line({ id: 'chart-fever', dates: d.dates, series: [
         { name: 'fever_screens', label: t('trends.screens'), values: d.series.fever_screens },
         { name: 'fever_confirmed', label: t('trends.confirmed'), values: d.series.fever_confirmed }] })),
+      /* Only for a school that has noon or evening absences (午检、晚检缺勤) in the
+       * span: a flat zero line would read as nobody missing where nobody swept. */
+      d.series.noon_absences.concat(d.series.evening_absences).some(function (v) { return v > 0; })
+        ? card('trends.parts', C.line({ id: 'chart-parts', dates: d.dates, series: [
+          { name: 'noon_absences', label: t('trends.noon'), values: d.series.noon_absences },
+          { name: 'evening_absences', label: t('trends.evening'), values: d.series.evening_absences }] }))
+        : null,
       card('trends.by_class', C.line({ id: 'chart-class', dates: d.dates,
         series: d.classes.map(function (c) { return { name: 'class:' + c.class, label: c.class, values: c.illness_absences }; }) })),
       card('trends.by_symptom', C.line({ id: 'chart-symptom', dates: d.dates,
