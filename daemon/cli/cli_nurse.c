@@ -686,8 +686,10 @@ int cli_day(struct cli *cli, int argc, char **argv)
     if (ledger_day_figures(cli->ledger, a.day, &cli->cfg->windows, &live) < 0 ||
         ledger_load_day_figures(cli->ledger, a.day, &kept, &stored) < 0)
         return EXIT_FAILED;
-    /* Once a day's readings are purged only the stored figures still tell it whole. */
-    bool use_stored = stored && live.v[FIG_READINGS] == 0;
+    /* Once a day's readings are purged only the stored figures still tell it whole.
+     * A day that never had readings (manual checks only) is told by the ledger: what
+     * was recorded after the figures were stored (a cause) counts. */
+    bool use_stored = stored && live.v[FIG_READINGS] == 0 && kept.v[FIG_READINGS] > 0;
     const struct cfg_windows *w = &cli->cfg->windows;
     print_figures(use_stored ? &kept : &live, use_stored, w->noon_enabled, part_sweeps_on(w));
     return EXIT_OK;

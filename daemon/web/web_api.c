@@ -251,8 +251,8 @@ int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day,
         ledger_load_day_figures(l, day, &kept, &found) < 0)
         return -1;
     /* As `gatescreen day`: once a day's readings are purged only the stored figures
-     * still tell it whole. */
-    *stored = found && f->v[FIG_READINGS] == 0;
+     * still tell it whole (a day that never had readings is the ledger's). */
+    *stored = found && f->v[FIG_READINGS] == 0 && kept.v[FIG_READINGS] > 0;
     if (*stored)
         *f = kept;
     return 0;

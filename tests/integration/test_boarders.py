@@ -222,6 +222,14 @@ def causes_recorded(conf, db, port, today):
     check(cli_part_absences(conf, today)[:2] == [("A2", "noon", "illness"),
                                                  ("C1", "noon", "personal")],
           "`gatescreen absences` shows the causes")
+    fig = (nurse.get("/api/v1/day").json() or {}).get("figures") or {}
+    noon = {k.rsplit(".", 1)[1]: v for k, v in fig.items() if k.startswith("part_absences.noon")}
+    print("figure: day report noon %r" % noon)
+    check(noon == {"all": 2, "unknown": 0, "illness": 1, "personal": 1, "other": 0},
+          "the day report counts them by cause (the ledger's, not the figures stored at the "
+          "day's end: the day had no gate readings to purge): %r" % noon)
+    check("(cause unknown: 0, 1)" in must(conf, "day", "--date", today).stdout,
+          "`gatescreen day` too")
     doc = json.loads(must(conf, "summary", "--date", today).stdout)
     check(doc["part_absences"]["noon"] == {"all": 2, "unexplained": 0, "by_cause": {
         "illness": 1, "personal": 1, "other": 0}},
