@@ -828,14 +828,9 @@ int ledger_list_absences(struct ledger *l, const char *day, const char *class_na
     return ledger_each_row(l, st, "list absences", lh_absence_row, &cb);
 }
 
-struct part_absence_cb {
-    void (*fn)(const struct part_absence_view *v, void *arg);
-    void *arg;
-};
-
-static void part_absence_row(sqlite3_stmt *st, void *ctx)
+void lh_part_absence_row(sqlite3_stmt *st, void *ctx)
 {
-    const struct part_absence_cb *cb = ctx;
+    const struct lh_part_absence_cb *cb = ctx;
     struct part_absence_view v = {
         .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
         .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
@@ -851,15 +846,12 @@ int ledger_list_part_absences(struct ledger *l, const char *day, const char *cla
                               void (*fn)(const struct part_absence_view *v, void *arg),
                               void *arg)
 {
-    struct part_absence_cb cb = {fn, arg};
+    struct lh_part_absence_cb cb = {fn, arg};
     /* 'noon' sorts before 'evening' only by the CASE: the day's order, not the alphabet's. */
-    sqlite3_stmt *st = ledger_prepare(l,
-        "SELECT p.external_id, p.name, p.class, a.day, a.part, a.cause, a.recorded_by, "
-        "       a.recorded_ms, a.symptoms, a.note "
-        "FROM part_absences a JOIN people p ON p.id = a.person_id "
+    sqlite3_stmt *st = ledger_prepare(l, LH_PART_ABSENCE_SELECT
         "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) AND (?3 = 0 OR a.cause = 'unknown') "
         "ORDER BY CASE a.part WHEN 'noon' THEN 0 ELSE 1 END, p.class, p.external_id");
     if (st)
         lh_bind(st, "ttd", day, class_name, (int)unknown_only);
-    return ledger_each_row(l, st, "list part-day absences", part_absence_row, &cb);
+    return ledger_each_row(l, st, "list part-day absences", lh_part_absence_row, &cb);
 }

@@ -216,6 +216,12 @@ def causes_recorded(conf, db, port, today):
     check(audit == [("校医", "A2", "%s noon: illness (was unknown); symptoms fever,cough; note "
                      "发烧回家" % today), ("nurse1", "C1", "%s noon: personal (was unknown); note "
                      "家长接走" % today)], "audited as absence cause: %r" % audit)
+    hist = (nurse.get("/api/v1/people/A2").json() or {}).get("part_absences")
+    got = [(h["day"], h["part"], h["cause"], h["symptoms"], h["note"], h["recorded_by"])
+           for h in hist] if hist is not None else None
+    print("figure: A2's history part_absences %r" % (got,))
+    check(got == [(today, "noon", "illness", ["fever", "cough"], "发烧回家", "校医")],
+          "A2's history on the person page has the noon absence: %r" % (got,))
     t = nurse.get("/api/v1/today").json() or {}
     check([a["person"]["id"] for a in t.get("part_absences", [])] == ["B1"],
           "the queue keeps only the evening absence without a cause: %r" % t.get("part_absences"))
