@@ -383,6 +383,9 @@ async function moreActions(page) {
   check(await said(page, '测温已记录'), 'manual check recorded from Today');
   await page.goto(page.url().replace(/#.*/, '#/person/S1'));
   check(await visible(page, '#h-checks td:text("耳温")'), 'S1\'s history has the manual check');
+  check(await visible(page, '#h-part_absences td:text("午检缺勤")') &&
+    (await page.locator('#h-part_absences').textContent()).includes('发热'),
+  'S1\'s history has the noon absence with its cause\'s symptom');
   await page.locator('#actions summary:text("登记请假")').click();
   const leave = page.locator('#actions form.leave');
   await leave.locator('input[name=reason]').fill('家中有事');
