@@ -306,7 +306,7 @@ static const struct command *commands(int *count)
         {"absence", NULL, cli_absence, "absence PERSON [--date D] --cause illness|personal|other "
                                        "[--symptoms fever,cough,...] [--onset D] "
                                        "[--clinic yes|no|unknown] [--diagnosis TEXT] "
-                                       "[--note TEXT] [--by NAME]"},
+                                       "[--note TEXT] [--part noon|evening] [--by NAME]"},
         {"followup", NULL, cli_followup, "followup PERSON [--date D] NOTE [--by NAME]"},
         {"leave", NULL, cli_leave, "leave PERSON --from D --to D [--reason TEXT] [--by NAME]"},
         {"certificate", NULL, cli_certificate, "certificate PERSON --issuer TEXT [--date D] "

@@ -21,7 +21,7 @@
 
 enum opt {
     O_BY, O_DATE, O_CLASS, O_INSTRUMENT, O_WINDOW, O_OUTCOME, O_NOTE, O_CAUSE, O_SYMPTOMS,
-    O_ONSET, O_CLINIC, O_DIAGNOSIS, O_FROM, O_TO, O_REASON, O_ISSUER, O_COUNT
+    O_ONSET, O_CLINIC, O_DIAGNOSIS, O_FROM, O_TO, O_REASON, O_ISSUER, O_PART, O_COUNT
 };
 #define OPT(o) (1u << (o))
 #define OPT_VAL 256 /* getopt values above any short option character */
@@ -43,6 +43,7 @@ static const struct option long_options[] = {
     {"to", required_argument, NULL, OPT_VAL + O_TO},
     {"reason", required_argument, NULL, OPT_VAL + O_REASON},
     {"issuer", required_argument, NULL, OPT_VAL + O_ISSUER},
+    {"part", required_argument, NULL, OPT_VAL + O_PART},
     {NULL, 0, NULL, 0},
 };
 
@@ -356,6 +357,13 @@ int cli_referral(struct cli *cli, int argc, char **argv)
 
 /* ---- absences, follow-ups, leave, certificates ------------------------------------ */
 
+/* Whether the school sweeps a part of the day (午检缺勤, 晚检缺勤): their listing and
+ * figures are shown even when there are none. */
+static bool part_sweeps_on(const struct cfg_windows *w)
+{
+    return (w->noon_enabled && w->noon_sweep) || w->evening_enabled;
+}
+
 static const char *or_dash(const char *s)
 {
     return s && *s ? s : "-";
@@ -375,6 +383,41 @@ static void print_absence(const struct absence_view *v, void *arg)
            v->followups, or_dash(*v->last_followup ? v->last_followup : v->note));
 }
 
+static void part_absences_head(void)
+{
+    printf("\nnoon and evening absences (午检缺勤, 晚检缺勤):\n"
+           "external_id\tname\tclass\tpart\tcause\tsymptoms\trecorded\tby\tnote\n");
+}
+
+static void print_part_absence(const struct part_absence_view *v, void *arg)
+{
+    char at[32];
+    if ((*(int *)arg)++ == 0)
+        part_absences_head();
+    civil_local_text(v->recorded_ms, CIVIL_HHMM, "?", at, sizeof at);
+    printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v->external_id, v->name,
+           or_dash(v->class_name), v->part, v->cause, or_dash(v->symptoms), at,
+           or_dash(v->recorded_by), or_dash(v->note));
+}
+
+/* The noon (午检缺勤) and evening (晚检缺勤) absences of the day, after the day's
+ * absences: a second table, shown when a part-day sweep is on or when there are
+ * rows (a sweep run before it was turned off), so that a school without them sees
+ * the listing as it always was. */
+static int print_part_absences(struct cli *cli, const char *day, const char *class_name)
+{
+    int n = 0;
+    if (ledger_list_part_absences(cli->ledger, day, class_name, false, print_part_absence,
+                                  &n) < 0)
+        return EXIT_FAILED;
+    if (n == 0 && !part_sweeps_on(&cli->cfg->windows))
+        return EXIT_OK;
+    if (n == 0)
+        part_absences_head();
+    printf("%d noon or evening absence%s on %s\n", n, n == 1 ? "" : "s", day);
+    return EXIT_OK;
+}
+
 int cli_absences(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"absences", OPT(O_DATE) | OPT(O_CLASS), 0, 0, 0, ""};
@@ -388,7 +431,7 @@ int cli_absences(struct cli *cli, int argc, char **argv)
     if (ledger_list_absences(cli->ledger, a.day, a.opt[O_CLASS], print_absence, &n) < 0)
         return EXIT_FAILED;
     printf("%d absence%s on %s\n", n, n == 1 ? "" : "s", a.day);
-    return EXIT_OK;
+    return print_part_absences(cli, a.day, a.opt[O_CLASS]);
 }
 
 static int absence_values(const struct args *a, struct absence_cause *in, char *onset)
@@ -400,7 +443,7 @@ static int absence_values(const struct args *a, struct absence_cause *in, char *
         .person = a->pos[0], .day = a->day, .cause = a->opt[O_CAUSE],
         .symptoms = a->opt[O_SYMPTOMS], .onset_day = a->opt[O_ONSET] ? onset : NULL,
         .clinic = a->opt[O_CLINIC], .diagnosis = a->opt[O_DIAGNOSIS], .note = a->opt[O_NOTE],
-        .by = by_of(a), .at_ms = clock_wall_ms(),
+        .by = by_of(a), .at_ms = clock_wall_ms(), .part = a->opt[O_PART],
     };
     return EXIT_OK;
 }
@@ -409,7 +452,8 @@ int cli_absence(struct cli *cli, int argc, char **argv)
 {
     static const struct syntax sx = {"absence", OPT(O_BY) | OPT(O_DATE) | OPT(O_CAUSE) |
                                      OPT(O_SYMPTOMS) | OPT(O_ONSET) | OPT(O_CLINIC) |
-                                     OPT(O_DIAGNOSIS) | OPT(O_NOTE), OPT(O_CAUSE), 1, 1, "PERSON"};
+                                     OPT(O_DIAGNOSIS) | OPT(O_NOTE) | OPT(O_PART), OPT(O_CAUSE),
+                                     1, 1, "PERSON"};
     struct args a;
     struct absence_cause in;
     char onset[LEDGER_DAY_LEN];
@@ -426,8 +470,8 @@ int cli_absence(struct cli *cli, int argc, char **argv)
                                                      &out, cli_errs_open(&e));
     if ((rc = cli_errs_report(&e, st)) != EXIT_OK)
         return rc;
-    printf("%s: absence on %s %s: %s", in.person, in.day, out.created ? "registered" : "updated",
-           in.cause);
+    printf("%s: %s%sabsence on %s %s: %s", in.person, in.part ? in.part : "", in.part ? " " : "",
+           in.day, out.created ? "registered" : "updated", in.cause);
     if (*out.symptoms)
         printf(" (%s)", out.symptoms);
     if (!out.created && strcmp(out.previous_cause, in.cause) != 0)
@@ -592,7 +636,7 @@ static void print_checks(const char *title, const struct day_figures *f, int don
            f->v[coverage] / 10, f->v[coverage] % 10, f->v[all]);
 }
 
-static void print_figures(const struct day_figures *f, bool stored, bool noon)
+static void print_figures(const struct day_figures *f, bool stored, bool noon, bool parts)
 {
     printf("Figures for %s (%s)\n", f->day,
            stored ? "as stored before its readings were purged" : "from the ledger now");
@@ -616,6 +660,10 @@ static void print_figures(const struct day_figures *f, bool stored, bool noon)
     PARTS("Absences", f, FIG_ABSENCES, {FIG_ABS_UNKNOWN, "cause unknown"},
           {FIG_ABS_ILLNESS, "illness"}, {FIG_ABS_PERSONAL, "personal"}, {FIG_ABS_OTHER, "other"},
           {FIG_ABS_LATE, "late"});
+    if (parts || f->v[FIG_PART_NOON] || f->v[FIG_PART_EVENING])
+        printf("Noon and evening absences: %d noon, %d evening (cause unknown: %d, %d)\n",
+               f->v[FIG_PART_NOON], f->v[FIG_PART_EVENING], f->v[FIG_PART_NOON_UNKNOWN],
+               f->v[FIG_PART_EVENING_UNKNOWN]);
     PARTS("Symptoms", f, -1, {FIG_SYM_FEVER, "fever"}, {FIG_SYM_COUGH, "cough"},
           {FIG_SYM_SORE_THROAT, "sore throat"}, {FIG_SYM_DIARRHOEA, "diarrhoea"},
           {FIG_SYM_VOMITING, "vomiting"}, {FIG_SYM_RASH, "rash"},
@@ -638,9 +686,12 @@ int cli_day(struct cli *cli, int argc, char **argv)
     if (ledger_day_figures(cli->ledger, a.day, &cli->cfg->windows, &live) < 0 ||
         ledger_load_day_figures(cli->ledger, a.day, &kept, &stored) < 0)
         return EXIT_FAILED;
-    /* Once a day's readings are purged only the stored figures still tell it whole. */
-    bool use_stored = stored && live.v[FIG_READINGS] == 0;
-    print_figures(use_stored ? &kept : &live, use_stored, cli->cfg->windows.noon_enabled);
+    /* Once a day's readings are purged only the stored figures still tell it whole.
+     * A day that never had readings (manual checks only) is told by the ledger: what
+     * was recorded after the figures were stored (a cause) counts. */
+    bool use_stored = stored && live.v[FIG_READINGS] == 0 && kept.v[FIG_READINGS] > 0;
+    const struct cfg_windows *w = &cli->cfg->windows;
+    print_figures(use_stored ? &kept : &live, use_stored, w->noon_enabled, part_sweeps_on(w));
     return EXIT_OK;
 }
 

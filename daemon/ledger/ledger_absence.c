@@ -141,15 +141,17 @@ struct absence_row {
     char cause[16];
 };
 
-/* The first row of sql (?1 the person, ?2 a day), an absence's id and one text
- * column: 1 and *id, text; 0 when none; -1 on a database error (logged as `what`). */
+/* The first row of sql (?1 the person, ?2 a day, and ?3 a part when the SQL has
+ * it), an absence's id and one text column: 1 and *id, text; 0 when none; -1 on a
+ * database error (logged as `what`). */
 static int absence_id_text(struct ledger *l, const char *sql, int64_t pid, const char *day,
-                           int64_t *id, char *text, size_t n, const char *what)
+                           const char *part, int64_t *id, char *text, size_t n,
+                           const char *what)
 {
     sqlite3_stmt *st = ledger_prepare(l, sql);
     if (!st)
         return -1;
-    lh_bind(st, "It", pid, day);
+    lh_bind(st, part ? "Itt" : "It", pid, day, part);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(st, 0);
@@ -165,7 +167,7 @@ static int absence_id_text(struct ledger *l, const char *sql, int64_t pid, const
 static int find_absence(struct ledger *l, int64_t pid, const char *day, struct absence_row *row)
 {
     return absence_id_text(l, "SELECT id, cause FROM absences WHERE person_id = ?1 AND day = ?2",
-                           pid, day, &row->id, row->cause, sizeof row->cause, "find absence");
+                           pid, day, NULL, &row->id, row->cause, sizeof row->cause, "find absence");
 }
 
 static enum ledger_status validate_cause(const struct absence_cause *in, char *symptoms,
@@ -316,6 +318,65 @@ static int set_cause_body(struct ledger *l, const struct cfg_screening *s,
     return audit_cause(l, in, out);
 }
 
+/* ---- the cause of a noon or evening absence (sql/012) -------------------------------- */
+
+/* What a part-day absence cannot hold: it records cause, symptoms and note only. */
+static enum ledger_status validate_part(const struct absence_cause *in, FILE *errs)
+{
+    if (lh_name_index(ledger_absence_parts, in->part) < 0) {
+        fprintf(errs, "part '%s' is not noon or evening\n", in->part);
+        return LEDGER_INVALID;
+    }
+    if (in->onset_day || in->clinic || in->diagnosis) {
+        fprintf(errs, "the onset, clinic visit and diagnosis belong to a day's absence, not "
+                "to a %s absence (give only the cause, symptoms and note)\n", in->part);
+        return LEDGER_INVALID;
+    }
+    return LEDGER_OK;
+}
+
+static int audit_part_cause(struct ledger *l, const struct absence_cause *in,
+                            const struct absence_result *out)
+{
+    char detail[512] = "";
+    tn_append(detail, sizeof detail, "%s %s: %s", in->day, in->part, in->cause);
+    if (strcmp(out->previous_cause, in->cause) != 0)
+        tn_append(detail, sizeof detail, " (was %s)", out->previous_cause);
+    if (*out->symptoms)
+        tn_append(detail, sizeof detail, "; symptoms %s", out->symptoms);
+    if (in->note && *in->note)
+        tn_append(detail, sizeof detail, "; note %s", in->note);
+    return ledger_audit(l, in->by, "absence cause", in->person, detail);
+}
+
+static int set_part_cause_body(struct ledger *l, const struct lh_person *p,
+                               const struct absence_cause *in, const char *symptoms,
+                               struct absence_result *out, FILE *errs)
+{
+    int64_t id = 0;
+    int found = absence_id_text(l, "SELECT id, cause FROM part_absences WHERE person_id = ?1 "
+                                   "AND day = ?2 AND part = ?3",
+                                p->id, in->day, in->part, &id, out->previous_cause,
+                                sizeof out->previous_cause, "find part absence");
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        fprintf(errs, "%s has no %s absence on %s (the %s sweep records them)\n", in->person,
+                in->part, in->day, in->part);
+        return ledger_refuse(l, LEDGER_NOT_FOUND);
+    }
+    if (lh_run(l, NULL, "UPDATE part_absences SET cause = ?2, symptoms = coalesce(?3, symptoms), "
+                        "note = coalesce(?4, note), recorded_by = ?5, recorded_ms = ?6 "
+                        "WHERE id = ?1",
+               "IttttI", id, in->cause, symptoms, in->note, in->by, in->at_ms) < 0 ||
+        absence_id_text(l, "SELECT id, symptoms FROM part_absences WHERE person_id = ?1 "
+                           "AND day = ?2 AND part = ?3",
+                        p->id, in->day, in->part, &id, out->symptoms, sizeof out->symptoms,
+                        "part absence symptoms") < 0)
+        return -1;
+    return audit_part_cause(l, in, out);
+}
+
 enum ledger_status ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
                                             const struct absence_cause *in,
                                             struct absence_result *out, FILE *errs)
@@ -323,13 +384,17 @@ enum ledger_status ledger_absence_set_cause(struct ledger *l, const struct cfg_s
     char symptoms[LEDGER_SYMPTOMS_LEN] = "";
     *out = (struct absence_result){0};
     enum ledger_status st = validate_cause(in, symptoms, errs);
+    if (st == LEDGER_OK && in->part)
+        st = validate_part(in, errs);
     if (st != LEDGER_OK)
         return st;
     struct lh_person p;
     if (ledger_begin(l) < 0)
         return ledger_failure(l);
     int rc = lh_find_person(l, in->person, &p, errs);
-    if (rc == 0)
+    if (rc == 0 && in->part)
+        rc = set_part_cause_body(l, &p, in, in->symptoms ? symptoms : NULL, out, errs);
+    else if (rc == 0)
         rc = set_cause_body(l, s, &p, in, symptoms, out, errs);
     return ledger_end(l, rc);
 }
@@ -417,7 +482,7 @@ static int latest_illness(struct ledger *l, int64_t pid, const char *issued_day,
 {
     int rc = absence_id_text(l, "SELECT id, day FROM absences WHERE person_id = ?1 AND "
                                 "cause = 'illness' AND day <= ?2 ORDER BY day DESC LIMIT 1",
-                             pid, issued_day, &out->absence_id, out->absence_day,
+                             pid, issued_day, NULL, &out->absence_id, out->absence_day,
                              sizeof out->absence_day, "latest illness absence");
     return rc < 0 ? -1 : 0;
 }
@@ -761,4 +826,32 @@ int ledger_list_absences(struct ledger *l, const char *day, const char *class_na
     if (st)
         lh_bind(st, "tt", day, class_name);
     return ledger_each_row(l, st, "list absences", lh_absence_row, &cb);
+}
+
+void lh_part_absence_row(sqlite3_stmt *st, void *ctx)
+{
+    const struct lh_part_absence_cb *cb = ctx;
+    struct part_absence_view v = {
+        .external_id = ledger_col_text(st, 0), .name = ledger_col_text(st, 1),
+        .class_name = ledger_col_text(st, 2), .day = ledger_col_text(st, 3),
+        .part = ledger_col_text(st, 4), .cause = ledger_col_text(st, 5),
+        .recorded_by = ledger_col_text(st, 6), .recorded_ms = sqlite3_column_int64(st, 7),
+        .symptoms = ledger_col_text(st, 8), .note = ledger_col_text(st, 9),
+    };
+    cb->fn(&v, cb->arg);
+}
+
+int ledger_list_part_absences(struct ledger *l, const char *day, const char *class_name,
+                              bool unknown_only,
+                              void (*fn)(const struct part_absence_view *v, void *arg),
+                              void *arg)
+{
+    struct lh_part_absence_cb cb = {fn, arg};
+    /* 'noon' sorts before 'evening' only by the CASE: the day's order, not the alphabet's. */
+    sqlite3_stmt *st = ledger_prepare(l, LH_PART_ABSENCE_SELECT
+        "WHERE a.day = ?1 AND (?2 IS NULL OR p.class = ?2) AND (?3 = 0 OR a.cause = 'unknown') "
+        "ORDER BY CASE a.part WHEN 'noon' THEN 0 ELSE 1 END, p.class, p.external_id");
+    if (st)
+        lh_bind(st, "ttd", day, class_name, (int)unknown_only);
+    return ledger_each_row(l, st, "list part-day absences", lh_part_absence_row, &cb);
 }

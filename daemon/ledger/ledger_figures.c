@@ -260,6 +260,19 @@ const char *day_figure_name(enum day_figure f)
                             "a.person_id WHERE a.day = ?1 AND a.cause = ?5 AND " who,          \
      "illness"}
 
+/* The part-day absences of part `part` (a literal), all and by cause
+ * (LEDGER_PART_FIGURES); index part_absences_day. */
+#define PART_SQL(P, part)                                                                      \
+    {FIG_PART_##P, COUNT_DAY("part_absences") " AND part = ?5", part},                         \
+    {FIG_PART_##P##_UNKNOWN, COUNT_DAY("part_absences") " AND part = '" part "' AND cause = ?5", \
+     "unknown"},                                                                               \
+    {FIG_PART_##P##_ILLNESS, COUNT_DAY("part_absences") " AND part = '" part "' AND cause = ?5", \
+     "illness"},                                                                               \
+    {FIG_PART_##P##_PERSONAL, COUNT_DAY("part_absences") " AND part = '" part "' AND cause = ?5", \
+     "personal"},                                                                              \
+    {FIG_PART_##P##_OTHER, COUNT_DAY("part_absences") " AND part = '" part "' AND cause = ?5",   \
+     "other"}
+
 struct figure_sql {
     enum day_figure fig;
     const char *sql; /* one count */
@@ -329,6 +342,8 @@ static const struct figure_sql figure_sql[] = {
                    LH_UNDER_OBSERVATION, NULL},
     {FIG_VISITORS, LH_VISITORS_OF_DAY, NULL},
     {FIG_VISITORS_REFUSED, LH_VISITORS_REFUSED, NULL},
+    PART_SQL(NOON, "noon"),
+    PART_SQL(EVENING, "evening"),
     GROUP_SQL(STU, STUDENTS),
     GROUP_SQL(STF, STAFF),
 };

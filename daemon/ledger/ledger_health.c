@@ -20,6 +20,7 @@ const char *const ledger_referral_outcomes[] = {"sent_home", "hospital", "return
                                                 NULL};
 /* ledger_absence.c still holds a private copy of this list (its owner is to switch). */
 const char *const ledger_absence_causes[] = {"illness", "personal", "other", NULL};
+const char *const ledger_absence_parts[] = {"noon", "evening", NULL};
 /* civil's list of the windows, which the web checks against too. */
 static const char *const *const windows = check_window_names;
 

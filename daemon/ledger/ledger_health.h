@@ -28,6 +28,8 @@
 extern const char *const ledger_instruments[];
 extern const char *const ledger_referral_outcomes[];
 extern const char *const ledger_absence_causes[];
+/* The parts of a part-day absence (part_absences.part): noon, evening. */
+extern const char *const ledger_absence_parts[];
 
 #define LEDGER_DAY_LEN 11      /* "YYYY-MM-DD" + NUL */
 #define LEDGER_SYMPTOMS_LEN 96 /* the whole vocabulary, comma-separated, fits */
@@ -118,6 +120,8 @@ struct absence_cause {
     const char *note;       /* NULL: keep */
     const char *by;
     int64_t at_ms;
+    const char *part;       /* NULL: the day's absence; "noon" | "evening": that part-day
+                               absence of the sweeps (part_absences), which must exist */
 };
 
 struct absence_result {
@@ -130,7 +134,11 @@ struct absence_result {
 /* Creates or updates the person's absence of that day with its cause. A day the
  * person came late (cause 'late') cannot become an illness absence. Illness makes
  * the person absent_ill (when the absence is not already covered by a certificate)
- * and evaluates the class for clusters. */
+ * and evaluates the class for clusters.
+ * With in->part: updates the sweep's noon or evening absence of that day (cause,
+ * symptoms, note; LEDGER_NOT_FOUND when there is none, LEDGER_INVALID for an onset,
+ * clinic visit or diagnosis, which are the day's absence's). The pupil was at
+ * school that day: no status change, no cluster. Audited as "absence cause". */
 enum ledger_status ledger_absence_set_cause(struct ledger *l, const struct cfg_screening *s,
                                             const struct absence_cause *in,
                                             struct absence_result *out, FILE *errs);
@@ -261,6 +269,21 @@ struct absence_view {
 int ledger_list_absences(struct ledger *l, const char *day, const char *class_name,
                          void (*fn)(const struct absence_view *v, void *arg), void *arg);
 
+/* A part-day absence (sql/010's part_absences): absent for the afternoon (part
+ * "noon", 午检缺勤) or at the boarders' evening check ("evening", 晚检缺勤). */
+struct part_absence_view {
+    const char *external_id, *name, *class_name, *day, *part, *cause, *recorded_by;
+    const char *symptoms, *note; /* "" none */
+    int64_t recorded_ms;
+};
+/* The part-day absences of a day, by part (noon first), class and person;
+ * class_name NULL = all; unknown_only: only those whose cause is still 'unknown'
+ * (the nurse's queue). Index part_absences_day. */
+int ledger_list_part_absences(struct ledger *l, const char *day, const char *class_name,
+                              bool unknown_only,
+                              void (*fn)(const struct part_absence_view *v, void *arg),
+                              void *arg);
+
 struct alert_view {
     int64_t id;
     const char *class_name, *rule, *day;
@@ -330,6 +353,8 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_OBSERVED, "observation.under")                        \
     X(FIG_VISITORS, "visitors.registered")                      \
     X(FIG_VISITORS_REFUSED, "visitors.refused")                 \
+    LEDGER_PART_FIGURES(X, NOON, "noon")                        \
+    LEDGER_PART_FIGURES(X, EVENING, "evening")                  \
     LEDGER_GROUP_FIGURES(X, STU, "students")                    \
     LEDGER_GROUP_FIGURES(X, STF, "staff")
 
@@ -345,6 +370,15 @@ int ledger_list_alerts(struct ledger *l, void (*fn)(const struct alert_view *v, 
     X(FIG_##G##_NOON_COVERAGE, "groups." name ".noon.coverage_permille") \
     X(FIG_##G##_ABSENCES, "groups." name ".absences.all")           \
     X(FIG_##G##_ABS_ILLNESS, "groups." name ".absences.illness")
+
+/* The part-day absences (part_absences) of the day: noon (午检缺勤) and evening
+ * (晚检缺勤), all and by cause, in this order (summary.c relies on it). */
+#define LEDGER_PART_FIGURES(X, P, part)                                  \
+    X(FIG_PART_##P, "part_absences." part ".all")                        \
+    X(FIG_PART_##P##_UNKNOWN, "part_absences." part ".unknown")          \
+    X(FIG_PART_##P##_ILLNESS, "part_absences." part ".illness")          \
+    X(FIG_PART_##P##_PERSONAL, "part_absences." part ".personal")        \
+    X(FIG_PART_##P##_OTHER, "part_absences." part ".other")
 
 #define LEDGER_FIG_ENUM(e, name) e,
 enum day_figure { LEDGER_DAY_FIGURES(LEDGER_FIG_ENUM) FIG_COUNT };

@@ -51,6 +51,16 @@ struct lh_absence_cb {
 };
 /* ledger_each_row's row of LH_ABSENCE_SELECT; ctx is a struct lh_absence_cb. */
 void lh_absence_row(sqlite3_stmt *st, void *ctx);
+/* The same for a part-day absence (struct part_absence_view). */
+#define LH_PART_ABSENCE_SELECT                                                             \
+    "SELECT p.external_id, p.name, p.class, a.day, a.part, a.cause, a.recorded_by, "       \
+    "       a.recorded_ms, a.symptoms, a.note "                                            \
+    "FROM part_absences a JOIN people p ON p.id = a.person_id "
+struct lh_part_absence_cb {
+    void (*fn)(const struct part_absence_view *v, void *arg);
+    void *arg;
+};
+void lh_part_absence_row(sqlite3_stmt *st, void *ctx);
 /* Commits when rc == 0, else rolls back; returns rc (or -1 if the commit failed). */
 int lh_finish(struct ledger *l, int rc);
 /* Ends a listing stepped to rc: finalizes st; 0 when it ran to SQLITE_DONE, else

@@ -57,6 +57,7 @@ static void register_row(sqlite3_stmt *st, void *ctx)
                                                                    : sqlite3_column_int(st, 13),
         .diagnosis = ledger_col_text(st, 14), .returned_day = ledger_col_text(st, 15),
         .note = ledger_col_text(st, 16), .late = sqlite3_column_type(st, 17) != SQLITE_NULL,
+        .noon_absence = ledger_col_text(st, 18),
     };
     cb->fn(&r, cb->arg);
 }
@@ -75,12 +76,14 @@ int ledger_register_rows(struct ledger *l, const char *const *days, int ndays,
            "  EXISTS (SELECT 1 FROM leaves v WHERE v.person_id = p.id "
            "          AND d.value BETWEEN v.from_day AND v.to_day), "
            "  coalesce(a.cause, ''), a.symptoms, a.onset_day, a.clinic_visit, a.diagnosis, "
-           "  a.returned_day, a.note, a.late_ms "
+           "  a.returned_day, a.note, a.late_ms, coalesce(pa.cause, '') "
            "FROM people p CROSS JOIN json_each(?1) d "
            "LEFT JOIN checks m ON m.person_id = p.id AND m.day = d.value "
            "  AND m.window = 'morning' "
            "LEFT JOIN checks n ON n.person_id = p.id AND n.day = d.value AND n.window = 'noon' "
            "LEFT JOIN absences a ON a.person_id = p.id AND a.day = d.value "
+           "LEFT JOIN part_absences pa ON pa.person_id = p.id AND pa.day = d.value "
+           "  AND pa.part = 'noon' "
            "WHERE p.active = 1 AND p.kind = 'student' AND (?2 IS NULL OR p.class = ?2) "
            "ORDER BY p.class, d.value, p.external_id");
     return ledger_each_row(l, bound(l, st, list, class_name, "register rows"), "register rows",

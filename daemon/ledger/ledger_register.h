@@ -22,10 +22,13 @@ struct lr_row {
     const char *symptoms, *onset_day, *diagnosis, *returned_day, *note;
     int clinic_visit;         /* -1 unknown, 0 no, 1 yes */
     bool late;                /* came after the sweep (absences.late_ms set) */
+    const char *noon_absence; /* "" none; else the cause of the noon sweep's part-day
+                                 absence (午检缺勤: left at noon, did not come back) */
 };
 /* Every active student of class_name (NULL: every class) on each of the `ndays`
  * days, ordered by class, then day, then external id: one printed page per class
- * and day follows the order. Index checks' unique key, absences' unique key. */
+ * and day follows the order. Index checks' unique key, absences' and
+ * part_absences' unique keys. */
 int ledger_register_rows(struct ledger *l, const char *const *days, int ndays,
                          const char *class_name,
                          void (*fn)(const struct lr_row *r, void *arg), void *arg);

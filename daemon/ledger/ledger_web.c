@@ -289,6 +289,19 @@ int ledger_web_person_absences(struct ledger *l, int64_t person_id, const char *
     return ledger_each_row(l, st, "person absences", lh_absence_row, &cb);
 }
 
+int ledger_web_person_part_absences(struct ledger *l, int64_t person_id, const char *since_day,
+                                    void (*fn)(const struct part_absence_view *v, void *arg),
+                                    void *arg)
+{
+    struct lh_part_absence_cb cb = {fn, arg};
+    sqlite3_stmt *st = ledger_prepare(l, LH_PART_ABSENCE_SELECT
+                                      "WHERE a.person_id = ?1 AND a.day >= ?2 "
+                                      "ORDER BY a.day DESC, a.part = 'noon'");
+    if (st && lh_bind(st, "It", person_id, since_day) < 0)
+        st = bind_failed(l, st, "person part absences");
+    return ledger_each_row(l, st, "person part absences", lh_part_absence_row, &cb);
+}
+
 int ledger_web_unexplained(struct ledger *l, const char *day, const char *class_name, int limit,
                            void (*fn)(const struct absence_view *v, void *arg), void *arg)
 {

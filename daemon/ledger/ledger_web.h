@@ -113,6 +113,12 @@ int ledger_web_person_referrals(struct ledger *l, int64_t person_id, const char 
 int ledger_web_person_absences(struct ledger *l, int64_t person_id, const char *since_day,
                                void (*fn)(const struct absence_view *v, void *arg), void *arg);
 
+/* A person's noon and evening absences of since_day and later, newest first
+ * (the part_absences' unique key). */
+int ledger_web_person_part_absences(struct ledger *l, int64_t person_id, const char *since_day,
+                                    void (*fn)(const struct part_absence_view *v, void *arg),
+                                    void *arg);
+
 struct lw_certificate {
     const char *issued_day, *issuer, *checked_by;
     int64_t recorded_ms;

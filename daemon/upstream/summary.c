@@ -214,6 +214,36 @@ static json_t *absences_json(const struct day_figures *f)
                      f->v[FIG_ABS_UNKNOWN], "by_symptom", group_json(f, FIG_SYM_FEVER, FIG_SYM_OTHER));
 }
 
+/* One part of the day's absences (午检缺勤, 晚检缺勤) from its figures `all` ..
+ * (LEDGER_PART_FIGURES: all, unknown, illness, personal, other); null when the
+ * school does not sweep that part and has none, rather than zeros that would read
+ * as nobody missing. */
+static json_t *part_json(const struct day_figures *f, enum day_figure all, bool swept)
+{
+    if (!swept && f->v[all] == 0)
+        return json_null();
+    return json_pack("{s:i, s:i, s:{s:i, s:i, s:i}}", "all", f->v[all], "unexplained",
+                     f->v[all + 1], "by_cause", "illness", f->v[all + 2], "personal",
+                     f->v[all + 3], "other", f->v[all + 4]);
+}
+
+/* {"part_absences": {"noon", "evening"}}, or {} when both would be null: a school
+ * without part-day sweeps sends the document it sent before the member existed,
+ * which a collector built before then still accepts (the schema's top level allows
+ * no unknown member). */
+static json_t *part_absences_json(const struct config *cfg, const struct day_figures *f)
+{
+    _Static_assert(FIG_PART_NOON_OTHER == FIG_PART_NOON + 4 &&
+                       FIG_PART_EVENING_OTHER == FIG_PART_EVENING + 4,
+                   "part_json's order of a part's figures");
+    const struct cfg_windows *w = &cfg->windows;
+    json_t *noon = part_json(f, FIG_PART_NOON, w->noon_enabled && w->noon_sweep);
+    json_t *evening = part_json(f, FIG_PART_EVENING, w->evening_enabled);
+    if (json_is_null(noon) && json_is_null(evening))
+        return json_object();
+    return json_pack("{s:{s:o, s:o}}", "part_absences", "noon", noon, "evening", evening);
+}
+
 static json_t *referrals_json(const struct day_figures *f)
 {
     return json_pack("{s:i, s:o, s:i}", "opened", f->v[FIG_REFERRALS], "by_outcome",
@@ -310,11 +340,13 @@ static json_t *summary_json(struct ledger *l, const struct config *cfg,
                                "alerts", alerts_json(l, f), "devices",
                                devices_json(l, cfg, f->day)));
     /* Version 2's: closed (null on a school day), the groups, the arrival slots, the
-     * people under health observation and the day's visitors (counts only). */
+     * people under health observation, the day's visitors (counts only) and the noon
+     * and evening absences (optional in the schema: older v2 senders lack it). */
     doc = merge(doc, json_pack("{s:{s:i}, s:{s:i, s:i, s:i}}", "observation", "under",
                                f->v[FIG_OBSERVED], "visitors", "registered", f->v[FIG_VISITORS],
                                "admitted", f->v[FIG_VISITORS] - f->v[FIG_VISITORS_REFUSED],
                                "refused", f->v[FIG_VISITORS_REFUSED]));
+    doc = merge(doc, part_absences_json(cfg, f));
     return merge(doc, json_pack("{s:o, s:o, s:o}", "closed", closed_json(l, cfg, f->day), "groups",
                                 groups_json(cfg, f), "arrival_slots",
                                 slots_json(l, cfg, f->day)));

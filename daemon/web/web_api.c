@@ -103,6 +103,19 @@ static void absence_item(const struct absence_view *v, void *arg)
               &ls->failed);
 }
 
+/* A noon or evening absence (午检缺勤, 晚检缺勤) still without a cause. */
+static void part_absence_item(const struct part_absence_view *v, void *arg)
+{
+    struct list *ls = arg;
+    if (!take(ls, v->class_name))
+        return;
+    wa_append(ls->items, json_pack("{s:o, s:o, s:o, s:I}", "person",
+                                   wa_person_json(v->external_id, v->name, v->class_name), "day",
+                                   wa_str(v->day), "part", wa_str(v->part), "recorded_ms",
+                                   (json_int_t)v->recorded_ms),
+              &ls->failed);
+}
+
 static void return_item(const struct lw_return *v, void *arg)
 {
     struct list *ls = arg;
@@ -127,10 +140,10 @@ static void alert_item(const struct alert_view *v, void *arg)
               &ls->failed);
 }
 
-enum { L_FLAGS, L_REFERRALS, L_ABSENCES, L_RETURNS, L_ALERTS, NLISTS };
+enum { L_FLAGS, L_REFERRALS, L_ABSENCES, L_PARTS, L_RETURNS, L_ALERTS, NLISTS };
 
-static const char *const list_names[NLISTS] = {"flags", "referrals", "absences", "returns",
-                                               "alerts"};
+static const char *const list_names[NLISTS] = {"flags", "referrals", "absences",
+                                               "part_absences", "returns", "alerts"};
 
 /* Fills the lists; -1 when the ledger failed (logged). The absences are cut by
  * the ledger (a backlog of them is the one list that grows without anyone's
@@ -144,6 +157,7 @@ static int today_lists(struct ledger *l, const struct web_request *rq, const cha
         ledger_web_unexplained(l, day, scope, TODAY_LIST_MAX, absence_item,
                                &ls[L_ABSENCES]) < 0 ||
         ledger_web_count_unexplained(l, day, scope, &ls[L_ABSENCES].total) < 0 ||
+        ledger_list_part_absences(l, day, scope, true, part_absence_item, &ls[L_PARTS]) < 0 ||
         ledger_web_returns(l, day, scope, return_item, &ls[L_RETURNS]) < 0 ||
         ledger_list_alerts(l, alert_item, &ls[L_ALERTS]) < 0)
         return -1;
@@ -237,8 +251,8 @@ int wa_day_figures(struct web_request *rq, struct ledger *l, const char *day,
         ledger_load_day_figures(l, day, &kept, &found) < 0)
         return -1;
     /* As `gatescreen day`: once a day's readings are purged only the stored figures
-     * still tell it whole. */
-    *stored = found && f->v[FIG_READINGS] == 0;
+     * still tell it whole (a day that never had readings is the ledger's). */
+    *stored = found && f->v[FIG_READINGS] == 0 && kept.v[FIG_READINGS] > 0;
     if (*stored)
         *f = kept;
     return 0;

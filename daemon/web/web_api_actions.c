@@ -189,7 +189,8 @@ static int absence_values(struct web_response *rs, json_t *body, struct absence_
         wa_day(rs, body, "onset_day", false, true, onset, &onset_given) < 0 ||
         wa_enum(rs, body, "clinic", false, clinics, &in->clinic) < 0 ||
         wa_text(rs, body, "diagnosis", false, LINE_TEXT_MAX, false, &in->diagnosis) < 0 ||
-        wa_text(rs, body, "note", false, NOTE_MAX, true, &in->note) < 0)
+        wa_text(rs, body, "note", false, NOTE_MAX, true, &in->note) < 0 ||
+        wa_enum(rs, body, "part", false, ledger_absence_parts, &in->part) < 0)
         return -1;
     if (onset_given && strcmp(onset, day) > 0) {
         web_error(rs, 400, "onset_day %s is after the absence day %s", onset, day);
@@ -206,15 +207,17 @@ static void absence_reply(struct web_response *rs, const struct absence_cause *i
 {
     char msg[MSG_MAX] = "";
     bool changed = !out->created && strcmp(out->previous_cause, in->cause) != 0;
-    tn_append(msg, sizeof msg, "%s: absence on %s %s: %s", in->person, in->day,
-               out->created ? "registered" : "updated", in->cause);
+    tn_append(msg, sizeof msg, "%s: %s%sabsence on %s %s: %s", in->person,
+              in->part ? in->part : "", in->part ? " " : "", in->day,
+              out->created ? "registered" : "updated", in->cause);
     if (*out->symptoms)
         tn_append(msg, sizeof msg, " (%s)", out->symptoms);
     if (changed)
         tn_append(msg, sizeof msg, ", was %s", out->previous_cause);
     alerts_message(msg, &out->alerts);
-    wa_reply(rs, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "person",
-                           wa_str(in->person), "day", wa_str(in->day), "cause", wa_str(in->cause),
+    wa_reply(rs, json_pack("{s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "person",
+                           wa_str(in->person), "day", wa_str(in->day), "part",
+                           in->part ? wa_str(in->part) : json_null(), "cause", wa_str(in->cause),
                            "created", out->created, "previous_cause",
                            wa_str_or_null(out->previous_cause), "symptoms",
                            wa_list_json(out->symptoms), "alerts_opened",
@@ -225,7 +228,7 @@ static void absence_reply(struct web_response *rs, const struct absence_cause *i
 void wa_absence(struct web_request *rq, struct web_response *rs)
 {
     static const char *const keys[] = {"day", "cause", "symptoms", "onset_day", "clinic",
-                                       "diagnosis", "note", NULL};
+                                       "diagnosis", "note", "part", NULL};
     struct ledger *l;
     struct lw_person p;
     json_t *body;

@@ -1,6 +1,6 @@
 /* The Person page's API (docs/web-api.md "People"): search by name, id, class or
  * card, and one person's history of readings, checks, flags, referrals,
- * absences, certificates and leave. Teachers search their own class only and get
+ * absences (the day's, and noon and evening ones), certificates and leave. Teachers search their own class only and get
  * a 403 for anyone else's history. */
 #include <limits.h>
 #include <stdlib.h>
@@ -168,6 +168,18 @@ static void absence_item(const struct absence_view *v, void *arg)
               &ls->failed);
 }
 
+static void part_absence_item(const struct part_absence_view *v, void *arg)
+{
+    struct list *ls = arg;
+    wa_append(ls->items,
+              json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "day", wa_str(v->day), "part",
+                        wa_str(v->part), "cause", wa_str(v->cause), "symptoms",
+                        wa_list_json(v->symptoms), "note", wa_str_or_null(v->note),
+                        "recorded_by", wa_str(v->recorded_by), "recorded_ms",
+                        (json_int_t)v->recorded_ms),
+              &ls->failed);
+}
+
 static void certificate_item(const struct lw_certificate *v, void *arg)
 {
     struct list *ls = arg;
@@ -190,10 +202,12 @@ static void leave_item(const struct lw_leave *v, void *arg)
 
 /* ---- one person ------------------------------------------------------------------- */
 
-enum { L_READINGS, L_CHECKS, L_FLAGS, L_REFERRALS, L_ABSENCES, L_CERTIFICATES, L_LEAVE, NLISTS };
+enum { L_READINGS, L_CHECKS, L_FLAGS, L_REFERRALS, L_ABSENCES, L_PARTS, L_CERTIFICATES,
+       L_LEAVE, NLISTS };
 
 static const char *const list_names[NLISTS] = {"readings", "checks", "flags", "referrals",
-                                               "absences", "certificates", "leave"};
+                                               "absences", "part_absences", "certificates",
+                                               "leave"};
 
 static int history(struct ledger *l, int64_t pid, const char *since, int64_t since_ms,
                    struct list *ls)
@@ -203,6 +217,7 @@ static int history(struct ledger *l, int64_t pid, const char *since, int64_t sin
         ledger_web_person_flags(l, pid, since, flag_item, &ls[L_FLAGS]) < 0 ||
         ledger_web_person_referrals(l, pid, since, referral_item, &ls[L_REFERRALS]) < 0 ||
         ledger_web_person_absences(l, pid, since, absence_item, &ls[L_ABSENCES]) < 0 ||
+        ledger_web_person_part_absences(l, pid, since, part_absence_item, &ls[L_PARTS]) < 0 ||
         ledger_web_person_certificates(l, pid, since, certificate_item,
                                        &ls[L_CERTIFICATES]) < 0 ||
         ledger_web_person_leaves(l, pid, since, leave_item, &ls[L_LEAVE]) < 0)

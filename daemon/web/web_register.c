@@ -99,10 +99,11 @@ static json_t *temp_json(bool has, int centi)
 static json_t *student_json(const struct lr_row *r)
 {
     bool absent = *r->cause != '\0';
-    return json_pack("{s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "id", wa_str(r->external_id), "name", wa_str(r->name), "morning_centi",
                      temp_json(r->has_morning, r->morning_centi), "noon_centi",
-                     temp_json(r->has_noon, r->noon_centi), "threshold_centi",
+                     temp_json(r->has_noon, r->noon_centi), "noon_absence",
+                     wa_str_or_null(r->noon_absence), "threshold_centi",
                      r->threshold_centi, "attendance", attendance(r), "cause",
                      absent ? wa_str(r->cause) : json_null(), "symptoms",
                      wa_list_json(r->symptoms), "onset_day", wa_str_or_null(r->onset_day),
@@ -190,14 +191,25 @@ static const char *zh_list(const char *list, char *out, size_t n)
     return out;
 }
 
+/* The noon column of a pupil swept at noon: 午检缺勤, with the cause once recorded. */
+static void noon_absence_text(const char *cause, char *out, size_t n)
+{
+    if (strcmp(cause, "unknown") == 0)
+        snprintf(out, n, "午检缺勤");
+    else
+        snprintf(out, n, "午检缺勤（%s）", zh(cause));
+}
+
 static void csv_row(const struct lr_row *r, void *arg)
 {
-    char m[16] = "", nn[16] = "", sym[160];
+    char m[16] = "", nn[48] = "", sym[160];
     static const char *const clinic[] = {"", "否", "是"};
     if (r->has_morning)
         tn_format_centi(r->morning_centi, m, sizeof m);
     if (r->has_noon)
         tn_format_centi(r->noon_centi, nn, sizeof nn);
+    else if (*r->noon_absence)
+        noon_absence_text(r->noon_absence, nn, sizeof nn);
     const char *f[] = {r->day, r->class_name, r->external_id, r->name, m, nn,
                        zh(attendance(r)), *r->cause ? zh(r->cause) : "",
                        zh_list(r->symptoms, sym, sizeof sym), r->onset_day,
@@ -236,10 +248,11 @@ void wa_csv_registers(struct web_request *rq, struct web_response *rs)
 /* ---- trends ------------------------------------------------------------------------- */
 
 /* The series of the figures below, by their JSON names; then the symptoms. */
-enum { S_EXPECTED, S_CHECKED, S_RATE, S_SCREENS, S_CONFIRMED, S_ILLNESS, NSERIES };
+enum { S_EXPECTED, S_CHECKED, S_RATE, S_SCREENS, S_CONFIRMED, S_ILLNESS, S_NOON, S_EVENING,
+       NSERIES };
 static const char *const series_names[NSERIES] = {
     "expected", "morning_checked", "check_rate_permille", "fever_screens", "fever_confirmed",
-    "illness_absences"};
+    "illness_absences", "noon_absences", "evening_absences"};
 #define NSYMPTOMS (FIG_SYM_OTHER - FIG_SYM_FEVER + 1)
 
 struct trends {
@@ -298,6 +311,7 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
     struct fig_set which = {0};
     which.on[FIG_EXPECTED] = which.on[FIG_MORNING_DONE] = which.on[FIG_SCREENS] = true;
     which.on[FIG_CONFIRMED] = which.on[FIG_ABS_ILLNESS] = true;
+    which.on[FIG_PART_NOON] = which.on[FIG_PART_EVENING] = true;
     for (int s = 0; s < NSYMPTOMS; s++)
         which.on[FIG_SYM_FEVER + s] = true;
     if (wa_day_figures(rq, l, day, &which, &f, &stored) < 0)
@@ -309,6 +323,8 @@ static int trend_day(struct web_request *rq, struct ledger *l, const char *day, 
     v[S_SCREENS] = f.v[FIG_SCREENS];
     v[S_CONFIRMED] = f.v[FIG_CONFIRMED];
     v[S_ILLNESS] = f.v[FIG_ABS_ILLNESS];
+    v[S_NOON] = f.v[FIG_PART_NOON];
+    v[S_EVENING] = f.v[FIG_PART_EVENING];
     for (int s = 0; s < NSYMPTOMS; s++)
         v[NSERIES + s] = f.v[FIG_SYM_FEVER + s];
     return 0;

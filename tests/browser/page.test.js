@@ -137,6 +137,9 @@ async function prepare() {
   /* S7 is absent today and nobody knows why yet (what the absence sweep writes). */
   L.sql(p.db, "INSERT INTO absences (person_id, day, cause, recorded_ms) SELECT id, '" +
     p.today + "', 'unknown', 1 FROM people WHERE external_id = 'S7'");
+  /* S1 left at noon and did not come back (what the noon sweep writes: 午检缺勤). */
+  L.sql(p.db, "INSERT INTO part_absences (person_id, day, part, recorded_ms) SELECT id, '" +
+    p.today + "', 'noon', 1 FROM people WHERE external_id = 'S1'");
   for (const u of [['nurse1', 'nurse'], ['gate1', 'gate'], ['teacher2', 'teacher', '一年级2班']]) {
     const args = ['user', 'add', u[0], '--role', u[1]].concat(u[2] ? ['--class', u[2]] : []);
     r = L.cli(p.conf, args, PASSWORD + '\n');
@@ -222,6 +225,9 @@ async function loginPage(page, p) {
   check(await visible(page, '#queue'), 'the nurse lands on Today');
   check(page.url().endsWith('#/today'), 'at #/today');
   check(await visible(page, '#absences tr[data-person="S7"]'), 'S7\'s absence without a cause is listed');
+  const noon = page.locator('#part_absences tr[data-person="S1"][data-part="noon"]');
+  check(await visible(page, '#part_absences tr[data-person="S1"][data-part="noon"]') &&
+    (await noon.textContent()).includes('午检缺勤'), 'S1\'s noon absence is listed in its own section (午检缺勤)');
   await shot(page, '02-today');
 }
 
@@ -297,6 +303,21 @@ async function absenceCause(page, p) {
   check(L.sql(p.db, 'SELECT count(*) FROM alerts WHERE closed_ms IS NULL') === '0', 'ledger: no alert open');
 }
 
+/* The cause of a noon absence: symptoms, no onset, clinic or diagnosis. */
+async function partAbsenceCause(page, p) {
+  const row = page.locator('#part_absences tr[data-person="S1"]');
+  await row.locator('select[name=cause]').selectOption('illness');
+  check(await row.locator('.illness').isVisible() &&
+    await row.locator('input[name=onset]').count() === 0, 'a noon illness asks for symptoms only');
+  await row.locator('input[name=symptom][value=fever]').check();
+  await row.locator('form.absence button[type=submit]').click();
+  check(await said(page, '缺勤原因已登记'), 'noon absence cause recorded');
+  check(await gone(page, '#part_absences tr[data-person="S1"]'), 'the noon absence left the queue');
+  const rows = L.sql(p.db, "SELECT a.cause, a.symptoms FROM part_absences a JOIN people x ON " +
+    "x.id = a.person_id WHERE x.external_id = 'S1' AND a.day = '" + p.today + "'");
+  check(rows === 'illness|fever', 'ledger: the noon absence is illness with fever (' + rows + ')');
+}
+
 async function certificate(today, gates, sim, p) {
   await front(gates);
   check(await sim.cmd('arrive ir-a temp=36.40 card=1004') === 'ok', 'sim: S4 back after illness');
@@ -362,6 +383,9 @@ async function moreActions(page) {
   check(await said(page, '测温已记录'), 'manual check recorded from Today');
   await page.goto(page.url().replace(/#.*/, '#/person/S1'));
   check(await visible(page, '#h-checks td:text("耳温")'), 'S1\'s history has the manual check');
+  check(await visible(page, '#h-part_absences td:text("午检缺勤")') &&
+    (await page.locator('#h-part_absences').textContent()).includes('发热'),
+  'S1\'s history has the noon absence with its cause\'s symptom');
   await page.locator('#actions summary:text("登记请假")').click();
   const leave = page.locator('#actions form.leave');
   await leave.locator('input[name=reason]').fill('家中有事');
@@ -598,6 +622,7 @@ async function main() {
     await feverArrives(today, gates, progs.sim);
     await recheckAndReferral(today, p);
     await absenceCause(today, p);
+    await partAbsenceCause(today, p);
     await certificate(today, gates, progs.sim, p);
     await offline(gates, progs.sim);
     await terminalClock(gates, progs.sim);

@@ -8,7 +8,7 @@
  * teacher's signature line (pdftotext); the week: classes × school days so far.
  * The CSV has the BOM, the Chinese header, one row per pupil and a name that looks
  * like a formula guarded. A teacher gets their class only (another is a 403) and
- * no trends. Trends: every point of the four SVG charts has the value the API
+ * no trends. Trends: every point of the five SVG charts has the value the API
  * gives for its series and day; hovering a point shows it; the CSV has the same
  * numbers. PDFs and screenshots go to $GS_ARTIFACTS. About 15 s. */
 'use strict';
@@ -90,6 +90,9 @@ function seed(p) {
   }
   const flag = (who, i, state) => sql.push(`INSERT INTO flags (person_id, opened_ms, day, screen_centi, threshold_centi, state)
     SELECT id, 1, '${p.days[i]}', 3790, 3730, '${state}' FROM people WHERE external_id = '${who}';`);
+  /* S4 left at noon today and did not come back (what the noon sweep writes: 午检缺勤). */
+  sql.push(`INSERT INTO part_absences (person_id, day, part, recorded_ms)
+    SELECT id, '${p.days[0]}', 'noon', 1 FROM people WHERE external_id = 'S4';`);
   flag('S1', 0, 'confirmed');
   flag('S3', 4, 'cleared');
   flag('S4', 4, 'open');
@@ -158,6 +161,8 @@ async function registers(page, p) {
   const one = pdfText(day, 1), two = pdfText(day, 2);
   check(one.indexOf(C1) >= 0 && one.indexOf(C2) < 0 && two.indexOf(C2) >= 0 && two.indexOf(C1) < 0,
     'page 1 is ' + C1 + ', page 2 is ' + C2);
+  check(two.indexOf('午检缺勤') >= 0 && one.indexOf('午检缺勤') < 0,
+    'the noon column says 午检缺勤 on ' + C2 + '\'s page (S4, swept at noon), nowhere on ' + C1 + '\'s');
   const week = await printRegisters(page, p, 'week', 'register-week');
   const wapi = await fetchJson(page, '/api/v1/registers?span=week');
   const ndays = wapi.body ? wapi.body.dates.length : -1;
@@ -209,6 +214,8 @@ async function trends(page, p) {
   check(api && api.dates.length === 30 && api.dates[29] === p.days[0], 'trends: 30 days up to today');
   check(api.series.check_rate_permille[29] === RATE && api.series.fever_screens[25] === 2 &&
     api.series.illness_absences[29] === 1, 'trends API: today 97.9% checked, 2 screens 4 days ago, 1 ill today');
+  check(api.series.noon_absences[29] === 1 && api.series.noon_absences[28] === 0 &&
+    api.series.evening_absences.every((v) => v === 0), 'trends API: S4\'s noon absence today');
   const byClass = {};
   api.classes.forEach((c) => { byClass['class:' + c.class] = c.illness_absences; });
   check(byClass['class:' + C1] && byClass['class:' + C1][29] === 1 && byClass['class:' + C2][28] === 1,
@@ -219,6 +226,7 @@ async function trends(page, p) {
   const charts = [
     ['chart-rate', { check_rate_permille: api.series.check_rate_permille }],
     ['chart-fever', { fever_screens: api.series.fever_screens, fever_confirmed: api.series.fever_confirmed }],
+    ['chart-parts', { noon_absences: api.series.noon_absences, evening_absences: api.series.evening_absences }],
     ['chart-class', byClass],
     ['chart-symptom', sym],
   ];

@@ -11,6 +11,8 @@ gatescreen-bureau:
 - an unknown version (gatescreen.summary/3) and version 2's fields under version 1's
   name are refused with 400 and the pointer /schema or the member, and kept in
   quarantine;
+- version 2's optional part_absences (noon and evening absences) is accepted when
+  there and checked (a negative count is refused at its pointer);
 - the roll-up (pull API and CLI) sums the staff figures over the version 2
   schools only, and says over how many;
 - a later version 2 revision replaces a version 1 revision of the same day (the
@@ -63,7 +65,10 @@ def city_sums(b):
 def both_versions_stored(b, c):
     v1 = bl.summary_doc("A1", DAY, 1)
     sent(b, c, "A1", v1)
-    sent(b, c, "B1", v2_doc("B1", DAY, 1, staff_ill=1))
+    with_parts = v2_doc("B1", DAY, 1, staff_ill=1)
+    with_parts["part_absences"] = {"noon": {"all": 2, "unexplained": 1, "by_cause": {
+        "illness": 1, "personal": 0, "other": 0}}, "evening": None}
+    sent(b, c, "B1", with_parts)
     sent(b, c, "C1", v2_doc("C1", DAY, 1, closed=("closure", "暴雨红色预警停课")))
     f = figures(b, "A1")
     check(f is not None and f[:2] == ["0", "0"] and f[4:7] == ["NULL"] * 3,
@@ -92,8 +97,14 @@ def refusals(b, c):
     answer = sent(b, c, "D1", mixed, want=400)
     check(answer and answer.get("pointer") == "/closed",
           "version 2's members under version 1's name: 400 at /closed (%s)" % answer)
+    parts = v2_doc("D1", DAY, 1)
+    parts["part_absences"] = {"noon": {"all": -1, "unexplained": 0, "by_cause": {
+        "illness": 0, "personal": 0, "other": 0}}, "evening": None}
+    answer = sent(b, c, "D1", parts, want=400)
+    check(answer and answer.get("pointer", "").startswith("/part_absences/noon"),
+          "a bad part_absences: 400 at its pointer (%s)" % answer)
     after = b.sql("SELECT count(*) FROM quarantine")[0][0]
-    check(int(after) == int(before) + 2, "both kept in quarantine (%s -> %s)" % (before, after))
+    check(int(after) == int(before) + 3, "all kept in quarantine (%s -> %s)" % (before, after))
     check(figures(b, "D1") is None, "nothing of D1 stored")
 
 

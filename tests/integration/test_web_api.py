@@ -317,8 +317,8 @@ def test_today(s, clients):
     nurse = clients["nurse1"]
     t = today_matches_cli(s, nurse, "morning")
     check(t["date"] == s.day, "Today is for today")
-    check(t["totals"] == {k: len(t[k]) for k in ("flags", "referrals", "absences", "returns",
-                                                 "alerts")},
+    check(t["totals"] == {k: len(t[k]) for k in ("flags", "referrals", "absences",
+                                                 "part_absences", "returns", "alerts")},
           "totals count the lists: %r" % t["totals"])
     flags = {(f["person"] or {}).get("id"): f for f in t["flags"]}
     check(set(flags) == {"S2", "S6", "S5", None}, "open flags: S2, S6, S5 and the unknown card")

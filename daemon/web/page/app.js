@@ -418,18 +418,20 @@
   }
 
   /* The cause of an absence; symptoms, onset, clinic and diagnosis are asked only
-   * for an illness. `day` null: the form asks for the day too. */
-  function absenceForm(p, day) {
+   * for an illness. `day` null: the form asks for the day too. `part` ('noon',
+   * 'evening'): the cause of that part-day absence, which has symptoms only. */
+  function absenceForm(p, day, part) {
     const cause = select('cause', 'cause', CAUSES, true);
     const illness = h('div', { class: 'illness', hidden: true }, symptomBoxes(),
-      field('f.onset', dateInput('onset', ''), true),
-      field('f.clinic', select('clinic', 'clinic', CLINIC, false), true),
-      field('f.diagnosis', textInput('diagnosis'), true));
+      part ? null : field('f.onset', dateInput('onset', ''), true),
+      part ? null : field('f.clinic', select('clinic', 'clinic', CLINIC, false), true),
+      part ? null : field('f.diagnosis', textInput('diagnosis'), true));
     cause.addEventListener('change', function () { illness.hidden = cause.value !== 'illness'; });
     const kids = [day ? null : field('f.day', dateInput('day', today(), true)),
       field('f.cause', cause), illness, field('f.note', textInput('note'), true)];
     return actionForm('absence stack', kids, 'act.absence', function (f) {
       const body = absenceBody(f, day || need(f, 'day', 'f.day'));
+      if (part) body.part = part;
       return act(personPath(p.id, 'absence'), body, t('msg.absence', { name: label(p) }));
     });
   }
@@ -556,6 +558,16 @@
     });
   }
 
+  /* Noon and evening absences (午检缺勤, 晚检缺勤) of the day still without a cause. */
+  function partAbsencesSection(items) {
+    return section('part_absences', 'today.part_absences', items, function (list) {
+      return table(['col.person', 'col.part', 'col.recorded', 'col.action'], list, function (a) {
+        return [personCell(a.person), term('part', a.part), fmtTime(a.recorded_ms),
+          folded('act.absence', absenceForm(a.person, a.day, a.part), true)];
+      }, function (a) { return { dataset: { person: a.person.id, part: a.part } }; });
+    });
+  }
+
   function returnsSection(items) {
     return section('returns', 'today.returns', items, function (list) {
       return table(['col.person', 'col.absence_day', 'col.cause', 'col.action'], list,
@@ -580,7 +592,7 @@
 
   function todaySections(d) {
     return [flagsSection(d.flags), referralsSection(d.referrals), absencesSection(d.absences),
-      returnsSection(d.returns), alertsSection(d.alerts)];
+      partAbsencesSection(d.part_absences), returnsSection(d.returns), alertsSection(d.alerts)];
   }
 
   /* Someone is filling in a form of this section: replacing it would lose that. */
@@ -696,6 +708,9 @@
       ['clinic', 'col.clinic', termOf('clinic')], ['diagnosis', 'col.diagnosis'],
       ['late_ms', 'col.late', fmtTime], ['returned_day', 'col.returned'],
       ['followups', 'col.followups'], ['note', 'col.note'], ['recorded_by', 'col.by']],
+    part_absences: [['day', 'col.day'], ['part', 'col.part', termOf('part')],
+      ['cause', 'col.cause', termOf('cause')], ['symptoms', 'col.symptoms', symptomsText],
+      ['note', 'col.note'], ['recorded_by', 'col.by'], ['recorded_ms', 'col.recorded', fmtDateTime]],
     certificates: [['issued_day', 'col.issued'], ['issuer', 'col.issuer'],
       ['absence_day', 'col.absence_day'], ['checked_by', 'col.checked_by'],
       ['recorded_ms', 'col.recorded', fmtDateTime]],
@@ -1113,6 +1128,14 @@
     return centi >= threshold ? c + ' ↑' : c;
   }
 
+  /* The noon column: the temperature, or 午检缺勤 for a pupil the noon sweep found
+   * gone (left at noon, did not come back), with the cause once recorded. */
+  function regNoon(s) {
+    if (s.noon_centi !== null || !s.noon_absence) return regTemp(s.noon_centi, s.threshold_centi);
+    return s.noon_absence === 'unknown' ? '午检缺勤'
+      : '午检缺勤（' + (REG_CAUSE[s.noon_absence] || s.noon_absence) + '）';
+  }
+
   function regTable(caption, cols, rows) {
     return h('table', { class: 'register-table' }, h('caption', null, caption),
       h('thead', null, h('tr', null, cols.map(function (c) { return h('th', null, c); }))),
@@ -1128,7 +1151,7 @@
   function registerPage(school, p) {
     const checks = p.students.map(function (s, i) {
       return [i + 1, s.id, s.name, regTemp(s.morning_centi, s.threshold_centi),
-        regTemp(s.noon_centi, s.threshold_centi), REG_ATTENDANCE[s.attendance] || s.attendance,
+        regNoon(s), REG_ATTENDANCE[s.attendance] || s.attendance,
         s.cause ? REG_CAUSE[s.cause] || s.cause : '', regSymptoms(s.symptoms)];
     });
     const ill = p.students.filter(function (s) { return s.cause === 'illness'; }).map(function (s, i) {
@@ -1201,6 +1224,13 @@
       card('trends.fever', C.line({ id: 'chart-fever', dates: d.dates, series: [
         { name: 'fever_screens', label: t('trends.screens'), values: d.series.fever_screens },
         { name: 'fever_confirmed', label: t('trends.confirmed'), values: d.series.fever_confirmed }] })),
+      /* Only for a school that has noon or evening absences (午检、晚检缺勤) in the
+       * span: a flat zero line would read as nobody missing where nobody swept. */
+      d.series.noon_absences.concat(d.series.evening_absences).some(function (v) { return v > 0; })
+        ? card('trends.parts', C.line({ id: 'chart-parts', dates: d.dates, series: [
+          { name: 'noon_absences', label: t('trends.noon'), values: d.series.noon_absences },
+          { name: 'evening_absences', label: t('trends.evening'), values: d.series.evening_absences }] }))
+        : null,
       card('trends.by_class', C.line({ id: 'chart-class', dates: d.dates,
         series: d.classes.map(function (c) { return { name: 'class:' + c.class, label: c.class, values: c.illness_absences }; }) })),
       card('trends.by_symptom', C.line({ id: 'chart-symptom', dates: d.dates,
