@@ -96,23 +96,22 @@ static void status_text(unsigned status, char *why, size_t n)
 
 /* ---- the certificate's identity, read with GnuTLS --------------------------------- */
 
-/* certid_from_der reads a certificate with libcrypto: 7.5% of the collector's CPU per
- * fresh upload, mostly OpenSSL 3's per-call lookups (tests/bench/README.md). GnuTLS
- * has the certificate's DER at hand and reads the same fields for less; the school
- * code is still certid_pick_code's, the one rule, and the fingerprint the SHA-256 of
- * the same DER (credentials.cert_sha256, as the CLI registered it). test_bureau_collector
- * uploads with certificates of both forms (the code in a SAN URI, in the CN alone). */
-static void hex_of(const unsigned char *b, size_t n, char *out)
+/* Reading the certificate again with libcrypto (as certid.c does for the CLI) was 7.5%
+ * of the collector's CPU per fresh upload (tests/bench/README.md). GnuTLS has the DER
+ * at hand and reads the same fields; the school code is still certid_pick_code's, the
+ * one rule, and the fingerprint the SHA-256 of the same DER (credentials.cert_sha256,
+ * as the CLI registered it). test_bureau_collector uploads with certificates of both
+ * forms (the code in a SAN URI, in the CN alone). */
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+static int hex_of(const unsigned char *b, size_t n, char *out)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
+    gnutls_datum_t d = {(unsigned char *)b, (unsigned)n};
+    size_t size = 2 * n + 1;
+    return gnutls_hex_encode(&d, out, &size) == 0 ? 0 : -1;
 }
 
-/* The serial as certid_from_der writes it (BN_bn2hex, lower case): no leading zero
+/* The serial as certid.c writes it (BN_bn2hex, lower case): no leading zero
  * bytes. */
 static int serial_of(gnutls_x509_crt_t crt, struct certid *id)
 {
@@ -124,11 +123,11 @@ static int serial_of(gnutls_x509_crt_t crt, struct certid *id)
         i++;
     if (2 * (n - i) >= sizeof id->serial)
         return -1;
-    if (n - i == 1 && buf[i] == 0)
+    if (n - i == 1 && buf[i] == 0) {
         snprintf(id->serial, sizeof id->serial, "0");
-    else
-        hex_of(buf + i, n - i, id->serial);
-    return 0;
+        return 0;
+    }
+    return hex_of(buf + i, n - i, id->serial);
 }
 
 /* The subject's one CN ("" when none; -1 when several or unreadable). */
@@ -165,9 +164,9 @@ static int identity_of(const gnutls_datum_t *der, const unsigned char *digest,
         snprintf(why, why_size, "not a DER X.509 certificate");
         goto out;
     }
-    hex_of(digest, DIGEST_LEN, id->sha256);
     time_t until = gnutls_x509_crt_get_expiration_time(crt);
-    if (serial_of(crt, id) < 0 || until == (time_t)-1) {
+    if (hex_of(digest, DIGEST_LEN, id->sha256) < 0 || serial_of(crt, id) < 0 ||
+        until == (time_t)-1) {
         snprintf(why, why_size, "the certificate cannot be read (serial, dates)");
         goto out;
     }
