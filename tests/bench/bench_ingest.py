@@ -3,10 +3,11 @@
 stored, side by side in one run, by
 
   pgbench    PostgreSQL alone: pgbench (-M prepared, --threads clients) runs the
-             collector's own statements for each row (the credential looked up with
-             the row, BEGIN, the document INSERT ... ON CONFLICT, its summaries and
-             summary_latest rows, summary_figures_put, COMMIT), synchronous_commit
-             on: the floor for this disk and these rows;
+             collector's own statement for each row (ingest_document, sql/bureau/
+             008: the credential, the document INSERT ... ON CONFLICT, its summaries
+             and summary_latest rows, summary_figures_put, in one call; against a
+             build without 008 the seven statements the collector sent then),
+             synchronous_commit on: the floor for this disk and these rows;
   fresh      the real gatescreen-bureaud, every upload on a new connection with a
              full TLS handshake and the school's client certificate (EC P-256, from
              the bureau's CA as `school enrol` issues them), then closed;
