@@ -156,6 +156,47 @@ static enum bstore_status ingest(struct creq *r, struct bstore *s, const struct 
     return st;
 }
 
+/* Step 4: a body refused before the database. A known school's refusal is kept in the
+ * quarantine; anyone else's sender refusal comes first. */
+static void refuse_body(struct creq *r, struct bstore *s, const struct intake_verdict *body,
+                        const char *token_digest, struct canswer *a)
+{
+    struct bstore_credential cred;
+    struct intake_verdict v = {0};
+    enum bstore_status st = credential(r, s, &cred);
+    if (judge_sender(r, st, &cred, token_digest, &v) < 0)
+        refuse_sender(r, &v, a);
+    else
+        quarantine(r, s, body, a);
+}
+
+/* ingest_document's answer: the credential's verdict (judged here again, in constant
+ * time) and the outcome, which must agree. */
+static void answer_call(struct creq *r, struct bstore *s, enum bstore_status st,
+                        const struct bstore_credential *cred, enum bstore_outcome o,
+                        long long id, const char *token_digest, struct canswer *a)
+{
+    struct intake_verdict v = {0};
+    bool sender_ok = judge_sender(r, st, cred, token_digest, &v) == 0;
+    if (!sender_ok && (st == BSTORE_NOT_FOUND || o == BSTORE_NOT_STORED)) {
+        refuse_sender(r, &v, a);
+    } else if (sender_ok != (o != BSTORE_NOT_STORED)) {
+        /* Never expected: both compare the same columns. The log says so, and the
+         * school sends it again with the same key. */
+        log_err("collector: %s %s: the database's credential check and the collector's "
+                "disagree", r->cert.code, r->h.idem_key);
+        intake_refuse(&v, 500, "the document could not be stored (the collector's log says "
+                               "why); send it again later");
+        refusal(a, &v);
+    } else if (o != BSTORE_KEY_CONFLICT) {
+        stored(r, o, id, a);
+    } else {
+        intake_refuse(&v, 409, "the Idempotency-Key %s was used for another document "
+                               "(document %lld); this one is kept aside", r->h.idem_key, id);
+        quarantine(r, s, &v, a);
+    }
+}
+
 static void store(struct creq *r, struct bstore *s, const struct intake_doc *doc,
                   const char *token_digest, struct canswer *a)
 {
@@ -171,27 +212,13 @@ static void store(struct creq *r, struct bstore *s, const struct intake_doc *doc
     char why[256] = "";
     struct intake_verdict v = {0};
     enum bstore_status st = ingest(r, s, &d, token_digest, &cred, &o, &id, why, sizeof why);
-    bool sender_ok = st == BSTORE_OK && judge_sender(r, st, &cred, token_digest, &v) == 0;
-    if (st == BSTORE_OK && sender_ok != (o != BSTORE_NOT_STORED)) {
-        /* The database and this process disagree about the credential: say so and
-         * store nothing more; should never happen. */
-        log_err("collector: %s: the credential check in the database and here disagree",
-                  r->cert.code);
-        intake_refuse(&v, 500, "the document could not be stored (the collector's log says "
-                               "why); send it again later");
-        refusal(a, &v);
-    } else if (st == BSTORE_NOT_FOUND || (st == BSTORE_OK && !sender_ok)) {
-        judge_sender(r, st, &cred, token_digest, &v);
-        refuse_sender(r, &v, a);
-    } else if (st == BSTORE_OK && o != BSTORE_KEY_CONFLICT) {
-        stored(r, o, id, a);
-    } else if (st == BSTORE_OK) {
-        intake_refuse(&v, 409, "the Idempotency-Key %s was used for another document "
-                               "(document %lld); this one is kept aside", r->h.idem_key, id);
-        quarantine(r, s, &v, a);
+    if (st == BSTORE_OK || st == BSTORE_NOT_FOUND) {
+        answer_call(r, s, st, &cred, o, id, token_digest, a);
     } else if (st == BSTORE_INVALID) {
+        /* The call failed as a whole, perhaps before the credential was read: the
+         * sender is judged first, as for a body refused before the database. */
         intake_refuse(&v, 400, "the database refused the document: %s", why);
-        quarantine(r, s, &v, a);
+        refuse_body(r, s, &v, token_digest, a);
     } else if (st == BSTORE_UNAVAILABLE) {
         unavailable(r, a, why[0] ? why : "no connection");
     } else {
@@ -199,20 +226,6 @@ static void store(struct creq *r, struct bstore *s, const struct intake_doc *doc
                                "why); send it again later");
         refusal(a, &v);
     }
-}
-
-/* Step 4: a body refused before the database. A known school's refusal is kept in the
- * quarantine; anyone else's sender refusal comes first. */
-static void refuse_body(struct creq *r, struct bstore *s, const struct intake_verdict *body,
-                        const char *token_digest, struct canswer *a)
-{
-    struct bstore_credential cred;
-    struct intake_verdict v = {0};
-    enum bstore_status st = credential(r, s, &cred);
-    if (judge_sender(r, st, &cred, token_digest, &v) < 0)
-        refuse_sender(r, &v, a);
-    else
-        quarantine(r, s, body, a);
 }
 
 static void upload(struct creq *r, struct bstore *s, struct canswer *a)
