@@ -1,6 +1,10 @@
 /* The client certificate (peer.h), through GnuTLS, libmicrohttpd's TLS library.
  *
- * Verifying the chain and reading the certificate (libcrypto) cost more than all the
+ * libmicrohttpd only asks for the client's certificate (GNUTLS_CERT_REQUEST); GnuTLS
+ * checks in the handshake that the client holds the certificate's key, not who issued
+ * it: the chain is verified here, once per connection.
+ *
+ * Verifying the chain and reading the certificate cost more than all the
  * rest of a keep-alive request: 38% of the collector's CPU in tests/bench/
  * bench_ingest.py. A connection shows the same certificate for every request on it,
  * so its first request's verdict is kept for the next ones: by the TLS session and
@@ -20,6 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "clock.h"
 
@@ -89,6 +94,108 @@ static void status_text(unsigned status, char *why, size_t n)
     }
 }
 
+/* ---- the certificate's identity, read with GnuTLS --------------------------------- */
+
+/* Reading the certificate again with libcrypto (as certid.c does for the CLI) was 7.5%
+ * of the collector's CPU per fresh upload (tests/bench/README.md). GnuTLS has the DER
+ * at hand and reads the same fields; the school code is still certid_pick_code's, the
+ * one rule, and the fingerprint the SHA-256 of the same DER (credentials.cert_sha256,
+ * as the CLI registered it). test_bureau_collector uploads with certificates of both
+ * forms (the code in a SAN URI, in the CN alone). */
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+static int hex_of(const unsigned char *b, size_t n, char *out)
+{
+    gnutls_datum_t d = {(unsigned char *)b, (unsigned)n};
+    size_t size = 2 * n + 1;
+    return gnutls_hex_encode(&d, out, &size) == 0 ? 0 : -1;
+}
+
+/* The serial as certid.c writes it (BN_bn2hex, lower case): no leading zero
+ * bytes. */
+static int serial_of(gnutls_x509_crt_t crt, struct certid *id)
+{
+    unsigned char buf[40];
+    size_t n = sizeof buf, i = 0;
+    if (gnutls_x509_crt_get_serial(crt, buf, &n) < 0 || n == 0)
+        return -1;
+    while (i + 1 < n && buf[i] == 0)
+        i++;
+    if (2 * (n - i) >= sizeof id->serial)
+        return -1;
+    if (n - i == 1 && buf[i] == 0) {
+        snprintf(id->serial, sizeof id->serial, "0");
+        return 0;
+    }
+    return hex_of(buf + i, n - i, id->serial);
+}
+
+/* The subject's one CN ("" when none; -1 when several or unreadable). */
+static int common_name_of(gnutls_x509_crt_t crt, char *cn, size_t n)
+{
+    size_t len = n;
+    cn[0] = '\0';
+    int rc = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len);
+    if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        return 0;
+    if (rc < 0 || strlen(cn) != len)
+        return -1;
+    char more[8];
+    size_t more_len = sizeof more;
+    rc = gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 1, 0, more, &more_len);
+    return rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ? 0 : -1;
+}
+
+#define MAX_URIS 8
+
+static int identity_of(const gnutls_datum_t *der, const unsigned char *digest,
+                       struct certid *id, char *why, size_t why_size)
+{
+    gnutls_x509_crt_t crt = NULL;
+    char cn[256], store[MAX_URIS][128];
+    const char *uris[MAX_URIS];
+    int nuris = 0, rc = -1;
+    unsigned char own[DIGEST_LEN];
+    memset(id, 0, sizeof *id);
+    if (!digest && gnutls_hash_fast(GNUTLS_DIG_SHA256, der->data, der->size, own) == 0)
+        digest = own;
+    if (!digest || gnutls_x509_crt_init(&crt) < 0 ||
+        gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) < 0) {
+        snprintf(why, why_size, "not a DER X.509 certificate");
+        goto out;
+    }
+    time_t until = gnutls_x509_crt_get_expiration_time(crt);
+    if (hex_of(digest, DIGEST_LEN, id->sha256) < 0 || serial_of(crt, id) < 0 ||
+        until == (time_t)-1) {
+        snprintf(why, why_size, "the certificate cannot be read (serial, dates)");
+        goto out;
+    }
+    id->not_after_ms = (int64_t)until * 1000;
+    if (common_name_of(crt, cn, sizeof cn) < 0) {
+        snprintf(why, why_size, "the certificate's subject has several or unreadable CNs");
+        goto out;
+    }
+    for (unsigned seq = 0; nuris < MAX_URIS; seq++) {
+        size_t len = sizeof store[nuris];
+        int type = gnutls_x509_crt_get_subject_alt_name(crt, seq, store[nuris], &len, NULL);
+        if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+            break;
+        if (type == GNUTLS_E_SHORT_MEMORY_BUFFER) { /* no school's: refused, not skipped */
+            snprintf(why, why_size, "the certificate has a subjectAltName over %zu bytes",
+                     sizeof store[nuris] - 1);
+            goto out;
+        }
+        if (type == GNUTLS_SAN_URI && strlen(store[nuris]) == len) {
+            uris[nuris] = store[nuris];
+            nuris++;
+        }
+    }
+    rc = certid_pick_code(cn[0] ? cn : NULL, uris, nuris, id->code, why, why_size);
+out:
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
 int peer_identify(struct MHD_Connection *conn, struct certid *id, char *why, size_t why_size)
 {
     const union MHD_ConnectionInfo *info =
@@ -122,7 +229,7 @@ int peer_identify(struct MHD_Connection *conn, struct certid *id, char *why, siz
         status_text(status, why, why_size);
         return -1;
     }
-    if (certid_from_der(chain[0].data, chain[0].size, id, why, why_size) < 0)
+    if (identity_of(&chain[0], cacheable ? digest : NULL, id, why, why_size) < 0)
         return -1;
     if (cacheable)
         cache_put(session, trust, digest, id);

@@ -2,7 +2,6 @@
 #include "certid.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -134,21 +133,6 @@ static int identify(X509 *x, const unsigned char *der, size_t len, struct certid
     }
     int nuris = san_uris(x, store, uris);
     return certid_pick_code(cn[0] ? cn : NULL, uris, nuris, id->code, why, why_size);
-}
-
-int certid_from_der(const unsigned char *der, size_t len, struct certid *id, char *why,
-                    size_t why_size)
-{
-    const unsigned char *p = der;
-    X509 *x = len <= LONG_MAX ? d2i_X509(NULL, &p, (long)len) : NULL;
-    if (!x || p != der + len) {
-        X509_free(x);
-        snprintf(why, why_size, "not a DER X.509 certificate");
-        return -1;
-    }
-    int rc = identify(x, der, len, id, why, why_size);
-    X509_free(x);
-    return rc;
 }
 
 int certid_from_pem_file(const char *path, struct certid *id, FILE *errs)

@@ -1,13 +1,15 @@
 /* The collector's statements (bstore_ingest.h). Exactly once rests on one unique
- * constraint, documents (school_code, idem_key): the INSERT ... ON CONFLICT DO
- * NOTHING either inserts (then the revision or notice goes in the same transaction)
- * or finds the key taken, in which case the row that took it is committed (under
- * READ COMMITTED the INSERT waits for a racing transaction to end) and comparing
- * its body's hash says "the same again" or "another document". Nothing is read
- * first and written after. */
+ * constraint, documents (school_code, idem_key): ingest_document's INSERT ... ON
+ * CONFLICT DO NOTHING (sql/bureau/008_ingest_one_call.sql) either inserts (then the
+ * revision or notice goes in the same transaction) or finds the key taken, in which
+ * case the row that took it is committed (under READ COMMITTED the INSERT waits for
+ * a racing transaction to end) and comparing its body's hash says "the same again"
+ * or "another document". Nothing is read first and written after. One upload is one
+ * statement, one round trip: seven cost more than the statements themselves. */
 #include "bstore_ingest.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,110 +43,79 @@ enum bstore_status bstore_credential_by_cert(struct bstore *s, const char *cert_
     return st;
 }
 
-/* The document row: *doc_id when it is new, 0 when the key was taken. */
-static int insert_document(struct bstore *s, const struct bstore_doc *d, long long *doc_id)
+/* The credential's columns of ingest_document's answer (columns 2 to 6). */
+static void credential_of(const PGresult *r, struct bstore_credential *c)
 {
-    const char *p[] = {d->school_code, d->kind, d->idem_key, d->body_sha256, d->body,
-                       d->received_by};
-    PGresult *r = bs_run_prepared(s, BS_SLOT_DOCUMENT,
-                                  "INSERT INTO documents (school_code, kind, idem_key, "
-                                  "body_sha256, body, doc, received_by) VALUES ($1, $2, $3, $4, "
-                                  "$5::text, $5::text::jsonb, $6) "
-                                  "ON CONFLICT (school_code, idem_key) DO NOTHING RETURNING id",
-                                  6, p);
     long id = 0;
-    if (!r)
-        return -1;
-    *doc_id = 0;
-    if (PQntuples(r) == 1 && tn_long(PQgetvalue(r, 0, 0), 1, LONG_MAX, &id) == 0)
-        *doc_id = id;
-    PQclear(r);
-    return 0;
+    memset(c, 0, sizeof *c);
+    if (tn_long(PQgetvalue(r, 0, 2), 1, LONG_MAX, &id) == 0)
+        c->id = id;
+    snprintf(c->school_code, sizeof c->school_code, "%s", PQgetvalue(r, 0, 3));
+    snprintf(c->token_sha256, sizeof c->token_sha256, "%s", PQgetvalue(r, 0, 4));
+    c->revoked = strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+    c->school_active = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
 }
 
-/* The key was taken: by the same body (a retry) or another one. */
-static int compare_taken(struct bstore *s, const struct bstore_doc *d,
-                         enum bstore_outcome *outcome, long long *doc_id)
+/* ingest_document's outcome, as the collector answers it. */
+static enum bstore_status outcome_of(struct bstore *s, const PGresult *r,
+                                     enum bstore_outcome *outcome, long long *doc_id)
 {
-    const char *p[] = {d->school_code, d->idem_key};
-    PGresult *r = bs_run(s, "SELECT id, body_sha256 FROM documents "
-                            "WHERE school_code = $1 AND idem_key = $2", 2, p);
+    static const struct {
+        const char *word;
+        enum bstore_outcome outcome;
+    } words[] = {{"stored", BSTORE_STORED}, {"duplicate", BSTORE_DUPLICATE},
+                 {"conflict", BSTORE_KEY_CONFLICT}, {"refused", BSTORE_NOT_STORED}};
+    const char *w = PQgetvalue(r, 0, 0);
     long id = 0;
-    if (!r)
-        return -1;
-    int rc = -1;
-    if (PQntuples(r) == 1 && tn_long(PQgetvalue(r, 0, 0), 1, LONG_MAX, &id) == 0) {
-        *doc_id = id;
-        *outcome = strcmp(PQgetvalue(r, 0, 1), d->body_sha256) == 0 ? BSTORE_DUPLICATE
-                                                                     : BSTORE_KEY_CONFLICT;
-        rc = 0;
-    } else {
-        s->failed = BSTORE_UNAVAILABLE; /* deleted meanwhile: the sender's retry decides */
+    *doc_id = tn_long(PQgetvalue(r, 0, 1), 1, LONG_MAX, &id) == 0 ? id : 0;
+    if (strcmp(w, "unknown") == 0)
+        return BSTORE_NOT_FOUND;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcmp(w, words[i].word) == 0) {
+            *outcome = words[i].outcome;
+            return BSTORE_OK;
+        }
     }
-    PQclear(r);
-    return rc;
+    /* "gone": the row that took the key was deleted meanwhile; the sender's retry
+     * with the same key decides. */
+    snprintf(s->msg, sizeof s->msg, "the document that took this key is gone (%s)", w);
+    return BSTORE_UNAVAILABLE;
 }
 
-/* Every revision is kept; the day's latest only ever goes up, whatever order the
- * revisions arrive in. Its figures for the roll-ups follow it, by the same rule
- * (summary_figures_put, sql/bureau/003_rollups.sql). */
-static int insert_summary(struct bstore *s, const struct bstore_doc *d, const char *id)
+enum bstore_status bstore_ingest(struct bstore *s, const char *cert_sha256,
+                                 const char *token_sha256, const struct bstore_doc *d,
+                                 struct bstore_credential *c, enum bstore_outcome *outcome,
+                                 long long *doc_id, char *why, size_t why_size)
 {
+    bool summary = strcmp(d->kind, "summary") == 0;
     char rev[16];
     snprintf(rev, sizeof rev, "%d", d->revision);
-    const char *p[] = {d->school_code, d->day, rev, id, d->generated_at};
-    if (bs_exec_prepared(s, BS_SLOT_SUMMARY,
-                         "INSERT INTO summaries (school_code, day, revision, document_id, "
-                         "generated_at, received_at) VALUES ($1, $2::date, $3::int, $4::bigint, "
-                         "$5::timestamptz, now())", 5, p) < 0)
-        return -1;
-    /* closed (version 2): the day's latest says the school was closed; the missing
-     * list reads it from this row, with no second table to join. */
-    const char *latest[] = {d->school_code, d->day, rev, id, d->closed ? "t" : "f"};
-    if (bs_exec_prepared(s, BS_SLOT_LATEST,
-                         "INSERT INTO summary_latest (school_code, day, revision, document_id, "
-                         "first_received_at, received_at, closed) "
-                         "VALUES ($1, $2::date, $3::int, $4::bigint, now(), now(), $5::boolean) "
-                         "ON CONFLICT (school_code, day) DO UPDATE SET "
-                         "revision = excluded.revision, document_id = excluded.document_id, "
-                         "received_at = excluded.received_at, closed = excluded.closed "
-                         "WHERE summary_latest.revision < excluded.revision", 5, latest) < 0)
-        return -1;
-    const char *doc[] = {id};
-    return bs_exec_prepared(s, BS_SLOT_FIGURES, "SELECT summary_figures_put($1::bigint)", 1,
-                            doc);
-}
-
-static int insert_notice(struct bstore *s, const struct bstore_doc *d, const char *id)
-{
-    const char *p[] = {d->school_code, d->notice_id, d->notice_type, d->day, d->opened_at, id};
-    return bs_exec(s, "INSERT INTO notices (school_code, notice_id, type, day, opened_at, "
-                      "document_id, received_at) VALUES ($1, $2, $3, $4::date, "
-                      "$5::timestamptz, $6::bigint, now())", 6, p);
-}
-
-static int store(struct bstore *s, const struct bstore_doc *d, enum bstore_outcome *outcome,
-                 long long *doc_id)
-{
-    char id[24];
-    if (insert_document(s, d, doc_id) < 0)
-        return -1;
-    if (*doc_id == 0)
-        return compare_taken(s, d, outcome, doc_id);
-    *outcome = BSTORE_STORED;
-    snprintf(id, sizeof id, "%lld", *doc_id);
-    return strcmp(d->kind, "summary") == 0 ? insert_summary(s, d, id) : insert_notice(s, d, id);
-}
-
-enum bstore_status bstore_ingest(struct bstore *s, const struct bstore_doc *d,
-                                 enum bstore_outcome *outcome, long long *doc_id,
-                                 char *why, size_t why_size)
-{
-    int rc = bs_begin(s);
-    if (rc == 0)
-        rc = store(s, d, outcome, doc_id);
-    enum bstore_status st = bs_end(s, rc);
-    if (st != BSTORE_OK)
+    const char *p[] = {cert_sha256, token_sha256, d->school_code, d->kind, d->idem_key,
+                       d->body_sha256, d->body, d->received_by, d->day,
+                       summary ? rev : NULL, summary ? d->generated_at : NULL,
+                       summary ? (d->closed ? "t" : "f") : NULL,
+                       summary ? NULL : d->notice_id, summary ? NULL : d->notice_type,
+                       summary ? NULL : d->opened_at};
+    s->failed = BSTORE_OK;
+    s->refused = false;
+    s->msg[0] = '\0';
+    memset(c, 0, sizeof *c);
+    *outcome = BSTORE_NOT_STORED;
+    *doc_id = 0;
+    /* Outside BEGIN: the call is its own transaction, committed (durably, as the
+     * session asks) before its answer comes back. */
+    PGresult *r = bs_run_prepared(s, BS_SLOT_INGEST,
+                                  "SELECT * FROM ingest_document($1, $2, $3, $4, $5, $6, "
+                                  "$7, $8, $9::date, $10::int, $11::timestamptz, "
+                                  "$12::boolean, $13, $14, $15::timestamptz)",
+                                  15, p);
+    enum bstore_status st = r ? BSTORE_IO : s->failed;
+    if (r && PQntuples(r) == 1 && PQnfields(r) == 7) {
+        credential_of(r, c);
+        st = outcome_of(s, r, outcome, doc_id);
+    }
+    PQclear(r);
+    if (st != BSTORE_OK && st != BSTORE_NOT_FOUND)
         snprintf(why, why_size, "%s", s->msg);
     return st;
 }

@@ -19,7 +19,8 @@ struct bstore_credential {
 };
 
 /* BSTORE_OK with *c, BSTORE_NOT_FOUND when no credential has that certificate, or a
- * failure. */
+ * failure. The collector's path for uploads it refuses before storing (too big, not
+ * valid): bstore_ingest reads the credential itself. */
 enum bstore_status bstore_credential_by_cert(struct bstore *s, const char *cert_sha256,
                                              struct bstore_credential *c);
 
@@ -45,16 +46,23 @@ enum bstore_outcome {
     BSTORE_STORED,        /* new: committed now */
     BSTORE_DUPLICATE,     /* the same key with the same body was stored before */
     BSTORE_KEY_CONFLICT,  /* the same key was stored before with another body */
+    BSTORE_NOT_STORED,    /* the credential does not allow it: revoked, its school
+                           * disabled or another, or the token's digest not its */
 };
 
-/* Stores d in one transaction: the document (unique per school and key), then its
- * summary revision (and the day's latest, never lowered) or its notice. BSTORE_OK
- * once committed, with *outcome and the stored document's id; a failure status
- * otherwise (BSTORE_UNAVAILABLE: try again; BSTORE_INVALID: the server refused a
- * value, *why says which). */
-enum bstore_status bstore_ingest(struct bstore *s, const struct bstore_doc *d,
-                                 enum bstore_outcome *outcome, long long *doc_id,
-                                 char *why, size_t why_size);
+/* The credential of cert_sha256 and, when it allows it (in force, its school active
+ * and d's, token_sha256 its token's digest), d stored, in one statement and one
+ * transaction (ingest_document, sql/bureau/008_ingest_one_call.sql): the document
+ * (unique per school and key), then its summary revision (and the day's latest,
+ * never lowered) or its notice. BSTORE_NOT_FOUND when no credential has that
+ * certificate; BSTORE_OK once done, with *c, *outcome (BSTORE_NOT_STORED: *c says
+ * why) and the stored document's id; a failure status otherwise
+ * (BSTORE_UNAVAILABLE: try again; BSTORE_INVALID: the server refused a value, *why
+ * says which). */
+enum bstore_status bstore_ingest(struct bstore *s, const char *cert_sha256,
+                                 const char *token_sha256, const struct bstore_doc *d,
+                                 struct bstore_credential *c, enum bstore_outcome *outcome,
+                                 long long *doc_id, char *why, size_t why_size);
 
 /* One refused upload, for the bureau's IT. Strings may be NULL; body may be NULL
  * (not read) and is kept byte for byte. */

@@ -35,8 +35,7 @@ int bs_exec(struct bstore *s, const char *sql, int n, const char *const *params)
  * connection (named "bsN" after its slot) and then only executed: parsing and
  * planning them again on every upload cost the database ~0.7 ms of the upload's CPU
  * (tests/bench/bench_ingest.py). Slots are BS_SLOT_*, each always the same SQL. */
-enum bs_slot { BS_SLOT_CREDENTIAL, BS_SLOT_DOCUMENT, BS_SLOT_SUMMARY, BS_SLOT_LATEST,
-               BS_SLOT_FIGURES, BS_SLOT_COUNT };
+enum bs_slot { BS_SLOT_CREDENTIAL, BS_SLOT_INGEST, BS_SLOT_COUNT };
 PGresult *bs_run_prepared(struct bstore *s, enum bs_slot slot, const char *sql, int n,
                           const char *const *params);
 int bs_exec_prepared(struct bstore *s, enum bs_slot slot, const char *sql, int n,

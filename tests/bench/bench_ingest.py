@@ -3,10 +3,11 @@
 stored, side by side in one run, by
 
   pgbench    PostgreSQL alone: pgbench (-M prepared, --threads clients) runs the
-             collector's own statements for each row (the credential looked up with
-             the row, BEGIN, the document INSERT ... ON CONFLICT, its summaries and
-             summary_latest rows, summary_figures_put, COMMIT), synchronous_commit
-             on: the floor for this disk and these rows;
+             collector's own statement for each row (ingest_document, sql/bureau/
+             008: the credential, the document INSERT ... ON CONFLICT, its summaries
+             and summary_latest rows, summary_figures_put, in one call; against a
+             build without 008 the seven statements the collector sent then),
+             synchronous_commit on: the floor for this disk and these rows;
   fresh      the real gatescreen-bureaud, every upload on a new connection with a
              full TLS handshake and the school's client certificate (EC P-256, from
              the bureau's CA as `school enrol` issues them), then closed;
@@ -103,9 +104,24 @@ import bureaulib as bl  # noqa: E402  (after GS_BUILD_DIR: it names the programs
 LOAD = os.path.join(os.path.abspath(ARGS.build), "ingest_load")
 CLK = os.sysconf("SC_CLK_TCK")
 
-# The collector's statements (bureau/store/bstore_ingest.c) for one row, the row and
-# its credential read first in one statement (as the collector looks the credential up).
+# The collector's statement (bureau/store/bstore_ingest.c) for one row: since
+# sql/bureau/008_ingest_one_call.sql one call, ingest_document, does the credential and
+# the row's four writes in its own transaction. The row is read from bench_input in the
+# same statement (the collector has it in memory), with its credential's token digest
+# (the collector hashes the bearer token it was sent).
 PGBENCH_SCRIPT = """\
+WITH i AS MATERIALIZED (
+  SELECT i.*, c.token_sha256 AS tok FROM bench_input i
+    JOIN credentials c ON c.cert_sha256 = i.cert_sha256
+   WHERE i.n = (SELECT nextval('bench_next')))
+SELECT r.* FROM i, LATERAL ingest_document(i.cert_sha256, i.tok, i.school_code, 'summary',
+    i.idem_key, i.body_sha256, i.body, 'pgbench', i.day::date, i.revision,
+    i.generated_at::timestamptz, false, NULL, NULL, NULL) r;
+"""
+
+# Before 008 (a build without ingest_document, for comparing builds side by side): the
+# collector's seven statements then, the row and its credential read first in one.
+PGBENCH_SCRIPT_BEFORE_008 = """\
 SELECT i.school_code AS sc, i.idem_key AS k, i.body AS body, i.body_sha256 AS sha,
        i.day AS day, i.revision AS rev, i.generated_at AS gen, c.id AS cred,
        c.token_sha256 AS tok, (c.revoked_at IS NOT NULL)::int AS revoked, s.active::int AS act
@@ -475,8 +491,9 @@ def setup(b, work):
                    "generated_at text, cert_sha256 text); CREATE SEQUENCE bench_next")
     psql(b, "pgb", "\\copy bench_input FROM '%s' WITH (FORMAT csv)"
          % os.path.join(work, "pgb-input.csv"))
+    one_call = psql(b, "pgb", "SELECT to_regproc('ingest_document') IS NOT NULL") == [["t"]]
     with open(os.path.join(work, "pgb.sql"), "w") as f:
-        f.write(PGBENCH_SCRIPT)
+        f.write(PGBENCH_SCRIPT if one_call else PGBENCH_SCRIPT_BEFORE_008)
     for db in ("bureau", "keep", "pgb"):
         psql(b, db, "VACUUM ANALYZE")
     size = os.path.getsize(files[0]) / ARGS.uploads

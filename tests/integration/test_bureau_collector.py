@@ -185,6 +185,13 @@ def revoked_and_disabled(b, c, s1, s3):
           % (r.stdout.strip() or r.stderr.strip()))
     refused(b, c, "a revoked credential", 403, "revoked", school=s3,
             body=bl.body_of(doc), key=bl.key_of(doc))
+    # The body is checked before the credential now (one statement for both when it
+    # is valid): a sender refused still gets its 403, not the body's 400 or 413, and
+    # nothing of it goes into the quarantine.
+    refused(b, c, "a revoked credential with a body that is not JSON", 403, "revoked",
+            school=s3, body=b"{not json", key=bl.key_of(doc))
+    refused(b, c, "a revoked credential with a body over max_body", 403, "revoked",
+            school=s3, body=b"x" * (70 * 1024), key=bl.key_of(doc))
     r = b.cli("credential", "revoke", s3.code)
     check(r.returncode == 1 and "no credential in force" in r.stderr,
           "revoking again: exit 1, %s" % r.stderr.strip())
