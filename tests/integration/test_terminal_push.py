@@ -8,6 +8,7 @@ repeated serialNo (also after a restart) makes no second row; Fahrenheit is
 converted; another address is refused (403); a body over max_body is 413; a
 terminal with a password file wants credentials (Digest by urllib's own handler); a
 terminal with offline_after goes offline (lane blinks amber) until a heartbeat."""
+import base64
 import datetime
 import functools
 import http.client
@@ -104,13 +105,16 @@ def multipart(body, part_name="AccessControllerEvent"):
     return data, "multipart/form-data; boundary=%s" % b
 
 
-def post(port, body, ctype="application/json", source="127.0.0.1"):
+def post(port, body, ctype="application/json", source="127.0.0.1", headers=None, answer=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
                                       source_address=(source, 0))
     try:
-        conn.request("POST", "/event", body=body, headers={"Content-Type": ctype})
+        conn.request("POST", "/event", body=body,
+                     headers=dict({"Content-Type": ctype}, **(headers or {})))
         r = conn.getresponse()
         r.read()
+        if answer is not None:
+            answer.update(r.getheaders())
         return r.status
     except (ConnectionError, OSError) as e:
         return "error %s" % e
@@ -321,6 +325,19 @@ def main():
     # A terminal with a password file: nothing without credentials, Digest works.
     check(post_json(g.port, alert(1, "S1", 36.5), source="127.0.0.3") == 401,
           "face-b without credentials answered 401")
+    # Basic sends the password - the terminal's own login - in clear on a plain-HTTP
+    # network: refused even when right, with a Digest challenge, and logged as such.
+    basic = "Basic " + base64.b64encode(b"admin:s3cret").decode()
+    answer = {}
+    st = post_json(g.port, alert(2, "S1", 36.5), source="127.0.0.3",
+                   headers={"Authorization": basic}, answer=answer)
+    check(st == 401 and answer.get("WWW-Authenticate", "").startswith("Digest "),
+          "face-b with the right password in Basic answered 401 with a Digest challenge "
+          "(got %r, %r)" % (st, answer.get("WWW-Authenticate")))
+    check(dm.wait_for("[terminal face-b] sent Basic credentials"),
+          "the Basic refusal is logged with what to set on the terminal")
+    check(g.q("SELECT count(*) FROM terminal_events WHERE serial = 2") == [(0,)],
+          "nothing recorded from the Basic push")
 
     class FromB(urllib.request.HTTPHandler):
         def http_open(self, req):
