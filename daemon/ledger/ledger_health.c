@@ -18,7 +18,7 @@
 const char *const ledger_instruments[] = {"infrared", "ear", "axillary", "oral", NULL};
 const char *const ledger_referral_outcomes[] = {"sent_home", "hospital", "returned_to_class",
                                                 NULL};
-/* ledger_absence.c still holds a private copy of this list (its owner is to switch). */
+/* The causes an absence may have (ledger_absence.c, and the web checks against it). */
 const char *const ledger_absence_causes[] = {"illness", "personal", "other", NULL};
 const char *const ledger_absence_parts[] = {"noon", "evening", NULL};
 /* civil's list of the windows, which the web checks against too. */

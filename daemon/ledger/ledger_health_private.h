@@ -1,5 +1,5 @@
-/* Shared by ledger_health.c, ledger_absence.c, ledger_figures.c and ledger_web.c only: helpers
- * that run inside the caller's transaction. */
+/* Shared by the ledger's own files (daemon/ledger/), never outside it: helpers that
+ * run inside the caller's transaction. */
 #ifndef GS_LEDGER_HEALTH_PRIVATE_H
 #define GS_LEDGER_HEALTH_PRIVATE_H
 
