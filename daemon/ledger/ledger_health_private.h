@@ -1,4 +1,4 @@
-/* Shared by the ledger's own files (daemon/ledger/), never outside it: helpers that
+/* Shared by the ledger's own files (daemon/ledger/) and their unit tests: helpers that
  * run inside the caller's transaction. */
 #ifndef GS_LEDGER_HEALTH_PRIVATE_H
 #define GS_LEDGER_HEALTH_PRIVATE_H
